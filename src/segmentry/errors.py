@@ -1,0 +1,83 @@
+"""The one error root of segmentry.
+
+Every error the library raises on purpose derives from :class:`SegmentryError`.
+Each carries a stable ``code`` (the API turns it into a problem+json ``type``)
+and a human message; subclasses add structured details.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class SegmentryError(Exception):
+    """Root of every error segmentry raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem in a rule: where it is, what is wrong, how to fix it.
+
+    ``line`` and ``column`` are 1-based; ``end_column`` is exclusive and on the
+    same line as ``column`` when the problem spans one line.
+    """
+
+    message: str
+    line: int
+    column: int
+    hint: str = ""
+    offset: int = 0
+    length: int = 1
+
+    def render(self, text: str) -> str:
+        """The message with the offending line and a caret under the problem."""
+        lines = text.splitlines() or [""]
+        source = lines[self.line - 1] if 0 < self.line <= len(lines) else ""
+        width = max(1, min(self.length, len(source) - self.column + 1))
+        caret = " " * (self.column - 1) + "^" * width
+        out = f"line {self.line}, column {self.column}: {self.message}\n  {source}\n  {caret}"
+        return f"{out}\n  hint: {self.hint}" if self.hint else out
+
+
+class RuleError(SegmentryError):
+    """A rule could not be parsed or does not type-check; carries every problem found."""
+
+    code = "invalid-rule"
+
+    def __init__(self, diagnostics: Sequence[Diagnostic], text: str = "") -> None:
+        if not diagnostics:
+            raise ValueError("a RuleError needs at least one diagnostic")
+        self.diagnostics = tuple(diagnostics)
+        self.text = text
+        first = self.diagnostics[0]
+        more = len(self.diagnostics) - 1
+        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        super().__init__(f"line {first.line}, column {first.column}: {first.message}{suffix}")
+
+    def render(self) -> str:
+        """Every problem with its caret, for terminals and logs."""
+        return "\n".join(d.render(self.text) for d in self.diagnostics)
+
+
+class ValidationError(SegmentryError):
+    """An entity value (or another input) does not fit its declared type."""
+
+    code = "invalid-value"
+
+    def __init__(self, message: str, *, field: str = "", problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.field = field
+        self.problems = tuple(problems) or (message,)
+
+
+class SchemaError(SegmentryError):
+    """An attribute declaration is not acceptable (bad key, shadowing, bad values)."""
+
+    code = "invalid-attribute"

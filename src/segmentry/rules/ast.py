@@ -1,0 +1,201 @@
+"""The rule syntax tree: small frozen, slotted dataclasses with source spans.
+
+A tree is built by the parser (from text) or by :mod:`segmentry.rules.jsonform`
+(from JSON). Spans say where a node came from in the text and take no part in
+equality, so ``parse(format(rule)) == rule`` compares meaning, not layout.
+
+Literal values are plain Python scalars: ``str``, ``int``, ``float``, ``bool``.
+Dates, date-times and relative times are strings (``"2024-03-01"``,
+``"-30d"``, ``"today"``) exactly as in the JSON form; the type checker gives
+them their meaning from the attribute they are compared with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+Scalar = str | int | float | bool
+Value = Scalar | tuple[Scalar, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A stretch of rule text: offsets are 0-based, line and column 1-based."""
+
+    start: int = 0
+    end: int = 0
+    line: int = 1
+    column: int = 1
+
+
+NO_SPAN = Span()
+
+
+class Op(StrEnum):
+    """Condition operators, spelled as in the JSON form."""
+
+    EQ = "="
+    NE = "!="
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+    BETWEEN = "between"
+    IN = "in"
+    NOT_IN = "not in"
+    CONTAINS = "contains"
+    NOT_CONTAINS = "not contains"
+    CONTAINS_ANY = "contains any"
+    CONTAINS_ALL = "contains all"
+    STARTS_WITH = "starts with"
+    ENDS_WITH = "ends with"
+    MATCHES = "matches"
+    IS_NULL = "is null"
+    IS_NOT_NULL = "is not null"
+
+    @property
+    def positive(self) -> Op:
+        """The positive twin of a negative operator (itself if positive)."""
+        return NEGATIVE_TWINS.get(self, self)
+
+    @property
+    def is_negative(self) -> bool:
+        return self in NEGATIVE_TWINS
+
+    @property
+    def arity(self) -> Arity:
+        return ARITIES.get(self, Arity.ONE)
+
+
+class Arity(StrEnum):
+    """What an operator takes on its right-hand side."""
+
+    NONE = "none"
+    ONE = "one"
+    PAIR = "pair"
+    LIST = "list"
+
+
+NEGATIVE_TWINS: dict[Op, Op] = {
+    Op.NE: Op.EQ,
+    Op.NOT_IN: Op.IN,
+    Op.NOT_CONTAINS: Op.CONTAINS,
+    Op.IS_NOT_NULL: Op.IS_NULL,
+}
+
+ARITIES: dict[Op, Arity] = {
+    Op.IS_NULL: Arity.NONE,
+    Op.IS_NOT_NULL: Arity.NONE,
+    Op.BETWEEN: Arity.PAIR,
+    Op.IN: Arity.LIST,
+    Op.NOT_IN: Arity.LIST,
+    Op.CONTAINS_ANY: Arity.LIST,
+    Op.CONTAINS_ALL: Arity.LIST,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionSpans:
+    """Where each part of a condition sits in the text, for precise errors."""
+
+    attr: Span = NO_SPAN
+    op: Span = NO_SPAN
+    value: Span = NO_SPAN
+    items: tuple[Span, ...] = ()
+
+
+NO_CONDITION_SPANS = ConditionSpans()
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """``attr op value``; ``value`` is ``None`` for the null tests, a pair for
+    ``between`` and a tuple for the list operators."""
+
+    attr: str
+    op: Op
+    value: Value = None
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+    spans: ConditionSpans = field(default=NO_CONDITION_SPANS, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class InSegment:
+    """``IN SEGMENT 'code'``: members of another segment of the same kind."""
+
+    code: str
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+    code_span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    item: Node
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    """All items hold. Always two or more items; one collapses to the item."""
+
+    items: tuple[Node, ...]
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.items) < 2:
+            raise ValueError("And needs at least two items")
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    """Any item holds. Always two or more items; one collapses to the item."""
+
+    items: tuple[Node, ...]
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.items) < 2:
+            raise ValueError("Or needs at least two items")
+
+
+Node = And | Or | Not | Condition | InSegment
+NODE_TYPES: tuple[type[Node], ...] = (And, Or, Not, Condition, InSegment)
+
+
+def walk(node: Node) -> list[Node]:
+    """Every node of the tree, parents before children (iterative: no recursion limit)."""
+    out: list[Node] = []
+    stack: list[Node] = [node]
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        if isinstance(current, And | Or):
+            stack.extend(reversed(current.items))
+        elif isinstance(current, Not):
+            stack.append(current.item)
+    return out
+
+
+def conditions(node: Node) -> list[Condition]:
+    """The conditions of a rule, in text order."""
+    return [n for n in walk(node) if isinstance(n, Condition)]
+
+
+def segment_refs(node: Node) -> list[InSegment]:
+    """The ``IN SEGMENT`` references of a rule, in text order."""
+    return [n for n in walk(node) if isinstance(n, InSegment)]
+
+
+def depth(node: Node) -> int:
+    """Nesting depth: 1 for a single condition (iterative)."""
+    best = 0
+    stack: list[tuple[Node, int]] = [(node, 1)]
+    while stack:
+        current, level = stack.pop()
+        best = max(best, level)
+        if isinstance(current, And | Or):
+            stack.extend((item, level + 1) for item in current.items)
+        elif isinstance(current, Not):
+            stack.append((current.item, level + 1))
+    return best

@@ -1,0 +1,320 @@
+"""The type checker: a rule against a tenant's attributes and segments.
+
+:func:`check` walks the whole tree, collects every problem (unknown
+attributes with did-you-mean, operators that do not apply, values of the
+wrong type, enum values that do not exist, bad patterns, unknown or circular
+segment references) and either raises one RuleError listing them all or
+returns a new, normalised tree: attribute keys in their declared spelling and
+enum values in their declared case.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from segmentry.errors import Diagnostic, RuleError
+from segmentry.rules import regex, temporal
+from segmentry.rules.ast import (
+    And,
+    Arity,
+    Condition,
+    InSegment,
+    Node,
+    Not,
+    Op,
+    Or,
+    Scalar,
+    Span,
+    Value,
+)
+from segmentry.rules.schema import Attribute, AttrType, Kind, Schema
+
+TEXT_OPS = frozenset({Op.EQ, Op.NE, Op.IN, Op.NOT_IN, Op.CONTAINS, Op.NOT_CONTAINS,
+                      Op.STARTS_WITH, Op.ENDS_WITH, Op.MATCHES,
+                      Op.IS_NULL, Op.IS_NOT_NULL})  # fmt: skip
+NUMERIC_OPS = frozenset({Op.EQ, Op.NE, Op.LT, Op.LE, Op.GT, Op.GE, Op.BETWEEN, Op.IN,
+                         Op.NOT_IN, Op.IS_NULL, Op.IS_NOT_NULL})  # fmt: skip
+TEMPORAL_OPS = frozenset({Op.EQ, Op.NE, Op.LT, Op.LE, Op.GT, Op.GE, Op.BETWEEN,
+                          Op.IS_NULL, Op.IS_NOT_NULL})  # fmt: skip
+LIST_OPS = frozenset({Op.CONTAINS, Op.NOT_CONTAINS, Op.CONTAINS_ANY, Op.CONTAINS_ALL,
+                      Op.IS_NULL, Op.IS_NOT_NULL})  # fmt: skip
+OPERATORS: dict[AttrType, frozenset[Op]] = {
+    AttrType.STRING: TEXT_OPS,
+    AttrType.ENUM: TEXT_OPS,
+    AttrType.NUMBER: NUMERIC_OPS,
+    AttrType.INTEGER: NUMERIC_OPS,
+    AttrType.BOOLEAN: frozenset({Op.EQ, Op.NE, Op.IS_NULL, Op.IS_NOT_NULL}),
+    AttrType.DATE: TEMPORAL_OPS,
+    AttrType.DATETIME: TEMPORAL_OPS,
+    AttrType.STRING_LIST: LIST_OPS,
+}
+ENUM_MEMBERSHIP_OPS = frozenset({Op.EQ, Op.NE, Op.IN, Op.NOT_IN})
+TEMPORAL_HINT = (
+    "dates look like 2024-03-01, date-times like 2024-03-01T10:00:00Z, "
+    "relative times like -30d, today"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentInfo:
+    """What the checker needs to know of another segment."""
+
+    kind: Kind
+    refs: tuple[str, ...] = ()
+
+
+def check(
+    node: Node,
+    schema: Schema,
+    *,
+    text: str = "",
+    segments: Mapping[str, SegmentInfo] | None = None,
+    own_code: str | None = None,
+) -> Node:
+    """The normalised tree of ``node``, or a RuleError with every problem found."""
+    checker = Checker(schema, text, segments or {}, own_code)
+    result = checker.node(node)
+    if checker.problems:
+        raise RuleError(sorted(checker.problems, key=lambda d: d.offset), text)
+    return result
+
+
+class Checker:
+    def __init__(
+        self, schema: Schema, text: str, segments: Mapping[str, SegmentInfo], own_code: str | None
+    ) -> None:
+        self.schema = schema
+        self.text = text
+        self.segments = segments
+        self.own_code = own_code
+        self.problems: list[Diagnostic] = []
+
+    def report(self, span: Span, message: str, hint: str = "") -> None:
+        length = max(1, span.end - span.start)
+        self.problems.append(Diagnostic(message, span.line, span.column, hint, span.start, length))
+
+    def node(self, node: Node) -> Node:
+        match node:
+            case And(items):
+                return replace(node, items=tuple(self.node(i) for i in items))
+            case Or(items):
+                return replace(node, items=tuple(self.node(i) for i in items))
+            case Not(item):
+                return replace(node, item=self.node(item))
+            case InSegment():
+                self.segment(node)
+                return node
+            case Condition():
+                return self.condition(node)
+
+    # -- conditions ----------------------------------------------------------
+
+    def condition(self, cond: Condition) -> Node:
+        attribute = self.attribute(cond)
+        if attribute is None:
+            return cond
+        if cond.op not in OPERATORS[attribute.type]:
+            self.bad_operator(cond, attribute)
+            return cond
+        value = self.value(cond, attribute)
+        return replace(cond, attr=attribute.key, value=value)
+
+    def attribute(self, cond: Condition) -> Attribute | None:
+        attribute = self.schema.get(cond.attr)
+        if attribute is None:
+            self.report(
+                cond.spans.attr, f"unknown attribute {cond.attr!r}", self.suggest_attr(cond.attr)
+            )
+        return attribute
+
+    def suggest_attr(self, name: str) -> str:
+        by_name = {a.key: a.key for a in self.schema}
+        by_name.update({a.label.lower().replace(" ", "_"): a.key for a in self.schema})
+        close = difflib.get_close_matches(name.lower(), list(by_name), n=1, cutoff=0.6)
+        if close:
+            return f"did you mean {by_name[close[0]]!r}?"
+        keys = ", ".join(a.key for a in self.schema)
+        return f"{self.schema.kind} attributes are {keys}"
+
+    def bad_operator(self, cond: Condition, attribute: Attribute) -> None:
+        allowed = ", ".join(op.value.upper() for op in Op if op in OPERATORS[attribute.type])
+        self.report(
+            cond.spans.op,
+            f"{cond.op.value.upper()!r} does not apply to {attribute.key} ({attribute.described})",
+            f"use one of {allowed}",
+        )
+
+    def value(self, cond: Condition, attribute: Attribute) -> Value:
+        op = cond.op
+        if op.arity is Arity.NONE:
+            return None
+        assert cond.value is not None, "the parser gives every valued operator a value"
+        values = cond.value if isinstance(cond.value, tuple) else (cond.value,)
+        spans = cond.spans.items or (cond.spans.value,) * len(values)
+        checked = tuple(
+            self.scalar(cond, attribute, v, s) for v, s in zip(values, spans, strict=False)
+        )
+        if op.arity is Arity.PAIR:
+            self.ordered_pair(cond, checked)
+        if isinstance(cond.value, tuple):
+            return checked
+        return checked[0]
+
+    def scalar(self, cond: Condition, attribute: Attribute, value: Scalar, span: Span) -> Scalar:
+        kind = attribute.type
+        if kind.is_textual or kind is AttrType.STRING_LIST:
+            return self.text_value(cond, attribute, value, span)
+        if kind.is_numeric:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                self.mismatch(attribute, value, span, "write a number without quotes: 100 or 9.99")
+        elif kind is AttrType.BOOLEAN:
+            if not isinstance(value, bool):
+                self.mismatch(attribute, value, span, "write true or false, without quotes")
+        elif kind.is_temporal:
+            self.temporal_value(attribute, value, span)
+        return value
+
+    def text_value(
+        self, cond: Condition, attribute: Attribute, value: Scalar, span: Span
+    ) -> Scalar:
+        if not isinstance(value, str):
+            self.mismatch(
+                attribute, value, span, f"put it in quotes: '{value}'", expected="a string"
+            )
+            return value
+        if "\x00" in value:
+            self.report(span, "strings cannot hold the NUL character")
+        if attribute.type is AttrType.ENUM and cond.op in ENUM_MEMBERSHIP_OPS:
+            return self.enum_value(attribute, value, span)
+        if cond.op is Op.MATCHES:
+            self.pattern(value, span)
+        return value
+
+    def enum_value(self, attribute: Attribute, value: str, span: Span) -> str:
+        declared = attribute.folded_values.get(value.casefold())
+        if declared is not None:
+            return declared
+        close = difflib.get_close_matches(value, list(attribute.values), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else ""
+        allowed = ", ".join(attribute.values)
+        self.report(
+            span, f"{value!r} is not a value of {attribute.key}; expected one of {allowed}", hint
+        )
+        return value
+
+    def pattern(self, value: str, span: Span) -> None:
+        try:
+            regex.parse_pattern(value)
+        except regex.PatternError as exc:
+            self.report(
+                self.inside_string(span, value, exc.offset, exc.length),
+                f"bad pattern: {exc.message}",
+                exc.hint,
+            )
+
+    def inside_string(self, span: Span, value: str, offset: int, length: int) -> Span:
+        """The span of ``value[offset:offset+length]`` in the text, when it maps exactly."""
+        raw = self.text[span.start + 1 : span.end - 1]
+        if raw != value or span.end - span.start != len(value) + 2:
+            return span
+        start = span.start + 1 + offset
+        return Span(start, start + length, span.line, span.column + 1 + offset)
+
+    def temporal_value(self, attribute: Attribute, value: Scalar, span: Span) -> None:
+        if not isinstance(value, str):
+            self.mismatch(attribute, value, span, TEMPORAL_HINT)
+            return
+        try:
+            parsed = temporal.read_temporal(value)
+        except temporal.TemporalError as exc:
+            self.report(span, str(exc), TEMPORAL_HINT)
+            return
+        if parsed is None:
+            self.mismatch(attribute, value, span, TEMPORAL_HINT)
+
+    def mismatch(
+        self, attribute: Attribute, value: Scalar, span: Span, hint: str, expected: str = ""
+    ) -> None:
+        self.report(
+            span,
+            f"{attribute.key} is {attribute.described}; {_show(value)} is {_described(value)}"
+            + (f", expected {expected}" if expected else ""),
+            hint,
+        )
+
+    def ordered_pair(self, cond: Condition, pair: Sequence[Scalar]) -> None:
+        low, high = pair
+        if _comparable(low, high) and low > high:  # type: ignore[operator]
+            self.report(
+                cond.spans.value,
+                f"BETWEEN {_show(low)} AND {_show(high)} is empty: "
+                "the low end is above the high end",
+                f"swap them: BETWEEN {_show(high)} AND {_show(low)}",
+            )
+
+    # -- segment references --------------------------------------------------
+
+    def segment(self, ref: InSegment) -> None:
+        info = self.segments.get(ref.code)
+        span = ref.code_span
+        if ref.code == self.own_code:
+            self.report(span, f"a segment cannot refer to itself ({ref.code!r})")
+        elif info is None:
+            close = difflib.get_close_matches(ref.code, list(self.segments), n=1)
+            self.report(
+                span,
+                f"unknown segment {ref.code!r}",
+                f"did you mean {close[0]!r}?" if close else "",
+            )
+        elif info.kind is not self.schema.kind:
+            self.report(
+                span,
+                f"segment {ref.code!r} is a {info.kind} segment; "
+                f"this rule is about {self.schema.kind}s",
+            )
+        elif self.own_code is not None and (cycle := self.cycle_through(ref.code)):
+            path = " → ".join([self.own_code, *cycle])
+            self.report(span, f"circular segment reference: {path}", "remove one of the references")
+
+    def cycle_through(self, start: str) -> list[str]:
+        """The path from ``start`` back to the segment being checked, if any (iterative DFS)."""
+        stack: list[tuple[str, list[str]]] = [(start, [start])]
+        seen: set[str] = set()
+        while stack:
+            code, path = stack.pop()
+            if code == self.own_code:
+                return path
+            if code in seen:
+                continue
+            seen.add(code)
+            info = self.segments.get(code)
+            stack.extend((nxt, [*path, nxt]) for nxt in (info.refs if info else ()))
+        return []
+
+
+def _comparable(low: Scalar, high: Scalar) -> bool:
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high))
+    if numbers:
+        return True
+    try:
+        first, second = temporal.read_temporal(str(low)), temporal.read_temporal(str(high))
+    except temporal.TemporalError:
+        return False
+    return isinstance(first, temporal.AbsoluteDate) and isinstance(second, temporal.AbsoluteDate)
+
+
+def _described(value: Scalar) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a string"
+
+
+def _show(value: Scalar) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -1,0 +1,174 @@
+"""The Python evaluator: a checked rule compiled once into a predicate.
+
+The predicate takes an entity's encoded record (see
+:mod:`segmentry.rules.values`) and its id, and answers membership. Compiling
+builds a tree of closures, one per node, so evaluation does no dispatch on
+node types; relative times are fixed at compile time, so compile again when
+the moment of evaluation moves.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Container, Mapping
+from typing import Any
+
+from segmentry.rules import regex
+from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or
+from segmentry.rules.lowering import (
+    ListHas,
+    ListHasAll,
+    ListHasAny,
+    OneOf,
+    Pattern,
+    Prefix,
+    Present,
+    Primitive,
+    Range,
+    Substring,
+    Suffix,
+    lower,
+)
+from segmentry.rules.schema import Schema
+from segmentry.rules.temporal import EvalContext
+
+Record = Mapping[str, Any]
+Predicate = Callable[[Record, str], bool]
+Members = Callable[[str], Container[str]]
+"""For ``IN SEGMENT``: the member ids of a segment code."""
+
+Test = Callable[[Any], bool]
+
+
+def no_segments(code: str) -> Container[str]:
+    raise LookupError(f"no segment memberships were given to resolve IN SEGMENT {code!r}")
+
+
+def compile_predicate(
+    node: Node, schema: Schema, ctx: EvalContext, members: Members = no_segments
+) -> Predicate:
+    """A predicate over ``(record, entity_id)`` for a checked rule."""
+    return Compiler(schema, ctx, members).node(node)
+
+
+class Compiler:
+    def __init__(self, schema: Schema, ctx: EvalContext, members: Members) -> None:
+        self.schema = schema
+        self.ctx = ctx
+        self.members = members
+
+    def node(self, node: Node) -> Predicate:
+        return NODE_HANDLERS[type(node)](self, node)
+
+    def and_(self, node: And) -> Predicate:
+        parts = tuple(self.node(i) for i in node.items)
+        return lambda record, entity_id: all(p(record, entity_id) for p in parts)
+
+    def or_(self, node: Or) -> Predicate:
+        parts = tuple(self.node(i) for i in node.items)
+        return lambda record, entity_id: any(p(record, entity_id) for p in parts)
+
+    def not_(self, node: Not) -> Predicate:
+        inner = self.node(node.item)
+        return lambda record, entity_id: not inner(record, entity_id)
+
+    def in_segment(self, node: InSegment) -> Predicate:
+        ids = self.members(node.code)
+        return lambda record, entity_id: entity_id in ids
+
+    def condition(self, node: Condition) -> Predicate:
+        lowered = lower(node, self.schema, self.ctx)
+        key = lowered.key
+        if lowered.test == Present():
+            present = not lowered.negated
+            return lambda record, entity_id: (key in record) is present
+        test = PRIMITIVE_HANDLERS[type(lowered.test)](lowered.test)
+        if lowered.negated:
+            return lambda record, entity_id: not _holds(test, record.get(key))
+        return lambda record, entity_id: _holds(test, record.get(key))
+
+
+def _holds(test: Test, value: Any) -> bool:
+    return value is not None and test(value)
+
+
+NODE_HANDLERS: dict[type, Callable[[Compiler, Any], Predicate]] = {
+    And: Compiler.and_,
+    Or: Compiler.or_,
+    Not: Compiler.not_,
+    InSegment: Compiler.in_segment,
+    Condition: Compiler.condition,
+}
+
+
+def _range(test: Range) -> Test:
+    checks: list[Test] = []
+    if test.low is not None:
+        low, cmp = test.low, operator.ge if test.low_inclusive else operator.gt
+        checks.append(lambda v: cmp(v, low))
+    if test.high is not None:
+        high, cmp_high = test.high, operator.le if test.high_inclusive else operator.lt
+        checks.append(lambda v: cmp_high(v, high))
+    return lambda v: all(check(v) for check in checks)
+
+
+def _one_of(test: OneOf) -> Test:
+    values = test.values
+    return lambda v: v in values
+
+
+def _substring(test: Substring) -> Test:
+    text = test.text
+    return lambda v: text in v
+
+
+def _prefix(test: Prefix) -> Test:
+    text = test.text
+    return lambda v: v.startswith(text)
+
+
+def _suffix(test: Suffix) -> Test:
+    text = test.text
+    return lambda v: v.endswith(text)
+
+
+def _pattern(test: Pattern) -> Test:
+    search: Test = regex.compile_search(test.source)
+    return search
+
+
+def _list_has(test: ListHas) -> Test:
+    item = test.item
+    return lambda v: item in v
+
+
+def _list_has_any(test: ListHasAny) -> Test:
+    items = test.items
+    return lambda v: not items.isdisjoint(v)
+
+
+def _list_has_all(test: ListHasAll) -> Test:
+    return test.items.issubset
+
+
+def _present(test: Present) -> Test:
+    return lambda v: True
+
+
+PRIMITIVE_HANDLERS: dict[type, Callable[[Any], Test]] = {
+    Range: _range,
+    OneOf: _one_of,
+    Substring: _substring,
+    Prefix: _prefix,
+    Suffix: _suffix,
+    Pattern: _pattern,
+    ListHas: _list_has,
+    ListHasAny: _list_has_any,
+    ListHasAll: _list_has_all,
+    Present: _present,
+}
+
+
+def primitive_test(test: Primitive) -> Test:
+    """The Python test of one primitive (also used by explain)."""
+    return PRIMITIVE_HANDLERS[type(test)](test)

@@ -1,0 +1,195 @@
+"""The SQL evaluator: a checked rule compiled into a SQLAlchemy boolean clause.
+
+The clause reads a JSON column of encoded records (see
+:mod:`segmentry.rules.values`) and runs inside SQLite or PostgreSQL. Every
+primitive test is wrapped in ``COALESCE(test, false)`` so that SQL's
+three-valued logic never leaks out: a missing attribute makes a test false,
+and ``NOT`` of it true, exactly as in the Python evaluator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from segmentry.rules import regex
+from segmentry.rules import sql_dialects as d
+from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or
+from segmentry.rules.lowering import (
+    ListHas,
+    ListHasAll,
+    ListHasAny,
+    Lowered,
+    OneOf,
+    Pattern,
+    Prefix,
+    Present,
+    Range,
+    Substring,
+    Suffix,
+    lower,
+)
+from segmentry.rules.schema import AttrType, Schema
+from segmentry.rules.temporal import EvalContext
+
+Clause = ColumnElement[bool]
+SegmentClause = Callable[[str], Clause]
+"""For ``IN SEGMENT``: a clause true for the members of a segment code."""
+
+
+def no_segments(code: str) -> Clause:
+    raise LookupError(f"no membership table was given to resolve IN SEGMENT {code!r}")
+
+
+def compile_sql(
+    node: Node,
+    schema: Schema,
+    ctx: EvalContext,
+    *,
+    doc: ColumnElement[Any],
+    segment: SegmentClause = no_segments,
+) -> Clause:
+    """A boolean clause over the JSON column ``doc`` for a checked rule."""
+    return SqlCompiler(schema, ctx, doc, segment).node(node)
+
+
+class SqlCompiler:
+    def __init__(
+        self, schema: Schema, ctx: EvalContext, doc: ColumnElement[Any], segment: SegmentClause
+    ) -> None:
+        self.schema = schema
+        self.ctx = ctx
+        self.doc = doc
+        self.segment = segment
+
+    def node(self, node: Node) -> Clause:
+        return NODE_HANDLERS[type(node)](self, node)
+
+    def and_(self, node: And) -> Clause:
+        return sa.and_(*(self.node(i) for i in node.items))
+
+    def or_(self, node: Or) -> Clause:
+        return sa.or_(*(self.node(i) for i in node.items))
+
+    def not_(self, node: Not) -> Clause:
+        return sa.not_(self.node(node.item))
+
+    def in_segment(self, node: InSegment) -> Clause:
+        return self.segment(node.code)
+
+    def condition(self, node: Condition) -> Clause:
+        lowered = lower(node, self.schema, self.ctx)
+        test = PRIMITIVE_HANDLERS[type(lowered.test)](self, lowered)
+        clause: Clause = sa.func.coalesce(test, sa.false())
+        return sa.not_(clause) if lowered.negated else clause
+
+    # -- accessors -------------------------------------------------------------
+
+    def key(self, lowered: Lowered) -> ColumnElement[str]:
+        return sa.literal(lowered.key, sa.Text)
+
+    def value(self, lowered: Lowered) -> ColumnElement[Any]:
+        accessor = ACCESSORS[lowered.type]
+        return accessor(self.doc, self.key(lowered))
+
+    def bound(self, lowered: Lowered, value: Any) -> ColumnElement[Any]:
+        """A literal typed like the attribute: never let the driver guess from the value
+        (an int first in a list would make every item an INTEGER and truncate 9.99)."""
+        return sa.literal(value, ACCESSORS[lowered.type].type)
+
+    # -- primitives --------------------------------------------------------------
+
+    def range(self, lowered: Lowered) -> Clause:
+        test = lowered.test
+        assert isinstance(test, Range)
+        value = self.value(lowered)
+        parts: list[Clause] = []
+        if test.low is not None:
+            low = self.bound(lowered, test.low)
+            parts.append(value >= low if test.low_inclusive else value > low)
+        if test.high is not None:
+            high = self.bound(lowered, test.high)
+            parts.append(value <= high if test.high_inclusive else value < high)
+        return sa.and_(*parts) if parts else self.present(lowered)
+
+    def one_of(self, lowered: Lowered) -> Clause:
+        assert isinstance(lowered.test, OneOf)
+        values = sorted(lowered.test.values, key=repr)
+        return self.value(lowered).in_([self.bound(lowered, v) for v in values])
+
+    def substring(self, lowered: Lowered) -> Clause:
+        assert isinstance(lowered.test, Substring)
+        return d.StrContains(self.value(lowered), _text(lowered.test.text))
+
+    def prefix(self, lowered: Lowered) -> Clause:
+        assert isinstance(lowered.test, Prefix)
+        text = lowered.test.text
+        return d.StrPrefix(self.value(lowered), _text(text), sa.literal(len(text)))
+
+    def suffix(self, lowered: Lowered) -> Clause:
+        assert isinstance(lowered.test, Suffix)
+        text = lowered.test.text
+        return d.StrSuffix(self.value(lowered), _text(text), sa.literal(len(text)))
+
+    def pattern(self, lowered: Lowered) -> Clause:
+        assert isinstance(lowered.test, Pattern)
+        source = lowered.test.source
+        translated = regex.translate(source, "postgres")
+        return d.RegexSearch(self.value(lowered), _text(source), _text(translated))
+
+    def list_has(self, lowered: Lowered) -> Clause:
+        assert isinstance(lowered.test, ListHas)
+        return d.ListHas(self.doc, self.key(lowered), _text(lowered.test.item))
+
+    def list_has_any(self, lowered: Lowered) -> Clause:
+        assert isinstance(lowered.test, ListHasAny)
+        items = [_text(i) for i in sorted(lowered.test.items)]
+        return d.ListHasAny(self.doc, self.key(lowered), *items)
+
+    def list_has_all(self, lowered: Lowered) -> Clause:
+        assert isinstance(lowered.test, ListHasAll)
+        items = [_text(i) for i in sorted(lowered.test.items)]
+        return d.ListHasAll(self.doc, self.key(lowered), sa.literal(len(items)), *items)
+
+    def present(self, lowered: Lowered) -> Clause:
+        return d.JsonHas(self.doc, self.key(lowered))
+
+
+def _text(value: str) -> ColumnElement[str]:
+    return sa.literal(value, sa.Text)
+
+
+ACCESSORS: dict[AttrType, type[d.JsonText | d.JsonNumber | d.JsonInteger | d.JsonBoolean]] = {
+    AttrType.STRING: d.JsonText,
+    AttrType.ENUM: d.JsonText,
+    AttrType.NUMBER: d.JsonNumber,
+    AttrType.INTEGER: d.JsonNumber,
+    AttrType.BOOLEAN: d.JsonBoolean,
+    AttrType.DATE: d.JsonInteger,
+    AttrType.DATETIME: d.JsonInteger,
+    AttrType.STRING_LIST: d.JsonText,
+}
+
+NODE_HANDLERS: dict[type, Callable[[SqlCompiler, Any], Clause]] = {
+    And: SqlCompiler.and_,
+    Or: SqlCompiler.or_,
+    Not: SqlCompiler.not_,
+    InSegment: SqlCompiler.in_segment,
+    Condition: SqlCompiler.condition,
+}
+
+PRIMITIVE_HANDLERS: dict[type, Callable[[SqlCompiler, Lowered], Clause]] = {
+    Range: SqlCompiler.range,
+    OneOf: SqlCompiler.one_of,
+    Substring: SqlCompiler.substring,
+    Prefix: SqlCompiler.prefix,
+    Suffix: SqlCompiler.suffix,
+    Pattern: SqlCompiler.pattern,
+    ListHas: SqlCompiler.list_has,
+    ListHasAny: SqlCompiler.list_has_any,
+    ListHasAll: SqlCompiler.list_has_all,
+    Present: SqlCompiler.present,
+}

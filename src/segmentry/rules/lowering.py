@@ -1,0 +1,244 @@
+"""Conditions lowered to primitive tests over encoded values.
+
+Every evaluator (Python, SQL, columnar) compiles a checked condition by first
+lowering it here: the attribute's type, the operator and the literal become
+one :data:`Primitive` over the attribute's *encoded* value (see
+:mod:`segmentry.rules.values`), plus a ``negated`` flag. Case folding, day
+boundaries in the tenant's time zone and relative times are all resolved in
+this one place, so the evaluators only implement ten simple tests and cannot
+disagree on meaning.
+
+A missing value fails every primitive; a negative operator is exactly the
+negation of its positive twin (so ``brand != 'Nike'`` holds when brand is
+missing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from segmentry.rules import temporal
+from segmentry.rules.ast import Condition, Op, Scalar
+from segmentry.rules.schema import AttrType, Schema
+from segmentry.rules.temporal import EvalContext
+from segmentry.rules.values import fold
+
+Number = int | float
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """``low (<|<=) value (<|<=) high``; a ``None`` end is unbounded."""
+
+    low: Number | None
+    low_inclusive: bool
+    high: Number | None
+    high_inclusive: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OneOf:
+    """The value equals one of ``values`` (folded strings, numbers or booleans)."""
+
+    values: frozenset[Scalar]
+
+
+@dataclass(frozen=True, slots=True)
+class Substring:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Prefix:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Suffix:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A ``MATCHES`` search; ``source`` is the pattern as written (folded per dialect)."""
+
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListHas:
+    item: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListHasAny:
+    items: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ListHasAll:
+    items: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Present:
+    """The attribute has a value (a non-empty list for lists)."""
+
+
+Primitive = (
+    Range
+    | OneOf
+    | Substring
+    | Prefix
+    | Suffix
+    | Pattern
+    | ListHas
+    | ListHasAny
+    | ListHasAll
+    | Present
+)
+PRIMITIVE_TYPES: tuple[type[Primitive], ...] = (
+    Range, OneOf, Substring, Prefix, Suffix, Pattern, ListHas, ListHasAny, ListHasAll, Present,
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Lowered:
+    """A condition as one primitive test of one attribute's encoded value."""
+
+    key: str
+    type: AttrType
+    test: Primitive
+    negated: bool
+
+
+def lower(cond: Condition, schema: Schema, ctx: EvalContext) -> Lowered:
+    """The primitive test of a checked condition at the moment ``ctx.now``."""
+    attribute = schema.by_key[cond.attr]
+    positive = cond.op.positive
+    if positive is Op.IS_NULL:
+        # IS NULL is the negative twin here: it is "not present".
+        return Lowered(attribute.key, attribute.type, Present(), cond.op is Op.IS_NULL)
+    test = LOWERERS[attribute.type](positive, cond.value, ctx)
+    if isinstance(test, Substring | Prefix | Suffix) and not test.text:
+        test = Present()  # every present string contains, starts and ends with ''
+    return Lowered(attribute.key, attribute.type, test, cond.op.is_negative)
+
+
+def _items(value: object) -> tuple[Scalar, ...]:
+    assert isinstance(value, tuple)
+    return value
+
+
+def _text(op: Op, value: object, ctx: EvalContext) -> Primitive:
+    if op is Op.IN:
+        return OneOf(frozenset(fold(str(v)) for v in _items(value)))
+    text = str(value)
+    if op is Op.MATCHES:
+        return Pattern(text)
+    folded = fold(text)
+    simple: dict[Op, Primitive] = {
+        Op.EQ: OneOf(frozenset({folded})),
+        Op.CONTAINS: Substring(folded),
+        Op.STARTS_WITH: Prefix(folded),
+        Op.ENDS_WITH: Suffix(folded),
+    }
+    return simple[op]
+
+
+def _list(op: Op, value: object, ctx: EvalContext) -> Primitive:
+    if op is Op.CONTAINS:
+        return ListHas(fold(str(value)))
+    items = frozenset(fold(str(v)) for v in _items(value))
+    return ListHasAny(items) if op is Op.CONTAINS_ANY else ListHasAll(items)
+
+
+def _plain(op: Op, value: object, ctx: EvalContext) -> Primitive:
+    """Numbers and booleans: compared as they are."""
+    if op is Op.IN:
+        return OneOf(frozenset(_items(value)))
+    if op is Op.EQ:
+        assert isinstance(value, int | float | bool)
+        return OneOf(frozenset({value}))
+    if op is Op.BETWEEN:
+        low, high = _items(value)
+        return Range(_number(low), True, _number(high), True)
+    return _compare(op, _number(value), _number(value))
+
+
+def _number(value: object) -> Number:
+    assert isinstance(value, int | float)
+    assert not isinstance(value, bool)
+    return value
+
+
+def _compare(op: Op, start: Number, end: Number) -> Range:
+    """``op`` against a value that covers ``[start, end]`` (one point when equal)."""
+    return {
+        Op.EQ: Range(start, True, end, True),
+        Op.LT: Range(None, False, start, False),
+        Op.LE: Range(None, False, end, True),
+        Op.GT: Range(end, False, None, False),
+        Op.GE: Range(start, True, None, False),
+    }[op]
+
+
+def _read(value: object) -> temporal.Temporal:
+    parsed = temporal.read_temporal(str(value))
+    assert parsed is not None, "the checker admits only temporal literals here"
+    return parsed
+
+
+def _date(op: Op, value: object, ctx: EvalContext) -> Primitive:
+    """Date attributes hold day numbers; every literal stands for one day."""
+    if op is Op.BETWEEN:
+        low, high = (_day_number(v, ctx) for v in _items(value))
+        return Range(low, True, high, True)
+    day = _day_number(value, ctx)
+    return _compare(op, day, day)
+
+
+def _day_number(value: object, ctx: EvalContext) -> int:
+    return temporal.to_day_number(temporal.as_day(_read(value), ctx))
+
+
+def _datetime(op: Op, value: object, ctx: EvalContext) -> Primitive:
+    """Date-time attributes hold microseconds; a day-like literal covers its whole day."""
+    if op is Op.BETWEEN:
+        low, high = (_moments(v, ctx) for v in _items(value))
+        return Range(low[0], True, high[1], not high[2])
+    start, end, half_open = _moments(value, ctx)
+    if not half_open:
+        return _compare(op, start, end)
+    return {
+        Op.EQ: Range(start, True, end, False),
+        Op.LT: Range(None, False, start, False),
+        Op.LE: Range(None, False, end, False),
+        Op.GT: Range(end, True, None, False),
+        Op.GE: Range(start, True, None, False),
+    }[op]
+
+
+def _moments(value: object, ctx: EvalContext) -> tuple[int, int, bool]:
+    """``(start, end, half_open)``: a whole day is ``[start, end)``, a point is ``[t, t]``."""
+    parsed = _read(value)
+    if temporal.is_day_like(parsed):
+        day = temporal.as_day(parsed, ctx)
+        next_day = day + timedelta(days=1)
+        return temporal.day_start(day, ctx.tz), temporal.day_start(next_day, ctx.tz), True
+    assert isinstance(parsed, temporal.AbsoluteDateTime | temporal.Relative)
+    moment = temporal.as_instant(parsed, ctx)
+    return moment, moment, False
+
+
+LOWERERS = {
+    AttrType.STRING: _text,
+    AttrType.ENUM: _text,
+    AttrType.NUMBER: _plain,
+    AttrType.INTEGER: _plain,
+    AttrType.BOOLEAN: _plain,
+    AttrType.DATE: _date,
+    AttrType.DATETIME: _datetime,
+    AttrType.STRING_LIST: _list,
+}

@@ -1,0 +1,318 @@
+"""The rule text form: a hand-written recursive-descent parser.
+
+Why hand-written rather than Lark: the grammar is small (about a dozen
+productions), and a hand-written parser gives us exact control of what every
+error says and where it points (did-you-mean for misspelt operators, "strings
+need quotes" for bare words), a hard depth limit checked before recursing, and
+speed (a fuzz run parses tens of thousands of inputs per CI run).
+
+    rule      := or EOF
+    or        := and (OR and)*
+    and       := not (AND not)*
+    not       := NOT not | primary
+    primary   := '(' or ')' | IN SEGMENT string | condition
+    condition := word operator
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+
+from segmentry.errors import RuleError
+from segmentry.rules.ast import (
+    And,
+    Arity,
+    Condition,
+    ConditionSpans,
+    InSegment,
+    Node,
+    Not,
+    Op,
+    Or,
+    Scalar,
+    Span,
+    Value,
+)
+from segmentry.rules.lexer import T, Token, error, tokenize
+from segmentry.rules.limits import MAX_CONDITIONS, MAX_DEPTH, MAX_LIST_ITEMS
+
+KEYWORDS = frozenset({
+    "AND", "OR", "NOT", "IN", "SEGMENT", "CONTAINS", "ANY", "ALL", "STARTS", "ENDS", "WITH",
+    "MATCHES", "IS", "NULL", "BETWEEN",
+})  # fmt: skip
+LITERAL_WORDS: dict[str, Scalar] = {
+    "TRUE": True, "YES": True, "FALSE": False, "NO": False,
+    "TODAY": "today", "YESTERDAY": "yesterday", "TOMORROW": "tomorrow",
+}  # fmt: skip
+OPERATOR_WORDS = ["BETWEEN", "IN", "NOT", "CONTAINS", "STARTS", "ENDS", "MATCHES", "IS"]
+OPERATOR_LIST = (
+    "=, !=, <, <=, >, >=, BETWEEN, IN, NOT IN, CONTAINS, STARTS WITH, ENDS WITH, MATCHES, IS NULL"
+)
+
+
+def parse(text: str) -> Node:
+    """The rule tree of ``text``, or a RuleError pointing into ``text``."""
+    return Parser(text).rule()
+
+
+class Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = tokenize(text)
+        self.at = 0
+        self.depth = 0
+        self.conditions = 0
+
+    # -- token helpers -------------------------------------------------------
+
+    def peek(self) -> Token:
+        return self.tokens[self.at]
+
+    def advance(self) -> Token:
+        token = self.tokens[self.at]
+        self.at = min(self.at + 1, len(self.tokens) - 1)
+        return token
+
+    def is_word(self, *words: str) -> bool:
+        return self.peek().kind is T.IDENT and self.peek().word in words
+
+    def accept_word(self, word: str) -> Token | None:
+        return self.advance() if self.is_word(word) else None
+
+    def expect_word(self, word: str, after: str) -> Token:
+        if not self.is_word(word):
+            raise self.fail(
+                self.peek(), f"expected {word} after {after}, found {describe(self.peek())}"
+            )
+        return self.advance()
+
+    def expect(self, kind: T, after: str, hint: str = "") -> Token:
+        if self.peek().kind is not kind:
+            raise self.fail(
+                self.peek(), f"expected {kind} after {after}, found {describe(self.peek())}", hint
+            )
+        return self.advance()
+
+    def fail(self, token: Token | Span, message: str, hint: str = "") -> RuleError:
+        span = token.span if isinstance(token, Token) else token
+        return error(self.text, span, message, hint)
+
+    def span_from(self, start: Span) -> Span:
+        end = self.tokens[self.at - 1].span if self.at else start
+        return Span(start.start, end.end, start.line, start.column)
+
+    def enter(self, token: Token) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.fail(token, f"rule is nested too deeply: more than {MAX_DEPTH} levels")
+
+    # -- grammar -------------------------------------------------------------
+
+    def rule(self) -> Node:
+        if self.peek().kind is T.EOF:
+            raise self.fail(
+                self.peek(), "the rule is empty", "write a condition such as price > 100"
+            )
+        node = self.or_()
+        if self.peek().kind is T.RPAREN:
+            raise self.fail(self.peek(), "unexpected ')': no '(' is open here")
+        if self.peek().kind is not T.EOF:
+            raise self.fail(
+                self.peek(),
+                f"expected AND, OR or the end of the rule, found {describe(self.peek())}",
+            )
+        return node
+
+    def or_(self) -> Node:
+        return self._chain("OR", self.and_, Or)
+
+    def and_(self) -> Node:
+        return self._chain("AND", self.not_, And)
+
+    def _chain(self, word: str, item: Callable[[], Node], group: type[And] | type[Or]) -> Node:
+        start = self.peek().span
+        items = [item()]
+        while self.accept_word(word):
+            items.append(item())
+        return items[0] if len(items) == 1 else group(tuple(items), self.span_from(start))
+
+    def not_(self) -> Node:
+        token = self.peek()
+        if not self.is_word("NOT"):
+            return self.primary()
+        self.advance()
+        self.enter(token)
+        if self.peek().kind is T.EOF:
+            raise self.fail(self.peek(), "expected a condition after NOT")
+        node = Not(self.not_(), self.span_from(token.span))
+        self.depth -= 1
+        return node
+
+    def primary(self) -> Node:
+        token = self.peek()
+        if token.kind is T.LPAREN:
+            return self.group()
+        if self.is_word("IN"):
+            return self.segment()
+        if token.kind is T.IDENT and token.word not in KEYWORDS and token.word not in LITERAL_WORDS:
+            return self.condition()
+        raise self.fail(
+            token, f"expected a condition, found {describe(token)}", _condition_hint(token)
+        )
+
+    def group(self) -> Node:
+        opening = self.advance()
+        self.enter(opening)
+        if self.peek().kind is T.RPAREN:
+            raise self.fail(self.peek(), "empty parentheses", "put a condition inside them")
+        node = self.or_()
+        if self.peek().kind is not T.RPAREN:
+            if self.peek().kind is T.EOF:
+                raise self.fail(opening, "'(' is never closed", "add ')' at the end of the group")
+            raise self.fail(self.peek(), f"expected ')' or AND/OR, found {describe(self.peek())}")
+        self.advance()
+        self.depth -= 1
+        return node
+
+    def segment(self) -> Node:
+        start = self.advance().span
+        self.expect_word("SEGMENT", "IN")
+        code = self.expect(T.STRING, "IN SEGMENT", "name the segment by its code in quotes: 'vip'")
+        self._count(code)
+        return InSegment(str(code.value), self.span_from(start), code.span)
+
+    def _count(self, token: Token) -> None:
+        self.conditions += 1
+        if self.conditions > MAX_CONDITIONS:
+            raise self.fail(token, f"rule has more than {MAX_CONDITIONS:,} conditions")
+
+    # -- conditions ----------------------------------------------------------
+
+    def condition(self) -> Node:
+        attr = self.advance()
+        self._count(attr)
+        op_token = self.peek()
+        op = self.operator(attr)
+        op_span = self.span_from(op_token.span)
+        value, value_span, items = self.operand(op, attr)
+        spans = ConditionSpans(attr.span, op_span, value_span, items)
+        return Condition(attr.text, op, value, self.span_from(attr.span), spans)
+
+    def operator(self, attr: Token) -> Op:
+        token = self.peek()
+        if token.kind is T.OP:
+            self.advance()
+            return Op(str(token.value))
+        if token.kind is not T.IDENT:
+            found = f"expected an operator after {attr.text}, found {describe(token)}"
+            raise self.fail(token, found, f"operators are {OPERATOR_LIST}")
+        word = self.advance().word
+        reader = WORD_OPERATORS.get(word)
+        if reader is None:
+            raise self.fail(
+                token, f"unknown operator {token.text!r} after {attr.text}", _op_hint(token.word)
+            )
+        return reader(self, token)
+
+    def _not_operator(self, token: Token) -> Op:
+        if self.accept_word("IN"):
+            return Op.NOT_IN
+        if self.accept_word("CONTAINS"):
+            return Op.NOT_CONTAINS
+        found = f"expected IN or CONTAINS after NOT, found {describe(self.peek())}"
+        hint = "to negate a whole condition, put NOT before it: NOT brand = 'Nike'"
+        raise self.fail(self.peek(), found, hint)
+
+    def _contains_operator(self, token: Token) -> Op:
+        if self.accept_word("ANY"):
+            return Op.CONTAINS_ANY
+        if self.accept_word("ALL"):
+            return Op.CONTAINS_ALL
+        return Op.CONTAINS
+
+    def _is_operator(self, token: Token) -> Op:
+        negated = self.accept_word("NOT") is not None
+        self.expect_word("NULL", "IS NOT" if negated else "IS")
+        return Op.IS_NOT_NULL if negated else Op.IS_NULL
+
+    def operand(self, op: Op, attr: Token) -> tuple[Value, Span, tuple[Span, ...]]:
+        start = self.peek().span
+        if op.arity is Arity.NONE:
+            return None, start, ()
+        if op.arity is Arity.PAIR:
+            low = self.value(op)
+            self.expect_word("AND", "the first value of BETWEEN")
+            high = self.value(op)
+            return (low[0], high[0]), self.span_from(start), (low[1], high[1])
+        if op.arity is Arity.LIST:
+            return self.value_list(op)
+        value, span = self.value(op)
+        return value, span, ()
+
+    def value_list(self, op: Op) -> tuple[Value, Span, tuple[Span, ...]]:
+        start = self.peek().span
+        self.expect(T.LPAREN, op.upper(), "put the values in parentheses: IN ('a', 'b')")
+        values: list[Scalar] = []
+        spans: list[Span] = []
+        while True:
+            if len(values) >= MAX_LIST_ITEMS:
+                raise self.fail(self.peek(), f"a list holds at most {MAX_LIST_ITEMS:,} values")
+            value, span = self.value(op)
+            values.append(value)
+            spans.append(span)
+            if self.peek().kind is not T.COMMA:
+                break
+            self.advance()
+        self.expect(T.RPAREN, "the last value of the list", "separate values with commas")
+        return tuple(values), self.span_from(start), tuple(spans)
+
+    def value(self, op: Op) -> tuple[Scalar, Span]:
+        token = self.peek()
+        if token.kind in (T.STRING, T.NUMBER, T.TEMPORAL):
+            self.advance()
+            return token.value, token.span
+        if token.kind is T.IDENT and token.word in LITERAL_WORDS:
+            self.advance()
+            return LITERAL_WORDS[token.word], token.span
+        if token.kind is T.IDENT and token.word not in KEYWORDS:
+            raise self.fail(
+                token, f"{token.text!r} is not a value", f"strings need quotes: '{token.text}'"
+            )
+        if token.kind is T.LPAREN:
+            raise self.fail(token, f"{op.upper()} takes a single value, not a list",
+                            "lists go with IN, NOT IN, CONTAINS ANY and CONTAINS ALL")  # fmt: skip
+        raise self.fail(token, f"expected a value after {op.upper()}, found {describe(token)}")
+
+
+WORD_OPERATORS: dict[str, Callable[[Parser, Token], Op]] = {
+    "BETWEEN": lambda p, t: Op.BETWEEN,
+    "IN": lambda p, t: Op.IN,
+    "NOT": Parser._not_operator,
+    "CONTAINS": Parser._contains_operator,
+    "STARTS": lambda p, t: (p.expect_word("WITH", "STARTS"), Op.STARTS_WITH)[1],
+    "ENDS": lambda p, t: (p.expect_word("WITH", "ENDS"), Op.ENDS_WITH)[1],
+    "MATCHES": lambda p, t: Op.MATCHES,
+    "IS": Parser._is_operator,
+}
+
+
+def describe(token: Token) -> str:
+    """How an error names the token it found."""
+    if token.kind is T.EOF:
+        return "the end of the rule"
+    text = token.text if len(token.text) <= 30 else token.text[:27] + "..."
+    return f"{token.kind} {text!r}" if token.kind is not T.IDENT else repr(text)
+
+
+def _op_hint(word: str) -> str:
+    close = difflib.get_close_matches(word, OPERATOR_WORDS, n=1)
+    return f"did you mean {close[0]}?" if close else f"operators are {OPERATOR_LIST}"
+
+
+def _condition_hint(token: Token) -> str:
+    if token.kind is T.IDENT and token.word in ("AND", "OR"):
+        return f"{token.word} joins two conditions; one is missing"
+    if token.kind is T.RPAREN:
+        return "a group needs a condition before ')'"
+    return "a condition looks like: price > 100"

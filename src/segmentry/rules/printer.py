@@ -1,0 +1,136 @@
+"""The canonical text form of a rule.
+
+One layout: keywords upper-case, strings in single quotes, temporal literals
+bare, one space around operators. A rule that fits in ``width`` columns is one
+line; a longer group puts each item on its own line, led by its AND/OR, and
+opens nested groups on their own indented lines::
+
+    brand = 'Nike'
+    AND price > 100
+    AND (
+      country = 'ES'
+      OR country = 'PT'
+    )
+
+Nested groups are always parenthesised, even where precedence would not need
+it, so the structure of the tree is visible and ``parse(format(r)) == r``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from segmentry.rules import temporal
+from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Op, Or, Scalar, Value
+
+WIDTH = 80
+ESCAPED = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\x00": "\\0"}
+ESCAPE_LETTERS = frozenset("ntr0\\'\"xuU")
+
+
+def format_rule(node: Node, width: int = WIDTH) -> str:
+    """The canonical text of ``node``."""
+    return _block(node, 0, width)
+
+
+def format_value(value: Value) -> str:
+    """A literal or list as the text form writes it."""
+    if isinstance(value, tuple):
+        return "(" + ", ".join(format_scalar(v) for v in value) + ")"
+    if value is None:
+        return ""
+    return format_scalar(value)
+
+
+def format_scalar(value: Scalar) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _format_float(value)
+    if temporal.is_canonical(value):
+        return value
+    return quote(value)
+
+
+def _format_float(value: float) -> str:
+    text = repr(value)
+    if "e" in text or "E" in text:
+        text = format(Decimal(text), "f")
+    return text if "." in text else text + ".0"
+
+
+def quote(text: str) -> str:
+    """``text`` in single quotes, escaped so the lexer reads back exactly ``text``."""
+    out = []
+    for index, char in enumerate(text):
+        if char == "\\":
+            following = text[index + 1 : index + 2]
+            # A lone backslash before a non-escape letter reads back as itself,
+            # which keeps regular expressions such as '^\d+$' readable.
+            out.append("\\" if _reads_back_alone(following) else "\\\\")
+        elif char in ESCAPED:
+            out.append(ESCAPED[char])
+        elif _verbatim(char):
+            out.append(char)
+        else:
+            out.append(f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}")
+    return "'" + "".join(out) + "'"
+
+
+def _reads_back_alone(following: str) -> bool:
+    """Whether a backslash before ``following`` reads back as itself without doubling."""
+    return bool(following) and following not in ESCAPE_LETTERS and _verbatim(following)
+
+
+def _verbatim(char: str) -> bool:
+    return char not in ESCAPED and char.isprintable()
+
+
+def _operator(op: Op) -> str:
+    return op.value if not op.value[0].isalpha() else op.value.upper()
+
+
+def flat(node: Node) -> str:
+    """``node`` on one line."""
+    match node:
+        case Condition(attr, op, value):
+            if op in (Op.BETWEEN,) and isinstance(value, tuple) and len(value) == 2:
+                return f"{attr} BETWEEN {format_scalar(value[0])} AND {format_scalar(value[1])}"
+            rest = format_value(value)
+            return f"{attr} {_operator(op)}" + (f" {rest}" if rest else "")
+        case InSegment(code):
+            return f"IN SEGMENT {quote(code)}"
+        case Not(item):
+            inner = flat(item)
+            return f"NOT ({inner})" if isinstance(item, And | Or) else f"NOT {inner}"
+        case And(items) | Or(items):
+            word = " AND " if isinstance(node, And) else " OR "
+            return word.join(f"({flat(i)})" if isinstance(i, And | Or) else flat(i) for i in items)
+
+
+def _block(node: Node, indent: int, width: int) -> str:
+    line = flat(node)
+    if indent + len(line) <= width or isinstance(node, Condition | InSegment):
+        return line
+    pad = " " * indent
+    if isinstance(node, Not):
+        if isinstance(node.item, And | Or):
+            return f"NOT {_nested(node.item, indent, width)}"
+        return "NOT " + _block(node.item, indent + 4, width)
+    assert isinstance(node, And | Or)
+    word = "AND" if isinstance(node, And) else "OR"
+    parts = [_item(item, indent, width) for item in node.items]
+    return parts[0] + "".join(f"\n{pad}{word} {part}" for part in parts[1:])
+
+
+def _item(item: Node, indent: int, width: int) -> str:
+    if isinstance(item, And | Or):
+        return _nested(item, indent, width)
+    return _block(item, indent + 4, width)
+
+
+def _nested(group: And | Or, indent: int, width: int) -> str:
+    pad = " " * indent
+    return f"(\n{pad}  {_block(group, indent + 2, width)}\n{pad})"

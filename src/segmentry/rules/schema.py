@@ -1,0 +1,231 @@
+"""Attributes: their types, the built-in ones of each kind, and declared custom ones.
+
+A :class:`Schema` is what a tenant's rules are checked against and what entity
+values are validated against: the built-in attributes of one kind plus the
+tenant's custom attributes of that kind.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from segmentry.errors import SchemaError
+
+
+class Kind(StrEnum):
+    PRODUCT = "product"
+    CUSTOMER = "customer"
+
+
+class AttrType(StrEnum):
+    STRING = "string"
+    NUMBER = "number"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"
+    STRING_LIST = "string_list"
+    ENUM = "enum"
+
+    @property
+    def described(self) -> str:
+        """How messages name the type: 'a number', 'a list'."""
+        return DESCRIPTIONS[self]
+
+    @property
+    def is_textual(self) -> bool:
+        return self in (AttrType.STRING, AttrType.ENUM)
+
+    @property
+    def is_numeric(self) -> bool:
+        return self in (AttrType.NUMBER, AttrType.INTEGER)
+
+    @property
+    def is_temporal(self) -> bool:
+        return self in (AttrType.DATE, AttrType.DATETIME)
+
+
+DESCRIPTIONS = {
+    AttrType.STRING: "a string",
+    AttrType.NUMBER: "a number",
+    AttrType.INTEGER: "an integer",
+    AttrType.BOOLEAN: "a boolean",
+    AttrType.DATE: "a date",
+    AttrType.DATETIME: "a date-time",
+    AttrType.STRING_LIST: "a list",
+    AttrType.ENUM: "an enum",
+}
+
+KEY_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+MAX_ENUM_VALUES = 1_000
+MAX_LABEL_LENGTH = 200
+
+RESERVED_KEYS = frozenset(
+    {
+        "and", "or", "not", "in", "segment", "contains", "any", "all", "starts",
+        "ends", "with", "matches", "is", "null", "between", "true", "false",
+        "yes", "no", "today", "yesterday", "tomorrow", "attributes",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    """One attribute of a kind: its rule key, display label and type."""
+
+    key: str
+    label: str
+    type: AttrType
+    values: tuple[str, ...] = ()
+    builtin: bool = False
+    derived: bool = False
+    folded_values: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.type is AttrType.ENUM and not self.folded_values:
+            object.__setattr__(self, "folded_values", {v.casefold(): v for v in self.values})
+
+    @property
+    def described(self) -> str:
+        return self.type.described
+
+
+def _builtin(
+    key: str, label: str, type_: AttrType, *values: str, derived: bool = False
+) -> Attribute:
+    return Attribute(key, label, type_, tuple(values), builtin=True, derived=derived)
+
+
+S, N, I, B = AttrType.STRING, AttrType.NUMBER, AttrType.INTEGER, AttrType.BOOLEAN  # noqa: E741
+D, DT, L, E = AttrType.DATE, AttrType.DATETIME, AttrType.STRING_LIST, AttrType.ENUM
+
+PRODUCT_BUILTINS: tuple[Attribute, ...] = (
+    _builtin("id", "ID", S),
+    _builtin("sku", "SKU", S),
+    _builtin("name", "Name", S),
+    _builtin("description", "Description", S),
+    _builtin("brand", "Brand", S),
+    _builtin("categories", "Categories", L),
+    _builtin("tags", "Tags", L),
+    _builtin("url", "URL", S),
+    _builtin("image_url", "Image URL", S),
+    _builtin("price", "Unit Price", N),
+    _builtin("original_price", "Original Price", N),
+    _builtin("discount_percent", "Discount %", N, derived=True),
+    _builtin("stock", "Stock", I),
+    _builtin("available", "Available", B),
+    _builtin("rating_value", "Rating", N),
+    _builtin("rating_count", "Rating Count", I),
+    _builtin("published_at", "Published At", DT),
+    _builtin("created_at", "Created At", DT),
+    _builtin("updated_at", "Updated At", DT),
+)
+
+CUSTOMER_BUILTINS: tuple[Attribute, ...] = (
+    _builtin("id", "ID", S),
+    _builtin("email", "Email", S),
+    _builtin("first_name", "First Name", S),
+    _builtin("last_name", "Last Name", S),
+    _builtin("platform", "Platform", E, "ios", "android", "web"),
+    _builtin("app_installed", "App Installed", B),
+    _builtin("country", "Country", S),
+    _builtin("city", "City", S),
+    _builtin("language", "Language", S),
+    _builtin("tags", "Tags", L),
+    _builtin("accepts_marketing", "Accepts Marketing", B),
+    _builtin("lifetime_value", "Life Time Value", N),
+    _builtin("orders_count", "Orders Count", I),
+    _builtin("average_order_value", "Average Order Value", N, derived=True),
+    _builtin("first_order_at", "First Order At", DT),
+    _builtin("last_order_at", "Last Order At", DT),
+    _builtin("birthday", "Birthday", D),
+    _builtin("created_at", "Created At", DT),
+    _builtin("updated_at", "Updated At", DT),
+)
+
+BUILTINS: dict[Kind, tuple[Attribute, ...]] = {
+    Kind.PRODUCT: PRODUCT_BUILTINS,
+    Kind.CUSTOMER: CUSTOMER_BUILTINS,
+}
+
+
+def declare(
+    kind: Kind, key: str, type: AttrType | str, label: str = "", values: Iterable[str] = ()
+) -> Attribute:
+    """A custom attribute, checked: key shape, no shadowing, enum values."""
+    type_ = _attr_type(type)
+    _check_key(kind, key)
+    label = (label or key.replace("_", " ").title()).strip()
+    if len(label) > MAX_LABEL_LENGTH:
+        raise SchemaError(f"label of {key} is longer than {MAX_LABEL_LENGTH} characters")
+    enum_values = _enum_values(key, type_, tuple(values))
+    return Attribute(key, label, type_, enum_values)
+
+
+def _attr_type(type_: AttrType | str) -> AttrType:
+    try:
+        return AttrType(type_)
+    except ValueError:
+        allowed = ", ".join(t.value for t in AttrType)
+        raise SchemaError(f"unknown attribute type {type_!r}; expected one of {allowed}") from None
+
+
+def _check_key(kind: Kind, key: str) -> None:
+    if not KEY_RE.fullmatch(key):
+        raise SchemaError(
+            f"attribute key {key!r} must start with a lowercase letter and hold only "
+            "lowercase letters, digits and '_' (at most 64 characters)"
+        )
+    if key in RESERVED_KEYS:
+        raise SchemaError(f"attribute key {key!r} is a reserved word of the rule language")
+    if any(a.key == key for a in BUILTINS[kind]):
+        raise SchemaError(f"attribute key {key!r} would shadow the built-in {kind} attribute")
+
+
+def _enum_values(key: str, type_: AttrType, values: tuple[str, ...]) -> tuple[str, ...]:
+    if type_ is not AttrType.ENUM:
+        if values:
+            raise SchemaError(f"only enum attributes take values; {key} is {type_.described}")
+        return ()
+    cleaned = tuple(v.strip() if isinstance(v, str) else v for v in values)
+    if not cleaned or len(cleaned) > MAX_ENUM_VALUES:
+        raise SchemaError(f"enum {key} needs between 1 and {MAX_ENUM_VALUES} values")
+    if not all(isinstance(v, str) and v and len(v) <= 200 for v in cleaned):
+        raise SchemaError(
+            f"enum values of {key} must be non-empty strings of at most 200 characters"
+        )
+    folded = [v.casefold() for v in cleaned]
+    if len(set(folded)) != len(folded):
+        raise SchemaError(f"enum values of {key} repeat (values are compared ignoring case)")
+    return cleaned
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    """The attributes of one kind for one tenant: built-ins first, then custom ones."""
+
+    kind: Kind
+    custom: tuple[Attribute, ...] = ()
+    by_key: Mapping[str, Attribute] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        table = {a.key: a for a in (*BUILTINS[self.kind], *self.custom)}
+        if len(table) != len(BUILTINS[self.kind]) + len(self.custom):
+            raise SchemaError("custom attribute keys must be unique and not shadow built-ins")
+        object.__setattr__(self, "by_key", table)
+
+    def __iter__(self) -> Iterator[Attribute]:
+        return iter(self.by_key.values())
+
+    def get(self, key: str) -> Attribute | None:
+        """The attribute with this key; keys match ignoring case."""
+        return self.by_key.get(key) or self.by_key.get(key.lower())
+
+    def with_custom(self, attribute: Attribute) -> Schema:
+        return Schema(self.kind, (*self.custom, attribute))
+
+    def without(self, key: str) -> Schema:
+        return Schema(self.kind, tuple(a for a in self.custom if a.key != key))

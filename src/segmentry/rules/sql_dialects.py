@@ -1,0 +1,291 @@
+"""SQL constructs of the SQL evaluator, with one rendering per dialect.
+
+Entity records live in a JSON column (JSON text on SQLite, JSONB on
+PostgreSQL) holding the *encoded* values of :mod:`segmentry.rules.values`.
+Each construct here reads or tests one attribute of that column; SQLAlchemy
+renders it through the ``@compiles`` function of the connection's dialect.
+Any other dialect fails to compile with a clear error rather than guessing.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, Float, Text
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+from segmentry.rules import regex
+
+SQLITE_REGEXP = "segmentry_regexp"
+
+
+class _Construct(FunctionElement[Any]):
+    inherit_cache = True
+
+    def args(self, compiler: SQLCompiler, **kw: Any) -> list[str]:
+        return [compiler.process(clause, **kw) for clause in self.clauses]
+
+
+class JsonText(_Construct):
+    """The string value of ``doc[key]`` (NULL when absent)."""
+
+    type = Text()
+    name = "segmentry_json_text"
+    inherit_cache = True
+
+
+class JsonNumber(_Construct):
+    """The numeric value of ``doc[key]`` as a 64-bit float."""
+
+    type = Float()
+    name = "segmentry_json_number"
+    inherit_cache = True
+
+
+class JsonInteger(_Construct):
+    """The integer value of ``doc[key]`` (day numbers, microseconds)."""
+
+    type = BigInteger()
+    name = "segmentry_json_integer"
+    inherit_cache = True
+
+
+class JsonBoolean(_Construct):
+    type = Boolean()
+    name = "segmentry_json_boolean"
+    inherit_cache = True
+
+
+class JsonHas(_Construct):
+    """``doc`` has ``key``."""
+
+    type = Boolean()
+    name = "segmentry_json_has"
+    inherit_cache = True
+
+
+class ListHas(_Construct):
+    """The list ``doc[key]`` holds ``item``: ``(doc, key, item)``."""
+
+    type = Boolean()
+    name = "segmentry_list_has"
+    inherit_cache = True
+
+
+class ListHasAny(_Construct):
+    """The list ``doc[key]`` holds one of the items: ``(doc, key, item, ...)``."""
+
+    type = Boolean()
+    name = "segmentry_list_has_any"
+    inherit_cache = True
+
+
+class ListHasAll(_Construct):
+    """The list ``doc[key]`` holds every item: ``(doc, key, count, item, ...)``."""
+
+    type = Boolean()
+    name = "segmentry_list_has_all"
+    inherit_cache = True
+
+
+class StrContains(_Construct):
+    type = Boolean()
+    name = "segmentry_str_contains"
+    inherit_cache = True
+
+
+class StrSuffix(_Construct):
+    """``(value, suffix, length)``: the value ends with the suffix."""
+
+    type = Boolean()
+    name = "segmentry_str_suffix"
+    inherit_cache = True
+
+
+class StrPrefix(_Construct):
+    """``(value, prefix, length)``: the value starts with the prefix."""
+
+    type = Boolean()
+    name = "segmentry_str_prefix"
+    inherit_cache = True
+
+
+class RegexSearch(_Construct):
+    """``(value, source, postgres)``: the pattern matches within the value.
+
+    Both spellings are bound parameters (the source for SQLite's RE2 function,
+    the translated ARE pattern for PostgreSQL), so cached statements stay exact.
+    """
+
+    type = Boolean()
+    name = "segmentry_regex_search"
+    inherit_cache = True
+
+
+# -- SQLite ----------------------------------------------------------------------
+
+
+def _sqlite_path(key_sql: str) -> str:
+    return f"'$.\"' || {key_sql} || '\"'"
+
+
+@compiles(JsonText, "sqlite")
+@compiles(JsonNumber, "sqlite")
+@compiles(JsonInteger, "sqlite")
+@compiles(JsonBoolean, "sqlite")
+def _sqlite_value(element: _Construct, compiler: SQLCompiler, **kw: Any) -> str:
+    doc, key = element.args(compiler, **kw)
+    return f"json_extract({doc}, {_sqlite_path(key)})"
+
+
+@compiles(JsonHas, "sqlite")
+def _sqlite_has(element: JsonHas, compiler: SQLCompiler, **kw: Any) -> str:
+    doc, key = element.args(compiler, **kw)
+    return f"(json_type({doc}, {_sqlite_path(key)}) IS NOT NULL)"
+
+
+def _sqlite_each(doc: str, key: str) -> str:
+    return f"json_each({doc}, {_sqlite_path(key)})"
+
+
+@compiles(ListHas, "sqlite")
+def _sqlite_list_has(element: ListHas, compiler: SQLCompiler, **kw: Any) -> str:
+    doc, key, item = element.args(compiler, **kw)
+    return f"EXISTS (SELECT 1 FROM {_sqlite_each(doc, key)} WHERE value = {item})"
+
+
+@compiles(ListHasAny, "sqlite")
+def _sqlite_list_any(element: ListHasAny, compiler: SQLCompiler, **kw: Any) -> str:
+    doc, key, *items = element.args(compiler, **kw)
+    return f"EXISTS (SELECT 1 FROM {_sqlite_each(doc, key)} WHERE value IN ({', '.join(items)}))"
+
+
+@compiles(ListHasAll, "sqlite")
+def _sqlite_list_all(element: ListHasAll, compiler: SQLCompiler, **kw: Any) -> str:
+    # Stored lists hold no duplicates, so counting the matches counts the distinct items.
+    doc, key, count, *items = element.args(compiler, **kw)
+    return (
+        f"((SELECT count(*) FROM {_sqlite_each(doc, key)} "
+        f"WHERE value IN ({', '.join(items)})) = {count})"
+    )
+
+
+@compiles(StrContains, "sqlite")
+def _sqlite_contains(element: StrContains, compiler: SQLCompiler, **kw: Any) -> str:
+    value, text = element.args(compiler, **kw)
+    return f"(instr({value}, {text}) > 0)"
+
+
+@compiles(StrPrefix, "sqlite")
+def _sqlite_prefix(element: StrPrefix, compiler: SQLCompiler, **kw: Any) -> str:
+    value, text, length = element.args(compiler, **kw)
+    return f"(substr({value}, 1, {length}) = {text})"
+
+
+@compiles(StrSuffix, "sqlite")
+def _sqlite_suffix(element: StrSuffix, compiler: SQLCompiler, **kw: Any) -> str:
+    value, text, length = element.args(compiler, **kw)
+    return f"(substr({value}, -{length}) = {text})"
+
+
+@compiles(RegexSearch, "sqlite")
+def _sqlite_regex(element: RegexSearch, compiler: SQLCompiler, **kw: Any) -> str:
+    value, source, _ = element.args(compiler, **kw)
+    return f"{SQLITE_REGEXP}({source}, {value})"
+
+
+def register_sqlite_functions(connection: sqlite3.Connection) -> None:
+    """Give a SQLite connection the functions the SQL evaluator calls.
+
+    SQLite has no regular expressions of its own; this one runs the same
+    linear-time RE2 search as the Python evaluator.
+    """
+    connection.create_function(SQLITE_REGEXP, 2, _sqlite_regexp, deterministic=True)
+
+
+def _sqlite_regexp(pattern: str | None, value: str | None) -> int | None:
+    if pattern is None or value is None:
+        return None
+    return int(_search(pattern)(value))
+
+
+@functools.lru_cache(maxsize=512)
+def _search(pattern: str) -> Any:
+    return regex.compile_search(pattern)
+
+
+# -- PostgreSQL --------------------------------------------------------------------
+
+PG_CASTS = {JsonNumber: "DOUBLE PRECISION", JsonInteger: "BIGINT", JsonBoolean: "BOOLEAN"}
+
+
+@compiles(JsonText, "postgresql")
+@compiles(JsonNumber, "postgresql")
+@compiles(JsonInteger, "postgresql")
+@compiles(JsonBoolean, "postgresql")
+def _pg_value(element: _Construct, compiler: SQLCompiler, **kw: Any) -> str:
+    doc, key = element.args(compiler, **kw)
+    text = f"({doc} ->> CAST({key} AS TEXT))"
+    cast = PG_CASTS.get(type(element))
+    return f"CAST({text} AS {cast})" if cast else text
+
+
+@compiles(JsonHas, "postgresql")
+def _pg_has(element: JsonHas, compiler: SQLCompiler, **kw: Any) -> str:
+    doc, key = element.args(compiler, **kw)
+    return f"({doc} ? CAST({key} AS TEXT))"
+
+
+@compiles(ListHas, "postgresql")
+def _pg_list_has(element: ListHas, compiler: SQLCompiler, **kw: Any) -> str:
+    doc, key, item = element.args(compiler, **kw)
+    return f"(({doc} -> CAST({key} AS TEXT)) ? CAST({item} AS TEXT))"
+
+
+@compiles(ListHasAny, "postgresql")
+def _pg_list_any(element: ListHasAny, compiler: SQLCompiler, **kw: Any) -> str:
+    doc, key, *items = element.args(compiler, **kw)
+    array = ", ".join(f"CAST({i} AS TEXT)" for i in items)
+    return f"(({doc} -> CAST({key} AS TEXT)) ?| ARRAY[{array}])"
+
+
+@compiles(ListHasAll, "postgresql")
+def _pg_list_all(element: ListHasAll, compiler: SQLCompiler, **kw: Any) -> str:
+    doc, key, _count, *items = element.args(compiler, **kw)
+    array = ", ".join(f"CAST({i} AS TEXT)" for i in items)
+    return f"(({doc} -> CAST({key} AS TEXT)) ?& ARRAY[{array}])"
+
+
+@compiles(StrContains, "postgresql")
+def _pg_contains(element: StrContains, compiler: SQLCompiler, **kw: Any) -> str:
+    value, text = element.args(compiler, **kw)
+    return f"(strpos({value}, CAST({text} AS TEXT)) > 0)"
+
+
+@compiles(StrPrefix, "postgresql")
+def _pg_prefix(element: StrPrefix, compiler: SQLCompiler, **kw: Any) -> str:
+    value, text, length = element.args(compiler, **kw)
+    return f"(left({value}, {length}) = CAST({text} AS TEXT))"
+
+
+@compiles(StrSuffix, "postgresql")
+def _pg_suffix(element: StrSuffix, compiler: SQLCompiler, **kw: Any) -> str:
+    value, text, length = element.args(compiler, **kw)
+    return f"(right({value}, {length}) = CAST({text} AS TEXT))"
+
+
+@compiles(RegexSearch, "postgresql")
+def _pg_regex(element: RegexSearch, compiler: SQLCompiler, **kw: Any) -> str:
+    value, _, translated = element.args(compiler, **kw)
+    return f"({value} ~ CAST({translated} AS TEXT))"
+
+
+@compiles(_Construct)
+def _unsupported(element: _Construct, compiler: SQLCompiler, **kw: Any) -> str:
+    raise NotImplementedError(
+        f"segmentry's SQL evaluator supports SQLite and PostgreSQL, not {compiler.dialect.name}"
+    )

@@ -1,0 +1,295 @@
+"""Entity values: validation against a schema, and the encoding evaluators read.
+
+Two forms of an entity's attributes exist:
+
+* the **document** (:func:`validate`): what is stored and shown; strings
+  trimmed, enum values in their declared spelling, dates ``YYYY-MM-DD``,
+  date-times ISO 8601 in UTC, lists without duplicates;
+* the **record** (:func:`encode`): what every evaluator compares against;
+  strings case-folded, dates as day numbers, date-times as microseconds since
+  the epoch, lists as sorted tuples of folded strings. Missing values, empty
+  strings and empty lists are absent keys.
+
+Because the folding and the time arithmetic happen here, once, in Python, the
+Python, SQL and columnar evaluators all see the same values and agree exactly.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import unicodedata
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, tzinfo
+from decimal import Decimal
+from typing import Any
+
+from segmentry.errors import ValidationError
+from segmentry.rules import temporal
+from segmentry.rules.limits import MAX_SAFE_INTEGER
+from segmentry.rules.schema import Attribute, AttrType, Schema
+
+MAX_ID_LENGTH = 256
+MAX_VALUE_LENGTH = 65_536
+MAX_LIST_LENGTH = 1_000
+MAX_ITEM_LENGTH = 1_000
+
+Document = dict[str, Any]
+Record = dict[str, Any]
+
+
+def fold(text: str) -> str:
+    """The case-insensitive form of a string: NFC-normalised, then case-folded."""
+    return unicodedata.normalize("NFC", text).casefold()
+
+
+def check_id(entity_id: object, *, what: str = "id") -> str:
+    """An entity id, or a ValidationError saying what is wrong with it."""
+    if not isinstance(entity_id, str):
+        raise ValidationError(f"{what} must be a string, got {_show(entity_id)}", field=what)
+    if not entity_id:
+        raise ValidationError(f"{what} must not be empty", field=what)
+    if len(entity_id) > MAX_ID_LENGTH:
+        raise ValidationError(
+            f"{what} is {len(entity_id)} characters long; the limit is {MAX_ID_LENGTH}", field=what
+        )
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in entity_id):
+        raise ValidationError(f"{what} {entity_id!r} contains a control character", field=what)
+    return entity_id
+
+
+def validate(
+    schema: Schema, entity_id: str, values: Mapping[str, Any], *, tz: tzinfo = UTC
+) -> Document:
+    """Check ``values`` against ``schema`` and return the stored document.
+
+    Every problem is collected; the ValidationError lists them all and names
+    the entity, the attribute, the value and the expected type.
+    """
+    check_id(entity_id)
+    doc: Document = {"id": entity_id}
+    problems: list[str] = []
+    for key, raw in values.items():
+        try:
+            _put(schema, entity_id, doc, key, raw, tz=tz)
+        except ValidationError as exc:
+            problems.append(exc.message)
+    if problems:
+        raise ValidationError(problems[0], field=str(entity_id), problems=problems)
+    return doc
+
+
+def _put(schema: Schema, entity_id: str, doc: Document, key: str, raw: Any, *, tz: tzinfo) -> None:
+    attribute = _attribute(schema, entity_id, key)
+    if attribute.key == "id":
+        if raw is not None and raw != entity_id:
+            raise ValidationError(
+                f"{schema.kind} {entity_id}: id {_show(raw)} differs from the path id"
+            )
+        return
+    if attribute.derived:
+        raise ValidationError(
+            f"{schema.kind} {entity_id}: {attribute.key} is computed by segmentry "
+            "and cannot be written"
+        )
+    if raw is None:
+        return
+    value = coerce(attribute, raw, tz=tz, where=f"{schema.kind} {entity_id}")
+    if value is not None:
+        doc[attribute.key] = value
+
+
+def _attribute(schema: Schema, entity_id: str, key: str) -> Attribute:
+    attribute = schema.get(key) if isinstance(key, str) else None
+    if attribute is None:
+        known = [a.key for a in schema]
+        close = difflib.get_close_matches(str(key).lower(), known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValidationError(f"{schema.kind} {entity_id}: unknown attribute {key!r}{hint}")
+    return attribute
+
+
+def coerce(attribute: Attribute, raw: Any, *, tz: tzinfo = UTC, where: str = "") -> Any:
+    """The stored form of one value, or a ValidationError naming value and type.
+
+    Returns ``None`` for values that count as missing (empty strings and lists).
+    """
+    try:
+        return COERCERS[attribute.type](attribute, raw, tz)
+    except _InvalidValueError as exc:
+        prefix = f"{where}: " if where else ""
+        detail = f" ({exc.args[0]})" if exc.args and exc.args[0] else ""
+        raise ValidationError(
+            f"{prefix}{attribute.key} must be {attribute.described}, got {_show(raw)}{detail}",
+            field=attribute.key,
+        ) from None
+
+
+class _InvalidValueError(Exception):
+    """Internal: the value does not fit; carries an optional detail."""
+
+
+def _show(raw: Any) -> str:
+    text = repr(raw)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _string(attribute: Attribute, raw: Any, tz: tzinfo) -> str | None:
+    if not isinstance(raw, str):
+        raise _InvalidValueError("")
+    return _clean_text(raw, MAX_VALUE_LENGTH) or None
+
+
+def _clean_text(raw: str, limit: int) -> str:
+    if "\x00" in raw:
+        raise _InvalidValueError("strings cannot hold the NUL character")
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in raw):
+        raise _InvalidValueError("strings cannot hold lone surrogates")
+    text = raw.strip()
+    if len(text) > limit:
+        raise _InvalidValueError(f"longer than {limit:,} characters")
+    return text
+
+
+def _enum(attribute: Attribute, raw: Any, tz: tzinfo) -> str | None:
+    text = _string(attribute, raw, tz)
+    if text is None:
+        return None
+    declared = attribute.folded_values.get(text.casefold())
+    if declared is None:
+        raise _InvalidValueError(f"expected one of {', '.join(attribute.values)}")
+    return declared
+
+
+def _number(attribute: Attribute, raw: Any, tz: tzinfo) -> int | float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float | Decimal):
+        raise _InvalidValueError("")
+    if isinstance(raw, int):
+        return _safe_int(raw)
+    value = float(raw)
+    if not math.isfinite(value):
+        raise _InvalidValueError("numbers must be finite")
+    return value
+
+
+def _integer(attribute: Attribute, raw: Any, tz: tzinfo) -> int:
+    value = _number(attribute, raw, tz)
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise _InvalidValueError("not a whole number")
+        return _safe_int(int(value))
+    return value
+
+
+def _safe_int(value: int) -> int:
+    if abs(value) > MAX_SAFE_INTEGER:
+        raise _InvalidValueError(f"integers are limited to ±{MAX_SAFE_INTEGER:,}")
+    return value
+
+
+def _boolean(attribute: Attribute, raw: Any, tz: tzinfo) -> bool:
+    if not isinstance(raw, bool):
+        raise _InvalidValueError("")
+    return raw
+
+
+def _date(attribute: Attribute, raw: Any, tz: tzinfo) -> str:
+    if isinstance(raw, datetime) or not isinstance(raw, str | date):
+        raise _InvalidValueError("YYYY-MM-DD")
+    text = raw.isoformat() if isinstance(raw, date) else raw.strip()
+    parsed = _read(text)
+    if not isinstance(parsed, temporal.AbsoluteDate):
+        raise _InvalidValueError("YYYY-MM-DD")
+    return parsed.day.isoformat()
+
+
+def _datetime(attribute: Attribute, raw: Any, tz: tzinfo) -> str:
+    if isinstance(raw, datetime):
+        moment = raw if raw.tzinfo else raw.replace(tzinfo=tz)
+        _check_year(moment.year)
+    elif isinstance(raw, str):
+        moment = _parse_datetime(raw.strip(), tz)
+    else:
+        raise _InvalidValueError("ISO 8601, such as 2024-03-01T10:00:00Z")
+    return format_instant(moment)
+
+
+def _parse_datetime(text: str, tz: tzinfo) -> datetime:
+    if len(text) > 10 and text[10] == " ":
+        text = text[:10] + "T" + text[11:]
+    parsed = _read(text)
+    if isinstance(parsed, temporal.AbsoluteDate):
+        return datetime(parsed.day.year, parsed.day.month, parsed.day.day, tzinfo=tz)
+    if not isinstance(parsed, temporal.AbsoluteDateTime):
+        raise _InvalidValueError("ISO 8601, such as 2024-03-01T10:00:00Z")
+    moment = parsed.moment
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+
+
+def _read(text: str) -> temporal.Temporal | None:
+    try:
+        return temporal.read_temporal(text)
+    except temporal.TemporalError as exc:
+        raise _InvalidValueError(str(exc)) from None
+
+
+def _check_year(year: int) -> None:
+    if not temporal.MIN_YEAR <= year <= temporal.MAX_YEAR:
+        raise _InvalidValueError(f"year {year} is outside {temporal.MIN_YEAR}..{temporal.MAX_YEAR}")
+
+
+def format_instant(moment: datetime) -> str:
+    """The stored spelling of a moment: ISO 8601 in UTC with a ``Z``."""
+    utc = moment.astimezone(UTC)
+    spec = "microseconds" if utc.microsecond else "seconds"
+    return utc.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
+
+
+def _string_list(attribute: Attribute, raw: Any, tz: tzinfo) -> list[str] | None:
+    if isinstance(raw, str) or not isinstance(raw, list | tuple):
+        raise _InvalidValueError("a list of strings")
+    if len(raw) > MAX_LIST_LENGTH:
+        raise _InvalidValueError(f"at most {MAX_LIST_LENGTH:,} items")
+    out: dict[str, str] = {}
+    for item in raw:
+        if not isinstance(item, str):
+            raise _InvalidValueError(f"item {_show(item)} is not a string")
+        text = _clean_text(item, MAX_ITEM_LENGTH)
+        if text:
+            out.setdefault(fold(text), text)
+    return list(out.values()) or None
+
+
+COERCERS = {
+    AttrType.STRING: _string,
+    AttrType.ENUM: _enum,
+    AttrType.NUMBER: _number,
+    AttrType.INTEGER: _integer,
+    AttrType.BOOLEAN: _boolean,
+    AttrType.DATE: _date,
+    AttrType.DATETIME: _datetime,
+    AttrType.STRING_LIST: _string_list,
+}
+
+
+def encode(schema: Schema, doc: Mapping[str, Any]) -> Record:
+    """The evaluation record of a stored document (see the module docstring)."""
+    record: Record = {}
+    for key, value in doc.items():
+        attribute = schema.by_key.get(key)
+        if attribute is not None and value is not None:
+            record[key] = encode_value(attribute.type, value)
+    return record
+
+
+def encode_value(type_: AttrType, value: Any) -> Any:
+    """One stored value in its evaluation form."""
+    if type_.is_textual:
+        return fold(value)
+    if type_ is AttrType.STRING_LIST:
+        return tuple(sorted({fold(item) for item in value}))
+    if type_ is AttrType.DATE:
+        return temporal.to_day_number(date.fromisoformat(value))
+    if type_ is AttrType.DATETIME:
+        return temporal.to_micros(datetime.fromisoformat(value))
+    return value

@@ -1,0 +1,38 @@
+"""The command line's rule checker and interim demo."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from segmentry.cli.main import app
+
+runner = CliRunner()
+
+
+def test_check_prints_canonical_text_and_json() -> None:
+    result = runner.invoke(app, ["rules", "check", "Brand = 'Nike' and price > 100", "--json"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == {
+        "text": "brand = 'Nike' AND price > 100",
+        "json": {"and": [{"attr": "brand", "op": "=", "value": "Nike"},
+                         {"attr": "price", "op": ">", "value": 100}]},
+    }  # fmt: skip
+
+
+def test_check_reports_every_error_with_position_and_hint() -> None:
+    result = runner.invoke(
+        app, ["rules", "check", "prce > 1 AND tags > 2", "--kind", "product", "--json"]
+    )
+    assert result.exit_code == 1
+    errors = json.loads(result.stdout)["errors"]
+    assert [(e["line"], e["column"]) for e in errors] == [(1, 1), (1, 19)]
+    assert errors[0]["hint"] == "did you mean 'price'?"
+
+
+def test_demo_shows_rules_and_members() -> None:
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 0
+    assert "brand = 'nike' AND price > 100" in result.stdout
+    assert "Air Max 90" in result.stdout

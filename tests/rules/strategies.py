@@ -1,0 +1,246 @@
+"""Hypothesis strategies: typed rules, entities with missing values, moments and zones.
+
+Values are drawn from small pools shared by entities and rule literals, so
+that conditions really match some entities and miss others: case variants,
+multi-character case folds, decimals, day boundaries in the tenant's zone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hypothesis import strategies as st
+
+from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Op, Or, Scalar
+from segmentry.rules.check import OPERATORS
+from segmentry.rules.limits import MAX_DEPTH, MAX_SAFE_INTEGER
+from segmentry.rules.schema import Attribute, AttrType, Kind, Schema, declare
+from segmentry.rules.temporal import EvalContext
+
+ZONES = ["UTC", "America/New_York", "Asia/Kolkata", "Pacific/Chatham", "Australia/Lord_Howe",
+         "Europe/Madrid", "America/Santiago", "Pacific/Kiritimati"]  # fmt: skip
+
+WORDS = ["Nike", "nike", "NIKE", "Straße", "STRASSE", "strasse", "ǅemal", "İstanbul", "istanbul",
+         "ﬁle", "file", "a%b_c", "AB-12", "ab-123", "x'y", 'q"r', "back\\slash", "é", "é",
+         "日本", "Ωmega", "ωMEGA", "  padded  ", "line\nbreak", "tab\there", "0", "10"]  # fmt: skip
+ENUM_VALUES = ("Bronze", "Silver", "Gold", "Ünïcode")
+SEGMENT_CODES = ("seg_a", "seg_b")
+
+
+def custom_attributes(kind: Kind) -> tuple[Attribute, ...]:
+    return (
+        declare(kind, "c_str", "string"),
+        declare(kind, "c_num", "number"),
+        declare(kind, "c_int", "integer"),
+        declare(kind, "c_bool", "boolean"),
+        declare(kind, "c_date", "date"),
+        declare(kind, "c_dt", "datetime"),
+        declare(kind, "c_list", "string_list"),
+        declare(kind, "c_enum", "enum", values=ENUM_VALUES),
+    )
+
+
+SCHEMAS = {kind: Schema(kind, custom_attributes(kind)) for kind in Kind}
+
+
+def writable(schema: Schema) -> list[Attribute]:
+    return [a for a in schema if not a.derived and a.key != "id"]
+
+
+# -- scalar pools ------------------------------------------------------------------
+
+words = st.one_of(st.sampled_from(WORDS), st.text(alphabet="aAbBßsSİi ", max_size=5))
+numbers = st.one_of(
+    st.integers(-3, 3),
+    st.sampled_from([0, 10, 10.0, 99.99, 100, 100.01, -0.5, 1e-7, 2**53]),
+    st.decimals(-1000, 1000, places=2, allow_nan=False).map(float),
+    st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False),
+)
+integers = st.one_of(
+    st.integers(-5, 5), st.sampled_from([0, 100, MAX_SAFE_INTEGER, -MAX_SAFE_INTEGER])
+)
+BASE_DAY = date(2025, 3, 29)  # near a daylight-saving change in Europe and Chile
+days = st.integers(-40, 40).map(lambda n: BASE_DAY + timedelta(days=n))
+clock_times = st.sampled_from(["00:00:00", "00:00:00.000001", "23:59:59.999999", "12:00:00",
+                               "02:30:00", "01:00:00"])  # fmt: skip
+
+
+@st.composite
+def local_datetimes(draw: st.DrawFn) -> str:
+    """A date-time string; naive ones are read in the tenant's zone (so they hit day edges)."""
+    day = draw(days).isoformat()
+    text = f"{day}T{draw(clock_times)}"
+    return text + draw(st.sampled_from(["", "", "Z", "+05:30", "-03:00"]))
+
+
+@st.composite
+def moments(draw: st.DrawFn) -> EvalContext:
+    tz = ZoneInfo(draw(st.sampled_from(ZONES)))
+    day = draw(days)
+    offset = draw(st.sampled_from([0, 1, -1, 3600_000_000, 43_200_000_000, 86_399_999_999]))
+    start = datetime(day.year, day.month, day.day, tzinfo=tz)
+    now = start.astimezone(UTC) + timedelta(microseconds=offset + draw(st.integers(0, 10)))
+    return EvalContext(now=now, tz=tz)
+
+
+def raw_values(attribute: Attribute) -> st.SearchStrategy[Any]:
+    """Valid raw values of an attribute (as a shop would send them)."""
+    kind = attribute.type
+    if kind is AttrType.ENUM:
+        return st.sampled_from(attribute.values).flatmap(
+            lambda v: st.sampled_from([v, v.upper(), v.lower()])
+        )
+    return {
+        AttrType.STRING: words,
+        AttrType.NUMBER: numbers,
+        AttrType.INTEGER: integers,
+        AttrType.BOOLEAN: st.booleans(),
+        AttrType.DATE: days.map(date.isoformat),
+        AttrType.DATETIME: local_datetimes(),
+        AttrType.STRING_LIST: st.lists(words, max_size=4),
+    }[kind]
+
+
+@st.composite
+def entity_values(draw: st.DrawFn, schema: Schema) -> dict[str, Any]:
+    """Raw attribute values of one entity: a random subset, others missing."""
+    present = [a for a in writable(schema) if draw(st.integers(0, 9)) < 6]
+    return {a.key: draw(raw_values(a)) for a in present}
+
+
+# -- literals of rules ----------------------------------------------------------------
+
+temporal_literals = st.one_of(
+    days.map(date.isoformat),
+    local_datetimes(),
+    st.sampled_from(["today", "yesterday", "tomorrow"]),
+    st.tuples(st.sampled_from("-+"), st.integers(0, 60), st.sampled_from("hdwmy")).map(
+        lambda t: f"{t[0]}{t[1]}{t[2]}"
+    ),
+)
+PATTERNS = ["^n", "KE$", "[a-z]+-\\d+", "STRA(SS|ß)E", ".", "^$", "i̇", "^\\w+$", "\\s",
+            "[^a-z]", "ω", "(a|b)*c?", "\\.", "^.{3,5}$", "%", "日"]  # fmt: skip
+
+
+def literal(attribute: Attribute, op: Op) -> st.SearchStrategy[Scalar]:
+    kind = attribute.type
+    if op is Op.MATCHES:
+        return st.sampled_from(PATTERNS)
+    if kind is AttrType.ENUM and op in (Op.EQ, Op.NE, Op.IN, Op.NOT_IN):
+        return st.sampled_from(attribute.values).map(lambda v: v.lower() if len(v) > 4 else v)
+    if kind.is_textual or kind is AttrType.STRING_LIST:
+        return st.one_of(words, words.map(lambda w: w[:2]), words.map(lambda w: w[-2:]))
+    if kind.is_temporal:
+        return temporal_literals
+    return {AttrType.NUMBER: numbers, AttrType.INTEGER: numbers, AttrType.BOOLEAN: st.booleans()}[
+        kind
+    ]
+
+
+@st.composite
+def conditions(draw: st.DrawFn, schema: Schema) -> Condition:
+    attribute = draw(st.sampled_from(list(schema)))
+    op = draw(st.sampled_from(sorted(OPERATORS[attribute.type])))
+    value = draw(operand(attribute, op))
+    return Condition(attribute.key, op, value)
+
+
+def operand(attribute: Attribute, op: Op) -> st.SearchStrategy[Any]:
+    arity = op.arity.value
+    one = literal(attribute, op)
+    if arity == "none":
+        return st.none()
+    if arity == "pair":
+        sortable = st.tuples(one, one).map(lambda p: tuple(sorted(p, key=_sort_key)))
+        return sortable
+    if arity == "list":
+        return st.lists(one, min_size=1, max_size=4).map(tuple)
+    return one
+
+
+def _sort_key(value: Scalar) -> Any:
+    # BETWEEN with two absolute dates must be ordered to pass the checker.
+    return (0, value) if isinstance(value, int | float) else (1, str(value))
+
+
+def typed_rules(schema: Schema, *, segments: bool = True) -> st.SearchStrategy[Node]:
+    leaf: st.SearchStrategy[Node] = conditions(schema)
+    if segments:
+        leaf = st.one_of(leaf, leaf, leaf, st.sampled_from(SEGMENT_CODES).map(InSegment))
+    return st.recursive(leaf, _groups, max_leaves=8)
+
+
+def _groups(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
+    pairs = st.lists(children, min_size=2, max_size=3).map(tuple)
+    return st.one_of(pairs.map(And), pairs.map(Or), children.map(Not))
+
+
+# -- untyped trees, for the round-trip properties ------------------------------------
+
+ATTR_NAMES = st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True).filter(
+    lambda s: (
+        s.upper()
+        not in {
+            "AND",
+            "OR",
+            "NOT",
+            "IN",
+            "IS",
+            "NO",
+            "YES",
+            "ANY",
+            "ALL",
+            "WITH",
+            "NULL",
+            "TRUE",
+            "FALSE",
+            "TODAY",
+            "ENDS",
+            "STARTS",
+            "BETWEEN",
+            "MATCHES",
+            "CONTAINS",
+            "SEGMENT",
+            "TOMORROW",
+            "YESTERDAY",
+        }
+    )
+)
+any_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
+any_scalars: st.SearchStrategy[Scalar] = st.one_of(
+    any_text,
+    st.sampled_from(WORDS),
+    temporal_literals,
+    st.booleans(),
+    st.integers(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER),
+    st.floats(-1e15, 1e15, allow_nan=False, allow_infinity=False),
+    st.floats(-1e-300, 1e-300, allow_nan=False),
+)
+
+
+@st.composite
+def any_conditions(draw: st.DrawFn) -> Condition:
+    op = draw(st.sampled_from(list(Op)))
+    arity = op.arity.value
+    value: Any = None
+    if arity == "one":
+        value = draw(any_scalars)
+    elif arity == "pair":
+        value = (draw(any_scalars), draw(any_scalars))
+    elif arity == "list":
+        value = tuple(draw(st.lists(any_scalars, min_size=1, max_size=4)))
+    return Condition(draw(ATTR_NAMES), op, value)
+
+
+def any_rules(max_leaves: int = 12) -> st.SearchStrategy[Node]:
+    leaf = st.one_of(any_conditions(), any_text.filter(bool).map(InSegment))
+    return st.recursive(leaf, _groups, max_leaves=max_leaves)
+
+
+def deep_not(levels: int) -> Node:
+    node: Node = Condition("price", Op.GT, 1)
+    for _ in range(min(levels, MAX_DEPTH - 1)):
+        node = Not(node)
+    return node

@@ -1,0 +1,63 @@
+"""Explain: the value seen and the result of each condition, never disagreeing with membership."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from segmentry.rules.check import SegmentInfo, check
+from segmentry.rules.eval_python import compile_predicate
+from segmentry.rules.explain import explain
+from segmentry.rules.load import prepare
+from segmentry.rules.schema import Kind
+from segmentry.rules.values import encode, validate
+from tests.conftest import examples
+from tests.rules.golden_files import load_fixture
+from tests.rules.strategies import SCHEMAS, SEGMENT_CODES, entity_values, moments, typed_rules
+
+FIXTURE = load_fixture()
+
+
+def test_each_condition_shows_the_value_seen_and_its_result() -> None:
+    kind = Kind.CUSTOMER
+    rule = prepare("platform = 'ios' AND (lifetime_value > 100 OR NOT IN SEGMENT 'vip')",
+                   FIXTURE.schemas[kind], segments=FIXTURE.segments).tree  # fmt: skip
+    record = dict(FIXTURE.records[kind])["c4"]
+    tree = explain(rule, FIXTURE.schemas[kind], FIXTURE.ctx, record=record,
+                   document=FIXTURE.documents[kind]["c4"], entity_id="c4",
+                   members=FIXTURE.members.__getitem__)  # fmt: skip
+    assert tree == {
+        "and": [
+            {"attr": "platform", "op": "=", "value": "ios", "seen": "ios", "result": True},
+            {"or": [
+                {"attr": "lifetime_value", "op": ">", "value": 100, "seen": 100, "result": False},
+                {"not": {"segment": "vip", "result": False}, "result": True},
+            ], "result": True},
+        ],
+        "result": True,
+    }  # fmt: skip
+
+
+def test_a_missing_value_is_seen_as_none() -> None:
+    rule = prepare("brand != 'Nike'", FIXTURE.schemas[Kind.PRODUCT]).tree
+    tree = explain(rule, FIXTURE.schemas[Kind.PRODUCT], FIXTURE.ctx,
+                   record=dict(FIXTURE.records[Kind.PRODUCT])["p4"],
+                   document=FIXTURE.documents[Kind.PRODUCT]["p4"], entity_id="p4")  # fmt: skip
+    assert tree == {"attr": "brand", "op": "!=", "value": "Nike", "seen": None, "result": True}
+
+
+@settings(max_examples=examples(500, 60))
+@given(data=st.data())
+def test_explain_agrees_with_the_predicate(data: st.DataObject) -> None:
+    kind = data.draw(st.sampled_from(list(Kind)))
+    schema = SCHEMAS[kind]
+    ctx = data.draw(moments())
+    document = validate(schema, "e", data.draw(entity_values(schema)), tz=ctx.tz)
+    record = encode(schema, document)
+    members = {code: data.draw(st.sampled_from([set(), {"e"}])) for code in SEGMENT_CODES}
+    catalog = {code: SegmentInfo(kind) for code in SEGMENT_CODES}
+    rule = check(data.draw(typed_rules(schema)), schema, segments=catalog)
+    predicate = compile_predicate(rule, schema, ctx, members.__getitem__)
+    tree = explain(rule, schema, ctx, record=record, document=document, entity_id="e",
+                   members=members.__getitem__)  # fmt: skip
+    assert tree["result"] is predicate(record, "e")

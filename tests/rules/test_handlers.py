@@ -1,0 +1,21 @@
+"""Every evaluator has one handler for every node type and every primitive test."""
+
+from __future__ import annotations
+
+import pytest
+
+from segmentry.rules import eval_python, eval_sql, explain
+from segmentry.rules.ast import NODE_TYPES
+from segmentry.rules.lowering import PRIMITIVE_TYPES
+
+EVALUATORS = [eval_python, eval_sql, explain]
+
+
+@pytest.mark.parametrize("module", EVALUATORS, ids=lambda m: m.__name__)
+def test_every_node_type_has_a_handler(module: object) -> None:
+    assert set(module.NODE_HANDLERS) == set(NODE_TYPES)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("module", [eval_python, eval_sql], ids=lambda m: m.__name__)
+def test_every_primitive_has_a_handler(module: object) -> None:
+    assert set(module.PRIMITIVE_HANDLERS) == set(PRIMITIVE_TYPES)  # type: ignore[attr-defined]
