@@ -26,7 +26,7 @@ MAX_PATTERN_LENGTH = 1_000
 MAX_REPEAT = 100
 """Largest bound of a counted repetition ``{m,n}`` in a pattern."""
 
-MAX_PATTERN_SIZE = 10_000
+MAX_PATTERN_SIZE = 1_000
 """Largest size of a pattern once counted repetitions are expanded."""
 
 MAX_SAFE_INTEGER = 2**53
