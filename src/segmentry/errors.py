@@ -81,3 +81,47 @@ class SchemaError(SegmentryError):
     """An attribute declaration is not acceptable (bad key, shadowing, bad values)."""
 
     code = "invalid-attribute"
+
+
+class NotFoundError(SegmentryError):
+    """The tenant has no such object (another tenant's objects are not found either)."""
+
+    code = "not-found"
+
+
+class ConflictError(SegmentryError):
+    """The object changed since the version the caller based its edit on."""
+
+    code = "version-conflict"
+
+    def __init__(self, message: str, *, current_version: int) -> None:
+        super().__init__(message)
+        self.current_version = current_version
+
+
+class AlreadyExistsError(SegmentryError):
+    code = "already-exists"
+
+
+class InUseError(SegmentryError):
+    """Refused because something relies on the object (uses, rules that refer to it)."""
+
+    code = "in-use"
+
+    def __init__(self, message: str, *, users: list[dict[str, object]]) -> None:
+        super().__init__(message)
+        self.users = users
+
+
+class UnknownIdsError(SegmentryError):
+    """Some ids name no entity; nothing was changed."""
+
+    code = "unknown-ids"
+
+    def __init__(self, message: str, *, ids: list[str]) -> None:
+        super().__init__(message)
+        self.ids = ids
+
+
+class AuthenticationError(SegmentryError):
+    code = "unauthenticated"

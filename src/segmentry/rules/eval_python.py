@@ -1,7 +1,8 @@
 """The Python evaluator: a checked rule compiled once into a predicate.
 
 The predicate takes an entity's encoded record (see
-:mod:`segmentry.rules.values`) and its id, and answers membership. Compiling
+:mod:`segmentry.rules.values`) and the key its memberships are kept under
+(the engine uses dense integer seqs; tests use ids), and answers membership. Compiling
 builds a tree of closures, one per node, so evaluation does no dispatch on
 node types; relative times are fixed at compile time, so compile again when
 the moment of evaluation moves.
@@ -10,8 +11,8 @@ the moment of evaluation moves.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Container, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from segmentry.rules import regex
 from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or
@@ -33,14 +34,20 @@ from segmentry.rules.schema import Schema
 from segmentry.rules.temporal import EvalContext
 
 Record = Mapping[str, Any]
-Predicate = Callable[[Record, str], bool]
-Members = Callable[[str], Container[str]]
-"""For ``IN SEGMENT``: the member ids of a segment code."""
+Predicate = Callable[[Record, Any], bool]
+
+
+class MemberSet(Protocol):
+    def __contains__(self, key: Any, /) -> bool: ...
+
+
+Members = Callable[[str], MemberSet]
+"""For ``IN SEGMENT``: the member keys of a segment code."""
 
 Test = Callable[[Any], bool]
 
 
-def no_segments(code: str) -> Container[str]:
+def no_segments(code: str) -> MemberSet:
     raise LookupError(f"no segment memberships were given to resolve IN SEGMENT {code!r}")
 
 

@@ -27,7 +27,7 @@ def explain(
     *,
     record: Record,
     document: Mapping[str, Any],
-    entity_id: str,
+    entity_id: Any,
     members: Members = no_segments,
 ) -> Explained:
     """The tree of ``node`` with each condition's seen value and each node's result."""
@@ -37,7 +37,7 @@ def explain(
 
 class Explainer:
     def __init__(
-        self, compiler: Compiler, record: Record, document: Mapping[str, Any], entity_id: str
+        self, compiler: Compiler, record: Record, document: Mapping[str, Any], entity_id: Any
     ) -> None:
         self.compiler = compiler
         self.record = record

@@ -121,7 +121,7 @@ PRODUCT_BUILTINS: tuple[Attribute, ...] = (
     _builtin("rating_count", "Rating Count", I),
     _builtin("published_at", "Published At", DT),
     _builtin("created_at", "Created At", DT),
-    _builtin("updated_at", "Updated At", DT),
+    _builtin("updated_at", "Updated At", DT, derived=True),
 )
 
 CUSTOMER_BUILTINS: tuple[Attribute, ...] = (
@@ -143,7 +143,7 @@ CUSTOMER_BUILTINS: tuple[Attribute, ...] = (
     _builtin("last_order_at", "Last Order At", DT),
     _builtin("birthday", "Birthday", D),
     _builtin("created_at", "Created At", DT),
-    _builtin("updated_at", "Updated At", DT),
+    _builtin("updated_at", "Updated At", DT, derived=True),
 )
 
 BUILTINS: dict[Kind, tuple[Attribute, ...]] = {
@@ -159,8 +159,10 @@ def declare(
     type_ = _attr_type(type)
     _check_key(kind, key)
     label = (label or key.replace("_", " ").title()).strip()
-    if len(label) > MAX_LABEL_LENGTH:
-        raise SchemaError(f"label of {key} is longer than {MAX_LABEL_LENGTH} characters")
+    if len(label) > MAX_LABEL_LENGTH or not _printable(label):
+        raise SchemaError(
+            f"label of {key} must be printable text of at most {MAX_LABEL_LENGTH} characters"
+        )
     enum_values = _enum_values(key, type_, tuple(values))
     return Attribute(key, label, type_, enum_values)
 
@@ -193,14 +195,18 @@ def _enum_values(key: str, type_: AttrType, values: tuple[str, ...]) -> tuple[st
     cleaned = tuple(v.strip() if isinstance(v, str) else v for v in values)
     if not cleaned or len(cleaned) > MAX_ENUM_VALUES:
         raise SchemaError(f"enum {key} needs between 1 and {MAX_ENUM_VALUES} values")
-    if not all(isinstance(v, str) and v and len(v) <= 200 for v in cleaned):
+    if not all(isinstance(v, str) and v and len(v) <= 200 and _printable(v) for v in cleaned):
         raise SchemaError(
-            f"enum values of {key} must be non-empty strings of at most 200 characters"
+            f"enum values of {key} must be non-empty printable strings of at most 200 characters"
         )
     folded = [v.casefold() for v in cleaned]
     if len(set(folded)) != len(folded):
         raise SchemaError(f"enum values of {key} repeat (values are compared ignoring case)")
     return cleaned
+
+
+def _printable(text: str) -> bool:
+    return all(ch.isprintable() for ch in text)
 
 
 @dataclass(frozen=True, slots=True)

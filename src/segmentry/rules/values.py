@@ -58,6 +58,24 @@ def check_id(entity_id: object, *, what: str = "id") -> str:
     return entity_id
 
 
+def check_text(
+    value: object, *, field: str, max_length: int, multiline: bool = False, required: bool = True
+) -> str:
+    """Free text from outside (names, labels, descriptions): a string within its length,
+    without NUL, lone surrogates or control characters (line breaks and tabs where
+    ``multiline``), which PostgreSQL refuses and terminals render badly."""
+    if not isinstance(value, str):
+        raise ValidationError(f"{field} must be a string, got {_show(value)}", field=field)
+    if required and not value.strip():
+        raise ValidationError(f"{field} must not be empty", field=field)
+    if len(value) > max_length:
+        raise ValidationError(f"{field} is longer than {max_length:,} characters", field=field)
+    allowed = "\n\t\r" if multiline else ""
+    if any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in value):
+        raise ValidationError(f"{field} contains a control character", field=field)
+    return value
+
+
 def validate(
     schema: Schema, entity_id: str, values: Mapping[str, Any], *, tz: tzinfo = UTC
 ) -> Document:
