@@ -1,0 +1,101 @@
+"""Opening a database: SQLite (the embedded default) or PostgreSQL.
+
+SQLite runs in WAL mode with ``synchronous=FULL`` (nothing acknowledged is
+lost on a crash) and foreign keys on; write transactions start with ``BEGIN
+IMMEDIATE`` so two writers queue for the lock instead of deadlocking when
+both try to upgrade a read lock. PostgreSQL is reached through psycopg 3.
+Either way the schema is brought to the newest migration on open.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
+
+from segmentry.errors import SegmentryError
+from segmentry.rules.sql_dialects import register_sqlite_functions
+
+DEFAULT_URL = "sqlite:///segmentry.db"
+
+
+class DatabaseError(SegmentryError):
+    code = "database-unavailable"
+
+
+def normalise_url(url: str) -> sa.URL:
+    """``postgresql://`` and ``postgres://`` mean psycopg 3; SQLite stays as it is."""
+    parsed = sa.make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise DatabaseError(
+            f"unsupported database {parsed.drivername!r}: use sqlite:/// or postgresql://"
+        )
+    return parsed
+
+
+def json_dumps(value: Any) -> str:
+    """JSON for the database: compact, UTF-8, and refusing NaN and infinities, which
+    neither SQLite's nor PostgreSQL's JSON accepts (failing loudly beats a bad row)."""
+    return json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+
+
+def create_engine(url: str) -> Engine:
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    return sa.create_engine(
+        parsed, pool_pre_ping=True, pool_size=8, max_overflow=8, json_serializer=json_dumps
+    )
+
+
+def _sqlite_engine(url: sa.URL) -> Engine:
+    in_memory = url.database in (None, "", ":memory:")
+    kwargs: dict[str, Any] = {"poolclass": sa.StaticPool} if in_memory else {"poolclass": NullPool}
+    engine = sa.create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+    )
+    sa.event.listen(engine, "connect", _configure_sqlite)
+    sa.event.listen(engine, "begin", _begin_sqlite)
+    return engine
+
+
+def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own
+    # transaction handling would start them lazily and as DEFERRED).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+    register_sqlite_functions(dbapi_connection)
+
+
+def _begin_sqlite(conn: Connection) -> None:
+    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that will write: takes SQLite's write lock at once."""
+    with engine.connect() as plain:
+        conn = plain
+        if engine.dialect.name == "sqlite":
+            conn = plain.execution_options(sqlite_begin="IMMEDIATE")
+        with conn.begin():
+            yield conn
+
+
+@contextmanager
+def read_transaction(engine: Engine) -> Iterator[Connection]:
+    """A consistent snapshot for reads."""
+    with engine.connect() as conn, conn.begin():
+        yield conn

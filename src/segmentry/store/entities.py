@@ -1,0 +1,220 @@
+"""Entity rows: the stored document, the encoded record, and the dense ``seq``.
+
+A deleted entity keeps its row with ``doc`` and ``record`` set to NULL: the
+seq keeps naming the same external id in the event feed, and the entity gets
+it back if it is written again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from pyroaring import BitMap
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+from segmentry.rules.schema import Kind
+from segmentry.store.tables import entities
+
+ID_BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class EntityRow:
+    seq: int
+    id: str
+    doc: dict[str, Any] | None
+    record: dict[str, Any] | None
+    created_at: int
+    updated_at: int
+
+    @property
+    def alive(self) -> bool:
+        return self.doc is not None
+
+
+COLUMNS = (
+    entities.c.seq,
+    entities.c.id,
+    entities.c.doc,
+    entities.c.record,
+    entities.c.created_at,
+    entities.c.updated_at,
+)
+
+
+def _scope(tenant_id: int, kind: Kind) -> list[sa.ColumnElement[bool]]:
+    return [entities.c.tenant_id == tenant_id, entities.c.kind == kind.value]
+
+
+def rows_by_ids(
+    conn: Connection, *, tenant_id: int, kind: Kind, ids: Iterable[str]
+) -> dict[str, EntityRow]:
+    """The rows (tombstones included) of the given external ids."""
+    wanted = list(dict.fromkeys(ids))
+    out: dict[str, EntityRow] = {}
+    for start in range(0, len(wanted), ID_BATCH):
+        part = wanted[start : start + ID_BATCH]
+        query = sa.select(*COLUMNS).where(*_scope(tenant_id, kind), entities.c.id.in_(part))
+        out.update((row.id, EntityRow(*row)) for row in conn.execute(query))
+    return out
+
+
+def ids_by_seqs(
+    conn: Connection, *, tenant_id: int, kind: Kind, seqs: Iterable[int]
+) -> dict[int, str]:
+    wanted = sorted(set(seqs))
+    out: dict[int, str] = {}
+    for start in range(0, len(wanted), ID_BATCH):
+        part = wanted[start : start + ID_BATCH]
+        query = sa.select(entities.c.seq, entities.c.id).where(
+            *_scope(tenant_id, kind), entities.c.seq.in_(part)
+        )
+        out.update((int(seq), entity_id) for seq, entity_id in conn.execute(query))
+    return out
+
+
+def rows_by_seqs(
+    conn: Connection, *, tenant_id: int, kind: Kind, seqs: Iterable[int]
+) -> list[EntityRow]:
+    wanted = sorted(set(seqs))
+    out: list[EntityRow] = []
+    for start in range(0, len(wanted), ID_BATCH):
+        part = wanted[start : start + ID_BATCH]
+        query = sa.select(*COLUMNS).where(*_scope(tenant_id, kind), entities.c.seq.in_(part))
+        out.extend(EntityRow(*row) for row in conn.execute(query.order_by(entities.c.seq)))
+    return out
+
+
+def next_seq(conn: Connection, *, tenant_id: int, kind: Kind) -> int:
+    query = sa.select(sa.func.coalesce(sa.func.max(entities.c.seq), 0) + 1).where(
+        *_scope(tenant_id, kind)
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+def insert_rows(
+    conn: Connection, *, tenant_id: int, kind: Kind, rows: Sequence[dict[str, Any]]
+) -> None:
+    """Insert new rows: each dict has seq, id, doc, record, created_at, updated_at, revision."""
+    if rows:
+        conn.execute(
+            entities.insert(), [{"tenant_id": tenant_id, "kind": kind.value, **r} for r in rows]
+        )
+
+
+def update_rows(
+    conn: Connection, *, tenant_id: int, kind: Kind, rows: Sequence[dict[str, Any]]
+) -> None:
+    """Rewrite existing rows by seq (doc, record, updated_at, revision; NULL doc deletes)."""
+    if not rows:
+        return
+    statement = (
+        entities.update()
+        .where(
+            entities.c.tenant_id == sa.bindparam("b_tenant"),
+            entities.c.kind == sa.bindparam("b_kind"),
+            entities.c.seq == sa.bindparam("b_seq"),
+        )
+        .values(
+            doc=sa.bindparam("doc"),
+            record=sa.bindparam("record"),
+            created_at=sa.bindparam("created_at"),
+            updated_at=sa.bindparam("updated_at"),
+            revision=sa.bindparam("revision"),
+        )
+    )
+    params = [
+        {
+            "b_tenant": tenant_id,
+            "b_kind": kind.value,
+            "b_seq": r["seq"],
+            "doc": r["doc"],
+            "record": r["record"],
+            "created_at": r["created_at"],
+            "updated_at": r["updated_at"],
+            "revision": r["revision"],
+        }
+        for r in rows
+    ]
+    conn.execute(statement, params)
+
+
+def scan(
+    conn: Connection,
+    *,
+    tenant_id: int,
+    kind: Kind,
+    where: sa.ColumnElement[bool] | None = None,
+    after_seq: int = 0,
+    limit: int | None = None,
+) -> Iterator[EntityRow]:
+    """Living entities in seq order, optionally filtered by a SQL clause on ``entities``."""
+    query = sa.select(*COLUMNS).where(
+        *_scope(tenant_id, kind), entities.c.doc.is_not(None), entities.c.seq > after_seq
+    )
+    if where is not None:
+        query = query.where(where)
+    query = query.order_by(entities.c.seq)
+    if limit is not None:
+        query = query.limit(limit)
+    for row in conn.execute(query):
+        yield EntityRow(*row)
+
+
+def select_seqs(
+    conn: Connection, *, tenant_id: int, kind: Kind, where: sa.ColumnElement[bool]
+) -> list[int]:
+    query = sa.select(entities.c.seq).where(
+        *_scope(tenant_id, kind), entities.c.doc.is_not(None), where
+    )
+    return [int(s) for s in conn.scalars(query.order_by(entities.c.seq))]
+
+
+def count(
+    conn: Connection, *, tenant_id: int, kind: Kind, where: sa.ColumnElement[bool] | None = None
+) -> int:
+    query = sa.select(sa.func.count()).where(*_scope(tenant_id, kind), entities.c.doc.is_not(None))
+    if where is not None:
+        query = query.where(where)
+    return int(conn.execute(query).scalar_one())
+
+
+class _SeqIn(FunctionElement[bool]):
+    """``seq`` is one of a set bound as one parameter (a JSON array on SQLite,
+    a BIGINT[] on PostgreSQL), so large member sets cost one bind, not one each."""
+
+    type = sa.Boolean()
+    name = "segmentry_seq_in"
+    inherit_cache = True
+
+
+@compiles(_SeqIn, "sqlite")
+def _seq_in_sqlite(element: _SeqIn, compiler: SQLCompiler, **kw: Any) -> str:
+    seq, values = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({seq} IN (SELECT value FROM json_each({values})))"
+
+
+@compiles(_SeqIn, "postgresql")
+def _seq_in_postgres(element: _SeqIn, compiler: SQLCompiler, **kw: Any) -> str:
+    # A subquery over unnest is planned as a hashed set built once; "= ANY(cast)"
+    # would re-parse the whole array text for every row.
+    seq, values = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({seq} IN (SELECT unnest(CAST(CAST({values} AS TEXT) AS BIGINT[]))))"
+
+
+def seq_in(seqs: BitMap, dialect: str) -> sa.ColumnElement[bool]:
+    """A clause true for the entities whose seq is in ``seqs``."""
+    if not seqs:
+        return sa.false()
+    if dialect == "postgresql":
+        text = "{" + ",".join(map(str, seqs)) + "}"
+    else:
+        text = orjson.dumps(list(seqs)).decode()
+    return _SeqIn(entities.c.seq, sa.literal(text, sa.Text))

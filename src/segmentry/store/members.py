@@ -1,0 +1,123 @@
+"""Kept memberships (chunked bitmaps) and the hand-managed lists of fixed segments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import sqlalchemy as sa
+from pyroaring import BitMap
+from sqlalchemy.engine import Connection
+
+from segmentry.store.codec import Chunk, decode_members
+from segmentry.store.tables import fixed_members, member_chunks
+
+ChunkKey = tuple[int, int]  # (seg_id, chunk)
+
+
+def load_members(conn: Connection, *, tenant_id: int) -> dict[int, BitMap]:
+    """Every segment's members (the bitmaps only, not the entry times)."""
+    out: dict[int, BitMap] = {}
+    query = sa.select(member_chunks.c.seg_id, member_chunks.c.members).where(
+        member_chunks.c.tenant_id == tenant_id
+    )
+    for seg_id, data in conn.execute(query):
+        out.setdefault(seg_id, BitMap()).update(decode_members(data))
+    return out
+
+
+def read_chunks(
+    conn: Connection, *, tenant_id: int, keys: Iterable[ChunkKey]
+) -> dict[ChunkKey, Chunk]:
+    """The chunks with these keys that exist, with their entry times."""
+    by_seg: dict[int, set[int]] = {}
+    for seg_id, chunk in keys:
+        by_seg.setdefault(seg_id, set()).add(chunk)
+    out: dict[ChunkKey, Chunk] = {}
+    for seg_id, chunks in by_seg.items():
+        query = sa.select(
+            member_chunks.c.chunk, member_chunks.c.members, member_chunks.c.since
+        ).where(
+            member_chunks.c.tenant_id == tenant_id,
+            member_chunks.c.seg_id == seg_id,
+            member_chunks.c.chunk.in_(sorted(chunks)),
+        )
+        for chunk, members, since in conn.execute(query):
+            out[(seg_id, int(chunk))] = Chunk.decode(members, since)
+    return out
+
+
+def write_chunks(
+    conn: Connection, *, tenant_id: int, chunks: Mapping[ChunkKey, Chunk], existing: set[ChunkKey]
+) -> None:
+    """Store edited chunks: update those that existed, insert new ones, drop empty ones."""
+    inserts: list[dict[str, object]] = []
+    updates: list[dict[str, object]] = []
+    deletes: list[dict[str, object]] = []
+    for (seg_id, chunk), value in chunks.items():
+        key: dict[str, object] = {"b_tenant": tenant_id, "b_seg": seg_id, "b_chunk": chunk}
+        if not len(value):
+            if (seg_id, chunk) in existing:
+                deletes.append(key)
+            continue
+        members, since = value.encode()
+        (updates if (seg_id, chunk) in existing else inserts).append(
+            {**key, "members": members, "since": since}
+        )
+    where = (
+        member_chunks.c.tenant_id == sa.bindparam("b_tenant"),
+        member_chunks.c.seg_id == sa.bindparam("b_seg"),
+        member_chunks.c.chunk == sa.bindparam("b_chunk"),
+    )
+    if inserts:
+        conn.execute(
+            member_chunks.insert().values(
+                tenant_id=sa.bindparam("b_tenant"),
+                seg_id=sa.bindparam("b_seg"),
+                chunk=sa.bindparam("b_chunk"),
+                members=sa.bindparam("members"),
+                since=sa.bindparam("since"),
+            ),
+            inserts,
+        )
+    if updates:
+        statement = member_chunks.update().where(*where)
+        conn.execute(
+            statement.values(members=sa.bindparam("members"), since=sa.bindparam("since")), updates
+        )
+    if deletes:
+        conn.execute(member_chunks.delete().where(*where), deletes)
+
+
+def drop_segment(conn: Connection, *, tenant_id: int, seg_id: int) -> None:
+    for table in (member_chunks, fixed_members):
+        conn.execute(table.delete().where(table.c.tenant_id == tenant_id, table.c.seg_id == seg_id))
+
+
+# -- fixed segments' lists ----------------------------------------------------------------
+
+
+def fixed_list(conn: Connection, *, tenant_id: int, seg_id: int) -> BitMap:
+    query = sa.select(fixed_members.c.seq).where(
+        fixed_members.c.tenant_id == tenant_id, fixed_members.c.seg_id == seg_id
+    )
+    return BitMap(int(s) for s in conn.scalars(query))
+
+
+def add_fixed(
+    conn: Connection, *, tenant_id: int, seg_id: int, seqs: Iterable[int], now: int
+) -> None:
+    rows = [{"tenant_id": tenant_id, "seg_id": seg_id, "seq": s, "added_at": now} for s in seqs]
+    if rows:
+        conn.execute(fixed_members.insert(), rows)
+
+
+def remove_fixed(conn: Connection, *, tenant_id: int, seg_id: int, seqs: Iterable[int]) -> None:
+    wanted = sorted(set(seqs))
+    for start in range(0, len(wanted), 500):
+        conn.execute(
+            fixed_members.delete().where(
+                fixed_members.c.tenant_id == tenant_id,
+                fixed_members.c.seg_id == seg_id,
+                fixed_members.c.seq.in_(wanted[start : start + 500]),
+            )
+        )

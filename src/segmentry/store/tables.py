@@ -1,0 +1,176 @@
+"""The tables. Every key starts with ``tenant_id`` so a tenant's rows can live
+on one node of a sharded PostgreSQL (Citus distributes by that column).
+
+Times are microseconds since the epoch (``BigInteger``): exact, sortable and
+the same on SQLite and PostgreSQL. Entities and segments carry a dense
+integer (``seq``, ``seg_id``) next to their external identifier, because
+memberships and events are stored as compressed bitmaps of those integers.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Json = sa.JSON().with_variant(JSONB(), "postgresql")
+# Python None must be SQL NULL, not JSON 'null': a deleted entity's row is
+# recognised by ``doc IS NULL``.
+NullableJson = sa.JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+Micros = sa.BigInteger
+Blob = sa.LargeBinary
+
+tenants = sa.Table(
+    "tenants",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("time_zone", sa.Text, nullable=False, server_default="UTC"),
+    sa.Column("created_at", Micros, nullable=False),
+    # Bumped by every write transaction: in-memory state tagged with an older
+    # revision is stale and reloads (several processes may share a database).
+    sa.Column("revision", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("next_event_id", sa.BigInteger, nullable=False, server_default="1"),
+    sa.Column("next_seg_id", sa.Integer, nullable=False, server_default="1"),
+    # Time-based memberships are exact as of this moment (the last sweep).
+    sa.Column("swept_at", Micros, nullable=False, server_default="0"),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, primary_key=True),
+    sa.Column("key_id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("secret_hash", sa.Text, nullable=False),
+    sa.Column("created_at", Micros, nullable=False),
+    sa.Column("revoked_at", Micros),
+    sa.UniqueConstraint("key_id"),
+)
+
+attributes = sa.Table(
+    "attributes",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.Text, primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("enum_values", Json, nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("created_at", Micros, nullable=False),
+)
+
+entities = sa.Table(
+    "entities",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.Text, primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("id", sa.Text, nullable=False),
+    # NULL once deleted: the row stays as a tombstone so the seq keeps its id
+    # (events name entities by seq) and a re-created entity gets it back.
+    sa.Column("doc", NullableJson),
+    sa.Column("record", NullableJson),
+    sa.Column("created_at", Micros, nullable=False),
+    sa.Column("updated_at", Micros, nullable=False),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("tenant_id", "kind", "id"),
+)
+
+segments = sa.Table(
+    "segments",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, primary_key=True),
+    sa.Column("seg_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("code", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("rule", NullableJson),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("member_count", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("created_at", Micros, nullable=False),
+    sa.Column("updated_at", Micros, nullable=False),
+    sa.UniqueConstraint("tenant_id", "code"),
+)
+
+segment_versions = sa.Table(
+    "segment_versions",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, primary_key=True),
+    sa.Column("seg_id", sa.Integer, primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("at", Micros, nullable=False),
+    sa.Column("by_key", sa.Text),
+    sa.Column("definition", Json, nullable=False),
+)
+
+member_chunks = sa.Table(
+    "member_chunks",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, primary_key=True),
+    sa.Column("seg_id", sa.Integer, primary_key=True),
+    sa.Column("chunk", sa.BigInteger, primary_key=True, autoincrement=False),
+    # A roaring bitmap of the member seqs in [chunk * 4096, (chunk + 1) * 4096),
+    # then, aligned with them in ascending order, when each entered (int64).
+    sa.Column("members", Blob, nullable=False),
+    sa.Column("since", Blob, nullable=False),
+)
+
+fixed_members = sa.Table(
+    "fixed_members",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, primary_key=True),
+    sa.Column("seg_id", sa.Integer, primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("added_at", Micros, nullable=False),
+)
+
+event_blocks = sa.Table(
+    "event_blocks",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, primary_key=True),
+    # Events first_id .. first_id + count - 1, one per member in ascending seq order.
+    sa.Column("first_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("last_id", sa.BigInteger, nullable=False),
+    sa.Column("seg_id", sa.Integer, nullable=False),
+    sa.Column("segment_code", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("change", sa.Text, nullable=False),
+    sa.Column("cause", sa.Text, nullable=False),
+    sa.Column("at", Micros, nullable=False),
+    sa.Column("members", Blob, nullable=False),
+    sa.Index(None, "tenant_id", "last_id"),
+    sa.Index(None, "tenant_id", "seg_id", "last_id"),
+)
+
+segment_history = sa.Table(
+    "segment_history",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, primary_key=True),
+    sa.Column("seg_id", sa.Integer, primary_key=True),
+    sa.Column("at", Micros, primary_key=True, autoincrement=False),
+    sa.Column("member_count", sa.BigInteger, nullable=False),
+)
+
+segment_uses = sa.Table(
+    "segment_uses",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, primary_key=True),
+    sa.Column("seg_id", sa.Integer, primary_key=True),
+    sa.Column("use_id", sa.Text, primary_key=True),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("url", sa.Text),
+    sa.Column("created_at", Micros, nullable=False),
+)

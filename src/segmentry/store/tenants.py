@@ -1,0 +1,152 @@
+"""Tenants, their API keys, and the per-tenant counters kept on the tenant row."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from segmentry.store.tables import api_keys, tenants
+
+KEY_PREFIX = "sgk"
+
+
+@dataclass(frozen=True, slots=True)
+class TenantRow:
+    tenant_id: int
+    name: str
+    time_zone: str
+    created_at: int
+    revision: int
+    swept_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRow:
+    key_id: str
+    name: str
+    created_at: int
+    revoked_at: int | None
+
+
+def insert_tenant(conn: Connection, *, name: str, time_zone: str, now: int) -> int:
+    result = conn.execute(
+        tenants.insert().values(name=name, time_zone=time_zone, created_at=now, swept_at=now)
+    )
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def tenant_ids(conn: Connection) -> list[int]:
+    """Every tenant, for the time sweeper and the CLI (not a data read)."""
+    return list(conn.scalars(sa.select(tenants.c.tenant_id).order_by(tenants.c.tenant_id)))
+
+
+def get_tenant(conn: Connection, *, tenant_id: int, lock: bool = False) -> TenantRow | None:
+    """The tenant row; ``lock`` takes a row lock on PostgreSQL so writers of one
+    tenant go one at a time (SQLite's BEGIN IMMEDIATE already serialises them)."""
+    query = sa.select(
+        tenants.c.tenant_id,
+        tenants.c.name,
+        tenants.c.time_zone,
+        tenants.c.created_at,
+        tenants.c.revision,
+        tenants.c.swept_at,
+    ).where(tenants.c.tenant_id == tenant_id)
+    if lock:
+        query = query.with_for_update()
+    row = conn.execute(query).one_or_none()
+    return TenantRow(*row) if row else None
+
+
+def revision(conn: Connection, *, tenant_id: int) -> int | None:
+    query = sa.select(tenants.c.revision).where(tenants.c.tenant_id == tenant_id)
+    value = conn.execute(query).scalar_one_or_none()
+    return int(value) if value is not None else None
+
+
+def update_tenant(conn: Connection, *, tenant_id: int, **values: object) -> None:
+    conn.execute(tenants.update().where(tenants.c.tenant_id == tenant_id).values(**values))
+
+
+def bump_revision(conn: Connection, *, tenant_id: int) -> int:
+    conn.execute(
+        tenants.update()
+        .where(tenants.c.tenant_id == tenant_id)
+        .values(revision=tenants.c.revision + 1)
+    )
+    value = revision(conn, tenant_id=tenant_id)
+    assert value is not None
+    return value
+
+
+def take_ids(conn: Connection, *, tenant_id: int, column: str, count: int) -> int:
+    """Reserve ``count`` consecutive ids from a counter column; returns the first."""
+    col = tenants.c[column]
+    first = conn.execute(sa.select(col).where(tenants.c.tenant_id == tenant_id)).scalar_one()
+    conn.execute(
+        tenants.update().where(tenants.c.tenant_id == tenant_id).values({col: col + count})
+    )
+    return int(first)
+
+
+# -- API keys --------------------------------------------------------------------------
+
+
+def _hash(secret: str) -> str:
+    # Keys are 256-bit random tokens, so a fast hash is safe: there is nothing to brute-force.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def insert_key(conn: Connection, *, tenant_id: int, name: str, now: int) -> tuple[str, str]:
+    """A new key: returns ``(key_id, plain_key)``; only the hash is stored."""
+    key_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    conn.execute(
+        api_keys.insert().values(
+            tenant_id=tenant_id, key_id=key_id, name=name, secret_hash=_hash(secret), created_at=now
+        )
+    )
+    return key_id, f"{KEY_PREFIX}_{key_id}_{secret}"
+
+
+def revoke_key(conn: Connection, *, tenant_id: int, key_id: str, now: int) -> bool:
+    result = conn.execute(
+        api_keys.update()
+        .where(api_keys.c.tenant_id == tenant_id, api_keys.c.key_id == key_id)
+        .where(api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return result.rowcount == 1
+
+
+def list_keys(conn: Connection, *, tenant_id: int) -> list[KeyRow]:
+    query = (
+        sa.select(api_keys.c.key_id, api_keys.c.name, api_keys.c.created_at, api_keys.c.revoked_at)
+        .where(api_keys.c.tenant_id == tenant_id)
+        .order_by(api_keys.c.created_at)
+    )
+    return [KeyRow(*row) for row in conn.execute(query)]
+
+
+def tenant_for_key(conn: Connection, plain_key: str) -> tuple[int, str] | None:
+    """``(tenant_id, key_id)`` of a valid, unrevoked key; ``None`` otherwise."""
+    prefix, _, rest = plain_key.partition("_")
+    key_id, _, secret = rest.partition("_")
+    if prefix != KEY_PREFIX or not key_id or not secret:
+        return None
+    row = conn.execute(
+        sa.select(api_keys.c.tenant_id, api_keys.c.secret_hash, api_keys.c.revoked_at).where(
+            api_keys.c.key_id == key_id
+        )
+    ).one_or_none()
+    if row is None or row.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(row.secret_hash, _hash(secret)):
+        return None
+    return int(row.tenant_id), key_id
