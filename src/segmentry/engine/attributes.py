@@ -1,0 +1,81 @@
+"""Custom attributes: declare, and delete (refused while a rule uses them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+
+from segmentry.engine.transaction import Transaction
+from segmentry.errors import AlreadyExistsError, InUseError, NotFoundError, SchemaError
+from segmentry.rules.ast import conditions
+from segmentry.rules.schema import Attribute, AttrType, Kind, declare
+from segmentry.rules.sql_dialects import JsonHas
+from segmentry.rules.values import encode
+from segmentry.store import attributes as attribute_store
+from segmentry.store import entities as entity_store
+from segmentry.store.tables import entities
+
+
+def add(
+    tx: Transaction,
+    kind: Kind,
+    key: str,
+    type_: AttrType | str,
+    *,
+    label: str = "",
+    values: Iterable[str] = (),
+) -> Attribute:
+    schema = tx.state.schemas[kind]
+    if schema.get(key) is not None and any(a.key == key for a in schema.custom):
+        raise AlreadyExistsError(f"{kind} attribute {key!r} is already declared")
+    attribute = declare(kind, key, type_, label, values)
+    attribute_store.insert(
+        tx.conn, tenant_id=tx.tenant_id, kind=kind, attribute=attribute, now=tx.now_us
+    )
+    tx.state.set_schema(kind, schema.with_custom(attribute))
+    return attribute
+
+
+def remove(tx: Transaction, kind: Kind, key: str) -> None:
+    schema = tx.state.schemas[kind]
+    attribute = schema.by_key.get(key)
+    if attribute is None:
+        raise NotFoundError(f"no {kind} attribute {key!r}")
+    if attribute.builtin:
+        raise SchemaError(f"{key} is a built-in {kind} attribute and cannot be deleted")
+    users = [
+        s.code
+        for s in tx.state.of_kind(kind)
+        if s.tree and any(c.attr == key for c in conditions(s.tree))
+    ]
+    if users:
+        raise InUseError(
+            f"{kind} attribute {key!r} is used by the rules of " + ", ".join(users),
+            users=[{"segment": code} for code in users],
+        )
+    attribute_store.delete(tx.conn, tenant_id=tx.tenant_id, kind=kind, key=key)
+    tx.state.set_schema(kind, schema.without(key))
+    _strip(tx, kind, key)
+
+
+def _strip(tx: Transaction, kind: Kind, key: str) -> None:
+    """Remove the attribute's values from every entity, so a later declaration of the
+    same key starts clean. No membership changes: no rule uses the attribute."""
+    schema = tx.state.schemas[kind]
+    holding = JsonHas(entities.c.doc, sa.literal(key, sa.Text))
+    rows = []
+    for row in entity_store.scan(tx.conn, tenant_id=tx.tenant_id, kind=kind, where=holding):
+        assert row.doc is not None
+        doc = {k: v for k, v in row.doc.items() if k != key}
+        rows.append(
+            {
+                "seq": row.seq,
+                "doc": doc,
+                "record": encode(schema, doc),
+                "created_at": row.created_at,
+                "updated_at": row.updated_at,
+                "revision": tx.revision,
+            }
+        )
+    entity_store.update_rows(tx.conn, tenant_id=tx.tenant_id, kind=kind, rows=rows)

@@ -1,0 +1,210 @@
+"""Writing products and customers: validate, store, and update every segment
+in the same transaction.
+
+A batch is all or nothing: every item is validated before anything is
+written, and the error names the first problems with their item numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from segmentry.engine import evaluation
+from segmentry.engine.model import Cause
+from segmentry.engine.transaction import Transaction
+from segmentry.errors import NotFoundError, ValidationError
+from segmentry.rules.schema import Kind, Schema
+from segmentry.rules.values import Document, check_id, encode, format_instant, validate
+from segmentry.store import entities as entity_store
+from segmentry.store import members as member_store
+from segmentry.store.entities import EntityRow
+
+MAX_BATCH = 10_000
+MAX_REPORTED = 20
+
+
+class Mode(StrEnum):
+    REPLACE = "replace"
+    PATCH = "patch"
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One entity to write: all its attributes (replace) or a merge patch."""
+
+    id: str
+    values: Mapping[str, Any]
+    mode: Mode = Mode.REPLACE
+
+
+def write(tx: Transaction, kind: Kind, items: Sequence[Write]) -> list[Document]:
+    """Write entities; returns their stored documents in order."""
+    if len(items) > MAX_BATCH:
+        raise ValidationError(f"a batch holds at most {MAX_BATCH:,} items, got {len(items):,}")
+    schema = tx.state.schemas[kind]
+    existing = entity_store.rows_by_ids(
+        tx.conn, tenant_id=tx.tenant_id, kind=kind, ids=[_id(i, n) for n, i in enumerate(items)]
+    )
+    docs = _documents(tx, schema, items, existing)
+    rows = _store(tx, kind, docs, existing)
+    records = [(seq, row["record"]) for seq, row in rows.items()]
+    evaluation.evaluate_entities(tx, kind, records, Cause.ENTITY_CHANGED)
+    return [dict(rows[seq]["doc"]) for seq in rows]
+
+
+def _id(item: Write, number: int) -> str:
+    try:
+        return check_id(item.id)
+    except ValidationError as exc:
+        raise ValidationError(f"item {number}: {exc.message}", field="id") from None
+
+
+def _documents(
+    tx: Transaction, schema: Schema, items: Sequence[Write], existing: dict[str, EntityRow]
+) -> list[Document]:
+    """Validated documents, later items of one id building on earlier ones."""
+    docs: list[Document] = []
+    latest: dict[str, Document | None] = {i: r.doc for i, r in existing.items()}
+    problems: list[str] = []
+    for number, item in enumerate(items):
+        try:
+            doc = _document(tx, schema, item, latest.get(item.id))
+        except ValidationError as exc:
+            prefix = f"item {number}: " if len(items) > 1 else ""
+            problems.extend(prefix + p for p in exc.problems)
+            continue
+        latest[item.id] = doc
+        docs.append(doc)
+    if problems:
+        reported = problems[:MAX_REPORTED]
+        more = (
+            f" (and {len(problems) - len(reported)} more)" if len(problems) > len(reported) else ""
+        )
+        raise ValidationError(f"{reported[0]}{more}", problems=reported)
+    return docs
+
+
+def _document(tx: Transaction, schema: Schema, item: Write, before: Document | None) -> Document:
+    if item.mode is Mode.PATCH:
+        if before is None:
+            raise NotFoundError(
+                f"{schema.kind} {item.id!r} does not exist; PATCH needs an existing entity"
+            )
+        doc = _patched(tx, schema, item, before)
+    else:
+        doc = validate(schema, item.id, item.values, tz=tx.state.tz)
+    if "created_at" not in doc:
+        doc["created_at"] = (before or {}).get("created_at") or format_instant(tx.now)
+    doc["updated_at"] = format_instant(tx.now)
+    _derive(schema.kind, doc)
+    return doc
+
+
+def _patched(tx: Transaction, schema: Schema, item: Write, before: Document) -> Document:
+    """A JSON merge patch: ``null`` removes an attribute, other values replace it."""
+    additions = {k: v for k, v in item.values.items() if v is not None}
+    checked = validate(schema, item.id, additions, tz=tx.state.tz)
+    removals = [k for k, v in item.values.items() if v is None and k != "id"]
+    validate(schema, item.id, dict.fromkeys(removals), tz=tx.state.tz)  # unknown keys, derived ones
+    doc = {k: v for k, v in before.items() if k not in DERIVED and k != "updated_at"}
+    for key in removals:
+        attribute = schema.get(key)
+        doc.pop(attribute.key if attribute else key, None)
+    doc.update(checked)
+    return doc
+
+
+DERIVED = ("discount_percent", "average_order_value")
+
+
+def _derive(kind: Kind, doc: Document) -> None:
+    """The attributes segmentry computes from others."""
+    for key in DERIVED:
+        doc.pop(key, None)
+    if kind is Kind.PRODUCT:
+        price, original = doc.get("price"), doc.get("original_price")
+        if price is not None and original:
+            _put_finite(doc, "discount_percent", 100.0 * (original - price) / original)
+    else:
+        value, orders = doc.get("lifetime_value"), doc.get("orders_count")
+        if value is not None and orders:
+            _put_finite(doc, "average_order_value", value / orders)
+
+
+def _put_finite(doc: Document, key: str, value: float) -> None:
+    # A ratio over a denormal price can overflow; an infinite value is no value.
+    if math.isfinite(value):
+        doc[key] = value
+
+
+def _store(
+    tx: Transaction, kind: Kind, docs: list[Document], existing: dict[str, EntityRow]
+) -> dict[int, dict[str, Any]]:
+    """Insert or update rows; returns the final row of each written seq, in write order."""
+    schema = tx.state.schemas[kind]
+    next_seq = entity_store.next_seq(tx.conn, tenant_id=tx.tenant_id, kind=kind)
+    seqs: dict[str, int] = {i: r.seq for i, r in existing.items()}
+    rows: dict[int, dict[str, Any]] = {}
+    for doc in docs:
+        if doc["id"] not in seqs:
+            seqs[doc["id"]] = next_seq
+            next_seq += 1
+        seq = seqs[doc["id"]]
+        rows[seq] = {
+            "seq": seq,
+            "id": doc["id"],
+            "doc": doc,
+            "record": encode(schema, doc),
+            "created_at": tx.now_us,
+            "updated_at": tx.now_us,
+            "revision": tx.revision,
+        }
+    old = {r.seq for r in existing.values()}
+    for seq, row in rows.items():
+        if seq in old:
+            row["created_at"] = existing[row["id"]].created_at
+    entity_store.insert_rows(
+        tx.conn,
+        tenant_id=tx.tenant_id,
+        kind=kind,
+        rows=[r for s, r in rows.items() if s not in old],
+    )
+    entity_store.update_rows(
+        tx.conn, tenant_id=tx.tenant_id, kind=kind, rows=[r for s, r in rows.items() if s in old]
+    )
+    return rows
+
+
+def delete(tx: Transaction, kind: Kind, entity_id: str) -> None:
+    """Delete an entity: it leaves every segment, fixed ones included."""
+    check_id(entity_id)
+    row = entity_store.rows_by_ids(tx.conn, tenant_id=tx.tenant_id, kind=kind, ids=[entity_id])
+    found = row.get(entity_id)
+    if found is None or not found.alive:
+        raise NotFoundError(f"{kind} {entity_id!r} does not exist")
+    seq = found.seq
+    for segment in tx.state.of_kind(kind):
+        tx.set_member(segment, seq, False, Cause.ENTITY_DELETED)
+        if not segment.dynamic:
+            member_store.remove_fixed(
+                tx.conn, tenant_id=tx.tenant_id, seg_id=segment.seg_id, seqs=[seq]
+            )
+    entity_store.update_rows(
+        tx.conn,
+        tenant_id=tx.tenant_id,
+        kind=kind,
+        rows=[
+            {
+                "seq": seq,
+                "doc": None,
+                "record": None,
+                "created_at": found.created_at,
+                "updated_at": tx.now_us,
+                "revision": tx.revision,
+            }
+        ],
+    )

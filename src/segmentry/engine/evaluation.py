@@ -1,0 +1,97 @@
+"""Evaluating segments: one entity against every segment, or one segment over everyone.
+
+Entity writes use the Python predicates (compiled once per transaction);
+saving a segment evaluates its rule inside the database with the SQL
+evaluator. The differential property test of the rules package proves the
+two agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from pyroaring import BitMap
+from sqlalchemy.engine import Connection
+
+from segmentry.engine.model import Cause
+from segmentry.engine.state import SegmentDef, TenantState
+from segmentry.engine.transaction import Transaction
+from segmentry.rules.ast import Node
+from segmentry.rules.eval_python import Predicate, compile_predicate
+from segmentry.rules.eval_sql import compile_sql
+from segmentry.rules.schema import Kind
+from segmentry.rules.temporal import EvalContext
+from segmentry.store import entities as entity_store
+from segmentry.store import members as member_store
+from segmentry.store.tables import entities
+
+
+def predicate(state: TenantState, segment: SegmentDef, ctx: EvalContext) -> Predicate:
+    assert segment.tree is not None
+    schema = state.schemas[segment.kind]
+    return compile_predicate(segment.tree, schema, ctx, state.member_set)
+
+
+def evaluate_entities(
+    tx: Transaction, kind: Kind, records: Iterable[tuple[int, dict[str, Any]]], cause: Cause
+) -> None:
+    """Update every active dynamic segment of ``kind`` for these entities, referred
+    segments first, so ``IN SEGMENT`` sees the entity's new memberships."""
+    segments = tx.state.evaluated(kind)
+    compiled = [(s, predicate(tx.state, s, tx.ctx)) for s in segments]
+    for seq, record in records:
+        for segment, test in compiled:
+            tx.set_member(segment, seq, test(record, seq), cause)
+
+
+def rule_clause(
+    conn: Connection, state: TenantState, kind: Kind, tree: Node, ctx: EvalContext
+) -> sa.ColumnElement[bool]:
+    """The SQL clause of a checked rule over the ``entities`` table."""
+    dialect = conn.dialect.name
+    return compile_sql(
+        tree,
+        state.schemas[kind],
+        ctx,
+        doc=entities.c.record,
+        segment=lambda code: entity_store.seq_in(state.member_set(code), dialect),
+    )
+
+
+def members_of_rule(
+    conn: Connection, state: TenantState, kind: Kind, tree: Node, ctx: EvalContext
+) -> BitMap:
+    """Every living entity of ``kind`` the rule selects, evaluated in the database."""
+    clause = rule_clause(conn, state, kind, tree, ctx)
+    return BitMap(
+        entity_store.select_seqs(conn, tenant_id=state.tenant_id, kind=kind, where=clause)
+    )
+
+
+def reevaluate(tx: Transaction, segment: SegmentDef, cause: Cause) -> BitMap:
+    """Bring one segment to what its definition says now; returns the seqs that changed."""
+    if not segment.active:
+        target = BitMap()
+    elif segment.dynamic:
+        assert segment.tree is not None
+        target = members_of_rule(tx.conn, tx.state, segment.kind, segment.tree, tx.ctx)
+    else:
+        target = member_store.fixed_list(tx.conn, tenant_id=tx.tenant_id, seg_id=segment.seg_id)
+    return tx.replace_members(segment, target, cause)
+
+
+def propagate(tx: Transaction, sources: Iterable[int], seqs: BitMap, cause: Cause) -> None:
+    """Re-check ``seqs`` in every segment that refers (transitively) to ``sources``."""
+    dependents = tx.state.dependents(sources)
+    if not dependents or not seqs:
+        return
+    rows = entity_store.rows_by_seqs(
+        tx.conn, tenant_id=tx.tenant_id, kind=dependents[0].kind, seqs=seqs
+    )
+    records = [(row.seq, row.record) for row in rows if row.record is not None]
+    for segment in dependents:
+        test = predicate(tx.state, segment, tx.ctx)
+        for seq, record in records:
+            tx.set_member(segment, seq, test(record, seq), cause)

@@ -1,0 +1,215 @@
+"""What the library hands out: plain, frozen values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+from segmentry.errors import ValidationError
+from segmentry.rules.schema import Kind
+from segmentry.rules.values import check_text
+
+T = TypeVar("T")
+E = TypeVar("E", bound=StrEnum)
+
+
+def choice(enum: type[E], value: object, field: str) -> E:
+    """``value`` as a member of ``enum``, or a ValidationError listing the choices."""
+    try:
+        return enum(value)  # type: ignore[arg-type]  # validated right here
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum)
+        raise ValidationError(
+            f"{field} must be one of {allowed}, got {value!r}", field=field
+        ) from None
+
+
+class SegmentType(StrEnum):
+    DYNAMIC = "dynamic"
+    FIXED = "fixed"
+
+
+class Status(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+class Change(StrEnum):
+    ENTERED = "entered"
+    EXITED = "exited"
+
+
+class Cause(StrEnum):
+    ENTITY_CHANGED = "entity_changed"
+    SEGMENT_CHANGED = "segment_changed"
+    TIME_PASSED = "time_passed"
+    MEMBERS_EDITED = "members_edited"
+    ENTITY_DELETED = "entity_deleted"
+
+
+class UseType(StrEnum):
+    WORKFLOW = "workflow"
+    PROMOTION = "promotion"
+    NOTIFICATION = "notification"
+    RECOMMENDATION = "recommendation"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    tenant_id: int
+    name: str
+    time_zone: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    key_id: str
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A product or customer: ``attributes`` holds every stored attribute, id included."""
+
+    kind: Kind
+    id: str
+    attributes: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    code: str
+    name: str
+    description: str
+    kind: Kind
+    type: SegmentType
+    status: Status
+    rule_text: str | None
+    rule_json: dict[str, Any] | None
+    version: int
+    member_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    id: str
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """A segment an entity belongs to."""
+
+    code: str
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: int
+    segment: str
+    kind: Kind
+    entity_id: str
+    change: Change
+    cause: Cause
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Use:
+    use_id: str
+    type: UseType
+    name: str
+    url: str | None = None
+
+    def __post_init__(self) -> None:
+        check_text(self.use_id, field="use id", max_length=200)
+        object.__setattr__(self, "type", choice(UseType, self.type, "use type"))
+        object.__setattr__(self, "name", check_text(self.name, field="use name", max_length=200))
+        if self.url is not None:
+            url = check_text(self.url, field="use url", max_length=2_000)
+            if not url.startswith(("http://", "https://")):
+                raise ValidationError("use url must start with http:// or https://", field="url")
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    version: int
+    at: datetime
+    by: str | None
+    definition: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPoint:
+    at: datetime
+    member_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    count: int
+    sample: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class EditPreview:
+    count: int
+    entering: int
+    leaving: int
+    sample_entering: list[str]
+    sample_leaving: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    member: bool
+    tree: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentSpec:
+    """What a caller gives to create a segment."""
+
+    kind: Kind
+    code: str
+    name: str
+    type: SegmentType = SegmentType.DYNAMIC
+    status: Status = Status.ACTIVE
+    description: str = ""
+    rule: str | dict[str, Any] | None = None
+    members: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", choice(Kind, self.kind, "kind"))
+        object.__setattr__(self, "type", choice(SegmentType, self.type, "type"))
+        object.__setattr__(self, "status", choice(Status, self.status, "status"))
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentEdit:
+    """What a caller changes in a segment; ``None`` leaves a field as it is."""
+
+    code: str | None = None
+    name: str | None = None
+    description: str | None = None
+    status: Status | None = None
+    rule: str | dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.status is not None:
+            object.__setattr__(self, "status", choice(Status, self.status, "status"))

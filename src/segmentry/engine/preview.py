@@ -1,0 +1,98 @@
+"""Preview and explain: what a rule would select, and why an entity is in or out.
+
+Nothing here writes: previews evaluate inside a read transaction.
+"""
+
+from __future__ import annotations
+
+from itertools import islice
+from typing import Any
+
+from pyroaring import BitMap
+from sqlalchemy.engine import Connection
+
+from segmentry.engine import evaluation
+from segmentry.engine.model import EditPreview, Explanation, Preview
+from segmentry.engine.reads import page_size
+from segmentry.engine.segments import get
+from segmentry.engine.state import TenantState, View
+from segmentry.errors import NotFoundError, ValidationError
+from segmentry.rules.explain import explain as explain_rule
+from segmentry.rules.load import prepare
+from segmentry.rules.schema import Kind
+from segmentry.rules.values import check_id
+from segmentry.store import entities as entity_store
+
+Source = str | dict[str, Any]
+
+
+def _sample(
+    conn: Connection, state: TenantState, kind: Kind, seqs: BitMap, limit: int
+) -> list[str]:
+    chosen = list(islice(seqs, limit))
+    ids = entity_store.ids_by_seqs(conn, tenant_id=state.tenant_id, kind=kind, seqs=chosen)
+    return [ids[s] for s in chosen]
+
+
+def preview(view: View, kind: Kind, rule: Source, limit: int = 10) -> Preview:
+    """How many entities an unsaved rule selects, and a sample of them."""
+    conn, state, ctx = view.conn, view.state, view.ctx
+    checked = prepare(rule, state.schemas[kind], segments=state.catalog())
+    selected = evaluation.members_of_rule(conn, state, kind, checked.tree, ctx)
+    return Preview(len(selected), _sample(conn, state, kind, selected, page_size(limit)))
+
+
+def preview_edit(view: View, code: str, rule: Source, limit: int = 10) -> EditPreview:
+    """Who would enter and leave a saved segment if its rule became ``rule``.
+
+    An active segment is compared with its kept members; an inactive one with
+    what its current rule selects, since it has no members to compare with.
+    """
+    conn, state, ctx = view.conn, view.state, view.ctx
+    segment = get(state, code)
+    if not segment.dynamic:
+        raise ValidationError(f"segment {code!r} is fixed: it has no rule to preview")
+    assert segment.tree is not None
+    checked = prepare(rule, state.schemas[segment.kind], segments=state.catalog(), own_code=code)
+    after = evaluation.members_of_rule(conn, state, segment.kind, checked.tree, ctx)
+    if segment.active:
+        before = state.members.get(segment.seg_id, BitMap())
+    else:
+        before = evaluation.members_of_rule(conn, state, segment.kind, segment.tree, ctx)
+    entering, leaving = after - before, before - after
+    size = page_size(limit)
+    return EditPreview(
+        count=len(after),
+        entering=len(entering),
+        leaving=len(leaving),
+        sample_entering=_sample(conn, state, segment.kind, entering, size),
+        sample_leaving=_sample(conn, state, segment.kind, leaving, size),
+    )
+
+
+def explain(view: View, code: str, entity_id: str) -> Explanation:
+    """One entity against one segment: kept membership, and the rule condition by condition."""
+    conn, state, ctx = view.conn, view.state, view.ctx
+    segment = get(state, code)
+    check_id(entity_id)
+    rows = entity_store.rows_by_ids(
+        conn, tenant_id=state.tenant_id, kind=segment.kind, ids=[entity_id]
+    )
+    row = rows.get(entity_id)
+    if row is None or row.record is None or row.doc is None:
+        raise NotFoundError(f"{segment.kind} {entity_id!r} does not exist")
+    member = row.seq in state.members.get(segment.seg_id, BitMap())
+    if segment.tree is None:
+        return Explanation(member, {"fixed": code, "result": member})
+    tree = explain_rule(
+        segment.tree,
+        state.schemas[segment.kind],
+        ctx,
+        record=row.record,
+        document=row.doc,
+        entity_id=row.seq,
+        members=state.member_set,
+    )
+    if not segment.active:
+        tree = {"inactive": code, "rule": tree, "result": False}
+    return Explanation(member, tree)

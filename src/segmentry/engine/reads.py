@@ -1,0 +1,246 @@
+"""Reads: everything answered from the kept memberships and the stored rows."""
+
+from __future__ import annotations
+
+from itertools import islice
+
+from pyroaring import BitMap
+from sqlalchemy.engine import Connection
+
+from segmentry.engine import evaluation
+from segmentry.engine.model import (
+    Cause,
+    Change,
+    Entity,
+    Event,
+    HistoryPoint,
+    Member,
+    Membership,
+    Page,
+    Segment,
+    SegmentType,
+    Status,
+    Use,
+    UseType,
+    Version,
+)
+from segmentry.engine.segments import get
+from segmentry.engine.state import SegmentDef, TenantState, View
+from segmentry.errors import NotFoundError, ValidationError
+from segmentry.rules.load import prepare
+from segmentry.rules.printer import format_rule
+from segmentry.rules.schema import Kind
+from segmentry.rules.temporal import from_micros
+from segmentry.rules.values import check_id
+from segmentry.store import entities as entity_store
+from segmentry.store import events as event_store
+from segmentry.store import history as history_store
+from segmentry.store import members as member_store
+from segmentry.store import segments as segment_store
+from segmentry.store import uses as use_store
+from segmentry.store.codec import chunk_of
+from segmentry.store.entities import EntityRow
+
+MAX_PAGE = 1_000
+
+
+def page_size(limit: int) -> int:
+    if not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+        raise ValidationError(f"limit must be between 1 and {MAX_PAGE:,}", field="limit")
+    return limit
+
+
+def cursor_value(cursor: str | None, what: str = "cursor") -> int:
+    if cursor is None or cursor == "":
+        return 0
+    if not cursor.isdigit() or len(cursor) > 18:
+        raise ValidationError(f"{what} {cursor!r} is not a cursor this list gave out", field=what)
+    return int(cursor)
+
+
+def segment_view(state: TenantState, segment: SegmentDef) -> Segment:
+    row = segment.row
+    return Segment(
+        code=row.code,
+        name=row.name,
+        description=row.description,
+        kind=Kind(row.kind),
+        type=SegmentType(row.type),
+        status=Status(row.status),
+        rule_text=format_rule(segment.tree) if segment.tree is not None else None,
+        rule_json=row.rule,
+        version=row.version,
+        member_count=len(state.members.get(row.seg_id, BitMap())),
+        created_at=from_micros(row.created_at),
+        updated_at=from_micros(row.updated_at),
+    )
+
+
+def list_segments(
+    state: TenantState,
+    kind: Kind | None = None,
+    type_: SegmentType | None = None,
+    status: Status | None = None,
+) -> list[Segment]:
+    chosen = [
+        s
+        for s in state.segments.values()
+        if (kind is None or s.kind is kind)
+        and (type_ is None or s.row.type == type_)
+        and (status is None or s.row.status == status)
+    ]
+    return [segment_view(state, s) for s in sorted(chosen, key=lambda s: s.seg_id)]
+
+
+def entity(conn: Connection, state: TenantState, kind: Kind, entity_id: str) -> Entity:
+    return Entity(kind, entity_id, _alive(conn, state, kind, entity_id).doc or {})
+
+
+def _alive(conn: Connection, state: TenantState, kind: Kind, entity_id: str) -> EntityRow:
+    check_id(entity_id)
+    rows = entity_store.rows_by_ids(conn, tenant_id=state.tenant_id, kind=kind, ids=[entity_id])
+    row = rows.get(entity_id)
+    if row is None or not row.alive:
+        raise NotFoundError(f"{kind} {entity_id!r} does not exist")
+    return row
+
+
+def list_entities(
+    view: View, kind: Kind, rule: str | dict[str, object] | None, limit: int, cursor: str | None
+) -> Page[Entity]:
+    """Entities in id-assignment order, optionally those an ad-hoc rule selects."""
+    conn, state = view.conn, view.state
+    where = None
+    if rule is not None:
+        checked = prepare(rule, state.schemas[kind], segments=state.catalog())
+        where = evaluation.rule_clause(conn, state, kind, checked.tree, view.ctx)
+    rows = list(
+        entity_store.scan(
+            conn,
+            tenant_id=state.tenant_id,
+            kind=kind,
+            where=where,
+            after_seq=cursor_value(cursor),
+            limit=page_size(limit) + 1,
+        )
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [Entity(kind, r.id, r.doc or {}) for r in rows]
+    return Page(items, str(rows[-1].seq) if more else None)
+
+
+def segments_of(
+    conn: Connection, state: TenantState, kind: Kind, entity_id: str
+) -> list[Membership]:
+    seq = _alive(conn, state, kind, entity_id).seq
+    holding = [s for s in state.of_kind(kind) if seq in state.members.get(s.seg_id, BitMap())]
+    keys = [(s.seg_id, chunk_of(seq)) for s in holding]
+    chunks = member_store.read_chunks(conn, tenant_id=state.tenant_id, keys=keys)
+    out = []
+    for segment in sorted(holding, key=lambda s: s.code):
+        since = chunks[(segment.seg_id, chunk_of(seq))].since_of(seq)
+        assert since is not None
+        out.append(Membership(segment.code, from_micros(since)))
+    return out
+
+
+def member_since(conn: Connection, state: TenantState, code: str, entity_id: str) -> Member | None:
+    """The membership of one entity, or ``None`` when it is not a member."""
+    segment = get(state, code)
+    check_id(entity_id)
+    rows = entity_store.rows_by_ids(
+        conn, tenant_id=state.tenant_id, kind=segment.kind, ids=[entity_id]
+    )
+    row = rows.get(entity_id)
+    if row is None or row.seq not in state.members.get(segment.seg_id, BitMap()):
+        return None
+    chunk = member_store.read_chunks(
+        conn, tenant_id=state.tenant_id, keys=[(segment.seg_id, chunk_of(row.seq))]
+    )
+    since = chunk[(segment.seg_id, chunk_of(row.seq))].since_of(row.seq)
+    assert since is not None
+    return Member(entity_id, from_micros(since))
+
+
+def members(
+    conn: Connection, state: TenantState, code: str, limit: int, cursor: str | None
+) -> Page[Member]:
+    segment = get(state, code)
+    kept = state.members.get(segment.seg_id, BitMap())
+    seqs = list(islice(kept.iter_equal_or_larger(cursor_value(cursor) + 1), page_size(limit) + 1))
+    more = len(seqs) > limit
+    seqs = seqs[:limit]
+    ids = entity_store.ids_by_seqs(conn, tenant_id=state.tenant_id, kind=segment.kind, seqs=seqs)
+    keys = {(segment.seg_id, chunk_of(s)) for s in seqs}
+    chunks = member_store.read_chunks(conn, tenant_id=state.tenant_id, keys=keys)
+    items = []
+    for seq in seqs:
+        since = chunks[(segment.seg_id, chunk_of(seq))].since_of(seq)
+        assert since is not None
+        items.append(Member(ids[seq], from_micros(since)))
+    return Page(items, str(seqs[-1]) if more else None)
+
+
+def events(
+    conn: Connection, state: TenantState, after: str | None, limit: int, code: str | None = None
+) -> Page[Event]:
+    """The feed after a cursor (an event id), for one segment or all of them."""
+    start, size = cursor_value(after, "after"), page_size(limit)
+    seg_id = get(state, code).seg_id if code is not None else None
+    picked: list[tuple[event_store.Block, int, int]] = []  # (block, event id, seq)
+    for block in event_store.blocks_after(
+        conn, tenant_id=state.tenant_id, after=start, seg_id=seg_id
+    ):
+        skip = max(0, start - block.first_id + 1)
+        for rank, seq in enumerate(islice(block.members, skip, None), start=skip):
+            picked.append((block, block.first_id + rank, seq))
+            if len(picked) > size:
+                break
+        if len(picked) > size:
+            break
+    more = len(picked) > size
+    picked = picked[:size]
+    return Page(_named_events(conn, state, picked), str(picked[-1][1]) if more else None)
+
+
+def _named_events(
+    conn: Connection, state: TenantState, picked: list[tuple[event_store.Block, int, int]]
+) -> list[Event]:
+    by_kind: dict[str, set[int]] = {}
+    for block, _, seq in picked:
+        by_kind.setdefault(block.kind, set()).add(seq)
+    ids = {
+        kind: entity_store.ids_by_seqs(conn, tenant_id=state.tenant_id, kind=Kind(kind), seqs=seqs)
+        for kind, seqs in by_kind.items()
+    }
+    return [
+        Event(
+            event_id,
+            block.segment_code,
+            Kind(block.kind),
+            ids[block.kind][seq],
+            Change(block.change),
+            Cause(block.cause),
+            from_micros(block.at),
+        )
+        for block, event_id, seq in picked
+    ]
+
+
+def history(conn: Connection, state: TenantState, code: str) -> list[HistoryPoint]:
+    segment = get(state, code)
+    points = history_store.points(conn, tenant_id=state.tenant_id, seg_id=segment.seg_id)
+    return [HistoryPoint(from_micros(at), count) for at, count in points]
+
+
+def versions(conn: Connection, state: TenantState, code: str) -> list[Version]:
+    segment = get(state, code)
+    rows = segment_store.versions(conn, tenant_id=state.tenant_id, seg_id=segment.seg_id)
+    return [Version(v.version, from_micros(v.at), v.by_key, v.definition) for v in rows]
+
+
+def uses(conn: Connection, state: TenantState, code: str) -> list[Use]:
+    segment = get(state, code)
+    rows = use_store.list_uses(conn, tenant_id=state.tenant_id, seg_id=segment.seg_id)
+    return [Use(u.use_id, UseType(u.type), u.name, u.url) for u in rows]

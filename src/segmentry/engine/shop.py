@@ -1,0 +1,219 @@
+"""``Shop``: the library's API for one tenant. Every call runs in its own
+transaction (writes) or consistent read; nothing here holds business logic
+beyond choosing which engine function to call."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any
+
+from segmentry.engine import attributes, preview, reads
+from segmentry.engine import entities as entity_ops
+from segmentry.engine import segments as segment_ops
+from segmentry.engine.entities import Mode, Write
+from segmentry.engine.model import (
+    EditPreview,
+    Entity,
+    Event,
+    Explanation,
+    HistoryPoint,
+    Member,
+    Membership,
+    Page,
+    Preview,
+    Segment,
+    SegmentEdit,
+    SegmentSpec,
+    SegmentType,
+    Status,
+    Use,
+    Version,
+)
+from segmentry.engine.state import View
+from segmentry.engine.transaction import Transaction
+from segmentry.rules.schema import Attribute, AttrType, Kind
+
+if TYPE_CHECKING:
+    from segmentry.engine.service import Segmentry
+
+Rule = str | dict[str, Any]
+
+
+class Shop:
+    def __init__(self, service: Segmentry, tenant_id: int, *, key_id: str | None = None) -> None:
+        self.service = service
+        self.tenant_id = tenant_id
+        self.key_id = key_id
+
+    def _write(self) -> AbstractContextManager[Transaction]:
+        return self.service.transaction(self.tenant_id, by_key=self.key_id)
+
+    def _read(self) -> AbstractContextManager[View]:
+        return self.service.view(self.tenant_id)
+
+    # -- entities -----------------------------------------------------------------------
+
+    def upsert(self, kind: Kind | str, entity_id: str, values: Mapping[str, Any]) -> Entity:
+        """Write all of an entity's attributes (those not given are removed)."""
+        kind = Kind(kind)
+        with self._write() as tx:
+            (doc,) = entity_ops.write(tx, kind, [Write(entity_id, values)])
+        return Entity(kind, entity_id, doc)
+
+    def patch(self, kind: Kind | str, entity_id: str, patch: Mapping[str, Any]) -> Entity:
+        """Change some attributes; ``None`` removes one (a JSON merge patch)."""
+        kind = Kind(kind)
+        with self._write() as tx:
+            (doc,) = entity_ops.write(tx, kind, [Write(entity_id, patch, Mode.PATCH)])
+        return Entity(kind, entity_id, doc)
+
+    def upsert_many(self, kind: Kind | str, items: Iterable[Mapping[str, Any]]) -> int:
+        """Write a batch, all or nothing; each item carries its ``id``."""
+        kind = Kind(kind)
+        writes = [Write(item.get("id"), item) for item in items]  # type: ignore[arg-type]
+        with self._write() as tx:
+            return len(entity_ops.write(tx, kind, writes))
+
+    def delete(self, kind: Kind | str, entity_id: str) -> None:
+        with self._write() as tx:
+            entity_ops.delete(tx, Kind(kind), entity_id)
+
+    def get(self, kind: Kind | str, entity_id: str) -> Entity:
+        with self._read() as view:
+            return reads.entity(view.conn, view.state, Kind(kind), entity_id)
+
+    def entities(
+        self,
+        kind: Kind | str,
+        rule: Rule | None = None,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[Entity]:
+        with self._read() as view:
+            return reads.list_entities(view, Kind(kind), rule, limit, cursor)
+
+    def segments_of(self, kind: Kind | str, entity_id: str) -> list[Membership]:
+        with self._read() as view:
+            return reads.segments_of(view.conn, view.state, Kind(kind), entity_id)
+
+    # -- attributes ------------------------------------------------------------------------
+
+    def attributes(self, kind: Kind | str) -> list[Attribute]:
+        with self._read() as view:
+            return list(view.state.schemas[Kind(kind)])
+
+    def declare_attribute(
+        self,
+        kind: Kind | str,
+        key: str,
+        type: AttrType | str,
+        *,
+        label: str = "",
+        values: Iterable[str] = (),
+    ) -> Attribute:
+        with self._write() as tx:
+            return attributes.add(tx, Kind(kind), key, type, label=label, values=values)
+
+    def delete_attribute(self, kind: Kind | str, key: str) -> None:
+        with self._write() as tx:
+            attributes.remove(tx, Kind(kind), key)
+
+    # -- segments ---------------------------------------------------------------------------
+
+    def create_segment(self, spec: SegmentSpec) -> Segment:
+        with self._write() as tx:
+            segment = segment_ops.create(tx, spec)
+            return reads.segment_view(tx.state, segment)
+
+    def segment(self, code: str) -> Segment:
+        with self._read() as view:
+            return reads.segment_view(view.state, segment_ops.get(view.state, code))
+
+    def segments(
+        self,
+        kind: Kind | str | None = None,
+        type: SegmentType | str | None = None,
+        status: Status | str | None = None,
+    ) -> list[Segment]:
+        with self._read() as view:
+            return reads.list_segments(
+                view.state,
+                Kind(kind) if kind else None,
+                SegmentType(type) if type else None,
+                Status(status) if status else None,
+            )
+
+    def edit_segment(
+        self, code: str, change: SegmentEdit, *, expected_version: int | None = None
+    ) -> Segment:
+        with self._write() as tx:
+            segment = segment_ops.edit(tx, code, change, expected_version)
+            return reads.segment_view(tx.state, segment)
+
+    def delete_segment(self, code: str, *, force: bool = False) -> None:
+        with self._write() as tx:
+            segment_ops.delete(tx, code, force)
+
+    def versions(self, code: str) -> list[Version]:
+        with self._read() as view:
+            return reads.versions(view.conn, view.state, code)
+
+    def restore_version(self, code: str, version: int) -> Segment:
+        with self._write() as tx:
+            segment = segment_ops.restore(tx, code, version)
+            return reads.segment_view(tx.state, segment)
+
+    def edit_members(
+        self, code: str, *, add: Iterable[str] = (), remove: Iterable[str] = ()
+    ) -> tuple[int, int]:
+        with self._write() as tx:
+            return segment_ops.edit_members(tx, code, list(add), list(remove))
+
+    def members(self, code: str, *, limit: int = 100, cursor: str | None = None) -> Page[Member]:
+        with self._read() as view:
+            return reads.members(view.conn, view.state, code, limit, cursor)
+
+    def member(self, code: str, entity_id: str) -> Member | None:
+        with self._read() as view:
+            return reads.member_since(view.conn, view.state, code, entity_id)
+
+    def uses(self, code: str) -> list[Use]:
+        with self._read() as view:
+            return reads.uses(view.conn, view.state, code)
+
+    def put_use(self, code: str, use: Use) -> bool:
+        with self._write() as tx:
+            return segment_ops.put_use(tx, code, use)
+
+    def remove_use(self, code: str, use_id: str) -> None:
+        with self._write() as tx:
+            segment_ops.remove_use(tx, code, use_id)
+
+    def events(
+        self, *, after: str | None = None, limit: int = 100, code: str | None = None
+    ) -> Page[Event]:
+        with self._read() as view:
+            return reads.events(view.conn, view.state, after, limit, code)
+
+    def history(self, code: str) -> list[HistoryPoint]:
+        with self._read() as view:
+            return reads.history(view.conn, view.state, code)
+
+    # -- preview and explain ------------------------------------------------------------------
+
+    def preview(self, kind: Kind | str, rule: Rule, *, limit: int = 10) -> Preview:
+        with self._read() as view:
+            return preview.preview(view, Kind(kind), rule, limit)
+
+    def preview_edit(self, code: str, rule: Rule, *, limit: int = 10) -> EditPreview:
+        with self._read() as view:
+            return preview.preview_edit(view, code, rule, limit)
+
+    def explain(self, code: str, entity_id: str) -> Explanation:
+        with self._read() as view:
+            return preview.explain(view, code, entity_id)
+
+    def sweep(self) -> int:
+        return self.service.sweep(self.tenant_id)

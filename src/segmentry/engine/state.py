@@ -1,0 +1,218 @@
+"""A tenant's state in memory: schemas, segment definitions and kept memberships.
+
+Loaded from the database and tagged with the tenant's ``revision``; any
+transaction that finds another revision in the database reloads it first, so
+several processes can share one database. Write transactions mutate the state
+as they go and the service discards it if the transaction does not commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from pyroaring import BitMap
+from sqlalchemy.engine import Connection
+
+from segmentry.engine.model import SegmentType, Status
+from segmentry.rules import temporal
+from segmentry.rules.ast import Condition, Node, conditions, segment_refs
+from segmentry.rules.check import SegmentInfo, check
+from segmentry.rules.jsonform import from_json
+from segmentry.rules.parser import parse
+from segmentry.rules.printer import format_rule
+from segmentry.rules.schema import Kind, Schema
+from segmentry.rules.temporal import EvalContext
+from segmentry.store import attributes as attribute_store
+from segmentry.store import members as member_store
+from segmentry.store import segments as segment_store
+from segmentry.store.segments import SegmentRow
+from segmentry.store.tenants import TenantRow
+
+
+@dataclass(slots=True)
+class SegmentDef:
+    """A segment as the engine works with it: its row and its checked rule."""
+
+    row: SegmentRow
+    tree: Node | None
+
+    @property
+    def seg_id(self) -> int:
+        return self.row.seg_id
+
+    @property
+    def code(self) -> str:
+        return self.row.code
+
+    @property
+    def kind(self) -> Kind:
+        return Kind(self.row.kind)
+
+    @property
+    def dynamic(self) -> bool:
+        return self.row.type == SegmentType.DYNAMIC
+
+    @property
+    def active(self) -> bool:
+        return self.row.status == Status.ACTIVE
+
+    @property
+    def refs(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(r.code for r in segment_refs(self.tree))) if self.tree else ()
+
+    @property
+    def time_conditions(self) -> list[Condition]:
+        """Conditions whose truth moves with the clock (relative times, today, ...)."""
+        if self.tree is None:
+            return []
+        return [c for c in conditions(self.tree) if _moves_with_time(c)]
+
+
+def _moves_with_time(cond: Condition) -> bool:
+    values = cond.value if isinstance(cond.value, tuple) else (cond.value,)
+    for value in values:
+        if not isinstance(value, str):
+            continue
+        try:
+            parsed = temporal.read_temporal(value)
+        except temporal.TemporalError:
+            continue
+        if isinstance(parsed, temporal.Relative | temporal.DayWord):
+            return True
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """What a read needs: a connection, the tenant's state and the moment of evaluation."""
+
+    conn: Connection
+    state: TenantState
+    ctx: EvalContext
+
+
+class TenantState:
+    def __init__(self, tenant: TenantRow, schemas: dict[Kind, Schema]) -> None:
+        self.tenant_id = tenant.tenant_id
+        self.revision = tenant.revision
+        self.tz = ZoneInfo(tenant.time_zone)
+        self.schemas = schemas
+        self.segments: dict[int, SegmentDef] = {}
+        self.members: dict[int, BitMap] = {}
+        self._codes: dict[str, int] = {}
+        self._order: list[SegmentDef] | None = None
+        self.mutations = 0
+        """Counts changes made in memory: a transaction that fails after changing the
+        state must not leave it cached."""
+
+    # -- segments ------------------------------------------------------------------
+
+    def by_code(self, code: str) -> SegmentDef | None:
+        seg_id = self._codes.get(code)
+        return self.segments[seg_id] if seg_id is not None else None
+
+    def put(self, segment: SegmentDef) -> None:
+        """Add or replace a segment (after a rename too)."""
+        old = self.segments.get(segment.seg_id)
+        if old is not None:
+            self._codes.pop(old.code, None)
+        self.segments[segment.seg_id] = segment
+        self._codes[segment.code] = segment.seg_id
+        self.members.setdefault(segment.seg_id, BitMap())
+        self._order = None
+        self.mutations += 1
+
+    def reordered(self) -> None:
+        """Forget the cached dependency order (after trees were attached)."""
+        self._order = None
+
+    def set_schema(self, kind: Kind, schema: Schema) -> None:
+        self.schemas[kind] = schema
+        self.mutations += 1
+
+    def drop(self, seg_id: int) -> None:
+        old = self.segments.pop(seg_id, None)
+        if old is not None:
+            self._codes.pop(old.code, None)
+        self.members.pop(seg_id, None)
+        self._order = None
+        self.mutations += 1
+
+    def catalog(self) -> dict[str, SegmentInfo]:
+        return {s.code: SegmentInfo(s.kind, s.refs) for s in self.segments.values()}
+
+    def of_kind(self, kind: Kind) -> list[SegmentDef]:
+        return [s for s in self.segments.values() if s.kind is kind]
+
+    def evaluated(self, kind: Kind) -> list[SegmentDef]:
+        """Active dynamic segments of a kind, each after every segment it refers to."""
+        return [s for s in self.in_dependency_order() if s.kind is kind and s.dynamic and s.active]
+
+    def in_dependency_order(self) -> list[SegmentDef]:
+        if self._order is None:
+            self._order = self._sort()
+        return self._order
+
+    def _sort(self) -> list[SegmentDef]:
+        order: list[SegmentDef] = []
+        placed: set[int] = set()
+        pending = sorted(self.segments.values(), key=lambda s: s.seg_id)
+        while pending:
+            ready = [s for s in pending if all(self._placed(r, placed) for r in s.refs)]
+            if not ready:  # pragma: no cover - the checker refuses cycles
+                raise RuntimeError("segment references form a cycle")
+            order.extend(ready)
+            placed.update(s.seg_id for s in ready)
+            pending = [s for s in pending if s.seg_id not in placed]
+        return order
+
+    def _placed(self, code: str, placed: set[int]) -> bool:
+        ref = self.by_code(code)
+        return ref is None or ref.seg_id in placed
+
+    def dependents(self, seg_ids: Iterable[int]) -> list[SegmentDef]:
+        """Active dynamic segments that refer, directly or not, to any of these, in order."""
+        affected = {self.segments[s].code for s in seg_ids if s in self.segments}
+        out: list[SegmentDef] = []
+        for segment in self.in_dependency_order():
+            if affected.intersection(segment.refs):
+                affected.add(segment.code)
+                if segment.dynamic and segment.active:
+                    out.append(segment)
+        return out
+
+    def referrers(self, code: str) -> list[SegmentDef]:
+        return [s for s in self.segments.values() if code in s.refs]
+
+    def member_set(self, code: str) -> BitMap:
+        """For ``IN SEGMENT``: the kept members of a code (empty if unknown or inactive)."""
+        segment = self.by_code(code)
+        return self.members.get(segment.seg_id, BitMap()) if segment else BitMap()
+
+
+def load(conn: Connection, tenant: TenantRow) -> TenantState:
+    tenant_id = tenant.tenant_id
+    schemas = {
+        kind: Schema(kind, tuple(attribute_store.list_custom(conn, tenant_id=tenant_id, kind=kind)))
+        for kind in Kind
+    }
+    state = TenantState(tenant, schemas)
+    rows = segment_store.all_rows(conn, tenant_id=tenant.tenant_id)
+    for row in rows:
+        state.put(SegmentDef(row, None))
+    catalog = state.catalog()
+    for row in rows:
+        if row.rule is not None:
+            state.segments[row.seg_id].tree = checked_tree(row, schemas[Kind(row.kind)], catalog)
+    state.reordered()
+    state.members.update(member_store.load_members(conn, tenant_id=tenant.tenant_id))
+    return state
+
+
+def checked_tree(row: SegmentRow, schema: Schema, catalog: dict[str, SegmentInfo]) -> Node:
+    """The normalised tree of a stored rule (stored rules always check)."""
+    assert row.rule is not None
+    tree = parse(format_rule(from_json(row.rule)))
+    return check(tree, schema, segments=catalog, own_code=row.code)
