@@ -1,0 +1,80 @@
+"""Time passing: members enter and leave as relative times move, without writes."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from segmentry.engine.model import Cause, Change, SegmentSpec
+from segmentry.engine.service import Segmentry
+from segmentry.engine.shop import Shop
+from segmentry.rules.schema import Kind
+from tests.engine.conftest import ManualClock
+
+
+def customer_segment(shop: Shop, code: str, rule: str) -> None:
+    shop.create_segment(SegmentSpec(kind=Kind.CUSTOMER, code=code, name=code, rule=rule))
+
+
+def ids(shop: Shop, code: str) -> set[str]:
+    return {m.id for m in shop.members(code).items}
+
+
+def test_a_customer_leaves_the_last_30_days_when_they_end(shop: Shop, clock: ManualClock) -> None:
+    shop.upsert(Kind.CUSTOMER, "c", {"last_order_at": "2024-03-01T10:00:00Z"})
+    customer_segment(shop, "recent", "last_order_at > -30d")
+    customer_segment(shop, "recent_ios", "IN SEGMENT 'recent'")
+    # Ordered at 11:00 CET on 1 March: 30 days on the Madrid clock end at 11:00 CEST (09:00 UTC).
+    clock.now = clock.now.replace(month=3, day=31, hour=8, minute=59)
+    shop.sweep()
+    assert ids(shop, "recent") == {"c"}
+    clock.advance(timedelta(minutes=1, seconds=1))
+    assert shop.sweep() == 2
+    assert ids(shop, "recent") == set()
+    assert ids(shop, "recent_ios") == set()
+    last = shop.events().items[-2:]
+    assert [(e.segment, e.change, e.cause) for e in last] == [
+        ("recent", Change.EXITED, Cause.TIME_PASSED),
+        ("recent_ios", Change.EXITED, Cause.TIME_PASSED),
+    ]
+
+
+def test_today_turns_at_midnight_in_the_tenants_zone(shop: Shop, clock: ManualClock) -> None:
+    shop.upsert(Kind.CUSTOMER, "c", {"created_at": "2024-03-15T10:00:00Z"})
+    customer_segment(shop, "new_today", "created_at = today")
+    customer_segment(shop, "new_yesterday", "created_at = yesterday")
+    assert ids(shop, "new_today") == {"c"}
+    clock.now = clock.now.replace(hour=22, minute=59)  # 23:59 in Madrid
+    shop.sweep()
+    assert ids(shop, "new_today") == {"c"}
+    clock.advance(timedelta(minutes=2))  # 00:01 on the 16th in Madrid
+    shop.sweep()
+    assert (ids(shop, "new_today"), ids(shop, "new_yesterday")) == (set(), {"c"})
+
+
+def test_a_long_pause_is_swept_exactly(shop: Shop, clock: ManualClock) -> None:
+    shop.upsert_many(
+        Kind.CUSTOMER,
+        [{"id": f"c{d}", "last_order_at": f"2024-03-{d:02d}T12:00:00Z"} for d in range(1, 16)],
+    )
+    customer_segment(shop, "week", "last_order_at >= -7d")
+    customer_segment(shop, "older", "last_order_at < -10d")
+    clock.advance(timedelta(days=5))
+    shop.sweep()
+    assert ids(shop, "week") == {f"c{d}" for d in range(13, 16)}
+    assert ids(shop, "older") == {f"c{d}" for d in range(1, 10)}  # c10 is exactly 10 days old
+
+
+def test_the_scheduler_sweeps_in_the_background(service: Segmentry, clock: ManualClock) -> None:
+    shop = service.shop(service.create_tenant("bg", "UTC").tenant_id)
+    shop.upsert(Kind.CUSTOMER, "c", {"last_order_at": "2024-03-15T11:00:00Z"})
+    customer_segment(shop, "hour", "last_order_at > -1h")
+    clock.advance(timedelta(hours=2))
+    service.start_scheduler(interval=0.05)
+    try:
+        deadline = time.monotonic() + 10
+        while ids(shop, "hour") and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        service.stop_scheduler()
+    assert ids(shop, "hour") == set()
