@@ -142,3 +142,21 @@ def test_type_errors_of_a_json_rule_point_into_its_canonical_text() -> None:
         )
     assert caught.value.text == "brand = 'x' AND prce > 1"
     assert (caught.value.diagnostics[0].line, caught.value.diagnostics[0].column) == (1, 17)
+
+
+@pytest.mark.parametrize(("kind", "case"), MEMBER_CASES, ids=IDS)
+def test_members_in_columnar(kind: Kind, case: Case) -> None:
+    from pyroaring import BitMap
+
+    from segmentry.rules.columnar import ColumnarTable
+    from segmentry.rules.eval_columnar import compile_columnar, select
+
+    table = ColumnarTable(FIXTURE.schemas[kind])
+    rows = {entity_id: n for n, (entity_id, _) in enumerate(FIXTURE.records[kind])}
+    for entity_id, record in FIXTURE.records[kind]:
+        table.put(rows[entity_id], record)
+    members = {c: BitMap(rows[i] for i in ids if i in rows) for c, ids in FIXTURE.members.items()}
+    rule = prepare(case.one("rule"), FIXTURE.schemas[kind], segments=FIXTURE.segments).tree
+    found = select(table, compile_columnar(rule, table, FIXTURE.ctx, members.__getitem__))
+    names = {n: i for i, n in rows.items()}
+    assert {names[r] for r in found} == expected_members(case)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from segmentry.rules import eval_python, eval_sql, explain
+from segmentry.rules import eval_columnar, eval_python, eval_sql, explain
 from segmentry.rules.ast import NODE_TYPES
 from segmentry.rules.lowering import PRIMITIVE_TYPES
 
-EVALUATORS = [eval_python, eval_sql, explain]
+EVALUATORS = [eval_python, eval_sql, eval_columnar, explain]
 
 
 @pytest.mark.parametrize("module", EVALUATORS, ids=lambda m: m.__name__)
@@ -16,6 +16,6 @@ def test_every_node_type_has_a_handler(module: object) -> None:
     assert set(module.NODE_HANDLERS) == set(NODE_TYPES)  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("module", [eval_python, eval_sql], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [eval_python, eval_sql, eval_columnar], ids=lambda m: m.__name__)
 def test_every_primitive_has_a_handler(module: object) -> None:
     assert set(module.PRIMITIVE_HANDLERS) == set(PRIMITIVE_TYPES)  # type: ignore[attr-defined]

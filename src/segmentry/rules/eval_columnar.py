@@ -1,0 +1,210 @@
+"""The columnar evaluator: a checked rule as one Polars expression over a
+:class:`~segmentry.rules.columnar.ColumnarTable`.
+
+Comparisons on numbers, times, booleans and string codes are Polars
+expressions that Polars runs vectorised and in parallel; tests on strings run
+once per distinct value of the column's dictionary and become a lookup of
+each row's code; list tests and ``IN SEGMENT`` are row bitmaps turned into
+masks. Every primitive is two-valued (a missing value is false), so ``~`` is
+exactly the negative twin, as in the other evaluators.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import polars as pl
+from pyroaring import BitMap
+
+from segmentry.rules import regex
+from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or
+from segmentry.rules.columnar import (
+    ALIVE,
+    MISSING_TIME,
+    BoolColumn,
+    Column,
+    ColumnarTable,
+    ListColumn,
+    NumberColumn,
+    TextColumn,
+    TimeColumn,
+)
+from segmentry.rules.lowering import (
+    ListHas,
+    ListHasAll,
+    ListHasAny,
+    Lowered,
+    OneOf,
+    Pattern,
+    Prefix,
+    Present,
+    Range,
+    Substring,
+    Suffix,
+    lower,
+)
+from segmentry.rules.temporal import EvalContext
+
+Rows = Callable[[str], BitMap]
+"""For ``IN SEGMENT``: the member rows (seqs) of a segment code."""
+ROW = "__row"
+
+
+def no_segments(code: str) -> BitMap:
+    raise LookupError(f"no memberships were given to resolve IN SEGMENT {code!r}")
+
+
+def compile_columnar(
+    node: Node, table: ColumnarTable, ctx: EvalContext, members: Rows = no_segments
+) -> pl.Expr:
+    """A boolean Polars expression over ``table.frame()`` for a checked rule."""
+    return ColumnarCompiler(table, ctx, members).node(node)
+
+
+def select(table: ColumnarTable, expr: pl.Expr) -> BitMap:
+    """The live rows the expression selects."""
+    found = (
+        table.frame()
+        .lazy()
+        .with_row_index(ROW)
+        .filter(pl.col(ALIVE) & expr)
+        .select(ROW)
+        .collect()
+        .to_series()
+        .to_numpy()
+    )
+    return BitMap(found.astype(np.uint32))
+
+
+def count(table: ColumnarTable, expr: pl.Expr) -> int:
+    frame = table.frame().lazy().filter(pl.col(ALIVE) & expr).select(pl.len()).collect()
+    return int(frame.item())
+
+
+class ColumnarCompiler:
+    def __init__(self, table: ColumnarTable, ctx: EvalContext, members: Rows) -> None:
+        self.table = table
+        self.ctx = ctx
+        self.members = members
+
+    def node(self, node: Node) -> pl.Expr:
+        return NODE_HANDLERS[type(node)](self, node)
+
+    def and_(self, node: And) -> pl.Expr:
+        return functools.reduce(operator.and_, (self.node(i) for i in node.items))
+
+    def or_(self, node: Or) -> pl.Expr:
+        return functools.reduce(operator.or_, (self.node(i) for i in node.items))
+
+    def not_(self, node: Not) -> pl.Expr:
+        return ~self.node(node.item)
+
+    def in_segment(self, node: InSegment) -> pl.Expr:
+        return self.rows(self.members(node.code))
+
+    def condition(self, node: Condition) -> pl.Expr:
+        lowered = lower(node, self.table.schema, self.ctx)
+        column = self.table.columns[lowered.key]
+        expr = PRIMITIVE_HANDLERS[type(lowered.test)](self, lowered, column)
+        return ~expr if lowered.negated else expr
+
+    def rows(self, rows: BitMap) -> pl.Expr:
+        return pl.lit(pl.Series(self.table.mask(rows)))
+
+    def by_code(self, column: TextColumn, lookup: np.ndarray) -> pl.Expr:
+        """Rows whose code is marked in ``lookup`` (a mask over the dictionary)."""
+        lookup[0] = False
+        return pl.lit(pl.Series(lookup[column.codes[: self.table.size]]))
+
+    # -- primitives ---------------------------------------------------------------------
+
+    def range(self, lowered: Lowered, column: Column) -> pl.Expr:
+        test = lowered.test
+        assert isinstance(test, Range)
+        col = pl.col(lowered.key)
+        parts: list[pl.Expr] = []
+        if test.low is not None:
+            parts.append(col >= test.low if test.low_inclusive else col > test.low)
+        if test.high is not None:
+            parts.append(col <= test.high if test.high_inclusive else col < test.high)
+        parts.append(self.present(lowered, column))  # Polars orders NaN above every number
+        return functools.reduce(operator.and_, parts)
+
+    def one_of(self, lowered: Lowered, column: Column) -> pl.Expr:
+        test = lowered.test
+        assert isinstance(test, OneOf)
+        col = pl.col(lowered.key)
+        if isinstance(column, TextColumn):
+            codes = [
+                column.index[v] for v in test.values if isinstance(v, str) and v in column.index
+            ]
+            return col.is_in(codes) if codes else pl.lit(False)
+        if isinstance(column, BoolColumn):
+            return col.is_in([int(v) for v in test.values])
+        return col.is_in([float(v) for v in test.values])
+
+    def text_test(self, lowered: Lowered, column: Column) -> pl.Expr:
+        assert isinstance(column, TextColumn)
+        values = column.dictionary().str
+        test = lowered.test
+        if isinstance(test, Substring):
+            hits = values.contains(test.text, literal=True)
+        elif isinstance(test, Prefix):
+            hits = values.starts_with(test.text)
+        elif isinstance(test, Suffix):
+            hits = values.ends_with(test.text)
+        else:
+            assert isinstance(test, Pattern)
+            hits = values.contains(regex.translate(test.source, "rust"))
+        return self.by_code(column, hits.to_numpy().copy())
+
+    def list_has(self, lowered: Lowered, column: Column) -> pl.Expr:
+        assert isinstance(column, ListColumn)
+        test = lowered.test
+        if isinstance(test, ListHas):
+            return self.rows(column.items.get(test.item, BitMap()))
+        assert isinstance(test, ListHasAny | ListHasAll)
+        bitmaps = [column.items.get(item, BitMap()) for item in test.items]
+        if isinstance(test, ListHasAny):
+            return self.rows(BitMap.union(*bitmaps) if bitmaps else BitMap())
+        return self.rows(functools.reduce(operator.and_, bitmaps))
+
+    def present(self, lowered: Lowered, column: Column) -> pl.Expr:
+        col = pl.col(lowered.key)
+        match column:
+            case TextColumn():
+                return col != 0
+            case NumberColumn():
+                return col.is_not_nan()
+            case TimeColumn():
+                return col != MISSING_TIME
+            case BoolColumn():
+                return col != -1
+            case ListColumn():
+                return self.rows(column.present)
+
+
+NODE_HANDLERS: dict[type, Callable[[ColumnarCompiler, Any], pl.Expr]] = {
+    And: ColumnarCompiler.and_,
+    Or: ColumnarCompiler.or_,
+    Not: ColumnarCompiler.not_,
+    InSegment: ColumnarCompiler.in_segment,
+    Condition: ColumnarCompiler.condition,
+}
+
+PRIMITIVE_HANDLERS: dict[type, Callable[[ColumnarCompiler, Lowered, Column], pl.Expr]] = {
+    Range: ColumnarCompiler.range,
+    OneOf: ColumnarCompiler.one_of,
+    Substring: ColumnarCompiler.text_test,
+    Prefix: ColumnarCompiler.text_test,
+    Suffix: ColumnarCompiler.text_test,
+    Pattern: ColumnarCompiler.text_test,
+    ListHas: ColumnarCompiler.list_has,
+    ListHasAny: ColumnarCompiler.list_has,
+    ListHasAll: ColumnarCompiler.list_has,
+    Present: ColumnarCompiler.present,
+}
