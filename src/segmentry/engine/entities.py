@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from segmentry.engine import evaluation
+from segmentry.engine.matcher import matcher
 from segmentry.engine.model import Cause
 from segmentry.engine.transaction import Transaction
 from segmentry.errors import NotFoundError, ValidationError
@@ -51,8 +51,12 @@ def write(tx: Transaction, kind: Kind, items: Sequence[Write]) -> list[Document]
     )
     docs = _documents(tx, schema, items, existing)
     rows = _store(tx, kind, docs, existing)
-    records = [(seq, row["record"]) for seq, row in rows.items()]
-    evaluation.evaluate_entities(tx, kind, records, Cause.ENTITY_CHANGED)
+    before = {r.seq: r.record for r in existing.values()}
+    table, match = tx.state.tables[kind], matcher(tx, kind)
+    for seq, row in rows.items():
+        old = before.get(seq)
+        table.put(seq, row["record"], old)
+        match.update(tx, seq, old, row["record"], Cause.ENTITY_CHANGED)
     return [dict(rows[seq]["doc"]) for seq in rows]
 
 
@@ -100,7 +104,7 @@ def _document(tx: Transaction, schema: Schema, item: Write, before: Document | N
     if "created_at" not in doc:
         doc["created_at"] = (before or {}).get("created_at") or format_instant(tx.now)
     doc["updated_at"] = format_instant(tx.now)
-    _derive(schema.kind, doc)
+    derive(schema.kind, doc)
     return doc
 
 
@@ -121,7 +125,7 @@ def _patched(tx: Transaction, schema: Schema, item: Write, before: Document) -> 
 DERIVED = ("discount_percent", "average_order_value")
 
 
-def _derive(kind: Kind, doc: Document) -> None:
+def derive(kind: Kind, doc: Document) -> None:
     """The attributes segmentry computes from others."""
     for key in DERIVED:
         doc.pop(key, None)
@@ -187,6 +191,7 @@ def delete(tx: Transaction, kind: Kind, entity_id: str) -> None:
     if found is None or not found.alive:
         raise NotFoundError(f"{kind} {entity_id!r} does not exist")
     seq = found.seq
+    tx.state.tables[kind].put(seq, None, found.record)
     for segment in tx.state.of_kind(kind):
         tx.set_member(segment, seq, False, Cause.ENTITY_DELETED)
         if not segment.dynamic:

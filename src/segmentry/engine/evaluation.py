@@ -9,7 +9,6 @@ two agree.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 import sqlalchemy as sa
 from pyroaring import BitMap
@@ -18,6 +17,7 @@ from sqlalchemy.engine import Connection
 from segmentry.engine.model import Cause
 from segmentry.engine.state import SegmentDef, TenantState
 from segmentry.engine.transaction import Transaction
+from segmentry.rules import eval_columnar as columnar
 from segmentry.rules.ast import Node
 from segmentry.rules.eval_python import Predicate, compile_predicate
 from segmentry.rules.eval_sql import compile_sql
@@ -32,18 +32,6 @@ def predicate(state: TenantState, segment: SegmentDef, ctx: EvalContext) -> Pred
     assert segment.tree is not None
     schema = state.schemas[segment.kind]
     return compile_predicate(segment.tree, schema, ctx, state.member_set)
-
-
-def evaluate_entities(
-    tx: Transaction, kind: Kind, records: Iterable[tuple[int, dict[str, Any]]], cause: Cause
-) -> None:
-    """Update every active dynamic segment of ``kind`` for these entities, referred
-    segments first, so ``IN SEGMENT`` sees the entity's new memberships."""
-    segments = tx.state.evaluated(kind)
-    compiled = [(s, predicate(tx.state, s, tx.ctx)) for s in segments]
-    for seq, record in records:
-        for segment, test in compiled:
-            tx.set_member(segment, seq, test(record, seq), cause)
 
 
 def rule_clause(
@@ -63,11 +51,9 @@ def rule_clause(
 def members_of_rule(
     conn: Connection, state: TenantState, kind: Kind, tree: Node, ctx: EvalContext
 ) -> BitMap:
-    """Every living entity of ``kind`` the rule selects, evaluated in the database."""
-    clause = rule_clause(conn, state, kind, tree, ctx)
-    return BitMap(
-        entity_store.select_seqs(conn, tenant_id=state.tenant_id, kind=kind, where=clause)
-    )
+    """Every living entity of ``kind`` the rule selects, evaluated on the columnar snapshot."""
+    table = state.tables[kind]
+    return columnar.select(table, columnar.compile_columnar(tree, table, ctx, state.member_set))
 
 
 def reevaluate(tx: Transaction, segment: SegmentDef, cause: Cause) -> BitMap:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pyroaring import BitMap
@@ -19,12 +20,14 @@ from segmentry.engine.model import SegmentType, Status
 from segmentry.rules import temporal
 from segmentry.rules.ast import Condition, Node, conditions, segment_refs
 from segmentry.rules.check import SegmentInfo, check
+from segmentry.rules.columnar import ColumnarTable
 from segmentry.rules.jsonform import from_json
 from segmentry.rules.parser import parse
 from segmentry.rules.printer import format_rule
 from segmentry.rules.schema import Kind, Schema
 from segmentry.rules.temporal import EvalContext
 from segmentry.store import attributes as attribute_store
+from segmentry.store import entities as entity_store
 from segmentry.store import members as member_store
 from segmentry.store import segments as segment_store
 from segmentry.store.segments import SegmentRow
@@ -106,6 +109,12 @@ class TenantState:
         self.mutations = 0
         """Counts changes made in memory: a transaction that fails after changing the
         state must not leave it cached."""
+        self.definitions = 0
+        """Counts changes of segments and schemas: compiled matchers older than this
+        are rebuilt."""
+        self.tables = {kind: ColumnarTable(schemas[kind]) for kind in Kind}
+        """The columnar snapshot of every living entity, a row per seq."""
+        self.matchers: dict[Kind, tuple[int, Any]] = {}
 
     # -- segments ------------------------------------------------------------------
 
@@ -123,6 +132,7 @@ class TenantState:
         self.members.setdefault(segment.seg_id, BitMap())
         self._order = None
         self.mutations += 1
+        self.definitions += 1
 
     def reordered(self) -> None:
         """Forget the cached dependency order (after trees were attached)."""
@@ -130,7 +140,9 @@ class TenantState:
 
     def set_schema(self, kind: Kind, schema: Schema) -> None:
         self.schemas[kind] = schema
+        self.tables[kind] = self.tables[kind].with_schema(schema)
         self.mutations += 1
+        self.definitions += 1
 
     def drop(self, seg_id: int) -> None:
         old = self.segments.pop(seg_id, None)
@@ -139,6 +151,7 @@ class TenantState:
         self.members.pop(seg_id, None)
         self._order = None
         self.mutations += 1
+        self.definitions += 1
 
     def catalog(self) -> dict[str, SegmentInfo]:
         return {s.code: SegmentInfo(s.kind, s.refs) for s in self.segments.values()}
@@ -208,6 +221,9 @@ def load(conn: Connection, tenant: TenantRow) -> TenantState:
             state.segments[row.seg_id].tree = checked_tree(row, schemas[Kind(row.kind)], catalog)
     state.reordered()
     state.members.update(member_store.load_members(conn, tenant_id=tenant.tenant_id))
+    for kind, table in state.tables.items():
+        for entity in entity_store.scan(conn, tenant_id=tenant_id, kind=kind):
+            table.put(entity.seq, entity.record)
     return state
 
 

@@ -1,0 +1,1 @@
+"""Synthetic shops for the demo and the benchmarks, generated with fixed seeds."""
