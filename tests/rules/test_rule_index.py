@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from segmentry.rules.check import SegmentInfo, check
+from segmentry.rules.columnar import ColumnarTable
 from segmentry.rules.eval_python import compile_predicate
 from segmentry.rules.rule_index import RuleIndex
 from segmentry.rules.schema import Kind
@@ -47,13 +49,18 @@ def test_one_pass_equals_every_predicate_and_flips_cover_every_change(case: dict
     schema, ctx, member_of = case["schema"], case["ctx"], case["member_of"]
     index = RuleIndex(dict(enumerate(case["rules"])), schema, ctx)
     members = {code: {"e"} if inside else set() for code, inside in member_of.items()}
-    predicates = [
-        compile_predicate(rule, schema, ctx, members.__getitem__) for rule in case["rules"]
-    ]
+    predicates = [compile_predicate(r, schema, ctx, members.__getitem__) for r in case["rules"]]
     old, new = case["records"]
-    for record in (old, new):
-        expected = [p(record, "e") for p in predicates]
-        assert index.holds(record, member_of.__getitem__).tolist() == expected
+    table = ColumnarTable(schema)
+    table.put(1, old)
+    table.put(2, new)
+    holds = index.holds(table, np.array([1, 2]), lambda code: np.full(2, member_of[code]))
+    for row, record in enumerate((old, new)):
+        assert holds[row].tolist() == [p(record, "e") for p in predicates]
     really_flipped = {i for i, p in enumerate(predicates) if p(old, "e") != p(new, "e")}
-    assert really_flipped <= set(index.flips(old, new).tolist())
-    assert set(index.flips(old, old).tolist()) == set()
+    flips = index.flips(old, new)
+    unchanged = index.flips(old, old)
+    assert flips is not None
+    assert unchanged is not None
+    assert really_flipped <= set(flips.tolist())
+    assert set(unchanged.tolist()) == set()

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
+
 from segmentry.engine.matcher import matcher
 from segmentry.engine.model import Cause
 from segmentry.engine.transaction import Transaction
@@ -53,10 +55,14 @@ def write(tx: Transaction, kind: Kind, items: Sequence[Write]) -> list[Document]
     rows = _store(tx, kind, docs, existing)
     before = {r.seq: r.record for r in existing.values()}
     table, match = tx.state.tables[kind], matcher(tx, kind)
-    for seq, row in rows.items():
-        old = before.get(seq)
-        table.put(seq, row["record"], old)
-        match.update(tx, seq, old, row["record"], Cause.ENTITY_CHANGED)
+    records = [(seq, row["record"]) for seq, row in rows.items()]
+    for seq, record in records:
+        table.put(seq, record, before.get(seq))
+    if len(records) == 1:
+        seq, record = records[0]
+        match.update(tx, seq, before.get(seq), record, Cause.ENTITY_CHANGED)
+    else:
+        match.update_many(tx, np.array(list(rows), dtype=np.int64), records, Cause.ENTITY_CHANGED)
     return [dict(rows[seq]["doc"]) for seq in rows]
 
 

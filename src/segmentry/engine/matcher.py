@@ -1,19 +1,22 @@
-"""Which segments an entity belongs to after a write, found without evaluating them all.
+"""Which segments entities belong to after a write, found without evaluating them all.
 
 One ``Matcher`` per kind holds the active dynamic segments compiled into a
-:class:`~segmentry.rules.rule_index.RuleIndex`. For a changed entity it asks
+:class:`~segmentry.rules.rule_index.RuleIndex`. For one changed entity it asks
 the index which segments the change can flip and re-checks only those with
 their Python predicates; when that would be more work than evaluating every
-segment in one vectorised pass (a new entity, or a change that could flip most
-segments), it does the pass instead. Segments with ``IN SEGMENT`` are left out
-of the index and checked afterwards, referred segments first, so they see the
-entity's new memberships.
+segment in one vectorised pass (a new entity, or a change that could flip many
+segments), it runs the pass instead. A batch runs one pass over all its rows.
+Segments with ``IN SEGMENT`` are left out of the index and checked afterwards,
+referred segments first, so they see the entities' new memberships.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+import numpy as np
+from pyroaring import BitMap
 
 from segmentry.engine.model import Cause
 from segmentry.engine.state import SegmentDef, TenantState
@@ -31,37 +34,71 @@ class Matcher:
 
     def __init__(self, state: TenantState, kind: Kind, ctx: EvalContext) -> None:
         segments = state.evaluated(kind)
+        self.kind = kind
         self.indexed = [s for s in segments if not s.refs]
         self.nested = [s for s in segments if s.refs]
         self.index = RuleIndex(
             {s.seg_id: s.tree for s in self.indexed if s.tree}, state.schemas[kind], ctx
         )
-        # Re-checking a candidate costs a few microseconds; the vectorised pass costs
-        # about as much as re-checking a tenth of all segments.
-        self.limit = max(32, len(self.indexed) // 10)
+        # Re-checking one candidate costs a few microseconds; the vectorised pass
+        # costs about as much as re-checking a tenth of all segments.
+        self.limit = max(64, len(self.indexed) // 10)
+        self._predicates: dict[int, Predicate] = {}
 
     def update(
         self, tx: Transaction, seq: int, old: Record | None, new: Record, cause: Cause
     ) -> None:
         """Set the memberships of one written entity."""
         self.index.ctx = tx.ctx
-        candidates = None if old is None else self.index.flips(old, new)
-        if candidates is None or len(candidates) > self.limit:
-            holds = self.index.holds(new, lambda code: seq in tx.state.member_set(code))
-            for segment, member in zip(self.indexed, holds.tolist(), strict=True):
-                tx.set_member(segment, seq, member, cause)
-        else:
-            for position in candidates.tolist():
-                segment = self.indexed[position]
-                tx.set_member(segment, seq, self._predicate(tx, segment)(new, seq), cause)
-        for segment in self.nested:
-            tx.set_member(segment, seq, self._predicate(tx, segment)(new, seq), cause)
+        candidates = None if old is None else self.index.flips(old, new, self.limit)
+        if candidates is None:
+            self.update_many(tx, np.array([seq], dtype=np.int64), [(seq, new)], cause)
+            return
+        for position in candidates.tolist():
+            segment = self.indexed[position]
+            tx.set_member(segment, seq, self.predicate(tx, segment)(new, seq), cause)
+        self._nested(tx, [(seq, new)], cause)
 
-    def _predicate(self, tx: Transaction, segment: SegmentDef) -> Predicate:
+    def update_many(
+        self, tx: Transaction, seqs: np.ndarray, records: list[tuple[int, Record]], cause: Cause
+    ) -> None:
+        """Set the memberships of written entities with one vectorised pass over their rows."""
+        self.index.ctx = tx.ctx
+        table = tx.state.tables[self.kind]
+        holds = self.index.holds(
+            table, seqs, lambda code: _rows_in(seqs, tx.state.member_set(code))
+        )
+        batch = BitMap(seqs.astype(np.uint32))
+        for position, segment in enumerate(self.indexed):
+            tx.set_members(
+                segment, batch, BitMap(seqs[holds[:, position]].astype(np.uint32)), cause
+            )
+        self._nested(tx, records, cause)
+
+    def _nested(self, tx: Transaction, records: list[tuple[int, Record]], cause: Cause) -> None:
+        for segment in self.nested:
+            test = self.predicate(tx, segment)
+            for seq, record in records:
+                tx.set_member(segment, seq, test(record, seq), cause)
+
+    def predicate(self, tx: Transaction, segment: SegmentDef) -> Predicate:
+        """A segment's Python predicate; rules that do not move with time are compiled once."""
+        cached = self._predicates.get(segment.seg_id)
+        if cached is not None:
+            return cached
         assert segment.tree is not None
-        return compile_predicate(
+        compiled = compile_predicate(
             segment.tree, tx.state.schemas[segment.kind], tx.ctx, tx.state.member_set
         )
+        if not segment.time_conditions:
+            self._predicates[segment.seg_id] = compiled
+        return compiled
+
+
+def _rows_in(rows: np.ndarray, members: BitMap) -> np.ndarray:
+    if not members:
+        return np.zeros(len(rows), dtype=np.bool_)
+    return np.isin(rows, np.frombuffer(members.to_array(), dtype=np.uint32))
 
 
 def matcher(tx: Transaction, kind: Kind) -> Matcher:
@@ -71,4 +108,5 @@ def matcher(tx: Transaction, kind: Kind) -> Matcher:
     if cached is None or cached[0] != state.definitions:
         cached = (state.definitions, Matcher(state, kind, tx.ctx))
         state.matchers[kind] = cached
-    return cached[1]
+    matched: Matcher = cached[1]
+    return matched

@@ -1,12 +1,18 @@
 """One write transaction of one tenant: the connection, the state, and the net
-membership changes it has made, written out just before commit."""
+membership changes it has made, written out just before commit.
+
+Changes are kept as bitmaps per (segment, cause), so a batch of ten thousand
+entities records its memberships with a few set operations, and a member that
+enters and leaves again within one transaction produces no event.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+import numpy as np
 from pyroaring import BitMap
 from sqlalchemy.engine import Connection
 
@@ -18,28 +24,44 @@ from segmentry.store import history as history_store
 from segmentry.store import members as member_store
 from segmentry.store import segments as segment_store
 from segmentry.store import tenants as tenant_store
-from segmentry.store.codec import Chunk, chunk_of
+from segmentry.store.codec import CHUNK_BITS, Chunk
 from segmentry.store.tenants import TenantRow
+
+ByCause = dict[Cause, BitMap]
 
 
 @dataclass(slots=True)
 class Flips:
-    """Net membership changes: ``seg_id -> seq -> (member now, cause)``.
+    """Net membership changes: per segment, who entered and who left, by cause."""
 
-    A pair that flips back within the transaction cancels out: consumers see
-    only changes that last.
-    """
-
-    by_segment: dict[int, dict[int, tuple[bool, Cause]]] = field(default_factory=dict)
+    entered: dict[int, ByCause] = field(default_factory=dict)
+    exited: dict[int, ByCause] = field(default_factory=dict)
     segments: dict[int, SegmentDef] = field(default_factory=dict)
 
-    def record(self, segment: SegmentDef, seq: int, member: bool, cause: Cause) -> None:
-        entries = self.by_segment.setdefault(segment.seg_id, {})
+    def record(self, segment: SegmentDef, seqs: BitMap, member: bool, cause: Cause) -> None:
+        """``seqs`` became members (or stopped being); those that only return to where
+        the transaction found them cancel out."""
         self.segments[segment.seg_id] = segment
-        if seq in entries:
-            del entries[seq]
-        else:
-            entries[seq] = (member, cause)
+        gain, lose = (self.entered, self.exited) if member else (self.exited, self.entered)
+        returning = BitMap()
+        for earlier in lose.get(segment.seg_id, {}).values():
+            overlap = earlier & seqs
+            if overlap:
+                earlier.difference_update(overlap)
+                returning |= overlap
+        rest = seqs - returning if returning else seqs
+        if rest:
+            gain.setdefault(segment.seg_id, {}).setdefault(cause, BitMap()).update(rest)
+
+    def changes(self) -> Iterator[tuple[int, Change, Cause, BitMap]]:
+        for change, table in ((Change.EXITED, self.exited), (Change.ENTERED, self.entered)):
+            for seg_id, by_cause in table.items():
+                for cause, seqs in by_cause.items():
+                    if seqs:
+                        yield seg_id, change, cause, seqs
+
+    def touched(self) -> set[int]:
+        return {seg_id for seg_id, _, _, _ in self.changes()}
 
 
 class Transaction:
@@ -78,8 +100,22 @@ class Transaction:
         else:
             members.discard(seq)
         self.state.mutations += 1
-        self.flips.record(segment, seq, member, cause)
+        self.flips.record(segment, BitMap([seq]), member, cause)
         return True
+
+    def set_members(self, segment: SegmentDef, among: BitMap, target: BitMap, cause: Cause) -> None:
+        """Among the seqs ``among``, make exactly ``target`` members."""
+        members = self.state.members.setdefault(segment.seg_id, BitMap())
+        current = members & among
+        entering, leaving = target - current, current - target
+        if entering:
+            members |= entering
+            self.flips.record(segment, entering, True, cause)
+        if leaving:
+            members -= leaving
+            self.flips.record(segment, leaving, False, cause)
+        if entering or leaving:
+            self.state.mutations += 1
 
     def renamed(self, old_code: str, segment: SegmentDef) -> None:
         """Record a new code: the feed is read by code, so the members move from the
@@ -92,10 +128,7 @@ class Transaction:
         """Make the members exactly ``target``; returns the seqs that changed."""
         current = self.state.members.setdefault(segment.seg_id, BitMap())
         changed = current ^ target
-        for seq in target - current:
-            self.set_member(segment, seq, True, cause)
-        for seq in current - target:
-            self.set_member(segment, seq, False, cause)
+        self.set_members(segment, current | target, target, cause)
         self.counted.add(segment.seg_id)
         return changed
 
@@ -107,36 +140,33 @@ class Transaction:
         self._write_chunks()
         self._write_events()
         self._write_counts()
-        if bump or self.flips.by_segment:
+        if bump or self.flips.touched():
             tenant_store.bump_revision(self.conn, tenant_id=self.tenant_id)
         else:
             self.revision = self.state.revision
 
     def _write_chunks(self) -> None:
-        edits: dict[tuple[int, int], tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
-        for seg_id, entries in self.flips.by_segment.items():
+        edits: dict[tuple[int, int], tuple[list[np.ndarray], list[np.ndarray]]] = {}
+        for seg_id, change, _, seqs in self.flips.changes():
             if seg_id in self.dropped:
                 continue
-            for seq, (member, _) in entries.items():
-                edits[(seg_id, chunk_of(seq))][0 if member else 1].append(seq)
+            for chunk, part in _by_chunk(seqs):
+                edits.setdefault((seg_id, chunk), ([], []))[
+                    0 if change is Change.ENTERED else 1
+                ].append(part)
         if not edits:
             return
         existing = member_store.read_chunks(self.conn, tenant_id=self.tenant_id, keys=edits)
         chunks = {key: existing.get(key) or Chunk() for key in edits}
         for key, (entered, exited) in edits.items():
-            chunks[key].apply(entered, exited, self.now_us)
+            chunks[key].apply(_joined(entered), _joined(exited), self.now_us)
         member_store.write_chunks(
             self.conn, tenant_id=self.tenant_id, chunks=chunks, existing=set(existing)
         )
 
     def _write_events(self) -> None:
         blocks = self._rename_blocks()
-        groups: dict[tuple[int, Change, Cause], BitMap] = {}
-        for seg_id, entries in self.flips.by_segment.items():
-            for seq, (member, cause) in entries.items():
-                change = Change.ENTERED if member else Change.EXITED
-                groups.setdefault((seg_id, change, cause), BitMap()).add(seq)
-        for (seg_id, change, cause), members in sorted(groups.items(), key=_block_order):
+        for seg_id, change, cause, seqs in sorted(self.flips.changes(), key=_block_order):
             segment = self.flips.segments[seg_id]
             blocks.append(
                 event_store.Block(
@@ -147,7 +177,7 @@ class Transaction:
                     change.value,
                     cause.value,
                     self.now_us,
-                    members,
+                    seqs,
                 )
             )
         total = sum(len(b.members) for b in blocks)
@@ -181,7 +211,7 @@ class Transaction:
         return blocks
 
     def _write_counts(self) -> None:
-        touched = (self.counted | set(self.flips.by_segment)) - self.dropped
+        touched = (self.counted | self.flips.touched()) - self.dropped
         counts = {
             s: len(self.state.members.get(s, BitMap())) for s in touched if s in self.state.segments
         }
@@ -189,6 +219,18 @@ class Transaction:
         history_store.record(self.conn, tenant_id=self.tenant_id, counts=counts, at=self.now_us)
 
 
-def _block_order(item: tuple[tuple[int, Change, Cause], BitMap]) -> tuple[int, int, str]:
-    (seg_id, change, cause), _ = item
+def _by_chunk(seqs: BitMap) -> Iterator[tuple[int, np.ndarray]]:
+    values = np.frombuffer(seqs.to_array(), dtype=np.uint32).astype(np.int64)
+    chunks = values >> CHUNK_BITS
+    bounds = np.flatnonzero(np.diff(chunks)) + 1
+    for part in np.split(values, bounds):
+        yield int(part[0] >> CHUNK_BITS), part
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
+def _block_order(item: tuple[int, Change, Cause, BitMap]) -> tuple[int, int, str]:
+    seg_id, change, cause, _ = item
     return seg_id, 0 if change is Change.EXITED else 1, cause.value

@@ -1,52 +1,50 @@
-"""Many rules over one record: which can flip when the record changes, and all of
-them at once.
+"""Many rules over some rows: which rules hold for each row, and which a change can flip.
 
-A :class:`RuleIndex` compiles a set of checked rules into one flat program.
-Its leaves are the rules' conditions, grouped by attribute and test so that
-each group is evaluated with one numpy operation across every rule; its inner
-nodes (``AND``, ``OR``, ``NOT``) are evaluated level by level with
-``reduceat``. That answers "which rules hold for this record" for all rules in
-one vectorised pass.
+A :class:`RuleIndex` compiles a set of checked rules (of one kind) into one
+flat program. Its leaves are the rules' conditions, grouped by attribute and
+test so that each group is evaluated with a few numpy operations for every row
+and every rule at once; its inner nodes (``AND``, ``OR``, ``NOT``) are
+evaluated level by level with ``reduceat``. :meth:`RuleIndex.holds` reads the
+rows' values straight from a :class:`ColumnarTable` and answers a rows x rules
+matrix: one vectorised pass for a whole batch.
 
-For a change from an old to a new record, :meth:`RuleIndex.flips` finds the
-conditions whose answer can differ without evaluating the others: sorted
+For one entity changing from an old to a new record, :meth:`RuleIndex.flips`
+finds the rules whose answer can differ without evaluating the others: sorted
 bounds for ranges (only bounds between the old and the new value matter),
-value maps for equality and list items, and an exact re-test of the few
-string and time conditions of the changed attributes. Only the rules that own
-those conditions can change membership.
+value maps for equality and list items, and an exact re-test of the few string
+conditions of the changed attributes.
+
+Conditions with relative times or day words move with the clock. They are
+grouped by their literal: at each new moment every distinct literal is
+lowered once and its bounds copied to all the conditions that share it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from segmentry.rules import temporal
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or
+from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Op, Or
+from segmentry.rules.columnar import MISSING_TIME, BoolColumn, ColumnarTable, ListColumn, TextColumn
 from segmentry.rules.eval_python import primitive_test
-from segmentry.rules.lowering import (
-    ListHas,
-    ListHasAll,
-    ListHasAny,
-    Lowered,
-    OneOf,
-    Present,
-    Range,
-    lower,
-)
+from segmentry.rules.lowering import ListHas, ListHasAll, ListHasAny, OneOf, Present, Range, lower
 from segmentry.rules.schema import AttrType, Schema
 from segmentry.rules.temporal import EvalContext
 
 Record = Mapping[str, Any]
-IsMember = Callable[[str], bool]
+MemberRows = Callable[[str], np.ndarray]
+"""For ``IN SEGMENT``: a boolean per row, whether it is a member of the code."""
 INT_TYPES = (AttrType.DATE, AttrType.DATETIME)
+Leaves = np.ndarray
 
 
-def _moves_with_time(cond: Condition) -> bool:
+def moves_with_time(cond: Condition) -> bool:
+    """Whether a condition's answer can change as the clock moves."""
     values = cond.value if isinstance(cond.value, tuple) else (cond.value,)
     for value in values:
         if isinstance(value, str):
@@ -59,94 +57,108 @@ def _moves_with_time(cond: Condition) -> bool:
     return False
 
 
-@dataclass
-class _RangeGroup:
-    """Range conditions on one attribute: bounds as arrays, for all of them at once."""
+class _Ranges:
+    """Range conditions on one attribute as arrays: tested for all of them at once."""
 
-    leaves: list[int] = field(default_factory=list)
-    low: list[Any] = field(default_factory=list)
-    low_inclusive: list[bool] = field(default_factory=list)
-    high: list[Any] = field(default_factory=list)
-    high_inclusive: list[bool] = field(default_factory=list)
-    arrays: tuple[np.ndarray, ...] = ()
-    bounds: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0, dtype=np.int64))
+    def __init__(self, integer: bool) -> None:
+        self.integer = integer
+        self.leaves: list[int] = []
+        self.bounds: list[tuple[Any, bool, Any, bool]] = []
+        self.frozen: tuple[np.ndarray, ...] = ()
+        self.sorted: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0, dtype=np.int64))
 
-    def add(self, leaf: int, test: Range, integer: bool) -> None:
+    def add(self, leaf: int, test: Range) -> None:
         lowest, highest = (
-            (np.iinfo(np.int64).min, np.iinfo(np.int64).max) if integer else (-np.inf, np.inf)
+            (np.iinfo(np.int64).min + 1, np.iinfo(np.int64).max)
+            if self.integer
+            else (-np.inf, np.inf)
         )
         self.leaves.append(leaf)
-        self.low.append(lowest if test.low is None else test.low)
-        self.low_inclusive.append(test.low_inclusive or test.low is None)
-        self.high.append(highest if test.high is None else test.high)
-        self.high_inclusive.append(test.high_inclusive or test.high is None)
-
-    def freeze(self, integer: bool) -> None:
-        dtype = np.int64 if integer else np.float64
-        self.arrays = (
-            np.array(self.leaves, dtype=np.int64),
-            np.array(self.low, dtype=dtype),
-            np.array(self.low_inclusive),
-            np.array(self.high, dtype=dtype),
-            np.array(self.high_inclusive),
+        self.bounds.append(
+            (
+                lowest if test.low is None else test.low,
+                test.low_inclusive or test.low is None,
+                highest if test.high is None else test.high,
+                test.high_inclusive or test.high is None,
+            )
         )
-        values = np.concatenate([self.arrays[1], self.arrays[3]])
-        owners = np.concatenate([self.arrays[0], self.arrays[0]])
-        order = np.argsort(values, kind="stable")
-        self.bounds = (values[order], owners[order])
 
-    def holds(self, value: Any) -> np.ndarray:
-        """Which of the group's conditions hold for ``value`` (one vectorised test)."""
-        _, low, low_inc, high, high_inc = self.arrays
-        above = np.where(low_inc, value >= low, value > low)
-        below = np.where(high_inc, value <= high, value < high)
-        result: np.ndarray = above & below
-        return result
+    def freeze(self) -> None:
+        dtype = np.int64 if self.integer else np.float64
+        low, low_inc, high, high_inc = (
+            zip(*self.bounds, strict=True) if self.bounds else ((), (), (), ())
+        )
+        leaves = np.array(self.leaves, dtype=np.int64)
+        self.frozen = (
+            leaves,
+            np.array(low, dtype=dtype),
+            np.array(low_inc, dtype=np.bool_),
+            np.array(high, dtype=dtype),
+            np.array(high_inc, dtype=np.bool_),
+        )
+        values = np.concatenate([self.frozen[1], self.frozen[3]])
+        order = np.argsort(values, kind="stable")
+        self.sorted = (values[order], np.concatenate([leaves, leaves])[order])
+
+    def holds(self, values: np.ndarray) -> np.ndarray:
+        """A rows x conditions matrix for a vector of values (missing values fail)."""
+        _, low, low_inc, high, high_inc = self.frozen
+        v = values[:, None]
+        above = np.where(low_inc, v >= low, v > low)
+        below = np.where(high_inc, v <= high, v < high)
+        return above & below
 
     def crossed(self, a: Any, b: Any) -> np.ndarray:
         """Conditions with a bound between ``a`` and ``b``: the only ones a move can flip."""
-        values, owners = self.bounds
+        values, owners = self.sorted
         lo, hi = (a, b) if a <= b else (b, a)
-        result: np.ndarray = owners[
+        found: np.ndarray = owners[
             np.searchsorted(values, lo, "left") : np.searchsorted(values, hi, "right")
         ]
-        return result
+        return found
 
 
 @dataclass
 class _KeyIndex:
     """Everything indexed under one attribute."""
 
-    ranges: _RangeGroup = field(default_factory=_RangeGroup)
+    key: str
+    ranges: _Ranges
     equal: dict[Any, list[int]] = field(default_factory=lambda: defaultdict(list))
     items: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
-    need_all: dict[int, int] = field(default_factory=dict)
+    need: dict[int, int] = field(default_factory=dict)  # CONTAINS ALL: items a leaf needs
     present: list[int] = field(default_factory=list)
     tested: list[tuple[int, Callable[[Any], bool]]] = field(default_factory=list)
-    timed: list[tuple[int, Condition]] = field(default_factory=list)
+    timed: dict[tuple[str, Any], list[int]] = field(default_factory=lambda: defaultdict(list))
+    moving: _Ranges | None = None  # the timed conditions' ranges at ``moved_at``
+    moved_at: EvalContext | None = None
 
 
 class RuleIndex:
-    """A set of checked rules of one kind, compiled together."""
+    """A set of checked rules of one kind, compiled together. Rules are addressed
+    by their position in the mapping given."""
 
     def __init__(self, rules: Mapping[int, Node], schema: Schema, ctx: EvalContext) -> None:
         self.schema = schema
         self.ctx = ctx
-        self.rule_ids = np.array(list(rules), dtype=np.int64)
-        self.keys: dict[str, _KeyIndex] = defaultdict(_KeyIndex)
+        self.rule_ids = list(rules)
+        self.keys: dict[str, _KeyIndex] = {}
         self.segments: list[tuple[int, str]] = []
         self.leaf_rule: list[int] = []
-        self._ops: list[tuple[str, list[int]]] = []  # inner nodes: ("and"|"or"|"not", children)
-        roots = [self._emit(tree, position) for position, tree in enumerate(rules.values())]
+        self.ops: list[tuple[str, list[int]]] = []
+        provisional = [self._emit(tree, position) for position, tree in enumerate(rules.values())]
         self.leaf_count = len(self.leaf_rule)
-        self.roots = np.array(roots, dtype=np.int64)
         self.leaf_owner = np.array(self.leaf_rule, dtype=np.int64)
-        self._freeze()
+        for index in self.keys.values():
+            index.ranges.freeze()
+        self.roots, self.levels = self._levelise(provisional)
 
-    # -- compiling --------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.rule_ids)
+
+    # -- compiling ------------------------------------------------------------------------
 
     def _emit(self, node: Node, rule: int) -> int:
-        """Emit ``node``; returns its id (leaves first, inner nodes numbered after them)."""
         if isinstance(node, Condition | InSegment):
             return self._leaf(node, rule)
         if isinstance(node, Not):
@@ -157,8 +169,13 @@ class RuleIndex:
         )
 
     def _op(self, kind: str, children: list[int]) -> int:
-        self._ops.append((kind, children))
-        return -len(self._ops)  # provisional: inner ids are fixed once all leaves are known
+        self.ops.append((kind, children))
+        return -len(self.ops)  # inner nodes are numbered after the leaves once all are known
+
+    def _key(self, key: str) -> _KeyIndex:
+        if key not in self.keys:
+            self.keys[key] = _KeyIndex(key, _Ranges(self.schema.by_key[key].type in INT_TYPES))
+        return self.keys[key]
 
     def _leaf(self, node: Condition | InSegment, rule: int) -> int:
         leaf = len(self.leaf_rule)
@@ -167,168 +184,211 @@ class RuleIndex:
             self.segments.append((leaf, node.code))
             return leaf
         lowered = lower(node, self.schema, self.ctx)
-        index = self.keys[lowered.key]
-        if _moves_with_time(node):
-            index.timed.append((leaf, node))
+        index = self._key(lowered.key)
+        if moves_with_time(node):
+            index.timed[(node.op.value, node.value)].append(leaf)
         else:
-            self._index(index, leaf, lowered)
+            self._index(index, leaf, lowered.test)
         return self._op("not", [leaf]) if lowered.negated else leaf
 
-    def _index(self, index: _KeyIndex, leaf: int, lowered: Lowered) -> None:
-        test = lowered.test
+    def _index(self, index: _KeyIndex, leaf: int, test: Any) -> None:
         if isinstance(test, Range):
-            index.ranges.add(leaf, test, lowered.type in INT_TYPES)
+            index.ranges.add(leaf, test)
         elif isinstance(test, OneOf):
             for value in test.values:
                 index.equal[value].append(leaf)
-        elif isinstance(test, ListHas | ListHasAny):
-            for item in (test.item,) if isinstance(test, ListHas) else test.items:
+        elif isinstance(test, ListHas | ListHasAny | ListHasAll):
+            items = (test.item,) if isinstance(test, ListHas) else test.items
+            for item in items:
                 index.items[item].append(leaf)
-        elif isinstance(test, ListHasAll):
-            for item in test.items:
-                index.items[item].append(leaf)
-            index.need_all[leaf] = len(test.items)
+            index.need[leaf] = len(items) if isinstance(test, ListHasAll) else 1
         elif isinstance(test, Present):
             index.present.append(leaf)
         else:
             index.tested.append((leaf, primitive_test(test)))
 
-    def _freeze(self) -> None:
-        for key, index in self.keys.items():
-            attribute = self.schema.by_key[key]
-            index.ranges.freeze(attribute.type in INT_TYPES)
-        self._levels = self._levelise()
+    def _levelise(
+        self, provisional: list[int]
+    ) -> tuple[np.ndarray, list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]]:
+        """Inner nodes by height (children before parents): kind, ids, children, starts."""
 
-    def _levelise(self) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
-        """Inner nodes grouped by height: (kind, node ids, children, segment starts)."""
-        ids = {-(n + 1): self.leaf_count + n for n in range(len(self._ops))}
-        height: dict[int, int] = {}
-        resolved = [(kind, [ids.get(c, c) for c in children]) for kind, children in self._ops]
-        for n, (_, children) in enumerate(resolved):
-            height[n] = 1 + max(
-                (height.get(c - self.leaf_count, 0) if c >= self.leaf_count else 0)
-                for c in children
+        def real(node: int) -> int:  # provisional inner ids -1, -2, ... follow the leaves
+            return self.leaf_count - node - 1 if node < 0 else node
+
+        height: list[int] = []
+        resolved: list[tuple[str, list[int]]] = []
+        for kind, children in self.ops:
+            kids = [real(c) for c in children]
+            resolved.append((kind, kids))
+            height.append(
+                1 + max((height[c - self.leaf_count] if c >= self.leaf_count else 0) for c in kids)
             )
-        self.roots = np.array([ids.get(int(r), int(r)) for r in self.roots], dtype=np.int64)
         levels = []
-        for h in sorted(set(height.values())):
+        for h in sorted(set(height)):
             for kind in ("and", "or", "not"):
                 nodes = [n for n, (k, _) in enumerate(resolved) if k == kind and height[n] == h]
                 if nodes:
-                    kids = [resolved[n][1] for n in nodes]
-                    starts = np.cumsum([0] + [len(k) for k in kids[:-1]])
+                    groups = [resolved[n][1] for n in nodes]
+                    starts = np.cumsum([0] + [len(g) for g in groups[:-1]])
+                    flat = np.array([c for g in groups for c in g], dtype=np.int64)
                     levels.append(
-                        (
-                            kind,
-                            np.array(nodes, dtype=np.int64) + self.leaf_count,
-                            np.array([c for k in kids for c in k], dtype=np.int64),
-                            starts,
-                        )
+                        (kind, np.array(nodes, dtype=np.int64) + self.leaf_count, flat, starts)
                     )
-        return levels
+        return np.array([real(r) for r in provisional], dtype=np.int64), levels
 
-    # -- evaluating ---------------------------------------------------------------------
+    def _moving(self, index: _KeyIndex) -> _Ranges | None:
+        """The time-moving conditions of an attribute as ranges at ``self.ctx`` (each
+        distinct literal lowered once)."""
+        if not index.timed:
+            return None
+        if index.moved_at is not self.ctx:
+            moving = _Ranges(index.ranges.integer)
+            for (op, value), leaves in index.timed.items():
+                test = lower(Condition(index.key, Op(op), value), self.schema, self.ctx).test
+                assert isinstance(test, Range)
+                for leaf in leaves:
+                    moving.add(leaf, test)
+            moving.freeze()
+            index.moving, index.moved_at = moving, self.ctx
+        return index.moving
 
-    def leaves(
-        self, record: Record, is_member: IsMember, keys: Iterable[str] | None = None
-    ) -> np.ndarray:
-        """The truth of every leaf for ``record`` (only leaves of ``keys`` if given)."""
-        truth = np.zeros(self.leaf_count + len(self._ops), dtype=np.bool_)
-        for key in self.keys if keys is None else keys:
-            index = self.keys.get(key)
-            if index is not None:
-                self._fill(truth, index, key, record.get(key))
+    # -- all rules, many rows -----------------------------------------------------------------
+
+    def holds(self, table: ColumnarTable, rows: np.ndarray, member_rows: MemberRows) -> np.ndarray:
+        """A rows x rules boolean matrix: which rules hold for each row of ``table``."""
+        truth = np.zeros((len(rows), self.leaf_count + len(self.ops)), dtype=np.bool_)
+        for key, index in self.keys.items():
+            self._fill(truth, index, table, key, rows)
         for leaf, code in self.segments:
-            truth[leaf] = is_member(code)
-        return truth
-
-    def _fill(self, truth: np.ndarray, index: _KeyIndex, key: str, value: Any) -> None:
-        for leaf, test in self._timed_tests(index):
-            truth[leaf] = value is not None and test(value)
-        if value is None:
-            return
-        if index.ranges.leaves:
-            truth[index.ranges.arrays[0]] = index.ranges.holds(value)
-        if isinstance(value, tuple | list):
-            self._fill_list(truth, index, tuple(value))
-        else:
-            truth[index.equal.get(value, [])] = True
-        truth[index.present] = True
-        for leaf, test in index.tested:
-            truth[leaf] = test(value)
-
-    def _fill_list(self, truth: np.ndarray, index: _KeyIndex, items: tuple[str, ...]) -> None:
-        hits: dict[int, int] = defaultdict(int)
-        for item in items:
-            for leaf in index.items.get(item, ()):
-                hits[leaf] += 1
-        for leaf, count in hits.items():
-            truth[leaf] = count >= index.need_all.get(leaf, 1)
-
-    def _timed_tests(self, index: _KeyIndex) -> list[tuple[int, Callable[[Any], bool]]]:
-        """The positive tests of time-moving conditions at ``self.ctx`` (a NOT above the
-        leaf applies a negative operator, as for every other leaf)."""
-        return [
-            (leaf, primitive_test(lower(cond, self.schema, self.ctx).test))
-            for leaf, cond in index.timed
-        ]
-
-    def holds(self, record: Record, is_member: IsMember) -> np.ndarray:
-        """Which rules hold for ``record``, in the order they were given (one pass)."""
-        truth = self.leaves(record, is_member)
-        for kind, nodes, children, starts in self._levels:
-            values = truth[children]
+            truth[:, leaf] = member_rows(code)
+        for kind, nodes, children, starts in self.levels:
+            values = truth[:, children]
             if kind == "and":
-                truth[nodes] = np.logical_and.reduceat(values, starts)
+                truth[:, nodes] = np.logical_and.reduceat(values, starts, axis=1)
             elif kind == "or":
-                truth[nodes] = np.logical_or.reduceat(values, starts)
+                truth[:, nodes] = np.logical_or.reduceat(values, starts, axis=1)
             else:
-                truth[nodes] = ~values
-        result: np.ndarray = truth[self.roots]
+                truth[:, nodes] = ~values
+        result: np.ndarray = truth[:, self.roots]
         return result
 
-    def flips(self, old: Record, new: Record) -> np.ndarray:
-        """Positions of the rules a change from ``old`` to ``new`` can flip."""
-        flipped: list[np.ndarray] = []
+    def _fill(
+        self, truth: np.ndarray, index: _KeyIndex, table: ColumnarTable, key: str, rows: np.ndarray
+    ) -> None:
+        column = table.columns[key]
+        if isinstance(column, ListColumn):
+            self._fill_list(truth, index, column, rows)
+            return
+        raw = column.codes[rows] if isinstance(column, TextColumn) else column.values[rows]
+        present = _present(column, raw)
+        for ranges in (index.ranges, self._moving(index)):
+            if ranges is not None and ranges.leaves:
+                truth[:, ranges.frozen[0]] = ranges.holds(raw) & present[:, None]
+        if index.present:
+            truth[:, index.present] = present[:, None]
+        if index.equal or index.tested:
+            self._fill_by_value(truth, index, column, raw, present)
+
+    def _fill_by_value(
+        self, truth: np.ndarray, index: _KeyIndex, column: Any, raw: np.ndarray, present: np.ndarray
+    ) -> None:
+        """Equality and string tests, once per distinct value of the rows."""
+        distinct, inverse = np.unique(raw[present], return_inverse=True)
+        where = np.flatnonzero(present)
+        for k, stored in enumerate(distinct.tolist()):
+            value = _value(column, stored)
+            leaves = [
+                *index.equal.get(value, ()),
+                *(leaf for leaf, test in index.tested if test(value)),
+            ]
+            if leaves:
+                truth[np.ix_(where[inverse == k], leaves)] = True
+
+    def _fill_list(
+        self, truth: np.ndarray, index: _KeyIndex, column: ListColumn, rows: np.ndarray
+    ) -> None:
+        if index.present:
+            truth[:, index.present] = np.isin(
+                rows, np.frombuffer(column.present.to_array(), dtype=np.uint32)
+            )[:, None]
+        if not index.items:
+            return
+        hits = np.zeros((len(rows), self.leaf_count), dtype=np.int32)
+        for item, leaves in index.items.items():
+            holders = column.items.get(item)
+            if holders:
+                mask = np.isin(rows, np.frombuffer(holders.to_array(), dtype=np.uint32))
+                np.add.at(hits, (np.flatnonzero(mask)[:, None], np.array(leaves)[None, :]), 1)
+        for leaf, need in index.need.items():
+            truth[:, leaf] = hits[:, leaf] >= need
+
+    # -- one row, changing --------------------------------------------------------------------
+
+    def flips(self, old: Record, new: Record, limit: int | None = None) -> np.ndarray | None:
+        """Positions of the rules a change from ``old`` to ``new`` can flip; ``None``
+        when more than ``limit`` conditions could (do the vectorised pass instead)."""
+        found: list[np.ndarray] = []
+        total = 0
         for key in set(old) | set(new):
             before, after = old.get(key), new.get(key)
             index = self.keys.get(key)
             if index is None or before == after:
                 continue
-            flipped.append(self._flipped(index, before, after))
-        if not flipped:
+            leaves = self._flipped(index, before, after)
+            total += len(leaves)
+            if limit is not None and total > limit:
+                return None
+            found.append(leaves)
+        if not found:
             return np.empty(0, dtype=np.int64)
-        result: np.ndarray = np.unique(self.leaf_owner[np.concatenate(flipped)])
+        result: np.ndarray = np.unique(self.leaf_owner[np.concatenate(found)])
         return result
 
     def _flipped(self, index: _KeyIndex, before: Any, after: Any) -> np.ndarray:
-        out: list[Any] = []
-        ranges = index.ranges
-        if ranges.leaves:
+        out: list[np.ndarray] = []
+        for ranges in (index.ranges, self._moving(index)):
+            if ranges is None or not ranges.leaves:
+                continue
             if before is not None and after is not None:
                 out.append(ranges.crossed(before, after))
             else:
-                present = after if before is None else before
-                out.append(ranges.arrays[0][ranges.holds(present)])
-        for value in (before, after):
-            if isinstance(value, tuple | list):
-                continue
-            out.append(np.array(index.equal.get(value, []), dtype=np.int64))
-        changed_items = (
-            set(before or ()) ^ set(after or ())
-            if isinstance(before or after, tuple | list)
-            else set()
-        )
-        out.extend(np.array(index.items.get(item, []), dtype=np.int64) for item in changed_items)
+                value = np.array(
+                    [after if before is None else before], dtype=ranges.frozen[1].dtype
+                )
+                out.append(ranges.frozen[0][ranges.holds(value)[0]])
+        listed = isinstance(before, tuple | list) or isinstance(after, tuple | list)
+        if listed:
+            changed = set(before or ()) ^ set(after or ())
+            out.extend(np.array(index.items.get(item, []), dtype=np.int64) for item in changed)
+        else:
+            out.extend(np.array(index.equal.get(v, []), dtype=np.int64) for v in (before, after))
         if (before is None) != (after is None):
             out.append(np.array(index.present, dtype=np.int64))
-        tests = index.tested + self._timed_tests(index)
-        out.append(
-            np.array(
-                [leaf for leaf, t in tests if _safe(t, before) != _safe(t, after)], dtype=np.int64
-            )
-        )
-        return np.concatenate(out) if out else np.empty(0, dtype=np.int64)
+        moved = [leaf for leaf, test in index.tested if _safe(test, before) != _safe(test, after)]
+        out.append(np.array(moved, dtype=np.int64))
+        return np.concatenate(out)
+
+
+def _value(column: Any, stored: Any) -> Any:
+    """A stored column value as records hold it (string for a code, bool for a flag)."""
+    if isinstance(column, TextColumn):
+        return column.values[stored]
+    if isinstance(column, BoolColumn):
+        return bool(stored)
+    return stored
+
+
+def _present(column: Any, values: np.ndarray) -> np.ndarray:
+    present: np.ndarray
+    if isinstance(column, TextColumn):
+        present = values != 0
+    elif values.dtype.kind == "f":
+        present = ~np.isnan(values)
+    elif isinstance(column, BoolColumn):
+        present = values >= 0
+    else:
+        present = values != MISSING_TIME
+    return present
 
 
 def _safe(test: Callable[[Any], bool], value: Any) -> bool:

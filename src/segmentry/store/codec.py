@@ -9,8 +9,6 @@ writes about one row per segment per 4,096 entities instead of one per member.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 from pyroaring import BitMap
 
@@ -40,34 +38,39 @@ def decode_since(data: bytes) -> np.ndarray:
 
 
 class Chunk:
-    """One chunk of a segment's members with their entry times, editable in memory."""
+    """One chunk of a segment's members (sorted) with their entry times, editable in memory."""
 
-    def __init__(self, members: BitMap | None = None, since: np.ndarray | None = None) -> None:
-        self.members = members if members is not None else BitMap()
+    def __init__(self, members: np.ndarray | None = None, since: np.ndarray | None = None) -> None:
+        self.members = members if members is not None else np.empty(0, dtype=np.uint32)
         self.since = since if since is not None else np.empty(0, dtype=np.int64)
 
     @classmethod
     def decode(cls, members: bytes, since: bytes) -> Chunk:
-        return cls(decode_members(members), decode_since(since).copy())
+        bitmap = decode_members(members)
+        return cls(
+            np.frombuffer(bitmap.to_array(), dtype=np.uint32).copy(), decode_since(since).copy()
+        )
 
     def encode(self) -> tuple[bytes, bytes]:
-        return encode_members(self.members), encode_since(self.since)
+        return encode_members(BitMap(self.members)), encode_since(self.since)
 
     def since_of(self, seq: int) -> int | None:
-        if seq not in self.members:
-            return None
-        return int(self.since[self.members.rank(seq) - 1])
+        at = int(np.searchsorted(self.members, seq))
+        if at < len(self.members) and self.members[at] == seq:
+            return int(self.since[at])
+        return None
 
-    def apply(self, entered: Iterable[int], exited: Iterable[int], at: int) -> None:
-        """Add ``entered`` (entering at ``at``) and remove ``exited``."""
-        keep = dict(zip(self.members, self.since.tolist(), strict=True))
-        for seq in exited:
-            keep.pop(seq, None)
-        for seq in entered:
-            keep.setdefault(seq, at)
-        order = sorted(keep)
-        self.members = BitMap(order)
-        self.since = np.fromiter((keep[s] for s in order), dtype=np.int64, count=len(order))
+    def apply(self, entered: np.ndarray, exited: np.ndarray, at: int) -> None:
+        """Remove ``exited``, add ``entered`` (entering at ``at``); both are seq arrays."""
+        if len(exited):
+            keep = ~np.isin(self.members, exited)
+            self.members, self.since = self.members[keep], self.since[keep]
+        fresh = np.setdiff1d(entered.astype(np.uint32), self.members)
+        if len(fresh):
+            members = np.concatenate([self.members, fresh])
+            since = np.concatenate([self.since, np.full(len(fresh), at, dtype=np.int64)])
+            order = np.argsort(members, kind="stable")
+            self.members, self.since = members[order], since[order]
 
     def __len__(self) -> int:
         return len(self.members)

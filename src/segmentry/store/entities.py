@@ -39,6 +39,14 @@ class EntityRow:
         return self.doc is not None
 
 
+def _entity(row: Any) -> EntityRow:
+    """A row, with list values of the record as tuples (the shape ``encode`` gives)."""
+    seq, entity_id, doc, record, created_at, updated_at = row
+    if record is not None:
+        record = {k: tuple(v) if isinstance(v, list) else v for k, v in record.items()}
+    return EntityRow(seq, entity_id, doc, record, created_at, updated_at)
+
+
 COLUMNS = (
     entities.c.seq,
     entities.c.id,
@@ -62,7 +70,7 @@ def rows_by_ids(
     for start in range(0, len(wanted), ID_BATCH):
         part = wanted[start : start + ID_BATCH]
         query = sa.select(*COLUMNS).where(*_scope(tenant_id, kind), entities.c.id.in_(part))
-        out.update((row.id, EntityRow(*row)) for row in conn.execute(query))
+        out.update((row.id, _entity(row)) for row in conn.execute(query))
     return out
 
 
@@ -88,7 +96,7 @@ def rows_by_seqs(
     for start in range(0, len(wanted), ID_BATCH):
         part = wanted[start : start + ID_BATCH]
         query = sa.select(*COLUMNS).where(*_scope(tenant_id, kind), entities.c.seq.in_(part))
-        out.extend(EntityRow(*row) for row in conn.execute(query.order_by(entities.c.seq)))
+        out.extend(_entity(row) for row in conn.execute(query.order_by(entities.c.seq)))
     return out
 
 
@@ -165,7 +173,7 @@ def scan(
     if limit is not None:
         query = query.limit(limit)
     for row in conn.execute(query):
-        yield EntityRow(*row)
+        yield _entity(row)
 
 
 def select_seqs(
