@@ -56,8 +56,7 @@ def write(tx: Transaction, kind: Kind, items: Sequence[Write]) -> list[Document]
     before = {r.seq: r.record for r in existing.values()}
     table, match = tx.state.tables[kind], matcher(tx, kind)
     records = [(seq, row["record"]) for seq, row in rows.items()]
-    for seq, record in records:
-        table.put(seq, record, before.get(seq))
+    table.put_many(list(rows), [r for _, r in records], [before.get(seq) for seq in rows])
     if len(records) == 1:
         seq, record = records[0]
         match.update(tx, seq, before.get(seq), record, Cause.ENTITY_CHANGED)

@@ -50,6 +50,9 @@ class TextColumn:
     def set(self, row: int, value: Any) -> None:
         self.codes[row] = 0 if value is None else self.code(value)
 
+    def set_many(self, rows: np.ndarray, values: list[Any]) -> None:
+        self.codes[rows] = [0 if v is None else self.code(v) for v in values]
+
     def dictionary(self) -> pl.Series:
         """The distinct values by code, for tests that run once per value."""
         if self._series is None:
@@ -67,6 +70,9 @@ class NumberColumn:
     def set(self, row: int, value: Any) -> None:
         self.values[row] = np.nan if value is None else float(value)
 
+    def set_many(self, rows: np.ndarray, values: list[Any]) -> None:
+        self.values[rows] = [np.nan if v is None else float(v) for v in values]
+
     def grow(self, capacity: int) -> None:
         self.values = _grown(self.values, capacity, np.nan)
 
@@ -78,6 +84,9 @@ class TimeColumn:
     def set(self, row: int, value: Any) -> None:
         self.values[row] = MISSING_TIME if value is None else int(value)
 
+    def set_many(self, rows: np.ndarray, values: list[Any]) -> None:
+        self.values[rows] = [MISSING_TIME if v is None else int(v) for v in values]
+
     def grow(self, capacity: int) -> None:
         self.values = _grown(self.values, capacity, MISSING_TIME)
 
@@ -88,6 +97,9 @@ class BoolColumn:
 
     def set(self, row: int, value: Any) -> None:
         self.values[row] = -1 if value is None else int(bool(value))
+
+    def set_many(self, rows: np.ndarray, values: list[Any]) -> None:
+        self.values[rows] = [-1 if v is None else int(bool(v)) for v in values]
 
     def grow(self, capacity: int) -> None:
         self.values = _grown(self.values, capacity, -1)
@@ -159,6 +171,25 @@ class ColumnarTable:
                 column.set(seq, values.get(key), before.get(key))
             else:
                 column.set(seq, values.get(key))
+
+    def put_many(
+        self,
+        seqs: list[int],
+        records: list[Mapping[str, Any]],
+        olds: list[Mapping[str, Any] | None],
+    ) -> None:
+        """:meth:`put` for many distinct rows (all present), a column at a time."""
+        if not seqs:
+            return
+        self._ensure(max(seqs))
+        rows = np.array(seqs, dtype=np.int64)
+        self.alive[rows] = True
+        for key, column in self.columns.items():
+            if isinstance(column, ListColumn):
+                for seq, record, old in zip(seqs, records, olds, strict=True):
+                    column.set(seq, record.get(key), (old or {}).get(key))
+            else:
+                column.set_many(rows, [record.get(key) for record in records])
 
     def _ensure(self, seq: int) -> None:
         if seq >= self.capacity:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from pyroaring import BitMap
 
 from segmentry.rules import temporal
 from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Op, Or
@@ -198,7 +199,7 @@ class RuleIndex:
             for value in test.values:
                 index.equal[value].append(leaf)
         elif isinstance(test, ListHas | ListHasAny | ListHasAll):
-            items = (test.item,) if isinstance(test, ListHas) else test.items
+            items = {test.item} if isinstance(test, ListHas) else set(test.items)
             for item in items:
                 index.items[item].append(leaf)
             index.need[leaf] = len(items) if isinstance(test, ListHasAll) else 1
@@ -307,20 +308,21 @@ class RuleIndex:
     def _fill_list(
         self, truth: np.ndarray, index: _KeyIndex, column: ListColumn, rows: np.ndarray
     ) -> None:
+        batch = BitMap(rows.astype(np.uint32))
         if index.present:
-            truth[:, index.present] = np.isin(
-                rows, np.frombuffer(column.present.to_array(), dtype=np.uint32)
-            )[:, None]
+            truth[:, index.present] = _rows_in(rows, column.present & batch)[:, None]
         if not index.items:
             return
-        hits = np.zeros((len(rows), self.leaf_count), dtype=np.int32)
-        for item, leaves in index.items.items():
+        leaves = np.array(sorted(index.need), dtype=np.int64)
+        position = {int(leaf): k for k, leaf in enumerate(leaves)}
+        hits = np.zeros((len(rows), len(leaves)), dtype=np.int32)
+        for item, holders_of in index.items.items():
             holders = column.items.get(item)
             if holders:
-                mask = np.isin(rows, np.frombuffer(holders.to_array(), dtype=np.uint32))
-                np.add.at(hits, (np.flatnonzero(mask)[:, None], np.array(leaves)[None, :]), 1)
-        for leaf, need in index.need.items():
-            truth[:, leaf] = hits[:, leaf] >= need
+                mask = _rows_in(rows, holders & batch)
+                hits[:, [position[leaf] for leaf in holders_of]] += mask[:, None]
+        need = np.array([index.need[int(leaf)] for leaf in leaves], dtype=np.int32)
+        truth[:, leaves] = hits >= need
 
     # -- one row, changing --------------------------------------------------------------------
 
@@ -389,6 +391,13 @@ def _present(column: Any, values: np.ndarray) -> np.ndarray:
     else:
         present = values != MISSING_TIME
     return present
+
+
+def _rows_in(rows: np.ndarray, members: BitMap) -> np.ndarray:
+    """A boolean per row: whether it is in ``members`` (a subset of ``rows``, so small)."""
+    if not members:
+        return np.zeros(len(rows), dtype=np.bool_)
+    return np.isin(rows, np.frombuffer(members.to_array(), dtype=np.uint32))
 
 
 def _safe(test: Callable[[Any], bool], value: Any) -> bool:

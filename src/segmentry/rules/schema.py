@@ -216,12 +216,18 @@ class Schema:
     kind: Kind
     custom: tuple[Attribute, ...] = ()
     by_key: Mapping[str, Attribute] = field(default_factory=dict, compare=False, repr=False)
+    writable: Mapping[str, Attribute] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
+    """Attributes a write may set, by exact key."""
 
     def __post_init__(self) -> None:
         table = {a.key: a for a in (*BUILTINS[self.kind], *self.custom)}
         if len(table) != len(BUILTINS[self.kind]) + len(self.custom):
             raise SchemaError("custom attribute keys must be unique and not shadow built-ins")
         object.__setattr__(self, "by_key", table)
+        writable = {k: a for k, a in table.items() if k != "id" and not a.derived}
+        object.__setattr__(self, "writable", writable)
 
     def __iter__(self) -> Iterator[Attribute]:
         return iter(self.by_key.values())

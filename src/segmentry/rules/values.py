@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
@@ -33,6 +34,8 @@ MAX_ID_LENGTH = 256
 MAX_VALUE_LENGTH = 65_536
 MAX_LIST_LENGTH = 1_000
 MAX_ITEM_LENGTH = 1_000
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""What a stored string cannot hold: NUL (PostgreSQL refuses it) and lone surrogates."""
 
 Document = dict[str, Any]
 Record = dict[str, Any]
@@ -87,7 +90,17 @@ def validate(
     check_id(entity_id)
     doc: Document = {"id": entity_id}
     problems: list[str] = []
+    writable = schema.writable
     for key, raw in values.items():
+        attribute = writable.get(key) if raw is not None else None
+        if attribute is not None:  # the common case, without the detours of ``_put``
+            try:
+                value = COERCERS[attribute.type](attribute, raw, tz)
+                if value is not None:
+                    doc[key] = value
+                continue
+            except _InvalidValueError:
+                pass  # ``_put`` says what is wrong
         try:
             _put(schema, entity_id, doc, key, raw, tz=tz)
         except ValidationError as exc:
@@ -159,9 +172,10 @@ def _string(attribute: Attribute, raw: Any, tz: tzinfo) -> str | None:
 
 
 def _clean_text(raw: str, limit: int) -> str:
-    if "\x00" in raw:
-        raise _InvalidValueError("strings cannot hold the NUL character")
-    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in raw):
+    bad = _UNSTORABLE.search(raw)
+    if bad is not None:
+        if bad.group() == "\x00":
+            raise _InvalidValueError("strings cannot hold the NUL character")
         raise _InvalidValueError("strings cannot hold lone surrogates")
     text = raw.strip()
     if len(text) > limit:
@@ -232,7 +246,24 @@ def _datetime(attribute: Attribute, raw: Any, tz: tzinfo) -> str:
     return format_instant(moment)
 
 
+_PLAIN_INSTANT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"(?:\.[0-9]{1,6})?(?:Z|[+-][0-9]{2}:[0-9]{2})?"
+)
+"""The usual spelling of an instant, read by ``datetime.fromisoformat`` directly
+(imports are full of them); anything else, or anything it refuses, goes through
+the general reader, which names what is wrong."""
+
+
 def _parse_datetime(text: str, tz: tzinfo) -> datetime:
+    if _PLAIN_INSTANT.fullmatch(text):
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            if temporal.MIN_YEAR <= moment.year <= temporal.MAX_YEAR:
+                return moment if moment.tzinfo else moment.replace(tzinfo=tz)
     if len(text) > 10 and text[10] == " ":
         text = text[:10] + "T" + text[11:]
     parsed = _read(text)
@@ -293,21 +324,42 @@ COERCERS = {
 def encode(schema: Schema, doc: Mapping[str, Any]) -> Record:
     """The evaluation record of a stored document (see the module docstring)."""
     record: Record = {}
+    by_key = schema.by_key
     for key, value in doc.items():
-        attribute = schema.by_key.get(key)
+        attribute = by_key.get(key)
         if attribute is not None and value is not None:
-            record[key] = encode_value(attribute.type, value)
+            record[key] = ENCODERS[attribute.type](value)
     return record
 
 
 def encode_value(type_: AttrType, value: Any) -> Any:
     """One stored value in its evaluation form."""
-    if type_.is_textual:
-        return fold(value)
-    if type_ is AttrType.STRING_LIST:
-        return tuple(sorted({fold(item) for item in value}))
-    if type_ is AttrType.DATE:
-        return temporal.to_day_number(date.fromisoformat(value))
-    if type_ is AttrType.DATETIME:
-        return temporal.to_micros(datetime.fromisoformat(value))
+    return ENCODERS[type_](value)
+
+
+def _same(value: Any) -> Any:
     return value
+
+
+def _encode_list(value: Any) -> tuple[str, ...]:
+    return tuple(sorted({fold(item) for item in value}))
+
+
+def _encode_date(value: str) -> int:
+    return temporal.to_day_number(date.fromisoformat(value))
+
+
+def _encode_datetime(value: str) -> int:
+    return temporal.to_micros(datetime.fromisoformat(value))
+
+
+ENCODERS: dict[AttrType, Callable[[Any], Any]] = {
+    AttrType.STRING: fold,
+    AttrType.ENUM: fold,
+    AttrType.NUMBER: _same,
+    AttrType.INTEGER: _same,
+    AttrType.BOOLEAN: _same,
+    AttrType.DATE: _encode_date,
+    AttrType.DATETIME: _encode_datetime,
+    AttrType.STRING_LIST: _encode_list,
+}

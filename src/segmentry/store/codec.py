@@ -65,7 +65,15 @@ class Chunk:
         if len(exited):
             keep = ~np.isin(self.members, exited)
             self.members, self.since = self.members[keep], self.since[keep]
-        fresh = np.setdiff1d(entered.astype(np.uint32), self.members)
+        entered = entered.astype(np.uint32)
+        if not len(entered):
+            return
+        if not len(self.members) or entered.min() > self.members[-1]:  # appending (imports)
+            fresh = np.unique(entered)
+            self.members = np.concatenate([self.members, fresh])
+            self.since = np.concatenate([self.since, np.full(len(fresh), at, dtype=np.int64)])
+            return
+        fresh = np.setdiff1d(entered, self.members)
         if len(fresh):
             members = np.concatenate([self.members, fresh])
             since = np.concatenate([self.since, np.full(len(fresh), at, dtype=np.int64)])

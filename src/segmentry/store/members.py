@@ -12,6 +12,7 @@ from segmentry.store.codec import Chunk, decode_members
 from segmentry.store.tables import fixed_members, member_chunks
 
 ChunkKey = tuple[int, int]  # (seg_id, chunk)
+ID_BATCH = 500
 
 
 def load_members(conn: Connection, *, tenant_id: int) -> dict[int, BitMap]:
@@ -28,21 +29,33 @@ def load_members(conn: Connection, *, tenant_id: int) -> dict[int, BitMap]:
 def read_chunks(
     conn: Connection, *, tenant_id: int, keys: Iterable[ChunkKey]
 ) -> dict[ChunkKey, Chunk]:
-    """The chunks with these keys that exist, with their entry times."""
+    """The chunks with these keys that exist, with their entry times.
+
+    Segments wanting the same chunks are read together (a batch write touches
+    the same few chunks of many segments), a few hundred segments per query.
+    """
+    wanted = set(keys)
     by_seg: dict[int, set[int]] = {}
-    for seg_id, chunk in keys:
+    for seg_id, chunk in wanted:
         by_seg.setdefault(seg_id, set()).add(chunk)
+    groups: dict[frozenset[int], list[int]] = {}
+    for seg_id, wanted_chunks in by_seg.items():
+        groups.setdefault(frozenset(wanted_chunks), []).append(seg_id)
     out: dict[ChunkKey, Chunk] = {}
-    for seg_id, chunks in by_seg.items():
-        query = sa.select(
-            member_chunks.c.chunk, member_chunks.c.members, member_chunks.c.since
-        ).where(
-            member_chunks.c.tenant_id == tenant_id,
-            member_chunks.c.seg_id == seg_id,
-            member_chunks.c.chunk.in_(sorted(chunks)),
-        )
-        for chunk, members, since in conn.execute(query):
-            out[(seg_id, int(chunk))] = Chunk.decode(members, since)
+    for chunks, seg_ids in groups.items():
+        for start in range(0, len(seg_ids), ID_BATCH):
+            query = sa.select(
+                member_chunks.c.seg_id,
+                member_chunks.c.chunk,
+                member_chunks.c.members,
+                member_chunks.c.since,
+            ).where(
+                member_chunks.c.tenant_id == tenant_id,
+                member_chunks.c.seg_id.in_(seg_ids[start : start + ID_BATCH]),
+                member_chunks.c.chunk.in_(sorted(chunks)),
+            )
+            for seg_id, chunk, members, since in conn.execute(query):
+                out[(int(seg_id), int(chunk))] = Chunk.decode(members, since)
     return out
 
 
