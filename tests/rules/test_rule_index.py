@@ -64,3 +64,6 @@ def test_one_pass_equals_every_predicate_and_flips_cover_every_change(case: dict
     assert unchanged is not None
     assert really_flipped <= set(flips.tolist())
     assert set(unchanged.tolist()) == set()
+    # Rules that triage sets aside cannot hold for the new record.
+    _, cannot = index.triage(np.arange(len(predicates)), new)
+    assert not any(predicates[i](new, "e") for i in cannot.tolist())

@@ -74,3 +74,14 @@ def test_generated_rules_all_check(kind: Kind) -> None:
     assert len(set(texts)) > 400
     for text in texts:
         prepare(text, SCHEMAS[kind])
+
+
+@pytest.mark.parametrize("kind", list(Kind))
+def test_a_table_row_reads_back_as_the_record_written(kind: Kind) -> None:
+    columns = shop.columns(kind, 500)
+    table = ColumnarTable(SCHEMAS[kind])
+    columns.load_table(table)
+    for row, doc in enumerate(columns.documents(0, 500), start=1):
+        checked = validate(SCHEMAS[kind], doc["id"], doc)
+        derive(kind, checked)
+        assert table.record(row) == encode(SCHEMAS[kind], checked)

@@ -40,9 +40,6 @@ class Matcher:
         self.index = RuleIndex(
             {s.seg_id: s.tree for s in self.indexed if s.tree}, state.schemas[kind], ctx
         )
-        # Re-checking one candidate costs a few microseconds; the vectorised pass
-        # costs about as much as re-checking a tenth of all segments.
-        self.limit = max(64, len(self.indexed) // 10)
         self._predicates: dict[int, Predicate] = {}
 
     def update(
@@ -50,14 +47,28 @@ class Matcher:
     ) -> None:
         """Set the memberships of one written entity."""
         self.index.ctx = tx.ctx
-        candidates = None if old is None else self.index.flips(old, new, self.limit)
-        if candidates is None:
+        found = self._candidates(old, new)
+        if found is None:
             self.update_many(tx, np.array([seq], dtype=np.int64), [(seq, new)], cause)
             return
-        for position in candidates.tolist():
+        check, cannot = found
+        for position in check.tolist():
             segment = self.indexed[position]
             tx.set_member(segment, seq, self.predicate(tx, segment)(new, seq), cause)
+        for position in cannot.tolist():
+            segment = self.indexed[position]
+            if seq in tx.state.members.get(segment.seg_id, ()):
+                tx.set_member(segment, seq, False, cause)
         self._nested(tx, [(seq, new)], cause)
+
+    def _candidates(self, old: Record | None, new: Record) -> tuple[np.ndarray, np.ndarray] | None:
+        """Segments to re-check and segments ``new`` cannot be in; ``None`` when one
+        vectorised pass is cheaper (a new entity, or too many to re-check)."""
+        flipped = None if old is None else self.index.flips(old, new, self.index.flip_limit)
+        if flipped is None:
+            return None
+        check, cannot = self.index.triage(flipped, new)
+        return None if len(check) > self.index.recheck_limit else (check, cannot)
 
     def update_many(
         self, tx: Transaction, seqs: np.ndarray, records: list[tuple[int, Record]], cause: Cause

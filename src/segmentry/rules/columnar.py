@@ -19,6 +19,7 @@ when a rule is evaluated:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -219,6 +220,16 @@ class ColumnarTable:
                 series.append(pl.Series(key, array[: self.size]))
         return pl.DataFrame(series)
 
+    def record(self, seq: int) -> dict[str, Any]:
+        """The encoded record row ``seq`` holds (what :meth:`put` was given)."""
+        out: dict[str, Any] = {}
+        for attribute in self.schema:
+            value = _read(self.columns[attribute.key], seq)
+            if value is not None:
+                integral = attribute.type is AttrType.INTEGER
+                out[attribute.key] = int(value) if integral else value
+        return out
+
     def live_rows(self) -> BitMap:
         return BitMap(np.flatnonzero(self.alive[: self.size]).astype(np.uint32))
 
@@ -229,3 +240,20 @@ class ColumnarTable:
             selected = np.frombuffer(rows.to_array(), dtype=np.uint32)
             out[selected[selected < self.size]] = True
         return out
+
+
+def _read(column: Column, seq: int) -> Any:
+    if isinstance(column, TextColumn):
+        code = int(column.codes[seq])
+        return column.values[code] if code else None
+    if isinstance(column, ListColumn):
+        items = tuple(sorted(item for item, rows in column.items.items() if seq in rows))
+        return items or None
+    if isinstance(column, NumberColumn):
+        number = float(column.values[seq])
+        return None if math.isnan(number) else number
+    if isinstance(column, BoolColumn):
+        flag = int(column.values[seq])
+        return None if flag < 0 else bool(flag)
+    stored = int(column.values[seq])
+    return None if stored == MISSING_TIME else stored
