@@ -1,0 +1,72 @@
+"""Run the benchmark suite: ``python -m bench [--quick] [--json]``.
+
+Full size (``make bench``): N = 10,000,000 customers, M = 100,000 segments;
+writes ``bench/RESULTS.md``. ``--quick``: N = 1,000,000, M = 10,000, under a
+minute. ``--json`` prints the figures as one JSON object on the last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from bench import forward, ingest, report, reverse, shopdata
+from bench.timing import bandwidth_bytes_per_second
+
+QUICK = {"customers": 1_000_000, "segments": 10_000, "events": 400, "ingest": 10_000}
+FULL = {"customers": 10_000_000, "segments": 100_000, "events": 300, "ingest": 50_000}
+INGEST_SEGMENTS = 1_000
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="N = 1M customers, M = 10k segments")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON last")
+    parser.add_argument("--customers", type=int, help="N, the customers scanned")
+    parser.add_argument("--segments", type=int, help="M, the segments matched per update")
+    parser.add_argument("--events", type=int, help="entity updates in the reverse stream")
+    parser.add_argument("--ingest", type=int, help="customers imported for ingest_rate")
+    parser.add_argument("--results", type=Path, help="write the Markdown table here")
+    args = parser.parse_args(argv)
+    sizes = dict(QUICK if args.quick else FULL)
+    for key in sizes:
+        if getattr(args, key) is not None:
+            sizes[key] = getattr(args, key)
+    results = args.results or (None if args.quick else Path(__file__).parent / "RESULTS.md")
+    figures = run(sizes, log=lambda text: print(text, file=sys.stderr, flush=True))
+    if results is not None:
+        results.write_text(report.markdown(figures))
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        print(report.markdown(figures))
+    return 0
+
+
+def run(
+    sizes: dict[str, int], log: report.Log, ingest_segments: int = INGEST_SEGMENTS
+) -> dict[str, object]:
+    started = time.perf_counter()
+    bandwidth = bandwidth_bytes_per_second()
+    log(f"memory bandwidth {bandwidth / 1e9:.1f} GB/s; generating {sizes['customers']:,} customers")
+    data = shopdata.customers(sizes["customers"])
+    log("forward: columnar vs SQLite")
+    ahead = forward.run(data, repeat=7)
+    log(f"reverse: {sizes['segments']:,} segments, {sizes['events']:,} mixed updates")
+    mixed = reverse.run(data, shopdata.rules(sizes["segments"]), sizes["events"], reverse.MIXED)
+    log("reverse: worst-case schema (every segment on the changed attribute)")
+    worst = reverse.run(
+        data, reverse.worst_case_rules(sizes["segments"]), sizes["events"] // 2, reverse.REVALUE
+    )
+    log(f"ingest: {sizes['ingest']:,} customers, {ingest_segments:,} segments vs plain inserts")
+    imported = ingest.run(sizes["ingest"], ingest_segments)
+    return report.figures(
+        sizes, bandwidth, ahead, mixed, worst, imported, time.perf_counter() - started
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

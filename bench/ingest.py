@@ -1,0 +1,87 @@
+"""``ingest_rate``: a bulk import with 1,000 active segments against plain inserts.
+
+segmentry imports customers through ``Shop.upsert_many`` in batches into an
+embedded SQLite file holding 1,000 active dynamic customer segments, so every
+batch also validates, derives, encodes, updates the columnar snapshot, finds
+every segment's new members and writes member chunks, events and history in
+its transaction. The peer inserts the same documents, as JSON, into a plain
+table of the same database file with the same durability settings (WAL,
+``synchronous=FULL``), one transaction per batch.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from segmentry.engine.model import SegmentSpec
+from segmentry.engine.service import Segmentry
+from segmentry.rules.schema import Kind
+from segmentry.synthetic import segments, shop
+
+BATCH = 5_000
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    entities: int
+    segments: int
+    segmentry_per_s: float
+    plain_per_s: float
+
+    @property
+    def ratio(self) -> float:
+        return self.segmentry_per_s / self.plain_per_s
+
+
+def documents(count: int) -> list[list[dict[str, Any]]]:
+    """The customers to import, in batches."""
+    columns = shop.customers(count, seed=23)
+    docs = list(columns.documents())
+    return [docs[i : i + BATCH] for i in range(0, count, BATCH)]
+
+
+def run(count: int, segment_count: int = 1_000) -> IngestResult:
+    batches = documents(count)
+    with tempfile.TemporaryDirectory(prefix="segmentry-bench-") as folder:
+        path = Path(folder) / "ingest.db"
+        ours = _segmentry(path, batches, segment_count)
+        plain = _plain(path, batches)
+    return IngestResult(count, segment_count, count / ours, count / plain)
+
+
+def _segmentry(path: Path, batches: list[list[dict[str, Any]]], segment_count: int) -> float:
+    with Segmentry(f"sqlite:///{path}") as engine:
+        store = engine.default_shop()
+        store.declare_attribute("customer", "loyalty_status", "enum", values=shop.LOYALTY)
+        for number, rule in enumerate(segments.rules(Kind.CUSTOMER, segment_count, seed=5)):
+            spec = SegmentSpec(kind="customer", code=f"s{number}", name=f"S {number}", rule=rule)
+            store.create_segment(spec)
+        start = time.perf_counter()
+        for batch in batches:
+            store.upsert_many("customer", batch)
+        return time.perf_counter() - start
+
+
+def _plain(path: Path, batches: list[list[dict[str, Any]]]) -> float:
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("CREATE TABLE plain_customers (id TEXT PRIMARY KEY, doc TEXT NOT NULL)")
+        start = time.perf_counter()
+        for batch in batches:
+            conn.execute("BEGIN")
+            conn.executemany(
+                "INSERT INTO plain_customers VALUES (?, ?)",
+                [(doc["id"], json.dumps(doc)) for doc in batch],
+            )
+            conn.execute("COMMIT")
+        return time.perf_counter() - start
+    finally:
+        conn.close()

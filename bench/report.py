@@ -1,0 +1,133 @@
+"""The figures of one run: the JSON object and the Markdown table of RESULTS.md."""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from bench.forward import RULE, ForwardResult
+from bench.ingest import IngestResult
+from bench.reverse import ReverseResult
+
+Log = Callable[[str], None]
+TARGETS = {
+    "forward_vs_sqlite": "≥ 30 at N = 10M (≥ 10 quick)",
+    "forward_vs_floor": "≤ 2 at N = 10M (≤ 3 quick)",
+    "reverse_vs_naive.mean": "≥ 50 at M = 100k (≥ 20 quick)",
+    "reverse_vs_naive.p99": "≥ 10 at M = 100k",
+    "reverse_vs_vectorised.mean": "≥ 3",
+    "reverse_vs_vectorised.worst_case_schema": "≥ 0.8",
+    "recount_vs_scan": "≥ 100",
+    "ingest_rate": "≥ 0.33",
+}
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1e3, 4)
+
+
+def figures(  # noqa: PLR0917 -- one argument per measurement of the run
+    sizes: dict[str, int],
+    bandwidth: float,
+    ahead: ForwardResult,
+    mixed: ReverseResult,
+    worst: ReverseResult,
+    imported: IngestResult,
+    elapsed: float,
+) -> dict[str, Any]:
+    return {
+        "forward_vs_sqlite": round(ahead.vs_sqlite(), 2),
+        "forward_vs_floor": round(ahead.vs_floor(bandwidth), 2),
+        "reverse_vs_naive": {k: round(v, 2) for k, v in mixed.vs_naive().items()},
+        "reverse_vs_vectorised": {
+            "mean": round(mixed.vs_vectorised(), 2),
+            "worst_case_schema": round(worst.vs_vectorised(), 2),
+        },
+        "recount_vs_scan": round(ahead.recount_vs_scan(), 1),
+        "ingest_rate": round(imported.ratio, 3),
+        "sizes": {
+            **sizes,
+            "forward_members": ahead.members,
+            "scan_bytes": ahead.scan_bytes,
+            "fallbacks_mixed": mixed.fallbacks,
+            "fallbacks_worst_case": worst.fallbacks,
+        },
+        "medians_ms": {
+            "forward_count": _ms(ahead.count_s),
+            "forward_list": _ms(ahead.list_s),
+            "sqlite_count": _ms(ahead.sqlite_count_s),
+            "sqlite_list": _ms(ahead.sqlite_list_s),
+            "floor_count": _ms(ahead.scan_bytes / bandwidth),
+            "recount": _ms(ahead.recount_s),
+            "reverse_ours": _ms(float(np.median(mixed.ours_s))),
+            "reverse_naive": _ms(float(np.median(mixed.naive_s))),
+            "reverse_vectorised": _ms(float(np.median(mixed.vectorised_s))),
+            "reverse_ours_worst_case": _ms(float(np.median(worst.ours_s))),
+            "reverse_vectorised_worst_case": _ms(float(np.median(worst.vectorised_s))),
+        },
+        "means_ms": {
+            "reverse_ours": _ms(float(mixed.ours_s.mean())),
+            "reverse_naive": _ms(float(mixed.naive_s.mean())),
+            "reverse_vectorised": _ms(float(mixed.vectorised_s.mean())),
+            "reverse_ours_p99": _ms(float(np.percentile(mixed.ours_s, 99))),
+            "reverse_naive_p99": _ms(float(np.percentile(mixed.naive_s, 99))),
+        },
+        "ingest_per_s": {
+            "segmentry": round(imported.segmentry_per_s),
+            "plain_inserts": round(imported.plain_per_s),
+        },
+        "bandwidth_gb_s": round(bandwidth / 1e9, 2),
+        "seconds": round(elapsed, 1),
+    }
+
+
+def markdown(fig: dict[str, Any]) -> str:
+    rows = [
+        ("forward_vs_sqlite", fig["forward_vs_sqlite"]),
+        ("forward_vs_floor", fig["forward_vs_floor"]),
+        ("reverse_vs_naive.mean", fig["reverse_vs_naive"]["mean"]),
+        ("reverse_vs_naive.p99", fig["reverse_vs_naive"]["p99"]),
+        ("reverse_vs_vectorised.mean", fig["reverse_vs_vectorised"]["mean"]),
+        (
+            "reverse_vs_vectorised.worst_case_schema",
+            fig["reverse_vs_vectorised"]["worst_case_schema"],
+        ),
+        ("recount_vs_scan", fig["recount_vs_scan"]),
+        ("ingest_rate", fig["ingest_rate"]),
+    ]
+    sizes = fig["sizes"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"`python -m bench` on {platform.machine()}, Python {platform.python_version()}: "
+        f"N = {sizes['customers']:,} customers, M = {sizes['segments']:,} segments, "
+        f"{sizes['events']:,} updates in the mixed stream, {sizes['ingest']:,} customers "
+        f"imported; memory bandwidth {fig['bandwidth_gb_s']} GB/s; {fig['seconds']} s in all.",
+        f"The forward rule is `{RULE}` ({sizes['forward_members']:,} members).",
+        "",
+        "| figure | ratio | target |",
+        "|---|---:|---|",
+        *(f"| `{name}` | {value} | {TARGETS[name]} |" for name, value in rows),
+        "",
+        "Medians (ms):",
+        "",
+        "| measurement | ms |",
+        "|---|---:|",
+        *(f"| {k} | {v} |" for k, v in fig["medians_ms"].items()),
+        "",
+        "Means and tails of the mixed update stream (ms):",
+        "",
+        "| measurement | ms |",
+        "|---|---:|",
+        *(f"| {k} | {v} |" for k, v in fig["means_ms"].items()),
+        "",
+        f"Ingest: segmentry {fig['ingest_per_s']['segmentry']:,} customers/s, plain inserts "
+        f"{fig['ingest_per_s']['plain_inserts']:,} rows/s. Fallbacks to the vectorised pass: "
+        f"{sizes['fallbacks_mixed']:,} of {sizes['events']:,} mixed updates, "
+        f"{sizes['fallbacks_worst_case']:,} of {sizes['events'] // 2:,} on the worst-case schema.",
+        "",
+    ]
+    return "\n".join(lines)

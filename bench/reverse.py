@@ -1,0 +1,229 @@
+"""Reverse evaluation: one customer changes; which of M segments does it enter and leave?
+
+Three ways to answer, run on the same event stream and checked to agree:
+
+* **segmentry**: the rule index names the segments the change can flip and
+  only those are re-checked with their compiled predicates; when too many
+  could flip, one vectorised pass over all rules answers instead (what
+  ``Matcher.update`` does for every single-entity write);
+* **naive**: every segment's compiled Python predicate on the new record;
+* **vectorised**: all M rules in one vectorised pass over the entity's row.
+
+The mixed stream is what a shop sends: orders (order count, lifetime value,
+last order date, average order value change together), small lifetime-value
+adjustments (refunds, corrections), tag toggles, and category changes (a new
+loyalty tier or country). The worst-case schema has every segment test the
+lifetime value, and every event moves it far, so the index must fall back.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bench import shopdata
+from segmentry.rules.ast import Node
+from segmentry.rules.columnar import ColumnarTable
+from segmentry.rules.eval_python import Predicate, compile_predicate
+from segmentry.rules.load import prepare
+from segmentry.rules.rule_index import RuleIndex
+from segmentry.rules.temporal import to_micros
+from segmentry.synthetic import shop
+
+Record = dict[str, Any]
+Answer = tuple[list[int], list[int]]  # positions of the segments entered, left
+MIXED = {"order": 0.35, "adjustment": 0.25, "tag": 0.25, "category": 0.15}
+REVALUE = {"revalue": 1.0}
+
+
+@dataclass(frozen=True)
+class ReverseResult:
+    events: int
+    segments: int
+    ours_s: np.ndarray
+    naive_s: np.ndarray
+    vectorised_s: np.ndarray
+    fallbacks: int
+
+    def vs_naive(self) -> dict[str, float]:
+        return {
+            "mean": float(self.naive_s.mean() / self.ours_s.mean()),
+            "p99": float(np.percentile(self.naive_s, 99) / np.percentile(self.ours_s, 99)),
+        }
+
+    def vs_vectorised(self) -> float:
+        return float(self.vectorised_s.mean() / self.ours_s.mean())
+
+
+def worst_case_rules(count: int, seed: int = 9) -> list[Node]:
+    """Every segment tests the lifetime value: thresholds and bands where values lie."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(count):
+        low = round(float(rng.lognormal(4.0, 1.2)), 2)
+        if rng.random() < 0.5:
+            text = f"lifetime_value > {low}"
+        else:
+            text = f"lifetime_value BETWEEN {low} AND {round(low * float(rng.uniform(1.2, 4)), 2)}"
+        out.append(prepare(text, shopdata.SCHEMA).tree)
+    return out
+
+
+def stream(
+    data: shopdata.Shop, count: int, sample: int, mix: dict[str, float], seed: int = 13
+) -> tuple[np.ndarray, list[tuple[int, Record, Record, str]]]:
+    """``count`` changes to ``sample`` random customers: (row, old, new, kind) in order."""
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.choice(np.arange(1, data.size + 1), size=sample, replace=False))
+    current = {int(row): data.record(int(row)) for row in rows}
+    kinds, weights = list(mix), np.array(list(mix.values()))
+    out = []
+    for _ in range(count):
+        row = int(rows[rng.integers(0, sample)])
+        kind = kinds[int(rng.choice(len(kinds), p=weights / weights.sum()))]
+        old = current[row]
+        new = CHANGES[kind](rng, dict(old))
+        current[row] = new
+        out.append((row, old, new, kind))
+    return rows, out
+
+
+def _order(rng: np.random.Generator, record: Record) -> Record:
+    amount = round(float(rng.lognormal(4.0, 0.8)), 2)
+    record["orders_count"] = record.get("orders_count", 0) + 1
+    record["lifetime_value"] = round(record.get("lifetime_value", 0.0) + amount, 2)
+    record["average_order_value"] = record["lifetime_value"] / record["orders_count"]
+    moment = to_micros(shop.NOW) - int(rng.integers(0, 3_600_000_000))
+    record.setdefault("first_order_at", moment)
+    record["last_order_at"] = moment
+    return record
+
+
+def _adjustment(rng: np.random.Generator, record: Record) -> Record:
+    value = record.get("lifetime_value", 0.0)
+    record["lifetime_value"] = round(max(0.0, value * float(rng.uniform(0.98, 1.02))), 2)
+    if record.get("orders_count"):
+        record["average_order_value"] = record["lifetime_value"] / record["orders_count"]
+    return record
+
+
+def _tag(rng: np.random.Generator, record: Record) -> Record:
+    tag = shop.CUSTOMER_TAGS[int(rng.integers(0, len(shop.CUSTOMER_TAGS)))].casefold()
+    tags = set(record.get("tags", ()))
+    tags ^= {tag}
+    if tags:
+        record["tags"] = tuple(sorted(tags))
+    else:
+        record.pop("tags", None)
+    return record
+
+
+def _category(rng: np.random.Generator, record: Record) -> Record:
+    if rng.random() < 0.5:
+        record["loyalty_status"] = shop.LOYALTY[int(rng.integers(0, len(shop.LOYALTY)))].casefold()
+    else:
+        record["country"] = shop.COUNTRIES[int(rng.integers(0, len(shop.COUNTRIES)))].casefold()
+    return record
+
+
+def _revalue(rng: np.random.Generator, record: Record) -> Record:
+    record["lifetime_value"] = round(float(rng.lognormal(4.0, 1.5)), 2)
+    return record
+
+
+CHANGES: dict[str, Callable[[np.random.Generator, Record], Record]] = {
+    "order": _order,
+    "adjustment": _adjustment,
+    "tag": _tag,
+    "category": _category,
+    "revalue": _revalue,
+}
+
+
+def run(
+    data: shopdata.Shop, rules: list[Node], events: int, mix: dict[str, float]
+) -> ReverseResult:
+    ways = Ways(
+        RuleIndex(dict(enumerate(rules)), shopdata.SCHEMA, shopdata.CTX),
+        [compile_predicate(rule, shopdata.SCHEMA, shopdata.CTX) for rule in rules],
+        data.table,
+    )
+    rows, changes = stream(data, events, min(2_000, data.size), mix)
+    member = dict(zip(rows.tolist(), ways.all_rules(rows), strict=True))
+    times = np.zeros((3, len(changes)))
+    fallbacks = 0
+    for n, (row, old, new, _) in enumerate(changes):
+        data.table.put(row, new, old)  # the snapshot write every way needs, untimed
+        was = member[row]
+        answers = []
+        for way, method in enumerate((ways.ours, ways.naive, ways.vectorised)):
+            start = time.perf_counter()
+            answers.append(method(row, old, new, was))
+            times[way, n] = time.perf_counter() - start
+        if not answers[0] == answers[1] == answers[2]:
+            raise AssertionError(f"the three ways disagree on event {n}: {answers}")
+        fallbacks += ways.fell_back(old, new)
+        member[row] = _after(was, answers[0])
+    return ReverseResult(len(changes), len(rules), times[0], times[1], times[2], fallbacks)
+
+
+@dataclass(frozen=True)
+class Ways:
+    index: RuleIndex
+    predicates: list[Predicate]
+    table: ColumnarTable
+
+    def fell_back(self, old: Record, new: Record) -> bool:
+        flipped = self.index.flips(old, new, self.index.flip_limit)
+        if flipped is None:
+            return True
+        return len(self.index.triage(flipped, new)[0]) > self.index.recheck_limit
+
+    def all_rules(self, rows: np.ndarray) -> np.ndarray:
+        return self.index.holds(self.table, rows, _no_segments)
+
+    def ours(self, row: int, old: Record, new: Record, was: np.ndarray) -> Answer:
+        index = self.index
+        flipped = index.flips(old, new, index.flip_limit)
+        if flipped is None:
+            return self.vectorised(row, old, new, was)
+        check, cannot = index.triage(flipped, new)
+        if len(check) > index.recheck_limit:
+            return self.vectorised(row, old, new, was)
+        entered, left = [], []
+        for position in check.tolist():
+            now = self.predicates[position](new, row)
+            if now != was[position]:
+                (entered if now else left).append(position)
+        left.extend(cannot[was[cannot]].tolist())
+        left.sort()
+        return entered, left
+
+    def naive(self, row: int, old: Record, new: Record, was: np.ndarray) -> Answer:
+        now = np.fromiter(
+            (p(new, row) for p in self.predicates), dtype=np.bool_, count=len(self.predicates)
+        )
+        return _difference(was, now)
+
+    def vectorised(self, row: int, old: Record, new: Record, was: np.ndarray) -> Answer:
+        return _difference(was, self.all_rules(np.array([row], dtype=np.int64))[0])
+
+
+def _no_segments(code: str) -> np.ndarray:
+    raise LookupError(f"the benchmark's rules have no IN SEGMENT {code!r}")
+
+
+def _difference(was: np.ndarray, now: np.ndarray) -> Answer:
+    changed = np.flatnonzero(was != now)
+    return changed[now[changed]].tolist(), changed[~now[changed]].tolist()
+
+
+def _after(was: np.ndarray, answer: Answer) -> np.ndarray:
+    now = was.copy()
+    now[answer[0]] = True
+    now[answer[1]] = False
+    return now

@@ -1,0 +1,36 @@
+"""Timing helpers: medians of warm runs, and the machine's memory bandwidth."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+
+def median_seconds(run: Callable[[], Any], *, repeat: int = 7, warmup: int = 2) -> float:
+    """The median wall time of ``repeat`` runs after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        run()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def once(run: Callable[[], Any]) -> tuple[float, Any]:
+    """Seconds taken by one call, and what it returned."""
+    start = time.perf_counter()
+    result = run()
+    return time.perf_counter() - start, result
+
+
+def bandwidth_bytes_per_second(size_bytes: int = 512 * 2**20) -> float:
+    """Read bandwidth: a numpy sum over an array far larger than the caches."""
+    array = np.ones(size_bytes // 8, dtype=np.float64)
+    seconds = median_seconds(array.sum, repeat=9, warmup=2)
+    return array.nbytes / seconds
