@@ -16,7 +16,7 @@ from pathlib import Path
 from bench import forward, ingest, report, reverse, shopdata
 from bench.timing import bandwidth_bytes_per_second
 
-QUICK = {"customers": 1_000_000, "segments": 10_000, "events": 400, "ingest": 10_000}
+QUICK = {"customers": 1_000_000, "segments": 10_000, "events": 300, "ingest": 8_000}
 FULL = {"customers": 10_000_000, "segments": 100_000, "events": 300, "ingest": 50_000}
 INGEST_SEGMENTS = 1_000
 
