@@ -166,7 +166,7 @@ def run(
             times[way, n] = time.perf_counter() - start
         if not answers[0] == answers[1] == answers[2]:
             raise AssertionError(f"the three ways disagree on event {n}: {answers}")
-        fallbacks += ways.fell_back(old, new)
+        fallbacks += ways.index.recheck(old, new) is None
         member[row] = _after(was, answers[0])
     return ReverseResult(len(changes), len(rules), times[0], times[1], times[2], fallbacks)
 
@@ -177,23 +177,14 @@ class Ways:
     predicates: list[Predicate]
     table: ColumnarTable
 
-    def fell_back(self, old: Record, new: Record) -> bool:
-        flipped = self.index.flips(old, new, self.index.flip_limit)
-        if flipped is None:
-            return True
-        return len(self.index.triage(flipped, new)[0]) > self.index.recheck_limit
-
     def all_rules(self, rows: np.ndarray) -> np.ndarray:
         return self.index.holds(self.table, rows, _no_segments)
 
     def ours(self, row: int, old: Record, new: Record, was: np.ndarray) -> Answer:
-        index = self.index
-        flipped = index.flips(old, new, index.flip_limit)
-        if flipped is None:
+        found = self.index.recheck(old, new)
+        if found is None:
             return self.vectorised(row, old, new, was)
-        check, cannot = index.triage(flipped, new)
-        if len(check) > index.recheck_limit:
-            return self.vectorised(row, old, new, was)
+        check, cannot = found
         entered, left = [], []
         for position in check.tolist():
             now = self.predicates[position](new, row)

@@ -22,7 +22,7 @@ from segmentry.engine.model import Cause
 from segmentry.engine.state import SegmentDef, TenantState
 from segmentry.engine.transaction import Transaction
 from segmentry.rules.eval_python import Predicate, compile_predicate
-from segmentry.rules.rule_index import RuleIndex
+from segmentry.rules.rule_index import RuleIndex, rows_in
 from segmentry.rules.schema import Kind
 from segmentry.rules.temporal import EvalContext
 
@@ -47,7 +47,7 @@ class Matcher:
     ) -> None:
         """Set the memberships of one written entity."""
         self.index.ctx = tx.ctx
-        found = self._candidates(old, new)
+        found = self.index.recheck(old, new)
         if found is None:
             self.update_many(tx, np.array([seq], dtype=np.int64), [(seq, new)], cause)
             return
@@ -61,24 +61,13 @@ class Matcher:
                 tx.set_member(segment, seq, False, cause)
         self._nested(tx, [(seq, new)], cause)
 
-    def _candidates(self, old: Record | None, new: Record) -> tuple[np.ndarray, np.ndarray] | None:
-        """Segments to re-check and segments ``new`` cannot be in; ``None`` when one
-        vectorised pass is cheaper (a new entity, or too many to re-check)."""
-        flipped = None if old is None else self.index.flips(old, new, self.index.flip_limit)
-        if flipped is None:
-            return None
-        check, cannot = self.index.triage(flipped, new)
-        return None if len(check) > self.index.recheck_limit else (check, cannot)
-
     def update_many(
         self, tx: Transaction, seqs: np.ndarray, records: list[tuple[int, Record]], cause: Cause
     ) -> None:
         """Set the memberships of written entities with one vectorised pass over their rows."""
         self.index.ctx = tx.ctx
         table = tx.state.tables[self.kind]
-        holds = self.index.holds(
-            table, seqs, lambda code: _rows_in(seqs, tx.state.member_set(code))
-        )
+        holds = self.index.holds(table, seqs, lambda code: rows_in(seqs, tx.state.member_set(code)))
         batch = BitMap(seqs.astype(np.uint32))
         for position, segment in enumerate(self.indexed):
             tx.set_members(
@@ -104,12 +93,6 @@ class Matcher:
         if not segment.time_conditions:
             self._predicates[segment.seg_id] = compiled
         return compiled
-
-
-def _rows_in(rows: np.ndarray, members: BitMap) -> np.ndarray:
-    if not members:
-        return np.zeros(len(rows), dtype=np.bool_)
-    return np.isin(rows, np.frombuffer(members.to_array(), dtype=np.uint32))
 
 
 def matcher(tx: Transaction, kind: Kind) -> Matcher:

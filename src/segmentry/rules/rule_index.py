@@ -367,7 +367,7 @@ class RuleIndex:
     ) -> None:
         batch = BitMap(rows.astype(np.uint32))
         if index.present:
-            truth[:, index.present] = _rows_in(rows, column.present & batch)[:, None]
+            truth[:, index.present] = rows_in(rows, column.present & batch)[:, None]
         if not index.items:
             return
         lists = index.lists
@@ -377,7 +377,7 @@ class RuleIndex:
             if holders:
                 holding = holders & batch
                 if holding:
-                    hits[:, positions] += _rows_in(rows, holding)[:, None]
+                    hits[:, positions] += rows_in(rows, holding)[:, None]
         truth[:, lists.leaves] = hits >= lists.need
 
     # -- one row, changing --------------------------------------------------------------------
@@ -401,6 +401,16 @@ class RuleIndex:
             return np.empty(0, dtype=np.int64)
         result: np.ndarray = np.unique(self.leaf_owner[np.concatenate(found)])
         return result
+
+    def recheck(self, old: Record | None, new: Record) -> tuple[np.ndarray, np.ndarray] | None:
+        """For one changed entity: the rules to re-check and the rules ``new`` cannot
+        satisfy (check those for exits only); ``None`` when one vectorised pass over
+        the row is cheaper (a new entity, or too many rules to re-check)."""
+        flipped = None if old is None else self.flips(old, new, self.flip_limit)
+        if flipped is None:
+            return None
+        check, cannot = self.triage(flipped, new)
+        return None if len(check) > self.recheck_limit else (check, cannot)
 
     def triage(self, candidates: np.ndarray, new: Record) -> tuple[np.ndarray, np.ndarray]:
         """Split candidate rules into those to re-check and those that cannot hold for
@@ -466,8 +476,8 @@ def _items(test: ListHas | ListHasAny) -> frozenset[str]:
     return frozenset((test.item,)) if isinstance(test, ListHas) else test.items
 
 
-def _rows_in(rows: np.ndarray, members: BitMap) -> np.ndarray:
-    """A boolean per row: whether it is in ``members`` (a subset of ``rows``, so small)."""
+def rows_in(rows: np.ndarray, members: BitMap) -> np.ndarray:
+    """A boolean per row: whether it is in ``members``."""
     if not members:
         return np.zeros(len(rows), dtype=np.bool_)
     return np.isin(rows, np.frombuffer(members.to_array(), dtype=np.uint32))
