@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from segmentry.cli import demo, rules
+from segmentry.cli import demo, rules, serve
 
 app = typer.Typer(
     name="segmentry",
@@ -14,6 +14,7 @@ app = typer.Typer(
 )
 app.add_typer(rules.app, name="rules")
 app.command("demo")(demo.demo)
+app.command("serve")(serve.serve)
 
 
 if __name__ == "__main__":  # pragma: no cover

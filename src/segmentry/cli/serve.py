@@ -1,0 +1,27 @@
+"""``segmentry serve``: the HTTP API and the web page on one port."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from segmentry.cli.server import build_app
+from segmentry.engine.service import Segmentry
+from segmentry.store.database import DEFAULT_URL
+
+DbOption = Annotated[
+    str, typer.Option("--db", envvar="SEGMENTRY_DB", help="Database URL (SQLite or PostgreSQL).")
+]
+
+
+def serve(
+    db: DbOption = DEFAULT_URL,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the API (/v1, docs at /docs) and the web page (/) until stopped."""
+    with Segmentry(db) as engine:
+        engine.start_scheduler()
+        uvicorn.run(build_app(engine), host=host, port=port, log_level="info")

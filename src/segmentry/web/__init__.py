@@ -1,0 +1,1 @@
+"""The web page for people: server-rendered with Jinja2 and htmx."""
