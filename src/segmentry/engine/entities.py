@@ -44,14 +44,44 @@ class Write:
 
 
 def write(tx: Transaction, kind: Kind, items: Sequence[Write]) -> list[Document]:
-    """Write entities; returns their stored documents in order."""
+    """Write entities, all or nothing; returns their stored documents in order."""
+    return _write(tx, kind, items, keep_going=False).docs
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What :func:`write_valid` did: the documents stored, in order, and the
+    problems of each item it left out, by item number."""
+
+    docs: list[Document]
+    rejected: dict[int, tuple[str, ...]]
+
+
+def write_valid(tx: Transaction, kind: Kind, items: Sequence[Write]) -> Written:
+    """Write the items that are valid and leave out the others, saying why.
+
+    An import uses this: each of its batches is one transaction that stores
+    every valid line and none of the invalid ones."""
+    return _write(tx, kind, items, keep_going=True)
+
+
+def _write(tx: Transaction, kind: Kind, items: Sequence[Write], *, keep_going: bool) -> Written:
     if len(items) > MAX_BATCH:
         raise ValidationError(f"a batch holds at most {MAX_BATCH:,} items, got {len(items):,}")
-    schema = tx.state.schemas[kind]
-    existing = entity_store.rows_by_ids(
-        tx.conn, tenant_id=tx.tenant_id, kind=kind, ids=[_id(i, n) for n, i in enumerate(items)]
-    )
-    docs = _documents(tx, schema, items, existing)
+    rejected: dict[int, tuple[str, ...]] = {}
+    ids = _ids(items, rejected if keep_going else None)
+    existing = entity_store.rows_by_ids(tx.conn, tenant_id=tx.tenant_id, kind=kind, ids=ids)
+    valid = [(n, i) for n, i in enumerate(items) if n not in rejected]
+    docs = _documents(tx, tx.state.schemas[kind], valid, existing, rejected)
+    if rejected and not keep_going:
+        _refuse(rejected, batch=len(items) > 1)
+    stored = _apply(tx, kind, docs, existing) if docs else []
+    return Written(stored, rejected)
+
+
+def _apply(
+    tx: Transaction, kind: Kind, docs: list[Document], existing: dict[str, EntityRow]
+) -> list[Document]:
     rows = _store(tx, kind, docs, existing)
     before = {r.seq: r.record for r in existing.values()}
     table, match = tx.state.tables[kind], matcher(tx, kind)
@@ -65,36 +95,50 @@ def write(tx: Transaction, kind: Kind, items: Sequence[Write]) -> list[Document]
     return [dict(rows[seq]["doc"]) for seq in rows]
 
 
-def _id(item: Write, number: int) -> str:
-    try:
-        return check_id(item.id)
-    except ValidationError as exc:
-        raise ValidationError(f"item {number}: {exc.message}", field="id") from None
+def _ids(items: Sequence[Write], rejected: dict[int, tuple[str, ...]] | None) -> list[str]:
+    """The items' checked ids; a bad id fails the batch, or only its item."""
+    ids: list[str] = []
+    for number, item in enumerate(items):
+        try:
+            ids.append(check_id(item.id))
+        except ValidationError as exc:
+            if rejected is None:
+                raise ValidationError(f"item {number}: {exc.message}", field="id") from None
+            rejected[number] = (exc.message,)
+    return ids
 
 
 def _documents(
-    tx: Transaction, schema: Schema, items: Sequence[Write], existing: dict[str, EntityRow]
+    tx: Transaction,
+    schema: Schema,
+    items: Sequence[tuple[int, Write]],
+    existing: dict[str, EntityRow],
+    rejected: dict[int, tuple[str, ...]],
 ) -> list[Document]:
-    """Validated documents, later items of one id building on earlier ones."""
+    """Validated documents, later items of one id building on earlier ones; the
+    problems of the invalid items go into ``rejected``."""
     docs: list[Document] = []
     latest: dict[str, Document | None] = {i: r.doc for i, r in existing.items()}
-    problems: list[str] = []
-    for number, item in enumerate(items):
+    for number, item in items:
         try:
             doc = _document(tx, schema, item, latest.get(item.id))
         except ValidationError as exc:
-            prefix = f"item {number}: " if len(items) > 1 else ""
-            problems.extend(prefix + p for p in exc.problems)
+            rejected[number] = exc.problems
             continue
         latest[item.id] = doc
         docs.append(doc)
-    if problems:
-        reported = problems[:MAX_REPORTED]
-        more = (
-            f" (and {len(problems) - len(reported)} more)" if len(problems) > len(reported) else ""
-        )
-        raise ValidationError(f"{reported[0]}{more}", problems=reported)
     return docs
+
+
+def _refuse(rejected: dict[int, tuple[str, ...]], *, batch: bool) -> None:
+    problems = [
+        (f"item {number}: " if batch else "") + problem
+        for number, found in sorted(rejected.items())
+        for problem in found
+    ]
+    reported = problems[:MAX_REPORTED]
+    more = f" (and {len(problems) - len(reported)} more)" if len(problems) > len(reported) else ""
+    raise ValidationError(f"{reported[0]}{more}", problems=reported)
 
 
 def _document(tx: Transaction, schema: Schema, item: Write, before: Document | None) -> Document:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from segmentry.engine import attributes, preview, reads
 from segmentry.engine import entities as entity_ops
 from segmentry.engine import segments as segment_ops
-from segmentry.engine.entities import Mode, Write
+from segmentry.engine.entities import Mode, Write, Written
 from segmentry.engine.model import (
     EditPreview,
     Entity,
@@ -74,6 +74,14 @@ class Shop:
         writes = [Write(item.get("id"), item) for item in items]  # type: ignore[arg-type]
         with self._write() as tx:
             return len(entity_ops.write(tx, kind, writes))
+
+    def upsert_valid(self, kind: Kind | str, items: Iterable[Mapping[str, Any]]) -> Written:
+        """Write the valid items of a batch in one transaction and say why the
+        others were left out (an import's batch); ``upsert_many`` refuses them all."""
+        kind = Kind(kind)
+        writes = [Write(item.get("id"), item) for item in items]  # type: ignore[arg-type]
+        with self._write() as tx:
+            return entity_ops.write_valid(tx, kind, writes)
 
     def delete(self, kind: Kind | str, entity_id: str) -> None:
         with self._write() as tx:
