@@ -34,6 +34,8 @@ JSON_COLUMNS = {
     ("entities", "record"),
     ("segments", "rule"),
     ("segment_versions", "definition"),
+    ("imports", "applied_lines"),
+    ("imports", "errors"),
 }
 
 

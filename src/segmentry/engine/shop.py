@@ -4,14 +4,15 @@ beyond choosing which engine function to call."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from segmentry.engine import attributes, preview, reads
+from segmentry.engine import attributes, imports, preview, reads
 from segmentry.engine import entities as entity_ops
 from segmentry.engine import segments as segment_ops
 from segmentry.engine.entities import Mode, Write, Written
+from segmentry.engine.import_readers import ImportFormat
 from segmentry.engine.model import (
     EditPreview,
     Entity,
@@ -29,10 +30,11 @@ from segmentry.engine.model import (
     Status,
     Use,
     Version,
+    choice,
 )
 from segmentry.engine.state import View
 from segmentry.engine.transaction import Transaction
-from segmentry.rules.schema import Attribute, AttrType, Kind
+from segmentry.rules.schema import Attribute, AttrType, Kind, Schema
 
 if TYPE_CHECKING:
     from segmentry.engine.service import Segmentry
@@ -105,6 +107,38 @@ class Shop:
     def segments_of(self, kind: Kind | str, entity_id: str) -> list[Membership]:
         with self._read() as view:
             return reads.segments_of(view.conn, view.state, Kind(kind), entity_id)
+
+    # -- imports ---------------------------------------------------------------------------
+
+    def import_file(
+        self,
+        kind: Kind | str,
+        source: IO[bytes],
+        format: ImportFormat | str,
+        *,
+        columns: Mapping[str, str | None] | None = None,
+        batch_size: int = imports.DEFAULT_BATCH,
+        progress: Callable[[imports.Progress], None] | None = None,
+    ) -> imports.ImportReport:
+        """Stream a CSV or JSON Lines file in, batch by batch (see ``engine.imports``)."""
+        kind = Kind(kind)
+        request = imports.ImportRequest(
+            kind, choice(ImportFormat, format, "format"), columns or {}, batch_size, progress
+        )
+        return imports.run(self._write, self.attributes_schema(kind), source, request)
+
+    def import_report(self, import_id: str) -> imports.ImportReport:
+        with self._read() as view:
+            return imports.find(view.conn, view.state.tenant_id, import_id)
+
+    def imports(self, *, limit: int = 100) -> list[imports.ImportReport]:
+        with self._read() as view:
+            return imports.latest(view.conn, view.state.tenant_id, limit)
+
+    def attributes_schema(self, kind: Kind | str) -> Schema:
+        """The tenant's attributes of ``kind`` as the schema rules and values are checked on."""
+        with self._read() as view:
+            return view.state.schemas[Kind(kind)]
 
     # -- attributes ------------------------------------------------------------------------
 

@@ -174,3 +174,24 @@ segment_uses = sa.Table(
     sa.Column("url", sa.Text),
     sa.Column("created_at", Micros, nullable=False),
 )
+
+imports = sa.Table(
+    "imports",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, primary_key=True),
+    sa.Column("import_id", sa.Text, primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("format", sa.Text, nullable=False),
+    # running, then done or failed; a crash leaves "running" with the lines
+    # of every committed batch counted, so what was applied stays clear.
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("lines", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("applied", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("rejected", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("last_line", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("applied_lines", Json, nullable=False),
+    sa.Column("errors", Json, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("started_at", Micros, nullable=False),
+    sa.Column("finished_at", Micros),
+)

@@ -1,0 +1,283 @@
+"""Imports of CSV and JSON Lines files: streamed, applied in batches.
+
+Each batch is one transaction that writes every valid line of the batch and
+records the import's progress; a line that does not validate is left out and
+reported with its number. So at any moment, even after a crash, the import's
+record says exactly which lines were applied: the lines up to ``last_line``,
+in ``applied_lines``, of which ``errors`` lists every one left out.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import IO, Any
+
+from sqlalchemy.engine import Connection
+
+from segmentry.engine import entities as entity_ops
+from segmentry.engine.import_readers import ByteCounter, FileError, ImportFormat, Line, read_lines
+from segmentry.engine.reads import page_size
+from segmentry.engine.transaction import Transaction
+from segmentry.errors import NotFoundError, SegmentryError, ValidationError
+from segmentry.rules.schema import Kind, Schema
+from segmentry.rules.temporal import from_micros
+from segmentry.store import imports as import_store
+from segmentry.store.imports import ImportRow
+
+DEFAULT_BATCH = 2_000
+MAX_ERRORS = 1_000
+"""An import stops at the end of the batch where more than this many lines were
+rejected: a file that bad is the wrong file or the wrong mapping. Every rejected
+line stays listed, so the record keeps its promise of saying exactly which
+lines were applied."""
+
+Writer = Callable[[], AbstractContextManager[Transaction]]
+
+
+class ImportStatus(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class LineError:
+    line: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """Where an import stands; ``applied_lines`` are ranges ``(first, last)`` of lines."""
+
+    import_id: str
+    kind: Kind
+    format: ImportFormat
+    status: ImportStatus
+    lines: int
+    applied: int
+    rejected: int
+    last_line: int
+    applied_lines: list[tuple[int, int]]
+    errors: list[LineError]
+    error: str | None
+    started_at: datetime
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    lines: int
+    applied: int
+    rejected: int
+    bytes_read: int
+
+
+@dataclass(slots=True)
+class _Tally:
+    """The running counts of an import, as its record will store them."""
+
+    lines: int = 0
+    applied: int = 0
+    rejected: int = 0
+    last_line: int = 0
+    ranges: list[list[int]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    previous_applied: bool = False  # was the data line before the next one applied?
+
+    def count(self, number: int, applied: bool, error: str | None) -> None:
+        self.lines += 1
+        self.last_line = number
+        if applied:
+            self.applied += 1
+            if self.previous_applied:
+                self.ranges[-1][1] = number
+            else:
+                self.ranges.append([number, number])
+        else:
+            self.rejected += 1
+            self.errors.append({"line": number, "message": error or "rejected"})
+        self.previous_applied = applied
+
+    def copy(self) -> _Tally:
+        return _Tally(
+            self.lines,
+            self.applied,
+            self.rejected,
+            self.last_line,
+            [list(r) for r in self.ranges],
+            list(self.errors),
+            self.previous_applied,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRequest:
+    kind: Kind
+    format: ImportFormat
+    columns: Mapping[str, str | None] = field(default_factory=dict)
+    batch_size: int = DEFAULT_BATCH
+    progress: Callable[[Progress], None] | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.batch_size <= entity_ops.MAX_BATCH:
+            raise ValidationError(
+                f"batch size must be between 1 and {entity_ops.MAX_BATCH:,}", field="batch_size"
+            )
+
+
+def run(writer: Writer, schema: Schema, source: IO[bytes], request: ImportRequest) -> ImportReport:
+    """Import ``source``; a bad header raises before anything is recorded or written."""
+    counter = ByteCounter(source)
+    lines = read_lines(io.BufferedReader(counter), request.format, schema, request.columns)
+    first = next(lines, None)  # reads the header: a bad one fails here, with nothing written
+    job = _Job(writer, request, counter, _start(writer, request))
+    try:
+        job.apply_all(_chain(first, lines))
+    except FileError as exc:
+        job.finish(ImportStatus.FAILED, exc.message)
+    except BaseException as exc:
+        message = exc.message if isinstance(exc, SegmentryError) else type(exc).__name__
+        job.finish(ImportStatus.FAILED, f"stopped: {message}")
+        raise
+    return report(job.row)
+
+
+def _chain(first: Line | None, rest: Iterator[Line]) -> Iterator[Line]:
+    if first is not None:
+        yield first
+        yield from rest
+
+
+def _start(writer: Writer, request: ImportRequest) -> ImportRow:
+    with writer() as tx:
+        row = ImportRow(
+            import_id=secrets.token_hex(8),
+            kind=request.kind.value,
+            format=request.format.value,
+            status=ImportStatus.RUNNING.value,
+            lines=0,
+            applied=0,
+            rejected=0,
+            last_line=0,
+            applied_lines=[],
+            errors=[],
+            error=None,
+            started_at=tx.now_us,
+            finished_at=None,
+        )
+        import_store.insert(tx.conn, tenant_id=tx.tenant_id, row=row)
+    return row
+
+
+@dataclass(slots=True)
+class _Job:
+    """One running import: its record and tally change only when a batch commits."""
+
+    writer: Writer
+    request: ImportRequest
+    counter: ByteCounter
+    row: ImportRow
+    tally: _Tally = field(default_factory=_Tally)
+
+    def apply_all(self, lines: Iterator[Line]) -> None:
+        batch: list[Line] = []
+        for line in lines:
+            batch.append(line)
+            if len(batch) == self.request.batch_size:
+                self.apply(batch)
+                batch = []
+        if batch:
+            self.apply(batch)
+        self.finish(ImportStatus.DONE, None)
+
+    def apply(self, batch: list[Line]) -> None:
+        """One transaction: the valid lines of the batch and the import's new record."""
+        staged = self.tally.copy()
+        readable = [(ln, ln.values) for ln in batch if ln.values is not None and "id" in ln.values]
+        with self.writer() as tx:
+            writes = [entity_ops.Write(values["id"], values) for _, values in readable]
+            written = entity_ops.write_valid(tx, self.request.kind, writes)
+            refused = {readable[n][0].number: "; ".join(p) for n, p in written.rejected.items()}
+            for line in batch:
+                error = refused.get(line.number) or line.error or _unreadable(line)
+                staged.count(line.number, error is None, error)
+            row = _record(tx, self.row, staged, ImportStatus.RUNNING, None)
+        self.row, self.tally = row, staged
+        self._progress()
+        if staged.rejected > MAX_ERRORS:
+            raise FileError(
+                staged.last_line,
+                f"stopped after {staged.rejected:,} rejected lines (the limit is {MAX_ERRORS:,})",
+            )
+
+    def finish(self, status: ImportStatus, error: str | None) -> None:
+        with self.writer() as tx:
+            self.row = _record(tx, self.row, self.tally, status, error)
+
+    def _progress(self) -> None:
+        if self.request.progress is not None:
+            t = self.tally
+            self.request.progress(Progress(t.lines, t.applied, t.rejected, self.counter.count))
+
+
+def _unreadable(line: Line) -> str | None:
+    if line.values is not None and "id" not in line.values:
+        return "no id"
+    return None
+
+
+def _record(
+    tx: Transaction, row: ImportRow, tally: _Tally, status: ImportStatus, error: str | None
+) -> ImportRow:
+    done = status is not ImportStatus.RUNNING
+    row = replace(
+        row,
+        status=status.value,
+        lines=tally.lines,
+        applied=tally.applied,
+        rejected=tally.rejected,
+        last_line=tally.last_line,
+        applied_lines=[list(r) for r in tally.ranges],
+        errors=list(tally.errors),
+        error=error,
+        finished_at=tx.now_us if done else None,
+    )
+    import_store.update(tx.conn, tenant_id=tx.tenant_id, row=row)
+    return row
+
+
+def report(row: ImportRow) -> ImportReport:
+    return ImportReport(
+        import_id=row.import_id,
+        kind=Kind(row.kind),
+        format=ImportFormat(row.format),
+        status=ImportStatus(row.status),
+        lines=row.lines,
+        applied=row.applied,
+        rejected=row.rejected,
+        last_line=row.last_line,
+        applied_lines=[(int(a), int(b)) for a, b in row.applied_lines],
+        errors=[LineError(int(e["line"]), str(e["message"])) for e in row.errors],
+        error=row.error,
+        started_at=from_micros(row.started_at),
+        finished_at=from_micros(row.finished_at) if row.finished_at is not None else None,
+    )
+
+
+def find(conn: Connection, tenant_id: int, import_id: str) -> ImportReport:
+    row = import_store.get(conn, tenant_id=tenant_id, import_id=import_id)
+    if row is None:
+        raise NotFoundError(f"no import {import_id!r}")
+    return report(row)
+
+
+def latest(conn: Connection, tenant_id: int, limit: int) -> list[ImportReport]:
+    rows = import_store.latest(conn, tenant_id=tenant_id, limit=page_size(limit))
+    return [report(r) for r in rows]
