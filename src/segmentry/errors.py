@@ -125,3 +125,19 @@ class UnknownIdsError(SegmentryError):
 
 class AuthenticationError(SegmentryError):
     code = "unauthenticated"
+
+
+class IdempotencyKeyReusedError(SegmentryError):
+    """An idempotency key already names another request (another body, path or query)."""
+
+    code = "idempotency-key-reused"
+
+
+class IdempotencyKeyInFlightError(SegmentryError):
+    """The request first made with this idempotency key is still running (an import)."""
+
+    code = "idempotency-key-in-flight"
+
+    def __init__(self, message: str, *, import_id: str) -> None:
+        super().__init__(message)
+        self.import_id = import_id

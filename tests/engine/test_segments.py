@@ -85,7 +85,9 @@ def test_edits_bump_the_version_and_keep_every_definition(shop: Shop) -> None:
     versions = shop.versions("s")
     assert [v.version for v in versions] == [1, 2]
     assert versions[0].definition["rule"] == {"attr": "price", "op": ">", "value": 50}
-    restored = shop.restore_version("s", 1)
+    with pytest.raises(ConflictError):
+        shop.restore_version("s", 1, expected_version=1)
+    restored = shop.restore_version("s", 1, expected_version=2)
     assert (restored.version, restored.member_count, restored.name) == (3, 2, "S")
 
 

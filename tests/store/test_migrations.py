@@ -36,6 +36,7 @@ JSON_COLUMNS = {
     ("segment_versions", "definition"),
     ("imports", "applied_lines"),
     ("imports", "errors"),
+    ("idempotency_keys", "answer"),
 }
 
 

@@ -124,6 +124,9 @@ class ImportRequest:
     columns: Mapping[str, str | None] = field(default_factory=dict)
     batch_size: int = DEFAULT_BATCH
     progress: Callable[[Progress], None] | None = None
+    started: Callable[[Transaction, str], None] | None = None
+    """Called in the transaction that records the import, with its id (the
+    idempotency key of an import is kept there)."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.batch_size <= entity_ops.MAX_BATCH:
@@ -173,6 +176,8 @@ def _start(writer: Writer, request: ImportRequest) -> ImportRow:
             finished_at=None,
         )
         import_store.insert(tx.conn, tenant_id=tx.tenant_id, row=row)
+        if request.started is not None:
+            request.started(tx, row.import_id)
     return row
 
 

@@ -246,7 +246,9 @@ def delete(tx: Transaction, code: str, force: bool = False) -> None:
     tx.state.drop(segment.seg_id)
 
 
-def restore(tx: Transaction, code: str, version: int) -> SegmentDef:
+def restore(
+    tx: Transaction, code: str, version: int, expected_version: int | None = None
+) -> SegmentDef:
     segment = get(tx.state, code)
     saved = {
         v.version: v
@@ -262,7 +264,7 @@ def restore(tx: Transaction, code: str, version: int) -> SegmentDef:
         status=Status(old["status"]),
         rule=old["rule"],
     )
-    return edit(tx, code, change)
+    return edit(tx, code, change, expected_version)
 
 
 def edit_members(tx: Transaction, code: str, add: list[str], remove: list[str]) -> tuple[int, int]:

@@ -8,10 +8,11 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from typing import IO, TYPE_CHECKING, Any
 
-from segmentry.engine import attributes, imports, preview, reads
+from segmentry.engine import attributes, idempotency, imports, preview, reads
 from segmentry.engine import entities as entity_ops
 from segmentry.engine import segments as segment_ops
 from segmentry.engine.entities import Mode, Write, Written
+from segmentry.engine.idempotency import Done, Once
 from segmentry.engine.import_readers import ImportFormat
 from segmentry.engine.model import (
     EditPreview,
@@ -77,6 +78,20 @@ class Shop:
         with self._write() as tx:
             return len(entity_ops.write(tx, kind, writes))
 
+    def upsert_many_once(
+        self, kind: Kind | str, items: Iterable[Mapping[str, Any]], once: Once
+    ) -> Done[int]:
+        """``upsert_many`` that runs once per idempotency key: a retry with the same key
+        and fingerprint replays the count and writes nothing (see ``engine.idempotency``)."""
+        kind = Kind(kind)
+        writes = [Write(item.get("id"), item) for item in items]  # type: ignore[arg-type]
+
+        def work(tx: Transaction) -> dict[str, Any]:
+            return {"upserted": len(entity_ops.write(tx, kind, writes))}
+
+        done = idempotency.run(self._read, self._write, once, work)
+        return Done(int(done.value["upserted"]), done.replayed)
+
     def upsert_valid(self, kind: Kind | str, items: Iterable[Mapping[str, Any]]) -> Written:
         """Write the valid items of a batch in one transaction and say why the
         others were left out (an import's batch); ``upsert_many`` refuses them all."""
@@ -126,6 +141,27 @@ class Shop:
             kind, choice(ImportFormat, format, "format"), columns or {}, batch_size, progress
         )
         return imports.run(self._write, self.attributes_schema(kind), source, request)
+
+    def import_file_once(
+        self,
+        kind: Kind | str,
+        source: IO[bytes],
+        format: ImportFormat | str,
+        once: Once,
+        *,
+        columns: Mapping[str, str | None] | None = None,
+        batch_size: int = imports.DEFAULT_BATCH,
+    ) -> Done[imports.ImportReport]:
+        """``import_file`` that runs once per idempotency key: a retry replays the import's
+        final report (``IdempotencyKeyInFlightError`` while it is still running)."""
+        kind = Kind(kind)
+        request = imports.ImportRequest(
+            kind, choice(ImportFormat, format, "format"), columns or {}, batch_size
+        )
+        schema = self.attributes_schema(kind)
+        return idempotency.import_once(
+            self._read, self._write, schema=schema, source=source, request=request, once=once
+        )
 
     def import_report(self, import_id: str) -> imports.ImportReport:
         with self._read() as view:
@@ -202,9 +238,11 @@ class Shop:
         with self._read() as view:
             return reads.versions(view.conn, view.state, code)
 
-    def restore_version(self, code: str, version: int) -> Segment:
+    def restore_version(
+        self, code: str, version: int, *, expected_version: int | None = None
+    ) -> Segment:
         with self._write() as tx:
-            segment = segment_ops.restore(tx, code, version)
+            segment = segment_ops.restore(tx, code, version, expected_version)
             return reads.segment_view(tx.state, segment)
 
     def edit_members(

@@ -195,3 +195,17 @@ imports = sa.Table(
     sa.Column("started_at", Micros, nullable=False),
     sa.Column("finished_at", Micros),
 )
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),
+    # What the request asked for (the API hashes method, path, query and body):
+    # the same key with another fingerprint is a client bug, not a retry.
+    sa.Column("fingerprint", sa.Text, nullable=False),
+    # What the write answered, kept in the transaction of the write it guards.
+    sa.Column("answer", Json, nullable=False),
+    sa.Column("created_at", Micros, nullable=False),
+    sa.Index(None, "tenant_id", "created_at"),
+)
