@@ -4,18 +4,37 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from segmentry.api import fallback, openapi, problems
+from segmentry.api.limits import BodyLimit, Limits
+from segmentry.api.routes import attributes, entities, events, imports, members, segments, uses
 from segmentry.engine.service import Segmentry
+from segmentry.rules.schema import Kind
+
+DESCRIPTION = """Real-time product and customer segments for online shops.
+
+Authenticate with a tenant's API key (`Authorization: Bearer <key>`). Errors are
+`application/problem+json` (RFC 9457). See `docs/api.md` for pagination, ETags,
+idempotency keys, imports and limits."""
 
 
-def create_app(engine: Segmentry) -> FastAPI:
+def create_app(engine: Segmentry, *, limits: Limits | None = None) -> FastAPI:
     """The API over ``engine``; routes only translate HTTP to library calls."""
     app = FastAPI(
         title="segmentry",
         version="1",
         summary="Real-time product and customer segments for online shops.",
+        description=DESCRIPTION,
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
     )
     app.state.engine = engine
+    problems.install(app)
+    app.add_middleware(BodyLimit, limits=limits or Limits())
+    routers = [entities.router(kind) for kind in Kind]
+    routers += [m.routes for m in (imports, attributes, segments, members, uses, events)]
+    for router in routers:
+        app.include_router(router)
+    fallback.install(app, routers)
+    openapi.install(app)
     return app

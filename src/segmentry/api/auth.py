@@ -1,0 +1,38 @@
+"""Authentication: the caller's API key decides the tenant, and so the shop, of a request."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from segmentry.engine.service import Segmentry
+from segmentry.engine.shop import Shop
+from segmentry.errors import AuthenticationError
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="apiKey",
+    description="A tenant's API key: `Authorization: Bearer <key>`.",
+)
+
+
+def engine_of(request: Request) -> Segmentry:
+    engine: Segmentry = request.app.state.engine
+    return engine
+
+
+def current_shop(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Shop:
+    """The shop of the key's tenant; 401 for a missing, unknown or revoked key."""
+    if credentials is None:
+        raise AuthenticationError("send a tenant's API key as 'Authorization: Bearer <key>'")
+    engine = engine_of(request)
+    tenant_id, key_id = engine.authenticate(credentials.credentials)
+    return engine.shop(tenant_id, key_id=key_id)
+
+
+ShopDep = Annotated[Shop, Depends(current_shop)]

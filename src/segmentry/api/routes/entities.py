@@ -1,0 +1,145 @@
+"""Products and customers: upsert, patch, get, delete, batches, lists, their segments."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel
+
+from segmentry.api import render
+from segmentry.api.auth import ShopDep
+from segmentry.api.entity_bodies import EntityBody, EntityOut, SegmentOfEntity, Upserted
+from segmentry.api.idempotency import KeyedRequest, mark_replayed
+from segmentry.api.pagination import Cursor, Limit, Page, keyed_page
+from segmentry.api.problems import described
+from segmentry.api.routes.kinds import BATCHES, BODIES, OUTS, PATHS, with_types
+from segmentry.engine.shape import flatten
+from segmentry.engine.shop import Shop
+from segmentry.rules.limits import MAX_TEXT_LENGTH
+from segmentry.rules.schema import Kind
+
+EntityId = Annotated[
+    str,
+    Path(
+        description="The shop's own id of the entity (slashes allowed).",
+        examples=["p1"],
+    ),
+]
+RuleQuery = Annotated[
+    str | None,
+    Query(
+        max_length=MAX_TEXT_LENGTH,
+        description="Only the entities this rule selects (text form), e.g. `price > 100`.",
+    ),
+]
+MERGE_PATCH = "application/merge-patch+json"
+
+
+class Batch(BaseModel):
+    """What the batch handler reads of either kind's batch model."""
+
+    items: list[EntityBody]
+
+
+def router(kind: Kind) -> APIRouter:
+    """The routes of one kind under ``/v1/products`` or ``/v1/customers``."""
+    routes = APIRouter(prefix=f"/v1/{PATHS[kind]}", tags=[PATHS[kind].title()])
+    out, body_model = OUTS[kind], BODIES[kind]
+
+    def flat(shop: Shop, body: EntityBody, where: str = "") -> dict[str, Any]:
+        return flatten(shop.attributes_schema(kind), body.sent(), where=where)
+
+    def rendered(shop: Shop, found: Any) -> EntityOut:
+        return render.entity(shop.attributes_schema(kind), found)
+
+    @routes.get("", response_model=Page[out], summary=f"List {PATHS[kind]}")  # type: ignore[valid-type]
+    def list_entities(
+        shop: ShopDep, rule: RuleQuery = None, limit: Limit = 100, cursor: Cursor = None
+    ) -> Page[EntityOut]:
+        """In the order they were first written; with `rule`, only those it selects."""
+        page = shop.entities(kind, rule, limit=limit, cursor=cursor)
+        schema = shop.attributes_schema(kind)
+        items = [render.entity(schema, e) for e in page.items]
+        return Page[EntityOut](items=items, next_cursor=page.next_cursor)
+
+    def upsert_batch(
+        shop: ShopDep, body: Batch, response: Response, once: KeyedRequest
+    ) -> Upserted:
+        """All or nothing, up to 10,000 items; later items of one id build on earlier ones.
+        With `Idempotency-Key`, a retry replays the first answer and writes nothing."""
+        items = [flat(shop, item, f"item {n}") for n, item in enumerate(body.items)]
+        if once is None:
+            return Upserted(upserted=shop.upsert_many(kind, items))
+        done = shop.upsert_many_once(kind, items, once)
+        mark_replayed(response, done)
+        return Upserted(upserted=done.value)
+
+    routes.post(
+        "/batch",
+        response_model=Upserted,
+        summary=f"Upsert a batch of {PATHS[kind]}",
+        responses=described(409),
+    )(with_types(upsert_batch, body=BATCHES[kind]))
+
+    @routes.get(
+        "/{entity_id:path}/segments",
+        response_model=Page[SegmentOfEntity],
+        responses=described(404),
+        summary=f"Segments of a {kind}",
+    )
+    def segments_of(
+        shop: ShopDep, entity_id: EntityId, limit: Limit = 100, cursor: Cursor = None
+    ) -> Page[SegmentOfEntity]:
+        """The segments the entity is in, by code, each with when it entered."""
+        held = [
+            SegmentOfEntity(code=m.code, since=m.since) for m in shop.segments_of(kind, entity_id)
+        ]
+        items, next_cursor = keyed_page(held, lambda m: (m.code,), limit, cursor)
+        return Page[SegmentOfEntity](items=items, next_cursor=next_cursor)
+
+    @routes.get(
+        "/{entity_id:path}", response_model=out, responses=described(404), summary=f"Get a {kind}"
+    )
+    def get_entity(shop: ShopDep, entity_id: EntityId) -> EntityOut:
+        return rendered(shop, shop.get(kind, entity_id))
+
+    def upsert(shop: ShopDep, entity_id: EntityId, body: EntityBody) -> EntityOut:
+        """Write all of the entity's attributes: built-in ones at the top level, custom
+        ones under `attributes`; attributes not given are removed."""
+        return rendered(shop, shop.upsert(kind, entity_id, flat(shop, body)))
+
+    routes.put("/{entity_id:path}", response_model=out, summary=f"Upsert a {kind}")(
+        with_types(upsert, body=body_model)
+    )
+
+    def patch(shop: ShopDep, entity_id: EntityId, body: EntityBody) -> EntityOut:
+        """A JSON merge patch (RFC 7396): attributes given replace, `null` removes."""
+        return rendered(shop, shop.patch(kind, entity_id, flat(shop, body)))
+
+    routes.patch(
+        "/{entity_id:path}",
+        response_model=out,
+        responses=described(404),
+        summary=f"Patch a {kind}",
+        openapi_extra={"requestBody": _merge_patch_body(body_model)},
+    )(with_types(patch, body=body_model))
+
+    @routes.delete(
+        "/{entity_id:path}", status_code=204, responses=described(404), summary=f"Delete a {kind}"
+    )
+    def delete(shop: ShopDep, entity_id: EntityId) -> Response:
+        """The entity leaves every segment; segments are never deleted with it."""
+        shop.delete(kind, entity_id)
+        return Response(status_code=204)
+
+    return routes
+
+
+def _merge_patch_body(model: type[Any]) -> dict[str, Any]:
+    """A patch is accepted as merge-patch+json and as plain JSON."""
+    schema = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {
+        "required": True,
+        "content": {MERGE_PATCH: {"schema": schema}, "application/json": {"schema": schema}},
+    }
