@@ -46,13 +46,14 @@ CUSTOM_DESCRIPTION = (
 
 
 def property_schema(attribute: Attribute, *, nullable: bool) -> dict[str, Any]:
+    """An attribute's JSON schema; ``nullable`` where ``null`` means absent."""
     schema = dict(JSON_TYPES[attribute.type])
     description = attribute.label + (
         f": one of {', '.join(attribute.values)}" if attribute.values else ""
     )
     if "description" in schema:
         description = f"{description}. {schema.pop('description')}"
-    if nullable and attribute.key != "id":  # null means absent; an id is never absent
+    if nullable:
         schema = {"anyOf": [schema, {"type": "null"}]}
     return {**schema, "description": description}
 
@@ -63,7 +64,10 @@ def _document(kind: Kind, *, written: bool, required: tuple[str, ...] = ()) -> A
     attributes = [a for a in BUILTINS[kind] if not (written and a.derived)]
 
     def describe(schema: dict[str, Any]) -> None:
-        properties = {a.key: property_schema(a, nullable=written) for a in attributes}
+        properties = {
+            a.key: property_schema(a, nullable=written and a.key not in required)
+            for a in attributes
+        }
         properties["attributes"] = schema["properties"]["attributes"]
         schema["properties"] = properties
         if required:

@@ -22,7 +22,7 @@ from segmentry.rules.schema import Kind
 EntityId = Annotated[
     str,
     Path(
-        description="The shop's own id of the entity (slashes allowed).",
+        description="The shop's own id of the entity.",
         examples=["p1"],
     ),
 ]
@@ -47,8 +47,8 @@ def router(kind: Kind) -> APIRouter:
     routes = APIRouter(prefix=f"/v1/{PATHS[kind]}", tags=[PATHS[kind].title()])
     out, body_model = OUTS[kind], BODIES[kind]
 
-    def flat(shop: Shop, body: EntityBody, where: str = "") -> dict[str, Any]:
-        return flatten(shop.attributes_schema(kind), body.sent(), where=where)
+    def flat(shop: Shop, body: EntityBody) -> dict[str, Any]:
+        return flatten(shop.attributes_schema(kind), body.sent())
 
     def rendered(shop: Shop, found: Any) -> EntityOut:
         return render.entity(shop.attributes_schema(kind), found)
@@ -68,7 +68,10 @@ def router(kind: Kind) -> APIRouter:
     ) -> Upserted:
         """All or nothing, up to 10,000 items; later items of one id build on earlier ones.
         With `Idempotency-Key`, a retry replays the first answer and writes nothing."""
-        items = [flat(shop, item, f"item {n}") for n, item in enumerate(body.items)]
+        schema = shop.attributes_schema(kind)
+        items = [
+            flatten(schema, item.sent(), where=f"item {n}") for n, item in enumerate(body.items)
+        ]
         if once is None:
             return Upserted(upserted=shop.upsert_many(kind, items))
         done = shop.upsert_many_once(kind, items, once)
@@ -83,7 +86,7 @@ def router(kind: Kind) -> APIRouter:
     )(with_types(upsert_batch, body=BATCHES[kind]))
 
     @routes.get(
-        "/{entity_id:path}/segments",
+        "/{entity_id}/segments",
         response_model=Page[SegmentOfEntity],
         responses=described(404),
         summary=f"Segments of a {kind}",
@@ -99,7 +102,7 @@ def router(kind: Kind) -> APIRouter:
         return Page[SegmentOfEntity](items=items, next_cursor=next_cursor)
 
     @routes.get(
-        "/{entity_id:path}", response_model=out, responses=described(404), summary=f"Get a {kind}"
+        "/{entity_id}", response_model=out, responses=described(404), summary=f"Get a {kind}"
     )
     def get_entity(shop: ShopDep, entity_id: EntityId) -> EntityOut:
         return rendered(shop, shop.get(kind, entity_id))
@@ -109,7 +112,7 @@ def router(kind: Kind) -> APIRouter:
         ones under `attributes`; attributes not given are removed."""
         return rendered(shop, shop.upsert(kind, entity_id, flat(shop, body)))
 
-    routes.put("/{entity_id:path}", response_model=out, summary=f"Upsert a {kind}")(
+    routes.put("/{entity_id}", response_model=out, summary=f"Upsert a {kind}")(
         with_types(upsert, body=body_model)
     )
 
@@ -118,7 +121,7 @@ def router(kind: Kind) -> APIRouter:
         return rendered(shop, shop.patch(kind, entity_id, flat(shop, body)))
 
     routes.patch(
-        "/{entity_id:path}",
+        "/{entity_id}",
         response_model=out,
         responses=described(404),
         summary=f"Patch a {kind}",
@@ -126,7 +129,7 @@ def router(kind: Kind) -> APIRouter:
     )(with_types(patch, body=body_model))
 
     @routes.delete(
-        "/{entity_id:path}", status_code=204, responses=described(404), summary=f"Delete a {kind}"
+        "/{entity_id}", status_code=204, responses=described(404), summary=f"Delete a {kind}"
     )
     def delete(shop: ShopDep, entity_id: EntityId) -> Response:
         """The entity leaves every segment; segments are never deleted with it."""

@@ -107,7 +107,7 @@ def _csv_rows(items: list[Member]) -> bytes:
 
 
 @routes.get(
-    "/{entity_id:path}",
+    "/{entity_id}",
     response_model=MemberCheck,
     responses=described(404),
     summary="Is this entity a member?",

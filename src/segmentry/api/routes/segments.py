@@ -132,7 +132,7 @@ def preview_edit(shop: ShopDep, code: CodePath, body: EditPreviewIn) -> EditPrev
 
 
 @routes.get(
-    "/{code}/explain/{entity_id:path}",
+    "/{code}/explain/{entity_id}",
     response_model=ExplanationOut,
     responses=described(404),
     summary="Explain one entity's membership",

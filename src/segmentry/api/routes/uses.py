@@ -30,7 +30,7 @@ def list_uses(
 
 
 @routes.put(
-    "/{use_id:path}",
+    "/{use_id}",
     response_model=UseOut,
     responses={201: {"model": UseOut, "description": "Registered"}, **described(404)},
     summary="Register or replace a use",
@@ -45,7 +45,7 @@ def put_use(
     return render.use(use)
 
 
-@routes.delete("/{use_id:path}", status_code=204, responses=described(404), summary="Remove a use")
+@routes.delete("/{use_id}", status_code=204, responses=described(404), summary="Remove a use")
 def remove_use(shop: ShopDep, code: CodePath, use_id: UseId) -> Response:
     shop.remove_use(code, use_id)
     return Response(status_code=204)
