@@ -33,6 +33,7 @@ import pytest
 import schemathesis
 from schemathesis import Case, CheckContext, Response, SerializationContext
 from schemathesis.config import SchemathesisConfig
+from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from segmentry.api.app import create_app
 from segmentry.engine.model import SegmentSpec, SegmentType, Use, UseType
@@ -42,6 +43,7 @@ from tests.api.conftest import new_tenant
 from tests.conftest import examples
 
 MARK = "TENANT-B-ONLY"
+FILES = ("text/csv", "application/x-ndjson")
 EXAMPLES_PER_OPERATION = examples(in_ci=50, locally=50)
 
 
@@ -130,7 +132,18 @@ def never_shows_tenant_b(ctx: CheckContext, response: Response, case: Case) -> b
 @pytest.mark.xdist_group("schemathesis")
 @schema.parametrize()
 def test_every_operation_conforms_and_keeps_tenants_apart(case: Case, tenants: Tenants) -> None:
-    case.call_and_validate(headers=tenants.a_auth, additional_checks=[never_shows_tenant_b])
+    case.call_and_validate(
+        headers=tenants.a_auth,
+        additional_checks=[never_shows_tenant_b],
+        excluded_checks=[negative_data_rejection] if _unsendable_file(case) else [],
+    )
+
+
+def _unsendable_file(case: Case) -> bool:
+    """A JSON Lines upload that is not text (an array, a number): on the wire every file
+    is text, so the "negative" body arrives as a valid file (Schemathesis excuses
+    text/* bodies the same way, but does not know JSON Lines is text)."""
+    return case.media_type in FILES and not isinstance(case.body, str)
 
 
 @pytest.mark.xdist_group("schemathesis")

@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
@@ -214,6 +215,12 @@ async def on_client_disconnect(request: Request, error: Exception) -> JSONRespon
     return problem(400, "bad-request", "the client went away before the body was sent")
 
 
+async def on_database_unreachable(request: Request, error: Exception) -> JSONResponse:
+    log.warning("database unavailable answering %s %s: %s", request.method, request.url.path, error)
+    detail = "the database is unavailable (or busy for too long); nothing was changed, retry later"
+    return problem(503, DatabaseError.code, detail, headers={"Retry-After": "5"})
+
+
 async def on_unexpected_error(request: Request, error: Exception) -> JSONResponse:
     log.exception("unexpected error answering %s %s", request.method, request.url.path)
     return problem(500, "internal-error", "an unexpected error; it has been logged")
@@ -225,6 +232,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_request_validation_error)
     app.add_exception_handler(ClientDisconnect, on_client_disconnect)
+    app.add_exception_handler(OperationalError, on_database_unreachable)
     app.add_exception_handler(Exception, on_unexpected_error)
 
 
