@@ -82,7 +82,6 @@ def router(kind: Kind) -> APIRouter:
         "/batch",
         response_model=Upserted,
         summary=f"Upsert a batch of {PATHS[kind]}",
-        responses=described(409),
     )(with_types(upsert_batch, body=BATCHES[kind]))
 
     @routes.get(
