@@ -36,3 +36,9 @@ def test_demo_shows_rules_and_members() -> None:
     assert result.exit_code == 0
     assert "brand = 'nike' AND price > 100" in result.stdout
     assert "Air Max 90" in result.stdout
+
+
+def test_a_rule_that_is_broken_json_is_a_usage_error_not_a_traceback() -> None:
+    result = runner.invoke(app, ["rules", "check", '{"attr": "price"'])
+    assert result.exit_code == 2
+    assert "not valid JSON" in result.stderr
