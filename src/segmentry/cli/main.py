@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from segmentry.cli import demo, keys, rules, serve, tenants
+from segmentry.cli import demo, imports, keys, rules, serve, tenants
 
 app = typer.Typer(
     name="segmentry",
@@ -16,6 +16,7 @@ app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.add_typer(tenants.app, name="tenants")
 app.add_typer(keys.app, name="keys")
+app.command("import")(imports.import_file)
 app.add_typer(rules.app, name="rules")
 
 
