@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from segmentry.cli import demo, imports, keys, rules, serve, tenants
+from segmentry.cli import attributes, demo, imports, keys, rules, segments, serve, tenants
 
 app = typer.Typer(
     name="segmentry",
@@ -17,6 +17,8 @@ app.command("demo")(demo.demo)
 app.add_typer(tenants.app, name="tenants")
 app.add_typer(keys.app, name="keys")
 app.command("import")(imports.import_file)
+app.add_typer(segments.app, name="segments")
+app.add_typer(attributes.app, name="attributes")
 app.add_typer(rules.app, name="rules")
 
 
