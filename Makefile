@@ -13,8 +13,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
+# make demo DEMO_ARGS="--port 8001" passes options on (see segmentry demo --help)
 demo: $(STAMP)
-	$(BIN)/segmentry demo
+	$(BIN)/segmentry demo $(DEMO_ARGS)
 
 test: lint typecheck pytest
 
