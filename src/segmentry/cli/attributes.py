@@ -39,8 +39,10 @@ def _origin(attribute: Attribute) -> str:
 
 @app.command("declare")
 def declare(
-    kind: Annotated[Kind, typer.Argument(help="product or customer.")],
-    key: Annotated[str, typer.Argument(help="The key rules use, e.g. loyalty_status.")],
+    kind: Annotated[Kind, typer.Argument(metavar="KIND", help="product or customer.")],
+    key: Annotated[
+        str, typer.Argument(metavar="KEY", help="The key rules use, e.g. loyalty_status.")
+    ],
     type_: Annotated[AttrType, typer.Argument(metavar="TYPE", help="The value type.")],
     label: Annotated[str, typer.Option(help="Shown in the web page, e.g. 'Loyalty Status'.")] = "",
     values: Annotated[

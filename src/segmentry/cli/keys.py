@@ -46,7 +46,7 @@ def list_(
 
 @app.command("revoke")
 def revoke(
-    key_id: Annotated[str, typer.Argument(help="The key's id (see keys list).")],
+    key_id: Annotated[str, typer.Argument(metavar="KEY_ID", help="The key's id (see keys list).")],
     tenant: TenantOption = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,

@@ -21,7 +21,9 @@ from segmentry.rules.schema import Kind
 
 app = typer.Typer(help="Product and customer segments.", no_args_is_help=True)
 
-CodeArgument = Annotated[str, typer.Argument(help="The segment's code, e.g. engageNoOrders.")]
+CodeArgument = Annotated[
+    str, typer.Argument(metavar="CODE", help="The segment's code, e.g. engageNoOrders.")
+]
 LimitOption = Annotated[int, typer.Option("--limit", help="How many to show (1 to 1,000).")]
 
 
@@ -122,7 +124,9 @@ def members(
 
 @app.command("preview")
 def preview(
-    rule: Annotated[str, typer.Argument(help="The rule, as text or its JSON form.")],
+    rule: Annotated[
+        str, typer.Argument(metavar="RULE", help="The rule, as text or its JSON form.")
+    ],
     kind: Annotated[Kind | None, typer.Option(help="Preview a new rule of this kind.")] = None,
     segment: Annotated[
         str | None, typer.Option(help="Preview this segment's rule becoming RULE.")
@@ -149,7 +153,7 @@ def preview(
 @app.command("explain")
 def explain(
     code: CodeArgument,
-    entity_id: Annotated[str, typer.Argument(help="The product's or customer's id.")],
+    entity_id: Annotated[str, typer.Argument(metavar="ID", help="The product's or customer's id.")],
     tenant: TenantOption = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,

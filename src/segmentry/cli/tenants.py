@@ -14,7 +14,7 @@ app = typer.Typer(help="Create and list tenants (one per shop).", no_args_is_hel
 
 @app.command("create")
 def create(
-    name: Annotated[str, typer.Argument(help="The shop's name.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The shop's name.")],
     time_zone: Annotated[
         str, typer.Option("--time-zone", help="IANA zone for dates in rules, e.g. Europe/Madrid.")
     ] = "UTC",
