@@ -44,6 +44,10 @@ class Editor:
     def failed(self) -> bool:
         return bool(self.errors or self.text_errors or any(r.error for r in self.rows))
 
+    @property
+    def pending(self) -> bool:
+        return any(r.pending for r in self.rows)
+
 
 def from_form(fields: Iterable[tuple[str, str]], attributes: Attributes) -> Editor:
     pairs = list(fields)
@@ -167,9 +171,11 @@ def to_builder(editor: Editor, attributes: Attributes) -> None:
 # -- the rule and its errors ----------------------------------------------------------------
 
 
-def builder_rule(editor: Editor, attributes: Attributes) -> dict[str, Any] | None:
+def builder_rule(
+    editor: Editor, attributes: Attributes, *, strict: bool = True
+) -> dict[str, Any] | None:
     """The JSON form of the rows (``None`` when there are none or one has an error)."""
-    rule = rb.to_rule(editor.items, attributes)
+    rule = rb.to_rule(editor.items, attributes, strict=strict)
     if rule is None:
         return None
     try:
@@ -180,11 +186,12 @@ def builder_rule(editor: Editor, attributes: Attributes) -> dict[str, Any] | Non
     return rule
 
 
-def source(editor: Editor, attributes: Attributes) -> Source | None:
-    """What to hand the engine: the text as typed, or the rows' JSON form."""
+def source(editor: Editor, attributes: Attributes, *, strict: bool = True) -> Source | None:
+    """What to hand the engine: the text as typed, or the rows' JSON form (a
+    preview is not ``strict``: it waits for values not typed yet)."""
     if editor.mode == TEXT:
         return editor.text if editor.text.strip() else None
-    return builder_rule(editor, attributes)
+    return builder_rule(editor, attributes, strict=strict)
 
 
 def as_text(rule: Source | None) -> str:
@@ -200,8 +207,9 @@ def place(editor: Editor, rule: Source, error: RuleError) -> None:
         editor.text_errors = list(error.diagnostics)
         return
     spans = _row_spans(as_text(rule))
+    shown = [row for row in editor.rows if row.attr]  # the rows the rule was made of
     for diagnostic in error.diagnostics:
-        row = _row_at(editor.rows, spans, diagnostic.offset)
+        row = _row_at(shown, spans, diagnostic.offset)
         message = diagnostic.message + (f" ({diagnostic.hint})" if diagnostic.hint else "")
         if row is None:
             editor.errors.append(message)

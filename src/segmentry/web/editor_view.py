@@ -73,7 +73,8 @@ def items_view(editor: ed.Editor, attributes: Attributes, codes: list[str]) -> l
 
 @dataclass
 class PreviewView:
-    """``state`` is ``empty`` (no rule yet), ``invalid`` (errors shown) or ``ready``."""
+    """``state`` is ``empty`` (no rule yet), ``pending`` (a value to type), ``invalid``
+    (errors shown) or ``ready``."""
 
     state: str
     kind: Kind
@@ -92,9 +93,11 @@ def preview(
 ) -> PreviewView:
     """The count and a sample of what the editor's rule selects (and, for a saved
     segment, who would enter and leave); errors go into the editor."""
-    rule = ed.source(editor, attributes)
+    rule = ed.source(editor, attributes, strict=False)
     if editor.failed:
         return PreviewView("invalid", kind)
+    if editor.pending:
+        return PreviewView("pending", kind)
     if rule is None:
         return PreviewView("empty", kind)
     text = ed.as_text(rule)

@@ -41,6 +41,7 @@ class Row:
     op: str = ""
     values: list[str] = field(default_factory=list)
     error: str = ""
+    pending: bool = False
 
 
 @dataclass
@@ -164,7 +165,7 @@ def _assemble(rows: dict[tuple[int, int], Row], groups: set[int]) -> list[Item]:
 
 
 def flat(items: Iterable[Item]) -> list[Row]:
-    """Every row, in the order the rule's text prints them."""
+    """Every row, in order (the rule's text prints those with an attribute in this order)."""
     return [row for item in items for row in (item.rows if isinstance(item, Group) else [item])]
 
 
@@ -175,11 +176,16 @@ class BadValueError(ValueError):
     pass
 
 
-def to_rule(items: list[Item], attributes: Attributes) -> Rule | None:
-    """The JSON form of the rows, or ``None`` when there are none or some row has
-    an error (each such row gets its ``error``)."""
-    parts = [_part(item, attributes) for item in items]
-    if any(row.error for row in flat(items)):
+class MissingValueError(BadValueError):
+    """A row whose value is not typed yet: an error only when saving."""
+
+
+def to_rule(items: list[Item], attributes: Attributes, *, strict: bool = True) -> Rule | None:
+    """The JSON form of the rows, or ``None`` when there are none, or some row has
+    an error (each such row gets its ``error``), or (unless ``strict``) a row still
+    lacks its value (it is ``pending``: the preview waits, nothing is red yet)."""
+    parts = [_part(item, attributes, strict) for item in items]
+    if any(row.error or row.pending for row in flat(items)):
         return None
     kept = [p for p in parts if p is not None]
     if not kept:
@@ -187,26 +193,28 @@ def to_rule(items: list[Item], attributes: Attributes) -> Rule | None:
     return kept[0] if len(kept) == 1 else {"and": kept}
 
 
-def _part(item: Item, attributes: Attributes) -> Rule | None:
+def _part(item: Item, attributes: Attributes, strict: bool) -> Rule | None:
     if isinstance(item, Row):
-        return _leaf(item, attributes)
-    leaves = [leaf for row in item.rows if (leaf := _leaf(row, attributes)) is not None]
+        return _leaf(item, attributes, strict)
+    leaves = [leaf for row in item.rows if (leaf := _leaf(row, attributes, strict)) is not None]
     if len(leaves) < 2:
         return leaves[0] if leaves else None
     return {"or": leaves}
 
 
-def _leaf(row: Row, attributes: Attributes) -> Rule | None:
+def _leaf(row: Row, attributes: Attributes, strict: bool) -> Rule | None:
+    if not row.attr:
+        return None  # a row not filled in yet says nothing
     try:
         return _condition(row, attributes)
+    except MissingValueError as problem:
+        row.error, row.pending = (str(problem), False) if strict else ("", True)
     except BadValueError as problem:
         row.error = str(problem)
-        return None
+    return None
 
 
 def _condition(row: Row, attributes: Attributes) -> Rule:
-    if not row.attr:
-        raise BadValueError("Choose an attribute.")
     if row.attr == SEGMENT:
         return _segment(row)
     if _arity(row.op) is None:
@@ -222,7 +230,7 @@ def _condition(row: Row, attributes: Attributes) -> Rule:
 def _segment(row: Row) -> Rule:
     code = row.values[0].strip() if row.values else ""
     if not code:
-        raise BadValueError("Choose a segment.")
+        raise MissingValueError("Choose a segment.")
     if row.op == NOT_IN_SEGMENT:
         return {"not": {"segment": code}}
     return {"segment": code}
@@ -233,16 +241,16 @@ def _value(texts: list[str], arity: Arity, attribute: Attribute | None) -> Any:
     if arity is Arity.ONE:
         text = texts[0] if texts else ""
         if not text.strip():
-            raise BadValueError("Enter a value.")
+            raise MissingValueError("Enter a value.")
         return _scalar(text, kind)
     if arity is Arity.PAIR:
         if len(texts) < 2 or not all(t.strip() for t in texts[:2]):
-            raise BadValueError("Enter both ends of the range.")
+            raise MissingValueError("Enter both ends of the range.")
         return [_scalar(t.strip(), kind) for t in texts[:2]]
     items = texts if len(texts) > 1 else [t.strip() for t in texts[0].split(",")] if texts else []
     items = [i for i in items if i]
     if not items:
-        raise BadValueError("Enter one or more values, separated by commas.")
+        raise MissingValueError("Enter one or more values, separated by commas.")
     return [_scalar(i, kind) for i in items]
 
 

@@ -71,6 +71,7 @@ def _report_of(request: Request) -> Report | None:
 def _page(
     request: Request, shop: Shop, segment: Segment, report: Report | None, status: int = 200
 ) -> Response:
+    segment = shop.segment(segment.code)  # as it is now: after an edit of its list
     cursor = request.query_params.get("cursor") or None
     page = shop.members(segment.code, limit=PAGE, cursor=cursor)
     base = f"/segments/{segment.code}/members"
