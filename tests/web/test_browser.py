@@ -174,6 +174,22 @@ def test_a_rule_error_is_shown_at_its_row_and_at_its_text_position(page: Page, s
     expect(page.get_by_label("Rule text")).to_be_visible()
 
 
+def test_the_rule_builder_works_with_the_keyboard(page: Page, site: Site) -> None:
+    sign_in(page, site.key)
+    page.goto("/products/segments/new")
+    page.locator("#row-0-attr").focus()
+    page.keyboard.press("ArrowDown")  # the first attribute: ID; the editor is re-rendered
+    expect(page.locator("#row-0-op")).to_be_visible()
+    expect(page.locator("#row-0-attr")).to_be_focused()  # the focus survived the swap
+    expect(page.locator("#row-0-attr")).to_have_value("id")
+    page.keyboard.press("Tab")
+    expect(page.locator("#row-0-op")).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.type("p3")
+    expect(page.locator("#preview-count")).to_have_text("1")
+    expect(page.locator("#rule-as-text")).to_have_text("id = 'p3'")
+
+
 def test_engage_no_orders_a_fixed_list_and_a_segment_deleted_while_in_use(
     page: Page, site: Site
 ) -> None:
