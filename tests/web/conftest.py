@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
@@ -45,22 +44,30 @@ def open_tenant(engine: Segmentry, name: str) -> Tenant:
     return Tenant(key, shop)
 
 
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Segmentry, str]]:
+    """One database and one server per worker; each test gets its own tenant, which
+    the engine keeps apart from every other (tests/web/test_isolation.py checks the
+    page does too)."""
+    path = tmp_path_factory.mktemp("web") / "shop.db"
+    with Segmentry(f"sqlite:///{path}") as opened, LiveServer(build_app(opened)) as server:
+        yield opened, server.url
+
+
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Segmentry]:
-    with Segmentry(f"sqlite:///{tmp_path / 'shop.db'}") as opened:
-        yield opened
+def engine(served: tuple[Segmentry, str]) -> Segmentry:
+    return served[0]
+
+
+@pytest.fixture
+def live(served: tuple[Segmentry, str]) -> str:
+    """The base URL of the served application."""
+    return served[1]
 
 
 @pytest.fixture
 def tenant(engine: Segmentry) -> Tenant:
     return open_tenant(engine, "Shop A")
-
-
-@pytest.fixture
-def live(engine: Segmentry) -> Iterator[str]:
-    """The base URL of the served application."""
-    with LiveServer(build_app(engine)) as server:
-        yield server.url
 
 
 class Visitor:

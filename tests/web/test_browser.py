@@ -67,8 +67,9 @@ def seed(shop: Shop, clock: Clock) -> None:
     shop.patch("product", "p6", {"brand": "Asics"})
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
+    """One Chromium per worker: xdist may run other modules' tests between these."""
     yield from launch()
 
 
@@ -169,6 +170,7 @@ def test_a_rule_error_is_shown_at_its_row_and_at_its_text_position(page: Page, s
     expect(page.locator("#rule-text-error")).to_contain_text(
         "Line 1, column 38: unknown attribute 'prce'"
     )
+    shoot(page, "editor-error")
     page.get_by_role("button", name="Rows", exact=True).click()  # rows cannot show a NOT group
     expect(page.locator("#rule-note")).to_contain_text("rows cannot show")
     expect(page.get_by_label("Rule text")).to_be_visible()
