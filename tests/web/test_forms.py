@@ -244,3 +244,17 @@ def test_existing_segments_save_with_a_preview_of_who_enters_and_leaves(
     assert '<strong id="preview-entering">1</strong>' in preview.text
     assert '<strong id="preview-leaving">0</strong>' in preview.text
     assert '<a href="/product/p1">p1</a>' in preview.text
+
+
+def test_a_status_change_from_a_stale_page_changes_nothing(
+    signed_in: Visitor, tenant: Tenant
+) -> None:
+    new_segment(signed_in)
+    tenant.shop.edit_segment("pricey", SegmentEdit(name="Renamed meanwhile"))
+    stale = signed_in.post("/segments/pricey/status", {"status": "inactive", "version": "1"})
+    assert "Someone changed this segment meanwhile" in stale.text
+    assert signed_in.post("/segments/pricey/status", {"status": "inactive"}).status_code == 400
+    assert tenant.shop.segment("pricey").status.value == "active"
+    done = signed_in.post("/segments/pricey/status", {"status": "inactive", "version": "2"})
+    assert "Segment deactivated." in done.text
+    assert tenant.shop.segment("pricey").member_count == 0

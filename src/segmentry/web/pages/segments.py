@@ -4,6 +4,7 @@ a segment's page, "See uses", activating and deactivating, and delete."""
 from __future__ import annotations
 
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -82,12 +83,10 @@ async def set_status(request: Request, form: FormData) -> Response:
     if wanted not in STATUSES:
         return RedirectResponse(f"/segments/{code}", status_code=303)
     version = str(form.get("version", ""))
+    if not version.isdigit():
+        raise HTTPException(400, "The form lost the version it changes; reload the page.")
     try:
-        shop.edit_segment(
-            code,
-            SegmentEdit(status=Status(wanted)),
-            expected_version=int(version) if version.isdigit() else None,
-        )
+        shop.edit_segment(code, SegmentEdit(status=Status(wanted)), expected_version=int(version))
     except ConflictError:
         return RedirectResponse(f"/segments/{code}?notice=conflict", status_code=303)
     return RedirectResponse(f"/segments/{code}?notice={NOTICES[wanted]}", status_code=303)
