@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench clean chromium
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "segmentry needs Python 3.11 or newer" >&2; exit 1; }
@@ -13,8 +14,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
+# make demo DEMO_ARGS="--port 8001" passes options on (see segmentry demo --help)
 demo: $(STAMP)
-	$(BIN)/segmentry demo
+	$(BIN)/segmentry demo $(DEMO_ARGS)
 
 test: lint typecheck pytest
 
@@ -25,8 +27,21 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict src
 
-pytest: $(STAMP)
+pytest: $(STAMP) chromium
 	$(BIN)/pytest -n 2 --dist loadgroup
+
+# The web page's browser tests drive Debian's Chromium (Playwright never downloads
+# a browser of its own). Installing it needs root, as CI has; elsewhere the browser
+# tests skip with the reason when it is missing.
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	  else \
+	    echo "$(CHROMIUM) is missing and installing it needs root: the browser tests will skip" >&2; \
+	  fi; }
 
 bench: $(STAMP)
 	PYTHONPATH=. $(BIN)/python -m bench

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import forward, ingest, report, reverse, shopdata
+from bench import forward, ingest, report, reverse, shopdata, web
 from bench.timing import bandwidth_bytes_per_second
 
 QUICK = {"customers": 1_000_000, "segments": 10_000, "events": 300, "ingest": 8_000}
@@ -63,9 +63,14 @@ def run(
     )
     log(f"ingest: {sizes['ingest']:,} customers, {ingest_segments:,} segments vs plain inserts")
     imported = ingest.run(sizes["ingest"], ingest_segments)
-    return report.figures(
+    members = min(web.MEMBERS, sizes["customers"])  # a tiny run stays tiny
+    log(f"web: the first members page of a {members:,}-member segment")
+    page = web.run(members)
+    log(f"web: {page.page_s * 1e3:.1f} ms for the page, {page.peer_s * 1e3:.1f} ms bare")
+    figures = report.figures(
         sizes, bandwidth, ahead, mixed, worst, imported, time.perf_counter() - started
     )
+    return figures | report.web_figures(page)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import numpy as np
 from bench.forward import RULE, ForwardResult
 from bench.ingest import IngestResult
 from bench.reverse import ReverseResult
+from bench.web import WebResult
 
 Log = Callable[[str], None]
 TARGETS = {
@@ -84,6 +85,28 @@ def figures(  # noqa: PLR0917 -- one argument per measurement of the run
     }
 
 
+def web_figures(page: WebResult) -> dict[str, Any]:
+    """The web page's figures: an absolute target (under a second), and its ratio."""
+    return {
+        "web_members": page.members,
+        "web_first_page_ms": _ms(page.page_s),
+        "web_page_vs_members_json": round(page.ratio, 1),
+        "web_members_json_ms": _ms(page.peer_s),
+    }
+
+
+def _web_line(fig: dict[str, Any]) -> list[str]:
+    if "web_first_page_ms" not in fig:
+        return []
+    return [
+        f"Web page: the first members page of a {fig['web_members']:,}-member segment renders in "
+        f"{fig['web_first_page_ms']} ms over HTTP (target < 1,000 ms), "
+        f"{fig['web_page_vs_members_json']} times the bare `Shop.members` page as JSON "
+        f"({fig['web_members_json_ms']} ms).",
+        "",
+    ]
+
+
 def markdown(fig: dict[str, Any]) -> str:
     rows = [
         ("forward_vs_sqlite", fig["forward_vs_sqlite"]),
@@ -129,5 +152,6 @@ def markdown(fig: dict[str, Any]) -> str:
         f"{sizes['fallbacks_mixed']:,} of {sizes['events']:,} mixed updates, "
         f"{sizes['fallbacks_worst_case']:,} of {sizes['events'] // 2:,} on the worst-case schema.",
         "",
+        *_web_line(fig),
     ]
     return "\n".join(lines)

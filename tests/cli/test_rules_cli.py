@@ -1,4 +1,4 @@
-"""The command line's rule checker and interim demo."""
+"""The command line's rule checker."""
 
 from __future__ import annotations
 
@@ -31,8 +31,7 @@ def test_check_reports_every_error_with_position_and_hint() -> None:
     assert errors[0]["hint"] == "did you mean 'price'?"
 
 
-def test_demo_shows_rules_and_members() -> None:
-    result = runner.invoke(app, ["demo"])
-    assert result.exit_code == 0
-    assert "brand = 'nike' AND price > 100" in result.stdout
-    assert "Air Max 90" in result.stdout
+def test_a_rule_that_is_broken_json_is_a_usage_error_not_a_traceback() -> None:
+    result = runner.invoke(app, ["rules", "check", '{"attr": "price"'])
+    assert result.exit_code == 2
+    assert "not valid JSON" in result.stderr

@@ -70,6 +70,12 @@ def test_an_unknown_column_refuses_the_file_before_anything_is_written(shop: Sho
     assert shop.imports() == []
 
 
+def test_a_column_mapped_to_an_unknown_attribute_names_the_target(shop: Shop) -> None:
+    pattern = r"column 'sale' \(mapped to 'prce'\) is not a product attribute; did you mean 'price'"
+    with pytest.raises(ValidationError, match=pattern):
+        shop.import_file("product", _csv("id,sale", "p1,10"), "csv", columns={"sale": "prce"})
+
+
 def test_columns_can_be_renamed_or_ignored(shop: Shop) -> None:
     source = _csv("index,product,sale_price,junk", "7,Rice,2.5,x")
     columns = {"index": "id", "product": "name", "sale_price": "price", "junk": None}

@@ -1,51 +1,125 @@
-"""``segmentry demo``: the rule language at work on a handful of products.
+"""``segmentry demo``: a fresh SQLite file with the demo shop, served on localhost.
 
-This is the interim demo of the rule language; the full demo shop (a
-generated catalog and customer base, served on localhost) replaces it.
+The set-up (``segmentry.synthetic.demo.build_demo``) and the serving step are
+split so tests drive the same code path on a free port.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import socket
+import time
+from pathlib import Path
+from typing import Annotated
 
-from rich.console import Console
-from rich.table import Table
+import typer
+import uvicorn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from segmentry.rules.eval_python import compile_predicate
-from segmentry.rules.load import prepare
-from segmentry.rules.schema import Kind, Schema
-from segmentry.rules.temporal import EvalContext
-from segmentry.rules.values import encode, validate
+from segmentry.cli.options import opened
+from segmentry.cli.output import err, line, table
+from segmentry.cli.server import build_app
+from segmentry.engine.service import Segmentry
+from segmentry.synthetic.demo import CUSTOMERS, PRODUCTS, DemoShop, build_demo
 
-PRODUCTS = {
-    "1": {"name": "Air Max 90", "brand": "Nike", "price": 120, "tags": ["sale"],
-          "created_at": "2024-03-01T10:00:00Z"},
-    "2": {"name": "Air Force 1", "brand": "NIKE", "price": 95, "tags": ["classic"],
-          "created_at": "2023-06-01T10:00:00Z"},
-    "3": {"name": "Ultraboost", "brand": "Adidas", "price": 180,
-          "created_at": "2024-02-20T10:00:00Z"},
-    "4": {"name": "Socks", "price": 9.99, "tags": ["sale"], "created_at": "2024-03-10T10:00:00Z"},
-}  # fmt: skip
-RULES = [
-    "brand = 'nike' AND price > 100",
-    "price > 100",
-    "brand != 'Nike'",
-    "tags CONTAINS 'SALE' OR name STARTS WITH 'ultra'",
-    "created_at > -30d",
-]
+SQLITE_MAGIC = b"SQLite format 3\x00"
+SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
-def demo() -> None:
-    """Show rules in their canonical form and the products each selects."""
-    schema = Schema(Kind.PRODUCT)
-    ctx = EvalContext(datetime(2024, 3, 15, 12, tzinfo=UTC))
-    records = {i: encode(schema, validate(schema, i, v)) for i, v in PRODUCTS.items()}
-    table = Table(title=f"Product segments at {ctx.now:%Y-%m-%d %H:%M} UTC")
-    table.add_column("rule (canonical text)")
-    table.add_column("members")
-    for text in RULES:
-        checked = prepare(text, schema)
-        predicate = compile_predicate(checked.tree, schema, ctx)
-        names = [PRODUCTS[i]["name"] for i, r in records.items() if predicate(r, i)]
-        table.add_row(checked.text, ", ".join(str(n) for n in names) or "-")
-    Console().print(table)
+def demo(
+    db: Annotated[
+        Path, typer.Option("--db", help="The SQLite file to create (replaced if it exists).")
+    ] = Path("demo.db"),
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    products: Annotated[int, typer.Option(min=1, help="How many products.")] = PRODUCTS,
+    customers: Annotated[int, typer.Option(min=1, help="How many customers.")] = CUSTOMERS,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the shop once it is built.")
+    ] = True,
+) -> None:
+    """Build a realistic demo shop in a fresh SQLite file and serve it until stopped."""
+    if serve:
+        _check_port(host, port)
+    _fresh(db)
+    started = time.perf_counter()
+    with opened(f"sqlite:///{db}") as engine:
+        built = _build(engine, products, customers)
+        _summary(built, db, time.perf_counter() - started)
+        if serve:
+            _serve(engine, built, host, port)
+        else:
+            line(f"Serve it with: segmentry serve --db sqlite:///{db}")
+            _key(built)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse a busy port before spending the set-up time, not after."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise typer.BadParameter(
+                f"cannot listen on {host}:{port} ({exc.strerror}); pass another --port",
+                param_hint="--port",
+            ) from None
+
+
+def _fresh(db: Path) -> None:
+    """Remove an earlier demo file, but never a file that is not a SQLite database."""
+    if db.is_dir():
+        raise typer.BadParameter(f"{db} is a folder; give a file path", param_hint="--db")
+    if not db.exists():
+        line(f"Creating the demo shop in {db}.")
+        return
+    with db.open("rb") as existing:
+        head = existing.read(len(SQLITE_MAGIC))
+    if head and head != SQLITE_MAGIC:
+        raise typer.BadParameter(
+            f"{db} exists and is not a SQLite database; it is left alone", param_hint="--db"
+        )
+    line(f"Replacing the existing {db} with a fresh demo shop.")
+    for path in [db, *(db.with_name(db.name + side) for side in SIDE_FILES)]:
+        path.unlink(missing_ok=True)
+
+
+def _build(engine: Segmentry, products: int, customers: int) -> DemoShop:
+    bar = Progress(TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(),
+                   console=err())  # fmt: skip
+    tasks: dict[str, TaskID] = {}
+
+    def step(what: str, done: int, total: int) -> None:
+        if what not in tasks:
+            tasks[what] = bar.add_task(what, total=total)
+        bar.update(tasks[what], completed=done)
+
+    with bar:
+        return build_demo(engine, products=products, customers=customers, progress=step)
+
+
+def _summary(built: DemoShop, db: Path, seconds: float) -> None:
+    line(
+        f"Built {built.products:,} products and {built.customers:,} customers "
+        f"in {seconds:.1f} s ({db})."
+    )
+    used = {code for code, _ in built.uses}
+    rows = [
+        (s.code, s.kind, s.type, s.rule_text or "(members by hand)", s.member_count,
+         "yes" if s.code in used else None)
+        for s in built.segments
+    ]  # fmt: skip
+    table("Demo segments", ["code", "kind", "type", "rule", "members", "used"], rows)
+
+
+def _serve(engine: Segmentry, built: DemoShop, host: str, port: int) -> None:
+    base = f"http://{host}:{port}"
+    line(f"API docs:  {base}/docs")
+    line(f"Web page:  {base}/")
+    line("Serving until stopped (Ctrl+C).")
+    _key(built)
+    engine.start_scheduler()
+    uvicorn.run(build_app(engine), host=host, port=port, log_level="warning")
+
+
+def _key(built: DemoShop) -> None:
+    line(f"Demo API key of tenant {built.tenant_id} (Authorization: Bearer <key>):")
+    typer.echo(built.api_key)

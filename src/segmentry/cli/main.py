@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from segmentry.cli import demo, rules, serve
+from segmentry.cli import attributes, demo, imports, keys, rules, segments, serve, tenants
 
 app = typer.Typer(
     name="segmentry",
@@ -12,9 +12,14 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(rules.app, name="rules")
-app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
+app.command("demo")(demo.demo)
+app.add_typer(tenants.app, name="tenants")
+app.add_typer(keys.app, name="keys")
+app.command("import")(imports.import_file)
+app.add_typer(segments.app, name="segments")
+app.add_typer(attributes.app, name="attributes")
+app.add_typer(rules.app, name="rules")
 
 
 if __name__ == "__main__":  # pragma: no cover

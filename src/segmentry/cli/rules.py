@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from segmentry.cli.options import rule_source
 from segmentry.errors import Diagnostic, RuleError
 from segmentry.rules.load import prepare
 from segmentry.rules.schema import Kind, Schema
@@ -23,7 +24,7 @@ def check_rule(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Check a rule against the built-in attributes; print its text and JSON, or its errors."""
-    source = json.loads(rule) if rule.lstrip().startswith("{") else rule
+    source = rule_source(rule)
     try:
         checked = prepare(source, Schema(kind))
     except RuleError as exc:

@@ -7,21 +7,16 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from segmentry.cli.options import DEFAULT_DB, DbOption, opened
 from segmentry.cli.server import build_app
-from segmentry.engine.service import Segmentry
-from segmentry.store.database import DEFAULT_URL
-
-DbOption = Annotated[
-    str, typer.Option("--db", envvar="SEGMENTRY_DB", help="Database URL (SQLite or PostgreSQL).")
-]
 
 
 def serve(
-    db: DbOption = DEFAULT_URL,
+    db: DbOption = DEFAULT_DB,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """Serve the API (/v1, docs at /docs) and the web page (/) until stopped."""
-    with Segmentry(db) as engine:
+    with opened(db) as engine:
         engine.start_scheduler()
         uvicorn.run(build_app(engine), host=host, port=port, log_level="info")

@@ -193,7 +193,9 @@ def _column(schema: Schema, name: str, target: str) -> Attribute:
     if attribute is None:
         close = difflib.get_close_matches(target.lower(), [a.key for a in schema], n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise FileError(1, f"column {name!r} is not a {schema.kind} attribute{hint}")
+        # a mapped column is named with its target: that is where the typo is
+        column = repr(name) if name == target else f"{name!r} (mapped to {target!r})"
+        raise FileError(1, f"column {column} is not a {schema.kind} attribute{hint}")
     if attribute.derived:
         raise FileError(1, f"column {name!r}: {attribute.key} is computed and cannot be written")
     return attribute

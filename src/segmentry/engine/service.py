@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from segmentry.engine import state as state_module
@@ -30,7 +31,13 @@ from segmentry.rules.temporal import EvalContext, from_micros, to_micros
 from segmentry.rules.values import check_text
 from segmentry.store import migrate
 from segmentry.store import tenants as tenant_store
-from segmentry.store.database import DEFAULT_URL, create_engine, read_transaction, write_transaction
+from segmentry.store.database import (
+    DEFAULT_URL,
+    create_engine,
+    open_failure,
+    read_transaction,
+    write_transaction,
+)
 from segmentry.store.tenants import TenantRow
 
 Clock = Callable[[], datetime]
@@ -48,7 +55,11 @@ class Segmentry:
         self.url = url
         self.engine = create_engine(url)
         self.clock = clock
-        migrate.upgrade(self.engine)
+        try:
+            migrate.upgrade(self.engine)
+        except sa.exc.OperationalError as exc:  # unreachable server, unwritable file
+            self.engine.dispose()
+            raise open_failure(self.engine, exc) from exc
         self._states: dict[int, TenantState] = {}
         self._locks: dict[int, threading.RLock] = {}
         self._locks_guard = threading.Lock()

@@ -31,7 +31,12 @@ class DatabaseError(SegmentryError):
 
 def normalise_url(url: str) -> sa.URL:
     """``postgresql://`` and ``postgres://`` mean psycopg 3; SQLite stays as it is."""
-    parsed = sa.make_url(url)
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        raise DatabaseError(
+            f"not a database URL: {url!r}; use sqlite:///path/to/shop.db or postgresql://host/db"
+        ) from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
@@ -39,6 +44,14 @@ def normalise_url(url: str) -> sa.URL:
             f"unsupported database {parsed.drivername!r}: use sqlite:/// or postgresql://"
         )
     return parsed
+
+
+def open_failure(engine: Engine, exc: sa.exc.OperationalError) -> DatabaseError:
+    """Why a database could not be opened, on one line and without its password: the
+    command line and the server show this to people, who need the reason, not a trace."""
+    shown = engine.url.render_as_string(hide_password=True)
+    reason = " ".join(part.strip() for part in str(exc.orig or exc).splitlines() if part.strip())
+    return DatabaseError(f"cannot open the database {shown}: {reason}")
 
 
 def json_dumps(value: Any) -> str:

@@ -1,21 +1,47 @@
-"""The web page as an ASGI application, mounted at ``/`` by ``segmentry serve``."""
+"""The web page as an ASGI application, mounted at ``/`` by ``segmentry serve``.
+
+It calls the library (``Shop``) directly, never the HTTP API: pages parse
+forms, call the shop of the signed-in key, and render templates.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import HTMLResponse
-from starlette.routing import Route
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
 
 from segmentry.engine.service import Segmentry
+from segmentry.web import errors
+from segmentry.web.pages import attributes, editor, entities, members, segments, signin
+from segmentry.web.session import SessionCodec, SessionMiddleware, signing_secret
+
+STATIC = Path(__file__).parent / "static"
 
 
-def create_web_app(engine: Segmentry) -> Starlette:
-    """The web page over ``engine``."""
+def routes() -> list[BaseRoute]:
+    """Fixed paths first: ``/{kinds}`` and ``/{kind}/{id}`` take what is left."""
+    return [
+        Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+        *signin.routes,
+        *editor.routes,
+        *members.routes,
+        *segments.routes,
+        *attributes.routes,
+        *entities.routes,
+    ]
 
-    async def home(request: Request) -> HTMLResponse:
-        return HTMLResponse("<!doctype html><title>segmentry</title><h1>segmentry</h1>")
 
-    app = Starlette(routes=[Route("/", home)])
+def create_web_app(engine: Segmentry, *, secret: str | None = None) -> Starlette:
+    """The web page over ``engine``; sessions are signed with ``secret`` (by default
+    ``SEGMENTRY_WEB_SECRET``, or a random one for this process)."""
+    codec = SessionCodec(secret or signing_secret())
+    app = Starlette(
+        routes=routes(),
+        middleware=[Middleware(SessionMiddleware, codec=codec)],
+        exception_handlers=errors.HANDLERS,
+    )
     app.state.engine = engine
     return app

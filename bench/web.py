@@ -1,0 +1,91 @@
+"""``web_first_page``: the web page's first members page of a 20,000-member segment.
+
+The page is fetched as a browser would, over HTTP from the served application
+(uvicorn on a local port, signed in with a session cookie): it authenticates the
+key, reads the segment, a page of 50 members and their attributes, and renders
+the HTML. The peer, in the same run and process, is the bare library read of
+the same first page: ``Shop.members`` turned into JSON. The target is an
+absolute one, under a second for the page; the ratio says what the page costs
+on top of the read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench.timing import median_seconds
+from segmentry.cli.server import LiveServer, build_app
+from segmentry.engine.model import SegmentSpec, SegmentType
+from segmentry.engine.service import Segmentry
+from segmentry.engine.shop import Shop
+from segmentry.synthetic import shop as synthetic
+
+MEMBERS = 20_000
+PAGE = 50
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class WebResult:
+    members: int
+    page_s: float
+    peer_s: float
+
+    @property
+    def ratio(self) -> float:
+        return self.page_s / self.peer_s
+
+
+def _fill(store: Shop, members: int) -> None:
+    """Half again as many customers as members; the segment holds two in three."""
+    store.declare_attribute("customer", "loyalty_status", "enum", values=synthetic.LOYALTY)
+    docs = list(synthetic.customers(members * 3 // 2, seed=31).documents())
+    for start in range(0, len(docs), 5_000):
+        store.upsert_many("customer", docs[start : start + 5_000])
+    chosen = [d["id"] for i, d in enumerate(docs) if i % 3 != 2][:members]
+    store.create_segment(
+        SegmentSpec(kind="customer", code="big", name="Big", type=SegmentType.FIXED, members=chosen)
+    )
+
+
+def _sign_in(client: httpx.Client, key: str) -> None:
+    token = TOKEN.search(client.get("/signin").text)
+    if token is None:
+        raise RuntimeError("the sign-in page has no CSRF token")
+    client.post("/signin", data={"api_key": key, "csrf_token": token[1]})
+
+
+def run(members: int = MEMBERS) -> WebResult:
+    with (
+        tempfile.TemporaryDirectory(prefix="segmentry-bench-") as folder,
+        Segmentry(f"sqlite:///{Path(folder) / 'web.db'}") as engine,
+    ):
+        tenant = engine.tenants()[0]
+        _, key = engine.issue_key(tenant.tenant_id, "bench")
+        store = engine.shop(tenant.tenant_id)
+        _fill(store, members)
+        with (
+            LiveServer(build_app(engine)) as live,
+            httpx.Client(base_url=live.url, follow_redirects=True, timeout=60) as client,
+        ):
+            _sign_in(client, key)
+            page_s = median_seconds(lambda: _page(client, members), repeat=7, warmup=2)
+        peer_s = median_seconds(lambda: _peer(store), repeat=7, warmup=2)
+    return WebResult(members, page_s, peer_s)
+
+
+def _page(client: httpx.Client, members: int) -> None:
+    answer = client.get("/segments/big/members")
+    if answer.status_code != 200 or f"{members:,} customers" not in answer.text:
+        raise RuntimeError(f"the members page did not render: {answer.status_code}")
+
+
+def _peer(store: Shop) -> str:
+    page = store.members("big", limit=PAGE)
+    return json.dumps([{"id": m.id, "since": m.since.isoformat()} for m in page.items])

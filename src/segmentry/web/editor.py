@@ -1,0 +1,247 @@
+"""The rule editor's state: rows or text, the edits the buttons make, and where
+the engine's errors go (at a row, or at a line and column of the text).
+
+A form carries the whole state (``mode``, ``rule_text``, the rows), so every
+request can rebuild it: there is nothing kept on the server between requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from segmentry.errors import Diagnostic, RuleError
+from segmentry.rules.ast import Condition, InSegment, Not, Span, walk
+from segmentry.rules.jsonform import from_json, to_json
+from segmentry.rules.parser import parse
+from segmentry.rules.printer import format_rule
+from segmentry.web import rulebuilder as rb
+from segmentry.web.rulebuilder import Attributes, Group, Item, Row
+
+BUILDER, TEXT = "builder", "text"
+NO_ROWS_NOTE = (
+    "This rule uses a NOT around a group, or groups within groups, which rows cannot "
+    "show: edit it as text."
+)
+Source = str | dict[str, Any]
+
+
+@dataclass
+class Editor:
+    mode: str = BUILDER
+    items: list[Item] = field(default_factory=list)
+    text: str = ""
+    note: str = ""
+    errors: list[str] = field(default_factory=list)
+    text_errors: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def rows(self) -> list[Row]:
+        return rb.flat(self.items)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors or self.text_errors or any(r.error for r in self.rows))
+
+    @property
+    def pending(self) -> bool:
+        return any(r.pending for r in self.rows)
+
+
+def from_form(fields: Iterable[tuple[str, str]], attributes: Attributes) -> Editor:
+    pairs = list(fields)
+    values = dict(pairs)
+    mode = TEXT if values.get("mode") == TEXT else BUILDER
+    editor = Editor(mode, text=values.get("rule_text", ""))
+    try:
+        editor.items = rb.from_form(pairs)
+    except rb.BuilderError as problem:
+        editor.errors.append(str(problem))
+    _normalise(editor, attributes, [values.get(f"row-{p}-shown", "") for p in paths(editor)])
+    return editor
+
+
+def from_rule(rule_json: Mapping[str, Any] | None, attributes: Attributes) -> Editor:
+    """The editor of a saved rule: rows when they can show it, text otherwise."""
+    items = rb.from_rule(rule_json, attributes)
+    if items is not None:
+        return Editor(BUILDER, items)
+    text = format_rule(from_json(dict(rule_json or {})))
+    return Editor(TEXT, text=text, note=NO_ROWS_NOTE)
+
+
+def paths(editor: Editor) -> list[str]:
+    """The field path of every row, in order: ``3`` or ``3.1`` (row 1 of group 3)."""
+    out: list[str] = []
+    for i, item in enumerate(editor.items):
+        if isinstance(item, Group):
+            out.extend(f"{i}.{j}" for j in range(len(item.rows)))
+        else:
+            out.append(str(i))
+    return out
+
+
+def _normalise(editor: Editor, attributes: Attributes, shown: list[str]) -> None:
+    """After the attribute of a row changed: an operator that fits, a fresh value."""
+    for row, before in zip(editor.rows, shown + [""] * len(editor.rows), strict=False):
+        if not row.attr:
+            continue
+        if before and before != row.attr:
+            row.values = []
+        attribute = rb.lookup(attributes, row.attr)
+        choices = rb.operators(attribute, row.attr)
+        if row.op not in choices:
+            row.op = choices[0]
+        if not row.values and rb.widget(attribute, row.attr, row.op) is rb.Widget.BOOLEAN:
+            row.values = ["yes"]
+        if not row.values and rb.widget(attribute, row.attr, row.op) is rb.Widget.SELECT:
+            row.values = list(attribute.values[:1]) if attribute else []
+
+
+# -- the buttons --------------------------------------------------------------------------
+
+
+def apply(editor: Editor, action: str, attributes: Attributes) -> None:
+    """One button of the editor: add or remove rows, or switch between rows and text."""
+    verb, _, where = action.partition(":")
+    if verb == "add-row":
+        editor.items.append(Row())
+    elif verb == "add-group":
+        editor.items.append(Group([Row(), Row()]))
+    elif verb == "add-to":
+        _add_to(editor, where)
+    elif verb == "remove":
+        _remove(editor, where)
+    elif verb == "to-text":
+        to_text(editor, attributes)
+    elif verb == "to-builder":
+        to_builder(editor, attributes)
+    if len(editor.rows) > rb.MAX_ROWS:
+        editor.items.pop()
+        editor.errors.append(f"a rule can have at most {rb.MAX_ROWS} rows")
+
+
+def _add_to(editor: Editor, where: str) -> None:
+    if where.isdigit() and int(where) < len(editor.items):
+        item = editor.items[int(where)]
+        if isinstance(item, Group):
+            item.rows.append(Row())
+
+
+def _remove(editor: Editor, where: str) -> None:
+    top, _, inner = where.partition(".")
+    if not top.isdigit() or int(top) >= len(editor.items):
+        return
+    item = editor.items[int(top)]
+    if isinstance(item, Group) and inner.isdigit() and int(inner) < len(item.rows):
+        del item.rows[int(inner)]
+        if item.rows:
+            return
+    del editor.items[int(top)]
+
+
+def to_text(editor: Editor, attributes: Attributes) -> None:
+    """Rows to text; rows with errors stay rows, with their errors shown."""
+    rule = builder_rule(editor, attributes)
+    if editor.failed:
+        return
+    editor.mode, editor.note = TEXT, ""
+    editor.text = format_rule(from_json(rule)) if rule is not None else ""
+
+
+def to_builder(editor: Editor, attributes: Attributes) -> None:
+    """Text to rows, when the text parses and rows can show it."""
+    if not editor.text.strip():
+        editor.mode, editor.items, editor.note = BUILDER, [], ""
+        return
+    try:
+        rule = to_json(parse(editor.text))
+    except RuleError as error:
+        editor.text_errors = list(error.diagnostics)
+        editor.note = "Fix the rule's text first: rows can only show a rule that reads."
+        return
+    items = rb.from_rule(rule, attributes)
+    if items is None:
+        editor.note = NO_ROWS_NOTE
+        return
+    editor.mode, editor.items, editor.note = BUILDER, items, ""
+
+
+# -- the rule and its errors ----------------------------------------------------------------
+
+
+def builder_rule(
+    editor: Editor, attributes: Attributes, *, strict: bool = True
+) -> dict[str, Any] | None:
+    """The JSON form of the rows (``None`` when there are none or one has an error)."""
+    rule = rb.to_rule(editor.items, attributes, strict=strict)
+    if rule is None:
+        return None
+    try:
+        from_json(rule)  # its shape: a value too long, a number out of range
+    except RuleError as error:
+        editor.errors.extend(d.message for d in error.diagnostics)
+        return None
+    return rule
+
+
+def source(editor: Editor, attributes: Attributes, *, strict: bool = True) -> Source | None:
+    """What to hand the engine: the text as typed, or the rows' JSON form (a
+    preview is not ``strict``: it waits for values not typed yet)."""
+    if editor.mode == TEXT:
+        return editor.text if editor.text.strip() else None
+    return builder_rule(editor, attributes, strict=strict)
+
+
+def as_text(rule: Source | None) -> str:
+    """The canonical text of rows' JSON form (shown under the rows, to keep both in view)."""
+    if rule is None or isinstance(rule, str):
+        return rule or ""
+    return format_rule(from_json(rule))
+
+
+def place(editor: Editor, rule: Source, error: RuleError) -> None:
+    """Put the engine's errors where the user will look: the text, or the rows."""
+    if isinstance(rule, str):
+        editor.text_errors = list(error.diagnostics)
+        return
+    spans = _row_spans(as_text(rule))
+    shown = [row for row in editor.rows if row.attr]  # the rows the rule was made of
+    for diagnostic in error.diagnostics:
+        row = _row_at(shown, spans, diagnostic.offset)
+        message = diagnostic.message + (f" ({diagnostic.hint})" if diagnostic.hint else "")
+        if row is None:
+            editor.errors.append(message)
+        else:
+            row.error = f"{row.error} {message}".strip()
+
+
+def _row_spans(text: str) -> list[Span]:
+    """Where each row's condition sits in the canonical text, in row order."""
+    spans: list[Span] = []
+    negated: set[int] = set()
+    for node in walk(parse(text)):
+        if isinstance(node, Not) and isinstance(node.item, InSegment):
+            spans.append(node.span)
+            negated.add(id(node.item))
+        elif isinstance(node, Condition) or (
+            isinstance(node, InSegment) and id(node) not in negated
+        ):
+            spans.append(node.span)
+    return spans
+
+
+def _row_at(rows: list[Row], spans: list[Span], offset: int) -> Row | None:
+    for row, span in zip(rows, spans, strict=False):
+        if span.start <= offset < max(span.end, span.start + 1):
+            return row
+    return None
+
+
+def caret(diagnostic: Diagnostic, text: str) -> tuple[str, str]:
+    """The line of ``text`` a problem is on, and a caret line under the problem."""
+    lines = text.splitlines() or [""]
+    line = lines[diagnostic.line - 1] if 0 < diagnostic.line <= len(lines) else ""
+    width = max(1, min(diagnostic.length, len(line) - diagnostic.column + 1))
+    return line, " " * (diagnostic.column - 1) + "^" * width

@@ -1,0 +1,149 @@
+"""The segment lists ("Ecommerce > Product segments", "Marketing > Segmentation"),
+a segment's page, "See uses", activating and deactivating, and delete."""
+
+from __future__ import annotations
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from segmentry.engine.model import Segment, SegmentEdit, SegmentType, Status, Use
+from segmentry.errors import ConflictError, InUseError
+from segmentry.web import render
+from segmentry.web.auth import shop_of
+from segmentry.web.chart import chart
+from segmentry.web.csrf import post
+from segmentry.web.paths import kind_of, segments_url
+
+TYPES = [t.value for t in SegmentType]
+STATUSES = [s.value for s in Status]
+
+
+def _matches(segment: Segment, words: str) -> bool:
+    """Search: every word appears in the name, code or description (ignoring case)."""
+    haystack = f"{segment.name} {segment.code} {segment.description}".casefold()
+    return all(word in haystack for word in words.casefold().split())
+
+
+async def segment_list(request: Request) -> Response:
+    kind = kind_of(request)
+    query = request.query_params
+    search, type_, status = query.get("q", ""), query.get("type", ""), query.get("status", "")
+    errors = {}
+    if type_ and type_ not in TYPES:
+        errors["type"], type_ = f"Choose a type: {', '.join(TYPES)}.", ""
+    if status and status not in STATUSES:
+        errors["status"], status = f"Choose a status: {', '.join(STATUSES)}.", ""
+    segments = shop_of(request).segments(kind, type_ or None, status or None)
+    shown = [s for s in segments if _matches(s, search)]
+    return render.page(
+        request,
+        "segments/list.html",
+        400 if errors else 200,
+        kind=kind,
+        section=f"{kind.value}-segments",
+        segments=shown,
+        total=len(segments),
+        search=search,
+        type=type_,
+        status=status,
+        types=TYPES,
+        statuses=STATUSES,
+        errors=errors,
+        deleted=query.get("deleted", ""),
+    )
+
+
+async def segment_page(request: Request) -> Response:
+    shop = shop_of(request)
+    segment = shop.segment(request.path_params["code"])
+    history = chart(shop.history(segment.code), shop.service.now())
+    return render.page(
+        request,
+        "segments/detail.html",
+        kind=segment.kind,
+        section=f"{segment.kind.value}-segments",
+        segment=segment,
+        chart=history,
+        uses=shop.uses(segment.code),
+        notice=request.query_params.get("notice", ""),
+    )
+
+
+NOTICES = {"active": "activated", "inactive": "deactivated"}
+
+
+async def set_status(request: Request, form: FormData) -> Response:
+    """Activate or deactivate, from the version the page showed."""
+    shop = shop_of(request)
+    code = request.path_params["code"]
+    wanted = str(form.get("status", ""))
+    if wanted not in STATUSES:
+        return RedirectResponse(f"/segments/{code}", status_code=303)
+    version = str(form.get("version", ""))
+    if not version.isdigit():
+        raise HTTPException(400, "The form lost the version it changes; reload the page.")
+    try:
+        shop.edit_segment(code, SegmentEdit(status=Status(wanted)), expected_version=int(version))
+    except ConflictError:
+        return RedirectResponse(f"/segments/{code}?notice=conflict", status_code=303)
+    return RedirectResponse(f"/segments/{code}?notice={NOTICES[wanted]}", status_code=303)
+
+
+async def uses_page(request: Request) -> Response:
+    shop = shop_of(request)
+    segment = shop.segment(request.path_params["code"])
+    return render.page(
+        request,
+        "segments/uses.html",
+        section=f"{segment.kind.value}-segments",
+        segment=segment,
+        uses=shop.uses(segment.code),
+    )
+
+
+async def delete_page(request: Request) -> Response:
+    shop = shop_of(request)
+    segment = shop.segment(request.path_params["code"])
+    return _confirm(request, segment, shop.uses(segment.code))
+
+
+def _confirm(
+    request: Request, segment: Segment, uses: list[Use], error: InUseError | None = None
+) -> Response:
+    """The confirmation, listing the uses; after a refusal, it says why and asks again."""
+    referrers = [str(u["segment"]) for u in error.users if "segment" in u] if error else []
+    return render.page(
+        request,
+        "segments/delete.html",
+        409 if error else 200,
+        section=f"{segment.kind.value}-segments",
+        segment=segment,
+        uses=uses,
+        refused=error.message if error else "",
+        referrers=referrers,
+    )
+
+
+async def delete(request: Request, form: FormData) -> Response:
+    """Delete; a segment in use asks again, and only ``force`` deletes it then."""
+    shop = shop_of(request)
+    segment = shop.segment(request.path_params["code"])
+    try:
+        shop.delete_segment(segment.code, force=form.get("force") == "yes")
+    except InUseError as error:
+        return _confirm(request, segment, shop.uses(segment.code), error)
+    target = f"{segments_url(segment.kind)}?deleted={segment.code}"
+    return RedirectResponse(target, status_code=303)
+
+
+routes: list[BaseRoute] = [
+    Route("/segments/{code}", segment_page),
+    post("/segments/{code}/status", set_status),
+    Route("/segments/{code}/uses", uses_page),
+    Route("/segments/{code}/delete", delete_page),
+    post("/segments/{code}/delete", delete),
+    Route("/{kinds}/segments", segment_list),
+]

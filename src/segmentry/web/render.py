@@ -1,0 +1,80 @@
+"""Templates: one Jinja2 environment, and the context every page gets."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from segmentry.rules.schema import Kind
+from segmentry.web import session
+from segmentry.web.paths import PLURAL, entity_url, segments_url
+
+TEMPLATES = Path(__file__).parent / "templates"
+SECTIONS = {
+    Kind.PRODUCT: ("Ecommerce", "Product segments"),
+    Kind.CUSTOMER: ("Marketing", "Segmentation"),
+}
+
+
+def moment(value: datetime | str | None) -> str:
+    """A moment as people read it: ``2024-03-15 12:00 UTC``."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def shown(value: Any) -> str:
+    """An attribute value as a table cell shows it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,  # a misspelt variable fails the tests, not the user
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(moment=moment, shown=shown, q=lambda v: quote(str(v), safe=""))
+    env.globals.update(
+        entity_url=entity_url,
+        segments_url=segments_url,
+        plural=PLURAL,
+        sections=SECTIONS,
+        kinds=list(Kind),
+    )
+    return env
+
+
+ENV = _environment()
+
+
+def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """A rendered template; every page knows the CSRF token and who is signed in."""
+    current = session.current(request)
+    context.setdefault("section", None)
+    html = ENV.get_template(template).render(
+        request=request,
+        csrf_token=current.csrf,
+        signed_in=current.key is not None,
+        path=request.url.path,
+        **context,
+    )
+    return HTMLResponse(html, status_code=status_code)

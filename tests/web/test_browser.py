@@ -1,0 +1,303 @@
+"""A marketer at work in a real browser: Chromium driven by Playwright, against the
+served application on a real port over a real SQLite database.
+
+These tests take the screenshots in docs/screenshots that the README shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, Request, expect
+
+from segmentry.cli.server import LiveServer, build_app
+from segmentry.engine.model import SegmentSpec, Use, UseType
+from segmentry.engine.service import Segmentry
+from segmentry.engine.shop import Shop
+from tests.web.browser import Clock, launch, shoot
+
+pytestmark = pytest.mark.xdist_group("browser")  # one browser at a time on two cores
+
+PRODUCTS = [
+    ("p1", "Air Zoom Pegasus", "Nike", 120.0, 14, ["running"]),
+    ("p2", "Club Tee", "Nike", 25.0, 80, ["sale"]),
+    ("p3", "Ultraboost Light", "Adidas", 180.0, 6, ["running"]),
+    ("p4", "Everyday Socks", "Adidas", 9.5, 300, ["sale"]),
+    ("p5", "Air Max 90", "Nike", 140.0, 0, ["classic", "sale"]),
+    ("p6", "Gel-Kayano 31", "Asics", 165.0, 9, ["running"]),
+    ("p7", "Trail Cap", "Salomon", 32.0, 40, []),
+    ("p8", "Speedcross 6", "Salomon", 135.0, 12, ["trail"]),
+]
+CUSTOMERS = [
+    ("c1", "ana@example.com", "Ana", "ios", True, 0.0),
+    ("c2", "bo@example.com", "Bo", "android", True, 420.0),
+    ("c3", "cy@example.com", "Cy", "web", False, 0.0),
+    ("c4", "di@example.com", "Di", "ios", True, 0.0),
+    ("c5", "ed@example.com", "Ed", "android", False, 95.0),
+    ("c6", "flo@example.com", "Flo", "ios", True, 0.0),
+]
+
+
+@dataclass
+class Site:
+    url: str
+    key: str
+    shop: Shop
+
+
+def seed(shop: Shop, clock: Clock) -> None:
+    """A small shop, and one segment whose membership changed over two weeks."""
+    shop.upsert_many("product", [
+        {"id": i, "name": n, "brand": b, "price": p, "stock": s, "tags": t,
+         "available": s > 0} for i, n, b, p, s, t in PRODUCTS
+    ])  # fmt: skip
+    shop.upsert_many("customer", [
+        {"id": i, "email": e, "first_name": f, "platform": pl, "app_installed": a,
+         "lifetime_value": v} for i, e, f, pl, a, v in CUSTOMERS
+    ])  # fmt: skip
+    shop.create_segment(SegmentSpec(kind="product", code="nikeSale", name="Nike on sale",
+                                    rule="brand = 'Nike' AND tags CONTAINS 'sale'"))  # fmt: skip
+    for day, product in ((3, "p1"), (7, "p6")):
+        clock.days_later(day)
+        shop.patch("product", product, {"brand": "Nike", "tags": ["sale"]})
+    clock.days_later(4)
+    shop.patch("product", "p6", {"brand": "Asics"})
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One Chromium per worker: xdist may run other modules' tests between these."""
+    yield from launch()
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    clock = Clock()
+    with Segmentry(f"sqlite:///{tmp_path / 'shop.db'}", clock=clock) as engine:
+        tenant = engine.tenants()[0]
+        _, key = engine.issue_key(tenant.tenant_id, "marketing")
+        shop = engine.shop(tenant.tenant_id)
+        seed(shop, clock)
+        with LiveServer(build_app(engine)) as live:
+            yield Site(live.url, key, shop)
+
+
+@pytest.fixture
+def page(browser: Browser, site: Site) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=site.url)
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert errors == [], "the page raised JavaScript errors"
+
+
+def sign_in(page: Page, key: str) -> None:
+    """With the keyboard only: the key field has the focus, Enter submits."""
+    page.goto("/")
+    expect(page.get_by_label("API key")).to_be_focused()
+    page.keyboard.type(key)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Product segments", exact=True)).to_be_visible()
+
+
+def menu(page: Page, name: str) -> None:
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=name).click()
+
+
+def test_the_brief_product_segment_with_the_row_builder(page: Page, site: Site) -> None:
+    page.goto("/")
+    shoot(page, "sign-in")
+    sign_in(page, site.key)
+    shoot(page, "product-segments")
+    page.get_by_role("link", name="Create new segment").click()
+    page.get_by_label("Name", exact=True).fill("Premium products")
+    page.get_by_label("Code", exact=True).fill("premiumProducts")
+    page.locator("#row-0-attr").select_option(label="Unit Price")
+    page.locator("#row-0-op").select_option(label="greater than")
+    page.locator("#row-0-value").fill("100")
+    expect(page.locator("#preview-count")).to_have_text("5")
+    expect(page.locator("#rule-as-text")).to_have_text("price > 100")
+    shoot(page, "editor-rows")
+
+    page.get_by_role("button", name="Text", exact=True).click()
+    expect(page.get_by_label("Rule text")).to_have_value("price > 100")
+    expect(page.locator("#preview-count")).to_have_text("5")
+    shoot(page, "editor-text")
+    page.get_by_role("button", name="Rows", exact=True).click()
+    expect(page.locator("#row-0-attr")).to_have_value("price")
+    expect(page.locator("#row-0-op")).to_have_value(">")
+    expect(page.locator("#row-0-value")).to_have_value("100")
+
+    page.get_by_role("button", name="Create segment").click()
+    expect(page.get_by_role("heading", name="Premium products")).to_be_visible()
+    expect(page.locator("#member-count")).to_have_text("5")
+    assert site.shop.segment("premiumProducts").rule_text == "price > 100"
+
+    page.get_by_role("link", name="See products").click()
+    expect(page.locator("#members-total")).to_have_text("5 products in this segment.")
+    expect(page.get_by_role("row")).to_have_count(6)  # the header and five products
+    shoot(page, "see-products")
+    page.get_by_role("link", name="Why is p5 in Premium products?").click()
+    expect(page.locator("#why-verdict")).to_contain_text("p5 is a member of premiumProducts")
+    expect(page.locator(".condition")).to_contain_text("Unit Price greater than 100: seen 140")
+    shoot(page, "explain")
+    page.get_by_role("link", name="p5", exact=True).click()
+    expect(page.get_by_role("heading", name="Air Max 90")).to_be_visible()
+    segments = page.locator(".memberships")
+    expect(segments).to_contain_text("nikeSale")
+    expect(segments).to_contain_text("premiumProducts")
+
+
+def test_a_rule_error_is_shown_at_its_row_and_at_its_text_position(page: Page, site: Site) -> None:
+    sign_in(page, site.key)
+    page.goto("/products/segments/new")
+    page.locator("#row-0-attr").select_option(label="Stock")
+    page.locator("#row-0-value").fill("a few")
+    expect(page.locator("#row-0-error")).to_have_text(
+        "'a few' is not a number; write it like 100 or 19.99"
+    )
+    page.get_by_role("button", name="Text", exact=True).click()  # refused: the row is wrong
+    expect(page.locator("#row-0-value")).to_be_visible()
+    page.locator("#row-0-value").fill("0")
+    expect(page.locator("#preview-count")).to_have_text("1")
+    page.get_by_role("button", name="Text", exact=True).click()
+    page.get_by_label("Rule text").fill("stock = 0 AND NOT (brand = 'Nike' OR prce > 1)")
+    expect(page.locator("#rule-text-error")).to_contain_text(
+        "Line 1, column 38: unknown attribute 'prce'"
+    )
+    shoot(page, "editor-error")
+    page.get_by_role("button", name="Rows", exact=True).click()  # rows cannot show a NOT group
+    expect(page.locator("#rule-note")).to_contain_text("rows cannot show")
+    expect(page.get_by_label("Rule text")).to_be_visible()
+
+
+def test_the_rule_builder_works_with_the_keyboard(page: Page, site: Site) -> None:
+    sign_in(page, site.key)
+    page.goto("/products/segments/new")
+    page.locator("#row-0-attr").focus()
+    page.keyboard.press("ArrowDown")  # the first attribute: ID; the editor is re-rendered
+    expect(page.locator("#row-0-op")).to_be_visible()
+    expect(page.locator("#row-0-attr")).to_be_focused()  # the focus survived the swap
+    expect(page.locator("#row-0-attr")).to_have_value("id")
+    page.keyboard.press("Tab")
+    expect(page.locator("#row-0-op")).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.type("p3")
+    expect(page.locator("#preview-count")).to_have_text("1")
+    expect(page.locator("#rule-as-text")).to_have_text("id = 'p3'")
+
+
+def test_engage_no_orders_a_fixed_list_and_a_segment_deleted_while_in_use(
+    page: Page, site: Site
+) -> None:
+    sign_in(page, site.key)
+    menu(page, "Segmentation")
+    page.get_by_role("link", name="Create new segment").click()
+    page.get_by_label("Name", exact=True).fill("Engaged, no orders")
+    page.get_by_label("Code", exact=True).fill("engageNoOrders")
+    page.locator("#row-0-attr").select_option(label="App Installed")
+    expect(page.locator("#row-0-value")).to_have_value("yes")
+    page.get_by_role("button", name="Add condition").click()
+    page.locator("#row-1-attr").select_option(label="Life Time Value")
+    page.locator("#row-1-value").fill("0")
+    expect(page.locator("#preview-count")).to_have_text("3")
+    expect(page.locator("#rule-as-text")).to_have_text(
+        "app_installed = true AND lifetime_value = 0"
+    )
+    shoot(page, "customer-editor")
+    page.get_by_role("button", name="Create segment").click()
+    expect(page.locator("#member-count")).to_have_text("3")
+
+    menu(page, "Segmentation")
+    page.get_by_role("link", name="Create new segment").click()
+    page.get_by_label("Fixed").check()
+    expect(page.locator("#rule-editor")).to_be_hidden()
+    page.get_by_label("Name", exact=True).fill("Beta testers")
+    page.get_by_label("Code", exact=True).fill("betaTesters")
+    page.get_by_role("button", name="Create segment").click()
+    expect(page.get_by_role("heading", name="Members of Beta testers")).to_be_visible()
+    upload = page.locator("form[action$='/members/upload']")
+    ids = {"name": "beta.csv", "mimeType": "text/csv", "buffer": b"id\nc2\nc5\nghost\n"}
+    upload.get_by_label("Upload a CSV of ids").set_input_files(ids)
+    upload.get_by_role("button", name="Upload", exact=True).click()
+    expect(page.locator("#members-report")).to_contain_text("Nothing was changed: 1 id names no")
+    upload = page.locator("form[action$='/members/upload']")
+    upload.get_by_label("Upload a CSV of ids").set_input_files(ids)
+    upload.get_by_label("Skip unknown ids").check()
+    upload.get_by_role("button", name="Upload", exact=True).click()
+    expect(page.locator("#members-report")).to_contain_text("Added 2, removed 0.")
+    expect(page.locator("#members-report")).to_contain_text("ghost")
+    expect(page.locator("#members-total")).to_have_text("2 customers in this segment.")
+    shoot(page, "fixed-upload")
+
+    push = Use("welcome-push", UseType.NOTIFICATION, "Welcome push", "https://push.example/w")
+    site.shop.put_use("engageNoOrders", push)  # as the push service would, through the API
+    page.goto("/segments/engageNoOrders")
+    page.get_by_role("link", name="See uses (1)").click()
+    expect(page.get_by_role("row", name="Welcome push")).to_contain_text("notification")
+    shoot(page, "uses")
+    page.goto("/segments/engageNoOrders")
+    page.get_by_role("button", name="Deactivate").click()
+    expect(page.get_by_role("status")).to_have_text("Segment deactivated.")
+    expect(page.locator("#member-count")).to_have_text("0")
+    page.get_by_role("link", name="Delete").click()
+    expect(page.get_by_role("row", name="Welcome push")).to_be_visible()
+    page.get_by_role("button", name="Delete segment").click()
+    expect(page.get_by_role("alert")).to_contain_text("This segment is in use")
+    shoot(page, "delete-in-use")
+    page.get_by_role("button", name="Delete anyway").click()
+    expect(page.get_by_role("status")).to_contain_text("engageNoOrders was deleted")
+    assert [s.code for s in site.shop.segments("customer")] == ["betaTesters"]
+
+
+def test_typing_a_rule_sends_at_most_one_request_per_keystroke(page: Page, site: Site) -> None:
+    sign_in(page, site.key)
+    page.goto("/products/segments/new")
+    page.get_by_role("button", name="Text", exact=True).click()
+    box = page.get_by_label("Rule text")
+    expect(box).to_be_visible()
+    sent: list[str] = []
+
+    def count(request: Request) -> None:
+        if request.url.startswith(site.url):
+            sent.append(request.url)
+
+    page.on("request", count)
+    text = "price > 100 AND brand = 'Nike'"
+    box.press_sequentially(text, delay=40)
+    expect(page.locator("#preview-count")).to_have_text("2")
+    page.wait_for_timeout(600)  # longer than the debounce: nothing is left to send
+    assert 1 <= len(sent) <= len(text)
+    assert len(sent) <= len(text) // 5, f"{len(sent)} requests for {len(text)} keystrokes"
+    assert all(url.endswith("/rule/preview") for url in sent)
+
+
+def test_the_pages_fit_a_phone(browser: Browser, site: Site) -> None:
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, base_url=site.url
+    )
+    phone = context.new_page()
+    sign_in(phone, site.key)
+    phone.goto("/segments/nikeSale")
+    expect(phone.locator("figure.chart svg")).to_be_visible()
+    shoot(phone, "phone-segment")
+    for path in ("/products/segments", "/segments/nikeSale", "/products/segments/new"):
+        phone.goto(path)
+        overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} is {overflow}px wider than the phone"
+    context.close()
+
+
+def test_a_segment_page_charts_its_member_count_over_time(page: Page, site: Site) -> None:
+    sign_in(page, site.key)
+    page.get_by_role("link", name="Nike on sale", exact=True).click()
+    chart = page.get_by_role("img")
+    expect(chart).to_have_accessible_name(
+        "Member count from 2026-03-02 to 2026-03-16: 2 at first, 3 now, 4 at most."
+    )
+    shoot(page, "segment")
