@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _pytest.nodeid import coerce_node_id
 from hypothesis import HealthCheck, settings
+from schemathesis.pytest.plugin import SchemathesisFunction
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_URL = os.environ.get(
@@ -73,3 +75,26 @@ def shared_data() -> Path:
     if not data.is_dir():
         pytest.skip(f"real shop data not found at {data} (../shared/data beside the repository)")
     return data
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give every item the node id xdist needs.
+
+    pytest 9.2 builds an item's id from its function's name and its parametrize
+    ids. Schemathesis 4.32 (one item per API operation, told apart by name) and
+    xdist 3.8 (``xdist_group`` appends ``@group`` to the id) still set the id the
+    old way, which pytest no longer reads: xdist would then run one of the
+    operations' items, and groups would not group. Uses pytest's private
+    ``_id``: if that changes, this fails loudly rather than running less."""
+    for item in items:
+        if "@" in item.nodeid:
+            continue
+        node_id = item.nodeid
+        if isinstance(item, SchemathesisFunction) and item.parent is not None:
+            node_id = f"{item.parent.nodeid}::{item.name}"
+        groups = sorted({str(m.args[0]) for m in item.iter_markers("xdist_group") if m.args})
+        if groups:
+            node_id = f"{node_id}@{'_'.join(groups)}"
+        if node_id != item.nodeid:
+            item._id = coerce_node_id(node_id)

@@ -6,13 +6,10 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from _pytest.nodeid import coerce_node_id
-from schemathesis.pytest.plugin import SchemathesisFunction
 from starlette.exceptions import StarletteDeprecationWarning
 
 # starlette.testclient (the in-process client here and in Schemathesis's ASGI
@@ -30,31 +27,6 @@ with warnings.catch_warnings():
 from segmentry.api.app import create_app
 from segmentry.api.limits import Limits
 from segmentry.engine.service import Segmentry
-
-HERE = Path(__file__).parent
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Give this directory's items the node ids xdist needs.
-
-    pytest 9.2 builds an item's id from its function's name and its parametrize
-    ids. Schemathesis 4.32 (one item per API operation, told apart by name) and
-    xdist 3.8 (``xdist_group`` appends ``@group`` to the id) still set the id the
-    old way, which pytest no longer reads: xdist would then run one of the
-    operations' items, and groups would not group. Uses pytest's private
-    ``_id``: if that changes, this fails loudly rather than running less."""
-    for item in items:
-        if not item.path.is_relative_to(HERE) or "@" in item.nodeid:
-            continue
-        node_id = item.nodeid
-        if isinstance(item, SchemathesisFunction) and item.parent is not None:
-            node_id = f"{item.parent.nodeid}::{item.name}"
-        groups = sorted({str(m.args[0]) for m in item.iter_markers("xdist_group") if m.args})
-        if groups:
-            node_id = f"{node_id}@{'_'.join(groups)}"
-        if node_id != item.nodeid:
-            item._id = coerce_node_id(node_id)
 
 
 @pytest.fixture(
