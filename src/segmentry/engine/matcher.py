@@ -2,17 +2,18 @@
 
 One ``Matcher`` per kind holds the active dynamic segments compiled into a
 :class:`~segmentry.rules.rule_index.RuleIndex`. For one changed entity it asks
-the index which segments the change can flip and re-checks only those with
-their Python predicates; when that would be more work than evaluating every
-segment in one vectorised pass (a new entity, or a change that could flip many
-segments), it runs the pass instead. A batch runs one pass over all its rows.
+the index which segments the change can flip; the index answers those that are
+conjunctions from the record all at once, and the matcher re-checks the others
+with their Python predicates. When that would be more work than evaluating
+every segment in one vectorised pass (a change that could flip most segments),
+it runs the pass instead. A batch runs one pass over all its rows.
 Segments with ``IN SEGMENT`` are left out of the index and checked afterwards,
 referred segments first, so they see the entities' new memberships.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,8 @@ from segmentry.engine.model import Cause
 from segmentry.engine.state import SegmentDef, TenantState
 from segmentry.engine.transaction import Transaction
 from segmentry.rules.eval_python import Predicate, compile_predicate
-from segmentry.rules.rule_index import RuleIndex, rows_in
+from segmentry.rules.index_parts import rows_in
+from segmentry.rules.rule_index import Recheck, RuleIndex
 from segmentry.rules.schema import Kind
 from segmentry.rules.temporal import EvalContext
 
@@ -51,15 +53,31 @@ class Matcher:
         if found is None:
             self.update_many(tx, np.array([seq], dtype=np.int64), [(seq, new)], cause)
             return
-        check, cannot = found
-        for position in check.tolist():
+        for position, member in self._changed(found, old):
+            tx.set_member(self.indexed[position], seq, member, cause)
+        for position in found.others.tolist():
             segment = self.indexed[position]
             tx.set_member(segment, seq, self.predicate(tx, segment)(new, seq), cause)
-        for position in cannot.tolist():
-            segment = self.indexed[position]
-            if seq in tx.state.members.get(segment.seg_id, ()):
-                tx.set_member(segment, seq, False, cause)
         self._nested(tx, [(seq, new)], cause)
+
+    def _changed(self, found: Recheck, old: Record | None) -> Iterator[tuple[int, bool]]:
+        """The answered candidates whose membership may differ from the kept one.
+
+        The kept memberships of rules that do not move with time equal their answer
+        for the old record (they are kept exact on every write), so of the
+        conjunctions only those whose answer changed are touched; rules that move
+        with time, and rules of other shapes (answered only because they cannot hold
+        now), are compared with the kept membership. A new entity (or one written
+        again after a delete) is in no dynamic segment yet."""
+        answered, holds = found.answered, found.holds
+        if old is None:
+            touch = holds
+        else:
+            simple = self.index.conjunctive[answered]
+            before = ~holds  # "changed" for the rules compared with the kept membership
+            before[simple] = self.index.answers(answered[simple], old)
+            touch = (before != holds) | self.index.moving[answered]
+        return zip(answered[touch].tolist(), holds[touch].tolist(), strict=True)
 
     def update_many(
         self, tx: Transaction, seqs: np.ndarray, records: list[tuple[int, Record]], cause: Cause
