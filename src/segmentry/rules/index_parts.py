@@ -56,6 +56,20 @@ def bounds(test: Range, integer: bool) -> Bounds:
     )
 
 
+def closed(
+    low: np.ndarray, low_inc: np.ndarray, high: np.ndarray, high_inc: np.ndarray, *, integer: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """The same ranges with both ends included: an exclusive end becomes the next value
+    inward, exact for int64, and for float64 (no float lies between a float and the
+    next one). NaN and ``MISSING_TIME`` still fail every range."""
+    if integer:
+        return np.where(low_inc, low, low + 1), np.where(high_inc, high, high - 1)
+    return (
+        np.where(low_inc, low, np.nextafter(low, np.inf)),
+        np.where(high_inc, high, np.nextafter(high, -np.inf)),
+    )
+
+
 class Ranges:
     """Range conditions on one attribute as arrays: tested for all of them at once."""
 
@@ -86,14 +100,14 @@ class Ranges:
         values = np.concatenate([self.frozen[1], self.frozen[3]])
         order = np.argsort(values, kind="stable")
         self.sorted = (values[order], np.concatenate([leaves, leaves])[order])
+        self.closed = closed(*self.frozen[1:], integer=self.integer)
 
-    def holds(self, values: np.ndarray) -> np.ndarray:
-        """A rows x conditions matrix for a vector of values (missing values fail)."""
-        _, low, low_inc, high, high_inc = self.frozen
-        v = values[:, None]
-        above = np.where(low_inc, v >= low, v > low)
-        below = np.where(high_inc, v <= high, v < high)
-        return above & below
+    def holding(self, values: np.ndarray) -> np.ndarray:
+        """A conditions x rows matrix for a vector of values (missing values fail)."""
+        low, high = self.closed
+        v = values[None, :]
+        out: np.ndarray = (v >= low[:, None]) & (v <= high[:, None])
+        return out
 
     def crossed(self, a: Any, b: Any) -> np.ndarray:
         """Conditions with a bound between ``a`` and ``b``: the only ones a move can flip."""
@@ -119,6 +133,7 @@ class Timed:
         self.members: list[np.ndarray] = []
         self.group_of: np.ndarray = np.empty(0, dtype=np.int64)  # aligned with ``leaves``
         self.leaves: np.ndarray = np.empty(0, dtype=np.int64)
+        self.owners: list[np.ndarray] = []  # each group's rules
         self._at: tuple[EvalContext, Ranges] | None = None
 
     def add(self, leaf: int, cond: Condition) -> None:
@@ -142,14 +157,9 @@ class Timed:
             self._at = (ctx, ranges)
         return self._at[1]
 
-    def crossed(self, ranges: Ranges, a: Any, b: Any) -> np.ndarray:
-        return self.expand(ranges.crossed(a, b))
-
-    def expand(self, groups: np.ndarray) -> np.ndarray:
-        """The leaves of some groups."""
-        if not len(groups):
-            return np.empty(0, dtype=np.int64)
-        return np.concatenate([self.members[g] for g in groups.tolist()])
+    def own(self, leaf_owner: np.ndarray) -> None:
+        """Learn each group's rules from the rule of every leaf."""
+        self.owners = [leaf_owner[m] for m in self.members]
 
 
 @dataclass(frozen=True)

@@ -1,221 +1,210 @@
 """Some of the rules of a :class:`~segmentry.rules.rule_index.RuleIndex` against one
 record, in a few numpy operations.
 
-:class:`LeafTests` holds every condition (leaf) of the index as a row of
-arrays. Reading one record fills a table of flags, one per *code*: a value or
-list item some condition names (``country = 'DE'``, ``tags CONTAINS 'vip'``),
-"has a value" of an attribute, and the answer of each group of time-moving
-conditions that share a literal (``last_order_at > -30d``: one answer for
-all of them). Most leaves are one code, so any set of them is answered with
-one gather; fixed ranges compare the record's value with their bounds (closed
-ones: an exclusive end is stored as the next value inward); the few others
-(``IN`` lists, string tests) take a slower path.
+Reading one record fills a table of flags, one per *code*. A code stands for
+one test that conditions share: a value or list item named (``country =
+'DE'``, ``tags CONTAINS 'vip'``), a set of them (``country IN ('ES', 'PT')``),
+"has a value", a group of time-moving conditions with the same literal
+(``last_order_at > -30d``), and each distinct fixed range of an attribute
+(``lifetime_value > 100``). Most conditions are exactly one code, so any set
+of them is answered with one gather from the table, and a negated one from
+its complement (the second half of the table). Reading costs a pass over the
+attribute's distinct ranges (not its conditions: marketers reuse bounds) and
+a few flags per value. The rare other conditions (``CONTAINS ALL`` of
+several items, string tests) are answered one by one.
 
 Most rules are a conjunction of conditions, some negated (``AND``, ``NOT``
 over a condition, ``NOT`` over an ``OR``). Their leaves are numbered
-consecutively, so :func:`spans` turns a set of such rules into the leaves to
-test, and :func:`all_of` answers every rule from its literals at once.
+consecutively, so :func:`spans` turns a set of such rules into the literals to
+look up, and :func:`all_of` answers every rule from its literals at once.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from segmentry.rules.index_parts import INT_HIGH, INT_LOW, Ranges, Timed, bounds, safe_test
+from segmentry.rules.index_parts import Ranges, Timed, bounds, closed, safe_test
 from segmentry.rules.lowering import Range
 
 Record = Mapping[str, Any]
 Moment = Callable[[Timed], Ranges]
 """A :class:`Timed`'s bounds at the moment of evaluation."""
 
-CODE, RANGE, CODES, TESTED, SEGMENT = range(5)
-"""Leaf kinds: one code; a fixed range; several codes (``IN``, ``CONTAINS ANY``,
-``CONTAINS ALL``); a Python test (substrings, patterns); ``IN SEGMENT`` (not
-answered here)."""
+CODE, ONE_BY_ONE, SEGMENT = range(3)
+"""Leaf kinds: one code; answered one by one; ``IN SEGMENT`` (not answered here)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """One record as :meth:`LeafTests.truth` reads it."""
+    """One record as :meth:`LeafTests.truth` reads it: a flag per code, then the
+    complement of each (a negated literal's code is its code plus ``LeafTests.total``)."""
 
     record: Record
-    numbers: np.ndarray
-    integers: np.ndarray
-    has: np.ndarray
+    flags: np.ndarray
+
+
+@dataclass
+class _RangeBlock:
+    """The distinct fixed ranges of one attribute: their codes are consecutive."""
+
+    key: str
+    first: int
+    low: np.ndarray
+    high: np.ndarray
 
 
 class LeafTests:
-    """Every leaf's test as arrays, built leaf by leaf, then frozen."""
+    """Every leaf's test as a code (or as a test answered one by one), built leaf by
+    leaf, then frozen."""
 
     def __init__(self) -> None:
-        self.key_ids: dict[str, int] = {}
-        self.integer: list[bool] = []  # per attribute: int64 values (dates) or float64
-        self.codes: list[dict[Any, int]] = []  # per attribute: value or item -> code
-        self.present_code: list[int] = []  # per attribute: the code "has a value" (or -1)
-        self.timed: list[tuple[int, Timed, list[int]]] = []  # attribute, groups, their codes
-        self._leaf: dict[int, tuple[int, int, Any]] = {}  # leaf -> (kind, attribute, data)
-        self.tested: dict[int, tuple[str, Callable[[Any], bool]]] = {}
-        self.code_total = 0
+        self.codes: dict[str, dict[Any, int]] = defaultdict(dict)  # value or item -> code
+        self.present_code: dict[str, int] = {}
+        self.timed: list[tuple[str, Timed, list[int]]] = []  # attribute, groups, codes
+        self.sets: dict[tuple[str, frozenset[int]], int] = {}  # IN, CONTAINS ANY
+        self.ranges: dict[str, dict[tuple[Any, bool, Any, bool], list[int]]] = {}
+        self.integer: dict[str, bool] = {}
+        self._code_of: dict[int, int] = {}
+        self.one_by_one: dict[int, tuple[str, Callable[[Any], bool]]] = {}
+        self.total = 2  # codes 0 and 1: "never" (set by no record) and "always"
 
     # -- building ---------------------------------------------------------------------
 
-    def _key(self, key: str, integer: bool) -> int:
-        if key not in self.key_ids:
-            self.key_ids[key] = len(self.codes)
-            self.integer.append(integer)
-            self.codes.append({})
-            self.present_code.append(-1)
-        return self.key_ids[key]
+    def _new_code(self) -> int:
+        self.total += 1
+        return self.total - 1
 
-    def _code(self, k: int, value: Any) -> int:
-        found = self.codes[k].get(value)
+    def _value_code(self, key: str, value: Any) -> int:
+        found = self.codes[key].get(value)
         if found is None:
-            found = self.codes[k][value] = self._new_code()
+            found = self.codes[key][value] = self._new_code()
         return found
 
-    def _new_code(self) -> int:
-        self.code_total += 1
-        return self.code_total - 1
-
     def range(self, leaf: int, key: str, integer: bool, test: Range) -> None:
-        self._leaf[leaf] = (RANGE, self._key(key, integer), bounds(test, integer))
+        """Range codes are numbered when frozen, a consecutive block per attribute."""
+        self.integer[key] = integer
+        self.ranges.setdefault(key, {}).setdefault(bounds(test, integer), []).append(leaf)
 
     def timed_group(self, leaf: int, key: str, timed: Timed, group: int) -> None:
-        k = self._key(key, True)
         entry = next((e for e in self.timed if e[1] is timed), None)
         if entry is None:
-            entry = (k, timed, [])
+            entry = (key, timed, [])
             self.timed.append(entry)
         if group == len(entry[2]):  # groups are numbered as they appear
             entry[2].append(self._new_code())
-        self._leaf[leaf] = (CODE, k, entry[2][group])
+        self._code_of[leaf] = entry[2][group]
 
-    def values(self, leaf: int, key: str, integer: bool, values: Iterable[Any], need: int) -> None:
-        k = self._key(key, integer)
-        codes = [self._code(k, v) for v in values]
-        single = len(codes) == 1 and need == 1
-        self._leaf[leaf] = (CODE, k, codes[0]) if single else (CODES, k, (codes, need))
+    def values(self, leaf: int, key: str, values: Iterable[Any], need: int, test: Any) -> None:
+        """A condition naming values or list items: it holds when the record has
+        ``need`` of them."""
+        codes = frozenset(self._value_code(key, v) for v in values)
+        if len(codes) == 1 and need == 1:
+            self._code_of[leaf] = next(iter(codes))
+        elif need == 1:
+            found = self.sets.get((key, codes))
+            if found is None:
+                found = self.sets[(key, codes)] = self._new_code()
+            self._code_of[leaf] = found
+        else:
+            self.one_by_one[leaf] = (key, test)
 
-    def present(self, leaf: int, key: str, integer: bool) -> None:
-        k = self._key(key, integer)
-        if self.present_code[k] < 0:
-            self.present_code[k] = self._new_code()
-        self._leaf[leaf] = (CODE, k, self.present_code[k])
+    def present(self, leaf: int, key: str) -> None:
+        if key not in self.present_code:
+            self.present_code[key] = self._new_code()
+        self._code_of[leaf] = self.present_code[key]
 
-    def test(self, leaf: int, key: str, integer: bool, test: Callable[[Any], bool]) -> None:
-        self._leaf[leaf] = (TESTED, self._key(key, integer), None)
-        self.tested[leaf] = (key, test)
+    def test(self, leaf: int, key: str, test: Callable[[Any], bool]) -> None:
+        self.one_by_one[leaf] = (key, test)
 
     def freeze(self, leaf_count: int) -> None:
-        self.never = self._new_code()  # a flag no record sets: the code of other leaves
-        self.always = self._new_code()  # a flag every record sets
+        self.blocks = [self._block(key, by_bounds) for key, by_bounds in self.ranges.items()]
         self.kind = np.full(leaf_count, SEGMENT, dtype=np.int8)
-        self.code = np.full(leaf_count, self.never, dtype=np.int64)
-        self.key = np.zeros(leaf_count, dtype=np.int64)
-        # Closed ranges; a leaf that is not a range of that type gets an empty one.
-        self.low_f, self.high_f = np.full(leaf_count, np.inf), np.full(leaf_count, -np.inf)
-        self.low_i = np.full(leaf_count, INT_HIGH, dtype=np.int64)
-        self.high_i = np.full(leaf_count, INT_LOW, dtype=np.int64)
-        self.code_start = np.zeros(leaf_count, dtype=np.int64)
-        self.code_count = np.zeros(leaf_count, dtype=np.int64)
-        self.need = np.zeros(leaf_count, dtype=np.int64)
-        flat: list[int] = []
-        for leaf, (kind, k, data) in self._leaf.items():
-            self.kind[leaf], self.key[leaf] = kind, k
-            if kind == CODE:
-                self.code[leaf] = data
-            elif kind == RANGE:
-                self._freeze_range(leaf, k, data)
-            elif kind == CODES:
-                codes, self.need[leaf] = data
-                self.code_start[leaf], self.code_count[leaf] = len(flat), len(codes)
-                flat.extend(codes)
-        self.flat_codes = np.array(flat, dtype=np.int64)
-        ranges = {bool(self.integer[k]) for kind, k, _ in self._leaf.values() if kind == RANGE}
-        self.float_ranges, self.int_ranges = False in ranges, True in ranges
-        self.slow = bool((self.kind == CODES).any() or self.tested)
-        self.timed_codes = [(k, t, np.array(c, dtype=np.int64)) for k, t, c in self.timed]
+        self.code = np.zeros(leaf_count, dtype=np.int64)  # "never" where not one code
+        for leaf, code in self._code_of.items():
+            self.kind[leaf], self.code[leaf] = CODE, code
+        for leaf in self.one_by_one:
+            self.kind[leaf] = ONE_BY_ONE
+        self.member_of: dict[int, np.ndarray] = {}  # a value's code -> codes of its sets
+        grouped: dict[int, list[int]] = defaultdict(list)
+        for (_, codes), set_code in self.sets.items():
+            for code in codes:
+                grouped[code].append(set_code)
+        self.member_of = {c: np.array(s, dtype=np.int64) for c, s in grouped.items()}
+        self.timed_codes = [(key, t, np.array(c, dtype=np.int64)) for key, t, c in self.timed]
+        self.keys = set(self.codes) | set(self.present_code) | {b.key for b in self.blocks}
 
-    def _freeze_range(self, leaf: int, k: int, data: tuple[Any, bool, Any, bool]) -> None:
-        """Exclusive ends become the next value inward: exact for int64, and for
-        float64 (no float lies between a float and the next one)."""
-        low, low_inc, high, high_inc = data
-        if self.integer[k]:
-            self.low_i[leaf] = low if low_inc else low + 1
-            self.high_i[leaf] = high if high_inc else high - 1
-        else:
-            self.low_f[leaf] = low if low_inc else np.nextafter(low, np.inf)
-            self.high_f[leaf] = high if high_inc else np.nextafter(high, -np.inf)
+    def _block(
+        self, key: str, by_bounds: dict[tuple[Any, bool, Any, bool], list[int]]
+    ) -> _RangeBlock:
+        first = self.total
+        for code, leaves in enumerate(by_bounds.values(), start=first):
+            self._code_of.update(dict.fromkeys(leaves, code))
+        self.total += len(by_bounds)
+        integer = self.integer[key]
+        dtype = np.int64 if integer else np.float64
+        low, low_inc, high, high_inc = (np.array(part) for part in zip(*by_bounds, strict=True))
+        low, high = closed(
+            low.astype(dtype), low_inc, high.astype(dtype), high_inc, integer=integer
+        )
+        return _RangeBlock(key, first, low, high)
 
     # -- answering ----------------------------------------------------------------------
 
     def read(self, record: Record, moment: Moment) -> Reading:
-        """What answering leaves for ``record`` needs: its values by attribute (NaN, or
-        a value below every bound, where absent) and its flag per code."""
-        count = len(self.codes)
-        numbers = np.full(count, np.nan)
-        integers = np.full(count, INT_LOW - 1, dtype=np.int64)
-        has = np.zeros(self.code_total, dtype=np.bool_)
-        has[self.always] = True
-        for key, value in record.items():
-            k = self.key_ids.get(key)
-            if k is None:
-                continue
-            codes = self.codes[k]
-            if isinstance(value, tuple | list):
-                has[[codes[i] for i in value if i in codes]] = True
-            else:
-                code = codes.get(value)
-                if code is not None:
-                    has[code] = True
-                if self.integer[k]:
-                    integers[k] = value
-                elif not isinstance(value, str | bool):
-                    numbers[k] = value
-            if self.present_code[k] >= 0:
-                has[self.present_code[k]] = True
-        for k, timed, group_codes in self.timed_codes:
-            _, low, low_inc, high, high_inc = moment(timed).frozen
-            value = integers[k]
-            above = np.where(low_inc, value >= low, value > low)
-            has[group_codes] = above & np.where(high_inc, value <= high, value < high)
-        return Reading(record, numbers, integers, has)
+        """The flags of ``record``: the values and items it has and the sets they are
+        in, "has a value", and the answer of every distinct range and time group."""
+        flags = np.zeros(2 * self.total, dtype=np.bool_)
+        flags[1] = True  # "always"
+        for key in self.keys.intersection(record):
+            self._read_value(flags, key, record[key])
+        for key, timed, group_codes in self.timed_codes:
+            value = record.get(key)
+            if value is not None:
+                _, low, low_inc, high, high_inc = moment(timed).frozen
+                above = np.where(low_inc, value >= low, value > low)
+                flags[group_codes] = above & np.where(high_inc, value <= high, value < high)
+        for block in self.blocks:
+            value = record.get(block.key)
+            if value is not None:
+                end = block.first + len(block.low)
+                flags[block.first : end] = (block.low <= value) & (value <= block.high)
+        flags[self.total :] = ~flags[: self.total]
+        return Reading(record, flags)
+
+    def _read_value(self, flags: np.ndarray, key: str, value: Any) -> None:
+        codes = self.codes.get(key, {})
+        named = (
+            [codes[v] for v in value if v in codes]
+            if isinstance(value, tuple | list)
+            else ([codes[value]] if value in codes else [])
+        )
+        for code in named:
+            flags[code] = True
+            sets = self.member_of.get(code)
+            if sets is not None:
+                flags[sets] = True
+        present = self.present_code.get(key)
+        if present is not None:
+            flags[present] = True
 
     def truth(self, leaves: np.ndarray, reading: Reading) -> np.ndarray:
         """Whether each of ``leaves`` holds for the record read (before any ``NOT``)."""
-        out: np.ndarray = reading.has[self.code[leaves]]
-        if self.float_ranges or self.int_ranges:
-            keys = self.key[leaves]
-            if self.float_ranges:
-                out |= _within(reading.numbers[keys], self.low_f[leaves], self.high_f[leaves])
-            if self.int_ranges:
-                out |= _within(reading.integers[keys], self.low_i[leaves], self.high_i[leaves])
-        if self.slow:
-            kinds = self.kind[leaves]
-            several = np.flatnonzero(kinds == CODES)
-            if len(several):
-                out[several] = self._several(leaves[several], reading.has)
-            for at in np.flatnonzero(kinds == TESTED).tolist():
-                key, test = self.tested[int(leaves[at])]
-                out[at] = safe_test(test, reading.record.get(key))
+        out: np.ndarray = reading.flags[self.code[leaves]]
+        if self.one_by_one:
+            self.answer_one_by_one(out, leaves, reading)
         return out
 
-    def _several(self, leaves: np.ndarray, has: np.ndarray) -> np.ndarray:
-        """Leaves of several codes: at least ``need`` of their codes set."""
-        counts = self.code_count[leaves]
-        hits = has[self.flat_codes[spans(self.code_start[leaves], counts)]]
-        out: np.ndarray = count_of(hits, counts) >= self.need[leaves]
-        return out
-
-
-def _within(values: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """``low <= value <= high`` (NaN, and the missing value below every bound, fail)."""
-    out: np.ndarray = (values >= low) & (values <= high)
-    return out
+    def answer_one_by_one(self, out: np.ndarray, leaves: np.ndarray, reading: Reading) -> None:
+        """Set ``out`` for the leaves that are not one code (``out`` holds their
+        literals: a negated one's answer is flipped)."""
+        for at in np.flatnonzero(self.kind[leaves] == ONE_BY_ONE).tolist():
+            key, test = self.one_by_one[int(leaves[at])]
+            out[at] = safe_test(test, reading.record.get(key)) ^ bool(out[at])
 
 
 def spans(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:

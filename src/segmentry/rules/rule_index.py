@@ -38,7 +38,7 @@ from segmentry.rules.columnar import ColumnarTable
 from segmentry.rules.eval_python import primitive_test
 from segmentry.rules.index_parts import KeyIndex, Ranges, Timed, moves_with_time, safe_test
 from segmentry.rules.lowering import ListHas, ListHasAll, ListHasAny, OneOf, Present, Range, lower
-from segmentry.rules.one_record import LeafTests, Reading, all_of, spans
+from segmentry.rules.one_record import CODE, LeafTests, Reading, all_of, spans
 from segmentry.rules.rule_pass import fill, levelise, run_levels
 from segmentry.rules.schema import AttrType, Schema
 from segmentry.rules.temporal import EvalContext
@@ -50,15 +50,16 @@ INT_TYPES = (AttrType.DATE, AttrType.DATETIME)
 VALUE_TESTS = (OneOf, ListHas, ListHasAny, ListHasAll)
 
 # What answering one changed row costs, in nanoseconds as measured in bench/'s update
-# loop (M = 10,000 and 100,000; only the ratios matter). The vectorised pass streams
-# through its arrays: a fixed part, a part per leaf and one per inner node
-# (``reduceat`` over a gathered matrix). A re-check gathers at random: a part per
-# candidate (its guard's flag), more for a guard that is a range (its bounds), per
-# literal of the conjunctions whose guard held, and a predicate call per rule of
-# another shape. A change whose re-check would cost more than the pass takes the pass.
-PASS_FIXED, PASS_LEAF, PASS_NODE = 100_000, 26, 120
-RECHECK_FIXED, RECHECK_CANDIDATE, RECHECK_RANGE_GUARD = 50_000, 100, 80
-RECHECK_LITERAL, PREDICATE_CALL = 100, 2_500
+# loop (M = 10,000 and 100,000, both schemas: the constants whose choices came closest
+# to the faster way for every event; only their ratios matter). The vectorised pass
+# streams through its arrays: a fixed part, a part per leaf and one per inner node. A
+# re-check reads the record (a part per code of the flag table), then gathers at
+# random: a part per candidate (its guard's flag), per literal of the conjunctions
+# among them, a Python call per condition answered one by one and per rule of another
+# shape. A change whose re-check would cost more than the pass takes the pass.
+PASS_FIXED, PASS_LEAF, PASS_NODE = 40_000, 8, 45
+RECHECK_FIXED, RECHECK_CODE, RECHECK_CANDIDATE, RECHECK_LITERAL = 60_000, 6, 20, 10
+ONE_BY_ONE_CALL, PREDICATE_CALL = 1_000, 2_500
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,7 @@ class RuleIndex:
         self.leaf_owner = np.array(self.leaf_rule, dtype=np.int64)
         for index in self.keys.values():
             index.freeze()
+            index.timed.own(self.leaf_owner)
         self.tests.freeze(self.leaf_count)
         ops = [(kind, [self._real(c) for c in children]) for kind, children in self.ops]
         self.levels = levelise(ops, self.leaf_count)
@@ -106,27 +108,40 @@ class RuleIndex:
         # A rule's leaves are numbered consecutively: [first_leaf, first_leaf + leaves).
         self.leaves = np.bincount(self.leaf_owner, minlength=rules).astype(np.int64)
         self.first_leaf = np.cumsum(self.leaves) - self.leaves
-        self.negated = np.array([bool(s) for s in self.leaf_sign], dtype=np.bool_)
+        negated = np.array([bool(s) for s in self.leaf_sign], dtype=np.bool_)
+        # A literal's code: its leaf's, or the complement of it for a negated one.
+        self.literal_code = self.tests.code + np.where(negated, self.tests.total, 0)
         apart = [leaf for leaf, sign in enumerate(self.leaf_sign) if sign is None]
         self.conjunctive = np.ones(rules, dtype=np.bool_)
         self.conjunctive[self.leaf_owner[apart]] = False
         self._freeze_guards()
         self.pass_cost = PASS_FIXED + PASS_LEAF * self.leaf_count + PASS_NODE * len(self.ops)
+        self.read_cost = RECHECK_FIXED + RECHECK_CODE * self.tests.total
         # A condition is found at most twice (both bounds of a range crossed): past this
         # many, the candidates alone would cost more than the pass.
-        self.flip_limit = 2 * max(0, self.pass_cost - RECHECK_FIXED) // RECHECK_CANDIDATE
+        self.flip_limit = 2 * max(0, self.pass_cost - self.read_cost) // RECHECK_CANDIDATE
 
     def _freeze_guards(self) -> None:
         guarded = self.guard >= 0
-        # Most guards name one value: their answer is one flag of a reading. The others
-        # (ranges, several values) are tested as leaves.
-        self.guard_code = np.full(len(self.rule_ids), self.tests.always, dtype=np.int64)
+        # A guard's answer is one flag of a reading (unguarded rules read "always"),
+        # unless it is answered one by one (CONTAINS ALL of several items).
+        self.guard_code = np.ones(len(self.rule_ids), dtype=np.int64)
         self.guard_code[guarded] = self.tests.code[self.guard[guarded]]
-        self.guard_tested = guarded & (self.guard_code == self.tests.never)
+        self.guard_tested = np.zeros(len(self.rule_ids), dtype=np.bool_)
+        self.guard_tested[guarded] = self.tests.kind[self.guard[guarded]] != CODE
         # How a rule whose guard holds is answered: by the guard alone (a conjunction of
         # that one condition), literal by literal (other conjunctions), or by a predicate.
-        self.answer = np.where(self.conjunctive, BY_LITERALS, BY_PREDICATE)
-        self.answer[self.conjunctive & (self.leaves == 1) & guarded] = BY_GUARD
+        by_guard = self.conjunctive & (self.leaves == 1) & guarded
+        self.by_literals = self.conjunctive & ~by_guard
+        self.by_predicate = ~self.conjunctive
+        self.predicates = bool(self.by_predicate.any())
+        # What re-checking each rule may cost (if its guard holds).
+        self.weight = (
+            RECHECK_CANDIDATE
+            + ONE_BY_ONE_CALL * self.guard_tested
+            + RECHECK_LITERAL * self.leaves * self.by_literals
+            + PREDICATE_CALL * self.by_predicate
+        )
 
     def _real(self, node: int) -> int:
         """Provisional inner ids -1, -2, ... are numbered after the leaves."""
@@ -192,26 +207,26 @@ class RuleIndex:
             self.guard[rule], self.guard_rank[rule] = leaf, rank
 
     def _index(self, index: KeyIndex, leaf: int, test: Any) -> None:
-        key, integer = index.key, index.ranges.integer
+        key = index.key
         if isinstance(test, Range):
             index.ranges.add(leaf, test)
-            self.tests.range(leaf, key, integer, test)
+            self.tests.range(leaf, key, index.ranges.integer, test)
         elif isinstance(test, OneOf):
             for value in test.values:
                 index.equal[value].append(leaf)
-            self.tests.values(leaf, key, integer, test.values, 1)
+            self.tests.values(leaf, key, test.values, 1, primitive_test(test))
         elif isinstance(test, ListHas | ListHasAny | ListHasAll):
             items = {test.item} if isinstance(test, ListHas) else set(test.items)
             for item in items:
                 index.items[item].append(leaf)
             index.need[leaf] = len(items) if isinstance(test, ListHasAll) else 1
-            self.tests.values(leaf, key, integer, items, index.need[leaf])
+            self.tests.values(leaf, key, items, index.need[leaf], primitive_test(test))
         elif isinstance(test, Present):
             index.present.append(leaf)
-            self.tests.present(leaf, key, integer)
+            self.tests.present(leaf, key)
         else:
             index.tested.append((leaf, primitive_test(test)))
-            self.tests.test(leaf, key, integer, index.tested[-1][1])
+            self.tests.test(leaf, key, index.tested[-1][1])
 
     def _moment(self, timed: Timed) -> Ranges:
         """A :class:`Timed`'s bounds at ``self.ctx``."""
@@ -220,15 +235,16 @@ class RuleIndex:
     # -- all rules, many rows -----------------------------------------------------------------
 
     def holds(self, table: ColumnarTable, rows: np.ndarray, member_rows: MemberRows) -> np.ndarray:
-        """A rows x rules boolean matrix: which rules hold for each row of ``table``."""
-        truth = np.zeros((len(rows), self.leaf_count + len(self.ops)), dtype=np.bool_)
+        """A rows x rules boolean matrix: which rules hold for each row of ``table`` (a
+        view of a rules x rows one: each rule's answers for the rows are contiguous)."""
+        truth = np.zeros((self.leaf_count + len(self.ops), len(rows)), dtype=np.bool_)
         for index in self.keys.values():
             timed = self._moment(index.timed) if index.timed.groups else None
             fill(truth, index, table, rows, timed)
         for leaf, code in self.segments:
-            truth[:, leaf] = member_rows(code)
+            truth[leaf] = member_rows(code)
         run_levels(truth, self.levels)
-        result: np.ndarray = truth[:, self.roots]
+        result: np.ndarray = truth[self.roots].T
         return result
 
     # -- one row, changing --------------------------------------------------------------------
@@ -236,23 +252,23 @@ class RuleIndex:
     def flips(self, old: Record, new: Record, limit: int | None = None) -> np.ndarray | None:
         """Positions of the rules a change from ``old`` to ``new`` can flip; ``None``
         when more than ``limit`` conditions could (do the vectorised pass instead)."""
-        found: list[np.ndarray] = []
+        leaves: list[np.ndarray] = []
+        owners: list[np.ndarray] = []  # time groups know their rules
         total = 0
-        for key in set(old) | set(new):
+        for key, index in self.keys.items():
             before, after = old.get(key), new.get(key)
-            index = self.keys.get(key)
-            if index is None or before == after:
+            if before == after:
                 continue
-            leaves = self._flipped(index, before, after)
-            total += len(leaves)
+            total += self._flipped(index, before, after, leaves, owners)
             if limit is not None and total > limit:
                 return None
-            found.append(leaves)
-        owners = self.leaf_owner[np.concatenate(found)] if found else np.empty(0, dtype=np.int64)
-        if len(owners) * 16 < len(self.rule_ids):  # sorting a few beats a mask of them all
-            return np.unique(owners)
+        if leaves:
+            owners.append(self.leaf_owner[np.concatenate(leaves)])
+        found = np.concatenate(owners) if owners else np.empty(0, dtype=np.int64)
+        if len(found) * 16 < len(self.rule_ids):  # sorting a few beats a mask of them all
+            return np.unique(found)
         mask = np.zeros(len(self.rule_ids), dtype=np.bool_)
-        mask[owners] = True
+        mask[found] = True
         return np.flatnonzero(mask)
 
     def recheck(self, old: Record | None, new: Record) -> Recheck | None:
@@ -266,23 +282,18 @@ class RuleIndex:
         if flipped is None:
             return None
         if not len(flipped):
-            return Recheck(flipped, np.empty(0, dtype=np.bool_), flipped)
-        ranged = np.flatnonzero(self.guard_tested[flipped])
-        cost = RECHECK_FIXED + RECHECK_CANDIDATE * len(flipped) + RECHECK_RANGE_GUARD * len(ranged)
-        if cost > self.pass_cost:  # the guards alone would cost more
+            return Recheck(flipped, np.zeros(0, dtype=np.bool_), flipped)
+        if self.read_cost + self.weight[flipped].sum() > self.pass_cost:
             return None
         reading = self.tests.read(new, self._moment)
-        possible = self._guards_hold(flipped, reading, ranged)
-        how = self.answer[flipped]
-        whole = possible & (how == BY_LITERALS)
-        other = possible & (how == BY_PREDICATE)
-        others = flipped[other]
-        cost += RECHECK_LITERAL * int(self.leaves[flipped[whole]].sum())
-        if cost + PREDICATE_CALL * len(others) > self.pass_cost:
-            return None
+        possible = self._guards_hold(flipped, reading)
+        whole = possible & self.by_literals[flipped]
         possible[whole] = self._all_hold(flipped[whole], reading)
+        if not self.predicates:
+            return Recheck(flipped, possible, flipped[:0])
+        other = self.by_predicate[flipped] & possible
         answered = ~other
-        return Recheck(flipped[answered], possible[answered], others)
+        return Recheck(flipped[answered], possible[answered], flipped[other])
 
     def answers(self, rules: np.ndarray, record: Record) -> np.ndarray:
         """Whether each of ``rules`` holds for ``record``, all at once: conjunctions only
@@ -290,7 +301,7 @@ class RuleIndex:
         ``False`` (their guard fails)."""
         reading = self.tests.read(record, self._moment)
         out = self._guards_hold(rules, reading)
-        whole = out & (self.answer[rules] == BY_LITERALS)
+        whole = out & self.by_literals[rules]
         out[whole] = self._all_hold(rules[whole], reading)
         return out
 
@@ -307,7 +318,7 @@ class RuleIndex:
         """Per rule: whether its guard holds (rules without one may always hold);
         ``tested``: the positions whose guard is not one flag, if known. Guards are
         never negated: the rule needs the condition to hold."""
-        out: np.ndarray = reading.has[self.guard_code[rules]]
+        out: np.ndarray = reading.flags[self.guard_code[rules]]
         if tested is None:
             tested = np.flatnonzero(self.guard_tested[rules])
         if len(tested):
@@ -318,34 +329,47 @@ class RuleIndex:
         """Whether every literal of each of ``rules`` (conjunctions) holds."""
         counts = self.leaves[rules]
         leaves = spans(self.first_leaf[rules], counts)
-        literals = self.tests.truth(leaves, reading) ^ self.negated[leaves]
+        literals: np.ndarray = reading.flags[self.literal_code[leaves]]
+        if self.tests.one_by_one:
+            self.tests.answer_one_by_one(literals, leaves, reading)
         return literals if len(leaves) == len(rules) else all_of(literals, counts)
 
-    def _flipped(self, index: KeyIndex, before: Any, after: Any) -> np.ndarray:
-        out: list[np.ndarray] = []
-        timed = index.timed
-        for ranges in (index.ranges, self._moment(timed) if timed.groups else None):
-            if ranges is None or not ranges.leaves:
-                continue
-            if before is not None and after is not None:
-                found = ranges.crossed(before, after)
-            else:
-                value = np.array(
-                    [after if before is None else before], dtype=ranges.frozen[1].dtype
-                )
-                found = ranges.frozen[0][ranges.holds(value)[0]]
-            out.append(timed.expand(found) if ranges is not index.ranges else found)
+    def _flipped(
+        self,
+        index: KeyIndex,
+        before: Any,
+        after: Any,
+        leaves: list[np.ndarray],
+        owners: list[np.ndarray],
+    ) -> int:
+        """Add the leaves of one attribute a move from ``before`` to ``after`` can flip
+        (the rules of time groups as rules); returns how many were added."""
+        added = len(leaves), len(owners)
+        if index.ranges.leaves:
+            leaves.append(_found(index.ranges, before, after))
+        if index.timed.groups:
+            groups = _found(self._moment(index.timed), before, after)
+            owners.extend(index.timed.owners[g] for g in groups.tolist())
         listed = isinstance(before, tuple | list) or isinstance(after, tuple | list)
         named = set(before or ()) ^ set(after or ()) if listed else (before, after)
-        out.extend(leaves for v in named if (leaves := index.leaves_of(v)) is not None)
-        if (before is None) != (after is None):
-            out.append(np.array(index.present, dtype=np.int64))
-        moved = [leaf for leaf, t in index.tested if safe_test(t, before) != safe_test(t, after)]
-        out.append(np.array(moved, dtype=np.int64))
-        return np.concatenate(out)
+        leaves.extend(found for v in named if (found := index.leaves_of(v)) is not None)
+        if (before is None) != (after is None) and index.present:
+            leaves.append(np.array(index.present, dtype=np.int64))
+        if index.tested:
+            moved = [n for n, t in index.tested if safe_test(t, before) != safe_test(t, after)]
+            leaves.append(np.array(moved, dtype=np.int64))
+        return sum(len(a) for a in leaves[added[0] :]) + sum(len(a) for a in owners[added[1] :])
 
 
-BY_GUARD, BY_LITERALS, BY_PREDICATE = range(3)
+def _found(ranges: Ranges, before: Any, after: Any) -> np.ndarray:
+    """The conditions (or time groups) of ``ranges`` a move can flip."""
+    if before is not None and after is not None:
+        return ranges.crossed(before, after)
+    value = np.array([after if before is None else before], dtype=ranges.frozen[1].dtype)
+    found: np.ndarray = ranges.frozen[0][ranges.holding(value)[:, 0]]
+    return found
+
+
 GUARD_RANKS: tuple[tuple[type, ...], ...] = (VALUE_TESTS, (Range,))
 """Conditions that can guard a rule, best first: values named fail for most records."""
 
