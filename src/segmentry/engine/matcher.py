@@ -17,7 +17,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
-from pyroaring import BitMap
 
 from segmentry.engine.model import Cause
 from segmentry.engine.state import SegmentDef, TenantState
@@ -27,6 +26,7 @@ from segmentry.rules.index_parts import rows_in
 from segmentry.rules.rule_index import Recheck, RuleIndex
 from segmentry.rules.schema import Kind
 from segmentry.rules.temporal import EvalContext
+from segmentry.store.codec import bitmap_of
 
 Record = Mapping[str, Any]
 
@@ -51,7 +51,8 @@ class Matcher:
         self.index.ctx = tx.ctx
         found = self.index.recheck(old, new)
         if found is None:
-            self.update_many(tx, np.array([seq], dtype=np.int64), [(seq, new)], cause)
+            rows = np.array([seq], dtype=np.int64)
+            self.update_many(tx, rows, [(seq, new)], cause, fresh=old is None)
             return
         for position, member in self._changed(found, old):
             tx.set_member(self.indexed[position], seq, member, cause)
@@ -80,17 +81,25 @@ class Matcher:
         return zip(answered[touch].tolist(), holds[touch].tolist(), strict=True)
 
     def update_many(
-        self, tx: Transaction, seqs: np.ndarray, records: list[tuple[int, Record]], cause: Cause
+        self,
+        tx: Transaction,
+        seqs: np.ndarray,
+        records: list[tuple[int, Record]],
+        cause: Cause,
+        *,
+        fresh: bool = False,
     ) -> None:
-        """Set the memberships of written entities with one vectorised pass over their rows."""
+        """Set the memberships of written entities with one vectorised pass over their
+        rows; ``fresh``: none of them is in any dynamic segment yet (new entities), so
+        only the segments some of them enter are touched."""
         self.index.ctx = tx.ctx
         table = tx.state.tables[self.kind]
         holds = self.index.holds(table, seqs, lambda code: rows_in(seqs, tx.state.member_set(code)))
-        batch = BitMap(seqs.astype(np.uint32))
-        for position, segment in enumerate(self.indexed):
-            tx.set_members(
-                segment, batch, BitMap(seqs[holds[:, position]].astype(np.uint32)), cause
-            )
+        by_rule = holds.T  # each rule's answers for the rows, contiguous
+        batch = bitmap_of(seqs)
+        touched = np.flatnonzero(by_rule.any(axis=1)) if fresh else range(len(self.indexed))
+        for position in touched:
+            tx.set_members(self.indexed[position], batch, bitmap_of(seqs[by_rule[position]]), cause)
         self._nested(tx, records, cause)
 
     def _nested(self, tx: Transaction, records: list[tuple[int, Record]], cause: Cause) -> None:

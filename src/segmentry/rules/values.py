@@ -56,9 +56,14 @@ def check_id(entity_id: object, *, what: str = "id") -> str:
         raise ValidationError(
             f"{what} is {len(entity_id)} characters long; the limit is {MAX_ID_LENGTH}", field=what
         )
-    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in entity_id):
+    if CONTROL_OR_SURROGATE.search(entity_id):
         raise ValidationError(f"{what} {entity_id!r} contains a control character", field=what)
     return entity_id
+
+
+CONTROL_OR_SURROGATE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+"""The characters of Unicode categories Cc and Cs (a regular expression scans an id
+many times faster than asking each character its category)."""
 
 
 def check_text(
