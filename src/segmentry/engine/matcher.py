@@ -96,11 +96,27 @@ class Matcher:
         table = tx.state.tables[self.kind]
         holds = self.index.holds(table, seqs, lambda code: rows_in(seqs, tx.state.member_set(code)))
         by_rule = holds.T  # each rule's answers for the rows, contiguous
+        if len(seqs) == 1 and not fresh:
+            self._one(tx, int(seqs[0]), by_rule[:, 0].tolist(), cause)
+        else:
+            self._many(tx, seqs, by_rule, cause, fresh=fresh)
+        self._nested(tx, records, cause)
+
+    def _one(self, tx: Transaction, seq: int, holds: list[bool], cause: Cause) -> None:
+        """One row's answers: only the segments whose kept membership differs change
+        (a lookup per segment instead of bitmap operations per segment)."""
+        members = tx.state.members
+        for segment, member in zip(self.indexed, holds, strict=True):
+            if (seq in members.get(segment.seg_id, ())) is not member:
+                tx.set_member(segment, seq, member, cause)
+
+    def _many(
+        self, tx: Transaction, seqs: np.ndarray, by_rule: np.ndarray, cause: Cause, *, fresh: bool
+    ) -> None:
         batch = bitmap_of(seqs)
         touched = np.flatnonzero(by_rule.any(axis=1)) if fresh else range(len(self.indexed))
         for position in touched:
             tx.set_members(self.indexed[position], batch, bitmap_of(seqs[by_rule[position]]), cause)
-        self._nested(tx, records, cause)
 
     def _nested(self, tx: Transaction, records: list[tuple[int, Record]], cause: Cause) -> None:
         for segment in self.nested:
