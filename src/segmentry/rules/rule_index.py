@@ -75,7 +75,8 @@ class Recheck:
 
 class RuleIndex:
     """A set of checked rules of one kind, compiled together. Rules are addressed
-    by their position in the mapping given."""
+    by their position in the mapping given. ``ctx`` may move to later (or earlier)
+    moments; its time zone stays the one the index was built with (a tenant's)."""
 
     def __init__(self, rules: Mapping[int, Node], schema: Schema, ctx: EvalContext) -> None:
         self.schema = schema
