@@ -153,5 +153,7 @@ def markdown(fig: dict[str, Any]) -> str:
         f"{sizes['fallbacks_worst_case']:,} of {sizes['events'] // 2:,} on the worst-case schema.",
         "",
         *_web_line(fig),
+        "What limits each figure, with the profiles: [`bench/README.md`](README.md).",
+        "",
     ]
     return "\n".join(lines)

@@ -3,8 +3,9 @@
 Three ways to answer, run on the same event stream and checked to agree:
 
 * **segmentry**: the rule index names the segments the change can flip and
-  only those are re-checked with their compiled predicates; when too many
-  could flip, one vectorised pass over all rules answers instead (what
+  only those are re-checked: the conjunctions among them all at once from the
+  record, the others with their compiled predicates; when too many could
+  flip, one vectorised pass over all rules answers instead (what
   ``Matcher.update`` does for every single-entity write);
 * **naive**: every segment's compiled Python predicate on the new record;
 * **vectorised**: all M rules in one vectorised pass over the entity's row.
@@ -184,15 +185,17 @@ class Ways:
         found = self.index.recheck(old, new)
         if found is None:
             return self.vectorised(row, old, new, was)
-        check, cannot = found
-        entered, left = [], []
-        for position in check.tolist():
-            now = self.predicates[position](new, row)
-            if now != was[position]:
-                (entered if now else left).append(position)
-        left.extend(cannot[was[cannot]].tolist())
-        left.sort()
-        return entered, left
+        changed = found.holds != was[found.answered]
+        positions, now = found.answered[changed], found.holds[changed]
+        if len(found.others):  # rules of other shapes: their predicates
+            others = found.others.tolist()
+            again = np.array([self.predicates[p](new, row) for p in others], dtype=np.bool_)
+            flipped = again != was[found.others]
+            positions = np.concatenate([positions, found.others[flipped]])
+            now = np.concatenate([now, again[flipped]])
+            order = np.argsort(positions)
+            positions, now = positions[order], now[order]
+        return positions[now].tolist(), positions[~now].tolist()
 
     def naive(self, row: int, old: Record, new: Record, was: np.ndarray) -> Answer:
         now = np.fromiter(

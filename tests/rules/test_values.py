@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import unicodedata
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -9,7 +11,7 @@ import pytest
 
 from segmentry.errors import SchemaError, ValidationError
 from segmentry.rules.schema import AttrType, Kind, Schema, declare
-from segmentry.rules.values import check_id, encode, fold, validate
+from segmentry.rules.values import CONTROL_OR_SURROGATE, check_id, encode, fold, validate
 
 CUSTOMERS = Schema(Kind.CUSTOMER, (declare(Kind.CUSTOMER, "loyalty_status", "enum",
                                            values=["Bronze", "Silver", "Gold"]),))  # fmt: skip
@@ -124,3 +126,14 @@ def test_builtin_attributes_have_the_spec_labels_and_types() -> None:
     assert customers.by_key["birthday"].type is AttrType.DATE
     assert products.by_key["discount_percent"].derived
     assert customers.get("LIFETIME_VALUE") is customers.by_key["lifetime_value"]
+
+
+def test_the_control_characters_of_ids_are_exactly_categories_cc_and_cs() -> None:
+    every = (chr(point) for point in range(sys.maxunicode + 1))
+    found = {ch for ch in every if CONTROL_OR_SURROGATE.fullmatch(ch)}
+    expected = {
+        chr(point)
+        for point in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(point)) in ("Cc", "Cs")
+    }
+    assert found == expected

@@ -2,29 +2,31 @@
 
 One ``Matcher`` per kind holds the active dynamic segments compiled into a
 :class:`~segmentry.rules.rule_index.RuleIndex`. For one changed entity it asks
-the index which segments the change can flip and re-checks only those with
-their Python predicates; when that would be more work than evaluating every
-segment in one vectorised pass (a new entity, or a change that could flip many
-segments), it runs the pass instead. A batch runs one pass over all its rows.
+the index which segments the change can flip; the index answers those that are
+conjunctions from the record all at once, and the matcher re-checks the others
+with their Python predicates. When that would be more work than evaluating
+every segment in one vectorised pass (a change that could flip most segments),
+it runs the pass instead. A batch runs one pass over all its rows.
 Segments with ``IN SEGMENT`` are left out of the index and checked afterwards,
 referred segments first, so they see the entities' new memberships.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
-from pyroaring import BitMap
 
 from segmentry.engine.model import Cause
 from segmentry.engine.state import SegmentDef, TenantState
 from segmentry.engine.transaction import Transaction
 from segmentry.rules.eval_python import Predicate, compile_predicate
-from segmentry.rules.rule_index import RuleIndex, rows_in
+from segmentry.rules.index_parts import rows_in
+from segmentry.rules.rule_index import Recheck, RuleIndex
 from segmentry.rules.schema import Kind
 from segmentry.rules.temporal import EvalContext
+from segmentry.store.codec import bitmap_of
 
 Record = Mapping[str, Any]
 
@@ -49,31 +51,72 @@ class Matcher:
         self.index.ctx = tx.ctx
         found = self.index.recheck(old, new)
         if found is None:
-            self.update_many(tx, np.array([seq], dtype=np.int64), [(seq, new)], cause)
+            rows = np.array([seq], dtype=np.int64)
+            self.update_many(tx, rows, [(seq, new)], cause, fresh=old is None)
             return
-        check, cannot = found
-        for position in check.tolist():
+        for position, member in self._changed(found, old):
+            tx.set_member(self.indexed[position], seq, member, cause)
+        for position in found.others.tolist():
             segment = self.indexed[position]
             tx.set_member(segment, seq, self.predicate(tx, segment)(new, seq), cause)
-        for position in cannot.tolist():
-            segment = self.indexed[position]
-            if seq in tx.state.members.get(segment.seg_id, ()):
-                tx.set_member(segment, seq, False, cause)
         self._nested(tx, [(seq, new)], cause)
 
+    def _changed(self, found: Recheck, old: Record | None) -> Iterator[tuple[int, bool]]:
+        """The answered candidates whose membership may differ from the kept one.
+
+        The kept memberships of rules that do not move with time equal their answer
+        for the old record (they are kept exact on every write), so of the
+        conjunctions only those whose answer changed are touched; rules that move
+        with time, and rules of other shapes (answered only because they cannot hold
+        now), are compared with the kept membership. A new entity (or one written
+        again after a delete) is in no dynamic segment yet."""
+        answered, holds = found.answered, found.holds
+        if old is None:
+            touch = holds
+        else:
+            simple = self.index.conjunctive[answered]
+            before = ~holds  # "changed" for the rules compared with the kept membership
+            before[simple] = self.index.answers(answered[simple], old)
+            touch = (before != holds) | self.index.moving[answered]
+        return zip(answered[touch].tolist(), holds[touch].tolist(), strict=True)
+
     def update_many(
-        self, tx: Transaction, seqs: np.ndarray, records: list[tuple[int, Record]], cause: Cause
+        self,
+        tx: Transaction,
+        seqs: np.ndarray,
+        records: list[tuple[int, Record]],
+        cause: Cause,
+        *,
+        fresh: bool = False,
     ) -> None:
-        """Set the memberships of written entities with one vectorised pass over their rows."""
+        """Set the memberships of written entities with one vectorised pass over their
+        rows; ``fresh``: none of them is in any dynamic segment yet (new entities), so
+        only the segments some of them enter are touched."""
         self.index.ctx = tx.ctx
         table = tx.state.tables[self.kind]
         holds = self.index.holds(table, seqs, lambda code: rows_in(seqs, tx.state.member_set(code)))
-        batch = BitMap(seqs.astype(np.uint32))
-        for position, segment in enumerate(self.indexed):
-            tx.set_members(
-                segment, batch, BitMap(seqs[holds[:, position]].astype(np.uint32)), cause
-            )
+        by_rule = holds.T  # each rule's answers for the rows, contiguous
+        if len(seqs) == 1 and not fresh:
+            self._one(tx, int(seqs[0]), by_rule[:, 0].tolist(), cause)
+        else:
+            self._many(tx, seqs, by_rule, cause, fresh=fresh)
         self._nested(tx, records, cause)
+
+    def _one(self, tx: Transaction, seq: int, holds: list[bool], cause: Cause) -> None:
+        """One row's answers: only the segments whose kept membership differs change
+        (a lookup per segment instead of bitmap operations per segment)."""
+        members = tx.state.members
+        for segment, member in zip(self.indexed, holds, strict=True):
+            if (seq in members.get(segment.seg_id, ())) is not member:
+                tx.set_member(segment, seq, member, cause)
+
+    def _many(
+        self, tx: Transaction, seqs: np.ndarray, by_rule: np.ndarray, cause: Cause, *, fresh: bool
+    ) -> None:
+        batch = bitmap_of(seqs)
+        touched = np.flatnonzero(by_rule.any(axis=1)) if fresh else range(len(self.indexed))
+        for position in touched:
+            tx.set_members(self.indexed[position], batch, bitmap_of(seqs[by_rule[position]]), cause)
 
     def _nested(self, tx: Transaction, records: list[tuple[int, Record]], cause: Cause) -> None:
         for segment in self.nested:

@@ -75,7 +75,7 @@ class Shop:
         """Write a batch, all or nothing; each item carries its ``id``."""
         kind = Kind(kind)
         writes = [Write(item.get("id"), item) for item in items]  # type: ignore[arg-type]
-        with self._write() as tx:
+        with entity_ops.collector_paused(), self._write() as tx:
             return len(entity_ops.write(tx, kind, writes))
 
     def upsert_many_once(
@@ -97,7 +97,7 @@ class Shop:
         others were left out (an import's batch); ``upsert_many`` refuses them all."""
         kind = Kind(kind)
         writes = [Write(item.get("id"), item) for item in items]  # type: ignore[arg-type]
-        with self._write() as tx:
+        with entity_ops.collector_paused(), self._write() as tx:
             return entity_ops.write_valid(tx, kind, writes)
 
     def delete(self, kind: Kind | str, entity_id: str) -> None:

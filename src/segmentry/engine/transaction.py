@@ -24,7 +24,7 @@ from segmentry.store import history as history_store
 from segmentry.store import members as member_store
 from segmentry.store import segments as segment_store
 from segmentry.store import tenants as tenant_store
-from segmentry.store.codec import CHUNK_BITS, Chunk
+from segmentry.store.codec import CHUNK_BITS, edit_chunk
 from segmentry.store.tenants import TenantRow
 
 ByCause = dict[Cause, BitMap]
@@ -156,10 +156,11 @@ class Transaction:
                 ].append(part)
         if not edits:
             return
-        existing = member_store.read_chunks(self.conn, tenant_id=self.tenant_id, keys=edits)
-        chunks = {key: existing.get(key) or Chunk() for key in edits}
-        for key, (entered, exited) in edits.items():
-            chunks[key].apply(_joined(entered), _joined(exited), self.now_us)
+        existing = member_store.read_stored_chunks(self.conn, tenant_id=self.tenant_id, keys=edits)
+        chunks = {
+            key: edit_chunk(existing.get(key), _joined(entered), _joined(exited), self.now_us)
+            for key, (entered, exited) in edits.items()
+        }
         member_store.write_chunks(
             self.conn, tenant_id=self.tenant_id, chunks=chunks, existing=set(existing)
         )
@@ -220,15 +221,27 @@ class Transaction:
 
 
 def _by_chunk(seqs: BitMap) -> Iterator[tuple[int, np.ndarray]]:
-    values = np.frombuffer(seqs.to_array(), dtype=np.uint32).astype(np.int64)
-    chunks = values >> CHUNK_BITS
-    bounds = np.flatnonzero(np.diff(chunks)) + 1
-    for part in np.split(values, bounds):
-        yield int(part[0] >> CHUNK_BITS), part
+    """The seqs of each chunk they fall in, ascending."""
+    values = np.frombuffer(seqs.to_array(), dtype=np.uint32)
+    first, last = int(values[0]) >> CHUNK_BITS, int(values[-1]) >> CHUNK_BITS
+    if first == last:  # most often: a write touches one chunk of a segment
+        yield first, values
+        return
+    edges = np.searchsorted(values, np.arange(first + 1, last + 1, dtype=np.int64) << CHUNK_BITS)
+    for chunk, part in zip(range(first, last + 1), np.split(values, edges), strict=True):
+        if len(part):
+            yield chunk, part
 
 
 def _joined(parts: list[np.ndarray]) -> np.ndarray:
-    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+    """Sorted seqs without repeats (each part is already)."""
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        return np.empty(0, dtype=np.uint32)
+    values = np.sort(np.concatenate(parts))
+    unique: np.ndarray = values[np.concatenate([[True], values[1:] != values[:-1]])]
+    return unique
 
 
 def _block_order(item: tuple[int, Change, Cause, BitMap]) -> tuple[int, int, str]:

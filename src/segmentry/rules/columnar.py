@@ -52,7 +52,11 @@ class TextColumn:
         self.codes[row] = 0 if value is None else self.code(value)
 
     def set_many(self, rows: np.ndarray, values: list[Any]) -> None:
-        self.codes[rows] = [0 if v is None else self.code(v) for v in values]
+        index = self.index
+        codes = [index.get(v, 0) for v in values]  # 0: missing, or a value not coded yet
+        for at in [at for at, code in enumerate(codes) if not code and values[at] is not None]:
+            codes[at] = self.code(values[at])
+        self.codes[rows] = codes
 
     def dictionary(self) -> pl.Series:
         """The distinct values by code, for tests that run once per value."""
@@ -72,7 +76,7 @@ class NumberColumn:
         self.values[row] = np.nan if value is None else float(value)
 
     def set_many(self, rows: np.ndarray, values: list[Any]) -> None:
-        self.values[rows] = [np.nan if v is None else float(v) for v in values]
+        self.values[rows] = np.array(values, dtype=np.float64)  # None becomes NaN
 
     def grow(self, capacity: int) -> None:
         self.values = _grown(self.values, capacity, np.nan)
@@ -86,7 +90,7 @@ class TimeColumn:
         self.values[row] = MISSING_TIME if value is None else int(value)
 
     def set_many(self, rows: np.ndarray, values: list[Any]) -> None:
-        self.values[rows] = [MISSING_TIME if v is None else int(v) for v in values]
+        self.values[rows] = [MISSING_TIME if v is None else v for v in values]
 
     def grow(self, capacity: int) -> None:
         self.values = _grown(self.values, capacity, MISSING_TIME)
@@ -100,7 +104,7 @@ class BoolColumn:
         self.values[row] = -1 if value is None else int(bool(value))
 
     def set_many(self, rows: np.ndarray, values: list[Any]) -> None:
-        self.values[rows] = [-1 if v is None else int(bool(v)) for v in values]
+        self.values[rows] = [-1 if v is None else v for v in values]  # True is 1, False 0
 
     def grow(self, capacity: int) -> None:
         self.values = _grown(self.values, capacity, -1)

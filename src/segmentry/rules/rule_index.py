@@ -4,36 +4,42 @@ A :class:`RuleIndex` compiles a set of checked rules (of one kind) into one
 flat program. Its leaves are the rules' conditions, grouped by attribute and
 test so that each group is evaluated with a few numpy operations for every row
 and every rule at once; its inner nodes (``AND``, ``OR``, ``NOT``) are
-evaluated level by level with ``reduceat``. :meth:`RuleIndex.holds` reads the
-rows' values straight from a :class:`ColumnarTable` and answers a rows x rules
-matrix: one vectorised pass for a whole batch.
+evaluated level by level with ``reduceat`` (:mod:`segmentry.rules.rule_pass`).
+:meth:`RuleIndex.holds` reads the rows' values straight from a
+:class:`ColumnarTable` and answers a rows x rules matrix: one vectorised pass
+for a whole batch.
 
 For one entity changing from an old to a new record, :meth:`RuleIndex.flips`
 finds the rules whose answer can differ without evaluating the others: sorted
 bounds for ranges (only bounds between the old and the new value matter),
 value maps for equality and list items, and an exact re-test of the few string
-conditions of the changed attributes.
+conditions of the changed attributes. :meth:`RuleIndex.recheck` then answers
+those candidates for the new record from the record itself
+(:mod:`segmentry.rules.one_record`): first each one's *guard*, a condition of
+its top-level ``AND`` it cannot hold without (``country = 'DE'``), then every
+condition of the conjunctions whose guard held, all at once; rules of other
+shapes whose guard held are left to their predicates.
 
 Conditions with relative times or day words move with the clock. They are
 grouped by their literal: at each new moment every distinct literal is
-lowered once and its bounds copied to all the conditions that share it.
+lowered once and its bounds stand for all the conditions that share it.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from pyroaring import BitMap
 
-from segmentry.rules import temporal
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Op, Or
-from segmentry.rules.columnar import MISSING_TIME, BoolColumn, ColumnarTable, ListColumn, TextColumn
+from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or
+from segmentry.rules.columnar import ColumnarTable
 from segmentry.rules.eval_python import primitive_test
+from segmentry.rules.index_parts import KeyIndex, Ranges, Timed, moves_with_time, safe_test
 from segmentry.rules.lowering import ListHas, ListHasAll, ListHasAny, OneOf, Present, Range, lower
+from segmentry.rules.one_record import CODE, LeafTests, Reading, all_of, spans
+from segmentry.rules.rule_pass import fill, levelise, run_levels
 from segmentry.rules.schema import AttrType, Schema
 from segmentry.rules.temporal import EvalContext
 
@@ -41,447 +47,333 @@ Record = Mapping[str, Any]
 MemberRows = Callable[[str], np.ndarray]
 """For ``IN SEGMENT``: a boolean per row, whether it is a member of the code."""
 INT_TYPES = (AttrType.DATE, AttrType.DATETIME)
-Leaves = np.ndarray
+VALUE_TESTS = (OneOf, ListHas, ListHasAny, ListHasAll)
+
+# What answering one changed row costs, in nanoseconds as measured in bench/'s update
+# loop (M = 10,000 and 100,000, both schemas: the constants whose choices came closest
+# to the faster way for every event; only their ratios matter). The vectorised pass
+# streams through its arrays: a fixed part, a part per leaf and one per inner node. A
+# re-check reads the record (a part per code of the flag table), then gathers at
+# random: a part per candidate (its guard's flag), per literal of the conjunctions
+# among them, a Python call per condition answered one by one and per rule of another
+# shape. A change whose re-check would cost more than the pass takes the pass.
+PASS_FIXED, PASS_LEAF, PASS_NODE = 40_000, 8, 45
+RECHECK_FIXED, RECHECK_CODE, RECHECK_CANDIDATE, RECHECK_LITERAL = 60_000, 6, 20, 10
+ONE_BY_ONE_CALL, PREDICATE_CALL = 1_000, 2_500
 
 
-def moves_with_time(cond: Condition) -> bool:
-    """Whether a condition's answer can change as the clock moves."""
-    values = cond.value if isinstance(cond.value, tuple) else (cond.value,)
-    for value in values:
-        if isinstance(value, str):
-            try:
-                parsed = temporal.read_temporal(value)
-            except temporal.TemporalError:
-                continue
-            if isinstance(parsed, temporal.Relative | temporal.DayWord):
-                return True
-    return False
+@dataclass(frozen=True, slots=True)
+class Recheck:
+    """What one change needs: the candidates ``answered`` with their answers ``holds``
+    for the new record, and the candidates ``others`` (rules of other shapes whose
+    guard held) to re-check with their predicates."""
 
-
-class _Ranges:
-    """Range conditions on one attribute as arrays: tested for all of them at once."""
-
-    def __init__(self, integer: bool) -> None:
-        self.integer = integer
-        self.leaves: list[int] = []
-        self.bounds: list[tuple[Any, bool, Any, bool]] = []
-        self.frozen: tuple[np.ndarray, ...] = ()
-        self.sorted: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0, dtype=np.int64))
-
-    def add(self, leaf: int, test: Range) -> None:
-        lowest, highest = (
-            (np.iinfo(np.int64).min + 1, np.iinfo(np.int64).max)
-            if self.integer
-            else (-np.inf, np.inf)
-        )
-        self.leaves.append(leaf)
-        self.bounds.append(
-            (
-                lowest if test.low is None else test.low,
-                test.low_inclusive or test.low is None,
-                highest if test.high is None else test.high,
-                test.high_inclusive or test.high is None,
-            )
-        )
-
-    def freeze(self) -> None:
-        dtype = np.int64 if self.integer else np.float64
-        low, low_inc, high, high_inc = (
-            zip(*self.bounds, strict=True) if self.bounds else ((), (), (), ())
-        )
-        leaves = np.array(self.leaves, dtype=np.int64)
-        self.frozen = (
-            leaves,
-            np.array(low, dtype=dtype),
-            np.array(low_inc, dtype=np.bool_),
-            np.array(high, dtype=dtype),
-            np.array(high_inc, dtype=np.bool_),
-        )
-        values = np.concatenate([self.frozen[1], self.frozen[3]])
-        order = np.argsort(values, kind="stable")
-        self.sorted = (values[order], np.concatenate([leaves, leaves])[order])
-
-    def holds(self, values: np.ndarray) -> np.ndarray:
-        """A rows x conditions matrix for a vector of values (missing values fail)."""
-        _, low, low_inc, high, high_inc = self.frozen
-        v = values[:, None]
-        above = np.where(low_inc, v >= low, v > low)
-        below = np.where(high_inc, v <= high, v < high)
-        return above & below
-
-    def crossed(self, a: Any, b: Any) -> np.ndarray:
-        """Conditions with a bound between ``a`` and ``b``: the only ones a move can flip."""
-        values, owners = self.sorted
-        lo, hi = (a, b) if a <= b else (b, a)
-        found: np.ndarray = owners[
-            np.searchsorted(values, lo, "left") : np.searchsorted(values, hi, "right")
-        ]
-        return found
-
-
-@dataclass(frozen=True)
-class _ListLeaves:
-    """The list conditions of one attribute as arrays: their leaves, the hits each
-    needs (1, or all its items), and for each item the positions of its leaves."""
-
-    leaves: np.ndarray
-    need: np.ndarray
-    positions: dict[str, np.ndarray]
-
-    @classmethod
-    def of(cls, items: Mapping[str, list[int]], need: Mapping[int, int]) -> _ListLeaves:
-        leaves = sorted(need)
-        position = {leaf: k for k, leaf in enumerate(leaves)}
-        return cls(
-            np.array(leaves, dtype=np.int64),
-            np.array([need[leaf] for leaf in leaves], dtype=np.int32),
-            {
-                i: np.array([position[leaf] for leaf in ls], dtype=np.int64)
-                for i, ls in items.items()
-            },
-        )
-
-
-@dataclass
-class _KeyIndex:
-    """Everything indexed under one attribute."""
-
-    key: str
-    ranges: _Ranges
-    equal: dict[Any, list[int]] = field(default_factory=lambda: defaultdict(list))
-    items: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
-    need: dict[int, int] = field(default_factory=dict)  # CONTAINS ALL: items a leaf needs
-    present: list[int] = field(default_factory=list)
-    tested: list[tuple[int, Callable[[Any], bool]]] = field(default_factory=list)
-    timed: dict[tuple[str, Any], list[int]] = field(default_factory=lambda: defaultdict(list))
-    moving: _Ranges | None = None  # the timed conditions' ranges at ``moved_at``
-    lists: _ListLeaves = field(default_factory=lambda: _ListLeaves.of({}, {}))
-    moved_at: EvalContext | None = None
+    answered: np.ndarray
+    holds: np.ndarray
+    others: np.ndarray
 
 
 class RuleIndex:
     """A set of checked rules of one kind, compiled together. Rules are addressed
-    by their position in the mapping given."""
+    by their position in the mapping given. ``ctx`` may move to later (or earlier)
+    moments; its time zone stays the one the index was built with (a tenant's)."""
 
     def __init__(self, rules: Mapping[int, Node], schema: Schema, ctx: EvalContext) -> None:
         self.schema = schema
         self.ctx = ctx
         self.rule_ids = list(rules)
-        self.keys: dict[str, _KeyIndex] = {}
+        self.keys: dict[str, KeyIndex] = {}
         self.segments: list[tuple[int, str]] = []
         self.leaf_rule: list[int] = []
+        self.leaf_sign: list[bool | None] = []  # negated in its conjunction; None: not in one
         self.ops: list[tuple[str, list[int]]] = []
-        self.guards: dict[str, dict[Any, list[int]]] = defaultdict(lambda: defaultdict(list))
-        self.unguarded = np.ones(len(self.rule_ids), dtype=np.bool_)
-        provisional = []
-        for position, tree in enumerate(rules.values()):
-            provisional.append(self._emit(tree, position))
-            self._guard(tree, position)
-        self.guarded = {
-            key: {value: np.array(rules, dtype=np.int64) for value, rules in by_value.items()}
-            for key, by_value in self.guards.items()
-        }
+        self.tests = LeafTests()
+        count = len(self.rule_ids)
+        self.guard = np.full(count, -1, dtype=np.int64)  # a leaf the rule needs, or -1
+        self.guard_rank = np.full(count, len(GUARD_RANKS), dtype=np.int64)
+        self.moving = np.zeros(count, dtype=np.bool_)
+        roots = [self._emit(tree, position, False) for position, tree in enumerate(rules.values())]
+        self._freeze(roots)
+
+    def _freeze(self, provisional: list[int]) -> None:
         self.leaf_count = len(self.leaf_rule)
         self.leaf_owner = np.array(self.leaf_rule, dtype=np.int64)
         for index in self.keys.values():
-            index.ranges.freeze()
-            index.lists = _ListLeaves.of(index.items, index.need)
-        self.roots, self.levels = self._levelise(provisional)
-        # Re-checking one candidate with its Python predicate costs about 2 µs; one
-        # vectorised pass over one row costs about 40 ns a rule (bench/, M = 10,000 and
-        # 100,000), so re-checking pays while the candidates are under 1/50 of the rules.
-        # Conditions that can flip are counted first and may be a few times more: rules
-        # whose guard the new record lacks are then set aside by :meth:`triage`.
-        self.recheck_limit = max(32, len(self.rule_ids) // 50)
-        self.flip_limit = 4 * self.recheck_limit
+            index.freeze()
+            index.timed.own(self.leaf_owner)
+        self.tests.freeze(self.leaf_count)
+        ops = [(kind, [self._real(c) for c in children]) for kind, children in self.ops]
+        self.levels = levelise(ops, self.leaf_count)
+        self.roots = np.array([self._real(r) for r in provisional], dtype=np.int64)
+        rules = len(self.rule_ids)
+        # A rule's leaves are numbered consecutively: [first_leaf, first_leaf + leaves).
+        self.leaves = np.bincount(self.leaf_owner, minlength=rules).astype(np.int64)
+        self.first_leaf = np.cumsum(self.leaves) - self.leaves
+        negated = np.array([bool(s) for s in self.leaf_sign], dtype=np.bool_)
+        # A literal's code: its leaf's, or the complement of it for a negated one.
+        self.literal_code = self.tests.code + np.where(negated, self.tests.total, 0)
+        apart = [leaf for leaf, sign in enumerate(self.leaf_sign) if sign is None]
+        self.conjunctive = np.ones(rules, dtype=np.bool_)
+        self.conjunctive[self.leaf_owner[apart]] = False
+        self._freeze_guards()
+        self.pass_cost = PASS_FIXED + PASS_LEAF * self.leaf_count + PASS_NODE * len(self.ops)
+        self.read_cost = RECHECK_FIXED + RECHECK_CODE * self.tests.total
+        # A condition is found at most twice (both bounds of a range crossed): past this
+        # many, the candidates alone would cost more than the pass.
+        self.flip_limit = 2 * max(0, self.pass_cost - self.read_cost) // RECHECK_CANDIDATE
+
+    def _freeze_guards(self) -> None:
+        guarded = self.guard >= 0
+        # A guard's answer is one flag of a reading (unguarded rules read "always"),
+        # unless it is answered one by one (CONTAINS ALL of several items).
+        self.guard_code = np.ones(len(self.rule_ids), dtype=np.int64)
+        self.guard_code[guarded] = self.tests.code[self.guard[guarded]]
+        self.guard_tested = np.zeros(len(self.rule_ids), dtype=np.bool_)
+        self.guard_tested[guarded] = self.tests.kind[self.guard[guarded]] != CODE
+        # How a rule whose guard holds is answered: by the guard alone (a conjunction of
+        # that one condition), literal by literal (other conjunctions), or by a predicate.
+        by_guard = self.conjunctive & (self.leaves == 1) & guarded
+        self.by_literals = self.conjunctive & ~by_guard
+        self.by_predicate = ~self.conjunctive
+        self.predicates = bool(self.by_predicate.any())
+        # What re-checking each rule may cost (if its guard holds).
+        self.weight = (
+            RECHECK_CANDIDATE
+            + ONE_BY_ONE_CALL * self.guard_tested
+            + RECHECK_LITERAL * self.leaves * self.by_literals
+            + PREDICATE_CALL * self.by_predicate
+        )
+
+    def _real(self, node: int) -> int:
+        """Provisional inner ids -1, -2, ... are numbered after the leaves."""
+        return self.leaf_count - node - 1 if node < 0 else node
 
     def __len__(self) -> int:
         return len(self.rule_ids)
 
     # -- compiling ------------------------------------------------------------------------
 
-    def _emit(self, node: Node, rule: int) -> int:
+    def _emit(self, node: Node, rule: int, negated: bool | None) -> int:
+        """Compile ``node``; ``negated`` is its parity of ``NOT`` while every node above it
+        keeps the rule a conjunction of conditions (``None`` once one does not)."""
         if isinstance(node, Condition | InSegment):
-            return self._leaf(node, rule)
+            return self._leaf(node, rule, negated)
         if isinstance(node, Not):
-            return self._op("not", [self._emit(node.item, rule)])
+            return self._op("not", [self._emit(node.item, rule, _flip(negated))])
         assert isinstance(node, And | Or)
+        # AND keeps a conjunction; so does a negated OR (NOT (a OR b) = NOT a AND NOT b).
+        inner = negated if (negated is True) is isinstance(node, Or) else None
         return self._op(
-            "and" if isinstance(node, And) else "or", [self._emit(i, rule) for i in node.items]
+            "and" if isinstance(node, And) else "or",
+            [self._emit(i, rule, inner) for i in node.items],
         )
 
     def _op(self, kind: str, children: list[int]) -> int:
         self.ops.append((kind, children))
-        return -len(self.ops)  # inner nodes are numbered after the leaves once all are known
+        return -len(self.ops)
 
-    def _key(self, key: str) -> _KeyIndex:
+    def _key(self, key: str) -> KeyIndex:
         if key not in self.keys:
-            self.keys[key] = _KeyIndex(key, _Ranges(self.schema.by_key[key].type in INT_TYPES))
+            integer = self.schema.by_key[key].type in INT_TYPES
+            self.keys[key] = KeyIndex(key, Ranges(integer), Timed(key, integer))
         return self.keys[key]
 
-    def _leaf(self, node: Condition | InSegment, rule: int) -> int:
+    def _leaf(self, node: Condition | InSegment, rule: int, negated: bool | None) -> int:
         leaf = len(self.leaf_rule)
         self.leaf_rule.append(rule)
         if isinstance(node, InSegment):
             self.segments.append((leaf, node.code))
+            self.leaf_sign.append(None)  # answered from memberships, not from the record
             return leaf
         lowered = lower(node, self.schema, self.ctx)
         index = self._key(lowered.key)
         if moves_with_time(node):
-            index.timed[(node.op.value, node.value)].append(leaf)
+            index.timed.add(leaf, node)
+            group = list(index.timed.groups).index((node.op.value, node.value))
+            self.tests.timed_group(leaf, index.key, index.timed, group)
+            self.moving[rule] = True
         else:
             self._index(index, leaf, lowered.test)
+        sign = None if negated is None else negated is not lowered.negated
+        self.leaf_sign.append(sign)
+        if sign is False:
+            self._consider_guard(rule, leaf, lowered.test)
         return self._op("not", [leaf]) if lowered.negated else leaf
 
-    def _guard(self, tree: Node, rule: int) -> None:
-        """Index a rule under one condition it cannot hold without: a value or list
-        item its record must have (a condition of its top-level ``AND``)."""
-        for node in tree.items if isinstance(tree, And) else (tree,):
-            if not isinstance(node, Condition) or moves_with_time(node):
-                continue
-            lowered = lower(node, self.schema, self.ctx)
-            test = lowered.test
-            if lowered.negated or not isinstance(test, OneOf | ListHas | ListHasAny):
-                continue
-            values = test.values if isinstance(test, OneOf) else _items(test)
-            for value in values:
-                self.guards[lowered.key][value].append(rule)
-            self.unguarded[rule] = False
-            return
+    def _consider_guard(self, rule: int, leaf: int, test: Any) -> None:
+        """A condition of the rule's conjunction, not negated: the rule cannot hold
+        without it. Keep the one most likely to fail (values named over ranges)."""
+        rank = next((r for r, kinds in enumerate(GUARD_RANKS) if isinstance(test, kinds)), None)
+        if rank is not None and rank < self.guard_rank[rule]:
+            self.guard[rule], self.guard_rank[rule] = leaf, rank
 
-    def _index(self, index: _KeyIndex, leaf: int, test: Any) -> None:
+    def _index(self, index: KeyIndex, leaf: int, test: Any) -> None:
+        key = index.key
         if isinstance(test, Range):
             index.ranges.add(leaf, test)
+            self.tests.range(leaf, key, index.ranges.integer, test)
         elif isinstance(test, OneOf):
             for value in test.values:
                 index.equal[value].append(leaf)
+            self.tests.values(leaf, key, test.values, 1, primitive_test(test))
         elif isinstance(test, ListHas | ListHasAny | ListHasAll):
             items = {test.item} if isinstance(test, ListHas) else set(test.items)
             for item in items:
                 index.items[item].append(leaf)
             index.need[leaf] = len(items) if isinstance(test, ListHasAll) else 1
+            self.tests.values(leaf, key, items, index.need[leaf], primitive_test(test))
         elif isinstance(test, Present):
             index.present.append(leaf)
+            self.tests.present(leaf, key)
         else:
             index.tested.append((leaf, primitive_test(test)))
+            self.tests.test(leaf, key, index.tested[-1][1])
 
-    def _levelise(
-        self, provisional: list[int]
-    ) -> tuple[np.ndarray, list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]]:
-        """Inner nodes by height (children before parents): kind, ids, children, starts."""
-
-        def real(node: int) -> int:  # provisional inner ids -1, -2, ... follow the leaves
-            return self.leaf_count - node - 1 if node < 0 else node
-
-        height: list[int] = []
-        resolved: list[tuple[str, list[int]]] = []
-        for kind, children in self.ops:
-            kids = [real(c) for c in children]
-            resolved.append((kind, kids))
-            height.append(
-                1 + max((height[c - self.leaf_count] if c >= self.leaf_count else 0) for c in kids)
-            )
-        levels = []
-        for h in sorted(set(height)):
-            for kind in ("and", "or", "not"):
-                nodes = [n for n, (k, _) in enumerate(resolved) if k == kind and height[n] == h]
-                if nodes:
-                    groups = [resolved[n][1] for n in nodes]
-                    starts = np.cumsum([0] + [len(g) for g in groups[:-1]])
-                    flat = np.array([c for g in groups for c in g], dtype=np.int64)
-                    levels.append(
-                        (kind, np.array(nodes, dtype=np.int64) + self.leaf_count, flat, starts)
-                    )
-        return np.array([real(r) for r in provisional], dtype=np.int64), levels
-
-    def _moving(self, index: _KeyIndex) -> _Ranges | None:
-        """The time-moving conditions of an attribute as ranges at ``self.ctx`` (each
-        distinct literal lowered once)."""
-        if not index.timed:
-            return None
-        if index.moved_at is not self.ctx:
-            moving = _Ranges(index.ranges.integer)
-            for (op, value), leaves in index.timed.items():
-                test = lower(Condition(index.key, Op(op), value), self.schema, self.ctx).test
-                assert isinstance(test, Range)
-                for leaf in leaves:
-                    moving.add(leaf, test)
-            moving.freeze()
-            index.moving, index.moved_at = moving, self.ctx
-        return index.moving
+    def _moment(self, timed: Timed) -> Ranges:
+        """A :class:`Timed`'s bounds at ``self.ctx``."""
+        return timed.at(self.schema, self.ctx)
 
     # -- all rules, many rows -----------------------------------------------------------------
 
     def holds(self, table: ColumnarTable, rows: np.ndarray, member_rows: MemberRows) -> np.ndarray:
-        """A rows x rules boolean matrix: which rules hold for each row of ``table``."""
-        truth = np.zeros((len(rows), self.leaf_count + len(self.ops)), dtype=np.bool_)
-        for key, index in self.keys.items():
-            self._fill(truth, index, table, key, rows)
+        """A rows x rules boolean matrix: which rules hold for each row of ``table`` (a
+        view of a rules x rows one: each rule's answers for the rows are contiguous)."""
+        truth = np.zeros((self.leaf_count + len(self.ops), len(rows)), dtype=np.bool_)
+        for index in self.keys.values():
+            timed = self._moment(index.timed) if index.timed.groups else None
+            fill(truth, index, table, rows, timed)
         for leaf, code in self.segments:
-            truth[:, leaf] = member_rows(code)
-        for kind, nodes, children, starts in self.levels:
-            values = truth[:, children]
-            if kind == "and":
-                truth[:, nodes] = np.logical_and.reduceat(values, starts, axis=1)
-            elif kind == "or":
-                truth[:, nodes] = np.logical_or.reduceat(values, starts, axis=1)
-            else:
-                truth[:, nodes] = ~values
-        result: np.ndarray = truth[:, self.roots]
+            truth[leaf] = member_rows(code)
+        run_levels(truth, self.levels)
+        result: np.ndarray = truth[self.roots].T
         return result
-
-    def _fill(
-        self, truth: np.ndarray, index: _KeyIndex, table: ColumnarTable, key: str, rows: np.ndarray
-    ) -> None:
-        column = table.columns[key]
-        if isinstance(column, ListColumn):
-            self._fill_list(truth, index, column, rows)
-            return
-        raw = column.codes[rows] if isinstance(column, TextColumn) else column.values[rows]
-        present = _present(column, raw)
-        for ranges in (index.ranges, self._moving(index)):
-            if ranges is not None and ranges.leaves:
-                truth[:, ranges.frozen[0]] = ranges.holds(raw) & present[:, None]
-        if index.present:
-            truth[:, index.present] = present[:, None]
-        if index.equal or index.tested:
-            self._fill_by_value(truth, index, column, raw, present)
-
-    def _fill_by_value(
-        self, truth: np.ndarray, index: _KeyIndex, column: Any, raw: np.ndarray, present: np.ndarray
-    ) -> None:
-        """Equality and string tests, once per distinct value of the rows."""
-        distinct, inverse = np.unique(raw[present], return_inverse=True)
-        where = np.flatnonzero(present)
-        for k, stored in enumerate(distinct.tolist()):
-            value = _value(column, stored)
-            leaves = [
-                *index.equal.get(value, ()),
-                *(leaf for leaf, test in index.tested if test(value)),
-            ]
-            if leaves:
-                truth[np.ix_(where[inverse == k], leaves)] = True
-
-    def _fill_list(
-        self, truth: np.ndarray, index: _KeyIndex, column: ListColumn, rows: np.ndarray
-    ) -> None:
-        batch = BitMap(rows.astype(np.uint32))
-        if index.present:
-            truth[:, index.present] = rows_in(rows, column.present & batch)[:, None]
-        if not index.items:
-            return
-        lists = index.lists
-        hits = np.zeros((len(rows), len(lists.leaves)), dtype=np.int32)
-        for item, positions in lists.positions.items():
-            holders = column.items.get(item)
-            if holders:
-                holding = holders & batch
-                if holding:
-                    hits[:, positions] += rows_in(rows, holding)[:, None]
-        truth[:, lists.leaves] = hits >= lists.need
 
     # -- one row, changing --------------------------------------------------------------------
 
     def flips(self, old: Record, new: Record, limit: int | None = None) -> np.ndarray | None:
         """Positions of the rules a change from ``old`` to ``new`` can flip; ``None``
         when more than ``limit`` conditions could (do the vectorised pass instead)."""
-        found: list[np.ndarray] = []
+        leaves: list[np.ndarray] = []
+        owners: list[np.ndarray] = []  # time groups know their rules
         total = 0
-        for key in set(old) | set(new):
+        for key, index in self.keys.items():
             before, after = old.get(key), new.get(key)
-            index = self.keys.get(key)
-            if index is None or before == after:
+            if before == after:
                 continue
-            leaves = self._flipped(index, before, after)
-            total += len(leaves)
+            total += self._flipped(index, before, after, leaves, owners)
             if limit is not None and total > limit:
                 return None
-            found.append(leaves)
-        if not found:
-            return np.empty(0, dtype=np.int64)
-        result: np.ndarray = np.unique(self.leaf_owner[np.concatenate(found)])
-        return result
+        if leaves:
+            owners.append(self.leaf_owner[np.concatenate(leaves)])
+        found = np.concatenate(owners) if owners else np.empty(0, dtype=np.int64)
+        if len(found) * 16 < len(self.rule_ids):  # sorting a few beats a mask of them all
+            return np.unique(found)
+        mask = np.zeros(len(self.rule_ids), dtype=np.bool_)
+        mask[found] = True
+        return np.flatnonzero(mask)
 
-    def recheck(self, old: Record | None, new: Record) -> tuple[np.ndarray, np.ndarray] | None:
-        """For one changed entity: the rules to re-check and the rules ``new`` cannot
-        satisfy (check those for exits only); ``None`` when one vectorised pass over
-        the row is cheaper (a new entity, or too many rules to re-check)."""
-        flipped = None if old is None else self.flips(old, new, self.flip_limit)
+    def recheck(self, old: Record | None, new: Record) -> Recheck | None:
+        """For one changed entity: the rules its change can flip (all of them for a new
+        entity, ``old`` is ``None``), answered for ``new`` where the record alone can
+        answer them; ``None`` when one vectorised pass over the row is cheaper."""
+        if old is None:
+            flipped: np.ndarray | None = np.arange(len(self.rule_ids))
+        else:
+            flipped = self.flips(old, new, self.flip_limit)
         if flipped is None:
             return None
-        check, cannot = self.triage(flipped, new)
-        return None if len(check) > self.recheck_limit else (check, cannot)
+        if not len(flipped):
+            return Recheck(flipped, np.zeros(0, dtype=np.bool_), flipped)
+        if self.read_cost + self.weight[flipped].sum() > self.pass_cost:
+            return None
+        reading = self.tests.read(new, self._moment)
+        possible = self._guards_hold(flipped, reading)
+        whole = possible & self.by_literals[flipped]
+        possible[whole] = self._all_hold(flipped[whole], reading)
+        if not self.predicates:
+            return Recheck(flipped, possible, flipped[:0])
+        other = self.by_predicate[flipped] & possible
+        answered = ~other
+        return Recheck(flipped[answered], possible[answered], flipped[other])
+
+    def answers(self, rules: np.ndarray, record: Record) -> np.ndarray:
+        """Whether each of ``rules`` holds for ``record``, all at once: conjunctions only
+        (see ``conjunctive``); for other rules the answer is exact only where it is
+        ``False`` (their guard fails)."""
+        reading = self.tests.read(record, self._moment)
+        out = self._guards_hold(rules, reading)
+        whole = out & self.by_literals[rules]
+        out[whole] = self._all_hold(rules[whole], reading)
+        return out
 
     def triage(self, candidates: np.ndarray, new: Record) -> tuple[np.ndarray, np.ndarray]:
         """Split candidate rules into those to re-check and those that cannot hold for
-        ``new`` (a value their guard needs is absent: they hold for nobody with it)."""
-        possible = self.unguarded.copy()
-        for key, by_value in self.guarded.items():
-            value = new.get(key)
-            for item in value if isinstance(value, tuple | list) else (value,):
-                rules = by_value.get(item)
-                if rules is not None:
-                    possible[rules] = True
-        holds = possible[candidates]
+        ``new`` (their guard fails: they hold for nobody with its value)."""
+        reading = self.tests.read(new, self._moment)
+        holds = self._guards_hold(candidates, reading)
         return candidates[holds], candidates[~holds]
 
-    def _flipped(self, index: _KeyIndex, before: Any, after: Any) -> np.ndarray:
-        out: list[np.ndarray] = []
-        for ranges in (index.ranges, self._moving(index)):
-            if ranges is None or not ranges.leaves:
-                continue
-            if before is not None and after is not None:
-                out.append(ranges.crossed(before, after))
-            else:
-                value = np.array(
-                    [after if before is None else before], dtype=ranges.frozen[1].dtype
-                )
-                out.append(ranges.frozen[0][ranges.holds(value)[0]])
+    def _guards_hold(
+        self, rules: np.ndarray, reading: Reading, tested: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Per rule: whether its guard holds (rules without one may always hold);
+        ``tested``: the positions whose guard is not one flag, if known. Guards are
+        never negated: the rule needs the condition to hold."""
+        out: np.ndarray = reading.flags[self.guard_code[rules]]
+        if tested is None:
+            tested = np.flatnonzero(self.guard_tested[rules])
+        if len(tested):
+            out[tested] = self.tests.truth(self.guard[rules[tested]], reading)
+        return out
+
+    def _all_hold(self, rules: np.ndarray, reading: Reading) -> np.ndarray:
+        """Whether every literal of each of ``rules`` (conjunctions) holds."""
+        counts = self.leaves[rules]
+        leaves = spans(self.first_leaf[rules], counts)
+        literals: np.ndarray = reading.flags[self.literal_code[leaves]]
+        if self.tests.one_by_one:
+            self.tests.answer_one_by_one(literals, leaves, reading)
+        return literals if len(leaves) == len(rules) else all_of(literals, counts)
+
+    def _flipped(
+        self,
+        index: KeyIndex,
+        before: Any,
+        after: Any,
+        leaves: list[np.ndarray],
+        owners: list[np.ndarray],
+    ) -> int:
+        """Add the leaves of one attribute a move from ``before`` to ``after`` can flip
+        (the rules of time groups as rules); returns how many were added."""
+        added = len(leaves), len(owners)
+        if index.ranges.leaves:
+            leaves.append(_found(index.ranges, before, after))
+        if index.timed.groups:
+            groups = _found(self._moment(index.timed), before, after)
+            owners.extend(index.timed.owners[g] for g in groups.tolist())
         listed = isinstance(before, tuple | list) or isinstance(after, tuple | list)
-        if listed:
-            changed = set(before or ()) ^ set(after or ())
-            out.extend(np.array(index.items.get(item, []), dtype=np.int64) for item in changed)
-        else:
-            out.extend(np.array(index.equal.get(v, []), dtype=np.int64) for v in (before, after))
-        if (before is None) != (after is None):
-            out.append(np.array(index.present, dtype=np.int64))
-        moved = [leaf for leaf, test in index.tested if _safe(test, before) != _safe(test, after)]
-        out.append(np.array(moved, dtype=np.int64))
-        return np.concatenate(out)
+        named = set(before or ()) ^ set(after or ()) if listed else (before, after)
+        leaves.extend(found for v in named if (found := index.leaves_of(v)) is not None)
+        if (before is None) != (after is None) and index.present:
+            leaves.append(np.array(index.present, dtype=np.int64))
+        if index.tested:
+            moved = [n for n, t in index.tested if safe_test(t, before) != safe_test(t, after)]
+            leaves.append(np.array(moved, dtype=np.int64))
+        return sum(len(a) for a in leaves[added[0] :]) + sum(len(a) for a in owners[added[1] :])
 
 
-def _value(column: Any, stored: Any) -> Any:
-    """A stored column value as records hold it (string for a code, bool for a flag)."""
-    if isinstance(column, TextColumn):
-        return column.values[stored]
-    if isinstance(column, BoolColumn):
-        return bool(stored)
-    return stored
+def _found(ranges: Ranges, before: Any, after: Any) -> np.ndarray:
+    """The conditions (or time groups) of ``ranges`` a move can flip."""
+    if before is not None and after is not None:
+        return ranges.crossed(before, after)
+    value = np.array([after if before is None else before], dtype=ranges.frozen[1].dtype)
+    found: np.ndarray = ranges.frozen[0][ranges.holding(value)[:, 0]]
+    return found
 
 
-def _present(column: Any, values: np.ndarray) -> np.ndarray:
-    present: np.ndarray
-    if isinstance(column, TextColumn):
-        present = values != 0
-    elif values.dtype.kind == "f":
-        present = ~np.isnan(values)
-    elif isinstance(column, BoolColumn):
-        present = values >= 0
-    else:
-        present = values != MISSING_TIME
-    return present
+GUARD_RANKS: tuple[tuple[type, ...], ...] = (VALUE_TESTS, (Range,))
+"""Conditions that can guard a rule, best first: values named fail for most records."""
 
 
-def _items(test: ListHas | ListHasAny) -> frozenset[str]:
-    return frozenset((test.item,)) if isinstance(test, ListHas) else test.items
-
-
-def rows_in(rows: np.ndarray, members: BitMap) -> np.ndarray:
-    """A boolean per row: whether it is in ``members``."""
-    if not members:
-        return np.zeros(len(rows), dtype=np.bool_)
-    return np.isin(rows, np.frombuffer(members.to_array(), dtype=np.uint32))
-
-
-def _safe(test: Callable[[Any], bool], value: Any) -> bool:
-    return value is not None and bool(test(value))
+def _flip(negated: bool | None) -> bool | None:
+    return None if negated is None else not negated

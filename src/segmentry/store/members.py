@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from pyroaring import BitMap
 from sqlalchemy.engine import Connection
 
-from segmentry.store.codec import Chunk, decode_members
+from segmentry.store.codec import Chunk, Stored, decode_members
 from segmentry.store.tables import fixed_members, member_chunks
 
 ChunkKey = tuple[int, int]  # (seg_id, chunk)
@@ -29,7 +29,15 @@ def load_members(conn: Connection, *, tenant_id: int) -> dict[int, BitMap]:
 def read_chunks(
     conn: Connection, *, tenant_id: int, keys: Iterable[ChunkKey]
 ) -> dict[ChunkKey, Chunk]:
-    """The chunks with these keys that exist, with their entry times.
+    """The chunks with these keys that exist, with their entry times."""
+    stored = read_stored_chunks(conn, tenant_id=tenant_id, keys=keys)
+    return {key: Chunk.decode(members, since) for key, (members, since) in stored.items()}
+
+
+def read_stored_chunks(
+    conn: Connection, *, tenant_id: int, keys: Iterable[ChunkKey]
+) -> dict[ChunkKey, Stored]:
+    """The chunks with these keys that exist, as stored.
 
     Segments wanting the same chunks are read together (a batch write touches
     the same few chunks of many segments), a few hundred segments per query.
@@ -41,7 +49,7 @@ def read_chunks(
     groups: dict[frozenset[int], list[int]] = {}
     for seg_id, wanted_chunks in by_seg.items():
         groups.setdefault(frozenset(wanted_chunks), []).append(seg_id)
-    out: dict[ChunkKey, Chunk] = {}
+    out: dict[ChunkKey, Stored] = {}
     for chunks, seg_ids in groups.items():
         for start in range(0, len(seg_ids), ID_BATCH):
             query = sa.select(
@@ -55,50 +63,38 @@ def read_chunks(
                 member_chunks.c.chunk.in_(sorted(chunks)),
             )
             for seg_id, chunk, members, since in conn.execute(query):
-                out[(int(seg_id), int(chunk))] = Chunk.decode(members, since)
+                out[(int(seg_id), int(chunk))] = (bytes(members), bytes(since))
     return out
 
 
 def write_chunks(
-    conn: Connection, *, tenant_id: int, chunks: Mapping[ChunkKey, Chunk], existing: set[ChunkKey]
+    conn: Connection,
+    *,
+    tenant_id: int,
+    chunks: Mapping[ChunkKey, Stored | None],
+    existing: set[ChunkKey],
 ) -> None:
-    """Store edited chunks: update those that existed, insert new ones, drop empty ones."""
-    inserts: list[dict[str, object]] = []
-    updates: list[dict[str, object]] = []
-    deletes: list[dict[str, object]] = []
+    """Store edited chunks: update those that existed, insert new ones, drop the ones
+    left empty (``None``). Through the driver: a bulk write edits thousands."""
+    inserts, updates, deletes = [], [], []
     for (seg_id, chunk), value in chunks.items():
-        key: dict[str, object] = {"b_tenant": tenant_id, "b_seg": seg_id, "b_chunk": chunk}
-        if not len(value):
+        if value is None:
             if (seg_id, chunk) in existing:
-                deletes.append(key)
-            continue
-        members, since = value.encode()
-        (updates if (seg_id, chunk) in existing else inserts).append(
-            {**key, "members": members, "since": since}
-        )
-    where = (
-        member_chunks.c.tenant_id == sa.bindparam("b_tenant"),
-        member_chunks.c.seg_id == sa.bindparam("b_seg"),
-        member_chunks.c.chunk == sa.bindparam("b_chunk"),
-    )
-    if inserts:
-        conn.execute(
-            member_chunks.insert().values(
-                tenant_id=sa.bindparam("b_tenant"),
-                seg_id=sa.bindparam("b_seg"),
-                chunk=sa.bindparam("b_chunk"),
-                members=sa.bindparam("members"),
-                since=sa.bindparam("since"),
-            ),
-            inserts,
-        )
-    if updates:
-        statement = member_chunks.update().where(*where)
-        conn.execute(
-            statement.values(members=sa.bindparam("members"), since=sa.bindparam("since")), updates
-        )
-    if deletes:
-        conn.execute(member_chunks.delete().where(*where), deletes)
+                deletes.append((tenant_id, seg_id, chunk))
+        elif (seg_id, chunk) in existing:
+            updates.append((*value, tenant_id, seg_id, chunk))
+        else:
+            inserts.append((tenant_id, seg_id, chunk, *value))
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    key = f"tenant_id = {mark} AND seg_id = {mark} AND chunk = {mark}"
+    for statement, params in (
+        (f"INSERT INTO member_chunks (tenant_id, seg_id, chunk, members, since) "
+         f"VALUES ({', '.join([mark] * 5)})", inserts),
+        (f"UPDATE member_chunks SET members = {mark}, since = {mark} WHERE {key}", updates),
+        (f"DELETE FROM member_chunks WHERE {key}", deletes),
+    ):  # fmt: skip
+        if params:
+            conn.exec_driver_sql(statement, params)
 
 
 def drop_segment(conn: Connection, *, tenant_id: int, seg_id: int) -> None:

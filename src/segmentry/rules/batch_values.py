@@ -1,0 +1,334 @@
+"""Validating and encoding a batch of entities an attribute at a time.
+
+:func:`~segmentry.rules.values.validate` and
+:func:`~segmentry.rules.values.encode` take one value at a time. A batch of
+thousands of customers repeats most of its values (countries, tiers, tag sets)
+and spells most instants and days the same canonical way, so here each
+attribute is checked over the whole batch: every distinct string, flag or list
+once, with the very coercer ``validate`` uses; numbers by their types for the
+whole column; instants (``2025-03-01T10:00:00Z``) and days (``2025-03-01``) in
+their canonical spelling parsed for the whole column by Polars, which also
+yields their encoded form.
+
+Any item with something unusual (a value that does not fit, an unknown or
+computed attribute, a ``null``, an instant spelled another way) is left to
+``validate`` itself, so the documents stored, and every error message, are
+exactly those of one-at-a-time validation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
+from typing import Any
+
+import polars as pl
+
+from segmentry.errors import ValidationError
+from segmentry.rules import temporal
+from segmentry.rules.limits import MAX_SAFE_INTEGER
+from segmentry.rules.schema import Attribute, AttrType, Schema
+from segmentry.rules.values import (
+    COERCERS,
+    ENCODERS,
+    Document,
+    InvalidValueError,
+    Record,
+    check_id,
+    fold,
+    validate,
+)
+
+Outcome = Document | ValidationError
+NUMBERS = (AttrType.NUMBER, AttrType.INTEGER)
+FOLDED = (AttrType.STRING, AttrType.ENUM)
+SAME = (AttrType.NUMBER, AttrType.INTEGER, AttrType.BOOLEAN)  # encoded as they are
+CANONICAL = {
+    AttrType.DATETIME: (
+        r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z$",
+        "%Y-%m-%dT%H:%M:%SZ",
+        pl.Datetime("us"),
+    ),
+    AttrType.DATE: (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "%Y-%m-%d", pl.Date()),
+}
+"""The spelling of instants and days whose stored form is the spelling itself."""
+
+
+def validate_many(
+    schema: Schema, items: Sequence[tuple[str, Mapping[str, Any]]], *, tz: tzinfo = UTC
+) -> tuple[list[Outcome], Encoder]:
+    """``validate`` of every ``(id, values)`` item: its document, or the error it
+    raises; and an :class:`Encoder` that already knows the batch's encoded values."""
+    encoder = Encoder(schema)
+    values = [v for _, v in items]
+    present: set[Any] = set().union(*values)
+    unusual = _unusual(schema, items, present)
+    fixes: list[list[tuple[str, Any]]] = [[] for _ in items]
+    for key in present & schema.writable.keys():
+        raws = [v.get(key, MISSING) for v in values]
+        column = _column(schema.writable[key], raws, tz, encoder)
+        unusual.update(column.bad)
+        for at, stored in column.fixes:
+            fixes[at].append((key, stored))
+    outcomes = [_outcome(schema, item, n in unusual, fixes[n], tz) for n, item in enumerate(items)]
+    return outcomes, encoder
+
+
+MISSING: Any = object()
+"""An attribute the item does not have."""
+DROP: Any = object()
+"""A value that is not stored (``null``, an empty string or list)."""
+
+
+def _unusual(
+    schema: Schema, items: Sequence[tuple[str, Mapping[str, Any]]], present: set[Any]
+) -> set[int]:
+    """The items ``validate`` must see: a bad id, an attribute that is unknown or
+    computed, or an ``id`` other than theirs (it says what is wrong)."""
+    unusual = {n for n, (entity_id, _) in enumerate(items) if not _plain_id(entity_id)}
+    for key in present - schema.writable.keys():
+        if key == "id":
+            unusual.update(
+                n for n, (entity_id, v) in enumerate(items) if v.get("id", entity_id) != entity_id
+            )
+        else:
+            unusual.update(n for n, (_, v) in enumerate(items) if key in v)
+    return unusual
+
+
+def _plain_id(entity_id: str) -> bool:
+    try:
+        check_id(entity_id)
+    except ValidationError:
+        return False
+    return True
+
+
+def _outcome(
+    schema: Schema,
+    item: tuple[str, Mapping[str, Any]],
+    unusual: bool,
+    fixes: list[tuple[str, Any]],
+    tz: tzinfo,
+) -> Outcome:
+    """The item's document: its values as they came (in their order, as ``validate``
+    keeps it), with the values whose stored form differs replaced or dropped."""
+    entity_id, values = item
+    if unusual:
+        try:
+            return validate(schema, entity_id, values, tz=tz)
+        except ValidationError as exc:
+            return exc
+    doc: Document = {"id": entity_id, **values}
+    for key, stored in fixes:
+        if stored is DROP:
+            del doc[key]
+        else:
+            doc[key] = stored
+    return doc
+
+
+# -- one attribute over the batch -------------------------------------------------------
+
+
+@dataclass
+class _Column:
+    """What validating one attribute found: the positions of values that do not fit
+    (or that this path leaves to ``validate``), and those stored otherwise than sent."""
+
+    bad: list[int] = field(default_factory=list)
+    fixes: list[tuple[int, Any]] = field(default_factory=list)
+    same: set[Any] = field(default_factory=set)  # distinct values stored as sent
+
+
+def _column(attribute: Attribute, raws: list[Any], tz: tzinfo, encoder: Encoder) -> _Column:
+    if attribute.type in NUMBERS:
+        return _numbers(attribute, raws)
+    if attribute.type in CANONICAL:
+        return _instants(attribute, raws, tz, encoder)
+    column = _distinct(attribute, raws, tz)
+    if attribute.type in FOLDED:
+        encoder.fold_all(attribute.key, {stored for _, stored in column.fixes} | column.same)
+    return column
+
+
+def _numbers(attribute: Attribute, raws: list[Any]) -> _Column:
+    """Ints and floats are stored as they are (a float of an integer attribute
+    becomes its int); anything else is left to ``validate``."""
+    column = _Column()
+    whole = attribute.type is AttrType.INTEGER
+    for at, raw in enumerate(raws):
+        kind = type(raw)
+        if kind is int:
+            if not -MAX_SAFE_INTEGER <= raw <= MAX_SAFE_INTEGER:
+                column.bad.append(at)
+        elif kind is float:
+            if not math.isfinite(raw):
+                column.bad.append(at)
+            elif whole:
+                if raw.is_integer() and abs(raw) <= MAX_SAFE_INTEGER:
+                    column.fixes.append((at, int(raw)))
+                else:
+                    column.bad.append(at)
+        elif raw is None:
+            column.fixes.append((at, DROP))
+        elif raw is not MISSING:
+            column.bad.append(at)
+    return column
+
+
+def _instants(attribute: Attribute, raws: list[Any], tz: tzinfo, encoder: Encoder) -> _Column:
+    """Canonical spellings are their own stored form: parsed (and encoded) a column at
+    a time; the rest are coerced one distinct value at a time."""
+    canonical = _canonical(attribute, raws, encoder)
+    rest = [MISSING if type(raw) is str and raw in canonical else raw for raw in raws]
+    return _distinct(attribute, rest, tz)
+
+
+def _canonical(attribute: Attribute, raws: list[Any], encoder: Encoder) -> set[str]:
+    """The raw values spelled canonically (their own stored form); their encoded forms
+    go to ``encoder``."""
+    pattern, layout, dtype = CANONICAL[attribute.type]
+    # Canonical spellings are ASCII; others (lone surrogates too) cannot be, nor enter Polars.
+    texts = [raw if type(raw) is str and raw.isascii() else "" for raw in raws]
+    series = pl.Series(texts, dtype=pl.String)
+    parsed = series.str.strptime(dtype, layout, strict=False)
+    plain = (
+        series.str.contains(pattern)
+        & parsed.dt.year().is_between(temporal.MIN_YEAR, temporal.MAX_YEAR)
+    ).fill_null(False)
+    found = dict(
+        zip(
+            series.filter(plain).to_list(),
+            parsed.filter(plain).cast(pl.Int64).to_list(),
+            strict=True,
+        )
+    )
+    encoder.seed(attribute.key, found)
+    return set(found)
+
+
+def _distinct(attribute: Attribute, raws: list[Any], tz: tzinfo) -> _Column:
+    """Every distinct value coerced once, with ``validate``'s own coercer."""
+    kinds = set(map(type, raws))
+    if attribute.type is AttrType.BOOLEAN and kinds <= {bool, type(MISSING)}:
+        return _Column()  # flags are stored as they are sent
+    if kinds <= {str, type(MISSING)} and attribute.type is not AttrType.STRING_LIST:
+        return _distinct_strings(attribute, raws, tz)
+    return _distinct_any(attribute, raws, tz)
+
+
+def _distinct_strings(attribute: Attribute, raws: list[Any], tz: tzinfo) -> _Column:
+    """A column of strings only: equal strings are the same value, so each distinct one
+    is coerced once and only the positions of those stored otherwise are visited."""
+    coercer = COERCERS[attribute.type]
+    column = _Column()
+    changed: dict[str, Any] = {}
+    failed: set[str] = set()
+    for raw in set(raws) - {MISSING}:
+        try:
+            stored = coercer(attribute, raw, tz)
+        except InvalidValueError:
+            failed.add(raw)
+            continue
+        if stored != raw:
+            changed[raw] = DROP if stored is None else stored
+        else:
+            column.same.add(raw)
+    if changed or failed:
+        for at, raw in enumerate(raws):
+            if raw in failed:
+                column.bad.append(at)
+            elif raw in changed:
+                column.fixes.append((at, changed[raw]))
+    return column
+
+
+def _distinct_any(attribute: Attribute, raws: list[Any], tz: tzinfo) -> _Column:
+    """A column of mixed values: told apart by type too (``1``, ``1.0`` and ``True`` are
+    equal in Python but not the same value here). Lists are always stored anew."""
+    coercer = COERCERS[attribute.type]
+    column = _Column()
+    stored: dict[Any, Any] = {}
+    for at, raw in enumerate(raws):
+        if raw is MISSING:
+            continue
+        if raw is None:
+            column.fixes.append((at, DROP))
+            continue
+        key = _key(raw)
+        if key is not None and key not in stored:
+            try:
+                stored[key] = coercer(attribute, raw, tz)
+            except InvalidValueError:
+                stored[key] = InvalidValueError
+        value = InvalidValueError if key is None else stored[key]
+        if value is InvalidValueError:
+            column.bad.append(at)
+        elif value is None:
+            column.fixes.append((at, DROP))
+        elif type(value) is list:
+            column.fixes.append((at, list(value)))  # documents do not share their lists
+        elif type(value) is not type(raw) or value != raw:
+            column.fixes.append((at, value))
+        else:
+            column.same.add(value)
+    return column
+
+
+def _key(raw: Any) -> Any:
+    """What tells a raw value apart for memoising its coercion; ``None`` when it cannot
+    be memoised (left to ``validate``)."""
+    kind = type(raw)
+    if kind is str or kind is bool:
+        return (kind, raw)
+    if (kind is list or kind is tuple) and all(type(item) is str for item in raw):
+        return (list, tuple(raw))
+    return None
+
+
+# -- encoding ------------------------------------------------------------------------
+
+
+class Encoder:
+    """``encode`` for the documents of one batch, each distinct value encoded once."""
+
+    def __init__(self, schema: Schema) -> None:
+        self.encoders = {a.key: ENCODERS[a.type] for a in schema}
+        # Per attribute: stored value -> encoded (lists by their tuple); None where a
+        # value is encoded as it is.
+        self.memo: dict[str, dict[Any, Any] | None] = {
+            a.key: None if a.type in SAME else {} for a in schema
+        }
+
+    def seed(self, key: str, encoded: Mapping[Any, Any]) -> None:
+        """The encoded forms of some stored values, known already."""
+        memo = self.memo[key]
+        assert memo is not None
+        memo.update(encoded)
+
+    def fold_all(self, key: str, texts: set[Any]) -> None:
+        """Encode the strings an attribute will store, all at once."""
+        memo = self.memo[key]
+        assert memo is not None
+        memo.update((t, fold(t)) for t in texts if type(t) is str)
+
+    def record(self, doc: Mapping[str, Any]) -> Record:
+        """The evaluation record of a stored document: equal to ``encode``'s."""
+        record: Record = {}
+        memo_of = self.memo
+        for key, value in doc.items():
+            if value is None or key not in memo_of:
+                continue
+            memo = memo_of[key]
+            if memo is None:
+                record[key] = value
+                continue
+            found = tuple(value) if type(value) is list else value
+            encoded = memo.get(found)
+            if encoded is None:
+                encoded = memo[found] = self.encoders[key](value)
+            record[key] = encoded
+        return record

@@ -1,0 +1,253 @@
+"""The parts of a :class:`~segmentry.rules.rule_index.RuleIndex` kept per attribute.
+
+Range conditions are arrays of bounds, tested for all conditions at once and
+sorted so that a move from one value to another names the conditions with a
+bound in between. Conditions whose bounds move with the clock (relative
+times, day words) are grouped by their literal: at a new moment each distinct
+literal is lowered once and its bounds stand for every condition of its group.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from pyroaring import BitMap
+
+from segmentry.rules import temporal
+from segmentry.rules.ast import Condition, Op
+from segmentry.rules.columnar import MISSING_TIME, BoolColumn, TextColumn
+from segmentry.rules.lowering import ListHas, ListHasAny, Range, lower
+from segmentry.rules.schema import Schema
+from segmentry.rules.temporal import EvalContext
+
+INT_LOW, INT_HIGH = np.iinfo(np.int64).min + 1, np.iinfo(np.int64).max
+"""Unbounded ends of integer ranges: the lowest stands above ``MISSING_TIME``."""
+
+
+def moves_with_time(cond: Condition) -> bool:
+    """Whether a condition's answer can change as the clock moves."""
+    values = cond.value if isinstance(cond.value, tuple) else (cond.value,)
+    for value in values:
+        if isinstance(value, str):
+            try:
+                parsed = temporal.read_temporal(value)
+            except temporal.TemporalError:
+                continue
+            if isinstance(parsed, temporal.Relative | temporal.DayWord):
+                return True
+    return False
+
+
+Bounds = tuple[Any, bool, Any, bool]
+"""``(low, low_inclusive, high, high_inclusive)`` with unbounded ends filled in."""
+
+
+def bounds(test: Range, integer: bool) -> Bounds:
+    lowest, highest = (INT_LOW, INT_HIGH) if integer else (-np.inf, np.inf)
+    return (
+        lowest if test.low is None else test.low,
+        test.low_inclusive or test.low is None,
+        highest if test.high is None else test.high,
+        test.high_inclusive or test.high is None,
+    )
+
+
+def closed(
+    low: np.ndarray, low_inc: np.ndarray, high: np.ndarray, high_inc: np.ndarray, *, integer: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """The same ranges with both ends included: an exclusive end becomes the next value
+    inward, exact for int64, and for float64 (no float lies between a float and the
+    next one). NaN and ``MISSING_TIME`` still fail every range."""
+    if integer:
+        return np.where(low_inc, low, low + 1), np.where(high_inc, high, high - 1)
+    return (
+        np.where(low_inc, low, np.nextafter(low, np.inf)),
+        np.where(high_inc, high, np.nextafter(high, -np.inf)),
+    )
+
+
+class Ranges:
+    """Range conditions on one attribute as arrays: tested for all of them at once."""
+
+    def __init__(self, integer: bool) -> None:
+        self.integer = integer
+        self.leaves: list[int] = []
+        self.bounds: list[Bounds] = []
+        self.frozen: tuple[np.ndarray, ...] = ()
+        self.sorted: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0, dtype=np.int64))
+
+    def add(self, leaf: int, test: Range) -> None:
+        self.leaves.append(leaf)
+        self.bounds.append(bounds(test, self.integer))
+
+    def freeze(self) -> None:
+        dtype = np.int64 if self.integer else np.float64
+        low, low_inc, high, high_inc = (
+            zip(*self.bounds, strict=True) if self.bounds else ((), (), (), ())
+        )
+        leaves = np.array(self.leaves, dtype=np.int64)
+        self.frozen = (
+            leaves,
+            np.array(low, dtype=dtype),
+            np.array(low_inc, dtype=np.bool_),
+            np.array(high, dtype=dtype),
+            np.array(high_inc, dtype=np.bool_),
+        )
+        values = np.concatenate([self.frozen[1], self.frozen[3]])
+        order = np.argsort(values, kind="stable")
+        self.sorted = (values[order], np.concatenate([leaves, leaves])[order])
+        self.closed = closed(*self.frozen[1:], integer=self.integer)
+
+    def holding(self, values: np.ndarray) -> np.ndarray:
+        """A conditions x rows matrix for a vector of values (missing values fail)."""
+        low, high = self.closed
+        v = values[None, :]
+        out: np.ndarray = (v >= low[:, None]) & (v <= high[:, None])
+        return out
+
+    def crossed(self, a: Any, b: Any) -> np.ndarray:
+        """Conditions with a bound between ``a`` and ``b``: the only ones a move can flip."""
+        values, owners = self.sorted
+        lo, hi = (a, b) if a <= b else (b, a)
+        found: np.ndarray = owners[
+            np.searchsorted(values, lo, "left") : np.searchsorted(values, hi, "right")
+        ]
+        return found
+
+
+class Timed:
+    """The time-moving range conditions of one attribute, a group per distinct literal.
+
+    At each moment the groups' bounds are a :class:`Ranges` whose "leaves" are
+    group numbers (a handful: marketers reuse ``-7d``, ``-30d``, ...), so moving
+    the clock costs a few lowerings, not a re-sort of every condition."""
+
+    def __init__(self, key: str, integer: bool) -> None:
+        self.key = key
+        self.integer = integer
+        self.groups: dict[tuple[str, Any], list[int]] = defaultdict(list)
+        self.members: list[np.ndarray] = []
+        self.group_of: np.ndarray = np.empty(0, dtype=np.int64)  # aligned with ``leaves``
+        self.leaves: np.ndarray = np.empty(0, dtype=np.int64)
+        self.owners: list[np.ndarray] = []  # each group's rules
+        self._at: tuple[EvalContext, Ranges] | None = None
+
+    def add(self, leaf: int, cond: Condition) -> None:
+        self.groups[(cond.op.value, cond.value)].append(leaf)
+
+    def freeze(self) -> None:
+        self.members = [np.array(ls, dtype=np.int64) for ls in self.groups.values()]
+        sizes = [len(m) for m in self.members]
+        self.group_of = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+        self.leaves = np.concatenate(self.members) if self.members else self.leaves
+
+    def at(self, schema: Schema, ctx: EvalContext) -> Ranges:
+        """The groups' bounds at ``ctx`` (each distinct literal lowered once)."""
+        if self._at is None or self._at[0] is not ctx:
+            ranges = Ranges(self.integer)
+            for group, (op, value) in enumerate(self.groups):
+                test = lower(Condition(self.key, Op(op), value), schema, ctx).test
+                assert isinstance(test, Range)
+                ranges.add(group, test)
+            ranges.freeze()
+            self._at = (ctx, ranges)
+        return self._at[1]
+
+    def own(self, leaf_owner: np.ndarray) -> None:
+        """Learn each group's rules from the rule of every leaf."""
+        self.owners = [leaf_owner[m] for m in self.members]
+
+
+@dataclass(frozen=True)
+class ListLeaves:
+    """The list conditions of one attribute as arrays: their leaves, the hits each
+    needs (1, or all its items), and for each item the positions of its leaves."""
+
+    leaves: np.ndarray
+    need: np.ndarray
+    positions: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, items: Mapping[str, list[int]], need: Mapping[int, int]) -> ListLeaves:
+        leaves = sorted(need)
+        position = {leaf: k for k, leaf in enumerate(leaves)}
+        return cls(
+            np.array(leaves, dtype=np.int64),
+            np.array([need[leaf] for leaf in leaves], dtype=np.int32),
+            {
+                i: np.array([position[leaf] for leaf in ls], dtype=np.int64)
+                for i, ls in items.items()
+            },
+        )
+
+
+def _leaf_lists() -> defaultdict[Any, list[int]]:
+    return defaultdict(list)
+
+
+@dataclass
+class KeyIndex:
+    """Everything indexed under one attribute."""
+
+    key: str
+    ranges: Ranges
+    timed: Timed
+    equal: dict[Any, list[int]] = field(default_factory=_leaf_lists)
+    items: dict[str, list[int]] = field(default_factory=_leaf_lists)
+    need: dict[int, int] = field(default_factory=dict)  # CONTAINS ALL: items a leaf needs
+    present: list[int] = field(default_factory=list)
+    tested: list[tuple[int, Callable[[Any], bool]]] = field(default_factory=list)
+    lists: ListLeaves = field(default_factory=lambda: ListLeaves.of({}, {}))
+    arrays: dict[Any, np.ndarray] = field(default_factory=dict)  # ``equal`` and ``items``
+
+    def freeze(self) -> None:
+        self.ranges.freeze()
+        self.timed.freeze()
+        self.lists = ListLeaves.of(self.items, self.need)
+        for value, leaves in [*self.equal.items(), *self.items.items()]:
+            self.arrays[value] = np.array(leaves, dtype=np.int64)
+
+    def leaves_of(self, value: Any) -> np.ndarray | None:
+        """The equality or list-item leaves that name ``value``."""
+        return self.arrays.get(value)
+
+
+def stored_value(column: Any, stored: Any) -> Any:
+    """A stored column value as records hold it (string for a code, bool for a flag)."""
+    if isinstance(column, TextColumn):
+        return column.values[stored]
+    if isinstance(column, BoolColumn):
+        return bool(stored)
+    return stored
+
+
+def present_rows(column: Any, values: np.ndarray) -> np.ndarray:
+    present: np.ndarray
+    if isinstance(column, TextColumn):
+        present = values != 0
+    elif values.dtype.kind == "f":
+        present = ~np.isnan(values)
+    elif isinstance(column, BoolColumn):
+        present = values >= 0
+    else:
+        present = values != MISSING_TIME
+    return present
+
+
+def list_items(test: ListHas | ListHasAny) -> frozenset[str]:
+    return frozenset((test.item,)) if isinstance(test, ListHas) else test.items
+
+
+def rows_in(rows: np.ndarray, members: BitMap) -> np.ndarray:
+    """A boolean per row: whether it is in ``members``."""
+    if not members:
+        return np.zeros(len(rows), dtype=np.bool_)
+    return np.isin(rows, np.frombuffer(members.to_array(), dtype=np.uint32))
+
+
+def safe_test(test: Callable[[Any], bool], value: Any) -> bool:
+    return value is not None and bool(test(value))

@@ -1,0 +1,110 @@
+"""The vectorised pass of a :class:`~segmentry.rules.rule_index.RuleIndex`: every
+rule for some rows of a :class:`ColumnarTable`.
+
+The leaves of all rules are filled a column at a time into a nodes x rows
+matrix (ranges compared with every bound at once, equality and string tests
+once per distinct value of the rows, list items from their bitmaps); the inner
+nodes follow level by level with ``reduceat``. Nodes are the matrix's rows, so
+gathering a level's children copies whole contiguous rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from pyroaring import BitMap
+
+from segmentry.rules.columnar import ColumnarTable, ListColumn, TextColumn
+from segmentry.rules.index_parts import KeyIndex, Ranges, present_rows, rows_in, stored_value
+
+Level = tuple[str, np.ndarray, np.ndarray]
+"""Inner nodes of one height, kind and number of children: kind, node ids, and their
+children as a nodes x children matrix."""
+
+
+def levelise(ops: list[tuple[str, list[int]]], leaf_count: int) -> list[Level]:
+    """Inner nodes by height (children before parents); ``ops`` name children with
+    real ids (leaves first, then inner nodes in the order of ``ops``)."""
+    height: list[int] = []
+    for _, children in ops:
+        height.append(1 + max((height[c - leaf_count] if c >= leaf_count else 0) for c in children))
+    groups: dict[tuple[int, str, int], list[int]] = {}
+    for n, (kind, children) in enumerate(ops):
+        groups.setdefault((height[n], kind, len(children)), []).append(n)
+    levels = []
+    for (_, kind, _), nodes in sorted(groups.items()):
+        matrix = np.array([ops[n][1] for n in nodes], dtype=np.int64)
+        levels.append((kind, np.array(nodes, dtype=np.int64) + leaf_count, matrix))
+    return levels
+
+
+def run_levels(truth: np.ndarray, levels: list[Level]) -> None:
+    """Fill the inner nodes of a nodes x rows matrix whose leaves are filled: each
+    level's nodes have the same number of children, combined a child at a time (a
+    plain ``&`` over whole rows is many times faster than a boolean ``reduceat``)."""
+    for kind, nodes, children in levels:
+        combined = truth[children[:, 0]]
+        if kind == "not":
+            np.logical_not(combined, out=combined)
+        for k in range(1, children.shape[1]):
+            if kind == "and":
+                combined &= truth[children[:, k]]
+            else:
+                combined |= truth[children[:, k]]
+        truth[nodes] = combined
+
+
+def fill(
+    truth: np.ndarray, index: KeyIndex, table: ColumnarTable, rows: np.ndarray, timed: Ranges | None
+) -> None:
+    """The leaves of one attribute (rows of the nodes x rows matrix ``truth``) for the
+    table's ``rows``; ``timed`` holds the attribute's time-moving groups' bounds now."""
+    column = table.columns[index.key]
+    if isinstance(column, ListColumn):
+        _fill_list(truth, index, column, rows)
+        return
+    raw = column.codes[rows] if isinstance(column, TextColumn) else column.values[rows]
+    present = present_rows(column, raw)
+    if index.ranges.leaves:
+        truth[index.ranges.frozen[0]] = index.ranges.holding(raw) & present
+    if timed is not None:
+        groups = timed.holding(raw) & present
+        truth[index.timed.leaves] = groups[index.timed.group_of]
+    if index.present:
+        truth[index.present] = present
+    if index.equal or index.tested:
+        _fill_by_value(truth, index, column, raw, present)
+
+
+def _fill_by_value(
+    truth: np.ndarray, index: KeyIndex, column: Any, raw: np.ndarray, present: np.ndarray
+) -> None:
+    """Equality and string tests, once per distinct value of the rows."""
+    distinct, inverse = np.unique(raw[present], return_inverse=True)
+    where = np.flatnonzero(present)
+    for k, stored in enumerate(distinct.tolist()):
+        value = stored_value(column, stored)
+        leaves = [
+            *index.equal.get(value, ()),
+            *(leaf for leaf, test in index.tested if test(value)),
+        ]
+        if leaves:
+            truth[np.ix_(leaves, where[inverse == k])] = True
+
+
+def _fill_list(truth: np.ndarray, index: KeyIndex, column: ListColumn, rows: np.ndarray) -> None:
+    batch = BitMap(rows.astype(np.uint32))
+    if index.present:
+        truth[index.present] = rows_in(rows, column.present & batch)
+    if not index.items:
+        return
+    lists = index.lists
+    hits = np.zeros((len(lists.leaves), len(rows)), dtype=np.int32)
+    for item, positions in lists.positions.items():
+        holders = column.items.get(item)
+        if holders:
+            holding = holders & batch
+            if holding:
+                hits[positions] += rows_in(rows, holding)
+    truth[lists.leaves] = hits >= lists.need[:, None]
