@@ -1,0 +1,1 @@
+"""The use cases: tenants, entities, segments, real-time membership, events, time."""
