@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
 from segmentry.cli.main import app
+from segmentry.engine.model import SegmentSpec
+from segmentry.engine.service import Segmentry
 
 runner = CliRunner()
 
@@ -35,3 +38,24 @@ def test_a_rule_that_is_broken_json_is_a_usage_error_not_a_traceback() -> None:
     result = runner.invoke(app, ["rules", "check", '{"attr": "price"'])
     assert result.exit_code == 2
     assert "not valid JSON" in result.stderr
+
+
+def test_with_a_database_the_tenants_own_attributes_and_segments_are_known(
+    tmp_path: Path,
+) -> None:
+    db = f"sqlite:///{tmp_path / 'shop.db'}"
+    with Segmentry(db) as engine:
+        shop = engine.default_shop()
+        shop.declare_attribute("customer", "loyalty_status", "enum", values=["Bronze", "Gold"])
+        shop.create_segment(SegmentSpec(kind="customer", code="vip", name="VIP", type="fixed"))
+    rule = "loyalty_status = 'gold' AND IN SEGMENT 'vip'"
+    checked = runner.invoke(app, ["rules", "check", rule, "--kind", "customer", "--db", db])
+    assert checked.exit_code == 0, checked.output
+    assert checked.stdout.splitlines()[0] == "loyalty_status = 'Gold' AND IN SEGMENT 'vip'"
+    wrong = runner.invoke(
+        app, ["rules", "check", "loyalty_status = 'Golden'", "--kind", "customer", "--db", db]
+    )
+    assert wrong.exit_code == 1
+    assert "expected one of Bronze, Gold" in wrong.stderr + wrong.stdout
+    alone = runner.invoke(app, ["rules", "check", rule, "--kind", "customer"])
+    assert alone.exit_code == 1  # the built-in attributes alone know neither

@@ -18,7 +18,7 @@ from segmentry.engine.segments import get
 from segmentry.engine.state import TenantState, View
 from segmentry.errors import NotFoundError, ValidationError
 from segmentry.rules.explain import explain as explain_rule
-from segmentry.rules.load import prepare
+from segmentry.rules.load import CheckedRule, prepare
 from segmentry.rules.schema import Kind
 from segmentry.rules.values import check_id
 from segmentry.store import entities as entity_store
@@ -32,6 +32,11 @@ def _sample(
     chosen = list(islice(seqs, limit))
     ids = entity_store.ids_by_seqs(conn, tenant_id=state.tenant_id, kind=kind, seqs=chosen)
     return [ids[s] for s in chosen]
+
+
+def check_rule(view: View, kind: Kind, rule: Source) -> CheckedRule:
+    """A rule checked against the tenant's attributes and segments, in its canonical forms."""
+    return prepare(rule, view.state.schemas[kind], segments=view.state.catalog())
 
 
 def preview(view: View, kind: Kind, rule: Source, limit: int = 10) -> Preview:

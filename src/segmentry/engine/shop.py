@@ -35,6 +35,7 @@ from segmentry.engine.model import (
 )
 from segmentry.engine.state import View
 from segmentry.engine.transaction import Transaction
+from segmentry.rules.load import CheckedRule
 from segmentry.rules.schema import Attribute, AttrType, Kind, Schema
 
 if TYPE_CHECKING:
@@ -288,6 +289,11 @@ class Shop:
             return reads.history(view.conn, view.state, code)
 
     # -- preview and explain ------------------------------------------------------------------
+
+    def check_rule(self, kind: Kind | str, rule: Rule) -> CheckedRule:
+        """Check a rule against this tenant (custom attributes, segments) without running it."""
+        with self._read() as view:
+            return preview.check_rule(view, Kind(kind), rule)
 
     def preview(self, kind: Kind | str, rule: Rule, *, limit: int = 10) -> Preview:
         with self._read() as view:
