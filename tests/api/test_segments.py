@@ -58,6 +58,18 @@ def test_get_and_edit_answer_the_etag_and_a_stale_one_is_refused(api: Caller) ->
     is_problem(restore, 412, "version-conflict")
 
 
+def test_a_delete_based_on_a_stale_version_is_refused_and_deletes_nothing(api: Caller) -> None:
+    api.post(
+        "/v1/segments", json={"kind": "product", "code": "s", "name": "S", "rule": "price > 1"}
+    )
+    api.patch("/v1/segments/s", json={"name": "T"})
+    stale = api.delete("/v1/segments/s", headers={"If-Match": '"1"'})
+    assert is_problem(stale, 412, "version-conflict")["current_version"] == 2
+    assert api.get("/v1/segments/s").status_code == 200
+    assert api.delete("/v1/segments/s", headers={"If-Match": '"2"'}).status_code == 204
+    assert api.get("/v1/segments/s").status_code == 404
+
+
 def test_a_merge_patch_clears_the_description_with_null(api: Caller) -> None:
     api.post("/v1/segments", json={"kind": "product", "code": "s", "name": "S",
                                    "description": "old", "rule": "price > 1"})  # fmt: skip

@@ -158,11 +158,7 @@ def edit(
 ) -> SegmentDef:
     segment = get(tx.state, code)
     row = segment.row
-    if expected_version is not None and expected_version != row.version:
-        raise ConflictError(
-            f"segment {code!r} is at version {row.version}, not {expected_version}",
-            current_version=row.version,
-        )
+    _check_version(segment, expected_version)
     new_row, checked = _edited_row(tx, segment, change)
     if definition(new_row) == definition(row):
         return segment
@@ -219,8 +215,21 @@ def _new_code(tx: Transaction, segment: SegmentDef, code: str) -> str:
     return code
 
 
-def delete(tx: Transaction, code: str, force: bool = False) -> None:
+def _check_version(segment: SegmentDef, expected: int | None) -> None:
+    """Refuse a change based on a version someone else has changed since."""
+    current = segment.row.version
+    if expected is not None and expected != current:
+        raise ConflictError(
+            f"segment {segment.code!r} is at version {current}, not {expected}",
+            current_version=current,
+        )
+
+
+def delete(
+    tx: Transaction, code: str, force: bool = False, expected_version: int | None = None
+) -> None:
     segment = get(tx.state, code)
+    _check_version(segment, expected_version)
     referrers = tx.state.referrers(code)
     if referrers:
         raise InUseError(

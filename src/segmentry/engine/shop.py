@@ -237,9 +237,11 @@ class Shop:
             segment = segment_ops.edit(tx, code, change, expected_version)
             return reads.segment_view(tx.state, segment)
 
-    def delete_segment(self, code: str, *, force: bool = False) -> None:
+    def delete_segment(
+        self, code: str, *, force: bool = False, expected_version: int | None = None
+    ) -> None:
         with self._write() as tx:
-            segment_ops.delete(tx, code, force)
+            segment_ops.delete(tx, code, force, expected_version)
 
     def versions(self, code: str) -> list[Version]:
         with self._read() as view:

@@ -100,16 +100,18 @@ def edit_segment(
 
 
 @routes.delete(
-    "/{code}", status_code=204, responses=described(404, 409), summary="Delete a segment"
+    "/{code}", status_code=204, responses=described(404, 409, 412), summary="Delete a segment"
 )
 def delete_segment(
     shop: ShopDep,
     code: CodePath,
     force: Annotated[bool, Query(description="Delete even if the segment has uses.")] = False,
+    if_match: IfMatch = None,
 ) -> Response:
     """Refused (409, with the uses) while something uses the segment, unless `force`;
-    always refused while another segment's rule refers to it."""
-    shop.delete_segment(code, force=force)
+    always refused while another segment's rule refers to it; with `If-Match`,
+    refused with 412 if the segment changed since that version."""
+    shop.delete_segment(code, force=force, expected_version=expected_version(if_match))
     return Response(status_code=204)
 
 
