@@ -8,6 +8,8 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from segmentry.engine.import_readers import LIST_SEPARATOR
+
 MAX_IDS = 100_000
 """The most ids one edit of a fixed segment takes (the library's limit)."""
 HEADERS = frozenset({"id", "ids", "product_id", "customer_id", "entity_id"})
@@ -59,13 +61,14 @@ def csv_lines(header: list[str], rows: Iterable[list[Any]]) -> Iterator[str]:
 
 
 def _cell(value: Any) -> str:
-    """A value as other systems read it back: ``true``, ``a, b``, ``19.99``."""
+    """A value as other systems (and segmentry's own import) read it back: ``true``,
+    ``a|b``, ``19.99``."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
+        return LIST_SEPARATOR.join(str(v) for v in value)  # as an import reads it back
     return str(value)
 
 

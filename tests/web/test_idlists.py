@@ -1,0 +1,23 @@
+"""Lists of ids in and out of the web page."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from segmentry.engine.import_readers import cell_value
+from segmentry.rules.schema import Kind, Schema
+from segmentry.web.idlists import csv_lines, typed, uploaded
+
+
+def test_an_exported_row_reads_back_as_an_import_would() -> None:
+    text = "".join(csv_lines(["id", "tags", "available"], [["p1", ["vip", "new"], True]]))
+    (_, row) = list(csv.reader(io.StringIO(text)))
+    tags = Schema(Kind.PRODUCT).by_key["tags"]
+    assert cell_value(tags, row[1]) == ["vip", "new"]
+    assert row[2] == "true"
+
+
+def test_ids_typed_or_uploaded_lose_separators_headers_and_repeats() -> None:
+    assert typed("c1, c2;c3\nc1") == ["c1", "c2", "c3"]
+    assert uploaded("\ufeffid,name\nc1,Ana\nc2,Bo\nc1,Ana\n".encode()) == ["c1", "c2"]
