@@ -22,17 +22,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 
 from bench import shopdata
+from segmentry.engine.timeflow import SWEEP_INTERVAL
 from segmentry.rules.ast import Node
 from segmentry.rules.columnar import ColumnarTable
 from segmentry.rules.eval_python import Predicate, compile_predicate
 from segmentry.rules.load import prepare
 from segmentry.rules.rule_index import RuleIndex
-from segmentry.rules.temporal import to_micros
+from segmentry.rules.temporal import EvalContext, to_micros
 from segmentry.synthetic import shop
 
 Record = dict[str, Any]
@@ -148,8 +150,12 @@ CHANGES: dict[str, Callable[[np.random.Generator, Record], Record]] = {
 def run(
     data: shopdata.Shop, rules: list[Node], events: int, mix: dict[str, float]
 ) -> ReverseResult:
+    index = RuleIndex(dict(enumerate(rules)), shopdata.SCHEMA, shopdata.CTX)
+    # As in the engine: kept answers of time-moving rules date from the last sweep.
+    since = shopdata.CTX.now - timedelta(seconds=SWEEP_INTERVAL)
+    index.since = EvalContext(since, shopdata.CTX.tz)
     ways = Ways(
-        RuleIndex(dict(enumerate(rules)), shopdata.SCHEMA, shopdata.CTX),
+        index,
         [compile_predicate(rule, shopdata.SCHEMA, shopdata.CTX) for rule in rules],
         data.table,
     )

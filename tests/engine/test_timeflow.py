@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+import pytest
+
 from segmentry.engine.model import Cause, Change, SegmentSpec
 from segmentry.engine.service import Segmentry
 from segmentry.engine.shop import Shop
@@ -78,3 +80,58 @@ def test_the_scheduler_sweeps_in_the_background(service: Segmentry, clock: Manua
     finally:
         service.stop_scheduler()
     assert ids(shop, "hour") == set()
+
+
+# A write between a bound passing an entity's value and the next sweep: the write must
+# leave the membership true at its moment, wherever it moves the value, because the next
+# sweep looks only at values its bounds pass from then on.
+STALE_CASES = [
+    # rule, value before (days before the start), value written after 15 days (None: removed)
+    ("last_order_at > -30d", 20, 400),  # left at day 10; written far outside the window
+    ("last_order_at > -30d", 20, None),  # left at day 10; the value is removed
+    ("last_order_at < -30d", 20, 400),  # entered at day 10; written far outside
+    (
+        "last_order_at >= -30d AND accepts_marketing = true",
+        20,
+        400,
+    ),  # a conjunction, guard on accepts_marketing
+    ("last_order_at > -30d OR email CONTAINS 'x'", 20, 400),  # another shape
+]
+
+
+def _stale_case(shop: Shop, clock: ManualClock, rule: str, before: int) -> None:
+    start = clock.now
+    at = (start - timedelta(days=before)).isoformat()
+    shop.upsert_many(
+        Kind.CUSTOMER,
+        [
+            {"id": c, "last_order_at": at, "accepts_marketing": True, "email": "a@b.c"}
+            for c in ("c", "d")
+        ],
+    )
+    customer_segment(shop, "timed", rule)
+    customer_segment(shop, "nested", "IN SEGMENT 'timed' AND accepts_marketing = true")
+    clock.advance(timedelta(days=15))  # the bound passes the value; no sweep yet
+
+
+@pytest.mark.parametrize(("rule", "before", "after"), STALE_CASES)
+def test_a_write_before_the_sweep_leaves_no_stale_membership(
+    shop: Shop, clock: ManualClock, rule: str, before: int, after: int | None
+) -> None:
+    start = clock.now
+    _stale_case(shop, clock, rule, before)
+    value = None if after is None else (start - timedelta(days=after)).isoformat()
+    shop.patch(Kind.CUSTOMER, "c", {"last_order_at": value})  # one entity: the index
+    shop.upsert_many(  # a batch: the vectorised pass
+        Kind.CUSTOMER,
+        [
+            {"id": c, "last_order_at": value, "accepts_marketing": True, "email": "a@b.c"}
+            for c in ("d", "e")
+        ],
+    )
+    shop.sweep()
+    clock.advance(timedelta(days=1))
+    shop.sweep()
+    expected = {c.id for c in shop.entities(Kind.CUSTOMER, rule=rule).items}
+    assert ids(shop, "timed") == expected
+    assert ids(shop, "nested") == expected

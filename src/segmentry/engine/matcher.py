@@ -49,6 +49,7 @@ class Matcher:
     ) -> None:
         """Set the memberships of one written entity."""
         self.index.ctx = tx.ctx
+        self.index.since = tx.swept
         found = self.index.recheck(old, new)
         if found is None:
             rows = np.array([seq], dtype=np.int64)

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from segmentry.engine.model import Cause, Change
 from segmentry.engine.state import SegmentDef, TenantState
-from segmentry.rules.temporal import EvalContext, to_micros
+from segmentry.rules.temporal import EvalContext, from_micros, to_micros
 from segmentry.store import events as event_store
 from segmentry.store import history as history_store
 from segmentry.store import members as member_store
@@ -89,6 +89,11 @@ class Transaction:
     @property
     def ctx(self) -> EvalContext:
         return EvalContext(self.now, self.state.tz)
+
+    @property
+    def swept(self) -> EvalContext:
+        """The moment time-dependent memberships were last swept to."""
+        return EvalContext(from_micros(self.tenant.swept_at), self.state.tz)
 
     def set_member(self, segment: SegmentDef, seq: int, member: bool, cause: Cause) -> bool:
         """Make ``seq`` a member or not; returns whether that changed anything."""

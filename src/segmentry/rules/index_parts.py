@@ -42,6 +42,9 @@ def moves_with_time(cond: Condition) -> bool:
     return False
 
 
+MOMENTS_KEPT = 4
+"""Moments whose bounds a :class:`Timed` keeps."""
+
 Bounds = tuple[Any, bool, Any, bool]
 """``(low, low_inclusive, high, high_inclusive)`` with unbounded ends filled in."""
 
@@ -134,7 +137,7 @@ class Timed:
         self.group_of: np.ndarray = np.empty(0, dtype=np.int64)  # aligned with ``leaves``
         self.leaves: np.ndarray = np.empty(0, dtype=np.int64)
         self.owners: list[np.ndarray] = []  # each group's rules
-        self._at: tuple[EvalContext, Ranges] | None = None
+        self._at: dict[EvalContext, Ranges] = {}
 
     def add(self, leaf: int, cond: Condition) -> None:
         self.groups[(cond.op.value, cond.value)].append(leaf)
@@ -146,16 +149,31 @@ class Timed:
         self.leaves = np.concatenate(self.members) if self.members else self.leaves
 
     def at(self, schema: Schema, ctx: EvalContext) -> Ranges:
-        """The groups' bounds at ``ctx`` (each distinct literal lowered once)."""
-        if self._at is None or self._at[0] is not ctx:
+        """The groups' bounds at ``ctx`` (each distinct literal lowered once); the last
+        few moments are kept, as a write asks for now and for the last sweep."""
+        ranges = self._at.get(ctx)
+        if ranges is None:
             ranges = Ranges(self.integer)
             for group, (op, value) in enumerate(self.groups):
                 test = lower(Condition(self.key, Op(op), value), schema, ctx).test
                 assert isinstance(test, Range)
                 ranges.add(group, test)
             ranges.freeze()
-            self._at = (ctx, ranges)
-        return self._at[1]
+            if len(self._at) >= MOMENTS_KEPT:
+                self._at.clear()
+            self._at[ctx] = ranges
+        return ranges
+
+    @staticmethod
+    def passed(then: Ranges, now: Ranges, value: Any) -> np.ndarray:
+        """The groups one of whose bounds moved across ``value`` between two moments
+        (ends included, as the sweep looks at them)."""
+        hits = np.zeros(len(then.leaves), dtype=np.bool_)
+        for end in (1, 3):  # low, high
+            a, b = then.frozen[end], now.frozen[end]
+            hits |= (np.minimum(a, b) <= value) & (value <= np.maximum(a, b))
+        found: np.ndarray = then.frozen[0][hits]
+        return found
 
     def own(self, leaf_owner: np.ndarray) -> None:
         """Learn each group's rules from the rule of every leaf."""

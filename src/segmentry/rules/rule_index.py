@@ -81,6 +81,10 @@ class RuleIndex:
     def __init__(self, rules: Mapping[int, Node], schema: Schema, ctx: EvalContext) -> None:
         self.schema = schema
         self.ctx = ctx
+        self.since: EvalContext | None = None
+        """The moment the kept answers of time-moving rules were last brought to (the
+        last sweep): a change also names the rules whose bounds passed the old value
+        since then, as their kept answer may be the one from before."""
         self.rule_ids = list(rules)
         self.keys: dict[str, KeyIndex] = {}
         self.segments: list[tuple[int, str]] = []
@@ -349,8 +353,7 @@ class RuleIndex:
         if index.ranges.leaves:
             leaves.append(_found(index.ranges, before, after))
         if index.timed.groups:
-            groups = _found(self._moment(index.timed), before, after)
-            owners.extend(index.timed.owners[g] for g in groups.tolist())
+            owners.extend(index.timed.owners[g] for g in self._timed_groups(index, before, after))
         listed = isinstance(before, tuple | list) or isinstance(after, tuple | list)
         named = set(before or ()) ^ set(after or ()) if listed else (before, after)
         leaves.extend(found for v in named if (found := index.leaves_of(v)) is not None)
@@ -360,6 +363,17 @@ class RuleIndex:
             moved = [n for n, t in index.tested if safe_test(t, before) != safe_test(t, after)]
             leaves.append(np.array(moved, dtype=np.int64))
         return sum(len(a) for a in leaves[added[0] :]) + sum(len(a) for a in owners[added[1] :])
+
+    def _timed_groups(self, index: KeyIndex, before: Any, after: Any) -> list[int]:
+        """The time groups of one attribute a move can flip now, and those whose bounds
+        passed the old value since ``since``: their kept answer may be stale, and once
+        the value has moved the next sweep would not look at it."""
+        now = self._moment(index.timed)
+        groups: list[int] = _found(now, before, after).tolist()
+        if self.since is not None and before is not None:
+            then = index.timed.at(self.schema, self.since)
+            groups.extend(Timed.passed(then, now, before).tolist())
+        return groups
 
 
 def _found(ranges: Ranges, before: Any, after: Any) -> np.ndarray:
