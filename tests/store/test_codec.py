@@ -7,7 +7,15 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from segmentry.store.codec import CHUNK_SIZE, Chunk, bitmap_of, decode_members, edit_chunk
+from segmentry.store.codec import (
+    CHUNK_SIZE,
+    Chunk,
+    bitmap_of,
+    decode_members,
+    decode_since,
+    edit_chunk,
+    encode_since,
+)
 from tests.conftest import examples
 
 seqs = st.lists(st.integers(0, CHUNK_SIZE - 1), max_size=40)
@@ -21,7 +29,8 @@ def edits(draw: st.DrawFn) -> tuple[Chunk | None, np.ndarray, np.ndarray, int]:
     old = None
     if draw(st.booleans()):
         members = np.unique(np.array(draw(seqs), dtype=np.int64)).astype(np.uint32) + base
-        times = st.lists(st.integers(0, 99), min_size=len(members), max_size=len(members))
+        moments = st.integers(0, 99) if draw(st.booleans()) else st.sampled_from([7, 100])
+        times = st.lists(moments, min_size=len(members), max_size=len(members))
         old = Chunk(members, np.array(draw(times), dtype=np.int64))
     entered = np.unique(np.array(draw(seqs), dtype=np.int64)) + base
     if old is not None and len(old) and draw(st.booleans()):
@@ -37,6 +46,8 @@ def edits(draw: st.DrawFn) -> tuple[Chunk | None, np.ndarray, np.ndarray, int]:
 def test_editing_stored_bytes_equals_editing_the_arrays(edit: tuple) -> None:
     old, entered, exited, at = edit
     stored = old.encode() if old is not None else None
+    if stored is not None and len(old.since) and old.since[0] % 2:  # as stored before runs
+        stored = (stored[0], old.since.astype("<i8").tobytes())
     expected = Chunk(old.members.copy(), old.since.copy()) if old is not None else Chunk()
     expected.apply(entered, exited, at)
     result = edit_chunk(stored, entered, exited, at)
@@ -52,3 +63,18 @@ def test_editing_stored_bytes_equals_editing_the_arrays(edit: tuple) -> None:
 def test_bitmaps_of_arrays_hold_the_same_seqs() -> None:
     values = np.array([5, 1, 70_000, 4_096, 1], dtype=np.int64)
     assert list(bitmap_of(values)) == [1, 5, 4_096, 70_000]
+
+
+@settings(max_examples=examples(400, 100))
+@given(st.lists(st.sampled_from([0, 1, 2**40, -(2**62)]), max_size=300))
+def test_entry_times_read_back_as_written(times: list[int]) -> None:
+    since = np.array(times, dtype=np.int64)
+    stored = encode_since(since)
+    assert decode_since(stored).tolist() == times
+    assert len(stored) <= since.nbytes  # runs only when shorter
+    assert decode_since(since.astype("<i8").tobytes()).tolist() == times  # the plain form
+
+
+def test_an_import_stores_one_run_per_moment() -> None:
+    since = np.repeat(np.array([10, 20], dtype=np.int64), [4_000, 96])
+    assert len(encode_since(since)) == 1 + 2 * 16

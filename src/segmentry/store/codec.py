@@ -5,6 +5,8 @@ per (segment, chunk) holding a roaring bitmap of the members and, aligned
 with them in ascending order, the moment each entered (little-endian int64).
 A single write rewrites only the few small chunks it touches; a bulk import
 writes about one row per segment per 4,096 entities instead of one per member.
+Entry times are stored as runs of equal times when that is shorter (members
+who entered in one write share one), and as plain times otherwise.
 """
 
 from __future__ import annotations
@@ -37,12 +39,53 @@ def decode_members(data: bytes) -> BitMap:
     return BitMap.deserialize(data)
 
 
+RUNS = b"R"
+"""Marks entry times stored as runs. Plain times are 8 bytes each, so their length is a
+multiple of 8; runs are this byte and 16 bytes per run: the two never look alike."""
+RUN = np.dtype([("count", "<i8"), ("at", "<i8")])
+
+
 def encode_since(since: np.ndarray) -> bytes:
-    return since.astype("<i8").tobytes()
+    """Entry times as stored: as runs of equal times (``count``, ``at``) when shorter,
+    as they are after a bulk write, where thousands enter at one moment."""
+    since = since.astype("<i8", copy=False)
+    if not len(since):
+        return b""
+    starts = np.flatnonzero(np.concatenate([[True], since[1:] != since[:-1]]))
+    if 1 + RUN.itemsize * len(starts) >= since.nbytes:
+        return since.tobytes()
+    runs = np.empty(len(starts), dtype=RUN)
+    runs["count"] = np.diff(np.append(starts, len(since)))
+    runs["at"] = since[starts]
+    return RUNS + runs.tobytes()
+
+
+def one_run(count: int, at: int) -> bytes:
+    """Entry times of ``count`` members who all entered at ``at``, as stored."""
+    if count < 3:  # shorter as plain times
+        return np.full(count, at, dtype="<i8").tobytes()
+    return RUNS + np.array([(count, at)], dtype=RUN).tobytes()
 
 
 def decode_since(data: bytes) -> np.ndarray:
-    return np.frombuffer(data, dtype="<i8")
+    if len(data) % 8 != 1:
+        return np.frombuffer(data, dtype="<i8")
+    runs = np.frombuffer(data, dtype=RUN, offset=1)
+    return np.repeat(runs["at"], runs["count"])
+
+
+def append_since(data: bytes, count: int, at: int) -> bytes:
+    """Stored entry times with ``count`` more, all at ``at``, after the others. Runs are
+    extended in place, as bytes: an import appends to thousands of chunks."""
+    if not data:
+        return one_run(count, at)
+    if len(data) % 8 != 1:
+        return encode_since(np.concatenate([decode_since(data), np.full(count, at)]))
+    last = np.frombuffer(data, dtype=RUN, offset=len(data) - RUN.itemsize)[0]
+    if int(last["at"]) == at:
+        head = data[: -RUN.itemsize]
+        return head + np.array([(int(last["count"]) + count, at)], dtype=RUN).tobytes()
+    return data + np.array([(count, at)], dtype=RUN).tobytes()
 
 
 class Chunk:
@@ -107,11 +150,11 @@ def edit_chunk(
         fresh = entered
         if old is None:
             members = bitmap_of(fresh)
-            return encode_members(members), encode_since(np.full(len(fresh), at))
+            return encode_members(members), one_run(len(fresh), at)
         before = decode_members(old[0])
         if not before or int(fresh[0]) > before.max():
             members = before | bitmap_of(fresh)
-            return encode_members(members), old[1] + encode_since(np.full(len(fresh), at))
+            return encode_members(members), append_since(old[1], len(fresh), at)
     chunk = Chunk.decode(*old) if old is not None else Chunk()
     chunk.apply(entered, exited, at)
     return chunk.encode() if len(chunk) else None
