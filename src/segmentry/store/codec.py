@@ -5,8 +5,9 @@ per (segment, chunk) holding a roaring bitmap of the members and, aligned
 with them in ascending order, the moment each entered (little-endian int64).
 A single write rewrites only the few small chunks it touches; a bulk import
 writes about one row per segment per 4,096 entities instead of one per member.
-Entry times are stored as runs of equal times when that is shorter (members
-who entered in one write share one), and as plain times otherwise.
+Entry times are stored as runs of equal times (members who entered in one
+write share one) or as plain times, whichever is shorter when a chunk is
+encoded; appending members to a chunk of runs adds or extends a run.
 """
 
 from __future__ import annotations
