@@ -149,9 +149,10 @@ class Timed:
         self.leaves = np.concatenate(self.members) if self.members else self.leaves
 
     def at(self, schema: Schema, ctx: EvalContext) -> Ranges:
-        """The groups' bounds at ``ctx`` (each distinct literal lowered once); the last
-        few moments are kept, as a write asks for now and for the last sweep."""
-        ranges = self._at.get(ctx)
+        """The groups' bounds at ``ctx`` (each distinct literal lowered once). The
+        moments used last are kept: every write asks for its own moment and for the
+        last sweep's, which must not be pushed out by the writes' ever-new moments."""
+        ranges = self._at.pop(ctx, None)
         if ranges is None:
             ranges = Ranges(self.integer)
             for group, (op, value) in enumerate(self.groups):
@@ -160,8 +161,8 @@ class Timed:
                 ranges.add(group, test)
             ranges.freeze()
             if len(self._at) >= MOMENTS_KEPT:
-                self._at.clear()
-            self._at[ctx] = ranges
+                del self._at[next(iter(self._at))]  # the one used longest ago
+        self._at[ctx] = ranges
         return ranges
 
     @staticmethod
