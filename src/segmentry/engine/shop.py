@@ -75,9 +75,10 @@ class Shop:
     def upsert_many(self, kind: Kind | str, items: Iterable[Mapping[str, Any]]) -> int:
         """Write a batch, all or nothing; each item carries its ``id``."""
         kind = Kind(kind)
-        writes = [Write(item.get("id"), item) for item in items]  # type: ignore[arg-type]
-        with entity_ops.collector_paused(), self._write() as tx:
-            return len(entity_ops.write(tx, kind, writes))
+        with entity_ops.collector_paused():
+            writes = _writes(items)
+            with self._write() as tx:
+                return len(entity_ops.write(tx, kind, writes))
 
     def upsert_many_once(
         self, kind: Kind | str, items: Iterable[Mapping[str, Any]], once: Once
@@ -85,21 +86,23 @@ class Shop:
         """``upsert_many`` that runs once per idempotency key: a retry with the same key
         and fingerprint replays the count and writes nothing (see ``engine.idempotency``)."""
         kind = Kind(kind)
-        writes = [Write(item.get("id"), item) for item in items]  # type: ignore[arg-type]
 
         def work(tx: Transaction) -> dict[str, Any]:
             return {"upserted": len(entity_ops.write(tx, kind, writes))}
 
-        done = idempotency.run(self._read, self._write, once, work)
+        with entity_ops.collector_paused():
+            writes = _writes(items)
+            done = idempotency.run(self._read, self._write, once, work)
         return Done(int(done.value["upserted"]), done.replayed)
 
     def upsert_valid(self, kind: Kind | str, items: Iterable[Mapping[str, Any]]) -> Written:
         """Write the valid items of a batch in one transaction and say why the
         others were left out (an import's batch); ``upsert_many`` refuses them all."""
         kind = Kind(kind)
-        writes = [Write(item.get("id"), item) for item in items]  # type: ignore[arg-type]
-        with entity_ops.collector_paused(), self._write() as tx:
-            return entity_ops.write_valid(tx, kind, writes)
+        with entity_ops.collector_paused():
+            writes = _writes(items)
+            with self._write() as tx:
+                return entity_ops.write_valid(tx, kind, writes)
 
     def delete(self, kind: Kind | str, entity_id: str) -> None:
         with self._write() as tx:
@@ -311,3 +314,9 @@ class Shop:
 
     def sweep(self) -> int:
         return self.service.sweep(self.tenant_id)
+
+
+def _writes(items: Iterable[Mapping[str, Any]]) -> list[Write]:
+    """Whole-entity writes of items that carry their ``id``. Built with the collector
+    paused: a full collection here would walk every live object the caller holds."""
+    return [Write(item.get("id"), item) for item in items]  # type: ignore[arg-type]
