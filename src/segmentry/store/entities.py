@@ -20,6 +20,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from segmentry.rules.schema import Kind
+from segmentry.store import driver
 from segmentry.store.tables import entities
 
 ID_BATCH = 500
@@ -107,48 +108,31 @@ def next_seq(conn: Connection, *, tenant_id: int, kind: Kind) -> int:
     return int(conn.execute(query).scalar_one())
 
 
+ROW = ("tenant_id", "kind", "seq", "id", "doc", "record", "created_at", "updated_at", "revision")
+CHANGED = ("doc", "record", "created_at", "updated_at", "revision")
+KEY = ("tenant_id", "kind", "seq")
+TIMES = ("created_at", "updated_at", "revision")
+# Validated documents and their records never hold NaN or infinities (orjson would
+# write them as null); its JSON is compact UTF-8, like ``database.json_dumps``.
+JSON_COLUMNS = ("doc", "record")
+
+
 def insert_rows(
     conn: Connection, *, tenant_id: int, kind: Kind, rows: Sequence[dict[str, Any]]
 ) -> None:
     """Insert new rows: each dict has seq, id, doc, record, created_at, updated_at, revision."""
-    if not rows:
-        return
-    columns = ("tenant_id", "kind", "seq", "id", "doc", "record", "created_at", "updated_at")
-    marks = ", ".join(_mark(conn, c) for c in (*columns, "revision"))
-    statement = f"INSERT INTO entities ({', '.join(columns)}, revision) VALUES ({marks})"
-    times = ("created_at", "updated_at", "revision")
     params = [
-        (tenant_id, kind.value, r["seq"], r["id"], *_jsons(r), *map(r.get, times)) for r in rows
+        (tenant_id, kind.value, r["seq"], r["id"], *_jsons(r), *map(r.get, TIMES)) for r in rows
     ]
-    conn.exec_driver_sql(statement, params)
+    driver.insert(conn, "entities", ROW, params, json=JSON_COLUMNS)
 
 
 def update_rows(
     conn: Connection, *, tenant_id: int, kind: Kind, rows: Sequence[dict[str, Any]]
 ) -> None:
     """Rewrite existing rows by seq (doc, record, updated_at, revision; NULL doc deletes)."""
-    if not rows:
-        return
-    changed = ("doc", "record", "created_at", "updated_at", "revision")
-    sets = ", ".join(f"{c} = {_mark(conn, c)}" for c in changed)
-    where = " AND ".join(f"{c} = {_mark(conn, c)}" for c in ("tenant_id", "kind", "seq"))
-    times = ("created_at", "updated_at", "revision")
-    params = [(*_jsons(r), *map(r.get, times), tenant_id, kind.value, r["seq"]) for r in rows]
-    conn.exec_driver_sql(f"UPDATE entities SET {sets} WHERE {where}", params)
-
-
-# Entity rows are written through the driver: a batch of ten thousand rows through
-# SQLAlchemy's typed parameters costs more than everything else the batch does. The
-# JSON is orjson's (compact UTF-8, like ``database.json_dumps``); validated documents
-# and their records never hold NaN or infinities, which orjson would write as null.
-JSON_COLUMNS = ("doc", "record")
-
-
-def _mark(conn: Connection, column: str) -> str:
-    """The driver's placeholder for a column (JSONB wants a cast from text)."""
-    if conn.dialect.name != "postgresql":
-        return "?"
-    return "CAST(%s AS JSONB)" if column in JSON_COLUMNS else "%s"
+    params = [(*_jsons(r), *map(r.get, TIMES), tenant_id, kind.value, r["seq"]) for r in rows]
+    driver.update(conn, "entities", CHANGED, KEY, params, json=JSON_COLUMNS)
 
 
 def _jsons(row: dict[str, Any]) -> tuple[str | None, str | None]:

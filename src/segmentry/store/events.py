@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from pyroaring import BitMap
 from sqlalchemy.engine import Connection
 
+from segmentry.store import driver
 from segmentry.store.codec import decode_members, encode_members
 from segmentry.store.tables import event_blocks
 
@@ -30,24 +31,37 @@ class Block:
     members: BitMap
 
 
+COLUMNS = (
+    "tenant_id",
+    "first_id",
+    "last_id",
+    "seg_id",
+    "segment_code",
+    "kind",
+    "change",
+    "cause",
+    "at",
+    "members",
+)
+
+
 def append(conn: Connection, *, tenant_id: int, blocks: list[Block]) -> None:
     rows = [
-        {
-            "tenant_id": tenant_id,
-            "first_id": b.first_id,
-            "last_id": b.first_id + len(b.members) - 1,
-            "seg_id": b.seg_id,
-            "segment_code": b.segment_code,
-            "kind": b.kind,
-            "change": b.change,
-            "cause": b.cause,
-            "at": b.at,
-            "members": encode_members(b.members),
-        }
+        (
+            tenant_id,
+            b.first_id,
+            b.first_id + len(b.members) - 1,
+            b.seg_id,
+            b.segment_code,
+            b.kind,
+            b.change,
+            b.cause,
+            b.at,
+            encode_members(b.members),
+        )
         for b in blocks
     ]
-    if rows:
-        conn.execute(event_blocks.insert(), rows)
+    driver.insert(conn, "event_blocks", COLUMNS, rows)
 
 
 def blocks_after(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from segmentry.store import driver
 from segmentry.store.tables import segment_history
 
 HOUR = 3_600_000_000
@@ -27,11 +28,8 @@ def record(conn: Connection, *, tenant_id: int, counts: dict[int, int], at: int)
             table.c.tenant_id == tenant_id, table.c.at == at, table.c.seg_id.in_(sorted(counts))
         )
     )
-    rows = [
-        {"tenant_id": tenant_id, "seg_id": s, "at": at, "member_count": n}
-        for s, n in counts.items()
-    ]
-    conn.execute(table.insert(), rows)
+    rows = [(tenant_id, s, at, n) for s, n in counts.items()]
+    driver.insert(conn, "segment_history", ("tenant_id", "seg_id", "at", "member_count"), rows)
 
 
 def points(conn: Connection, *, tenant_id: int, seg_id: int) -> list[tuple[int, int]]:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from pyroaring import BitMap
 from sqlalchemy.engine import Connection
 
+from segmentry.store import driver
 from segmentry.store.codec import Chunk, Stored, decode_members
 from segmentry.store.tables import fixed_members, member_chunks
 
@@ -85,16 +86,10 @@ def write_chunks(
             updates.append((*value, tenant_id, seg_id, chunk))
         else:
             inserts.append((tenant_id, seg_id, chunk, *value))
-    mark = "%s" if conn.dialect.name == "postgresql" else "?"
-    key = f"tenant_id = {mark} AND seg_id = {mark} AND chunk = {mark}"
-    for statement, params in (
-        (f"INSERT INTO member_chunks (tenant_id, seg_id, chunk, members, since) "
-         f"VALUES ({', '.join([mark] * 5)})", inserts),
-        (f"UPDATE member_chunks SET members = {mark}, since = {mark} WHERE {key}", updates),
-        (f"DELETE FROM member_chunks WHERE {key}", deletes),
-    ):  # fmt: skip
-        if params:
-            conn.exec_driver_sql(statement, params)
+    table, key = "member_chunks", ("tenant_id", "seg_id", "chunk")
+    driver.insert(conn, table, (*key, "members", "since"), inserts)
+    driver.update(conn, table, ("members", "since"), key, updates)
+    driver.delete(conn, table, key, deletes)
 
 
 def drop_segment(conn: Connection, *, tenant_id: int, seg_id: int) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from segmentry.store import driver
 from segmentry.store.tables import segment_versions, segments
 
 
@@ -69,14 +70,8 @@ def update(conn: Connection, *, tenant_id: int, row: SegmentRow) -> None:
 
 
 def set_counts(conn: Connection, *, tenant_id: int, counts: dict[int, int]) -> None:
-    if not counts:
-        return
-    conn.execute(
-        segments.update()
-        .where(segments.c.tenant_id == tenant_id, segments.c.seg_id == sa.bindparam("b_seg"))
-        .values(member_count=sa.bindparam("b_count")),
-        [{"b_seg": seg, "b_count": n} for seg, n in counts.items()],
-    )
+    rows = [(n, tenant_id, seg) for seg, n in counts.items()]
+    driver.update(conn, "segments", ("member_count",), ("tenant_id", "seg_id"), rows)
 
 
 def delete(conn: Connection, *, tenant_id: int, seg_id: int) -> None:
