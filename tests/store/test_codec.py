@@ -6,11 +6,12 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pyroaring import BitMap
 
+from segmentry.rules.bitmaps import ascending_bitmap, bitmap_of
 from segmentry.store.codec import (
     CHUNK_SIZE,
     Chunk,
-    bitmap_of,
     decode_members,
     decode_since,
     edit_chunk,
@@ -50,7 +51,7 @@ def test_editing_stored_bytes_equals_editing_the_arrays(edit: tuple) -> None:
         stored = (stored[0], old.since.astype("<i8").tobytes())
     expected = Chunk(old.members.copy(), old.since.copy()) if old is not None else Chunk()
     expected.apply(entered, exited, at)
-    result = edit_chunk(stored, entered, exited, at)
+    result = edit_chunk(stored, BitMap(entered.tolist()), BitMap(exited.tolist()), at)
     if not len(expected):
         assert result is None or not len(decode_members(result[0]))
         return
@@ -63,6 +64,21 @@ def test_editing_stored_bytes_equals_editing_the_arrays(edit: tuple) -> None:
 def test_bitmaps_of_arrays_hold_the_same_seqs() -> None:
     values = np.array([5, 1, 70_000, 4_096, 1], dtype=np.int64)
     assert list(bitmap_of(values)) == [1, 5, 4_096, 70_000]
+
+
+@settings(max_examples=examples(400, 100))
+@given(
+    st.sets(
+        st.one_of(st.integers(0, 70_000), st.integers(2**32 - 70_000, 2**32 - 1)), max_size=9_000
+    ),
+    st.integers(0, 2**31),
+)
+def test_bitmaps_of_ascending_seqs_read_back_as_built(values: set[int], dense_from: int) -> None:
+    """Both kinds of container: a dense run of more than 4,096 seqs becomes a bitset."""
+    if len(values) % 3 == 0:
+        values |= set(range(dense_from, dense_from + 5_000, 2)) | set(range(3, 65_536, 5))
+    ordered = np.array(sorted(values), dtype=np.uint32)
+    assert ascending_bitmap(ordered) == BitMap(sorted(values))
 
 
 @settings(max_examples=examples(400, 100))

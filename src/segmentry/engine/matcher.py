@@ -21,12 +21,12 @@ import numpy as np
 from segmentry.engine.model import Cause
 from segmentry.engine.state import SegmentDef, TenantState
 from segmentry.engine.transaction import Transaction
+from segmentry.rules.bitmaps import ascending_bitmap, bitmap_of
 from segmentry.rules.eval_python import Predicate, compile_predicate
 from segmentry.rules.index_parts import rows_in
 from segmentry.rules.rule_index import Recheck, RuleIndex
 from segmentry.rules.schema import Kind
 from segmentry.rules.temporal import EvalContext
-from segmentry.store.codec import bitmap_of
 
 Record = Mapping[str, Any]
 
@@ -116,8 +116,11 @@ class Matcher:
     ) -> None:
         batch = bitmap_of(seqs)
         touched = np.flatnonzero(by_rule.any(axis=1)) if fresh else range(len(self.indexed))
+        # The rows of a batch of new entities ascend: each rule's are cut from them.
+        ascending = bool((seqs[1:] > seqs[:-1]).all())
+        build = ascending_bitmap if ascending else bitmap_of
         for position in touched:
-            tx.set_members(self.indexed[position], batch, bitmap_of(seqs[by_rule[position]]), cause)
+            tx.set_members(self.indexed[position], batch, build(seqs[by_rule[position]]), cause)
 
     def _nested(self, tx: Transaction, records: list[tuple[int, Record]], cause: Cause) -> None:
         for segment in self.nested:

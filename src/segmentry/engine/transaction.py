@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
 
-import numpy as np
 from pyroaring import BitMap
 from sqlalchemy.engine import Connection
 
@@ -151,19 +151,18 @@ class Transaction:
             self.revision = self.state.revision
 
     def _write_chunks(self) -> None:
-        edits: dict[tuple[int, int], tuple[list[np.ndarray], list[np.ndarray]]] = {}
+        edits: dict[tuple[int, int], tuple[BitMap, BitMap]] = {}
         for seg_id, change, _, seqs in self.flips.changes():
             if seg_id in self.dropped:
                 continue
             for chunk, part in _by_chunk(seqs):
-                edits.setdefault((seg_id, chunk), ([], []))[
-                    0 if change is Change.ENTERED else 1
-                ].append(part)
+                entered, exited = edits.setdefault((seg_id, chunk), (BitMap(), BitMap()))
+                (entered if change is Change.ENTERED else exited).update(part)
         if not edits:
             return
         existing = member_store.read_stored_chunks(self.conn, tenant_id=self.tenant_id, keys=edits)
         chunks = {
-            key: edit_chunk(existing.get(key), _joined(entered), _joined(exited), self.now_us)
+            key: edit_chunk(existing.get(key), entered, exited, self.now_us)
             for key, (entered, exited) in edits.items()
         }
         member_store.write_chunks(
@@ -225,28 +224,23 @@ class Transaction:
         history_store.record(self.conn, tenant_id=self.tenant_id, counts=counts, at=self.now_us)
 
 
-def _by_chunk(seqs: BitMap) -> Iterator[tuple[int, np.ndarray]]:
-    """The seqs of each chunk they fall in, ascending."""
-    values = np.frombuffer(seqs.to_array(), dtype=np.uint32)
-    first, last = int(values[0]) >> CHUNK_BITS, int(values[-1]) >> CHUNK_BITS
+def _by_chunk(seqs: BitMap) -> Iterator[tuple[int, BitMap]]:
+    """The seqs of each chunk they fall in (bitmaps: cut with bitmap operations, never
+    rebuilt from arrays, which pyroaring does a value at a time)."""
+    first, last = seqs.min() >> CHUNK_BITS, seqs.max() >> CHUNK_BITS
     if first == last:  # most often: a write touches one chunk of a segment
-        yield first, values
+        yield first, seqs
         return
-    edges = np.searchsorted(values, np.arange(first + 1, last + 1, dtype=np.int64) << CHUNK_BITS)
-    for chunk, part in zip(range(first, last + 1), np.split(values, edges), strict=True):
-        if len(part):
+    for chunk in range(first, last + 1):
+        part = seqs & _span(chunk)
+        if part:
             yield chunk, part
 
 
-def _joined(parts: list[np.ndarray]) -> np.ndarray:
-    """Sorted seqs without repeats (each part is already)."""
-    if len(parts) == 1:
-        return parts[0]
-    if not parts:
-        return np.empty(0, dtype=np.uint32)
-    values = np.sort(np.concatenate(parts))
-    unique: np.ndarray = values[np.concatenate([[True], values[1:] != values[:-1]])]
-    return unique
+@lru_cache(maxsize=1024)
+def _span(chunk: int) -> BitMap:
+    """Every seq of a chunk (kept: an import cuts each segment at the same few chunks)."""
+    return BitMap(range(chunk << CHUNK_BITS, (chunk + 1) << CHUNK_BITS))
 
 
 def _block_order(item: tuple[int, Change, Cause, BitMap]) -> tuple[int, int, str]:

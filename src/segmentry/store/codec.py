@@ -12,10 +12,12 @@ encoded; appending members to a chunk of runs adds or extends a run.
 
 from __future__ import annotations
 
-import array
+import struct
 
 import numpy as np
 from pyroaring import BitMap
+
+from segmentry.rules.bitmaps import bitmap_of
 
 CHUNK_BITS = 12
 CHUNK_SIZE = 1 << CHUNK_BITS
@@ -23,12 +25,6 @@ CHUNK_SIZE = 1 << CHUNK_BITS
 
 def chunk_of(seq: int) -> int:
     return seq >> CHUNK_BITS
-
-
-def bitmap_of(values: np.ndarray) -> BitMap:
-    """A bitmap of seqs from a numpy array. pyroaring reads an ``array.array`` in C but
-    iterates anything else in Python: several times faster for thousands of seqs."""
-    return BitMap(array.array("I", values.astype(np.uint32).tobytes()))
 
 
 def encode_members(members: BitMap) -> bytes:
@@ -64,8 +60,8 @@ def encode_since(since: np.ndarray) -> bytes:
 def one_run(count: int, at: int) -> bytes:
     """Entry times of ``count`` members who all entered at ``at``, as stored."""
     if count < 3:  # shorter as plain times
-        return np.full(count, at, dtype="<i8").tobytes()
-    return RUNS + np.array([(count, at)], dtype=RUN).tobytes()
+        return struct.pack(f"<{count}q", *[at] * count)
+    return RUNS + struct.pack("<qq", count, at)
 
 
 def decode_since(data: bytes) -> np.ndarray:
@@ -82,11 +78,10 @@ def append_since(data: bytes, count: int, at: int) -> bytes:
         return one_run(count, at)
     if len(data) % 8 != 1:
         return encode_since(np.concatenate([decode_since(data), np.full(count, at)]))
-    last = np.frombuffer(data, dtype=RUN, offset=len(data) - RUN.itemsize)[0]
-    if int(last["at"]) == at:
-        head = data[: -RUN.itemsize]
-        return head + np.array([(int(last["count"]) + count, at)], dtype=RUN).tobytes()
-    return data + np.array([(count, at)], dtype=RUN).tobytes()
+    before, last_at = struct.unpack_from("<qq", data, len(data) - RUN.itemsize)
+    if last_at == at:
+        return data[: -RUN.itemsize] + struct.pack("<qq", before + count, at)
+    return data + struct.pack("<qq", count, at)
 
 
 class Chunk:
@@ -140,22 +135,21 @@ Stored = tuple[bytes, bytes]
 """A chunk as stored: the members bitmap and their entry times."""
 
 
-def edit_chunk(
-    old: Stored | None, entered: np.ndarray, exited: np.ndarray, at: int
-) -> Stored | None:
+def edit_chunk(old: Stored | None, entered: BitMap, exited: BitMap, at: int) -> Stored | None:
     """A stored chunk after seqs ``exited`` left and ``entered`` entered at ``at``;
     ``None`` when it is left empty. The common cases of a bulk write work on the stored
     bytes: a new chunk (every member entered now), and members appended above the old
     ones (their times follow the old times). Anything else is edited as arrays."""
-    if len(entered) and not len(exited):
-        fresh = entered
+    if entered and not exited:
         if old is None:
-            members = bitmap_of(fresh)
-            return encode_members(members), one_run(len(fresh), at)
+            return encode_members(entered), one_run(len(entered), at)
         before = decode_members(old[0])
-        if not before or int(fresh[0]) > before.max():
-            members = before | bitmap_of(fresh)
-            return encode_members(members), append_since(old[1], len(fresh), at)
+        if not before or entered.min() > before.max():
+            return encode_members(before | entered), append_since(old[1], len(entered), at)
     chunk = Chunk.decode(*old) if old is not None else Chunk()
-    chunk.apply(entered, exited, at)
+    chunk.apply(_array(entered), _array(exited), at)
     return chunk.encode() if len(chunk) else None
+
+
+def _array(seqs: BitMap) -> np.ndarray:
+    return np.frombuffer(seqs.to_array(), dtype=np.uint32)
