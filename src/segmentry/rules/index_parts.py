@@ -204,6 +204,9 @@ class ListLeaves:
         )
 
 
+MEMO_LIMIT = 65_536
+
+
 def _leaf_lists() -> defaultdict[Any, list[int]]:
     return defaultdict(list)
 
@@ -222,6 +225,7 @@ class KeyIndex:
     tested: list[tuple[int, Callable[[Any], bool]]] = field(default_factory=list)
     lists: ListLeaves = field(default_factory=lambda: ListLeaves.of({}, {}))
     arrays: dict[Any, np.ndarray] = field(default_factory=dict)  # ``equal`` and ``items``
+    holding: dict[Any, list[int]] = field(default_factory=dict)  # memo of ``holding_at``
 
     def freeze(self) -> None:
         self.ranges.freeze()
@@ -233,6 +237,20 @@ class KeyIndex:
     def leaves_of(self, value: Any) -> np.ndarray | None:
         """The equality or list-item leaves that name ``value``."""
         return self.arrays.get(value)
+
+    def holding_at(self, value: Any) -> list[int]:
+        """The equality and string-test leaves that hold at ``value``; kept, since a
+        batch pass asks for every distinct value of its rows and tests cost a call each
+        (a column of numbers may have endless values: the memo is bounded)."""
+        found = self.holding.get(value)
+        if found is None:
+            if len(self.holding) >= MEMO_LIMIT:
+                self.holding.clear()
+            found = self.holding[value] = [
+                *self.equal.get(value, ()),
+                *(leaf for leaf, test in self.tested if test(value)),
+            ]
+        return found
 
 
 def stored_value(column: Any, stored: Any) -> Any:

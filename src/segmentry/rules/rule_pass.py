@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 from pyroaring import BitMap
 
+from segmentry.rules.bitmaps import bitmap_of
 from segmentry.rules.columnar import ColumnarTable, ListColumn, TextColumn
-from segmentry.rules.index_parts import KeyIndex, Ranges, present_rows, rows_in, stored_value
+from segmentry.rules.index_parts import KeyIndex, Ranges, present_rows, stored_value
 
 Level = tuple[str, np.ndarray, np.ndarray]
 """Inner nodes of one height, kind and number of children: kind, node ids, and their
@@ -80,31 +81,47 @@ def fill(
 def _fill_by_value(
     truth: np.ndarray, index: KeyIndex, column: Any, raw: np.ndarray, present: np.ndarray
 ) -> None:
-    """Equality and string tests, once per distinct value of the rows."""
-    distinct, inverse = np.unique(raw[present], return_inverse=True)
-    where = np.flatnonzero(present)
+    """Equality and string tests, once per distinct value of the rows (the rows grouped
+    by value with one sort, not found anew for each value). A value's rows are set in
+    the leaves it makes hold as whole rows of the matrix: a 2-D scatter is far slower."""
+    distinct, inverse, counts = np.unique(raw[present], return_inverse=True, return_counts=True)
+    by_value = np.flatnonzero(present)[np.argsort(inverse, kind="stable")]
+    ends = np.cumsum(counts).tolist()
     for k, stored in enumerate(distinct.tolist()):
-        value = stored_value(column, stored)
-        leaves = [
-            *index.equal.get(value, ()),
-            *(leaf for leaf, test in index.tested if test(value)),
-        ]
+        leaves = index.holding_at(stored_value(column, stored))
         if leaves:
-            truth[np.ix_(leaves, where[inverse == k])] = True
+            truth[leaves] |= _mask(len(raw), by_value[ends[k] - int(counts[k]) : ends[k]])
 
 
 def _fill_list(truth: np.ndarray, index: KeyIndex, column: ListColumn, rows: np.ndarray) -> None:
-    batch = BitMap(rows.astype(np.uint32))
+    """Each item's rows among ``rows`` are found by position (a search in the sorted
+    rows), and only those positions of the leaves that name the item are counted."""
+    batch = bitmap_of(rows)
+    order = np.argsort(rows, kind="stable")
+    ordered = rows[order]
+
+    def at(members: BitMap) -> np.ndarray:  # positions in ``rows`` of members among them
+        values = np.frombuffer(members.to_array(), dtype=np.uint32)
+        found: np.ndarray = order[np.searchsorted(ordered, values)]
+        return found
+
     if index.present:
-        truth[index.present] = rows_in(rows, column.present & batch)
+        truth[index.present] = _mask(len(rows), at(column.present & batch))
     if not index.items:
         return
     lists = index.lists
-    hits = np.zeros((len(lists.leaves), len(rows)), dtype=np.int32)
+    # A leaf needs at most MAX_LIST_ITEMS (1,000) items: 16 bits count them.
+    hits = np.zeros((len(lists.leaves), len(rows)), dtype=np.int16)
     for item, positions in lists.positions.items():
         holders = column.items.get(item)
         if holders:
             holding = holders & batch
             if holding:
-                hits[positions] += rows_in(rows, holding)
+                hits[positions] += _mask(len(rows), at(holding))
     truth[lists.leaves] = hits >= lists.need[:, None]
+
+
+def _mask(size: int, positions: np.ndarray) -> np.ndarray:
+    mask = np.zeros(size, dtype=np.bool_)
+    mask[positions] = True
+    return mask
