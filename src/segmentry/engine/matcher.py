@@ -114,13 +114,16 @@ class Matcher:
     def _many(
         self, tx: Transaction, seqs: np.ndarray, by_rule: np.ndarray, cause: Cause, *, fresh: bool
     ) -> None:
-        batch = bitmap_of(seqs)
-        touched = np.flatnonzero(by_rule.any(axis=1)) if fresh else range(len(self.indexed))
         # The rows of a batch of new entities ascend: each rule's are cut from them.
         ascending = bool((seqs[1:] > seqs[:-1]).all())
         build = ascending_bitmap if ascending else bitmap_of
-        for position in touched:
-            tx.set_members(self.indexed[position], batch, build(seqs[by_rule[position]]), cause)
+        if fresh:
+            for position in np.flatnonzero(by_rule.any(axis=1)).tolist():
+                tx.enter(self.indexed[position], build(seqs[by_rule[position]]), cause)
+            return
+        batch = bitmap_of(seqs)
+        for position, segment in enumerate(self.indexed):
+            tx.set_members(segment, batch, build(seqs[by_rule[position]]), cause)
 
     def _nested(self, tx: Transaction, records: list[tuple[int, Record]], cause: Cause) -> None:
         for segment in self.nested:

@@ -122,6 +122,13 @@ class Transaction:
         if entering or leaving:
             self.state.mutations += 1
 
+    def enter(self, segment: SegmentDef, seqs: BitMap, cause: Cause) -> None:
+        """Make ``seqs``, none of which is a member, members (new entities of a batch)."""
+        if seqs:
+            self.state.members.setdefault(segment.seg_id, BitMap()).update(seqs)
+            self.flips.record(segment, seqs, True, cause)
+            self.state.mutations += 1
+
     def renamed(self, old_code: str, segment: SegmentDef) -> None:
         """Record a new code: the feed is read by code, so the members move from the
         old code to the new one there (exited, then entered, cause segment_changed)."""

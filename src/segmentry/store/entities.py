@@ -67,12 +67,11 @@ def rows_by_ids(
 ) -> dict[str, EntityRow]:
     """The rows (tombstones included) of the given external ids."""
     wanted = list(dict.fromkeys(ids))
-    out: dict[str, EntityRow] = {}
-    for start in range(0, len(wanted), ID_BATCH):
-        part = wanted[start : start + ID_BATCH]
-        query = sa.select(*COLUMNS).where(*_scope(tenant_id, kind), entities.c.id.in_(part))
-        out.update((row.id, _entity(row)) for row in conn.execute(query))
-    return out
+    if not wanted:
+        return {}
+    listed = sa.literal(orjson.dumps(wanted).decode(), sa.Text)
+    query = sa.select(*COLUMNS).where(*_scope(tenant_id, kind), _IdIn(entities.c.id, listed))
+    return {row.id: _entity(row) for row in conn.execute(query)}
 
 
 def ids_by_seqs(
@@ -192,10 +191,20 @@ class _SeqIn(FunctionElement[bool]):
     inherit_cache = True
 
 
+class _IdIn(FunctionElement[bool]):
+    """``id`` is one of a JSON array of ids bound as one parameter: a batch looks up
+    thousands of ids with one statement, not one bound value each."""
+
+    type = sa.Boolean()
+    name = "segmentry_id_in"
+    inherit_cache = True
+
+
 @compiles(_SeqIn, "sqlite")
-def _seq_in_sqlite(element: _SeqIn, compiler: SQLCompiler, **kw: Any) -> str:
-    seq, values = (compiler.process(c, **kw) for c in element.clauses)
-    return f"({seq} IN (SELECT value FROM json_each({values})))"
+@compiles(_IdIn, "sqlite")
+def _in_json_sqlite(element: _SeqIn | _IdIn, compiler: SQLCompiler, **kw: Any) -> str:
+    column, values = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({column} IN (SELECT value FROM json_each({values})))"
 
 
 @compiles(_SeqIn, "postgresql")
@@ -204,6 +213,12 @@ def _seq_in_postgres(element: _SeqIn, compiler: SQLCompiler, **kw: Any) -> str:
     # would re-parse the whole array text for every row.
     seq, values = (compiler.process(c, **kw) for c in element.clauses)
     return f"({seq} IN (SELECT unnest(CAST(CAST({values} AS TEXT) AS BIGINT[]))))"
+
+
+@compiles(_IdIn, "postgresql")
+def _id_in_postgres(element: _IdIn, compiler: SQLCompiler, **kw: Any) -> str:
+    column, values = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({column} IN (SELECT jsonb_array_elements_text(CAST({values} AS JSONB))))"
 
 
 def seq_in(seqs: BitMap, dialect: str) -> sa.ColumnElement[bool]:
