@@ -117,7 +117,7 @@ def _apply(
         fresh = all(r is None for r in before.values())  # new, or written again after a delete
         seqs = np.array(list(rows), dtype=np.int64)
         match.update_many(tx, seqs, records, Cause.ENTITY_CHANGED, fresh=fresh)
-    return [dict(rows[seq]["doc"]) for seq in rows]
+    return [rows[seq]["doc"] for seq in rows]  # built for this write, shared with no one
 
 
 def _ids(items: Sequence[Write], rejected: dict[int, tuple[str, ...]] | None) -> list[str]:
@@ -145,7 +145,7 @@ def _documents(
     column at a time; the encoder then knows the batch's encoded values."""
     replaced = [(n, i) for n, i in items if i.mode is Mode.REPLACE]
     outcomes, encoder = validate_many(
-        schema, [(i.id, i.values) for _, i in replaced], tz=tx.state.tz
+        schema, [(i.id, i.values) for _, i in replaced], tz=tx.state.tz, ids_checked=True
     )
     checked = {n: outcome for (n, _), outcome in zip(replaced, outcomes, strict=True)}
     docs: list[Document] = []

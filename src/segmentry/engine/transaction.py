@@ -9,7 +9,7 @@ enters and leaves again within one transaction produces no event.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
@@ -177,12 +177,20 @@ class Transaction:
         )
 
     def _write_events(self) -> None:
-        blocks = self._rename_blocks()
-        for seg_id, change, cause, seqs in sorted(self.flips.changes(), key=_block_order):
+        changes = sorted(self.flips.changes(), key=_block_order)
+        total = sum(len(m) for *_, m in self.renames) * 2 + sum(len(c[3]) for c in changes)
+        if not total:
+            return
+        next_id = tenant_store.take_ids(
+            self.conn, tenant_id=self.tenant_id, column="next_event_id", count=total
+        )
+        blocks = self._rename_blocks(next_id)
+        next_id += sum(len(b.members) for b in blocks)
+        for seg_id, change, cause, seqs in changes:
             segment = self.flips.segments[seg_id]
             blocks.append(
                 event_store.Block(
-                    0,
+                    next_id,
                     seg_id,
                     segment.code,
                     segment.kind.value,
@@ -192,25 +200,17 @@ class Transaction:
                     seqs,
                 )
             )
-        total = sum(len(b.members) for b in blocks)
-        if not total:
-            return
-        next_id = tenant_store.take_ids(
-            self.conn, tenant_id=self.tenant_id, column="next_event_id", count=total
-        )
-        numbered = []
-        for block in blocks:
-            numbered.append(replace(block, first_id=next_id))
-            next_id += len(block.members)
-        event_store.append(self.conn, tenant_id=self.tenant_id, blocks=numbered)
+            next_id += len(seqs)
+        event_store.append(self.conn, tenant_id=self.tenant_id, blocks=blocks)
 
-    def _rename_blocks(self) -> list[event_store.Block]:
+    def _rename_blocks(self, first_id: int) -> list[event_store.Block]:
+        """Events of renamed segments, numbered from ``first_id``."""
         blocks = []
         for old_code, segment, members in self.renames:
             for code, change in ((old_code, Change.EXITED), (segment.code, Change.ENTERED)):
                 blocks.append(
                     event_store.Block(
-                        0,
+                        first_id,
                         segment.seg_id,
                         code,
                         segment.kind.value,
@@ -220,6 +220,7 @@ class Transaction:
                         members,
                     )
                 )
+                first_id += len(members)
         return blocks
 
     def _write_counts(self) -> None:

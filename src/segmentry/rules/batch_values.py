@@ -57,14 +57,19 @@ CANONICAL = {
 
 
 def validate_many(
-    schema: Schema, items: Sequence[tuple[str, Mapping[str, Any]]], *, tz: tzinfo = UTC
+    schema: Schema,
+    items: Sequence[tuple[str, Mapping[str, Any]]],
+    *,
+    tz: tzinfo = UTC,
+    ids_checked: bool = False,
 ) -> tuple[list[Outcome], Encoder]:
     """``validate`` of every ``(id, values)`` item: its document, or the error it
-    raises; and an :class:`Encoder` that already knows the batch's encoded values."""
+    raises; and an :class:`Encoder` that already knows the batch's encoded values.
+    ``ids_checked``: every id has passed ``check_id`` already (a write checks them first)."""
     encoder = Encoder(schema)
     values = [v for _, v in items]
     present: set[Any] = set().union(*values)
-    unusual = _unusual(schema, items, present)
+    unusual = _unusual(schema, items, present, ids_checked=ids_checked)
     fixes: list[list[tuple[str, Any]]] = [[] for _ in items]
     for key in present & schema.writable.keys():
         raws = [v.get(key, MISSING) for v in values]
@@ -83,11 +88,17 @@ DROP: Any = object()
 
 
 def _unusual(
-    schema: Schema, items: Sequence[tuple[str, Mapping[str, Any]]], present: set[Any]
+    schema: Schema,
+    items: Sequence[tuple[str, Mapping[str, Any]]],
+    present: set[Any],
+    *,
+    ids_checked: bool,
 ) -> set[int]:
     """The items ``validate`` must see: a bad id, an attribute that is unknown or
     computed, or an ``id`` other than theirs (it says what is wrong)."""
-    unusual = {n for n, (entity_id, _) in enumerate(items) if not _plain_id(entity_id)}
+    unusual: set[int] = set()
+    if not ids_checked:
+        unusual = {n for n, (entity_id, _) in enumerate(items) if not _plain_id(entity_id)}
     for key in present - schema.writable.keys():
         if key == "id":
             unusual.update(
@@ -316,19 +327,19 @@ class Encoder:
         memo.update((t, fold(t)) for t in texts if type(t) is str)
 
     def record(self, doc: Mapping[str, Any]) -> Record:
-        """The evaluation record of a stored document: equal to ``encode``'s."""
+        """The evaluation record of a stored document: equal to ``encode``'s. (One
+        lookup per attribute decides: runs for every attribute of every entity.)"""
         record: Record = {}
         memo_of = self.memo
         for key, value in doc.items():
-            if value is None or key not in memo_of:
-                continue
-            memo = memo_of[key]
-            if memo is None:
-                record[key] = value
-                continue
-            found = tuple(value) if type(value) is list else value
-            encoded = memo.get(found)
-            if encoded is None:
-                encoded = memo[found] = self.encoders[key](value)
-            record[key] = encoded
+            memo = memo_of.get(key, MISSING)
+            if memo is None:  # encoded as it is
+                if value is not None:
+                    record[key] = value
+            elif memo is not MISSING and value is not None:
+                found = tuple(value) if type(value) is list else value
+                encoded = memo.get(found, MISSING)
+                if encoded is MISSING:
+                    encoded = memo[found] = self.encoders[key](value)
+                record[key] = encoded
         return record
