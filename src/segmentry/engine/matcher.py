@@ -13,10 +13,11 @@ referred segments first, so they see the entities' new memberships.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
+from pyroaring import BitMap
 
 from segmentry.engine.model import Cause
 from segmentry.engine.state import SegmentDef, TenantState
@@ -114,16 +115,14 @@ class Matcher:
     def _many(
         self, tx: Transaction, seqs: np.ndarray, by_rule: np.ndarray, cause: Cause, *, fresh: bool
     ) -> None:
-        # The rows of a batch of new entities ascend: each rule's are cut from them.
-        ascending = bool((seqs[1:] > seqs[:-1]).all())
-        build = ascending_bitmap if ascending else bitmap_of
+        members_of = _bitmaps_of(seqs)
         if fresh:
             for position in np.flatnonzero(by_rule.any(axis=1)).tolist():
-                tx.enter(self.indexed[position], build(seqs[by_rule[position]]), cause)
+                tx.enter(self.indexed[position], members_of(by_rule[position]), cause)
             return
         batch = bitmap_of(seqs)
         for position, segment in enumerate(self.indexed):
-            tx.set_members(segment, batch, build(seqs[by_rule[position]]), cause)
+            tx.set_members(segment, batch, members_of(by_rule[position]), cause)
 
     def _nested(self, tx: Transaction, records: list[tuple[int, Record]], cause: Cause) -> None:
         for segment in self.nested:
@@ -143,6 +142,17 @@ class Matcher:
         if not segment.time_conditions:
             self._predicates[segment.seg_id] = compiled
         return compiled
+
+
+def _bitmaps_of(seqs: np.ndarray) -> Callable[[np.ndarray], BitMap]:
+    """How to turn a mask over ``seqs`` into a bitmap of the seqs it selects. A batch of
+    new entities has consecutive seqs: the positions are the seqs, shifted."""
+    if not len(seqs) or not (seqs[1:] > seqs[:-1]).all():
+        return lambda mask: bitmap_of(seqs[mask])
+    first = int(seqs[0])
+    if int(seqs[-1]) - first == len(seqs) - 1:
+        return lambda mask: ascending_bitmap(np.flatnonzero(mask) + first)
+    return lambda mask: ascending_bitmap(seqs[mask])
 
 
 def matcher(tx: Transaction, kind: Kind) -> Matcher:

@@ -37,6 +37,9 @@ def ascending_bitmap(values: np.ndarray) -> BitMap:
         return bitmap_of(values)
     values = values.astype(np.uint32, copy=False)
     first, last = int(values[0]) >> 16, int(values[-1]) >> 16
+    if first == last and count <= ARRAY_LIMIT:  # most often: one array container
+        head = struct.pack("<IIHHI", ROARING_COOKIE, 1, first, count - 1, 16)
+        return BitMap.deserialize(head + values.astype("<u2").tobytes())
     edges = np.searchsorted(values, np.arange(first + 1, last + 1, dtype=np.int64) << 16)
     bounds = [0, *edges.tolist(), count]
     low = values.astype("<u2")  # the low 16 bits

@@ -27,6 +27,7 @@ import numpy as np
 import polars as pl
 from pyroaring import BitMap
 
+from segmentry.rules.bitmaps import ascending_bitmap
 from segmentry.rules.schema import AttrType, Schema
 
 MISSING_TIME = np.iinfo(np.int64).min
@@ -235,7 +236,7 @@ class ColumnarTable:
         return out
 
     def live_rows(self) -> BitMap:
-        return BitMap(np.flatnonzero(self.alive[: self.size]).astype(np.uint32))
+        return ascending_bitmap(np.flatnonzero(self.alive[: self.size]))
 
     def mask(self, rows: BitMap) -> np.ndarray:
         """A boolean row mask of a bitmap of rows."""

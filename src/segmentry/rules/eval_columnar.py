@@ -22,6 +22,7 @@ from pyroaring import BitMap
 
 from segmentry.rules import regex
 from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or
+from segmentry.rules.bitmaps import ascending_bitmap
 from segmentry.rules.columnar import (
     ALIVE,
     MISSING_TIME,
@@ -77,7 +78,7 @@ def select(table: ColumnarTable, expr: pl.Expr) -> BitMap:
         .to_series()
         .to_numpy()
     )
-    return BitMap(found.astype(np.uint32))
+    return ascending_bitmap(found)  # a filter keeps the rows' order
 
 
 def count(table: ColumnarTable, expr: pl.Expr) -> int:
