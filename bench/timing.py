@@ -5,11 +5,13 @@ from __future__ import annotations
 import gc
 import statistics
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
+
+from segmentry.engine import entities
 
 
 def median_seconds(run: Callable[[], Any], *, repeat: int = 7, warmup: int = 2) -> float:
@@ -24,19 +26,12 @@ def median_seconds(run: Callable[[], Any], *, repeat: int = 7, warmup: int = 2) 
     return statistics.median(times)
 
 
-@contextmanager
-def collector_paused() -> Iterator[None]:
+def collector_paused() -> AbstractContextManager[None]:
     """No cyclic garbage collection while timing, as ``timeit`` does: a full collection
     (milliseconds over the rules and predicates held) would be charged to whichever
     way it happened to fall in, and a mean over single events keeps it."""
     gc.collect()
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+    return entities.collector_paused()
 
 
 def once(run: Callable[[], Any]) -> tuple[float, Any]:

@@ -240,8 +240,9 @@ class RuleIndex:
     # -- all rules, many rows -----------------------------------------------------------------
 
     def holds(self, table: ColumnarTable, rows: np.ndarray, member_rows: MemberRows) -> np.ndarray:
-        """A rows x rules boolean matrix: which rules hold for each row of ``table`` (a
-        view of a rules x rows one: each rule's answers for the rows are contiguous)."""
+        """A rows x rules boolean matrix: which rules hold for each of the distinct
+        ``rows`` of ``table`` (a view of a rules x rows one: each rule's answers for the
+        rows are contiguous)."""
         truth = np.zeros((self.leaf_count + len(self.ops), len(rows)), dtype=np.bool_)
         for index in self.keys.values():
             timed = self._moment(index.timed) if index.timed.groups else None
