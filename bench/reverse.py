@@ -196,10 +196,10 @@ def _timed(
 ) -> int:
     """Time the three ways on every change (into ``times``); returns the fallbacks."""
     fallbacks = 0
+    methods = (ways.ours, ways.naive, ways.vectorised)
     for n, (row, old, new, _) in enumerate(changes):
         ways.table.put(row, new, old)  # the snapshot write every way needs, untimed
         was = member[row]
-        methods = (ways.ours, ways.naive, ways.vectorised)
         answers: list[Answer | None] = [None] * 3
         # The way that runs first after the write finds the caches cold: take turns.
         for way in (n % 3, (n + 1) % 3, (n + 2) % 3):

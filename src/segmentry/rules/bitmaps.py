@@ -20,6 +20,11 @@ def bitmap_of(values: np.ndarray) -> BitMap:
     return BitMap(array.array("I", values.astype(np.uint32).tobytes()))
 
 
+def array_of(seqs: BitMap) -> np.ndarray:
+    """The seqs of a bitmap, ascending, as a read-only numpy view of its array."""
+    return np.frombuffer(seqs.to_array(), dtype=np.uint32)
+
+
 ROARING_COOKIE = 12346
 """Roaring's portable format without run containers (``SERIAL_COOKIE_NO_RUNCONTAINER``)."""
 ARRAY_LIMIT = 4096

@@ -27,7 +27,7 @@ import numpy as np
 import polars as pl
 from pyroaring import BitMap
 
-from segmentry.rules.bitmaps import ascending_bitmap
+from segmentry.rules.bitmaps import array_of, ascending_bitmap
 from segmentry.rules.schema import AttrType, Schema
 
 MISSING_TIME = np.iinfo(np.int64).min
@@ -242,7 +242,7 @@ class ColumnarTable:
         """A boolean row mask of a bitmap of rows."""
         out = np.zeros(self.size, dtype=np.bool_)
         if rows:
-            selected = np.frombuffer(rows.to_array(), dtype=np.uint32)
+            selected = array_of(rows)
             out[selected[selected < self.size]] = True
         return out
 

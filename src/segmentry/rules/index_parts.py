@@ -19,6 +19,7 @@ from pyroaring import BitMap
 
 from segmentry.rules import temporal
 from segmentry.rules.ast import Condition, Op
+from segmentry.rules.bitmaps import array_of
 from segmentry.rules.columnar import MISSING_TIME, BoolColumn, TextColumn
 from segmentry.rules.lowering import ListHas, ListHasAny, Range, lower
 from segmentry.rules.schema import Schema
@@ -283,7 +284,7 @@ def rows_in(rows: np.ndarray, members: BitMap) -> np.ndarray:
     """A boolean per row: whether it is in ``members``."""
     if not members:
         return np.zeros(len(rows), dtype=np.bool_)
-    return np.isin(rows, np.frombuffer(members.to_array(), dtype=np.uint32))
+    return np.isin(rows, array_of(members))
 
 
 def safe_test(test: Callable[[Any], bool], value: Any) -> bool:

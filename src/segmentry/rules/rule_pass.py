@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from pyroaring import BitMap
 
-from segmentry.rules.bitmaps import bitmap_of
+from segmentry.rules.bitmaps import array_of, bitmap_of
 from segmentry.rules.columnar import ColumnarTable, ListColumn, TextColumn
 from segmentry.rules.index_parts import KeyIndex, Ranges, present_rows, stored_value
 
@@ -101,8 +101,7 @@ def _fill_list(truth: np.ndarray, index: KeyIndex, column: ListColumn, rows: np.
     ordered = rows[order]
 
     def at(members: BitMap) -> np.ndarray:  # positions in ``rows`` of members among them
-        values = np.frombuffer(members.to_array(), dtype=np.uint32)
-        found: np.ndarray = order[np.searchsorted(ordered, values)]
+        found: np.ndarray = order[np.searchsorted(ordered, array_of(members))]
         return found
 
     if index.present:

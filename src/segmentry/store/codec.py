@@ -17,7 +17,7 @@ import struct
 import numpy as np
 from pyroaring import BitMap
 
-from segmentry.rules.bitmaps import bitmap_of
+from segmentry.rules.bitmaps import array_of, bitmap_of
 
 CHUNK_BITS = 12
 CHUNK_SIZE = 1 << CHUNK_BITS
@@ -94,9 +94,7 @@ class Chunk:
     @classmethod
     def decode(cls, members: bytes, since: bytes) -> Chunk:
         bitmap = decode_members(members)
-        return cls(
-            np.frombuffer(bitmap.to_array(), dtype=np.uint32).copy(), decode_since(since).copy()
-        )
+        return cls(array_of(bitmap).copy(), decode_since(since).copy())
 
     def encode(self) -> tuple[bytes, bytes]:
         return encode_members(bitmap_of(self.members)), encode_since(self.since)
@@ -147,9 +145,5 @@ def edit_chunk(old: Stored | None, entered: BitMap, exited: BitMap, at: int) -> 
         if not before or entered.min() > before.max():
             return encode_members(before | entered), append_since(old[1], len(entered), at)
     chunk = Chunk.decode(*old) if old is not None else Chunk()
-    chunk.apply(_array(entered), _array(exited), at)
+    chunk.apply(array_of(entered), array_of(exited), at)
     return chunk.encode() if len(chunk) else None
-
-
-def _array(seqs: BitMap) -> np.ndarray:
-    return np.frombuffer(seqs.to_array(), dtype=np.uint32)

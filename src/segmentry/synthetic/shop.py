@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from pyroaring import BitMap
 
+from segmentry.rules.bitmaps import array_of
 from segmentry.rules.columnar import ColumnarTable, ListColumn, TextColumn
 from segmentry.rules.schema import Kind
 from segmentry.rules.temporal import to_micros
@@ -292,7 +293,7 @@ class Columns:
         elif key in self.lists and isinstance(column, ListColumn):
             bitmaps, vocab = self.lists[key]
             for bitmap, item in zip(bitmaps, vocab, strict=True):
-                shifted = BitMap(np.frombuffer(bitmap.to_array(), dtype=np.uint32) + 1)
+                shifted = BitMap(array_of(bitmap) + 1)
                 column.items.setdefault(fold(item), BitMap()).update(shifted)
                 column.present.update(shifted)
 
