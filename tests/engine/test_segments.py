@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from segmentry.engine.model import (
@@ -25,6 +27,7 @@ from segmentry.errors import (
     ValidationError,
 )
 from segmentry.rules.schema import Kind
+from tests.engine.conftest import ManualClock
 
 
 def products(shop: Shop) -> None:
@@ -231,3 +234,13 @@ def test_history_records_each_change_of_count(shop: Shop, clock: object) -> None
     shop.create_segment(dynamic("s", "price > 50"))
     shop.patch(Kind.PRODUCT, "p3", {"price": 60})
     assert [p.member_count for p in shop.history("s")] in ([2, 3], [3])
+
+
+def test_history_keeps_one_point_per_moment_the_last_count(shop: Shop, clock: ManualClock) -> None:
+    products(shop)
+    shop.create_segment(dynamic("s", "price > 50"))
+    shop.patch(Kind.PRODUCT, "p3", {"price": 60})  # the same moment: its point is replaced
+    assert [p.member_count for p in shop.history("s")] == [3]
+    clock.advance(timedelta(seconds=1))
+    shop.patch(Kind.PRODUCT, "p3", {"price": 10})
+    assert [p.member_count for p in shop.history("s")] == [3, 2]

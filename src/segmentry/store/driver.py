@@ -40,6 +40,26 @@ def insert(
     conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
 
+def upsert(
+    conn: Connection,
+    table: str,
+    columns: Sequence[str],
+    keys: Sequence[str],
+    rows: Sequence[Row],
+) -> None:
+    """``INSERT`` a row per tuple, or, where a row with the same ``keys`` exists, set
+    its other columns (``ON CONFLICT``, which SQLite and PostgreSQL both spell so)."""
+    if not rows:
+        return
+    marks = ", ".join(mark(conn) for _ in columns)
+    sets = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
+    conn.exec_driver_sql(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+        f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}",
+        rows,
+    )
+
+
 def update(
     conn: Connection,
     table: str,

@@ -20,16 +20,11 @@ KEEP_HOURLY = 90 * DAY
 
 def record(conn: Connection, *, tenant_id: int, counts: dict[int, int], at: int) -> None:
     """A point per segment at ``at`` (replacing a point already there)."""
-    if not counts:
-        return
-    table = segment_history
-    conn.execute(
-        table.delete().where(
-            table.c.tenant_id == tenant_id, table.c.at == at, table.c.seg_id.in_(sorted(counts))
-        )
-    )
     rows = [(tenant_id, s, at, n) for s, n in counts.items()]
-    driver.insert(conn, "segment_history", ("tenant_id", "seg_id", "at", "member_count"), rows)
+    driver.upsert(conn, "segment_history", COLUMNS, COLUMNS[:3], rows)
+
+
+COLUMNS = ("tenant_id", "seg_id", "at", "member_count")
 
 
 def points(conn: Connection, *, tenant_id: int, seg_id: int) -> list[tuple[int, int]]:
