@@ -111,3 +111,12 @@ def test_numbers_keep_their_types_and_their_sign() -> None:
         AttrType.NUMBER,
         AttrType.INTEGER,
     }
+
+
+def test_the_record_leaves_out_keys_the_schema_does_not_hold() -> None:
+    schema = SCHEMAS[Kind.CUSTOMER]
+    doc = {"id": "c1", "city": "Köln", "orders_count": 3, "not_declared": "x"}
+    _, encoder = validate_many(schema, [("c1", {"city": "Köln", "orders_count": 3})])
+    declared = {k: v for k, v in doc.items() if k in schema.by_key}
+    assert encoder.record(doc) == encode(schema, declared)
+    assert "not_declared" not in encoder.record(doc)

@@ -313,6 +313,8 @@ class Encoder:
         self.memo: dict[str, dict[Any, Any] | None] = {
             a.key: None if a.type in SAME else {} for a in schema
         }
+        self.keys = frozenset(self.memo)
+        self.encoded = [(k, m) for k, m in self.memo.items() if m is not None]
 
     def seed(self, key: str, encoded: Mapping[Any, Any]) -> None:
         """The encoded forms of some stored values, known already."""
@@ -327,8 +329,25 @@ class Encoder:
         memo.update((t, fold(t)) for t in texts if type(t) is str)
 
     def record(self, doc: Mapping[str, Any]) -> Record:
-        """The evaluation record of a stored document: equal to ``encode``'s. (One
-        lookup per attribute decides: runs for every attribute of every entity.)"""
+        """The evaluation record of a stored document (which holds no nulls): equal to
+        ``encode``'s. Runs for every entity of a batch: numbers and flags are encoded as
+        they are, so the document is copied whole and only the other values are
+        replaced, each found in its attribute's memo (one lookup)."""
+        if not doc.keys() <= self.keys:
+            return self._sifted(doc)
+        record: Record = dict(doc)
+        for key, memo in self.encoded:
+            value = record.get(key)
+            if value is not None:
+                found = tuple(value) if type(value) is list else value
+                encoded = memo.get(found, MISSING)
+                if encoded is MISSING:
+                    encoded = memo[found] = self.encoders[key](value)
+                record[key] = encoded
+        return record
+
+    def _sifted(self, doc: Mapping[str, Any]) -> Record:
+        """:meth:`record` of a document with keys outside the schema: those are left out."""
         record: Record = {}
         memo_of = self.memo
         for key, value in doc.items():
