@@ -7,6 +7,10 @@ every segment's new members and writes member chunks, events and history in
 its transaction. The peer inserts the same documents, as JSON, into a plain
 table of the same database file with the same durability settings (WAL,
 ``synchronous=FULL``), one transaction per batch.
+
+The same import into a file with no segments is measured too: its rate over
+the plain inserts is what validating, encoding and storing cost before any
+segment work, and the rate with segments over it is what the segments cost.
 """
 
 from __future__ import annotations
@@ -33,10 +37,16 @@ class IngestResult:
     segments: int
     segmentry_per_s: float
     plain_per_s: float
+    no_segments_per_s: float
 
     @property
     def ratio(self) -> float:
         return self.segmentry_per_s / self.plain_per_s
+
+    @property
+    def vs_no_segments(self) -> float:
+        """The rate with the segments over the rate of the same import without any."""
+        return self.segmentry_per_s / self.no_segments_per_s
 
 
 def documents(count: int) -> list[list[dict[str, Any]]]:
@@ -52,7 +62,8 @@ def run(count: int, segment_count: int = 1_000) -> IngestResult:
         path = Path(folder) / "ingest.db"
         ours = _segmentry(path, batches, segment_count)
         plain = _plain(path, batches)
-    return IngestResult(count, segment_count, count / ours, count / plain)
+        bare = _segmentry(Path(folder) / "no-segments.db", batches, 0)
+    return IngestResult(count, segment_count, count / ours, count / plain, count / bare)
 
 
 def _segmentry(path: Path, batches: list[list[dict[str, Any]]], segment_count: int) -> float:

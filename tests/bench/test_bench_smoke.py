@@ -16,6 +16,7 @@ FIGURES = {
     "reverse_vs_vectorised",
     "recount_vs_scan",
     "ingest_rate",
+    "ingest_vs_no_segments",
     "sizes",
     "medians_ms",
     "bandwidth_gb_s",
@@ -28,7 +29,8 @@ def test_a_tiny_run_reports_every_figure_as_a_positive_ratio() -> None:
     assert set(figures) >= FIGURES
     assert set(figures["reverse_vs_naive"]) == {"mean", "p99"}  # type: ignore[arg-type]
     assert set(figures["reverse_vs_vectorised"]) == {"mean", "worst_case_schema"}  # type: ignore[arg-type]
-    for name in ("forward_vs_sqlite", "forward_vs_floor", "recount_vs_scan", "ingest_rate"):
+    ratios = ("forward_vs_sqlite", "forward_vs_floor", "recount_vs_scan", "ingest_rate")
+    for name in (*ratios, "ingest_vs_no_segments"):
         assert figures[name] > 0, name  # type: ignore[operator]
     json.loads(json.dumps(figures))  # one JSON object
     table = markdown(figures)
