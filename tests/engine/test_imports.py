@@ -84,6 +84,16 @@ def test_columns_can_be_renamed_or_ignored(shop: Shop) -> None:
     assert shop.get("product", "7").attributes["price"] == 2.5
 
 
+def test_cells_escaped_against_spreadsheet_formulas_import_as_they_were_written(
+    shop: Shop,
+) -> None:
+    source = _csv("id,name,brand", "'=p1,'=SUM(A1),''-x", "p2,'plain,Acme")  # as exports write
+    assert shop.import_file("product", source, "csv").applied == 2
+    written = shop.get("product", "=p1").attributes
+    assert (written["name"], written["brand"]) == ("=SUM(A1)", "'-x")
+    assert shop.get("product", "p2").attributes["name"] == "'plain"  # no formula behind it
+
+
 def test_a_quoted_newline_keeps_the_line_numbers_of_later_rows(shop: Shop) -> None:
     source = _csv("id,description,price", 'p1,"two\nlines",1', "p2,ok,x")
     report = shop.import_file("product", source, "csv")

@@ -20,6 +20,7 @@ from typing import IO, Any
 
 import orjson
 
+from segmentry.engine.csv_cells import restored
 from segmentry.engine.shape import flatten
 from segmentry.errors import ValidationError
 from segmentry.rules.schema import Attribute, AttrType, Schema
@@ -206,7 +207,7 @@ def _csv_line(number: int, row: list[str], fields: list[Attribute | None]) -> Li
         return Line(number, error=f"{len(row)} fields, but the header has {len(fields)}")
     values: dict[str, Any] = {}
     for attribute, cell in zip(fields, row, strict=True):
-        text = cell.strip()
+        text = restored(cell.strip())  # a cell segmentry's export escaped reads back as it was
         if attribute is not None and text:
             values[attribute.key] = cell_value(attribute, text)
     return Line(number, values=values)

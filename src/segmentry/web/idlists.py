@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from segmentry.engine.csv_cells import neutralised, restored
 from segmentry.engine.import_readers import LIST_SEPARATOR
 
 MAX_IDS = 100_000
@@ -34,7 +35,8 @@ def uploaded(data: bytes) -> list[str]:
             "The file is not UTF-8 text; save it as CSV (UTF-8) and upload again."
         ) from None
     try:
-        cells = [row[0].strip() for row in csv.reader(io.StringIO(text)) if row and row[0].strip()]
+        rows = csv.reader(io.StringIO(text))
+        cells = [restored(row[0].strip()) for row in rows if row and row[0].strip()]
     except csv.Error as problem:
         raise BadListError(f"The file is not valid CSV: {problem}.") from None
     if cells and cells[0].casefold() in HEADERS:
@@ -62,14 +64,17 @@ def csv_lines(header: list[str], rows: Iterable[list[Any]]) -> Iterator[str]:
 
 def _cell(value: Any) -> str:
     """A value as other systems (and segmentry's own import) read it back: ``true``,
-    ``a|b``, ``19.99``."""
+    ``a|b``, ``19.99``; text that a spreadsheet would run as a formula is escaped
+    (``engine.csv_cells``). Numbers are not: ``-5`` is a number there too."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
     if isinstance(value, list | tuple):
-        return LIST_SEPARATOR.join(str(v) for v in value)  # as an import reads it back
-    return str(value)
+        return neutralised(LIST_SEPARATOR.join(str(v) for v in value))  # as an import reads it
+    return neutralised(str(value))
 
 
 def _prepend(header: list[str], rows: Iterable[list[Any]]) -> Iterator[list[Any]]:

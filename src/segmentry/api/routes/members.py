@@ -17,6 +17,7 @@ from segmentry.api.pagination import Cursor, Limit, Page
 from segmentry.api.problems import described
 from segmentry.api.routes.entities import EntityId
 from segmentry.api.routes.segments import CodePath
+from segmentry.engine.csv_cells import neutralised
 from segmentry.engine.model import Member
 from segmentry.engine.model import Page as MemberPages
 from segmentry.engine.reads import MAX_PAGE
@@ -102,7 +103,7 @@ def csv_export(shop: Shop, code: str, first: MemberPage) -> Iterator[bytes]:
 def _csv_rows(items: list[Member]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerows((m.id, format_instant(m.since)) for m in items)
+    writer.writerows((neutralised(m.id), format_instant(m.since)) for m in items)
     return buffer.getvalue().encode()
 
 
