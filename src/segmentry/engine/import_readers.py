@@ -60,13 +60,16 @@ class ByteCounter(io.RawIOBase):
 
     def __init__(self, source: IO[bytes]) -> None:
         self.source = source
+        # read1 answers what has arrived (a pipe, a socket) instead of waiting for a
+        # whole buffer, so lines are applied as they come.
+        self.read_some = getattr(source, "read1", source.read)
         self.count = 0
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        data = self.source.read(len(buffer))
+        data = self.read_some(len(buffer))
         buffer[: len(data)] = data
         self.count += len(data)
         return len(data)
