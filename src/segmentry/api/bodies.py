@@ -204,7 +204,10 @@ class ImportOut(BaseModel):
     id: str
     kind: Kind
     format: ImportFormat
-    status: ImportStatus = Field(description="running, done, or failed (stopped early).")
+    status: ImportStatus = Field(
+        description="running, done, or failed (stopped early, or interrupted: a running "
+        "import whose 10-minute lease ran out without a committed batch)."
+    )
     lines: int = Field(description="Entity lines read.")
     applied: int
     rejected: int

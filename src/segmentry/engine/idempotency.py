@@ -150,8 +150,10 @@ class _ReplayedImportError(SegmentryError):
         self.report = report
 
 
-def _kept_import(conn: Connection, tenant_id: int, answer: Answer) -> ImportReport:
-    report = imports.find(conn, tenant_id, str(answer["import_id"]))
+def _kept_import(conn: Connection, tenant_id: int, answer: Answer, now_us: int) -> ImportReport:
+    """The report of the import a key names; refused while the import still runs (an
+    import whose process ended reads as failed once its lease ran out)."""
+    report = imports.find(conn, tenant_id, str(answer["import_id"]), now_us)
     if report.status is ImportStatus.RUNNING:
         raise IdempotencyKeyInFlightError(
             f"import {report.import_id} made with this idempotency key is still running; "
@@ -167,7 +169,7 @@ def _claim(once: Once) -> Callable[[Transaction, str], None]:
     def claim(tx: Transaction, import_id: str) -> None:
         answer = recall(tx.conn, tx.tenant_id, once, tx.now_us)
         if answer is not None:
-            raise _ReplayedImportError(_kept_import(tx.conn, tx.tenant_id, answer))
+            raise _ReplayedImportError(_kept_import(tx.conn, tx.tenant_id, answer, tx.now_us))
         keep(tx, once, {"import_id": import_id})
 
     return claim
@@ -177,6 +179,7 @@ def import_once(
     read: Reader,
     write: Writer,
     *,
+    clock: imports.Clock,
     schema: Schema,
     source: IO[bytes],
     request: ImportRequest,
@@ -186,9 +189,10 @@ def import_once(
     answer = _recalled(read, once)
     if answer is not None:
         with read() as view:
-            return Done(_kept_import(view.conn, view.state.tenant_id, answer), True)
+            return Done(_kept_import(view.conn, view.state.tenant_id, answer, view.now_us), True)
     try:
-        report = imports.run(write, schema, source, replace(request, started=_claim(once)))
+        claimed = replace(request, started=_claim(once))
+        report = imports.run(write, clock, schema, source, claimed)
     except _ReplayedImportError as replay:
         return Done(replay.report, True)
     return Done(report, False)

@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import IO, Any
 
@@ -26,7 +26,7 @@ from segmentry.engine.reads import page_size
 from segmentry.engine.transaction import Transaction
 from segmentry.errors import NotFoundError, SegmentryError, ValidationError
 from segmentry.rules.schema import Kind, Schema
-from segmentry.rules.temporal import from_micros
+from segmentry.rules.temporal import ONE_MICROSECOND, from_micros, to_micros
 from segmentry.store import imports as import_store
 from segmentry.store.imports import ImportRow
 
@@ -37,7 +37,20 @@ rejected: a file that bad is the wrong file or the wrong mapping. Every rejected
 line stays listed, so the record keeps its promise of saying exactly which
 lines were applied."""
 
+LEASE = timedelta(minutes=10)
+"""A running import holds a lease it renews with every batch it commits (and while it
+waits for a slow source); one whose lease ran out was stopped with its process and
+reads as failed. A batch of at most 10,000 lines commits in seconds."""
+LEASE_US = LEASE // ONE_MICROSECOND
+RENEW_BEFORE_US = LEASE_US * 2 // 3
+"""A lease is renewed between batches once a third of it has passed."""
+INTERRUPTED = (
+    "interrupted: the import stopped without finishing (its process ended); "
+    "the lines it counts were applied, the others were not"
+)
+
 Writer = Callable[[], AbstractContextManager[Transaction]]
+Clock = Callable[[], datetime]
 
 
 class ImportStatus(StrEnum):
@@ -135,12 +148,15 @@ class ImportRequest:
             )
 
 
-def run(writer: Writer, schema: Schema, source: IO[bytes], request: ImportRequest) -> ImportReport:
-    """Import ``source``; a bad header raises before anything is recorded or written."""
+def run(
+    writer: Writer, clock: Clock, schema: Schema, source: IO[bytes], request: ImportRequest
+) -> ImportReport:
+    """Import ``source``; a bad header raises before anything is recorded or written.
+    ``clock`` is the service's: the import's lease is kept on its time."""
     counter = ByteCounter(source)
     lines = read_lines(io.BufferedReader(counter), request.format, schema, request.columns)
     first = next(lines, None)  # reads the header: a bad one fails here, with nothing written
-    job = _Job(writer, request, counter, _start(writer, request))
+    job = _Job(writer, clock, request, counter, _start(writer, request))
     try:
         job.apply_all(_chain(first, lines))
     except FileError as exc:
@@ -149,7 +165,7 @@ def run(writer: Writer, schema: Schema, source: IO[bytes], request: ImportReques
         message = exc.message if isinstance(exc, SegmentryError) else type(exc).__name__
         job.finish(ImportStatus.FAILED, f"stopped: {message}")
         raise
-    return report(job.row)
+    return report(job.row, now_us=None)
 
 
 def _chain(first: Line | None, rest: Iterator[Line]) -> Iterator[Line]:
@@ -174,6 +190,7 @@ def _start(writer: Writer, request: ImportRequest) -> ImportRow:
             error=None,
             started_at=tx.now_us,
             finished_at=None,
+            alive_until=tx.now_us + LEASE_US,
         )
         import_store.insert(tx.conn, tenant_id=tx.tenant_id, row=row)
         if request.started is not None:
@@ -186,6 +203,7 @@ class _Job:
     """One running import: its record and tally change only when a batch commits."""
 
     writer: Writer
+    clock: Clock
     request: ImportRequest
     counter: ByteCounter
     row: ImportRow
@@ -198,6 +216,8 @@ class _Job:
             if len(batch) == self.request.batch_size:
                 self.apply(batch)
                 batch = []
+            elif self._lease_wanes():
+                self.renew()  # a slow source: the lease must not run out meanwhile
         if batch:
             self.apply(batch)
         self.finish(ImportStatus.DONE, None)
@@ -221,6 +241,13 @@ class _Job:
                 staged.last_line,
                 f"stopped after {staged.rejected:,} rejected lines (the limit is {MAX_ERRORS:,})",
             )
+
+    def _lease_wanes(self) -> bool:
+        return to_micros(self.clock()) > _lease_end(self.row) - RENEW_BEFORE_US
+
+    def renew(self) -> None:
+        with self.writer() as tx:
+            self.row = _record(tx, self.row, self.tally, ImportStatus.RUNNING, None)
 
     def finish(self, status: ImportStatus, error: str | None) -> None:
         with self.writer() as tx:
@@ -253,36 +280,47 @@ def _record(
         errors=list(tally.errors),
         error=error,
         finished_at=tx.now_us if done else None,
+        alive_until=None if done else tx.now_us + LEASE_US,
     )
     import_store.update(tx.conn, tenant_id=tx.tenant_id, row=row)
     return row
 
 
-def report(row: ImportRow) -> ImportReport:
+def report(row: ImportRow, *, now_us: int | None) -> ImportReport:
+    """The import's report at ``now_us``: a running import whose lease ran out by then
+    is failed (interrupted). ``None``: as recorded (the import's own last report)."""
+    status, error = ImportStatus(row.status), row.error
+    if status is ImportStatus.RUNNING and now_us is not None and _lease_end(row) <= now_us:
+        status, error = ImportStatus.FAILED, INTERRUPTED
     return ImportReport(
         import_id=row.import_id,
         kind=Kind(row.kind),
         format=ImportFormat(row.format),
-        status=ImportStatus(row.status),
+        status=status,
         lines=row.lines,
         applied=row.applied,
         rejected=row.rejected,
         last_line=row.last_line,
         applied_lines=[(int(a), int(b)) for a, b in row.applied_lines],
         errors=[LineError(int(e["line"]), str(e["message"])) for e in row.errors],
-        error=row.error,
+        error=error,
         started_at=from_micros(row.started_at),
         finished_at=from_micros(row.finished_at) if row.finished_at is not None else None,
     )
 
 
-def find(conn: Connection, tenant_id: int, import_id: str) -> ImportReport:
+def _lease_end(row: ImportRow) -> int:
+    # Rows recorded before leases have none: counted from the start.
+    return row.alive_until if row.alive_until is not None else row.started_at + LEASE_US
+
+
+def find(conn: Connection, tenant_id: int, import_id: str, now_us: int) -> ImportReport:
     row = import_store.get(conn, tenant_id=tenant_id, import_id=import_id)
     if row is None:
         raise NotFoundError(f"no import {import_id!r}")
-    return report(row)
+    return report(row, now_us=now_us)
 
 
-def latest(conn: Connection, tenant_id: int, limit: int) -> list[ImportReport]:
+def latest(conn: Connection, tenant_id: int, limit: int, now_us: int) -> list[ImportReport]:
     rows = import_store.latest(conn, tenant_id=tenant_id, limit=page_size(limit))
-    return [report(r) for r in rows]
+    return [report(r, now_us=now_us) for r in rows]

@@ -150,7 +150,8 @@ class Shop:
         request = imports.ImportRequest(
             kind, choice(ImportFormat, format, "format"), columns or {}, batch_size, progress
         )
-        return imports.run(self._write, self.attributes_schema(kind), source, request)
+        schema = self.attributes_schema(kind)
+        return imports.run(self._write, self.service.now, schema, source, request)
 
     def import_file_once(
         self,
@@ -170,16 +171,22 @@ class Shop:
         )
         schema = self.attributes_schema(kind)
         return idempotency.import_once(
-            self._read, self._write, schema=schema, source=source, request=request, once=once
+            self._read,
+            self._write,
+            clock=self.service.now,
+            schema=schema,
+            source=source,
+            request=request,
+            once=once,
         )
 
     def import_report(self, import_id: str) -> imports.ImportReport:
         with self._read() as view:
-            return imports.find(view.conn, view.state.tenant_id, import_id)
+            return imports.find(view.conn, view.state.tenant_id, import_id, view.now_us)
 
     def imports(self, *, limit: int = 100) -> list[imports.ImportReport]:
         with self._read() as view:
-            return imports.latest(view.conn, view.state.tenant_id, limit)
+            return imports.latest(view.conn, view.state.tenant_id, limit, view.now_us)
 
     def attributes_schema(self, kind: Kind | str) -> Schema:
         """The tenant's attributes of ``kind`` as the schema rules and values are checked on."""

@@ -25,7 +25,7 @@ from segmentry.rules.jsonform import from_json
 from segmentry.rules.parser import parse
 from segmentry.rules.printer import format_rule
 from segmentry.rules.schema import Kind, Schema
-from segmentry.rules.temporal import EvalContext
+from segmentry.rules.temporal import EvalContext, to_micros
 from segmentry.store import attributes as attribute_store
 from segmentry.store import entities as entity_store
 from segmentry.store import members as member_store
@@ -94,6 +94,10 @@ class View:
     conn: Connection
     state: TenantState
     ctx: EvalContext
+
+    @property
+    def now_us(self) -> int:
+        return to_micros(self.ctx.now)
 
 
 class TenantState:

@@ -26,6 +26,7 @@ class ImportRow:
     error: str | None
     started_at: int
     finished_at: int | None
+    alive_until: int | None
 
 
 _COLUMNS = [imports.c[name] for name in ImportRow.__slots__]

@@ -183,7 +183,8 @@ imports = sa.Table(
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("format", sa.Text, nullable=False),
     # running, then done or failed; a crash leaves "running" with the lines
-    # of every committed batch counted, so what was applied stays clear.
+    # of every committed batch counted, so what was applied stays clear, and
+    # the lease below tells it from an import still at work.
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("lines", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("applied", sa.BigInteger, nullable=False, server_default="0"),
@@ -194,6 +195,9 @@ imports = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("started_at", Micros, nullable=False),
     sa.Column("finished_at", Micros),
+    # Renewed by every batch a running import commits (NULL: rows from before
+    # leases, whose lease is counted from started_at).
+    sa.Column("alive_until", Micros),
 )
 
 idempotency_keys = sa.Table(
