@@ -117,6 +117,25 @@ def test_segment_paths(live: httpx.Client) -> None:
     assert live.delete("/v1/segments/nikePremium").status_code == 204
 
 
+def test_head_answers_the_headers_of_get_without_the_body(live: httpx.Client) -> None:
+    live.post("/v1/segments", json={"kind": "product", "code": "all", "name": "All",
+                                    "rule": "price > 0"})  # fmt: skip
+    got, head = live.get("/v1/segments/all"), live.head("/v1/segments/all")
+    assert (head.status_code, head.content) == (200, b"")
+    for header in ("etag", "content-type", "content-length"):
+        assert head.headers[header] == got.headers[header]
+    assert live.head(
+        "/v1/segments/all", headers={"If-None-Match": got.headers["etag"]}
+    ).status_code == (
+        live.get("/v1/segments/all", headers={"If-None-Match": got.headers["etag"]}).status_code
+    )
+    missing = live.head("/v1/segments/nope")
+    assert (missing.status_code, missing.content) == (404, b"")
+    assert missing.headers["content-type"] == "application/problem+json"
+    refused = live.head("/v1/segments/all/preview")  # POST only
+    assert (refused.status_code, refused.headers["allow"]) == (405, "POST")
+
+
 def test_fixed_members_paths(live: httpx.Client) -> None:
     live.post("/v1/customers/batch", json={"items": [{"id": "c1"}, {"id": "c2"}]})
     live.post(

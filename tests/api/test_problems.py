@@ -180,7 +180,7 @@ def test_a_401_says_how_to_authenticate(api: Caller) -> None:
 
 def test_a_405_names_every_method_of_the_path(api: Caller) -> None:
     answer = api.post("/v1/products/p1")
-    assert answer.headers["allow"] == "DELETE, GET, PATCH, PUT"
+    assert answer.headers["allow"] == "DELETE, GET, HEAD, PATCH, PUT"
 
 
 def test_bodies_over_the_limit_are_refused_declared_or_streamed(engine: Segmentry) -> None:

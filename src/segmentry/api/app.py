@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from segmentry.api import fallback, openapi, problems
+from segmentry.api.head import HeadAsGet
 from segmentry.api.limits import BodyLimit, Limits
 from segmentry.api.routes import attributes, entities, events, imports, members, segments, uses
 from segmentry.engine.service import Segmentry
@@ -31,6 +32,7 @@ def create_app(engine: Segmentry, *, limits: Limits | None = None) -> FastAPI:
     app.state.engine = engine
     problems.install(app)
     app.add_middleware(BodyLimit, limits=limits or Limits())
+    app.add_middleware(HeadAsGet)
     routers = [entities.router(kind) for kind in Kind]
     routers += [m.routes for m in (imports, attributes, segments, members, uses, events)]
     for router in routers:

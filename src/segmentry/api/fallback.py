@@ -13,6 +13,8 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
+from segmentry.api.head import method_of
+
 FALLBACK_PATH = "/v1/{rest:path}"
 
 
@@ -22,6 +24,8 @@ def allowed_methods(routes: list[BaseRoute], path: str) -> list[str]:
     for route in routes:
         if isinstance(route, Route) and route.methods and route.path_regex.fullmatch(path):
             methods |= route.methods
+    if "GET" in methods:
+        methods.add("HEAD")  # answered as GET (``api.head``)
     return sorted(methods)
 
 
@@ -41,7 +45,8 @@ class Unmatched:
         if request.method == "OPTIONS":
             await Response(status_code=204, headers=headers)(scope, receive, send)
             return
-        detail = f"{request.method} is not allowed on {path}; allowed: {headers['Allow']}"
+        method = method_of(scope)
+        detail = f"{method} is not allowed on {path}; allowed: {headers['Allow']}"
         raise HTTPException(405, detail, headers=headers)
 
 
