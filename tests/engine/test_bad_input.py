@@ -33,6 +33,15 @@ def test_malformed_ids_in_lookups_are_validation_errors(shop: Shop, bad: str) ->
             call()
 
 
+def test_a_bad_id_names_its_item_only_in_a_batch(shop: Shop) -> None:
+    with pytest.raises(ValidationError) as one:
+        shop.upsert(Kind.PRODUCT, "", {"price": 1})
+    assert one.value.message == "id must not be empty"
+    with pytest.raises(ValidationError) as batch:
+        shop.upsert_many(Kind.PRODUCT, [{"id": "p1"}, {"id": ""}])
+    assert batch.value.message == "item 1: id must not be empty"
+
+
 @pytest.mark.parametrize("text", ["a\x00b", "a\x07b"])
 def test_free_text_with_control_characters_is_refused(
     shop: Shop, service: Segmentry, text: str

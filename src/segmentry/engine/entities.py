@@ -128,7 +128,8 @@ def _ids(items: Sequence[Write], rejected: dict[int, tuple[str, ...]] | None) ->
             ids.append(check_id(item.id))
         except ValidationError as exc:
             if rejected is None:
-                raise ValidationError(f"item {number}: {exc.message}", field="id") from None
+                where = f"item {number}: " if len(items) > 1 else ""
+                raise ValidationError(f"{where}{exc.message}", field="id") from None
             rejected[number] = (exc.message,)
     return ids
 
