@@ -252,7 +252,8 @@ def test_a_database_gone_away_is_a_503_not_a_500(tmp_path: Path) -> None:
         tenant_id, key = new_tenant(engine, "doomed")
         with small_limits_client(engine, Limits()) as client:
             for leftover in tmp_path.iterdir():
-                leftover.unlink()  # the next connection finds an empty database
+                leftover.unlink()
+            engine.engine.dispose()  # the pooled connections go: the next finds an empty file
             answer = Caller(client, key, tenant_id).get("/v1/segments")
     assert is_problem(answer, 503, "database-unavailable")
     assert answer.headers["retry-after"] == "5"

@@ -17,7 +17,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.pool import NullPool
 
 from segmentry.errors import SegmentryError
 from segmentry.rules.sql_dialects import register_sqlite_functions
@@ -69,9 +68,16 @@ def create_engine(url: str) -> Engine:
     )
 
 
+SQLITE_POOL = {"pool_size": 8, "max_overflow": 32}
+"""Connections to an SQLite file are kept open and reused: opening one per transaction
+(configuring it, reading the schema, and checkpointing the WAL when the last one
+closes) doubled the time of a single write. 40 in all, as many as the server's
+worker threads."""
+
+
 def _sqlite_engine(url: sa.URL) -> Engine:
     in_memory = url.database in (None, "", ":memory:")
-    kwargs: dict[str, Any] = {"poolclass": sa.StaticPool} if in_memory else {"poolclass": NullPool}
+    kwargs: dict[str, Any] = {"poolclass": sa.StaticPool} if in_memory else dict(SQLITE_POOL)
     engine = sa.create_engine(
         url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
     )
