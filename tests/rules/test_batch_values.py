@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from segmentry.errors import ValidationError
-from segmentry.rules.batch_values import validate_many
+from segmentry.rules.batch_values import FEW, validate_many
 from segmentry.rules.limits import MAX_SAFE_INTEGER
 from segmentry.rules.schema import AttrType, Kind, Schema
 from segmentry.rules.values import encode, validate
@@ -55,7 +55,9 @@ def batches(draw: st.DrawFn) -> tuple[Schema, list[tuple[str, dict[str, Any]]], 
         if draw(st.booleans()):
             values = dict(reversed(list(values.items())))
         items.append((str(n), values))
-    return schema, items, ZoneInfo(draw(st.sampled_from(ZONES)))
+    # Batches this small are validated item by item; repeated, they take the column path.
+    copies = [(f"{i}-{len(items)}", v) for i, v in items] * (FEW // len(items) + 1)
+    return schema, items + copies, ZoneInfo(draw(st.sampled_from(ZONES)))
 
 
 def _alone(schema: Schema, entity_id: str, values: dict[str, Any], tz: Any) -> Any:
@@ -91,18 +93,27 @@ def test_a_batch_validates_and_encodes_exactly_as_each_item_alone(batch: Any) ->
 def test_canonical_instants_and_days_take_the_column_path() -> None:
     schema = SCHEMAS[Kind.CUSTOMER]
     items = [
-        (str(n), {"last_order_at": f"2025-03-{n + 1:02d}T10:00:00Z", "birthday": "1990-05-17"})
-        for n in range(20)
+        (str(n), {"last_order_at": f"2025-03-{n % 28 + 1:02d}T10:00:00Z", "birthday": "1990-05-17"})
+        for n in range(FEW)
     ]
     outcomes, encoder = validate_many(schema, items)
     assert all(not isinstance(o, ValidationError) for o in outcomes)
-    assert len(encoder.memo["last_order_at"]) == 20  # parsed for the column, not one by one
+    assert len(encoder.memo["last_order_at"]) == 28  # parsed for the column, not one by one
     assert encoder.memo["birthday"] == {"1990-05-17": 7441}
+
+
+def test_a_few_items_are_validated_alone_and_encoded_as_encode_does() -> None:
+    schema = SCHEMAS[Kind.CUSTOMER]
+    items = [("c1", {"city": " Köln ", "last_order_at": "2025-03-01T10:00:00+01:00"})]
+    outcomes, encoder = validate_many(schema, items)
+    assert repr(outcomes) == repr([validate(schema, "c1", items[0][1])])
+    assert encoder.memo["last_order_at"] == {}  # nothing parsed for a column
+    assert encoder.record(outcomes[0]) == encode(schema, outcomes[0])  # type: ignore[arg-type]
 
 
 def test_numbers_keep_their_types_and_their_sign() -> None:
     schema = SCHEMAS[Kind.CUSTOMER]
-    values: list[Any] = [1, 1.0, -0.0, 0.0, 7.0, MAX_SAFE_INTEGER]
+    values: list[Any] = [1, 1.0, -0.0, 0.0, 7.0, MAX_SAFE_INTEGER] * FEW  # the column path
     items = [(str(n), {"lifetime_value": v, "orders_count": v}) for n, v in enumerate(values)]
     outcomes, _ = validate_many(schema, items)
     for (entity_id, raw), outcome in zip(items, outcomes, strict=True):
