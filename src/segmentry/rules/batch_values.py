@@ -339,29 +339,12 @@ class Encoder:
         ``encode``'s. Runs for every entity of a batch: numbers and flags are encoded as
         they are, so the document is copied whole and only the other values are
         replaced, each found in its attribute's memo (one lookup)."""
-        if not doc.keys() <= self.keys:
-            return self._sifted(doc)
+        if not doc.keys() <= self.keys:  # keys outside the schema are left out
+            doc = {k: v for k, v in doc.items() if k in self.keys and v is not None}
         record: Record = dict(doc)
         for key, memo in self.encoded:
             value = record.get(key)
             if value is not None:
-                found = tuple(value) if type(value) is list else value
-                encoded = memo.get(found, MISSING)
-                if encoded is MISSING:
-                    encoded = memo[found] = self.encoders[key](value)
-                record[key] = encoded
-        return record
-
-    def _sifted(self, doc: Mapping[str, Any]) -> Record:
-        """:meth:`record` of a document with keys outside the schema: those are left out."""
-        record: Record = {}
-        memo_of = self.memo
-        for key, value in doc.items():
-            memo = memo_of.get(key, MISSING)
-            if memo is None:  # encoded as it is
-                if value is not None:
-                    record[key] = value
-            elif memo is not MISSING and value is not None:
                 found = tuple(value) if type(value) is list else value
                 encoded = memo.get(found, MISSING)
                 if encoded is MISSING:
