@@ -10,6 +10,7 @@ for the rest of the file."""
 
 from __future__ import annotations
 
+import io
 import signal
 import subprocess
 import sys
@@ -134,7 +135,5 @@ def test_an_import_waiting_on_a_slow_source_renews_its_lease() -> None:
         assert all(r.status is ImportStatus.RUNNING for r in seen)
 
 
-def _csv() -> object:
-    import io
-
+def _csv() -> io.BytesIO:
     return io.BytesIO(b"id,name,price\np1,A,1\np2,B,2\np3,C,3\n")
