@@ -34,10 +34,8 @@ def insert(
     json: Collection[str] = (),
 ) -> None:
     """``INSERT`` a row per tuple of values in the order of ``columns``."""
-    if not rows:
-        return
-    marks = ", ".join(mark(conn, json=c in json) for c in columns)
-    conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+    if rows:
+        conn.exec_driver_sql(_insert_sql(conn, table, columns, json), rows)
 
 
 def upsert(
@@ -51,13 +49,16 @@ def upsert(
     its other columns (``ON CONFLICT``, which SQLite and PostgreSQL both spell so)."""
     if not rows:
         return
-    marks = ", ".join(mark(conn) for _ in columns)
     sets = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
-    conn.exec_driver_sql(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
-        f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}",
-        rows,
-    )
+    conflict = f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
+    conn.exec_driver_sql(_insert_sql(conn, table, columns) + conflict, rows)
+
+
+def _insert_sql(
+    conn: Connection, table: str, columns: Sequence[str], json: Collection[str] = ()
+) -> str:
+    marks = ", ".join(mark(conn, json=c in json) for c in columns)
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
 
 
 def update(

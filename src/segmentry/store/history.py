@@ -16,15 +16,13 @@ HOUR = 3_600_000_000
 DAY = 24 * HOUR
 KEEP_ALL = 7 * DAY
 KEEP_HOURLY = 90 * DAY
+COLUMNS = ("tenant_id", "seg_id", "at", "member_count")
 
 
 def record(conn: Connection, *, tenant_id: int, counts: dict[int, int], at: int) -> None:
     """A point per segment at ``at`` (replacing a point already there)."""
     rows = [(tenant_id, s, at, n) for s, n in counts.items()]
     driver.upsert(conn, "segment_history", COLUMNS, COLUMNS[:3], rows)
-
-
-COLUMNS = ("tenant_id", "seg_id", "at", "member_count")
 
 
 def points(conn: Connection, *, tenant_id: int, seg_id: int) -> list[tuple[int, int]]:
