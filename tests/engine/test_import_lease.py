@@ -135,5 +135,39 @@ def test_an_import_waiting_on_a_slow_source_renews_its_lease() -> None:
         assert all(r.status is ImportStatus.RUNNING for r in seen)
 
 
+def test_an_import_stalled_past_its_lease_commits_nothing_more() -> None:
+    """Once its lease ran out, others read the import as interrupted and may import the
+    file again; the stalled import must not then apply the rest too."""
+    clock = ManualClock(datetime.now(UTC))
+    with Segmentry("sqlite://", clock=clock) as engine:
+        shop = engine.default_shop()
+        seen: list[ImportReport] = []
+
+        class StallingSource:
+            """Hands out a line at a time; stalls for one and a half leases before p2."""
+
+            def __init__(self) -> None:
+                self.lines = [b"id,name,price\n", *(f"p{n},A,{n}\n".encode() for n in range(4))]
+
+            def read(self, size: int = -1) -> bytes:
+                if not self.lines:
+                    return b""
+                if self.lines[0].startswith(b"p2,"):
+                    clock.advance(LEASE * 3 / 2)
+                    seen.extend(shop.imports())
+                return self.lines.pop(0)
+
+            def readable(self) -> bool:
+                return True
+
+        report = shop.import_file("product", StallingSource(), "csv", batch_size=2)  # type: ignore[arg-type]
+        assert [(r.status, r.error) for r in seen] == [(ImportStatus.FAILED, INTERRUPTED)]
+        assert (report.status, report.error) == (ImportStatus.FAILED, INTERRUPTED)
+        assert (report.applied, report.applied_lines) == (2, [(2, 3)])
+        assert shop.imports() == [report]
+        stored = shop.get_many("product", ["p0", "p1", "p2", "p3"])
+        assert [e.id for e in stored] == ["p0", "p1"]
+
+
 def _csv() -> io.BytesIO:
     return io.BytesIO(b"id,name,price\np1,A,1\np2,B,2\np3,C,3\n")

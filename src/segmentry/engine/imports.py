@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import secrets
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -40,13 +40,15 @@ lines were applied."""
 LEASE = timedelta(minutes=10)
 """A running import holds a lease it renews with every batch it commits (and while it
 waits for a slow source); one whose lease ran out was stopped with its process and
-reads as failed. A batch of at most 10,000 lines commits in seconds."""
+reads as failed. A batch of at most 10,000 lines commits in seconds. The lease is a
+fence too: an import that finds its lease already run out (it stalled that long, and
+others may have read it as failed and imported the file again) commits nothing more."""
 LEASE_US = LEASE // ONE_MICROSECOND
 RENEW_BEFORE_US = LEASE_US * 2 // 3
 """A lease is renewed between batches once a third of it has passed."""
 INTERRUPTED = (
-    "interrupted: the import stopped without finishing (its process ended); "
-    "the lines it counts were applied, the others were not"
+    "interrupted: the import stopped without finishing (its process ended, or it "
+    "stalled past its lease); the lines it counts were applied, the others were not"
 )
 
 Writer = Callable[[], AbstractContextManager[Transaction]]
@@ -159,13 +161,15 @@ def run(
     job = _Job(writer, clock, request, counter, _start(writer, request))
     try:
         job.apply_all(_chain(first, lines))
+    except LeaseLostError:
+        pass  # its record stays as everyone else reads it by now: interrupted
     except FileError as exc:
         job.finish(ImportStatus.FAILED, exc.message)
     except BaseException as exc:
         message = exc.message if isinstance(exc, SegmentryError) else type(exc).__name__
         job.finish(ImportStatus.FAILED, f"stopped: {message}")
         raise
-    return report(job.row, now_us=None)
+    return report(job.row, now_us=to_micros(clock()))
 
 
 def _chain(first: Line | None, rest: Iterator[Line]) -> Iterator[Line]:
@@ -250,7 +254,7 @@ class _Job:
             self.row = _record(tx, self.row, self.tally, ImportStatus.RUNNING, None)
 
     def finish(self, status: ImportStatus, error: str | None) -> None:
-        with self.writer() as tx:
+        with suppress(LeaseLostError), self.writer() as tx:  # lost: the record stays interrupted
             self.row = _record(tx, self.row, self.tally, status, error)
 
     def _progress(self) -> None:
@@ -265,9 +269,18 @@ def _unreadable(line: Line) -> str | None:
     return None
 
 
+class LeaseLostError(SegmentryError):
+    """The import's lease ran out before it could commit: it must stop, as the
+    import that everyone else now reads as interrupted."""
+
+
 def _record(
     tx: Transaction, row: ImportRow, tally: _Tally, status: ImportStatus, error: str | None
 ) -> ImportRow:
+    """The import's new record, written in ``tx``; raises :class:`LeaseLostError` (so the
+    transaction, the batch with it, rolls back) when its lease ran out by ``tx``'s time."""
+    if _lease_end(row) <= tx.now_us:
+        raise LeaseLostError(f"import {row.import_id}: its lease ran out")
     done = status is not ImportStatus.RUNNING
     row = replace(
         row,
