@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from bench.__main__ import run
+from bench.ingest_profile import STEPS, profile, table
 from bench.report import markdown
 
 FIGURES = {
@@ -36,3 +38,14 @@ def test_a_tiny_run_reports_every_figure_as_a_positive_ratio() -> None:
     table = markdown(figures)
     assert "| `forward_vs_sqlite` |" in table
     assert "| `ingest_rate` |" in table
+
+
+def test_the_ingest_profile_times_every_step_of_an_import() -> None:
+    originals = [getattr(owner, name) for _, _, owner, name in STEPS]
+    micros = profile(600, segment_count=40)
+    steps = [step for _, step, *_ in STEPS]
+    assert all(micros[step] > 0 for step in steps), micros  # every wrapped step ran
+    assert micros["total"] == pytest.approx(sum(micros[s] for s in steps) + micros["rest"])
+    assert micros["plain"] > 0
+    assert "| peer | plain insert, per row |" in table(micros)
+    assert [getattr(owner, name) for _, _, owner, name in STEPS] == originals

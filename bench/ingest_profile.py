@@ -1,0 +1,138 @@
+"""Where an import's time goes: ``python -m bench.ingest_profile [--customers N]``.
+
+The profile behind ``ingest_rate``. It runs the same import as ``bench.ingest``
+(customers in batches of 5,000, 1,000 active segments) with a timer around each
+step of ``Shop.upsert_many``, and prints microseconds per customer beside the
+plain insert's microseconds per row, measured in the same run on the same file.
+
+The steps are grouped by what they are for. ``storage`` is what any store of these
+entities must do: the rows and the commit. ``segments`` is the segments' own
+bookkeeping: the pass that finds new members, and the member chunks, events, counts
+and history it writes. ``python`` is validation, encoding and the columnar snapshot.
+If ``storage`` and ``segments`` alone already cost three plain inserts, then no
+speed-up of the Python steps can bring ``ingest_rate`` to 0.33.
+
+The timers wrap functions by name and put them back afterwards. This is a
+measuring tool, not something the engine depends on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine.default import DefaultDialect
+
+from bench import ingest
+from segmentry.engine import entities, matcher, shop, transaction
+from segmentry.rules import columnar
+from segmentry.store import entities as entity_store
+
+# (group, step, owner of the function, its name); nested steps are subtracted from
+# the step that calls them, so each microsecond is counted once.
+STEPS: tuple[tuple[str, str, Any, str], ...] = (
+    ("python", "validation, derived values, stamps", entities, "_documents"),
+    ("python", "records and row tuples", entities, "_store"),
+    ("python", "columnar snapshot", columnar.ColumnarTable, "put_many"),
+    ("storage", "id lookup", entity_store, "rows_by_ids"),
+    ("storage", "entity rows (orjson, executemany)", entity_store, "insert_rows"),
+    ("storage", "commit (WAL, synchronous=FULL)", DefaultDialect, "do_commit"),
+    ("segments", "pass over the batch, bitmaps", matcher.Matcher, "update_many"),
+    ("segments", "member chunks", transaction.Transaction, "_write_chunks"),
+    ("segments", "event blocks", transaction.Transaction, "_write_events"),
+    ("segments", "counts and history", transaction.Transaction, "_write_counts"),
+)
+INSIDE = {"records and row tuples": "entity rows (orjson, executemany)"}
+"""Steps timed inside another: step -> the nested step to subtract from it."""
+
+
+@contextmanager
+def timed(seconds: defaultdict[str, float]) -> Iterator[None]:
+    """Every step's function wrapped with a timer adding to ``seconds``, and
+    ``Shop.upsert_many`` as the total."""
+    with ExitStack() as stack:
+        for _, step, owner, name in STEPS:
+            stack.enter_context(_wrapped(owner, name, step, seconds))
+        stack.enter_context(_wrapped(shop.Shop, "upsert_many", "total", seconds))
+        yield
+
+
+@contextmanager
+def _wrapped(owner: Any, name: str, step: str, seconds: defaultdict[str, float]) -> Iterator[None]:
+    original: Callable[..., Any] = getattr(owner, name)
+
+    @functools.wraps(original)
+    def timer(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            seconds[step] += time.perf_counter() - start
+
+    setattr(owner, name, timer)
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
+
+
+def profile(count: int, segment_count: int = 1_000) -> dict[str, float]:
+    """Microseconds per customer of each step, ``total``, ``rest`` and ``plain``."""
+    batches = ingest.documents(count)
+    seconds: defaultdict[str, float] = defaultdict(float)
+    with tempfile.TemporaryDirectory(prefix="segmentry-profile-") as folder:
+        path = Path(folder) / "ingest.db"
+        ingest.import_seconds(path, batches, segment_count, during=lambda: timed(seconds))
+        plain = ingest.plain_seconds(path, batches)
+    for step, nested in INSIDE.items():
+        seconds[step] -= seconds[nested]
+    micros = {step: 1e6 * s / count for step, s in seconds.items()}
+    micros["rest"] = micros["total"] - sum(micros[step] for _, step, *_ in STEPS)
+    micros["plain"] = 1e6 * plain / count
+    return micros
+
+
+def groups(micros: dict[str, float]) -> dict[str, float]:
+    """The steps summed by group."""
+    out: defaultdict[str, float] = defaultdict(float)
+    for group, step, *_ in STEPS:
+        out[group] += micros[step]
+    return dict(out)
+
+
+def table(micros: dict[str, float]) -> str:
+    lines = ["| group | step | µs per customer |", "|---|---|---:|"]
+    lines += [f"| {g} | {s} | {micros[s]:.1f} |" for g, s, *_ in STEPS]
+    lines.append(f"| | the rest (transaction, state, matcher build) | {micros['rest']:.1f} |")
+    lines.append(f"| | **total** | **{micros['total']:.1f}** |")
+    lines.append(f"| peer | plain insert, per row | {micros['plain']:.1f} |")
+    summed = groups(micros)
+    floor = summed["storage"] + summed["segments"]
+    lines.append("")
+    lines.append(
+        f"storage {summed['storage']:.1f} + segments {summed['segments']:.1f} = {floor:.1f} µs, "
+        f"{floor / micros['plain']:.2f} plain inserts before any Python step "
+        f"(ingest_rate 0.33 allows {3 * micros['plain']:.1f} µs in all); "
+        f"python {summed['python']:.1f} µs; ingest_rate {micros['plain'] / micros['total']:.3f}"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.ingest_profile", description=__doc__)
+    parser.add_argument("--customers", type=int, default=50_000)
+    parser.add_argument("--segments", type=int, default=1_000)
+    args = parser.parse_args(argv)
+    print(table(profile(args.customers, args.segments)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
