@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
@@ -59,13 +60,19 @@ def json_dumps(value: Any) -> str:
     return json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
 
 
+JSON_CODEC: dict[str, Any] = {"json_serializer": json_dumps, "json_deserializer": orjson.loads}
+"""How JSON columns are written and read, on both back ends. orjson reads them: reading
+a batch's 5,000 entity rows (a document and a record each) took 210 ms with the
+standard library's parser, most of it parsing. Every JSON value stored is one
+segmentry wrote from validated values (integers within 2**53, no NaN), where the two
+parsers agree; orjson would read an integer beyond 64 bits as a float."""
+
+
 def create_engine(url: str) -> Engine:
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
-    return sa.create_engine(
-        parsed, pool_pre_ping=True, pool_size=8, max_overflow=8, json_serializer=json_dumps
-    )
+    return sa.create_engine(parsed, pool_pre_ping=True, pool_size=8, max_overflow=8, **JSON_CODEC)
 
 
 SQLITE_POOL = {"pool_size": 8, "max_overflow": 32}
@@ -79,7 +86,7 @@ def _sqlite_engine(url: sa.URL) -> Engine:
     in_memory = url.database in (None, "", ":memory:")
     kwargs: dict[str, Any] = {"poolclass": sa.StaticPool} if in_memory else dict(SQLITE_POOL)
     engine = sa.create_engine(
-        url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+        url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs, **JSON_CODEC
     )
     sa.event.listen(engine, "connect", _configure_sqlite)
     sa.event.listen(engine, "begin", _begin_sqlite)
