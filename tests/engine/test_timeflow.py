@@ -6,11 +6,14 @@ import time
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from segmentry.engine.model import Cause, Change, SegmentSpec
 from segmentry.engine.service import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.rules.schema import Kind
+from tests.conftest import examples
 from tests.engine.conftest import ManualClock
 
 
@@ -135,3 +138,43 @@ def test_a_write_before_the_sweep_leaves_no_stale_membership(
     expected = {c.id for c in shop.entities(Kind.CUSTOMER, rule=rule).items}
     assert ids(shop, "timed") == expected
     assert ids(shop, "nested") == expected
+
+
+SWEPT_RULES = {
+    "week": "last_order_at > -7d",
+    "lapsed": "last_order_at <= -30d",
+    "window": "last_order_at < -3d and last_order_at >= -20d",
+    "yesterday": "created_at = yesterday",
+    "lapsed_week": "IN SEGMENT 'week' or created_at > -2d",
+}
+
+
+@settings(max_examples=examples(40, 15), deadline=None)
+@given(
+    offsets=st.lists(st.integers(-60 * 24, 5 * 24), min_size=1, max_size=30),
+    steps=st.lists(st.integers(1, 24 * 25), min_size=1, max_size=5),
+)
+def test_every_sweep_leaves_each_segment_as_a_fresh_evaluation(
+    offsets: list[int], steps: list[int]
+) -> None:
+    """Members after any sequence of sweeps are exactly the rule evaluated now: editing
+    each segment to its own rule would move no one."""
+    clock = ManualClock()
+    with Segmentry("sqlite://", clock=clock) as service:
+        shop = service.shop(service.create_tenant("sweeps", "Europe/Madrid").tenant_id)
+        shop.upsert_many(
+            Kind.CUSTOMER, [_customer(n, clock, hours) for n, hours in enumerate(offsets)]
+        )
+        for code, rule in SWEPT_RULES.items():
+            customer_segment(shop, code, rule)
+        for hours in steps:
+            clock.advance(timedelta(hours=hours))
+            shop.sweep()
+            for code, rule in SWEPT_RULES.items():
+                moved = shop.preview_edit(code, rule)
+                assert (code, moved.entering, moved.leaving) == (code, 0, 0)
+
+
+def _customer(number: int, clock: ManualClock, hours: int) -> dict[str, str]:
+    at = (clock.now + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"id": f"c{number}", "last_order_at": at, "created_at": at}

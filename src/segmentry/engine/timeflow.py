@@ -3,16 +3,20 @@
 Every bound a relative time or a day word puts on a date attribute moves with
 the clock. Between two sweeps at ``before`` and ``now``, a condition can only
 change its answer for an entity whose value lies between the bound at
-``before`` and the bound at ``now``: so a sweep asks the database for exactly
-those entities, re-checks them, and then re-checks them in the segments that
-refer to the ones that changed. Nothing is kept per entity, and a sweep after
-a long pause (or a clock jumped forward in a test) is as exact as one a minute
-later.
+``before`` and the bound at ``now``: so a sweep finds exactly those entities,
+re-checks them, and then re-checks them in the segments that refer to the ones
+that changed. Nothing is kept per entity, and a sweep after a long pause (or a
+clock jumped forward in a test) is as exact as one a minute later.
+
+The entities are found in the columnar snapshot, a vectorised range test over the
+attribute's column, not in the database: its records are JSON that no index
+covers, so each moved bound there was a scan of every entity's record (17 s a
+sweep at 200,000 customers and 100 segments, every 30 s, holding the tenant's
+write lock). Segments with the same bound share one test.
 """
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from pyroaring import BitMap
 
 from segmentry.engine import evaluation
@@ -20,12 +24,11 @@ from segmentry.engine.model import Cause
 from segmentry.engine.state import SegmentDef
 from segmentry.engine.transaction import Transaction
 from segmentry.rules.lowering import Range, lower
-from segmentry.rules.sql_dialects import JsonInteger
+from segmentry.rules.schema import Kind
 from segmentry.rules.temporal import EvalContext, from_micros
 from segmentry.store import entities as entity_store
 from segmentry.store import history as history_store
 from segmentry.store import tenants as tenant_store
-from segmentry.store.tables import entities
 
 
 def sweep(tx: Transaction, swept_at: int) -> int:
@@ -35,10 +38,11 @@ def sweep(tx: Transaction, swept_at: int) -> int:
         return 0
     before = EvalContext(from_micros(swept_at), tx.state.tz)
     changed: dict[int, BitMap] = {}
+    spans: dict[Span, BitMap] = {}
     for segment in tx.state.in_dependency_order():
         if not (segment.dynamic and segment.active):
             continue
-        candidates = _moved(tx, segment, before)
+        candidates = _moved(tx, segment, before, spans)
         for code in segment.refs:
             ref = tx.state.by_code(code)
             if ref is not None:
@@ -50,24 +54,28 @@ def sweep(tx: Transaction, swept_at: int) -> int:
     return sum(len(c) for c in changed.values())
 
 
-def _moved(tx: Transaction, segment: SegmentDef, before: EvalContext) -> BitMap:
-    """Entities whose value lies where a time-bound of the segment moved."""
-    schema = tx.state.schemas[segment.kind]
-    spans: list[sa.ColumnElement[bool]] = []
+Span = tuple[Kind, str, float, float]
+"""An attribute's values from one bound to the other, inclusive."""
+
+
+def _moved(
+    tx: Transaction, segment: SegmentDef, before: EvalContext, spans: dict[Span, BitMap]
+) -> BitMap:
+    """Entities whose value lies where a time-bound of the segment moved; ``spans``
+    keeps the entities of each span found in this sweep."""
+    schema, table = tx.state.schemas[segment.kind], tx.state.tables[segment.kind]
+    moved = BitMap()
     for cond in segment.time_conditions:
         old, new = lower(cond, schema, before).test, lower(cond, schema, tx.ctx).test
         assert isinstance(old, Range)
         assert isinstance(new, Range)
-        value = JsonInteger(entities.c.record, sa.literal(cond.attr, sa.Text))
         for a, b in ((old.low, new.low), (old.high, new.high)):
             if a is not None and b is not None and a != b:
-                spans.append(value.between(min(a, b), max(a, b)))
-    if not spans:
-        return BitMap()
-    where = sa.or_(*spans)
-    return BitMap(
-        entity_store.select_seqs(tx.conn, tenant_id=tx.tenant_id, kind=segment.kind, where=where)
-    )
+                span = (segment.kind, cond.attr, min(a, b), max(a, b))
+                if span not in spans:
+                    spans[span] = table.rows_between(cond.attr, span[2], span[3])
+                moved |= spans[span]
+    return moved
 
 
 def _recheck(tx: Transaction, segment: SegmentDef, seqs: BitMap) -> BitMap:

@@ -235,6 +235,15 @@ class ColumnarTable:
                 out[attribute.key] = int(value) if integral else value
         return out
 
+    def rows_between(self, key: str, low: float, high: float) -> BitMap:
+        """The live rows whose date or date-time ``key`` lies in ``[low, high]``
+        (encoded: day numbers or microseconds); a missing value lies nowhere."""
+        column = self.columns[key]
+        assert isinstance(column, TimeColumn), key
+        values = column.values[: self.size]
+        inside = (values >= low) & (values <= high) & self.alive[: self.size]
+        return ascending_bitmap(np.flatnonzero(inside))
+
     def live_rows(self) -> BitMap:
         return ascending_bitmap(np.flatnonzero(self.alive[: self.size]))
 

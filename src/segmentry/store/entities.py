@@ -164,24 +164,6 @@ def scan(
         yield _entity(row)
 
 
-def select_seqs(
-    conn: Connection, *, tenant_id: int, kind: Kind, where: sa.ColumnElement[bool]
-) -> list[int]:
-    query = sa.select(entities.c.seq).where(
-        *_scope(tenant_id, kind), entities.c.doc.is_not(None), where
-    )
-    return [int(s) for s in conn.scalars(query.order_by(entities.c.seq))]
-
-
-def count(
-    conn: Connection, *, tenant_id: int, kind: Kind, where: sa.ColumnElement[bool] | None = None
-) -> int:
-    query = sa.select(sa.func.count()).where(*_scope(tenant_id, kind), entities.c.doc.is_not(None))
-    if where is not None:
-        query = query.where(where)
-    return int(conn.execute(query).scalar_one())
-
-
 class _SeqIn(FunctionElement[bool]):
     """``seq`` is one of a set bound as one parameter (a JSON array on SQLite,
     a BIGINT[] on PostgreSQL), so large member sets cost one bind, not one each.
