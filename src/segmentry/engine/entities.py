@@ -272,12 +272,9 @@ def _store(
     for seq, row in rows.items():
         if seq in old:
             row["created_at"] = existing[row["id"]].created_at
-    entity_store.insert_rows(
-        tx.conn,
-        tenant_id=tx.tenant_id,
-        kind=kind,
-        rows=[r for s, r in rows.items() if s not in old],
-    )
+    inserted = [r for s, r in rows.items() if s not in old]
+    entity_store.insert_rows(tx.conn, tenant_id=tx.tenant_id, kind=kind, rows=inserted)
+    tx.inserted_entities += len(inserted)
     entity_store.update_rows(
         tx.conn, tenant_id=tx.tenant_id, kind=kind, rows=[r for s, r in rows.items() if s in old]
     )

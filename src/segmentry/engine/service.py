@@ -38,6 +38,7 @@ from segmentry.store.database import (
     read_transaction,
     write_transaction,
 )
+from segmentry.store.statistics import TableStatistics
 from segmentry.store.tenants import TenantRow
 
 Clock = Callable[[], datetime]
@@ -54,6 +55,7 @@ class Segmentry:
     def __init__(self, url: str = DEFAULT_URL, *, clock: Clock = system_clock) -> None:
         self.url = url
         self.engine = create_engine(url)
+        self.statistics = TableStatistics(self.engine)
         self.clock = clock
         try:
             migrate.upgrade(self.engine)
@@ -207,6 +209,7 @@ class Segmentry:
                     del self._states[tenant_id]  # changed in memory, not in the database
                 raise
             state.revision = tx.revision
+        self.statistics.inserted(tx.inserted_entities)  # after the commit, unlocked
 
     @contextmanager
     def view(self, tenant_id: int) -> Iterator[View]:

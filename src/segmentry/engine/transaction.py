@@ -85,6 +85,7 @@ class Transaction:
         self.counted: set[int] = set()
         self.dropped: set[int] = set()
         self.renames: list[tuple[str, SegmentDef, BitMap]] = []
+        self.inserted_entities = 0  # new entity rows, for the store's statistics
 
     @property
     def ctx(self) -> EvalContext:
