@@ -20,7 +20,7 @@ when a rule is evaluated:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -214,10 +214,12 @@ class ColumnarTable:
         self.schema, self.columns = schema, kept
         return self
 
-    def frame(self) -> pl.DataFrame:
-        """The scalar columns as a Polars frame over the live part of the arrays (no copy)."""
+    def frame(self, keys: Iterable[str] | None = None) -> pl.DataFrame:
+        """The scalar columns (those of ``keys``, or all) and the live flags as a Polars
+        frame over the live part of the arrays (no copy)."""
         series = [pl.Series(ALIVE, self.alive[: self.size])]
-        for key, column in self.columns.items():
+        wanted = self.columns if keys is None else {k: self.columns[k] for k in keys if k != ALIVE}
+        for key, column in wanted.items():
             array = (
                 column.codes if isinstance(column, TextColumn) else getattr(column, "values", None)
             )

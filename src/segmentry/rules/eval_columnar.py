@@ -69,7 +69,7 @@ def compile_columnar(
 def select(table: ColumnarTable, expr: pl.Expr) -> BitMap:
     """The live rows the expression selects."""
     found = (
-        table.frame()
+        table.frame(expr.meta.root_names())
         .lazy()
         .with_row_index(ROW)
         .filter(pl.col(ALIVE) & expr)
@@ -82,7 +82,8 @@ def select(table: ColumnarTable, expr: pl.Expr) -> BitMap:
 
 
 def count(table: ColumnarTable, expr: pl.Expr) -> int:
-    frame = table.frame().lazy().filter(pl.col(ALIVE) & expr).select(pl.len()).collect()
+    frame = table.frame(expr.meta.root_names())
+    frame = frame.lazy().filter(pl.col(ALIVE) & expr).select(pl.len()).collect()
     return int(frame.item())
 
 
@@ -132,7 +133,8 @@ class ColumnarCompiler:
             parts.append(col >= test.low if test.low_inclusive else col > test.low)
         if test.high is not None:
             parts.append(col <= test.high if test.high_inclusive else col < test.high)
-        parts.append(self.present(lowered, column))  # Polars orders NaN above every number
+        if _missing_may_pass(test, column):
+            parts.append(self.present(lowered, column))
         return functools.reduce(operator.and_, parts)
 
     def one_of(self, lowered: Lowered, column: Column) -> pl.Expr:
@@ -143,6 +145,8 @@ class ColumnarCompiler:
             codes = [
                 column.index[v] for v in test.values if isinstance(v, str) and v in column.index
             ]
+            if len(codes) == 1:
+                return col == codes[0]  # a plain comparison scans faster than a lookup
             return col.is_in(codes) if codes else pl.lit(False)
         if isinstance(column, BoolColumn):
             return col.is_in([int(v) for v in test.values])
@@ -187,6 +191,18 @@ class ColumnarCompiler:
                 return col != -1
             case ListColumn():
                 return self.rows(column.present)
+
+
+def _missing_may_pass(test: Range, column: Column) -> bool:
+    """Whether a missing value could pass the range's comparisons, so the range must
+    test presence too (two more passes over the column when it need not). A missing
+    time is the least int64, below every lower bound; a missing number is NaN,
+    which Polars orders above every number, so above every upper bound."""
+    if isinstance(column, TimeColumn):
+        return test.low is None
+    if isinstance(column, NumberColumn):
+        return test.high is None
+    return True
 
 
 NODE_HANDLERS: dict[type, Callable[[ColumnarCompiler, Any], pl.Expr]] = {
