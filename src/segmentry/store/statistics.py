@@ -6,9 +6,12 @@ planner then finds an entity by reading every entity of the tenant: with 20,000
 customers just imported, looking one up took 14 ms and each imported batch paid the
 same scan, until autovacuum's next ANALYZE (a minute later at the soonest, and only
 once a tenth of the table changed). So the engine counts the entity rows it
-inserts, and once they add up to a tenth of the rows PostgreSQL knows of (at least
-:data:`MIN_ROWS`), it runs ``ANALYZE`` on the tables a write grows, after the commit.
-At growing sizes that is a handful of ANALYZEs per tenfold growth.
+inserts, and once they add up to a tenth of the rows PostgreSQL's statistics counted
+at its last ``ANALYZE`` (and at least :data:`MIN_ROWS`: a process's first comes after
+that many), it runs ``ANALYZE`` on the tables a write grows, after the commit and
+outside the tenant's lock. At growing sizes that is a few dozen per tenfold growth;
+while one thread analyses, the others go on writing. A failed ``ANALYZE`` is logged
+and tried again after as many rows more: the write it follows is committed.
 
 SQLite plans without statistics unless asked to gather them, so this does nothing
 there.
@@ -35,8 +38,9 @@ class TableStatistics:
         self.engine = engine
         self.enabled = engine.dialect.name == "postgresql"
         self._lock = threading.Lock()
-        self._known: float | None = None  # rows PostgreSQL's statistics count
+        self._known = 0.0  # rows PostgreSQL's statistics count, as of the last ANALYZE here
         self._grown = 0
+        self._busy = False  # one thread analyses; the others go on writing
 
     def inserted(self, rows: int) -> None:
         """``rows`` entity rows were inserted and committed."""
@@ -44,22 +48,24 @@ class TableStatistics:
             return
         with self._lock:
             self._grown += rows
-            if self._known is None:
-                self._known = self._reltuples()
-            if self._grown < max(MIN_ROWS, self._known / 10):
-                return
+            due = not self._busy and self._grown >= max(MIN_ROWS, self._known / 10)
+            if due:
+                self._busy, self._grown = True, 0
+        if due:
             try:
                 self._analyze()
-            except sa.exc.DBAPIError:  # the write is committed: say so, and plan as before
-                log.warning("ANALYZE after a bulk write failed", exc_info=True)
-                return
-            self._grown, self._known = 0, self._reltuples()
-
-    def _reltuples(self) -> float:
-        query = sa.text("SELECT reltuples FROM pg_class WHERE oid = 'entities'::regclass")
-        with self.engine.connect() as conn:
-            return max(float(conn.execute(query).scalar_one()), 0.0)  # -1: never analysed
+            finally:
+                with self._lock:
+                    self._busy = False
 
     def _analyze(self) -> None:
-        with self.engine.begin() as conn:
-            conn.exec_driver_sql(f"ANALYZE {', '.join(GROWN_TABLES)}")
+        query = "SELECT reltuples FROM pg_class WHERE oid = 'entities'::regclass"
+        try:
+            with self.engine.begin() as conn:
+                conn.exec_driver_sql(f"ANALYZE {', '.join(GROWN_TABLES)}")
+                known = float(conn.exec_driver_sql(query).scalar_one())
+        except sa.exc.DBAPIError:  # the write is committed: say so; try again a tenth later
+            log.warning("ANALYZE after a bulk write failed", exc_info=True)
+            return
+        with self._lock:
+            self._known = max(known, 0.0)
