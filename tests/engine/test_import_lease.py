@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -107,29 +108,36 @@ def test_a_killed_import_reads_running_then_interrupted_and_its_key_then_replays
         assert (again.replayed, again.value.applied) == (False, 3)
 
 
+class LineSource:
+    """A CSV of products handed out a line at a time; ``before`` runs before each line
+    is handed out, given that line (a test moves its clock there)."""
+
+    def __init__(self, count: int, before: Callable[[bytes], None]) -> None:
+        self.lines = [b"id,name,price\n", *(f"p{n},A,{n}\n".encode() for n in range(count))]
+        self.before = before
+
+    def read(self, size: int = -1) -> bytes:
+        if not self.lines:
+            return b""
+        self.before(self.lines[0])
+        return self.lines.pop(0)
+
+    def readable(self) -> bool:
+        return True
+
+
 def test_an_import_waiting_on_a_slow_source_renews_its_lease() -> None:
     clock = ManualClock(datetime.now(UTC))
     with Segmentry("sqlite://", clock=clock) as engine:
         shop = engine.default_shop()
         seen: list[ImportReport] = []
 
-        class SlowSource:
-            """Hands out a line at a time, half a lease apart: three reads outlast one."""
+        def slowly(_line: bytes) -> None:  # half a lease apart: three reads outlast one
+            clock.advance(LEASE / 2)
+            seen.extend(shop.imports())
 
-            def __init__(self) -> None:
-                self.lines = [b"id,name,price\n", *(f"p{n},A,{n}\n".encode() for n in range(5))]
-
-            def read(self, size: int = -1) -> bytes:
-                if not self.lines:
-                    return b""
-                clock.advance(LEASE / 2)
-                seen.extend(shop.imports())
-                return self.lines.pop(0)
-
-            def readable(self) -> bool:
-                return True
-
-        report = shop.import_file("product", SlowSource(), "csv", batch_size=10)  # type: ignore[arg-type]
+        source = LineSource(5, slowly)
+        report = shop.import_file("product", source, "csv", batch_size=10)  # type: ignore[arg-type]
         assert report.status is ImportStatus.DONE
         assert len(seen) == 4  # the header and the first line are read before it starts
         assert all(r.status is ImportStatus.RUNNING for r in seen)
@@ -143,24 +151,13 @@ def test_an_import_stalled_past_its_lease_commits_nothing_more() -> None:
         shop = engine.default_shop()
         seen: list[ImportReport] = []
 
-        class StallingSource:
-            """Hands out a line at a time; stalls for one and a half leases before p2."""
+        def stall_before_p2(line: bytes) -> None:  # for one and a half leases
+            if line.startswith(b"p2,"):
+                clock.advance(LEASE * 3 / 2)
+                seen.extend(shop.imports())
 
-            def __init__(self) -> None:
-                self.lines = [b"id,name,price\n", *(f"p{n},A,{n}\n".encode() for n in range(4))]
-
-            def read(self, size: int = -1) -> bytes:
-                if not self.lines:
-                    return b""
-                if self.lines[0].startswith(b"p2,"):
-                    clock.advance(LEASE * 3 / 2)
-                    seen.extend(shop.imports())
-                return self.lines.pop(0)
-
-            def readable(self) -> bool:
-                return True
-
-        report = shop.import_file("product", StallingSource(), "csv", batch_size=2)  # type: ignore[arg-type]
+        source = LineSource(4, stall_before_p2)
+        report = shop.import_file("product", source, "csv", batch_size=2)  # type: ignore[arg-type]
         assert [(r.status, r.error) for r in seen] == [(ImportStatus.FAILED, INTERRUPTED)]
         assert (report.status, report.error) == (ImportStatus.FAILED, INTERRUPTED)
         assert (report.applied, report.applied_lines) == (2, [(2, 3)])
