@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -17,6 +16,7 @@ from sqlalchemy.engine import Connection
 from segmentry.engine.service import Segmentry
 from segmentry.rules.schema import Kind
 from segmentry.store import entities as entity_store
+from tests.store.statements import executed
 
 
 @pytest.fixture
@@ -28,21 +28,17 @@ def engine(tmp_path: Path) -> Iterator[Segmentry]:
 
 def _plans(engine: Segmentry, run: Callable[[Connection], object]) -> list[str]:
     """The query plan of every SELECT ``run`` executes, each as one line."""
-    statements: list[tuple[str, Any]] = []
-
-    def seen(_c: object, _cur: object, sql: str, params: Any, *_: object) -> None:
-        if sql.lstrip().upper().startswith("SELECT"):
-            statements.append((sql, params))
-
     with engine.engine.connect() as conn:
-        sa.event.listen(conn, "before_cursor_execute", seen)
-        run(conn)
-        sa.event.remove(conn, "before_cursor_execute", seen)
+        selects = [
+            (sql, params)
+            for sql, params in executed(conn, run)
+            if sql.lstrip().upper().startswith("SELECT")
+        ]
         raw = conn.connection.dbapi_connection
         assert raw is not None
         return [
             " / ".join(row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {sql}", params))
-            for sql, params in statements
+            for sql, params in selects
         ]
 
 

@@ -9,13 +9,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from segmentry.engine.service import Segmentry
 from segmentry.rules.schema import Kind
 from segmentry.store import entities as entity_store
 from segmentry.store.statistics import MIN_ROWS
+from tests.store.statements import executed
 
 pytestmark = pytest.mark.postgres
 COUNT = 3 * MIN_ROWS
@@ -64,16 +64,8 @@ def test_a_lookup_by_seq_reads_only_the_rows_it_wants(imported: tuple[Segmentry,
 
 def _most_rows_read(engine: Segmentry, run: Callable[[Connection], None]) -> int:
     """The most rows any node of the plan of the one statement ``run`` executes produced."""
-    statements: list[tuple[str, Any]] = []
-
-    def seen(_c: object, _cur: object, sql: str, params: Any, *_: object) -> None:
-        statements.append((sql, params))
-
     with engine.engine.connect() as conn:
-        sa.event.listen(conn, "before_cursor_execute", seen)
-        run(conn)
-        sa.event.remove(conn, "before_cursor_execute", seen)
-        ((sql, params),) = statements
+        ((sql, params),) = executed(conn, run)
         raw = conn.connection.dbapi_connection
         assert raw is not None
         cursor = raw.cursor()
