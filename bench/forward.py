@@ -16,9 +16,9 @@ from datetime import timedelta
 
 from bench import shopdata
 from bench.timing import median_seconds
-from segmentry.rules.eval_columnar import compile_columnar, count, select
+from segmentry.match.eval_columnar import compile_columnar, count, select
+from segmentry.model.temporal import to_micros
 from segmentry.rules.load import prepare
-from segmentry.rules.temporal import to_micros
 from segmentry.synthetic import shop
 
 RULE = "platform = 'ios' AND lifetime_value > 100 AND last_order_at > -90d"

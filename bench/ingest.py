@@ -27,7 +27,7 @@ from typing import Any
 
 from segmentry.engine.model import SegmentSpec
 from segmentry.engine.service import Segmentry
-from segmentry.rules.schema import Kind
+from segmentry.model.schema import Kind
 from segmentry.synthetic import segments, shop
 
 BATCH = 5_000

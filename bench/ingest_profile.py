@@ -32,7 +32,7 @@ from sqlalchemy.engine.default import DefaultDialect
 
 from bench import ingest
 from segmentry.engine import entities, matcher, shop, transaction
-from segmentry.rules import columnar
+from segmentry.match import columnar
 from segmentry.store import entities as entity_store
 
 # (group, step, owner of the function, its name); nested steps are subtracted from

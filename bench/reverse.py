@@ -33,12 +33,12 @@ import numpy as np
 
 from bench import shopdata, timing
 from segmentry.engine.timeflow import SWEEP_INTERVAL
+from segmentry.match.columnar import ColumnarTable
+from segmentry.match.eval_python import Predicate, compile_predicate
+from segmentry.match.rule_index import RuleIndex
+from segmentry.model.temporal import EvalContext, to_micros
 from segmentry.rules.ast import Node
-from segmentry.rules.columnar import ColumnarTable
-from segmentry.rules.eval_python import Predicate, compile_predicate
 from segmentry.rules.load import prepare
-from segmentry.rules.rule_index import RuleIndex
-from segmentry.rules.temporal import EvalContext, to_micros
 from segmentry.synthetic import shop
 
 Record = dict[str, Any]

@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 
 from segmentry.engine.entities import derive
+from segmentry.match.columnar import ColumnarTable, ListColumn, TextColumn
+from segmentry.model.schema import Kind, Schema, declare
+from segmentry.model.temporal import EvalContext
+from segmentry.model.values import encode, validate
 from segmentry.rules.ast import Condition, InSegment, Node
-from segmentry.rules.columnar import ColumnarTable, ListColumn, TextColumn
 from segmentry.rules.load import prepare
-from segmentry.rules.schema import Kind, Schema, declare
-from segmentry.rules.temporal import EvalContext
-from segmentry.rules.values import encode, validate
 from segmentry.synthetic import segments, shop
 
 SCHEMA = Schema(

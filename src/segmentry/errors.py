@@ -21,6 +21,12 @@ class SegmentryError(Exception):
         self.message = message
 
 
+class DatabaseError(SegmentryError):
+    """The database cannot be opened or reached, or its URL is not one we serve."""
+
+    code = "database-unavailable"
+
+
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
     """One problem in a rule: where it is, what is wrong, how to fix it.

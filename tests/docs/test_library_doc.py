@@ -11,7 +11,7 @@ import pytest
 from segmentry import errors
 from segmentry.engine.service import Segmentry
 from segmentry.engine.shop import Shop
-from segmentry.store.database import DatabaseError
+from segmentry.errors import DatabaseError
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "library.md"
 FENCE = re.compile(r"^```python\n(.*?)^```$", re.DOTALL | re.MULTILINE)

@@ -9,7 +9,7 @@ from segmentry.engine.model import SegmentSpec, SegmentType, Use, UseType
 from segmentry.engine.service import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.errors import AuthenticationError, SchemaError, ValidationError
-from segmentry.rules.schema import Kind
+from segmentry.model.schema import Kind
 
 BAD_IDS = ["p\x00", "p\udc80", "", "x" * 300]
 

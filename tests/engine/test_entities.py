@@ -9,7 +9,7 @@ import pytest
 from segmentry.engine.model import SegmentSpec
 from segmentry.engine.shop import Shop
 from segmentry.errors import InUseError, NotFoundError, ValidationError
-from segmentry.rules.schema import Kind
+from segmentry.model.schema import Kind
 from tests.engine.conftest import ManualClock
 
 

@@ -31,13 +31,13 @@ from segmentry.engine.model import SegmentEdit, SegmentSpec, SegmentType, Status
 from segmentry.engine.service import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.errors import InUseError, RuleError
+from segmentry.match.eval_python import compile_predicate
+from segmentry.model.schema import Kind, Schema
+from segmentry.model.temporal import EvalContext
+from segmentry.model.values import encode
 from segmentry.rules.ast import Node, segment_refs
 from segmentry.rules.check import SegmentInfo, check
-from segmentry.rules.eval_python import compile_predicate
 from segmentry.rules.jsonform import to_json
-from segmentry.rules.schema import Kind, Schema
-from segmentry.rules.temporal import EvalContext
-from segmentry.rules.values import encode
 from tests.conftest import IN_CI
 from tests.engine.conftest import ManualClock
 from tests.rules.strategies import SCHEMAS, ZONES, entity_values, raw_values, typed_rules, writable

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from segmentry.engine.service import Segmentry
-from segmentry.store.database import DatabaseError
+from segmentry.errors import DatabaseError
 
 
 def test_a_url_that_is_not_one_names_the_forms_that_work() -> None:

@@ -26,7 +26,7 @@ import pytest
 
 from segmentry.engine.model import Cause, SegmentSpec, SegmentType
 from segmentry.engine.shop import Shop
-from segmentry.rules.schema import Kind
+from segmentry.model.schema import Kind
 from tests.engine.conftest import ManualClock
 
 SUBSET = 5_000

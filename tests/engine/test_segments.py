@@ -26,7 +26,7 @@ from segmentry.errors import (
     UnknownIdsError,
     ValidationError,
 )
-from segmentry.rules.schema import Kind
+from segmentry.model.schema import Kind
 from tests.engine.conftest import ManualClock
 
 

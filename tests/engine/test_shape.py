@@ -6,7 +6,7 @@ import pytest
 
 from segmentry.engine.shape import flatten, nest
 from segmentry.errors import ValidationError
-from segmentry.rules.schema import Kind, Schema, declare
+from segmentry.model.schema import Kind, Schema, declare
 
 SCHEMA = Schema(Kind.CUSTOMER, (declare(Kind.CUSTOMER, "tier", "string"),))
 

@@ -24,7 +24,7 @@ from segmentry.errors import (
     UnknownIdsError,
     ValidationError,
 )
-from segmentry.rules.schema import Kind
+from segmentry.model.schema import Kind
 
 
 @dataclass

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from segmentry.engine.model import Cause, Change, SegmentSpec
 from segmentry.engine.service import Segmentry
 from segmentry.engine.shop import Shop
-from segmentry.rules.schema import Kind
+from segmentry.model.schema import Kind
 from tests.conftest import examples
 from tests.engine.conftest import ManualClock
 

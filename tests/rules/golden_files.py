@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from segmentry.model.schema import Kind, Schema, declare
+from segmentry.model.temporal import EvalContext
+from segmentry.model.values import Record, encode, validate
 from segmentry.rules.check import SegmentInfo
-from segmentry.rules.schema import Kind, Schema, declare
-from segmentry.rules.temporal import EvalContext
-from segmentry.rules.values import Record, encode, validate
 
 GOLDEN = Path(__file__).parent / "golden"
 

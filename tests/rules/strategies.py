@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
+from segmentry.model.limits import MAX_DEPTH, MAX_SAFE_INTEGER
+from segmentry.model.schema import Attribute, AttrType, Kind, Schema, declare
+from segmentry.model.temporal import EvalContext
 from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Op, Or, Scalar
 from segmentry.rules.check import OPERATORS
-from segmentry.rules.limits import MAX_DEPTH, MAX_SAFE_INTEGER
-from segmentry.rules.schema import Attribute, AttrType, Kind, Schema, declare
-from segmentry.rules.temporal import EvalContext
 
 ZONES = ["UTC", "America/New_York", "Asia/Kolkata", "Pacific/Chatham", "Australia/Lord_Howe",
          "Europe/Madrid", "America/Santiago", "Pacific/Kiritimati"]  # fmt: skip

@@ -15,15 +15,15 @@ import pytest
 import sqlalchemy as sa
 
 from segmentry.errors import RuleError
+from segmentry.match.eval_python import compile_predicate
+from segmentry.model.schema import Kind
 from segmentry.rules.check import SegmentInfo
-from segmentry.rules.eval_python import compile_predicate
 from segmentry.rules.jsonform import from_json
 from segmentry.rules.load import prepare
 from segmentry.rules.parser import parse
 from segmentry.rules.printer import format_rule
-from segmentry.rules.schema import Kind
+from tests.match.sql_harness import SqlHarness, sqlite_engine
 from tests.rules.golden_files import Case, Fixture, load_fixture, read_cases
-from tests.rules.sql_harness import SqlHarness, sqlite_engine
 
 FIXTURE = load_fixture()
 MEMBER_CASES = [(Kind.PRODUCT, c) for c in read_cases("products.golden")] + [
@@ -148,8 +148,8 @@ def test_type_errors_of_a_json_rule_point_into_its_canonical_text() -> None:
 def test_members_in_columnar(kind: Kind, case: Case) -> None:
     from pyroaring import BitMap
 
-    from segmentry.rules.columnar import ColumnarTable
-    from segmentry.rules.eval_columnar import compile_columnar, select
+    from segmentry.match.columnar import ColumnarTable
+    from segmentry.match.eval_columnar import compile_columnar, select
 
     table = ColumnarTable(FIXTURE.schemas[kind])
     rows = {entity_id: n for n, (entity_id, _) in enumerate(FIXTURE.records[kind])}

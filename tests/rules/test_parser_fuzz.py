@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from segmentry.errors import RuleError
+from segmentry.model.limits import MAX_DEPTH, MAX_TEXT_LENGTH
 from segmentry.rules.ast import Node
 from segmentry.rules.jsonform import from_json, to_json
-from segmentry.rules.limits import MAX_DEPTH, MAX_TEXT_LENGTH
 from segmentry.rules.parser import parse
 from segmentry.rules.printer import format_rule
 from tests.conftest import examples

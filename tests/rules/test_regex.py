@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from segmentry.rules.limits import MAX_DEPTH, MAX_PATTERN_LENGTH
+from segmentry.model.limits import MAX_DEPTH, MAX_PATTERN_LENGTH
+from segmentry.model.values import fold
 from segmentry.rules.regex import (
     Alternation,
     AnyChar,
@@ -38,7 +39,6 @@ from segmentry.rules.regex import (
     to_rust,
     translate,
 )
-from segmentry.rules.values import fold
 from tests.conftest import examples
 
 # --- the engines --------------------------------------------------------------

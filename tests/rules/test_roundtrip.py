@@ -7,11 +7,11 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from segmentry.model.schema import Kind
 from segmentry.rules.ast import Node
 from segmentry.rules.jsonform import from_json, to_json
 from segmentry.rules.parser import parse
 from segmentry.rules.printer import format_rule
-from segmentry.rules.schema import Kind
 from tests.conftest import examples
 from tests.rules.strategies import SCHEMAS, any_rules, deep_not, typed_rules
 

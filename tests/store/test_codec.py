@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyroaring import BitMap
 
-from segmentry.rules.bitmaps import ascending_bitmap, bitmap_of
+from segmentry.model.bitmaps import ascending_bitmap, bitmap_of
 from segmentry.store.codec import (
     CHUNK_SIZE,
     Chunk,

@@ -14,7 +14,7 @@ from pyroaring import BitMap
 from sqlalchemy.engine import Connection
 
 from segmentry.engine.service import Segmentry
-from segmentry.rules.schema import Kind
+from segmentry.model.schema import Kind
 from segmentry.store import entities as entity_store
 from tests.store.statements import executed
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.engine import Connection
 
 from segmentry.engine.service import Segmentry
-from segmentry.rules.schema import Kind
+from segmentry.model.schema import Kind
 from segmentry.store import entities as entity_store
 from segmentry.store.statistics import MIN_ROWS
 from tests.store.statements import executed

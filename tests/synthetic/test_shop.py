@@ -8,9 +8,9 @@ import pytest
 from pyroaring import BitMap
 
 from segmentry.engine.entities import derive
-from segmentry.rules.columnar import ColumnarTable, ListColumn, TextColumn
-from segmentry.rules.schema import Kind, Schema, declare
-from segmentry.rules.values import encode, validate
+from segmentry.match.columnar import ColumnarTable, ListColumn, TextColumn
+from segmentry.model.schema import Kind, Schema, declare
+from segmentry.model.values import encode, validate
 from segmentry.synthetic import shop
 
 SCHEMAS = {

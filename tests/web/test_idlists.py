@@ -7,7 +7,7 @@ import io
 
 from segmentry.engine.csv_cells import restored
 from segmentry.engine.import_readers import cell_value
-from segmentry.rules.schema import Kind, Schema
+from segmentry.model.schema import Kind, Schema
 from segmentry.web.idlists import csv_lines, typed, uploaded
 
 

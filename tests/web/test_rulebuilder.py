@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from segmentry.model.schema import Kind, Schema, declare
 from segmentry.rules.jsonform import to_json
 from segmentry.rules.parser import parse
-from segmentry.rules.schema import Kind, Schema, declare
 from segmentry.web import editor as ed
 from segmentry.web import rulebuilder as rb
 

@@ -9,7 +9,7 @@ from segmentry.api.head import HeadAsGet
 from segmentry.api.limits import BodyLimit, Limits
 from segmentry.api.routes import attributes, entities, events, imports, members, segments, uses
 from segmentry.engine.service import Segmentry
-from segmentry.rules.schema import Kind
+from segmentry.model.schema import Kind
 
 DESCRIPTION = """Real-time product and customer segments for online shops.
 

@@ -15,8 +15,8 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from segmentry.engine.entities import MAX_BATCH
-from segmentry.rules.limits import MAX_SAFE_INTEGER
-from segmentry.rules.schema import BUILTINS, Attribute, AttrType, Kind
+from segmentry.model.limits import MAX_SAFE_INTEGER
+from segmentry.model.schema import BUILTINS, Attribute, AttrType, Kind
 
 Document = dict[str, Any]
 

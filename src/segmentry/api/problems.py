@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 from segmentry import errors
-from segmentry.store.database import DatabaseError
+from segmentry.errors import DatabaseError
 
 log = logging.getLogger("segmentry.api")
 

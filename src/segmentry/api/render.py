@@ -20,7 +20,7 @@ from segmentry.engine.imports import ImportReport
 from segmentry.engine.model import Entity, Event, Segment, SegmentEdit, Use, Version
 from segmentry.engine.shape import nest
 from segmentry.errors import ValidationError
-from segmentry.rules.schema import Attribute, Kind, Schema
+from segmentry.model.schema import Attribute, Kind, Schema
 
 OUT_MODELS: dict[Kind, type[EntityOut]] = {Kind.PRODUCT: ProductOut, Kind.CUSTOMER: CustomerOut}
 

@@ -8,7 +8,7 @@ import typer
 
 from segmentry.cli.options import DEFAULT_DB, DbOption, JsonOption, TenantOption, shop_of
 from segmentry.cli.output import attribute_doc, emit_json, line, table
-from segmentry.rules.schema import Attribute, AttrType, Kind
+from segmentry.model.schema import Attribute, AttrType, Kind
 
 app = typer.Typer(help="List and declare attributes.", no_args_is_help=True)
 

@@ -28,7 +28,7 @@ from segmentry.engine import imports
 from segmentry.engine.import_readers import ImportFormat
 from segmentry.engine.imports import ImportReport, ImportStatus
 from segmentry.engine.shop import Shop
-from segmentry.rules.schema import Kind
+from segmentry.model.schema import Kind
 
 SHOWN_ERRORS = 20
 EXTENSIONS = {

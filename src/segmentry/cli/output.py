@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from segmentry.engine.model import ApiKey, Segment, Tenant, Use
-from segmentry.rules.schema import Attribute, Kind
+from segmentry.model.schema import Attribute, Kind
 
 
 def out() -> Console:

@@ -10,8 +10,8 @@ from rich.console import Console
 
 from segmentry.cli.options import TenantOption, rule_source, shop_of
 from segmentry.errors import Diagnostic, RuleError
+from segmentry.model.schema import Kind, Schema
 from segmentry.rules.load import CheckedRule, prepare
-from segmentry.rules.schema import Kind, Schema
 
 app = typer.Typer(help="Work with rules: check them, print their canonical forms.")
 console = Console()

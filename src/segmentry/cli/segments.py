@@ -17,7 +17,7 @@ from segmentry.cli.options import (
 )
 from segmentry.cli.output import emit_json, segment_doc, use_doc
 from segmentry.engine.model import EditPreview, Preview, SegmentSpec, SegmentType, Status
-from segmentry.rules.schema import Kind
+from segmentry.model.schema import Kind
 
 app = typer.Typer(help="Product and customer segments.", no_args_is_help=True)
 

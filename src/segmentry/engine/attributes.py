@@ -8,10 +8,10 @@ import sqlalchemy as sa
 
 from segmentry.engine.transaction import Transaction
 from segmentry.errors import AlreadyExistsError, InUseError, NotFoundError, SchemaError
+from segmentry.match.sql_dialects import JsonHas
+from segmentry.model.schema import Attribute, AttrType, Kind, declare
+from segmentry.model.values import encode
 from segmentry.rules.ast import conditions
-from segmentry.rules.schema import Attribute, AttrType, Kind, declare
-from segmentry.rules.sql_dialects import JsonHas
-from segmentry.rules.values import encode
 from segmentry.store import attributes as attribute_store
 from segmentry.store import entities as entity_store
 from segmentry.store.tables import entities

@@ -21,9 +21,9 @@ from segmentry.engine.matcher import matcher
 from segmentry.engine.model import Cause
 from segmentry.engine.transaction import Transaction
 from segmentry.errors import NotFoundError, ValidationError
-from segmentry.rules.batch_values import Encoder, validate_many
-from segmentry.rules.schema import Kind, Schema
-from segmentry.rules.values import Document, check_id, format_instant, validate
+from segmentry.model.batch_values import Encoder, validate_many
+from segmentry.model.schema import Kind, Schema
+from segmentry.model.values import Document, check_id, format_instant, validate
 from segmentry.store import entities as entity_store
 from segmentry.store import members as member_store
 from segmentry.store.entities import EntityRow

@@ -17,12 +17,12 @@ from sqlalchemy.engine import Connection
 from segmentry.engine.model import Cause
 from segmentry.engine.state import SegmentDef, TenantState
 from segmentry.engine.transaction import Transaction
-from segmentry.rules import eval_columnar as columnar
+from segmentry.match import eval_columnar as columnar
+from segmentry.match.eval_python import Predicate, compile_predicate
+from segmentry.match.eval_sql import compile_sql
+from segmentry.model.schema import Kind
+from segmentry.model.temporal import EvalContext
 from segmentry.rules.ast import Node
-from segmentry.rules.eval_python import Predicate, compile_predicate
-from segmentry.rules.eval_sql import compile_sql
-from segmentry.rules.schema import Kind
-from segmentry.rules.temporal import EvalContext
 from segmentry.store import entities as entity_store
 from segmentry.store import members as member_store
 from segmentry.store.tables import entities

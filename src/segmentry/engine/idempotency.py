@@ -36,8 +36,8 @@ from segmentry.errors import (
     SegmentryError,
     ValidationError,
 )
-from segmentry.rules.schema import Schema
-from segmentry.rules.temporal import ONE_MICROSECOND, to_micros
+from segmentry.model.schema import Schema
+from segmentry.model.temporal import ONE_MICROSECOND, to_micros
 from segmentry.store import idempotency as key_store
 
 RETENTION = timedelta(hours=24)

@@ -23,7 +23,7 @@ import orjson
 from segmentry.engine.csv_cells import restored
 from segmentry.engine.shape import flatten
 from segmentry.errors import ValidationError
-from segmentry.rules.schema import Attribute, AttrType, Schema
+from segmentry.model.schema import Attribute, AttrType, Schema
 
 MAX_LINE_BYTES = 1_048_576
 LIST_SEPARATOR = "|"

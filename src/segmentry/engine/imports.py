@@ -25,8 +25,8 @@ from segmentry.engine.import_readers import ByteCounter, FileError, ImportFormat
 from segmentry.engine.reads import page_size
 from segmentry.engine.transaction import Transaction
 from segmentry.errors import NotFoundError, SegmentryError, ValidationError
-from segmentry.rules.schema import Kind, Schema
-from segmentry.rules.temporal import ONE_MICROSECOND, from_micros, to_micros
+from segmentry.model.schema import Kind, Schema
+from segmentry.model.temporal import ONE_MICROSECOND, from_micros, to_micros
 from segmentry.store import imports as import_store
 from segmentry.store.imports import ImportRow
 

@@ -1,7 +1,7 @@
 """Which segments entities belong to after a write, found without evaluating them all.
 
 One ``Matcher`` per kind holds the active dynamic segments compiled into a
-:class:`~segmentry.rules.rule_index.RuleIndex`. For one changed entity it asks
+:class:`~segmentry.match.rule_index.RuleIndex`. For one changed entity it asks
 the index which segments the change can flip; the index answers those that are
 conjunctions from the record all at once, and the matcher re-checks the others
 with their Python predicates. When that would be more work than evaluating
@@ -22,12 +22,12 @@ from pyroaring import BitMap
 from segmentry.engine.model import Cause
 from segmentry.engine.state import SegmentDef, TenantState
 from segmentry.engine.transaction import Transaction
-from segmentry.rules.bitmaps import ascending_bitmap, bitmap_of
-from segmentry.rules.eval_python import Predicate, compile_predicate
-from segmentry.rules.index_parts import rows_in
-from segmentry.rules.rule_index import Recheck, RuleIndex
-from segmentry.rules.schema import Kind
-from segmentry.rules.temporal import EvalContext
+from segmentry.match.eval_python import Predicate, compile_predicate
+from segmentry.match.index_parts import rows_in
+from segmentry.match.rule_index import Recheck, RuleIndex
+from segmentry.model.bitmaps import ascending_bitmap, bitmap_of
+from segmentry.model.schema import Kind
+from segmentry.model.temporal import EvalContext
 
 Record = Mapping[str, Any]
 

@@ -8,8 +8,8 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from segmentry.errors import ValidationError
-from segmentry.rules.schema import Kind
-from segmentry.rules.values import check_text
+from segmentry.model.schema import Kind
+from segmentry.model.values import check_text
 
 T = TypeVar("T")
 E = TypeVar("E", bound=StrEnum)

@@ -17,10 +17,10 @@ from segmentry.engine.reads import page_size
 from segmentry.engine.segments import get
 from segmentry.engine.state import TenantState, View
 from segmentry.errors import NotFoundError, ValidationError
-from segmentry.rules.explain import explain as explain_rule
+from segmentry.match.explain import explain as explain_rule
+from segmentry.model.schema import Kind
+from segmentry.model.values import check_id
 from segmentry.rules.load import CheckedRule, prepare
-from segmentry.rules.schema import Kind
-from segmentry.rules.values import check_id
 from segmentry.store import entities as entity_store
 
 Source = str | dict[str, Any]

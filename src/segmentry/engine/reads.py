@@ -27,11 +27,11 @@ from segmentry.engine.model import (
 from segmentry.engine.segments import get
 from segmentry.engine.state import SegmentDef, TenantState, View
 from segmentry.errors import NotFoundError, ValidationError
+from segmentry.model.schema import Kind
+from segmentry.model.temporal import from_micros
+from segmentry.model.values import check_id
 from segmentry.rules.load import prepare
 from segmentry.rules.printer import format_rule
-from segmentry.rules.schema import Kind
-from segmentry.rules.temporal import from_micros
-from segmentry.rules.values import check_id
 from segmentry.store import entities as entity_store
 from segmentry.store import events as event_store
 from segmentry.store import history as history_store

@@ -25,9 +25,9 @@ from segmentry.errors import (
     UnknownIdsError,
     ValidationError,
 )
+from segmentry.model.schema import Kind
+from segmentry.model.values import check_id, check_text
 from segmentry.rules.load import CheckedRule, prepare
-from segmentry.rules.schema import Kind
-from segmentry.rules.values import check_id, check_text
 from segmentry.store import entities as entity_store
 from segmentry.store import history as history_store
 from segmentry.store import members as member_store

@@ -27,8 +27,9 @@ from segmentry.engine.shop import Shop
 from segmentry.engine.state import TenantState, View
 from segmentry.engine.transaction import Transaction
 from segmentry.errors import AuthenticationError, NotFoundError, ValidationError
-from segmentry.rules.temporal import EvalContext, from_micros, to_micros
-from segmentry.rules.values import check_text
+from segmentry.match.sql_dialects import register_sqlite_functions
+from segmentry.model.temporal import EvalContext, from_micros, to_micros
+from segmentry.model.values import check_text
 from segmentry.store import migrate
 from segmentry.store import tenants as tenant_store
 from segmentry.store.database import (
@@ -54,7 +55,7 @@ class Segmentry:
 
     def __init__(self, url: str = DEFAULT_URL, *, clock: Clock = system_clock) -> None:
         self.url = url
-        self.engine = create_engine(url)
+        self.engine = create_engine(url, sqlite_setup=register_sqlite_functions)
         self.statistics = TableStatistics(self.engine)
         self.clock = clock
         try:

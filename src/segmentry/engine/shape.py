@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from segmentry.errors import ValidationError
-from segmentry.rules.schema import Schema
+from segmentry.model.schema import Schema
 
 CUSTOM = "attributes"
 

@@ -35,8 +35,8 @@ from segmentry.engine.model import (
 )
 from segmentry.engine.state import View
 from segmentry.engine.transaction import Transaction
+from segmentry.model.schema import Attribute, AttrType, Kind, Schema
 from segmentry.rules.load import CheckedRule
-from segmentry.rules.schema import Attribute, AttrType, Kind, Schema
 
 if TYPE_CHECKING:
     from segmentry.engine.service import Segmentry

@@ -17,15 +17,15 @@ from pyroaring import BitMap
 from sqlalchemy.engine import Connection
 
 from segmentry.engine.model import SegmentType, Status
-from segmentry.rules import temporal
+from segmentry.match.columnar import ColumnarTable
+from segmentry.model import temporal
+from segmentry.model.schema import Kind, Schema
+from segmentry.model.temporal import EvalContext, to_micros
 from segmentry.rules.ast import Condition, Node, conditions, segment_refs
 from segmentry.rules.check import SegmentInfo, check
-from segmentry.rules.columnar import ColumnarTable
 from segmentry.rules.jsonform import from_json
 from segmentry.rules.parser import parse
 from segmentry.rules.printer import format_rule
-from segmentry.rules.schema import Kind, Schema
-from segmentry.rules.temporal import EvalContext, to_micros
 from segmentry.store import attributes as attribute_store
 from segmentry.store import entities as entity_store
 from segmentry.store import members as member_store

@@ -23,9 +23,9 @@ from segmentry.engine import evaluation
 from segmentry.engine.model import Cause
 from segmentry.engine.state import SegmentDef
 from segmentry.engine.transaction import Transaction
-from segmentry.rules.lowering import Range, lower
-from segmentry.rules.schema import Kind
-from segmentry.rules.temporal import EvalContext, from_micros
+from segmentry.match.lowering import Range, lower
+from segmentry.model.schema import Kind
+from segmentry.model.temporal import EvalContext, from_micros
 from segmentry.store import entities as entity_store
 from segmentry.store import history as history_store
 from segmentry.store import tenants as tenant_store

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from segmentry.engine.model import Cause, Change
 from segmentry.engine.state import SegmentDef, TenantState
-from segmentry.rules.temporal import EvalContext, from_micros, to_micros
+from segmentry.model.temporal import EvalContext, from_micros, to_micros
 from segmentry.store import events as event_store
 from segmentry.store import history as history_store
 from segmentry.store import members as member_store

@@ -15,7 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from segmentry.errors import Diagnostic, RuleError
-from segmentry.rules import regex, temporal
+from segmentry.model import temporal
+from segmentry.model.schema import Attribute, AttrType, Kind, Schema
+from segmentry.rules import regex
 from segmentry.rules.ast import (
     And,
     Arity,
@@ -29,7 +31,6 @@ from segmentry.rules.ast import (
     Span,
     Value,
 )
-from segmentry.rules.schema import Attribute, AttrType, Kind, Schema
 
 TEXT_OPS = frozenset({Op.EQ, Op.NE, Op.IN, Op.NOT_IN, Op.CONTAINS, Op.NOT_CONTAINS,
                       Op.STARTS_WITH, Op.ENDS_WITH, Op.MATCHES,

@@ -17,14 +17,14 @@ import re
 from typing import Any
 
 from segmentry.errors import Diagnostic, RuleError
-from segmentry.rules.ast import And, Arity, Condition, InSegment, Node, Not, Op, Or, Scalar, Value
-from segmentry.rules.limits import (
+from segmentry.model.limits import (
     MAX_CONDITIONS,
     MAX_DEPTH,
     MAX_LIST_ITEMS,
     MAX_SAFE_INTEGER,
     MAX_STRING_LENGTH,
 )
+from segmentry.rules.ast import And, Arity, Condition, InSegment, Node, Not, Op, Or, Scalar, Value
 from segmentry.rules.parser import KEYWORDS, LITERAL_WORDS
 
 Json = dict[str, Any]

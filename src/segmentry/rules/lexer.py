@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from segmentry.errors import Diagnostic, RuleError
-from segmentry.rules import temporal
+from segmentry.model import temporal
+from segmentry.model.limits import MAX_SAFE_INTEGER, MAX_STRING_LENGTH, MAX_TEXT_LENGTH
 from segmentry.rules.ast import Span
-from segmentry.rules.limits import MAX_SAFE_INTEGER, MAX_STRING_LENGTH, MAX_TEXT_LENGTH
 
 
 class T(StrEnum):

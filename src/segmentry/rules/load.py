@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from segmentry.model.schema import Schema
 from segmentry.rules.ast import Node
 from segmentry.rules.check import SegmentInfo, check
 from segmentry.rules.jsonform import Json, from_json, to_json
 from segmentry.rules.parser import parse
 from segmentry.rules.printer import format_rule
-from segmentry.rules.schema import Schema
 
 Source = str | Mapping[str, Any]
 

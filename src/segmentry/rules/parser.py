@@ -20,6 +20,7 @@ import difflib
 from collections.abc import Callable
 
 from segmentry.errors import RuleError
+from segmentry.model.limits import MAX_CONDITIONS, MAX_DEPTH, MAX_LIST_ITEMS
 from segmentry.rules.ast import (
     And,
     Arity,
@@ -35,7 +36,6 @@ from segmentry.rules.ast import (
     Value,
 )
 from segmentry.rules.lexer import T, Token, error, tokenize
-from segmentry.rules.limits import MAX_CONDITIONS, MAX_DEPTH, MAX_LIST_ITEMS
 
 KEYWORDS = frozenset({
     "AND", "OR", "NOT", "IN", "SEGMENT", "CONTAINS", "ANY", "ALL", "STARTS", "ENDS", "WITH",

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from segmentry.rules import temporal
+from segmentry.model import temporal
 from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Op, Or, Scalar, Value
 
 WIDTH = 80

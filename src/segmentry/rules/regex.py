@@ -15,7 +15,7 @@ quantifiers ``* + ? {n} {n,} {n,m}``, optionally lazy (``*?``: the same yes/no
 answer, so emitted greedy). Anything else is a :class:`PatternError` with an
 offset and a hint.
 
-Case: values are matched after :func:`~segmentry.rules.values.fold` (NFC, then
+Case: values are matched after :func:`~segmentry.model.values.fold` (NFC, then
 case-folded), and the pattern is folded to match: a literal becomes its fold,
 possibly several characters (``ß`` -> ``ss``); a class keeps its characters
 and gains their one-character folds, except that a range spanning more than
@@ -46,7 +46,7 @@ from collections.abc import Callable
 
 import re2
 
-from segmentry.rules.limits import MAX_DEPTH, MAX_PATTERN_LENGTH, MAX_REPEAT
+from segmentry.model.limits import MAX_DEPTH, MAX_PATTERN_LENGTH, MAX_REPEAT
 from segmentry.rules.regex_dialects import (
     GENERATORS,
     Alternation,

@@ -26,8 +26,8 @@ import typing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from segmentry.rules.limits import MAX_PATTERN_SIZE
-from segmentry.rules.values import fold
+from segmentry.model.limits import MAX_PATTERN_SIZE
+from segmentry.model.values import fold
 
 Dialect = typing.Literal["re2", "postgres", "rust"]
 Ranges = tuple[tuple[int, int], ...]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from segmentry.rules.schema import Attribute, AttrType, Kind
+from segmentry.model.schema import Attribute, AttrType, Kind
 from segmentry.store.tables import attributes
 
 

@@ -17,7 +17,7 @@ import struct
 import numpy as np
 from pyroaring import BitMap
 
-from segmentry.rules.bitmaps import array_of, bitmap_of
+from segmentry.model.bitmaps import array_of, bitmap_of
 
 CHUNK_BITS = 12
 CHUNK_SIZE = 1 << CHUNK_BITS

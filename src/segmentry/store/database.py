@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -19,14 +19,9 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from segmentry.errors import SegmentryError
-from segmentry.rules.sql_dialects import register_sqlite_functions
+from segmentry.errors import DatabaseError
 
 DEFAULT_URL = "sqlite:///segmentry.db"
-
-
-class DatabaseError(SegmentryError):
-    code = "database-unavailable"
 
 
 def normalise_url(url: str) -> sa.URL:
@@ -68,10 +63,16 @@ segmentry wrote from validated values (integers within 2**53, no NaN), where the
 parsers agree; orjson would read an integer beyond 64 bits as a float."""
 
 
-def create_engine(url: str) -> Engine:
+SqliteSetup = Callable[[sqlite3.Connection], None]
+"""Run on every new SQLite connection, e.g. to register the functions rules compile to."""
+
+
+def create_engine(url: str, *, sqlite_setup: SqliteSetup | None = None) -> Engine:
+    """An engine for ``url``; on SQLite, ``sqlite_setup`` runs on each new connection
+    (the store knows nothing of rules, so the caller registers what its SQL needs)."""
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed)
+        return _sqlite_engine(parsed, sqlite_setup)
     return sa.create_engine(parsed, pool_pre_ping=True, pool_size=8, max_overflow=8, **JSON_CODEC)
 
 
@@ -82,13 +83,15 @@ closes) doubled the time of a single write. 40 in all, as many as the server's
 worker threads."""
 
 
-def _sqlite_engine(url: sa.URL) -> Engine:
+def _sqlite_engine(url: sa.URL, setup: SqliteSetup | None) -> Engine:
     in_memory = url.database in (None, "", ":memory:")
     kwargs: dict[str, Any] = {"poolclass": sa.StaticPool} if in_memory else dict(SQLITE_POOL)
     engine = sa.create_engine(
         url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs, **JSON_CODEC
     )
     sa.event.listen(engine, "connect", _configure_sqlite)
+    if setup is not None:
+        sa.event.listen(engine, "connect", lambda dbapi, _record: setup(dbapi))
     sa.event.listen(engine, "begin", _begin_sqlite)
     return engine
 
@@ -101,7 +104,6 @@ def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: object) -> 
     for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
-    register_sqlite_functions(dbapi_connection)
 
 
 def _begin_sqlite(conn: Connection) -> None:

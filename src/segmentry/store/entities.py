@@ -20,7 +20,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from segmentry.rules.schema import Kind
+from segmentry.model.schema import Kind
 from segmentry.store import driver
 from segmentry.store.tables import entities
 

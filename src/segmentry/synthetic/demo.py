@@ -17,7 +17,7 @@ import numpy as np
 from segmentry.engine.model import Segment, SegmentSpec, SegmentType, Use, UseType
 from segmentry.engine.service import Segmentry
 from segmentry.engine.shop import Shop
-from segmentry.rules.schema import Kind
+from segmentry.model.schema import Kind
 from segmentry.synthetic import shop as generate
 
 PRODUCTS = 20_000

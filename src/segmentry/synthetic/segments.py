@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from segmentry.rules.schema import Kind
+from segmentry.model.schema import Kind
 from segmentry.synthetic import shop
 
 

@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 from pyroaring import BitMap
 
-from segmentry.rules.bitmaps import array_of
-from segmentry.rules.columnar import ColumnarTable, ListColumn, TextColumn
-from segmentry.rules.schema import Kind
-from segmentry.rules.temporal import to_micros
-from segmentry.rules.values import fold
+from segmentry.match.columnar import ColumnarTable, ListColumn, TextColumn
+from segmentry.model.bitmaps import array_of
+from segmentry.model.schema import Kind
+from segmentry.model.temporal import to_micros
+from segmentry.model.values import fold
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 DAY_US = 86_400_000_000

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from segmentry.engine.shop import Shop
 from segmentry.errors import RuleError
-from segmentry.rules.schema import Attribute, Kind
+from segmentry.model.schema import Attribute, Kind
 from segmentry.web import editor as ed
 from segmentry.web import rulebuilder as rb
 from segmentry.web.rulebuilder import Attributes, Group, Row, Widget

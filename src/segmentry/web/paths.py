@@ -7,7 +7,7 @@ from urllib.parse import quote
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from segmentry.rules.schema import Kind
+from segmentry.model.schema import Kind
 
 PLURAL = {Kind.PRODUCT: "products", Kind.CUSTOMER: "customers"}
 BY_PLURAL = {plural: kind for kind, plural in PLURAL.items()}

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from segmentry.model.schema import Attribute, AttrType
 from segmentry.rules.ast import Arity, Op
 from segmentry.rules.check import OPERATORS
-from segmentry.rules.schema import Attribute, AttrType
 
 SEGMENT = "@segment"
 """The pseudo attribute of a row that tests membership of another segment."""

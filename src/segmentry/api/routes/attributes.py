@@ -11,7 +11,7 @@ from segmentry.api.auth import ShopDep
 from segmentry.api.bodies import AttributeIn, AttributeOut
 from segmentry.api.pagination import Cursor, Key, Limit, Page, keyed_page
 from segmentry.api.problems import described
-from segmentry.rules.schema import BUILTINS, Kind
+from segmentry.model.schema import BUILTINS, Kind
 
 routes = APIRouter(prefix="/v1/attributes", tags=["Attributes"])
 KINDS = list(Kind)

@@ -16,8 +16,8 @@ from segmentry.api.problems import described
 from segmentry.api.routes.kinds import BATCHES, BODIES, OUTS, PATHS, with_types
 from segmentry.engine.shape import flatten
 from segmentry.engine.shop import Shop
-from segmentry.rules.limits import MAX_TEXT_LENGTH
-from segmentry.rules.schema import Kind
+from segmentry.model.limits import MAX_TEXT_LENGTH
+from segmentry.model.schema import Kind
 
 EntityId = Annotated[
     str,

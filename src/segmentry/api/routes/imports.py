@@ -22,7 +22,7 @@ from segmentry.engine.import_readers import ImportFormat
 from segmentry.engine.imports import DEFAULT_BATCH, ImportReport, ImportStatus
 from segmentry.engine.shop import Shop
 from segmentry.errors import ValidationError
-from segmentry.rules.schema import Kind
+from segmentry.model.schema import Kind
 
 FORMATS = {
     "text/csv": ImportFormat.CSV,

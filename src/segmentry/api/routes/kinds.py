@@ -16,7 +16,7 @@ from segmentry.api.entity_bodies import (
     ProductBody,
     ProductOut,
 )
-from segmentry.rules.schema import Kind
+from segmentry.model.schema import Kind
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -23,7 +23,7 @@ from segmentry.engine.model import Page as MemberPages
 from segmentry.engine.reads import MAX_PAGE
 from segmentry.engine.shop import Shop
 from segmentry.errors import NotFoundError
-from segmentry.rules.values import format_instant
+from segmentry.model.values import format_instant
 
 MemberPage = MemberPages[Member]
 routes = APIRouter(prefix="/v1/segments/{code}/members", tags=["Members"])

@@ -26,8 +26,8 @@ from segmentry.api.preconditions import ETAG_HEADER, IfMatch, expected_version, 
 from segmentry.api.problems import described
 from segmentry.api.routes.entities import EntityId
 from segmentry.engine.model import SegmentSpec, SegmentType, Status
-from segmentry.rules.schema import Kind
-from segmentry.rules.temporal import to_micros
+from segmentry.model.schema import Kind
+from segmentry.model.temporal import to_micros
 
 routes = APIRouter(prefix="/v1/segments", tags=["Segments"])
 CodePath = Annotated[str, Path(description="The segment's code.", examples=["vip"])]

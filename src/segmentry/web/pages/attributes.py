@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from segmentry.errors import AlreadyExistsError, SchemaError
-from segmentry.rules.schema import AttrType, Kind
+from segmentry.model.schema import AttrType, Kind
 from segmentry.web import render
 from segmentry.web.auth import shop_of
 from segmentry.web.csrf import post

@@ -25,7 +25,7 @@ from segmentry.errors import (
     RuleError,
     ValidationError,
 )
-from segmentry.rules.schema import Kind
+from segmentry.model.schema import Kind
 from segmentry.web import editor as ed
 from segmentry.web import render
 from segmentry.web.auth import shop_of

@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from segmentry.engine.model import Entity
 from segmentry.errors import RuleError
-from segmentry.rules.schema import Kind
+from segmentry.model.schema import Kind
 from segmentry.web import render
 from segmentry.web import rulebuilder as rb
 from segmentry.web.auth import shop_of

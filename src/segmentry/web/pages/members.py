@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 from segmentry.engine.model import Entity, Member, Segment, SegmentType
 from segmentry.engine.shop import Shop
 from segmentry.errors import UnknownIdsError, ValidationError
-from segmentry.rules.schema import Attribute, Kind
+from segmentry.model.schema import Attribute, Kind
 from segmentry.web import idlists, render
 from segmentry.web.auth import shop_of
 from segmentry.web.csrf import MAX_UPLOAD_BYTES, post

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from segmentry.rules import temporal
-from segmentry.rules.temporal import EvalContext, Relative, read_temporal
+from segmentry.model import temporal
+from segmentry.model.temporal import EvalContext, Relative, read_temporal
 
 MADRID = ZoneInfo("Europe/Madrid")
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from segmentry.match.eval_python import Compiler, Members, Record, no_segments
+from segmentry.model.schema import Schema
+from segmentry.model.temporal import EvalContext
 from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or
-from segmentry.rules.eval_python import Compiler, Members, Record, no_segments
 from segmentry.rules.jsonform import to_json
-from segmentry.rules.schema import Schema
-from segmentry.rules.temporal import EvalContext
 
 Explained = dict[str, Any]
 

@@ -26,9 +26,9 @@ from decimal import Decimal
 from typing import Any
 
 from segmentry.errors import ValidationError
-from segmentry.rules import temporal
-from segmentry.rules.limits import MAX_SAFE_INTEGER
-from segmentry.rules.schema import Attribute, AttrType, Schema
+from segmentry.model import temporal
+from segmentry.model.limits import MAX_SAFE_INTEGER
+from segmentry.model.schema import Attribute, AttrType, Schema
 
 MAX_ID_LENGTH = 256
 MAX_VALUE_LENGTH = 65_536

@@ -10,15 +10,15 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from segmentry.match.columnar import ColumnarTable
+from segmentry.match.eval_python import compile_predicate
+from segmentry.match.rule_index import RuleIndex
+from segmentry.model.schema import Kind
+from segmentry.model.temporal import EvalContext
+from segmentry.model.values import encode, validate
 from segmentry.rules.check import SegmentInfo, check
-from segmentry.rules.columnar import ColumnarTable
-from segmentry.rules.eval_python import compile_predicate
 from segmentry.rules.parser import parse
 from segmentry.rules.printer import format_rule
-from segmentry.rules.rule_index import RuleIndex
-from segmentry.rules.schema import Kind
-from segmentry.rules.temporal import EvalContext
-from segmentry.rules.values import encode, validate
 from tests.conftest import examples
 from tests.rules.strategies import (
     SCHEMAS,

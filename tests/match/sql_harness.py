@@ -9,11 +9,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.pool import StaticPool
 
+from segmentry.match.eval_sql import compile_sql
+from segmentry.match.sql_dialects import register_sqlite_functions
+from segmentry.model.schema import Schema
+from segmentry.model.temporal import EvalContext
 from segmentry.rules.ast import Node
-from segmentry.rules.eval_sql import compile_sql
-from segmentry.rules.schema import Schema
-from segmentry.rules.sql_dialects import register_sqlite_functions
-from segmentry.rules.temporal import EvalContext
 
 metadata = sa.MetaData()
 entities = sa.Table(

@@ -1,4 +1,4 @@
-"""Some of the rules of a :class:`~segmentry.rules.rule_index.RuleIndex` against one
+"""Some of the rules of a :class:`~segmentry.match.rule_index.RuleIndex` against one
 record, in a few numpy operations.
 
 Reading one record fills a table of flags, one per *code*. A code stands for
@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from segmentry.rules.index_parts import Ranges, Timed, bounds, closed, safe_test
-from segmentry.rules.lowering import Range
+from segmentry.match.index_parts import Ranges, Timed, bounds, closed, safe_test
+from segmentry.match.lowering import Range
 
 Record = Mapping[str, Any]
 Moment = Callable[[Timed], Ranges]

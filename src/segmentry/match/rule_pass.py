@@ -1,4 +1,4 @@
-"""The vectorised pass of a :class:`~segmentry.rules.rule_index.RuleIndex`: every
+"""The vectorised pass of a :class:`~segmentry.match.rule_index.RuleIndex`: every
 rule for some rows of a :class:`ColumnarTable`.
 
 The leaves of all rules are filled a column at a time into a nodes x rows
@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 from pyroaring import BitMap
 
-from segmentry.rules.bitmaps import array_of, bitmap_of
-from segmentry.rules.columnar import ColumnarTable, ListColumn, TextColumn
-from segmentry.rules.index_parts import KeyIndex, Ranges, present_rows, stored_value
+from segmentry.match.columnar import ColumnarTable, ListColumn, TextColumn
+from segmentry.match.index_parts import KeyIndex, Ranges, present_rows, stored_value
+from segmentry.model.bitmaps import array_of, bitmap_of
 
 Level = tuple[str, np.ndarray, np.ndarray]
 """Inner nodes of one height, kind and number of children: kind, node ids, and their

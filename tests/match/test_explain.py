@@ -5,12 +5,12 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from segmentry.match.eval_python import compile_predicate
+from segmentry.match.explain import explain
+from segmentry.model.schema import Kind
+from segmentry.model.values import encode, validate
 from segmentry.rules.check import SegmentInfo, check
-from segmentry.rules.eval_python import compile_predicate
-from segmentry.rules.explain import explain
 from segmentry.rules.load import prepare
-from segmentry.rules.schema import Kind
-from segmentry.rules.values import encode, validate
 from tests.conftest import examples
 from tests.rules.golden_files import load_fixture
 from tests.rules.strategies import SCHEMAS, SEGMENT_CODES, entity_values, moments, typed_rules

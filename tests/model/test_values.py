@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from segmentry.errors import SchemaError, ValidationError
-from segmentry.rules.schema import AttrType, Kind, Schema, declare
-from segmentry.rules.values import CONTROL_OR_SURROGATE, check_id, encode, fold, validate
+from segmentry.model.schema import AttrType, Kind, Schema, declare
+from segmentry.model.values import CONTROL_OR_SURROGATE, check_id, encode, fold, validate
 
 CUSTOMERS = Schema(Kind.CUSTOMER, (declare(Kind.CUSTOMER, "loyalty_status", "enum",
                                            values=["Bronze", "Silver", "Gold"]),))  # fmt: skip

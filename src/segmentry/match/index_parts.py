@@ -1,4 +1,4 @@
-"""The parts of a :class:`~segmentry.rules.rule_index.RuleIndex` kept per attribute.
+"""The parts of a :class:`~segmentry.match.rule_index.RuleIndex` kept per attribute.
 
 Range conditions are arrays of bounds, tested for all conditions at once and
 sorted so that a move from one value to another names the conditions with a
@@ -17,13 +17,13 @@ from typing import Any
 import numpy as np
 from pyroaring import BitMap
 
-from segmentry.rules import temporal
+from segmentry.match.columnar import MISSING_TIME, BoolColumn, TextColumn
+from segmentry.match.lowering import ListHas, ListHasAny, Range, lower
+from segmentry.model import temporal
+from segmentry.model.bitmaps import array_of
+from segmentry.model.schema import Schema
+from segmentry.model.temporal import EvalContext
 from segmentry.rules.ast import Condition, Op
-from segmentry.rules.bitmaps import array_of
-from segmentry.rules.columnar import MISSING_TIME, BoolColumn, TextColumn
-from segmentry.rules.lowering import ListHas, ListHasAny, Range, lower
-from segmentry.rules.schema import Schema
-from segmentry.rules.temporal import EvalContext
 
 INT_LOW, INT_HIGH = np.iinfo(np.int64).min + 1, np.iinfo(np.int64).max
 """Unbounded ends of integer ranges: the lowest stands above ``MISSING_TIME``."""

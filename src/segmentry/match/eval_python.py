@@ -1,7 +1,7 @@
 """The Python evaluator: a checked rule compiled once into a predicate.
 
 The predicate takes an entity's encoded record (see
-:mod:`segmentry.rules.values`) and the key its memberships are kept under
+:mod:`segmentry.model.values`) and the key its memberships are kept under
 (the engine uses dense integer seqs; tests use ids), and answers membership. Compiling
 builds a tree of closures, one per node, so evaluation does no dispatch on
 node types; relative times are fixed at compile time, so compile again when
@@ -14,9 +14,7 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from segmentry.rules import regex
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or
-from segmentry.rules.lowering import (
+from segmentry.match.lowering import (
     ListHas,
     ListHasAll,
     ListHasAny,
@@ -30,8 +28,10 @@ from segmentry.rules.lowering import (
     Suffix,
     lower,
 )
-from segmentry.rules.schema import Schema
-from segmentry.rules.temporal import EvalContext
+from segmentry.model.schema import Schema
+from segmentry.model.temporal import EvalContext
+from segmentry.rules import regex
+from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or
 
 Record = Mapping[str, Any]
 Predicate = Callable[[Record, Any], bool]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from segmentry.rules import eval_columnar, eval_python, eval_sql, explain
+from segmentry.match import eval_columnar, eval_python, eval_sql, explain
+from segmentry.match.lowering import PRIMITIVE_TYPES
 from segmentry.rules.ast import NODE_TYPES
-from segmentry.rules.lowering import PRIMITIVE_TYPES
 
 EVALUATORS = [eval_python, eval_sql, eval_columnar, explain]
 

@@ -3,7 +3,7 @@
 Every evaluator (Python, SQL, columnar) compiles a checked condition by first
 lowering it here: the attribute's type, the operator and the literal become
 one :data:`Primitive` over the attribute's *encoded* value (see
-:mod:`segmentry.rules.values`), plus a ``negated`` flag. Case folding, day
+:mod:`segmentry.model.values`), plus a ``negated`` flag. Case folding, day
 boundaries in the tenant's time zone and relative times are all resolved in
 this one place, so the evaluators only implement ten simple tests and cannot
 disagree on meaning.
@@ -18,11 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from segmentry.rules import temporal
+from segmentry.model import temporal
+from segmentry.model.schema import AttrType, Schema
+from segmentry.model.temporal import EvalContext
+from segmentry.model.values import fold
 from segmentry.rules.ast import Condition, Op, Scalar
-from segmentry.rules.schema import AttrType, Schema
-from segmentry.rules.temporal import EvalContext
-from segmentry.rules.values import fold
 
 Number = int | float
 

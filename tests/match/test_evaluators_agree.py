@@ -19,16 +19,16 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from pyroaring import BitMap
 
+from segmentry.match.columnar import ColumnarTable
+from segmentry.match.eval_columnar import compile_columnar, select
+from segmentry.match.eval_python import compile_predicate
+from segmentry.model.schema import Kind, Schema
+from segmentry.model.temporal import EvalContext
+from segmentry.model.values import encode, validate
 from segmentry.rules.ast import Node, Not
 from segmentry.rules.check import SegmentInfo, check
-from segmentry.rules.columnar import ColumnarTable
-from segmentry.rules.eval_columnar import compile_columnar, select
-from segmentry.rules.eval_python import compile_predicate
-from segmentry.rules.schema import Kind, Schema
-from segmentry.rules.temporal import EvalContext
-from segmentry.rules.values import encode, validate
 from tests.conftest import examples
-from tests.rules.sql_harness import SqlHarness, sqlite_engine
+from tests.match.sql_harness import SqlHarness, sqlite_engine
 from tests.rules.strategies import SCHEMAS, SEGMENT_CODES, entity_values, moments, typed_rules
 
 pytestmark = pytest.mark.postgres

@@ -27,8 +27,8 @@ import numpy as np
 import polars as pl
 from pyroaring import BitMap
 
-from segmentry.rules.bitmaps import array_of, ascending_bitmap
-from segmentry.rules.schema import AttrType, Schema
+from segmentry.model.bitmaps import array_of, ascending_bitmap
+from segmentry.model.schema import AttrType, Schema
 
 MISSING_TIME = np.iinfo(np.int64).min
 ALIVE = "__alive"

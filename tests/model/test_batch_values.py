@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from segmentry.errors import ValidationError
-from segmentry.rules.batch_values import FEW, validate_many
-from segmentry.rules.limits import MAX_SAFE_INTEGER
-from segmentry.rules.schema import AttrType, Kind, Schema
-from segmentry.rules.values import encode, validate
+from segmentry.model.batch_values import FEW, validate_many
+from segmentry.model.limits import MAX_SAFE_INTEGER
+from segmentry.model.schema import AttrType, Kind, Schema
+from segmentry.model.values import encode, validate
 from tests.conftest import examples
 from tests.rules.strategies import SCHEMAS, ZONES, entity_values, raw_values, writable
 

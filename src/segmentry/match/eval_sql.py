@@ -1,7 +1,7 @@
 """The SQL evaluator: a checked rule compiled into a SQLAlchemy boolean clause.
 
 The clause reads a JSON column of encoded records (see
-:mod:`segmentry.rules.values`) and runs inside SQLite or PostgreSQL. Every
+:mod:`segmentry.model.values`) and runs inside SQLite or PostgreSQL. Every
 primitive test is wrapped in ``COALESCE(test, false)`` so that SQL's
 three-valued logic never leaks out: a missing attribute makes a test false,
 and ``NOT`` of it true, exactly as in the Python evaluator.
@@ -15,10 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from segmentry.rules import regex
-from segmentry.rules import sql_dialects as d
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or
-from segmentry.rules.lowering import (
+from segmentry.match import sql_dialects as d
+from segmentry.match.lowering import (
     ListHas,
     ListHasAll,
     ListHasAny,
@@ -32,8 +30,10 @@ from segmentry.rules.lowering import (
     Suffix,
     lower,
 )
-from segmentry.rules.schema import AttrType, Schema
-from segmentry.rules.temporal import EvalContext
+from segmentry.model.schema import AttrType, Schema
+from segmentry.model.temporal import EvalContext
+from segmentry.rules import regex
+from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or
 
 Clause = ColumnElement[bool]
 SegmentClause = Callable[[str], Clause]

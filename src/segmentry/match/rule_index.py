@@ -4,7 +4,7 @@ A :class:`RuleIndex` compiles a set of checked rules (of one kind) into one
 flat program. Its leaves are the rules' conditions, grouped by attribute and
 test so that each group is evaluated with a few numpy operations for every row
 and every rule at once; its inner nodes (``AND``, ``OR``, ``NOT``) are
-evaluated level by level with ``reduceat`` (:mod:`segmentry.rules.rule_pass`).
+evaluated level by level with ``reduceat`` (:mod:`segmentry.match.rule_pass`).
 :meth:`RuleIndex.holds` reads the rows' values straight from a
 :class:`ColumnarTable` and answers a rows x rules matrix: one vectorised pass
 for a whole batch.
@@ -15,7 +15,7 @@ bounds for ranges (only bounds between the old and the new value matter),
 value maps for equality and list items, and an exact re-test of the few string
 conditions of the changed attributes. :meth:`RuleIndex.recheck` then answers
 those candidates for the new record from the record itself
-(:mod:`segmentry.rules.one_record`): first each one's *guard*, a condition of
+(:mod:`segmentry.match.one_record`): first each one's *guard*, a condition of
 its top-level ``AND`` it cannot hold without (``country = 'DE'``), then every
 condition of the conjunctions whose guard held, all at once; rules of other
 shapes whose guard held are left to their predicates.
@@ -33,15 +33,15 @@ from typing import Any
 
 import numpy as np
 
+from segmentry.match.columnar import ColumnarTable
+from segmentry.match.eval_python import primitive_test
+from segmentry.match.index_parts import KeyIndex, Ranges, Timed, moves_with_time, safe_test
+from segmentry.match.lowering import ListHas, ListHasAll, ListHasAny, OneOf, Present, Range, lower
+from segmentry.match.one_record import CODE, LeafTests, Reading, all_of, spans
+from segmentry.match.rule_pass import fill, levelise, run_levels
+from segmentry.model.schema import AttrType, Schema
+from segmentry.model.temporal import EvalContext
 from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or
-from segmentry.rules.columnar import ColumnarTable
-from segmentry.rules.eval_python import primitive_test
-from segmentry.rules.index_parts import KeyIndex, Ranges, Timed, moves_with_time, safe_test
-from segmentry.rules.lowering import ListHas, ListHasAll, ListHasAny, OneOf, Present, Range, lower
-from segmentry.rules.one_record import CODE, LeafTests, Reading, all_of, spans
-from segmentry.rules.rule_pass import fill, levelise, run_levels
-from segmentry.rules.schema import AttrType, Schema
-from segmentry.rules.temporal import EvalContext
 
 Record = Mapping[str, Any]
 MemberRows = Callable[[str], np.ndarray]

@@ -1,7 +1,7 @@
 """SQL constructs of the SQL evaluator, with one rendering per dialect.
 
 Entity records live in a JSON column (JSON text on SQLite, JSONB on
-PostgreSQL) holding the *encoded* values of :mod:`segmentry.rules.values`.
+PostgreSQL) holding the *encoded* values of :mod:`segmentry.model.values`.
 Each construct here reads or tests one attribute of that column; SQLAlchemy
 renders it through the ``@compiles`` function of the connection's dialect.
 Any other dialect fails to compile with a clear error rather than guessing.

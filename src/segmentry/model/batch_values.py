@@ -1,7 +1,7 @@
 """Validating and encoding a batch of entities an attribute at a time.
 
-:func:`~segmentry.rules.values.validate` and
-:func:`~segmentry.rules.values.encode` take one value at a time. A batch of
+:func:`~segmentry.model.values.validate` and
+:func:`~segmentry.model.values.encode` take one value at a time. A batch of
 thousands of customers repeats most of its values (countries, tiers, tag sets)
 and spells most instants and days the same canonical way, so here each
 attribute is checked over the whole batch: every distinct string, flag or list
@@ -27,10 +27,10 @@ from typing import Any
 import polars as pl
 
 from segmentry.errors import ValidationError
-from segmentry.rules import temporal
-from segmentry.rules.limits import MAX_SAFE_INTEGER
-from segmentry.rules.schema import Attribute, AttrType, Schema
-from segmentry.rules.values import (
+from segmentry.model import temporal
+from segmentry.model.limits import MAX_SAFE_INTEGER
+from segmentry.model.schema import Attribute, AttrType, Schema
+from segmentry.model.values import (
     COERCERS,
     ENCODERS,
     Document,

@@ -1,5 +1,5 @@
 """The columnar evaluator: a checked rule as one Polars expression over a
-:class:`~segmentry.rules.columnar.ColumnarTable`.
+:class:`~segmentry.match.columnar.ColumnarTable`.
 
 Comparisons on numbers, times, booleans and string codes are Polars
 expressions that Polars runs vectorised and in parallel; tests on strings run
@@ -20,10 +20,7 @@ import numpy as np
 import polars as pl
 from pyroaring import BitMap
 
-from segmentry.rules import regex
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or
-from segmentry.rules.bitmaps import ascending_bitmap
-from segmentry.rules.columnar import (
+from segmentry.match.columnar import (
     ALIVE,
     MISSING_TIME,
     BoolColumn,
@@ -34,7 +31,7 @@ from segmentry.rules.columnar import (
     TextColumn,
     TimeColumn,
 )
-from segmentry.rules.lowering import (
+from segmentry.match.lowering import (
     ListHas,
     ListHasAll,
     ListHasAny,
@@ -48,7 +45,10 @@ from segmentry.rules.lowering import (
     Suffix,
     lower,
 )
-from segmentry.rules.temporal import EvalContext
+from segmentry.model.bitmaps import ascending_bitmap
+from segmentry.model.temporal import EvalContext
+from segmentry.rules import regex
+from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or
 
 Rows = Callable[[str], BitMap]
 """For ``IN SEGMENT``: the member rows (seqs) of a segment code."""
