@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from segmentry.engine.model import SegmentSpec
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.model.schema import Kind
 from segmentry.synthetic import segments, shop
 
@@ -77,8 +77,8 @@ def import_seconds(
 ) -> float:
     """Seconds to import ``batches`` through segmentry into a new file at ``path`` with
     ``segment_count`` segments; ``during`` surrounds the timed import only."""
-    with Segmentry(f"sqlite:///{path}") as engine:
-        store = engine.default_shop()
+    with Segmentry(f"sqlite:///{path}") as segmentry:
+        store = segmentry.default_shop()
         store.declare_attribute("customer", "loyalty_status", "enum", values=shop.LOYALTY)
         for number, rule in enumerate(segments.rules(Kind.CUSTOMER, segment_count, seed=5)):
             spec = SegmentSpec(kind="customer", code=f"s{number}", name=f"S {number}", rule=rule)

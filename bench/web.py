@@ -22,7 +22,7 @@ import httpx
 from bench.timing import median_seconds
 from segmentry.cli.server import LiveServer, build_app
 from segmentry.engine.model import SegmentSpec, SegmentType
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.synthetic import shop as synthetic
 
@@ -64,14 +64,14 @@ def _sign_in(client: httpx.Client, key: str) -> None:
 def run(members: int = MEMBERS) -> WebResult:
     with (
         tempfile.TemporaryDirectory(prefix="segmentry-bench-") as folder,
-        Segmentry(f"sqlite:///{Path(folder) / 'web.db'}") as engine,
+        Segmentry(f"sqlite:///{Path(folder) / 'web.db'}") as segmentry,
     ):
-        tenant = engine.tenants()[0]
-        _, key = engine.issue_key(tenant.tenant_id, "bench")
-        store = engine.shop(tenant.tenant_id)
+        tenant = segmentry.tenants()[0]
+        _, key = segmentry.issue_key(tenant.tenant_id, "bench")
+        store = segmentry.shop(tenant.tenant_id)
         _fill(store, members)
         with (
-            LiveServer(build_app(engine)) as live,
+            LiveServer(build_app(segmentry)) as live,
             httpx.Client(base_url=live.url, follow_redirects=True, timeout=60) as client,
         ):
             _sign_in(client, key)

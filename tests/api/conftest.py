@@ -1,4 +1,4 @@
-"""The API over a real engine on both back ends, reached in-process (TestClient) or
+"""The API over a real Segmentry on both back ends, reached in-process (TestClient) or
 through a real uvicorn server on a free port (LiveServer)."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ with warnings.catch_warnings():
 
 from segmentry.api.app import create_app
 from segmentry.api.limits import Limits
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 
 
 @pytest.fixture(
@@ -40,8 +40,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 
 @pytest.fixture(scope="module")
-def engine(database_url: str) -> Iterator[Segmentry]:
-    """One engine per module and back end; every test makes its own tenants."""
+def segmentry(database_url: str) -> Iterator[Segmentry]:
+    """One Segmentry per module and back end; every test makes its own tenants."""
     with Segmentry(database_url) as opened:
         yield opened
 
@@ -78,33 +78,33 @@ class Caller:
         return self.request("DELETE", url, **kwargs)
 
 
-def new_tenant(engine: Segmentry, name: str) -> tuple[int, str]:
-    tenant = engine.create_tenant(name)
-    _, plain = engine.issue_key(tenant.tenant_id, f"{name} key")
+def new_tenant(segmentry: Segmentry, name: str) -> tuple[int, str]:
+    tenant = segmentry.create_tenant(name)
+    _, plain = segmentry.issue_key(tenant.tenant_id, f"{name} key")
     return tenant.tenant_id, plain
 
 
 @pytest.fixture(scope="module")
-def client(engine: Segmentry) -> Iterator[TestClient]:
-    with TestClient(create_app(engine)) as opened:
+def client(segmentry: Segmentry) -> Iterator[TestClient]:
+    with TestClient(create_app(segmentry)) as opened:
         yield opened
 
 
 @pytest.fixture
-def api(engine: Segmentry, client: TestClient) -> Caller:
+def api(segmentry: Segmentry, client: TestClient) -> Caller:
     """A fresh tenant (on PostgreSQL, tests share a database but never a tenant)."""
-    tenant_id, key = new_tenant(engine, "shop a")
+    tenant_id, key = new_tenant(segmentry, "shop a")
     return Caller(client, key, tenant_id)
 
 
 @pytest.fixture
-def other(engine: Segmentry, client: TestClient) -> Caller:
-    tenant_id, key = new_tenant(engine, "shop b")
+def other(segmentry: Segmentry, client: TestClient) -> Caller:
+    tenant_id, key = new_tenant(segmentry, "shop b")
     return Caller(client, key, tenant_id)
 
 
-def small_limits_client(engine: Segmentry, limits: Limits) -> TestClient:
-    return TestClient(create_app(engine, limits=limits))
+def small_limits_client(segmentry: Segmentry, limits: Limits) -> TestClient:
+    return TestClient(create_app(segmentry, limits=limits))
 
 
 def is_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:

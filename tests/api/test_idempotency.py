@@ -10,16 +10,16 @@ import httpx
 import pytest
 
 from segmentry.cli.server import LiveServer, build_app
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from tests.api.conftest import Caller, is_problem, new_tenant
 
 BATCH = {"items": [{"id": "p1", "price": 120}, {"id": "p2", "price": 50}]}
 
 
 @pytest.fixture
-def live(engine: Segmentry) -> Iterator[tuple[str, dict[str, str], int]]:
-    tenant_id, key = new_tenant(engine, "keyed shop")
-    with LiveServer(build_app(engine)) as server:
+def live(segmentry: Segmentry) -> Iterator[tuple[str, dict[str, str], int]]:
+    tenant_id, key = new_tenant(segmentry, "keyed shop")
+    with LiveServer(build_app(segmentry)) as server:
         yield server.url, {"Authorization": f"Bearer {key}"}, tenant_id
 
 
@@ -28,8 +28,8 @@ def _big_segment(url: str, auth: dict[str, str]) -> None:
     assert httpx.post(f"{url}/v1/segments", json=body, headers=auth).status_code == 201
 
 
-def _written_once(engine: Segmentry, tenant_id: int) -> None:
-    shop = engine.shop(tenant_id)
+def _written_once(segmentry: Segmentry, tenant_id: int) -> None:
+    shop = segmentry.shop(tenant_id)
     events = shop.events(limit=1_000).items
     assert [(e.entity_id, e.change) for e in events] == [("p1", "entered")]
     assert shop.segment("big").member_count == 1
@@ -40,7 +40,7 @@ def _written_once(engine: Segmentry, tenant_id: int) -> None:
 
 
 def test_a_batch_retried_20_times_in_sequence_is_written_once(
-    live: tuple[str, dict[str, str], int], engine: Segmentry
+    live: tuple[str, dict[str, str], int], segmentry: Segmentry
 ) -> None:
     url, auth, tenant_id = live
     _big_segment(url, auth)
@@ -49,11 +49,11 @@ def test_a_batch_retried_20_times_in_sequence_is_written_once(
         answers = [client.post("/v1/products/batch", json=BATCH) for _ in range(21)]
     assert {(a.status_code, a.text) for a in answers} == {(200, '{"upserted":2}')}
     assert [a.headers["idempotent-replayed"] for a in answers] == ["false"] + ["true"] * 20
-    _written_once(engine, tenant_id)
+    _written_once(segmentry, tenant_id)
 
 
 def test_a_batch_retried_10_times_at_once_is_written_once(
-    live: tuple[str, dict[str, str], int], engine: Segmentry
+    live: tuple[str, dict[str, str], int], segmentry: Segmentry
 ) -> None:
     url, auth, tenant_id = live
     _big_segment(url, auth)
@@ -66,7 +66,7 @@ def test_a_batch_retried_10_times_at_once_is_written_once(
         answers = list(pool.map(send, range(10)))
     assert {(a.status_code, a.text) for a in answers} == {(200, '{"upserted":2}')}
     assert sorted(a.headers["idempotent-replayed"] for a in answers) == ["false"] + ["true"] * 9
-    _written_once(engine, tenant_id)
+    _written_once(segmentry, tenant_id)
 
 
 def test_the_same_key_with_another_body_is_refused_and_writes_nothing(api: Caller) -> None:

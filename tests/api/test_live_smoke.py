@@ -9,14 +9,14 @@ import httpx
 import pytest
 
 from segmentry.cli.server import LiveServer, build_app
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from tests.api.conftest import new_tenant
 
 
 @pytest.fixture
-def live(engine: Segmentry) -> Iterator[httpx.Client]:
-    _, key = new_tenant(engine, "live shop")
-    with LiveServer(build_app(engine)) as server:
+def live(segmentry: Segmentry) -> Iterator[httpx.Client]:
+    _, key = new_tenant(segmentry, "live shop")
+    with LiveServer(build_app(segmentry)) as server:
         headers = {"Authorization": f"Bearer {key}"}
         with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
             yield client

@@ -21,7 +21,7 @@ from segmentry.api.limits import Limits
 from segmentry.api.problems import CODE_OF_STATUS, STATUS_OF_ERROR
 from segmentry.cli.server import LiveServer, build_app
 from segmentry.engine.idempotency import Once, fingerprint
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from tests.api.conftest import Caller, is_problem, new_tenant, small_limits_client
 from tests.engine.test_idempotency import _Gate
 
@@ -183,9 +183,9 @@ def test_a_405_names_every_method_of_the_path(api: Caller) -> None:
     assert answer.headers["allow"] == "DELETE, GET, HEAD, PATCH, PUT"
 
 
-def test_bodies_over_the_limit_are_refused_declared_or_streamed(engine: Segmentry) -> None:
-    tenant_id, key = new_tenant(engine, "small")
-    with small_limits_client(engine, Limits(json_bytes=1_000, upload_bytes=2_000)) as client:
+def test_bodies_over_the_limit_are_refused_declared_or_streamed(segmentry: Segmentry) -> None:
+    tenant_id, key = new_tenant(segmentry, "small")
+    with small_limits_client(segmentry, Limits(json_bytes=1_000, upload_bytes=2_000)) as client:
         api = Caller(client, key, tenant_id)
         declared = api.post("/v1/products/batch", json={"items": [{"id": "p" * 2_000}]})
         streamed = api.post(
@@ -198,18 +198,18 @@ def test_bodies_over_the_limit_are_refused_declared_or_streamed(engine: Segmentr
     is_problem(declared, 413, "content-too-large")
     is_problem(streamed, 413, "content-too-large")
     assert small.status_code == 200
-    (report,) = engine.shop(tenant_id).imports()  # the refused upload imported nothing
+    (report,) = segmentry.shop(tenant_id).imports()  # the refused upload imported nothing
     assert report.applied == 1
 
 
 def test_a_retry_while_its_import_runs_is_a_409_naming_the_import(
-    api: Caller, engine: Segmentry
+    api: Caller, segmentry: Segmentry
 ) -> None:
     body = b"id,price\np1,1\np2,2\n"
     once = Once("import-1", fingerprint("POST", "/v1/products/import", "", "text/csv",
                                         hashlib.sha256(body).hexdigest()))  # fmt: skip
     gate = _Gate(tuple(body.decode().splitlines()))
-    shop = engine.shop(api.tenant_id)
+    shop = segmentry.shop(api.tenant_id)
     first = threading.Thread(target=shop.import_file_once, args=("product", gate, "csv", once))
     first.start()
     try:
@@ -238,8 +238,8 @@ def test_the_table_covers_every_problem_type_the_api_answers() -> None:
     assert answerable - exercised == {"internal-error"}
 
 
-def test_the_live_server_answers_problems_too(engine: Segmentry) -> None:
-    with LiveServer(build_app(engine)) as live:
+def test_the_live_server_answers_problems_too(segmentry: Segmentry) -> None:
+    with LiveServer(build_app(segmentry)) as live:
         answer = httpx.get(f"{live.url}/v1/segments")
         unknown = httpx.get(f"{live.url}/v1/nothing", headers={"Authorization": "Bearer x"})
     is_problem(answer, 401, "unauthenticated")
@@ -248,12 +248,12 @@ def test_the_live_server_answers_problems_too(engine: Segmentry) -> None:
 
 def test_a_database_gone_away_is_a_503_not_a_500(tmp_path: Path) -> None:
     database = tmp_path / "gone.db"
-    with Segmentry(f"sqlite:///{database}") as engine:
-        tenant_id, key = new_tenant(engine, "doomed")
-        with small_limits_client(engine, Limits()) as client:
+    with Segmentry(f"sqlite:///{database}") as segmentry:
+        tenant_id, key = new_tenant(segmentry, "doomed")
+        with small_limits_client(segmentry, Limits()) as client:
             for leftover in tmp_path.iterdir():
                 leftover.unlink()
-            engine.engine.dispose()  # the pooled connections go: the next finds an empty file
+            segmentry.database.dispose()  # the pooled connections go: the next finds an empty file
             answer = Caller(client, key, tenant_id).get("/v1/segments")
     assert is_problem(answer, 503, "database-unavailable")
     assert answer.headers["retry-after"] == "5"

@@ -37,7 +37,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from segmentry.api.app import create_app
 from segmentry.engine.model import SegmentSpec, SegmentType, Use, UseType
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from tests.api.conftest import new_tenant
 from tests.conftest import examples

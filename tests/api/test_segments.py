@@ -7,17 +7,17 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from segmentry.cli.server import LiveServer, build_app
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from tests.api.conftest import Caller, is_problem, new_tenant
 
 CLIENTS = 16
 ATTEMPTS_EACH = 3
 
 
-def test_16_clients_editing_one_segment_with_if_match_lose_no_update(engine: Segmentry) -> None:
-    _, key = new_tenant(engine, "busy shop")
+def test_16_clients_editing_one_segment_with_if_match_lose_no_update(segmentry: Segmentry) -> None:
+    _, key = new_tenant(segmentry, "busy shop")
     auth = {"Authorization": f"Bearer {key}"}
-    with LiveServer(build_app(engine)) as server:
+    with LiveServer(build_app(segmentry)) as server:
         url = f"{server.url}/v1/segments"
         body = {"kind": "product", "code": "s", "name": "0", "rule": "price > 0"}
         assert httpx.post(url, json=body, headers=auth).status_code == 201

@@ -11,7 +11,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from segmentry.cli.main import app
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 
 
@@ -42,5 +42,5 @@ def cli(db: str) -> Cli:
 @pytest.fixture
 def shop(db: str) -> Iterator[Shop]:
     """The first tenant's shop of the same file, to set up and check through the library."""
-    with Segmentry(db) as engine:
-        yield engine.default_shop()
+    with Segmentry(db) as segmentry:
+        yield segmentry.default_shop()

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from segmentry.cli.main import app
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from tests.cli.conftest import Cli
 
 
@@ -19,8 +19,8 @@ def test_segmentry_db_chooses_the_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'from-env.db'}"
     result = CliRunner().invoke(app, ["tenants", "create", "Env"], env={"SEGMENTRY_DB": url})
     assert result.exit_code == 0
-    with Segmentry(url) as engine:
-        assert [t.name for t in engine.tenants()] == ["default", "Env"]
+    with Segmentry(url) as segmentry:
+        assert [t.name for t in segmentry.tenants()] == ["default", "Env"]
 
 
 def test_the_default_database_is_segmentry_db_in_the_current_folder(
@@ -62,8 +62,8 @@ def test_a_tenant_and_its_segments_on_postgresql(pg_url: str) -> None:
     cli = Cli(pg_url, CliRunner())
     created = json.loads(cli("tenants", "create", "PG shop", "--json").stdout)
     tenant = str(created["tenant"]["tenant_id"])
-    with Segmentry(pg_url) as engine:
-        engine.shop(int(tenant)).upsert_many("customer", [
+    with Segmentry(pg_url) as segmentry:
+        segmentry.shop(int(tenant)).upsert_many("customer", [
             {"id": "c1", "platform": "ios", "lifetime_value": 150},
             {"id": "c2", "platform": "android", "lifetime_value": 300},
         ])  # fmt: skip

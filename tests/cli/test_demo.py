@@ -16,15 +16,15 @@ from typer.testing import CliRunner
 
 from segmentry.cli.main import app
 from segmentry.cli.server import LiveServer, build_app, free_port
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.synthetic.demo import CUSTOMERS, HANDPICKED, PRODUCTS, DemoShop, build_demo
 
 MOMENT = datetime(2031, 5, 1, 9, 30, tzinfo=UTC)  # far from the generator's own NOW
 
 
-def assert_plausible(engine: Segmentry, built: DemoShop) -> None:
+def assert_plausible(segmentry: Segmentry, built: DemoShop) -> None:
     """Member counts a marketer would believe, checked through the library."""
-    shop = engine.shop(built.tenant_id)
+    shop = segmentry.shop(built.tenant_id)
     count = {s.code: s.member_count for s in shop.segments()}
     assert all(count.values()), count
     assert 0.05 * built.products < count["premiumProducts"] < 0.6 * built.products
@@ -35,21 +35,21 @@ def assert_plausible(engine: Segmentry, built: DemoShop) -> None:
     assert count["recentBuyers"] < 0.5 * built.customers
     assert count["handpickedVips"] == HANDPICKED
     assert [u.use_id for u in shop.uses("engageNoOrders")] == ["first-order-push"]
-    assert engine.authenticate(built.api_key) == (built.tenant_id, built.key_id)
+    assert segmentry.authenticate(built.api_key) == (built.tenant_id, built.key_id)
 
 
 def test_the_demo_is_dated_from_the_engines_clock_and_served(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'demo.db'}"
-    with Segmentry(url, clock=lambda: MOMENT) as engine:
-        built = build_demo(engine, products=2_000, customers=5_000)
-        assert_plausible(engine, built)
-        shop = engine.shop(built.tenant_id)
+    with Segmentry(url, clock=lambda: MOMENT) as segmentry:
+        built = build_demo(segmentry, products=2_000, customers=5_000)
+        assert_plausible(segmentry, built)
+        shop = segmentry.shop(built.tenant_id)
         recent = shop.members("recentBuyers", limit=50).items
         for member in recent:
             ordered = datetime.fromisoformat(shop.get("customer", member.id).attributes[
                 "last_order_at"])  # fmt: skip
             assert MOMENT - timedelta(days=30) < ordered <= MOMENT
-        with LiveServer(build_app(engine)) as live:
+        with LiveServer(build_app(segmentry)) as live:
             docs = httpx.get(f"{live.url}/docs")
             page = httpx.get(f"{live.url}/")
     assert docs.status_code == 200
@@ -59,12 +59,12 @@ def test_the_demo_is_dated_from_the_engines_clock_and_served(tmp_path: Path) -> 
 
 
 def test_the_demo_at_its_default_size_builds_within_a_minute(tmp_path: Path) -> None:
-    with Segmentry(f"sqlite:///{tmp_path / 'demo.db'}") as engine:
+    with Segmentry(f"sqlite:///{tmp_path / 'demo.db'}") as segmentry:
         started = time.perf_counter()
-        built = build_demo(engine)
+        built = build_demo(segmentry)
         elapsed = time.perf_counter() - started
         assert (built.products, built.customers) == (PRODUCTS, CUSTOMERS)
-        assert_plausible(engine, built)
+        assert_plausible(segmentry, built)
     assert elapsed < 60
 
 
@@ -77,9 +77,9 @@ def test_demo_replaces_an_earlier_demo_file_but_not_another_file(tmp_path: Path)
     key = first.stdout.splitlines()[-1]
     second = CliRunner().invoke(app, args)
     assert f"Replacing the existing {path}" in second.stdout
-    with Segmentry(f"sqlite:///{path}") as engine:
-        assert len(engine.keys(1)) == 1  # a fresh file: the first run's key is gone
-        assert engine.authenticate(second.stdout.splitlines()[-1])[0] == 1
+    with Segmentry(f"sqlite:///{path}") as segmentry:
+        assert len(segmentry.keys(1)) == 1  # a fresh file: the first run's key is gone
+        assert segmentry.authenticate(second.stdout.splitlines()[-1])[0] == 1
         assert key != second.stdout.splitlines()[-1]
     notes = tmp_path / "notes.txt"
     notes.write_text("my notes")
@@ -101,8 +101,8 @@ def test_segmentry_demo_serves_until_interrupted(tmp_path: Path) -> None:
             assert f"API docs:  http://127.0.0.1:{port}/docs" in lines
             assert f"Web page:  http://127.0.0.1:{port}/" in lines
             assert _get_when_up(f"http://127.0.0.1:{port}/docs").status_code == 200
-            with Segmentry(f"sqlite:///{tmp_path / 'demo.db'}") as engine:
-                assert engine.authenticate(lines[-1])[0] == 1
+            with Segmentry(f"sqlite:///{tmp_path / 'demo.db'}") as segmentry:
+                assert segmentry.authenticate(lines[-1])[0] == 1
         finally:
             server.send_signal(signal.SIGINT)
         assert server.wait(timeout=30) == 0  # Ctrl+C stops it cleanly

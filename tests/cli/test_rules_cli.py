@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from segmentry.cli.main import app
 from segmentry.engine.model import SegmentSpec
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 
 runner = CliRunner()
 
@@ -44,8 +44,8 @@ def test_with_a_database_the_tenants_own_attributes_and_segments_are_known(
     tmp_path: Path,
 ) -> None:
     db = f"sqlite:///{tmp_path / 'shop.db'}"
-    with Segmentry(db) as engine:
-        shop = engine.default_shop()
+    with Segmentry(db) as segmentry:
+        shop = segmentry.default_shop()
         shop.declare_attribute("customer", "loyalty_status", "enum", values=["Bronze", "Gold"])
         shop.create_segment(SegmentSpec(kind="customer", code="vip", name="VIP", type="fixed"))
     rule = "loyalty_status = 'gold' AND IN SEGMENT 'vip'"

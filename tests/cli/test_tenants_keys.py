@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.errors import AuthenticationError
 from tests.cli.conftest import Cli
 
@@ -20,9 +20,9 @@ def test_tenants_create_prints_the_key_alone_on_its_last_line_and_it_authenticat
     assert "Created tenant 2 'Acme Shoes' (time zone Europe/Madrid)" in text[0]
     assert key == key.strip()
     assert " " not in key
-    with Segmentry(db) as engine:
-        tenant_id, _ = engine.authenticate(key)
-        assert engine.tenant(tenant_id).name == "Acme Shoes"
+    with Segmentry(db) as segmentry:
+        tenant_id, _ = segmentry.authenticate(key)
+        assert segmentry.tenant(tenant_id).name == "Acme Shoes"
 
 
 def test_tenants_list_shows_the_default_tenant_and_new_ones(cli: Cli) -> None:
@@ -47,13 +47,13 @@ def test_a_revoked_key_stops_authenticating(cli: Cli, db: str) -> None:
     result = cli("keys", "create", "--name", "mailer")
     assert result.exit_code == 0
     key = result.stdout.splitlines()[-1]
-    with Segmentry(db) as engine:
-        _, key_id = engine.authenticate(key)
+    with Segmentry(db) as segmentry:
+        _, key_id = segmentry.authenticate(key)
     listed = json.loads(cli("keys", "list", "--json").stdout)["items"]
     assert [(k["key_id"], k["name"], k["revoked_at"]) for k in listed] == [(key_id, "mailer", None)]
     assert cli("keys", "revoke", key_id).exit_code == 0
-    with Segmentry(db) as engine, pytest.raises(AuthenticationError):
-        engine.authenticate(key)
+    with Segmentry(db) as segmentry, pytest.raises(AuthenticationError):
+        segmentry.authenticate(key)
     assert json.loads(cli("keys", "list", "--json").stdout)["items"][0]["revoked_at"] is not None
     again = cli("keys", "revoke", key_id)
     assert again.exit_code == 1
@@ -63,8 +63,8 @@ def test_a_revoked_key_stops_authenticating(cli: Cli, db: str) -> None:
 def test_keys_belong_to_the_tenant_given(cli: Cli, db: str) -> None:
     cli("tenants", "create", "Acme")
     key = cli("keys", "create", "--tenant", "2").stdout.splitlines()[-1]
-    with Segmentry(db) as engine:
-        assert engine.authenticate(key)[0] == 2
+    with Segmentry(db) as segmentry:
+        assert segmentry.authenticate(key)[0] == 2
     assert json.loads(cli("keys", "list", "--json").stdout)["items"] == []  # tenant 1 has none
     missing = cli("keys", "list", "--tenant", "9")
     assert missing.exit_code == 1

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from segmentry import errors
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.errors import DatabaseError
 

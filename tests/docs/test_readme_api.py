@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from segmentry.cli.server import LiveServer, build_app
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.synthetic.demo import build_demo
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -59,10 +59,10 @@ def examples() -> str:
 def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     work = tmp_path_factory.mktemp("readme")
     (work / "answers").mkdir()
-    with Segmentry(f"sqlite:///{work / 'demo.db'}") as engine:
-        built = build_demo(engine, products=2_000, customers=5_000)
+    with Segmentry(f"sqlite:///{work / 'demo.db'}") as segmentry:
+        built = build_demo(segmentry, products=2_000, customers=5_000)
         counts = {s.code: s.member_count for s in built.segments}
-        with LiveServer(build_app(engine)) as live:
+        with LiveServer(build_app(segmentry)) as live:
             env = {"PATH": "/usr/bin:/bin", "KEY": built.api_key, "DEMO_URL": live.url}
             done = subprocess.run(
                 ["bash", "-c", RECORDER + examples()],

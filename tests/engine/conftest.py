@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 
 START = datetime(2024, 3, 15, 12, 0, tzinfo=UTC)
@@ -41,13 +41,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def service(database_url: str, clock: ManualClock) -> Iterator[Segmentry]:
-    engine = Segmentry(database_url, clock=clock)
-    yield engine
-    engine.close()
+def segmentry(database_url: str, clock: ManualClock) -> Iterator[Segmentry]:
+    segmentry = Segmentry(database_url, clock=clock)
+    yield segmentry
+    segmentry.close()
 
 
 @pytest.fixture
-def shop(service: Segmentry) -> Shop:
+def shop(segmentry: Segmentry) -> Shop:
     """A fresh tenant's shop (on PostgreSQL, tests share a database but never a tenant)."""
-    return service.shop(service.create_tenant("test shop", "Europe/Madrid").tenant_id)
+    return segmentry.shop(segmentry.create_tenant("test shop", "Europe/Madrid").tenant_id)

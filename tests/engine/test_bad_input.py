@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from segmentry.engine.model import SegmentSpec, SegmentType, Use, UseType
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.errors import AuthenticationError, SchemaError, ValidationError
 from segmentry.model.schema import Kind
@@ -44,7 +44,7 @@ def test_a_bad_id_names_its_item_only_in_a_batch(shop: Shop) -> None:
 
 @pytest.mark.parametrize("text", ["a\x00b", "a\x07b"])
 def test_free_text_with_control_characters_is_refused(
-    shop: Shop, service: Segmentry, text: str
+    shop: Shop, segmentry: Segmentry, text: str
 ) -> None:
     with pytest.raises(ValidationError, match="name contains a control character"):
         shop.create_segment(SegmentSpec(kind=Kind.PRODUCT, code="s", name=text, rule="price > 1"))
@@ -53,9 +53,9 @@ def test_free_text_with_control_characters_is_refused(
             SegmentSpec(kind=Kind.PRODUCT, code="s", name="S", description=text, rule="price > 1")
         )
     with pytest.raises(ValidationError):
-        service.create_tenant(text)
+        segmentry.create_tenant(text)
     with pytest.raises(ValidationError):
-        service.issue_key(shop.tenant_id, text)
+        segmentry.issue_key(shop.tenant_id, text)
     with pytest.raises(SchemaError):
         shop.declare_attribute(Kind.PRODUCT, "color", "string", label=text)
     with pytest.raises(SchemaError):
@@ -71,9 +71,9 @@ def test_descriptions_may_span_lines(shop: Shop) -> None:
 
 
 @pytest.mark.parametrize("key", [None, "", "sgk_\x00abc_def", "sgk_abc", "nonsense", "sgk_é_x"])
-def test_malformed_keys_do_not_authenticate(service: Segmentry, key: object) -> None:
+def test_malformed_keys_do_not_authenticate(segmentry: Segmentry, key: object) -> None:
     with pytest.raises(AuthenticationError):
-        service.authenticate(key)  # type: ignore[arg-type]
+        segmentry.authenticate(key)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,7 @@ import pytest
 import sqlalchemy as sa
 
 from segmentry.engine.model import Change, Page
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.store.tables import entities, segments, tenants
 
@@ -82,7 +82,7 @@ CHILD = r"""
 import json, sys, time
 import sqlalchemy as sa
 from segmentry.engine.model import SegmentSpec
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 
 cfg = json.loads(sys.argv[1])
 with open(cfg["items"], encoding="utf-8") as f:
@@ -99,8 +99,8 @@ def hold():
     time.sleep(60)  # the parent kills us here
 
 
-service = Segmentry(cfg["url"])
-shop = service.shop(cfg["tenant"])
+segmentry = Segmentry(cfg["url"])
+shop = segmentry.shop(cfg["tenant"])
 existing = {s.code for s in shop.segments()}
 for code, rule in cfg["segments"]:
     if code not in existing:
@@ -121,8 +121,8 @@ def before_commit(conn):  # SQLAlchemy calls this before it sends COMMIT
         hold()
 
 
-sa.event.listen(service.engine, "after_cursor_execute", after_execute)
-sa.event.listen(service.engine, "commit", before_commit)
+sa.event.listen(segmentry.database, "after_cursor_execute", after_execute)
+sa.event.listen(segmentry.database, "commit", before_commit)
 say("start")
 shop.upsert_many("customer", items["batch"])
 say("done")
@@ -277,9 +277,9 @@ def _pages(fetch: Callable[[str | None], Page[T]]) -> Iterator[T]:
         cursor = page.next_cursor
 
 
-def _batch_applied(service: Segmentry, tenant_id: int, tag: str, batch: list[Doc]) -> bool:
+def _batch_applied(segmentry: Segmentry, tenant_id: int, tag: str, batch: list[Doc]) -> bool:
     """Whether the round's batch is in the store: all of it or none of it, else fail."""
-    with service.engine.connect() as conn:
+    with segmentry.database.connect() as conn:
         rows = conn.execute(
             sa.select(entities.c.id, entities.c.doc).where(
                 entities.c.tenant_id == tenant_id,
@@ -305,9 +305,9 @@ def _batch_applied(service: Segmentry, tenant_id: int, tag: str, batch: list[Doc
 
 def _check_consistent(shop: Shop) -> None:
     """Kept memberships = a full re-evaluation; counts, history and the feed agree."""
-    service, tenant_id = shop.service, shop.tenant_id
+    segmentry, tenant_id = shop.segmentry, shop.tenant_id
     docs = [e.attributes for e in _pages(lambda c: shop.entities("customer", limit=PAGE, cursor=c))]
-    with service.engine.connect() as conn:
+    with segmentry.database.connect() as conn:
         stored_counts = dict(
             conn.execute(
                 sa.select(segments.c.code, segments.c.member_count).where(
@@ -413,8 +413,8 @@ def _crash_rounds(
     for number, plan in enumerate(_plans(rng)):
         tag = f"r{number}"
         context = f"{label} round {plan.name} (SEGMENTRY_CRASH_SEED={seed})"
-        with Segmentry(url) as service:
-            tenant_id = new_tenant(service, number)
+        with Segmentry(url) as segmentry:
+            tenant_id = new_tenant(segmentry, number)
         before, batch = _items(tag)
         items_file = tmp_path / f"{tag}.json"
         items_file.write_text(json.dumps({"before": before, "batch": batch}))
@@ -439,10 +439,10 @@ def _crash_rounds(
             with closing(sqlite3.connect(path)) as raw:  # recovers the WAL first
                 assert raw.execute("PRAGMA integrity_check").fetchall() == [("ok",)], context
 
-        with Segmentry(url) as service:
-            shop = service.shop(tenant_id)
+        with Segmentry(url) as segmentry:
+            shop = segmentry.shop(tenant_id)
             try:
-                applied = _batch_applied(service, tenant_id, tag, batch)
+                applied = _batch_applied(segmentry, tenant_id, tag, batch)
                 if result.has("done"):
                     assert applied, "the batch was acknowledged, then lost"
                 if not result.has("commit"):
@@ -469,8 +469,8 @@ def _crash_rounds(
             + f"{wal} -> {'applied' if applied else 'absent'}"
             + f" [child {ran:.1f} s, checks {time.monotonic() - began - ran:.1f} s]"
         )
-    with Segmentry(url) as service:
-        _check_consistent(service.shop(tenant_id))  # after the last follow-up write
+    with Segmentry(url) as segmentry:
+        _check_consistent(segmentry.shop(tenant_id))  # after the last follow-up write
     assert outcomes["after-commit"]
     assert not any(v for k, v in outcomes.items() if k.startswith("held-"))
     print("\n".join(report))  # shown with -s: where each kill landed
@@ -479,12 +479,12 @@ def _crash_rounds(
 def test_sqlite_store_survives_sigkill_mid_batch(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'shop.db'}"
     # One file for every round: each reopens what the previous kill left.
-    _crash_rounds(url, lambda service, _n: service.default_shop().tenant_id, tmp_path, "sqlite")
+    _crash_rounds(url, lambda segmentry, _n: segmentry.default_shop().tenant_id, tmp_path, "sqlite")
 
 
 @pytest.mark.postgres
 def test_postgresql_rolls_back_a_killed_batch(pg_url: str, tmp_path: Path) -> None:
-    def new_tenant(service: Segmentry, number: int) -> int:
-        return service.create_tenant(f"crash round {number}").tenant_id
+    def new_tenant(segmentry: Segmentry, number: int) -> int:
+        return segmentry.create_tenant(f"crash round {number}").tenant_id
 
     _crash_rounds(pg_url, new_tenant, tmp_path, "postgresql")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.errors import ValidationError
 
@@ -17,8 +17,8 @@ def test_get_many_answers_the_living_entities_in_the_order_asked(shop: Shop) -> 
     assert shop.get_many("customer", ["p1"]) == []
 
 
-def test_get_many_never_reaches_another_tenant(service: Segmentry, shop: Shop) -> None:
-    other = service.shop(service.create_tenant("other shop").tenant_id)
+def test_get_many_never_reaches_another_tenant(segmentry: Segmentry, shop: Shop) -> None:
+    other = segmentry.shop(segmentry.create_tenant("other shop").tenant_id)
     other.upsert("product", "p1", {"price": 5})
     assert shop.get_many("product", ["p1"]) == []
 

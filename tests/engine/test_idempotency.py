@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from segmentry.engine.idempotency import Done, Once, fingerprint
 from segmentry.engine.imports import ImportStatus
 from segmentry.engine.model import SegmentSpec
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.errors import (
     IdempotencyKeyInFlightError,
@@ -69,8 +69,8 @@ def test_the_same_key_for_another_request_is_refused_and_writes_nothing(big: Sho
     assert [e.id for e in big.entities("product").items] == ["p1", "p2"]
 
 
-def test_keys_are_per_tenant(service: Segmentry, big: Shop) -> None:
-    other = service.shop(service.create_tenant("other shop").tenant_id)
+def test_keys_are_per_tenant(segmentry: Segmentry, big: Shop) -> None:
+    other = segmentry.shop(segmentry.create_tenant("other shop").tenant_id)
     big.upsert_many_once("product", ITEMS, _keyed("k1"))
     assert other.upsert_many_once("product", ITEMS, _keyed("k1")) == Done(2, False)
     assert len(other.entities("product").items) == 2
@@ -91,7 +91,7 @@ def test_keys_are_kept_24_hours_then_forgotten(big: Shop, clock: ManualClock) ->
     clock.advance(timedelta(minutes=2))
     assert not big.upsert_many_once("product", ITEMS, _keyed("k1")).replayed
     # The write that kept the key again purged the expired one (one row, the new one).
-    with big.service.engine.connect() as conn:
+    with big.segmentry.database.connect() as conn:
         rows = conn.execute(
             sa.select(sa.func.count()).where(idempotency_keys.c.tenant_id == big.tenant_id)
         ).scalar()

@@ -22,7 +22,7 @@ import pytest
 
 from segmentry.engine.idempotency import Once
 from segmentry.engine.imports import INTERRUPTED, LEASE, ImportReport, ImportStatus
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.errors import IdempotencyKeyInFlightError
 from tests.engine.conftest import ManualClock
@@ -33,11 +33,11 @@ ONCE = Once("import-1", "fingerprint-1")
 CHILD = r"""
 import sys
 from segmentry.engine.idempotency import Once
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 
 url, tenant_id = sys.argv[1], int(sys.argv[2])
-with Segmentry(url) as engine:
-    shop = engine.shop(tenant_id)
+with Segmentry(url) as segmentry:
+    shop = segmentry.shop(tenant_id)
     shop.import_file_once("product", sys.stdin.buffer, "csv", Once(sys.argv[3], sys.argv[4]),
                           batch_size=2)
 """
@@ -63,8 +63,8 @@ def _killed_mid_import(url: str, tenant_id: int) -> None:
 
 def _wait_for_first_batch(url: str, tenant_id: int, child: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 60
-    with Segmentry(url) as engine:
-        shop = engine.shop(tenant_id)
+    with Segmentry(url) as segmentry:
+        shop = segmentry.shop(tenant_id)
         while time.monotonic() < deadline:
             if child.poll() is not None:
                 assert child.stderr is not None
@@ -84,10 +84,10 @@ def test_a_killed_import_reads_running_then_interrupted_and_its_key_then_replays
     database_url: str,
 ) -> None:
     clock = ManualClock(datetime.now(UTC))
-    with Segmentry(database_url, clock=clock) as engine:
-        tenant_id = engine.create_tenant("imports").tenant_id
+    with Segmentry(database_url, clock=clock) as segmentry:
+        tenant_id = segmentry.create_tenant("imports").tenant_id
         _killed_mid_import(database_url, tenant_id)
-        shop = engine.shop(tenant_id)
+        shop = segmentry.shop(tenant_id)
         clock.advance(LEASE / 2)
         left = _the_import(shop)
         assert (left.status, left.applied) == (ImportStatus.RUNNING, 2)
@@ -128,8 +128,8 @@ class LineSource:
 
 def test_an_import_waiting_on_a_slow_source_renews_its_lease() -> None:
     clock = ManualClock(datetime.now(UTC))
-    with Segmentry("sqlite://", clock=clock) as engine:
-        shop = engine.default_shop()
+    with Segmentry("sqlite://", clock=clock) as segmentry:
+        shop = segmentry.default_shop()
         seen: list[ImportReport] = []
 
         def slowly(_line: bytes) -> None:  # half a lease apart: three reads outlast one
@@ -147,8 +147,8 @@ def test_an_import_stalled_past_its_lease_commits_nothing_more() -> None:
     """Once its lease ran out, others read the import as interrupted and may import the
     file again; the stalled import must not then apply the rest too."""
     clock = ManualClock(datetime.now(UTC))
-    with Segmentry("sqlite://", clock=clock) as engine:
-        shop = engine.default_shop()
+    with Segmentry("sqlite://", clock=clock) as segmentry:
+        shop = segmentry.default_shop()
         seen: list[ImportReport] = []
 
         def stall_before_p2(line: bytes) -> None:  # for one and a half leases

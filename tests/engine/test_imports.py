@@ -198,7 +198,7 @@ def test_a_batch_size_out_of_bounds_is_refused(shop: Shop) -> None:
 
 def test_imports_of_one_tenant_are_not_seen_by_another(shop: Shop) -> None:
     report = shop.import_file("product", _csv("id", "p1"), "csv")
-    other = shop.service.shop(shop.service.create_tenant("other").tenant_id)
+    other = shop.segmentry.shop(shop.segmentry.create_tenant("other").tenant_id)
     assert other.imports() == []
     with pytest.raises(NotFoundError):
         other.import_report(report.import_id)

@@ -28,7 +28,7 @@ from hypothesis.stateful import (
 )
 
 from segmentry.engine.model import SegmentEdit, SegmentSpec, SegmentType, Status
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.errors import InUseError, RuleError
 from segmentry.match.eval_python import compile_predicate
@@ -79,15 +79,15 @@ class Model:
 
 
 class MembershipMachine(RuleBasedStateMachine):
-    service: Segmentry
+    segmentry: Segmentry
     clock: ManualClock
     unswept = False
 
     @initialize(data=st.data(), zone=st.sampled_from(ZONES))
     def open_shop(self, data: st.DataObject, zone: str) -> None:
         self.clock.now = self.clock.now.replace(year=2025, month=3, day=29)
-        tenant = self.service.create_tenant("machine", zone)
-        self.shop: Shop = self.service.shop(tenant.tenant_id)
+        tenant = self.segmentry.create_tenant("machine", zone)
+        self.shop: Shop = self.segmentry.shop(tenant.tenant_id)
         self.tz = ZoneInfo(zone)
         self.model = Model()
         for kind in Kind:
@@ -318,16 +318,16 @@ class MembershipMachine(RuleBasedStateMachine):
 
 
 @pytest.fixture
-def machine_service(database_url: str) -> Iterator[tuple[Segmentry, ManualClock]]:
+def machine_segmentry(database_url: str) -> Iterator[tuple[Segmentry, ManualClock]]:
     clock = ManualClock()
-    service = Segmentry(database_url, clock=clock)
-    yield service, clock
-    service.close()
+    segmentry = Segmentry(database_url, clock=clock)
+    yield segmentry, clock
+    segmentry.close()
 
 
-def test_memberships_follow_every_change(machine_service: tuple[Segmentry, ManualClock]) -> None:
-    service, clock = machine_service
-    MembershipMachine.service = service
+def test_memberships_follow_every_change(machine_segmentry: tuple[Segmentry, ManualClock]) -> None:
+    segmentry, clock = machine_segmentry
+    MembershipMachine.segmentry = segmentry
     MembershipMachine.clock = clock
     run_state_machine_as_test(
         MembershipMachine,

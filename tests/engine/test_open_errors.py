@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.errors import DatabaseError
 
 

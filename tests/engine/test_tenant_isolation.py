@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from segmentry.engine.model import SegmentEdit, SegmentSpec, SegmentType, Use, UseType
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.errors import (
     AuthenticationError,
@@ -35,12 +35,12 @@ class Tenant:
     shop: Shop
 
 
-def open_tenant(service: Segmentry, name: str) -> Tenant:
-    tenant = service.create_tenant(name, "Europe/Madrid")
-    key, plain = service.issue_key(tenant.tenant_id, f"{name} key")
-    tenant_id, key_id = service.authenticate(plain)
+def open_tenant(segmentry: Segmentry, name: str) -> Tenant:
+    tenant = segmentry.create_tenant(name, "Europe/Madrid")
+    key, plain = segmentry.issue_key(tenant.tenant_id, f"{name} key")
+    tenant_id, key_id = segmentry.authenticate(plain)
     assert (tenant_id, key_id) == (tenant.tenant_id, key.key_id)
-    return Tenant(tenant_id, key_id, plain, service.shop(tenant_id, key_id=key_id))
+    return Tenant(tenant_id, key_id, plain, segmentry.shop(tenant_id, key_id=key_id))
 
 
 def fill(shop: Shop, brand: str, own: str) -> None:
@@ -70,8 +70,8 @@ def fill(shop: Shop, brand: str, own: str) -> None:
 
 
 @pytest.fixture
-def tenants(service: Segmentry) -> tuple[Tenant, Tenant]:
-    a, b = open_tenant(service, "alpha"), open_tenant(service, "beta")
+def tenants(segmentry: Segmentry) -> tuple[Tenant, Tenant]:
+    a, b = open_tenant(segmentry, "alpha"), open_tenant(segmentry, "beta")
     fill(a.shop, "Acme", "only_a")
     fill(b.shop, "Bolt", "only_b")
     return a, b
@@ -184,29 +184,29 @@ def test_each_event_feed_holds_only_its_own_events(tenants: tuple[Tenant, Tenant
 
 
 def test_revoked_and_foreign_keys_do_not_authenticate(
-    service: Segmentry, tenants: tuple[Tenant, Tenant]
+    segmentry: Segmentry, tenants: tuple[Tenant, Tenant]
 ) -> None:
     a, b = tenants
     with pytest.raises(NotFoundError):
-        service.revoke_key(b.tenant_id, a.key_id)  # beta cannot revoke alpha's key
-    assert service.authenticate(a.plain) == (a.tenant_id, a.key_id)
-    service.revoke_key(a.tenant_id, a.key_id)
+        segmentry.revoke_key(b.tenant_id, a.key_id)  # beta cannot revoke alpha's key
+    assert segmentry.authenticate(a.plain) == (a.tenant_id, a.key_id)
+    segmentry.revoke_key(a.tenant_id, a.key_id)
     with pytest.raises(AuthenticationError):
-        service.authenticate(a.plain)
+        segmentry.authenticate(a.plain)
     a_secret, b_secret = a.plain.split("_", 2)[2], b.plain.split("_", 2)[2]
     forged = (f"sgk_{a.key_id}_{b_secret}", f"sgk_{b.key_id}_{a_secret}", "sgk__", "", "key")
     for plain in forged:
         with pytest.raises(AuthenticationError):
-            service.authenticate(plain)
-    assert service.authenticate(b.plain) == (b.tenant_id, b.key_id)
-    assert [k.key_id for k in service.keys(b.tenant_id)] == [b.key_id]
-    assert [k.revoked_at is not None for k in service.keys(a.tenant_id)] == [True]
+            segmentry.authenticate(plain)
+    assert segmentry.authenticate(b.plain) == (b.tenant_id, b.key_id)
+    assert [k.key_id for k in segmentry.keys(b.tenant_id)] == [b.key_id]
+    assert [k.revoked_at is not None for k in segmentry.keys(a.tenant_id)] == [True]
 
 
 def test_a_shop_of_an_unknown_tenant_reaches_nothing(
-    service: Segmentry, tenants: tuple[Tenant, Tenant]
+    segmentry: Segmentry, tenants: tuple[Tenant, Tenant]
 ) -> None:
-    ghost = service.shop(max(t.tenant_id for t in tenants) + 1_000)
+    ghost = segmentry.shop(max(t.tenant_id for t in tenants) + 1_000)
     for attempt in (ghost.segments, lambda: ghost.get("product", "p1"), ghost.events):
         with pytest.raises(NotFoundError):
             attempt()

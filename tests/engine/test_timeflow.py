@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from segmentry.engine.model import Cause, Change, SegmentSpec
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.model.schema import Kind
 from tests.conftest import examples
@@ -70,18 +70,18 @@ def test_a_long_pause_is_swept_exactly(shop: Shop, clock: ManualClock) -> None:
     assert ids(shop, "older") == {f"c{d}" for d in range(1, 10)}  # c10 is exactly 10 days old
 
 
-def test_the_scheduler_sweeps_in_the_background(service: Segmentry, clock: ManualClock) -> None:
-    shop = service.shop(service.create_tenant("bg", "UTC").tenant_id)
+def test_the_scheduler_sweeps_in_the_background(segmentry: Segmentry, clock: ManualClock) -> None:
+    shop = segmentry.shop(segmentry.create_tenant("bg", "UTC").tenant_id)
     shop.upsert(Kind.CUSTOMER, "c", {"last_order_at": "2024-03-15T11:00:00Z"})
     customer_segment(shop, "hour", "last_order_at > -1h")
     clock.advance(timedelta(hours=2))
-    service.start_scheduler(interval=0.05)
+    segmentry.start_scheduler(interval=0.05)
     try:
         deadline = time.monotonic() + 10
         while ids(shop, "hour") and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
-        service.stop_scheduler()
+        segmentry.stop_scheduler()
     assert ids(shop, "hour") == set()
 
 
@@ -160,8 +160,8 @@ def test_every_sweep_leaves_each_segment_as_a_fresh_evaluation(
     """Members after any sequence of sweeps are exactly the rule evaluated now: editing
     each segment to its own rule would move no one."""
     clock = ManualClock()
-    with Segmentry("sqlite://", clock=clock) as service:
-        shop = service.shop(service.create_tenant("sweeps", "Europe/Madrid").tenant_id)
+    with Segmentry("sqlite://", clock=clock) as segmentry:
+        shop = segmentry.shop(segmentry.create_tenant("sweeps", "Europe/Madrid").tenant_id)
         shop.upsert_many(
             Kind.CUSTOMER, [_customer(n, clock, hours) for n, hours in enumerate(offsets)]
         )

@@ -13,22 +13,22 @@ import sqlalchemy as sa
 from pyroaring import BitMap
 from sqlalchemy.engine import Connection
 
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.model.schema import Kind
 from segmentry.store import entities as entity_store
 from tests.store.statements import executed
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Segmentry]:
+def segmentry(tmp_path: Path) -> Iterator[Segmentry]:
     with Segmentry(f"sqlite:///{tmp_path / 'shop.db'}") as opened:
         opened.default_shop().upsert_many("customer", [{"id": f"c{n}"} for n in range(50)])
         yield opened
 
 
-def _plans(engine: Segmentry, run: Callable[[Connection], object]) -> list[str]:
+def _plans(segmentry: Segmentry, run: Callable[[Connection], object]) -> list[str]:
     """The query plan of every SELECT ``run`` executes, each as one line."""
-    with engine.engine.connect() as conn:
+    with segmentry.database.connect() as conn:
         selects = [
             (sql, params)
             for sql, params in executed(conn, run)
@@ -42,18 +42,18 @@ def _plans(engine: Segmentry, run: Callable[[Connection], object]) -> list[str]:
         ]
 
 
-def test_entities_are_looked_up_by_id_through_the_index(engine: Segmentry) -> None:
+def test_entities_are_looked_up_by_id_through_the_index(segmentry: Segmentry) -> None:
     def lookup(conn: Connection) -> None:
         found = entity_store.rows_by_ids(conn, tenant_id=1, kind=Kind.CUSTOMER, ids=["c3", "c7"])
         assert sorted(found) == ["c3", "c7"]
 
-    (plan,) = _plans(engine, lookup)
+    (plan,) = _plans(segmentry, lookup)
     assert "SEARCH entities USING INDEX" in plan, plan
     assert "kind=? AND id=?" in plan, plan
     assert "SCAN entities" not in plan, plan
 
 
-def test_a_set_of_seqs_is_looked_up_through_the_primary_key(engine: Segmentry) -> None:
+def test_a_set_of_seqs_is_looked_up_through_the_primary_key(segmentry: Segmentry) -> None:
     def select(conn: Connection) -> None:
         table = entity_store.entities
         clause = entity_store.seq_in(BitMap([2, 5]), "sqlite")
@@ -62,7 +62,7 @@ def test_a_set_of_seqs_is_looked_up_through_the_primary_key(engine: Segmentry) -
         )
         assert sorted(conn.execute(query).scalars()) == [2, 5]
 
-    (plan,) = _plans(engine, select)
+    (plan,) = _plans(segmentry, select)
     assert "SEARCH entities USING" in plan, plan
     assert "kind=? AND seq=?" in plan, plan
     assert "SCAN entities" not in plan, plan

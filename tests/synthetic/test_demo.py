@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.synthetic.demo import build_demo
 
 MOMENT = datetime(2027, 2, 3, 4, 5, tzinfo=UTC)
 
 
 def _counts(moment: datetime = MOMENT) -> tuple[dict[str, int], list[str]]:
-    with Segmentry("sqlite://", clock=lambda: moment) as engine:
-        built = build_demo(engine, products=800, customers=1_500)
-        shop = engine.shop(built.tenant_id)
+    with Segmentry("sqlite://", clock=lambda: moment) as segmentry:
+        built = build_demo(segmentry, products=800, customers=1_500)
+        shop = segmentry.shop(built.tenant_id)
         picked = [m.id for m in shop.members("handpickedVips").items]
         return {s.code: s.member_count for s in built.segments}, picked
 
@@ -29,6 +29,6 @@ def test_the_steps_report_progress_up_to_their_totals() -> None:
     def step(what: str, done: int, total: int) -> None:
         seen[what] = (done, total)
 
-    with Segmentry("sqlite://", clock=lambda: MOMENT) as engine:
-        build_demo(engine, products=120, customers=7_001, progress=step)
+    with Segmentry("sqlite://", clock=lambda: MOMENT) as segmentry:
+        build_demo(segmentry, products=120, customers=7_001, progress=step)
     assert seen == {"products": (120, 120), "customers": (7_001, 7_001), "segments": (8, 8)}

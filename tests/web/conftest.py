@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from segmentry.cli.server import LiveServer, build_app
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 
 PRODUCTS = [
@@ -35,10 +35,10 @@ class Tenant:
     shop: Shop
 
 
-def open_tenant(engine: Segmentry, name: str) -> Tenant:
-    tenant = engine.create_tenant(name)
-    _, key = engine.issue_key(tenant.tenant_id, f"{name} web")
-    shop = engine.shop(tenant.tenant_id)
+def open_tenant(segmentry: Segmentry, name: str) -> Tenant:
+    tenant = segmentry.create_tenant(name)
+    _, key = segmentry.issue_key(tenant.tenant_id, f"{name} web")
+    shop = segmentry.shop(tenant.tenant_id)
     shop.upsert_many("product", PRODUCTS)
     shop.upsert_many("customer", CUSTOMERS)
     return Tenant(key, shop)
@@ -47,7 +47,7 @@ def open_tenant(engine: Segmentry, name: str) -> Tenant:
 @pytest.fixture(scope="session")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Segmentry, str]]:
     """One database and one server per worker; each test gets its own tenant, which
-    the engine keeps apart from every other (tests/web/test_isolation.py checks the
+    the library keeps apart from every other (tests/web/test_isolation.py checks the
     page does too)."""
     path = tmp_path_factory.mktemp("web") / "shop.db"
     with Segmentry(f"sqlite:///{path}") as opened, LiveServer(build_app(opened)) as server:
@@ -55,7 +55,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Segmentry
 
 
 @pytest.fixture
-def engine(served: tuple[Segmentry, str]) -> Segmentry:
+def segmentry(served: tuple[Segmentry, str]) -> Segmentry:
     return served[0]
 
 
@@ -66,8 +66,8 @@ def live(served: tuple[Segmentry, str]) -> str:
 
 
 @pytest.fixture
-def tenant(engine: Segmentry) -> Tenant:
-    return open_tenant(engine, "Shop A")
+def tenant(segmentry: Segmentry) -> Tenant:
+    return open_tenant(segmentry, "Shop A")
 
 
 class Visitor:

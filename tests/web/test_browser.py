@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Page, Request, expect
 
 from segmentry.cli.server import LiveServer, build_app
 from segmentry.engine.model import SegmentSpec, Use, UseType
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from tests.web.browser import Clock, launch, shoot
 
@@ -76,12 +76,12 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
     clock = Clock()
-    with Segmentry(f"sqlite:///{tmp_path / 'shop.db'}", clock=clock) as engine:
-        tenant = engine.tenants()[0]
-        _, key = engine.issue_key(tenant.tenant_id, "marketing")
-        shop = engine.shop(tenant.tenant_id)
+    with Segmentry(f"sqlite:///{tmp_path / 'shop.db'}", clock=clock) as segmentry:
+        tenant = segmentry.tenants()[0]
+        _, key = segmentry.issue_key(tenant.tenant_id, "marketing")
+        shop = segmentry.shop(tenant.tenant_id)
         seed(shop, clock)
-        with LiveServer(build_app(engine)) as live:
+        with LiveServer(build_app(segmentry)) as live:
             yield Site(live.url, key, shop)
 
 

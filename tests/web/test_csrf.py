@@ -8,27 +8,27 @@ import pytest
 from starlette.routing import Route
 
 from segmentry.engine.model import SegmentSpec, SegmentType
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.web.app import create_web_app
 from tests.web.conftest import Tenant, Visitor
 
 CONCRETE = {"{kinds}": "products", "{code}": "vip"}
 
 
-def post_paths(engine: Segmentry) -> list[str]:
+def post_paths(segmentry: Segmentry) -> list[str]:
     """Every POST path of the web page, with its parameters filled in."""
-    routes = create_web_app(engine).routes
+    routes = create_web_app(segmentry).routes
     posts = [r for r in routes if isinstance(r, Route) and r.methods and "POST" in r.methods]
     return [re.sub(r"\{\w+\}", lambda m: CONCRETE[m[0]], r.path) for r in posts]
 
 
 def test_every_post_route_refuses_a_missing_or_wrong_token(
-    engine: Segmentry, signed_in: Visitor, tenant: Tenant
+    segmentry: Segmentry, signed_in: Visitor, tenant: Tenant
 ) -> None:
     tenant.shop.create_segment(
         SegmentSpec(kind="customer", code="vip", name="VIP", type=SegmentType.FIXED)
     )
-    paths = post_paths(engine)
+    paths = post_paths(segmentry)
     assert len(paths) >= 10  # sign-in, sign-out, editor, members, delete, ...
     form = {"api_key": tenant.key, "add": "c1", "name": "X", "code": "x", "key": "k"}
     for path in paths:

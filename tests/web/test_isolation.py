@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from segmentry.engine.model import SegmentSpec, SegmentType, Use, UseType
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from tests.web.conftest import Tenant, Visitor, open_tenant
 
 
 @pytest.fixture
-def other(engine: Segmentry) -> Tenant:
+def other(segmentry: Segmentry) -> Tenant:
     """Shop B, with segments that shop A does not have."""
-    shop_b = open_tenant(engine, "Shop B")
+    shop_b = open_tenant(segmentry, "Shop B")
     shop_b.shop.create_segment(
         SegmentSpec(kind="product", code="bOnly", name="B's best", rule="price > 100")
     )

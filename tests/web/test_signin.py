@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from tests.web.conftest import Tenant, Visitor
 
 
@@ -62,11 +62,11 @@ def test_sign_out_ends_the_session(signed_in: Visitor) -> None:
 
 
 def test_a_revoked_key_stops_working_on_the_next_click(
-    engine: Segmentry, signed_in: Visitor, tenant: Tenant
+    segmentry: Segmentry, signed_in: Visitor, tenant: Tenant
 ) -> None:
     tenant_id = tenant.shop.tenant_id
-    (key,) = [k for k in engine.keys(tenant_id) if k.revoked_at is None]
-    engine.revoke_key(tenant_id, key.key_id)
+    (key,) = [k for k in segmentry.keys(tenant_id) if k.revoked_at is None]
+    segmentry.revoke_key(tenant_id, key.key_id)
     assert signed_in.get("/products/segments").url.path == "/signin"
 
 

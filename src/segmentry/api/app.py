@@ -8,7 +8,7 @@ from segmentry.api import fallback, openapi, problems
 from segmentry.api.head import HeadAsGet
 from segmentry.api.limits import BodyLimit, Limits
 from segmentry.api.routes import attributes, entities, events, imports, members, segments, uses
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.model.schema import Kind
 
 DESCRIPTION = """Real-time product and customer segments for online shops.
@@ -18,8 +18,8 @@ Authenticate with a tenant's API key (`Authorization: Bearer <key>`). Errors are
 idempotency keys, imports and limits."""
 
 
-def create_app(engine: Segmentry, *, limits: Limits | None = None) -> FastAPI:
-    """The API over ``engine``; routes only translate HTTP to library calls."""
+def create_app(segmentry: Segmentry, *, limits: Limits | None = None) -> FastAPI:
+    """The API over ``segmentry``; routes only translate HTTP to library calls."""
     app = FastAPI(
         title="segmentry",
         version="1",
@@ -29,7 +29,7 @@ def create_app(engine: Segmentry, *, limits: Limits | None = None) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
     )
-    app.state.engine = engine
+    app.state.segmentry = segmentry
     problems.install(app)
     app.add_middleware(BodyLimit, limits=limits or Limits())
     app.add_middleware(HeadAsGet)

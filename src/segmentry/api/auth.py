@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.errors import AuthenticationError
 
@@ -18,9 +18,9 @@ bearer = HTTPBearer(
 )
 
 
-def engine_of(request: Request) -> Segmentry:
-    engine: Segmentry = request.app.state.engine
-    return engine
+def segmentry_of(request: Request) -> Segmentry:
+    segmentry: Segmentry = request.app.state.segmentry
+    return segmentry
 
 
 def current_shop(
@@ -30,9 +30,9 @@ def current_shop(
     """The shop of the key's tenant; 401 for a missing, unknown or revoked key."""
     if credentials is None:
         raise AuthenticationError("send a tenant's API key as 'Authorization: Bearer <key>'")
-    engine = engine_of(request)
-    tenant_id, key_id = engine.authenticate(credentials.credentials)
-    return engine.shop(tenant_id, key_id=key_id)
+    segmentry = segmentry_of(request)
+    tenant_id, key_id = segmentry.authenticate(credentials.credentials)
+    return segmentry.shop(tenant_id, key_id=key_id)
 
 
 ShopDep = Annotated[Shop, Depends(current_shop)]

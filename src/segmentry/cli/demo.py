@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from segmentry.cli.options import opened
 from segmentry.cli.output import err, line, table
 from segmentry.cli.server import build_app
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.synthetic.demo import CUSTOMERS, PRODUCTS, DemoShop, build_demo
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -42,11 +42,11 @@ def demo(
         _check_port(host, port)
     _fresh(db)
     started = time.perf_counter()
-    with opened(f"sqlite:///{db}") as engine:
-        built = _build(engine, products, customers)
+    with opened(f"sqlite:///{db}") as segmentry:
+        built = _build(segmentry, products, customers)
         _summary(built, db, time.perf_counter() - started)
         if serve:
-            _serve(engine, built, host, port)
+            _serve(segmentry, built, host, port)
         else:
             line(f"Serve it with: segmentry serve --db sqlite:///{db}")
             _key(built)
@@ -82,7 +82,7 @@ def _fresh(db: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _build(engine: Segmentry, products: int, customers: int) -> DemoShop:
+def _build(segmentry: Segmentry, products: int, customers: int) -> DemoShop:
     bar = Progress(TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(),
                    console=err())  # fmt: skip
     tasks: dict[str, TaskID] = {}
@@ -93,7 +93,7 @@ def _build(engine: Segmentry, products: int, customers: int) -> DemoShop:
         bar.update(tasks[what], completed=done)
 
     with bar:
-        return build_demo(engine, products=products, customers=customers, progress=step)
+        return build_demo(segmentry, products=products, customers=customers, progress=step)
 
 
 def _summary(built: DemoShop, db: Path, seconds: float) -> None:
@@ -110,14 +110,14 @@ def _summary(built: DemoShop, db: Path, seconds: float) -> None:
     table("Demo segments", ["code", "kind", "type", "rule", "members", "used"], rows)
 
 
-def _serve(engine: Segmentry, built: DemoShop, host: str, port: int) -> None:
+def _serve(segmentry: Segmentry, built: DemoShop, host: str, port: int) -> None:
     base = f"http://{host}:{port}"
     line(f"API docs:  {base}/docs")
     line(f"Web page:  {base}/")
     line("Serving until stopped (Ctrl+C).")
     _key(built)
-    engine.start_scheduler()
-    uvicorn.run(build_app(engine), host=host, port=port, log_level="warning")
+    segmentry.start_scheduler()
+    uvicorn.run(build_app(segmentry), host=host, port=port, log_level="warning")
 
 
 def _key(built: DemoShop) -> None:

@@ -20,9 +20,9 @@ def create(
     as_json: JsonOption = False,
 ) -> None:
     """Issue a new API key; it is printed alone on the last line, this once."""
-    with opened(db) as engine:
-        tenant_id = tenant_of(engine, tenant)
-        key, plain = engine.issue_key(tenant_id, name)
+    with opened(db) as segmentry:
+        tenant_id = tenant_of(segmentry, tenant)
+        key, plain = segmentry.issue_key(tenant_id, name)
     if as_json:
         emit_json({"tenant_id": tenant_id, "key": key_doc(key), "api_key": plain})
         return
@@ -35,8 +35,8 @@ def list_(
     tenant: TenantOption = None, db: DbOption = DEFAULT_DB, as_json: JsonOption = False
 ) -> None:
     """The tenant's keys, revoked ones with when they were revoked (never the keys themselves)."""
-    with opened(db) as engine:
-        keys = engine.keys(tenant_of(engine, tenant))
+    with opened(db) as segmentry:
+        keys = segmentry.keys(tenant_of(segmentry, tenant))
     if as_json:
         emit_json({"items": [key_doc(k) for k in keys]})
         return
@@ -52,9 +52,9 @@ def revoke(
     as_json: JsonOption = False,
 ) -> None:
     """Revoke a key: it stops authenticating at once."""
-    with opened(db) as engine:
-        tenant_id = tenant_of(engine, tenant)
-        engine.revoke_key(tenant_id, key_id)
+    with opened(db) as segmentry:
+        tenant_id = tenant_of(segmentry, tenant)
+        segmentry.revoke_key(tenant_id, key_id)
     if as_json:
         emit_json({"tenant_id": tenant_id, "key_id": key_id, "revoked": True})
         return

@@ -1,5 +1,5 @@
 """What every command shares: the ``--db``, ``--tenant`` and ``--json`` options,
-opening the engine and a tenant's shop, and turning library errors into a
+opening a Segmentry and a tenant's shop, and turning library errors into a
 message on stderr and exit code 1 (never a traceback)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from segmentry.cli.output import err
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.errors import RuleError, SegmentryError
 from segmentry.store.database import DEFAULT_URL
@@ -55,27 +55,27 @@ def reported() -> Iterator[None]:
 
 @contextmanager
 def opened(db: str) -> Iterator[Segmentry]:
-    """The engine over ``db``, with its errors reported."""
-    with reported(), Segmentry(db) as engine:
-        yield engine
+    """A Segmentry over ``db``, with its errors reported."""
+    with reported(), Segmentry(db) as segmentry:
+        yield segmentry
 
 
 @contextmanager
 def shop_of(db: str, tenant: int | None) -> Iterator[Shop]:
     """The tenant's shop (the first tenant's when none is given), errors reported."""
-    with opened(db) as engine:
+    with opened(db) as segmentry:
         if tenant is None:
-            yield engine.default_shop()
+            yield segmentry.default_shop()
         else:
-            engine.tenant(tenant)  # an unknown tenant is named here, before any call
-            yield engine.shop(tenant)
+            segmentry.tenant(tenant)  # an unknown tenant is named here, before any call
+            yield segmentry.shop(tenant)
 
 
-def tenant_of(engine: Segmentry, tenant: int | None) -> int:
+def tenant_of(segmentry: Segmentry, tenant: int | None) -> int:
     """The id of the given tenant (checked to exist) or of the first one."""
     if tenant is None:
-        return engine.default_shop().tenant_id
-    return engine.tenant(tenant).tenant_id
+        return segmentry.default_shop().tenant_id
+    return segmentry.tenant(tenant).tenant_id
 
 
 def rule_source(text: str) -> str | dict[str, Any]:

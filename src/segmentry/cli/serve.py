@@ -17,6 +17,6 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """Serve the API (/v1, docs at /docs) and the web page (/) until stopped."""
-    with opened(db) as engine:
-        engine.start_scheduler()
-        uvicorn.run(build_app(engine), host=host, port=port, log_level="info")
+    with opened(db) as segmentry:
+        segmentry.start_scheduler()
+        uvicorn.run(build_app(segmentry), host=host, port=port, log_level="info")

@@ -13,14 +13,14 @@ import uvicorn
 from fastapi import FastAPI
 
 from segmentry.api.app import create_app
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.web.app import create_web_app
 
 
-def build_app(engine: Segmentry) -> FastAPI:
+def build_app(segmentry: Segmentry) -> FastAPI:
     """The API's routes first; everything else falls through to the web page."""
-    app = create_app(engine)
-    app.mount("/", create_web_app(engine), name="web")
+    app = create_app(segmentry)
+    app.mount("/", create_web_app(segmentry), name="web")
     return app
 
 

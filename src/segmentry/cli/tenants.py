@@ -22,9 +22,9 @@ def create(
     as_json: JsonOption = False,
 ) -> None:
     """Create a tenant and its first API key; the key is printed alone on the last line."""
-    with opened(db) as engine:
-        tenant = engine.create_tenant(name, time_zone)
-        key, plain = engine.issue_key(tenant.tenant_id, "created with the tenant")
+    with opened(db) as segmentry:
+        tenant = segmentry.create_tenant(name, time_zone)
+        key, plain = segmentry.issue_key(tenant.tenant_id, "created with the tenant")
     if as_json:
         emit_json({"tenant": tenant_doc(tenant), "key": key_doc(key), "api_key": plain})
         return
@@ -36,8 +36,8 @@ def create(
 @app.command("list")
 def list_(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
     """Every tenant of the database."""
-    with opened(db) as engine:
-        tenants = engine.tenants()
+    with opened(db) as segmentry:
+        tenants = segmentry.tenants()
     if as_json:
         emit_json({"items": [tenant_doc(t) for t in tenants]})
         return

@@ -154,7 +154,7 @@ def run(
     writer: Writer, clock: Clock, schema: Schema, source: IO[bytes], request: ImportRequest
 ) -> ImportReport:
     """Import ``source``; a bad header raises before anything is recorded or written.
-    ``clock`` is the service's: the import's lease is kept on its time."""
+    ``clock`` is the Segmentry's: the import's lease is kept on its time."""
     counter = ByteCounter(source)
     lines = read_lines(io.BufferedReader(counter), request.format, schema, request.columns)
     first = next(lines, None)  # reads the header: a bad one fails here, with nothing written

@@ -39,22 +39,22 @@ from segmentry.model.schema import Attribute, AttrType, Kind, Schema
 from segmentry.rules.load import CheckedRule
 
 if TYPE_CHECKING:
-    from segmentry.engine.service import Segmentry
+    from segmentry.engine.segmentry import Segmentry
 
 Rule = str | dict[str, Any]
 
 
 class Shop:
-    def __init__(self, service: Segmentry, tenant_id: int, *, key_id: str | None = None) -> None:
-        self.service = service
+    def __init__(self, segmentry: Segmentry, tenant_id: int, *, key_id: str | None = None) -> None:
+        self.segmentry = segmentry
         self.tenant_id = tenant_id
         self.key_id = key_id
 
     def _write(self) -> AbstractContextManager[Transaction]:
-        return self.service.transaction(self.tenant_id, by_key=self.key_id)
+        return self.segmentry.transaction(self.tenant_id, by_key=self.key_id)
 
     def _read(self) -> AbstractContextManager[View]:
-        return self.service.view(self.tenant_id)
+        return self.segmentry.view(self.tenant_id)
 
     # -- entities -----------------------------------------------------------------------
 
@@ -151,7 +151,7 @@ class Shop:
             kind, choice(ImportFormat, format, "format"), columns or {}, batch_size, progress
         )
         schema = self.attributes_schema(kind)
-        return imports.run(self._write, self.service.now, schema, source, request)
+        return imports.run(self._write, self.segmentry.now, schema, source, request)
 
     def import_file_once(
         self,
@@ -173,7 +173,7 @@ class Shop:
         return idempotency.import_once(
             self._read,
             self._write,
-            clock=self.service.now,
+            clock=self.segmentry.now,
             schema=schema,
             source=source,
             request=request,
@@ -320,7 +320,7 @@ class Shop:
             return preview.explain(view, code, entity_id)
 
     def sweep(self) -> int:
-        return self.service.sweep(self.tenant_id)
+        return self.segmentry.sweep(self.tenant_id)
 
 
 def _writes(items: Iterable[Mapping[str, Any]]) -> list[Write]:

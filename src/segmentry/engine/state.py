@@ -3,7 +3,7 @@
 Loaded from the database and tagged with the tenant's ``revision``; any
 transaction that finds another revision in the database reloads it first, so
 several processes can share one database. Write transactions mutate the state
-as they go and the service discards it if the transaction does not commit.
+as they go and ``Segmentry`` discards it if the transaction does not commit.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The demo shop: a generated catalog and customer base with the segments of the
 product brief, built through the library like any shop would be.
 
-Everything is generated with fixed seeds, but dated relative to the engine's
+Everything is generated with fixed seeds, but dated relative to the Segmentry's
 clock, so a demo run today has customers who ordered in the last 30 days.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from segmentry.engine.model import Segment, SegmentSpec, SegmentType, Use, UseType
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.model.schema import Kind
 from segmentry.synthetic import shop as generate
@@ -73,25 +73,25 @@ class DemoShop:
 
 
 def build_demo(
-    engine: Segmentry,
+    segmentry: Segmentry,
     *,
     products: int = PRODUCTS,
     customers: int = CUSTOMERS,
     progress: Step | None = None,
 ) -> DemoShop:
-    """Fill the first tenant of ``engine`` (an empty database) with the demo shop."""
+    """Fill the first tenant of ``segmentry`` (an empty database) with the demo shop."""
     step = progress or _quiet
-    shop = engine.default_shop()
+    shop = segmentry.default_shop()
     shop.declare_attribute("customer", "loyalty_status", "enum", label="Loyalty Status",
                            values=generate.LOYALTY)  # fmt: skip
-    now = engine.now()
+    now = segmentry.now()
     _load(shop, generate.products(products, now=now), step)
     people = generate.customers(customers, now=now)
     _load(shop, people, step)
     made = _segments(shop, _handpicked(people), step)
     for code, use in USES:
         shop.put_use(code, use)
-    key, plain = engine.issue_key(shop.tenant_id, "demo")
+    key, plain = segmentry.issue_key(shop.tenant_id, "demo")
     return DemoShop(shop.tenant_id, key.key_id, plain, products, customers, made, USES)
 
 

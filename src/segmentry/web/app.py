@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.web import errors
 from segmentry.web.pages import attributes, editor, entities, members, segments, signin
 from segmentry.web.session import SessionCodec, SessionMiddleware, signing_secret
@@ -34,8 +34,8 @@ def routes() -> list[BaseRoute]:
     ]
 
 
-def create_web_app(engine: Segmentry, *, secret: str | None = None) -> Starlette:
-    """The web page over ``engine``; sessions are signed with ``secret`` (by default
+def create_web_app(segmentry: Segmentry, *, secret: str | None = None) -> Starlette:
+    """The web page over ``segmentry``; sessions are signed with ``secret`` (by default
     ``SEGMENTRY_WEB_SECRET``, or a random one for this process)."""
     codec = SessionCodec(secret or signing_secret())
     app = Starlette(
@@ -43,5 +43,5 @@ def create_web_app(engine: Segmentry, *, secret: str | None = None) -> Starlette
         middleware=[Middleware(SessionMiddleware, codec=codec)],
         exception_handlers=errors.HANDLERS,
     )
-    app.state.engine = engine
+    app.state.segmentry = segmentry
     return app

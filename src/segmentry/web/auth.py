@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from segmentry.engine.service import Segmentry
+from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.errors import AuthenticationError
 from segmentry.web import session
@@ -14,9 +14,9 @@ class NotSignedInError(Exception):
     """No key in the session, or one that no longer authenticates (revoked)."""
 
 
-def engine_of(request: Request) -> Segmentry:
-    engine: Segmentry = request.app.state.engine
-    return engine
+def segmentry_of(request: Request) -> Segmentry:
+    segmentry: Segmentry = request.app.state.segmentry
+    return segmentry
 
 
 def shop_of(request: Request) -> Shop:
@@ -24,13 +24,13 @@ def shop_of(request: Request) -> Shop:
     key = session.current(request).key
     if key is None:
         raise NotSignedInError()
-    engine = engine_of(request)
+    segmentry = segmentry_of(request)
     try:
-        tenant_id, key_id = engine.authenticate(key)
+        tenant_id, key_id = segmentry.authenticate(key)
     except AuthenticationError:
         session.store(request, session.Session.fresh())
         raise NotSignedInError() from None
-    return engine.shop(tenant_id, key_id=key_id)
+    return segmentry.shop(tenant_id, key_id=key_id)
 
 
 def local_path(target: str | None, default: str = "/") -> str:

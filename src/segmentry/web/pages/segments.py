@@ -59,7 +59,7 @@ async def segment_list(request: Request) -> Response:
 async def segment_page(request: Request) -> Response:
     shop = shop_of(request)
     segment = shop.segment(request.path_params["code"])
-    history = chart(shop.history(segment.code), shop.service.now())
+    history = chart(shop.history(segment.code), shop.segmentry.now())
     return render.page(
         request,
         "segments/detail.html",

@@ -9,7 +9,7 @@ from starlette.routing import BaseRoute, Route
 
 from segmentry.errors import AuthenticationError
 from segmentry.web import render, session
-from segmentry.web.auth import engine_of, local_path
+from segmentry.web.auth import local_path, segmentry_of
 from segmentry.web.csrf import post
 
 HOME = "/products/segments"
@@ -31,7 +31,7 @@ async def signin(request: Request, form: FormData) -> Response:
     key = str(form.get("api_key", "")).strip()
     target = local_path(str(form.get("next", "")), HOME)
     try:
-        engine_of(request).authenticate(key)
+        segmentry_of(request).authenticate(key)
     except AuthenticationError:
         error = "Enter an API key." if not key else "This API key is unknown or was revoked."
         return render.page(request, "signin.html", 401, next=target, error=error)

@@ -1,4 +1,4 @@
-"""The engine as one object: a database, a clock, and each tenant's state.
+"""``Segmentry``: one database, a clock, and each tenant's state in memory.
 
 ``Segmentry`` opens the store, owns transactions and the time sweeper;
 ``Shop`` (see :mod:`segmentry.engine.shop`) is the tenant-scoped API built on
@@ -51,23 +51,28 @@ def system_clock() -> datetime:
 
 
 class Segmentry:
-    """A segmentation engine over one database (SQLite file or PostgreSQL)."""
+    """Segmentation over one database (SQLite file or PostgreSQL).
+
+    Owns the SQLAlchemy engine (``database``), the clock, the in-memory state of
+    each tenant it has touched (reloaded when another process changed the tenant),
+    a lock per tenant, the statistics counter of the store and the sweeper thread.
+    """
 
     def __init__(self, url: str = DEFAULT_URL, *, clock: Clock = system_clock) -> None:
         self.url = url
-        self.engine = create_engine(url, sqlite_setup=register_sqlite_functions)
-        self.statistics = TableStatistics(self.engine)
+        self.database = create_engine(url, sqlite_setup=register_sqlite_functions)
+        self.statistics = TableStatistics(self.database)
         self.clock = clock
         try:
-            migrate.upgrade(self.engine)
+            migrate.upgrade(self.database)
         except sa.exc.OperationalError as exc:  # unreachable server, unwritable file
-            self.engine.dispose()
-            raise open_failure(self.engine, exc) from exc
+            self.database.dispose()
+            raise open_failure(self.database, exc) from exc
         self._states: dict[int, TenantState] = {}
         self._locks: dict[int, threading.RLock] = {}
         self._locks_guard = threading.Lock()
         self._scheduler: _Scheduler | None = None
-        if self.engine.dialect.name == "sqlite":
+        if self.database.dialect.name == "sqlite":
             self._ensure_default_tenant()
 
     @classmethod
@@ -76,7 +81,7 @@ class Segmentry:
 
     def close(self) -> None:
         self.stop_scheduler()
-        self.engine.dispose()
+        self.database.dispose()
 
     def __enter__(self) -> Segmentry:
         return self
@@ -93,7 +98,7 @@ class Segmentry:
     # -- tenants and keys --------------------------------------------------------------
 
     def _ensure_default_tenant(self) -> None:
-        with write_transaction(self.engine) as conn:
+        with write_transaction(self.database) as conn:
             if not tenant_store.tenant_ids(conn):
                 tenant_store.insert_tenant(
                     conn, name="default", time_zone="UTC", now=to_micros(self.now())
@@ -102,7 +107,7 @@ class Segmentry:
     def create_tenant(self, name: str, time_zone: str = "UTC") -> Tenant:
         name = check_text(name, field="tenant name", max_length=200).strip()
         _zone(time_zone)
-        with write_transaction(self.engine) as conn:
+        with write_transaction(self.database) as conn:
             tenant_id = tenant_store.insert_tenant(
                 conn, name=name.strip(), time_zone=time_zone, now=to_micros(self.now())
             )
@@ -111,34 +116,34 @@ class Segmentry:
         return _tenant(row)
 
     def tenants(self) -> list[Tenant]:
-        with read_transaction(self.engine) as conn:
+        with read_transaction(self.database) as conn:
             rows = [
                 tenant_store.get_tenant(conn, tenant_id=t) for t in tenant_store.tenant_ids(conn)
             ]
         return [_tenant(r) for r in rows if r is not None]
 
     def tenant(self, tenant_id: int) -> Tenant:
-        with read_transaction(self.engine) as conn:
+        with read_transaction(self.database) as conn:
             return _tenant(self._tenant_row(conn, tenant_id))
 
     def issue_key(self, tenant_id: int, name: str = "") -> tuple[ApiKey, str]:
         """A new API key: the plain key is returned this once; only its hash is kept."""
         check_text(name, field="key name", max_length=200, required=False)
-        with write_transaction(self.engine) as conn:
+        with write_transaction(self.database) as conn:
             self._tenant_row(conn, tenant_id)
             now = to_micros(self.now())
             key_id, plain = tenant_store.insert_key(conn, tenant_id=tenant_id, name=name, now=now)
         return ApiKey(key_id, name, from_micros(now), None), plain
 
     def revoke_key(self, tenant_id: int, key_id: str) -> None:
-        with write_transaction(self.engine) as conn:
+        with write_transaction(self.database) as conn:
             if not tenant_store.revoke_key(
                 conn, tenant_id=tenant_id, key_id=key_id, now=to_micros(self.now())
             ):
                 raise NotFoundError(f"tenant {tenant_id} has no active key {key_id!r}")
 
     def keys(self, tenant_id: int) -> list[ApiKey]:
-        with read_transaction(self.engine) as conn:
+        with read_transaction(self.database) as conn:
             rows = tenant_store.list_keys(conn, tenant_id=tenant_id)
         return [
             ApiKey(
@@ -154,7 +159,7 @@ class Segmentry:
         """``(tenant_id, key_id)`` of a valid key, or an AuthenticationError."""
         if not isinstance(plain_key, str) or not plain_key.isascii() or not plain_key.isprintable():
             raise AuthenticationError("missing, unknown or revoked API key")
-        with read_transaction(self.engine) as conn:
+        with read_transaction(self.database) as conn:
             found = tenant_store.tenant_for_key(conn, plain_key)
         if found is None:
             raise AuthenticationError("missing, unknown or revoked API key")
@@ -197,7 +202,7 @@ class Segmentry:
         with self._lock(tenant_id):
             mutations = None
             try:
-                with write_transaction(self.engine) as conn:
+                with write_transaction(self.database) as conn:
                     row = self._tenant_row(conn, tenant_id, lock=True)
                     state = self._state(conn, row)
                     mutations = state.mutations
@@ -215,7 +220,7 @@ class Segmentry:
     @contextmanager
     def view(self, tenant_id: int) -> Iterator[View]:
         """A consistent read of one tenant at the clock's current moment."""
-        with self._lock(tenant_id), read_transaction(self.engine) as conn:
+        with self._lock(tenant_id), read_transaction(self.database) as conn:
             row = self._tenant_row(conn, tenant_id)
             state = self._state(conn, row)
             yield View(conn, state, EvalContext(self.now(), state.tz))
@@ -225,7 +230,7 @@ class Segmentry:
     def sweep(self, tenant_id: int | None = None) -> int:
         """Bring time-dependent segments to the clock's moment (all tenants if none is
         given); returns how many memberships changed. The scheduler calls this."""
-        with read_transaction(self.engine) as conn:
+        with read_transaction(self.database) as conn:
             ids = [tenant_id] if tenant_id is not None else tenant_store.tenant_ids(conn)
         total = 0
         for tid in ids:
@@ -246,16 +251,16 @@ class Segmentry:
 
 
 class _Scheduler(threading.Thread):
-    def __init__(self, service: Segmentry, interval: float) -> None:
+    def __init__(self, segmentry: Segmentry, interval: float) -> None:
         super().__init__(name="segmentry-sweeper", daemon=True)
-        self.service = service
+        self.segmentry = segmentry
         self.interval = interval
         self.stopping = threading.Event()
 
     def run(self) -> None:
         while not self.stopping.wait(self.interval):
             try:
-                self.service.sweep()
+                self.segmentry.sweep()
             except Exception:  # a failed sweep is retried at the next tick; keep serving
                 log.exception("time sweep failed")
 
