@@ -97,7 +97,7 @@ def test_a_recheck_answers_its_candidates_exactly_and_misses_no_flip(
     index = RuleIndex(dict(enumerate(case["rules"])), case["schema"], ctx)
     # Whether the re-check or the pass answers is the cost model's choice; make it
     # always the re-check, which must then be exact.
-    index.pass_cost = index.flip_limit = 2**62
+    index.pass_cost = index.candidate_limit = 2**62
     predicates = _predicates(case, ctx)
     old, new = case["records"]
     for before in (old, None):  # a change, and a new entity (every rule is a candidate)

@@ -1,5 +1,5 @@
-"""The rule index: one vectorised pass equals every predicate, and the flips it
-finds include every rule a change really flips."""
+"""The rule index: one vectorised pass equals every predicate, and the candidates it
+names include every rule a change really flips."""
 
 from __future__ import annotations
 
@@ -68,11 +68,11 @@ def test_one_pass_equals_every_predicate_and_flips_cover_every_change(case: dict
     for row, record in enumerate((old, new)):
         assert holds[row].tolist() == [p(record, "e") for p in predicates]
     really_flipped = {i for i, p in enumerate(predicates) if p(old, "e") != p(new, "e")}
-    flips = index.flips(old, new)
-    unchanged = index.flips(old, old)
-    assert flips is not None
+    candidates = index.candidates(old, new)
+    unchanged = index.candidates(old, old)
+    assert candidates is not None
     assert unchanged is not None
-    assert really_flipped <= set(flips.tolist())
+    assert really_flipped <= set(candidates.tolist())
     assert set(unchanged.tolist()) == set()
     # Rules that triage sets aside cannot hold for the new record.
     _, cannot = index.triage(np.arange(len(predicates)), new)
@@ -132,7 +132,7 @@ def test_flips_since_the_last_sweep_leave_no_stale_answer(
     now_tests = [compile_predicate(r, schema, ctx, members.__getitem__) for r in case["rules"]]
     then_tests = [compile_predicate(r, schema, since, members.__getitem__) for r in case["rules"]]
     old, new = case["records"]
-    named = index.flips(old, new)
+    named = index.candidates(old, new)
     assert named is not None
     for rule in set(range(len(now_tests))) - set(named.tolist()):
         kept = then_tests[rule](old, "e")

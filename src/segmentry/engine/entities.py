@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from segmentry.engine.matcher import matcher
+from segmentry.engine.matcher import matcher_for
 from segmentry.engine.model import Cause
 from segmentry.engine.transaction import Transaction
 from segmentry.errors import NotFoundError, ValidationError
@@ -107,7 +107,7 @@ def _apply(
 ) -> list[Document]:
     rows = _store(tx, kind, docs, existing, encoder)
     before = {r.seq: r.record for r in existing.values()}
-    table, match = tx.state.tables[kind], matcher(tx, kind)
+    table, match = tx.state.tables[kind], matcher_for(tx, kind)
     records = [(seq, row["record"]) for seq, row in rows.items()]
     table.put_many(list(rows), [r for _, r in records], [before.get(seq) for seq in rows])
     if len(records) == 1:

@@ -155,7 +155,7 @@ def _bitmaps_of(seqs: np.ndarray) -> Callable[[np.ndarray], BitMap]:
     return lambda mask: ascending_bitmap(seqs[mask])
 
 
-def matcher(tx: Transaction, kind: Kind) -> Matcher:
+def matcher_for(tx: Transaction, kind: Kind) -> Matcher:
     """The tenant's matcher for ``kind``, rebuilt when segments or schemas changed."""
     state = tx.state
     cached = state.matchers.get(kind)

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from segmentry.engine.model import SegmentType, Status
 from segmentry.match.columnar import ColumnarTable
-from segmentry.model import temporal
+from segmentry.match.index_parts import moves_with_time
 from segmentry.model.schema import Kind, Schema
 from segmentry.model.temporal import EvalContext, to_micros
 from segmentry.rules.ast import Condition, Node, conditions, segment_refs
@@ -70,21 +70,7 @@ class SegmentDef:
         """Conditions whose truth moves with the clock (relative times, today, ...)."""
         if self.tree is None:
             return []
-        return [c for c in conditions(self.tree) if _moves_with_time(c)]
-
-
-def _moves_with_time(cond: Condition) -> bool:
-    values = cond.value if isinstance(cond.value, tuple) else (cond.value,)
-    for value in values:
-        if not isinstance(value, str):
-            continue
-        try:
-            parsed = temporal.read_temporal(value)
-        except temporal.TemporalError:
-            continue
-        if isinstance(parsed, temporal.Relative | temporal.DayWord):
-            return True
-    return False
+        return [c for c in conditions(self.tree) if moves_with_time(c)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ evaluated level by level with ``reduceat`` (:mod:`segmentry.match.rule_pass`).
 :class:`ColumnarTable` and answers a rows x rules matrix: one vectorised pass
 for a whole batch.
 
-For one entity changing from an old to a new record, :meth:`RuleIndex.flips`
+For one entity changing from an old to a new record, :meth:`RuleIndex.candidates`
 finds the rules whose answer can differ without evaluating the others: sorted
 bounds for ranges (only bounds between the old and the new value matter),
 value maps for equality and list items, and an exact re-test of the few string
@@ -124,7 +124,7 @@ class RuleIndex:
         self.read_cost = RECHECK_FIXED + RECHECK_CODE * self.tests.total
         # A condition is found at most twice (both bounds of a range crossed): past this
         # many, the candidates alone would cost more than the pass.
-        self.flip_limit = 2 * max(0, self.pass_cost - self.read_cost) // RECHECK_CANDIDATE
+        self.candidate_limit = 2 * max(0, self.pass_cost - self.read_cost) // RECHECK_CANDIDATE
 
     def _freeze_guards(self) -> None:
         guarded = self.guard >= 0
@@ -255,7 +255,7 @@ class RuleIndex:
 
     # -- one row, changing --------------------------------------------------------------------
 
-    def flips(self, old: Record, new: Record, limit: int | None = None) -> np.ndarray | None:
+    def candidates(self, old: Record, new: Record, limit: int | None = None) -> np.ndarray | None:
         """Positions of the rules a change from ``old`` to ``new`` can flip; ``None``
         when more than ``limit`` conditions could (do the vectorised pass instead)."""
         leaves: list[np.ndarray] = []
@@ -265,7 +265,7 @@ class RuleIndex:
             before, after = old.get(key), new.get(key)
             if before == after:
                 continue
-            total += self._flipped(index, before, after, leaves, owners)
+            total += self._candidate_leaves(index, before, after, leaves, owners)
             if limit is not None and total > limit:
                 return None
         if leaves:
@@ -282,24 +282,24 @@ class RuleIndex:
         entity, ``old`` is ``None``), answered for ``new`` where the record alone can
         answer them; ``None`` when one vectorised pass over the row is cheaper."""
         if old is None:
-            flipped: np.ndarray | None = np.arange(len(self.rule_ids))
+            candidates: np.ndarray | None = np.arange(len(self.rule_ids))
         else:
-            flipped = self.flips(old, new, self.flip_limit)
-        if flipped is None:
+            candidates = self.candidates(old, new, self.candidate_limit)
+        if candidates is None:
             return None
-        if not len(flipped):
-            return Recheck(flipped, np.zeros(0, dtype=np.bool_), flipped)
-        if self.read_cost + self.weight[flipped].sum() > self.pass_cost:
+        if not len(candidates):
+            return Recheck(candidates, np.zeros(0, dtype=np.bool_), candidates)
+        if self.read_cost + self.weight[candidates].sum() > self.pass_cost:
             return None
         reading = self.tests.read(new, self._moment)
-        possible = self._guards_hold(flipped, reading)
-        whole = possible & self.by_literals[flipped]
-        possible[whole] = self._all_hold(flipped[whole], reading)
+        possible = self._guards_hold(candidates, reading)
+        whole = possible & self.by_literals[candidates]
+        possible[whole] = self._all_hold(candidates[whole], reading)
         if not self.predicates:
-            return Recheck(flipped, possible, flipped[:0])
-        other = self.by_predicate[flipped] & possible
+            return Recheck(candidates, possible, candidates[:0])
+        other = self.by_predicate[candidates] & possible
         answered = ~other
-        return Recheck(flipped[answered], possible[answered], flipped[other])
+        return Recheck(candidates[answered], possible[answered], candidates[other])
 
     def answers(self, rules: np.ndarray, record: Record) -> np.ndarray:
         """Whether each of ``rules`` holds for ``record``, all at once: conjunctions only
@@ -340,7 +340,7 @@ class RuleIndex:
             self.tests.answer_one_by_one(literals, leaves, reading)
         return literals if len(leaves) == len(rules) else all_of(literals, counts)
 
-    def _flipped(
+    def _candidate_leaves(
         self,
         index: KeyIndex,
         before: Any,

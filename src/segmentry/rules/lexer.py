@@ -19,7 +19,9 @@ from segmentry.model.limits import MAX_SAFE_INTEGER, MAX_STRING_LENGTH, MAX_TEXT
 from segmentry.rules.ast import Span
 
 
-class T(StrEnum):
+class TokenKind(StrEnum):
+    """What a token is; the value is how a message names it ("expected a word")."""
+
     STRING = "string"
     NUMBER = "number"
     TEMPORAL = "temporal"
@@ -33,7 +35,7 @@ class T(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Token:
-    kind: T
+    kind: TokenKind
     text: str
     value: str | int | float
     span: Span
@@ -106,7 +108,7 @@ class Lexer:
             token, at = self._next(at)
             if token is not None:
                 out.append(token)
-        out.append(Token(T.EOF, "", "", self.pos.span(len(self.text), len(self.text))))
+        out.append(Token(TokenKind.EOF, "", "", self.pos.span(len(self.text), len(self.text))))
         return out
 
     def _next(self, at: int) -> tuple[Token | None, int]:
@@ -124,12 +126,17 @@ class Lexer:
     def _token(self, group: str, lexeme: str, start: int, end: int) -> Token:
         span = self.pos.span(start, end)
         if group in ("datetime", "date", "relative", "named"):
-            return Token(T.TEMPORAL, lexeme, self._temporal(lexeme, start, end), span)
+            return Token(TokenKind.TEMPORAL, lexeme, self._temporal(lexeme, start, end), span)
         if group == "number":
-            return Token(T.NUMBER, lexeme, self._number(lexeme, start, end), span)
+            return Token(TokenKind.NUMBER, lexeme, self._number(lexeme, start, end), span)
         if group == "op":
-            return Token(T.OP, lexeme, OP_ALIASES.get(lexeme, lexeme), span)
-        kind = {"ident": T.IDENT, "lparen": T.LPAREN, "rparen": T.RPAREN, "comma": T.COMMA}[group]
+            return Token(TokenKind.OP, lexeme, OP_ALIASES.get(lexeme, lexeme), span)
+        kind = {
+            "ident": TokenKind.IDENT,
+            "lparen": TokenKind.LPAREN,
+            "rparen": TokenKind.RPAREN,
+            "comma": TokenKind.COMMA,
+        }[group]
         return Token(kind, lexeme, lexeme, span)
 
     def _temporal(self, lexeme: str, start: int, end: int) -> str:
@@ -181,7 +188,7 @@ class Lexer:
                 start, stop + 1, f"string is longer than {MAX_STRING_LENGTH:,} characters"
             )
         return Token(
-            T.STRING, self.text[start : stop + 1], value, self.pos.span(start, stop + 1)
+            TokenKind.STRING, self.text[start : stop + 1], value, self.pos.span(start, stop + 1)
         ), stop + 1
 
     def _escape(self, at: int) -> tuple[str, int]:

@@ -35,7 +35,7 @@ from segmentry.rules.ast import (
     Span,
     Value,
 )
-from segmentry.rules.lexer import T, Token, error, tokenize
+from segmentry.rules.lexer import Token, TokenKind, error, tokenize
 
 KEYWORDS = frozenset({
     "AND", "OR", "NOT", "IN", "SEGMENT", "CONTAINS", "ANY", "ALL", "STARTS", "ENDS", "WITH",
@@ -75,7 +75,7 @@ class Parser:
         return token
 
     def is_word(self, *words: str) -> bool:
-        return self.peek().kind is T.IDENT and self.peek().word in words
+        return self.peek().kind is TokenKind.IDENT and self.peek().word in words
 
     def accept_word(self, word: str) -> Token | None:
         return self.advance() if self.is_word(word) else None
@@ -87,7 +87,7 @@ class Parser:
             )
         return self.advance()
 
-    def expect(self, kind: T, after: str, hint: str = "") -> Token:
+    def expect(self, kind: TokenKind, after: str, hint: str = "") -> Token:
         if self.peek().kind is not kind:
             raise self.fail(
                 self.peek(), f"expected {kind} after {after}, found {describe(self.peek())}", hint
@@ -110,14 +110,14 @@ class Parser:
     # -- grammar -------------------------------------------------------------
 
     def rule(self) -> Node:
-        if self.peek().kind is T.EOF:
+        if self.peek().kind is TokenKind.EOF:
             raise self.fail(
                 self.peek(), "the rule is empty", "write a condition such as price > 100"
             )
         node = self.or_()
-        if self.peek().kind is T.RPAREN:
+        if self.peek().kind is TokenKind.RPAREN:
             raise self.fail(self.peek(), "unexpected ')': no '(' is open here")
-        if self.peek().kind is not T.EOF:
+        if self.peek().kind is not TokenKind.EOF:
             raise self.fail(
                 self.peek(),
                 f"expected AND, OR or the end of the rule, found {describe(self.peek())}",
@@ -143,7 +143,7 @@ class Parser:
             return self.primary()
         self.advance()
         self.enter(token)
-        if self.peek().kind is T.EOF:
+        if self.peek().kind is TokenKind.EOF:
             raise self.fail(self.peek(), "expected a condition after NOT")
         node = Not(self.not_(), self.span_from(token.span))
         self.depth -= 1
@@ -151,11 +151,15 @@ class Parser:
 
     def primary(self) -> Node:
         token = self.peek()
-        if token.kind is T.LPAREN:
+        if token.kind is TokenKind.LPAREN:
             return self.group()
         if self.is_word("IN"):
             return self.segment()
-        if token.kind is T.IDENT and token.word not in KEYWORDS and token.word not in LITERAL_WORDS:
+        if (
+            token.kind is TokenKind.IDENT
+            and token.word not in KEYWORDS
+            and token.word not in LITERAL_WORDS
+        ):
             return self.condition()
         raise self.fail(
             token, f"expected a condition, found {describe(token)}", _condition_hint(token)
@@ -164,11 +168,11 @@ class Parser:
     def group(self) -> Node:
         opening = self.advance()
         self.enter(opening)
-        if self.peek().kind is T.RPAREN:
+        if self.peek().kind is TokenKind.RPAREN:
             raise self.fail(self.peek(), "empty parentheses", "put a condition inside them")
         node = self.or_()
-        if self.peek().kind is not T.RPAREN:
-            if self.peek().kind is T.EOF:
+        if self.peek().kind is not TokenKind.RPAREN:
+            if self.peek().kind is TokenKind.EOF:
                 raise self.fail(opening, "'(' is never closed", "add ')' at the end of the group")
             raise self.fail(self.peek(), f"expected ')' or AND/OR, found {describe(self.peek())}")
         self.advance()
@@ -178,7 +182,9 @@ class Parser:
     def segment(self) -> Node:
         start = self.advance().span
         self.expect_word("SEGMENT", "IN")
-        code = self.expect(T.STRING, "IN SEGMENT", "name the segment by its code in quotes: 'vip'")
+        code = self.expect(
+            TokenKind.STRING, "IN SEGMENT", "name the segment by its code in quotes: 'vip'"
+        )
         self._count(code)
         return InSegment(str(code.value), self.span_from(start), code.span)
 
@@ -201,10 +207,10 @@ class Parser:
 
     def operator(self, attr: Token) -> Op:
         token = self.peek()
-        if token.kind is T.OP:
+        if token.kind is TokenKind.OP:
             self.advance()
             return Op(str(token.value))
-        if token.kind is not T.IDENT:
+        if token.kind is not TokenKind.IDENT:
             found = f"expected an operator after {attr.text}, found {describe(token)}"
             raise self.fail(token, found, f"operators are {OPERATOR_LIST}")
         word = self.advance().word
@@ -252,7 +258,7 @@ class Parser:
 
     def value_list(self, op: Op) -> tuple[Value, Span, tuple[Span, ...]]:
         start = self.peek().span
-        self.expect(T.LPAREN, op.upper(), "put the values in parentheses: IN ('a', 'b')")
+        self.expect(TokenKind.LPAREN, op.upper(), "put the values in parentheses: IN ('a', 'b')")
         values: list[Scalar] = []
         spans: list[Span] = []
         while True:
@@ -261,25 +267,25 @@ class Parser:
             value, span = self.value(op)
             values.append(value)
             spans.append(span)
-            if self.peek().kind is not T.COMMA:
+            if self.peek().kind is not TokenKind.COMMA:
                 break
             self.advance()
-        self.expect(T.RPAREN, "the last value of the list", "separate values with commas")
+        self.expect(TokenKind.RPAREN, "the last value of the list", "separate values with commas")
         return tuple(values), self.span_from(start), tuple(spans)
 
     def value(self, op: Op) -> tuple[Scalar, Span]:
         token = self.peek()
-        if token.kind in (T.STRING, T.NUMBER, T.TEMPORAL):
+        if token.kind in (TokenKind.STRING, TokenKind.NUMBER, TokenKind.TEMPORAL):
             self.advance()
             return token.value, token.span
-        if token.kind is T.IDENT and token.word in LITERAL_WORDS:
+        if token.kind is TokenKind.IDENT and token.word in LITERAL_WORDS:
             self.advance()
             return LITERAL_WORDS[token.word], token.span
-        if token.kind is T.IDENT and token.word not in KEYWORDS:
+        if token.kind is TokenKind.IDENT and token.word not in KEYWORDS:
             raise self.fail(
                 token, f"{token.text!r} is not a value", f"strings need quotes: '{token.text}'"
             )
-        if token.kind is T.LPAREN:
+        if token.kind is TokenKind.LPAREN:
             raise self.fail(token, f"{op.upper()} takes a single value, not a list",
                             "lists go with IN, NOT IN, CONTAINS ANY and CONTAINS ALL")  # fmt: skip
         raise self.fail(token, f"expected a value after {op.upper()}, found {describe(token)}")
@@ -299,10 +305,10 @@ WORD_OPERATORS: dict[str, Callable[[Parser, Token], Op]] = {
 
 def describe(token: Token) -> str:
     """How an error names the token it found."""
-    if token.kind is T.EOF:
+    if token.kind is TokenKind.EOF:
         return "the end of the rule"
     text = token.text if len(token.text) <= 30 else token.text[:27] + "..."
-    return f"{token.kind} {text!r}" if token.kind is not T.IDENT else repr(text)
+    return f"{token.kind} {text!r}" if token.kind is not TokenKind.IDENT else repr(text)
 
 
 def _op_hint(word: str) -> str:
@@ -311,8 +317,8 @@ def _op_hint(word: str) -> str:
 
 
 def _condition_hint(token: Token) -> str:
-    if token.kind is T.IDENT and token.word in ("AND", "OR"):
+    if token.kind is TokenKind.IDENT and token.word in ("AND", "OR"):
         return f"{token.word} joins two conditions; one is missing"
-    if token.kind is T.RPAREN:
+    if token.kind is TokenKind.RPAREN:
         return "a group needs a condition before ')'"
     return "a condition looks like: price > 100"
