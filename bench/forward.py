@@ -19,7 +19,7 @@ from bench.timing import median_seconds
 from segmentry.match.eval_columnar import compile_columnar, count, select
 from segmentry.model.temporal import to_micros
 from segmentry.rules.load import prepare
-from segmentry.synthetic import shop
+from segmentry.synthetic import generate
 
 RULE = "platform = 'ios' AND lifetime_value > 100 AND last_order_at > -90d"
 SQL_WHERE = "platform = 'ios' AND lifetime_value > 100 AND last_order_at > ?"
@@ -57,7 +57,7 @@ def run(data: shopdata.Shop, repeat: int) -> ForwardResult:
 
     members = select(table, compile_columnar(tree, table, shopdata.CTX))
     conn = shopdata.sqlite_customers(data)
-    bound = (to_micros(shop.NOW - timedelta(days=90)),)
+    bound = (to_micros(generate.NOW - timedelta(days=90)),)
 
     def sql_count() -> int:
         return int(

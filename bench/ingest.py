@@ -28,7 +28,7 @@ from typing import Any
 from segmentry.engine.model import SegmentSpec
 from segmentry.engine.segmentry import Segmentry
 from segmentry.model.schema import Kind
-from segmentry.synthetic import segments, shop
+from segmentry.synthetic import generate, segments
 
 BATCH = 5_000
 
@@ -53,7 +53,7 @@ class IngestResult:
 
 def documents(count: int) -> list[list[dict[str, Any]]]:
     """The customers to import, in batches."""
-    columns = shop.customers(count, seed=23)
+    columns = generate.customers(count, seed=23)
     docs = list(columns.documents())
     return [docs[i : i + BATCH] for i in range(0, count, BATCH)]
 
@@ -78,15 +78,15 @@ def import_seconds(
     """Seconds to import ``batches`` through segmentry into a new file at ``path`` with
     ``segment_count`` segments; ``during`` surrounds the timed import only."""
     with Segmentry(f"sqlite:///{path}") as segmentry:
-        store = segmentry.default_shop()
-        store.declare_attribute("customer", "loyalty_status", "enum", values=shop.LOYALTY)
+        shop = segmentry.default_shop()
+        shop.declare_attribute("customer", "loyalty_status", "enum", values=generate.LOYALTY)
         for number, rule in enumerate(segments.rules(Kind.CUSTOMER, segment_count, seed=5)):
             spec = SegmentSpec(kind="customer", code=f"s{number}", name=f"S {number}", rule=rule)
-            store.create_segment(spec)
+            shop.create_segment(spec)
         with during():
             start = time.perf_counter()
             for batch in batches:
-                store.upsert_many("customer", batch)
+                shop.upsert_many("customer", batch)
             return time.perf_counter() - start
 
 

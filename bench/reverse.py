@@ -39,7 +39,7 @@ from segmentry.match.rule_index import RuleIndex
 from segmentry.model.temporal import EvalContext, to_micros
 from segmentry.rules.ast import Node
 from segmentry.rules.load import prepare
-from segmentry.synthetic import shop
+from segmentry.synthetic import generate
 
 Record = dict[str, Any]
 Answer = tuple[list[int], list[int]]  # positions of the segments entered, left
@@ -104,7 +104,7 @@ def _order(rng: np.random.Generator, record: Record) -> Record:
     record["orders_count"] = record.get("orders_count", 0) + 1
     record["lifetime_value"] = round(record.get("lifetime_value", 0.0) + amount, 2)
     record["average_order_value"] = record["lifetime_value"] / record["orders_count"]
-    moment = to_micros(shop.NOW) - int(rng.integers(0, 3_600_000_000))
+    moment = to_micros(generate.NOW) - int(rng.integers(0, 3_600_000_000))
     record.setdefault("first_order_at", moment)
     record["last_order_at"] = moment
     return record
@@ -119,7 +119,7 @@ def _adjustment(rng: np.random.Generator, record: Record) -> Record:
 
 
 def _tag(rng: np.random.Generator, record: Record) -> Record:
-    tag = shop.CUSTOMER_TAGS[int(rng.integers(0, len(shop.CUSTOMER_TAGS)))].casefold()
+    tag = generate.CUSTOMER_TAGS[int(rng.integers(0, len(generate.CUSTOMER_TAGS)))].casefold()
     tags = set(record.get("tags", ()))
     tags ^= {tag}
     if tags:
@@ -131,9 +131,13 @@ def _tag(rng: np.random.Generator, record: Record) -> Record:
 
 def _category(rng: np.random.Generator, record: Record) -> Record:
     if rng.random() < 0.5:
-        record["loyalty_status"] = shop.LOYALTY[int(rng.integers(0, len(shop.LOYALTY)))].casefold()
+        record["loyalty_status"] = generate.LOYALTY[
+            int(rng.integers(0, len(generate.LOYALTY)))
+        ].casefold()
     else:
-        record["country"] = shop.COUNTRIES[int(rng.integers(0, len(shop.COUNTRIES)))].casefold()
+        record["country"] = generate.COUNTRIES[
+            int(rng.integers(0, len(generate.COUNTRIES)))
+        ].casefold()
     return record
 
 

@@ -1,6 +1,6 @@
 """The synthetic shop every benchmark runs on, built once per run with fixed seeds.
 
-Customers come from :mod:`segmentry.synthetic.shop` (skewed countries and
+Customers come from :mod:`segmentry.synthetic.generate` (skewed countries and
 cities, log-normal lifetime values, geometric order counts, tags, dates and
 missing values); segment rules from :mod:`segmentry.synthetic.segments`.
 """
@@ -21,18 +21,18 @@ from segmentry.model.temporal import EvalContext
 from segmentry.model.values import encode, validate
 from segmentry.rules.ast import Condition, InSegment, Node
 from segmentry.rules.load import prepare
-from segmentry.synthetic import segments, shop
+from segmentry.synthetic import generate, segments
 
 SCHEMA = Schema(
     Kind.CUSTOMER,
-    (declare(Kind.CUSTOMER, "loyalty_status", "enum", values=shop.LOYALTY),),
+    (declare(Kind.CUSTOMER, "loyalty_status", "enum", values=generate.LOYALTY),),
 )
-CTX = EvalContext(shop.NOW)
+CTX = EvalContext(generate.NOW)
 
 
 @dataclass
 class Shop:
-    columns: shop.Columns
+    columns: generate.Columns
     table: ColumnarTable
 
     @property
@@ -52,7 +52,7 @@ class Shop:
 
 
 def customers(n: int) -> Shop:
-    columns = shop.customers(n)
+    columns = generate.customers(n)
     table = ColumnarTable(SCHEMA, capacity=n + 1)
     columns.load_table(table)
     return Shop(columns, table)

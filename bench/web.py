@@ -24,7 +24,7 @@ from segmentry.cli.server import LiveServer, build_app
 from segmentry.engine.model import SegmentSpec, SegmentType
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
-from segmentry.synthetic import shop as synthetic
+from segmentry.synthetic import generate
 
 MEMBERS = 20_000
 PAGE = 50
@@ -42,14 +42,14 @@ class WebResult:
         return self.page_s / self.peer_s
 
 
-def _fill(store: Shop, members: int) -> None:
+def _fill(shop: Shop, members: int) -> None:
     """Half again as many customers as members; the segment holds two in three."""
-    store.declare_attribute("customer", "loyalty_status", "enum", values=synthetic.LOYALTY)
-    docs = list(synthetic.customers(members * 3 // 2, seed=31).documents())
+    shop.declare_attribute("customer", "loyalty_status", "enum", values=generate.LOYALTY)
+    docs = list(generate.customers(members * 3 // 2, seed=31).documents())
     for start in range(0, len(docs), 5_000):
-        store.upsert_many("customer", docs[start : start + 5_000])
+        shop.upsert_many("customer", docs[start : start + 5_000])
     chosen = [d["id"] for i, d in enumerate(docs) if i % 3 != 2][:members]
-    store.create_segment(
+    shop.create_segment(
         SegmentSpec(kind="customer", code="big", name="Big", type=SegmentType.FIXED, members=chosen)
     )
 
@@ -68,15 +68,15 @@ def run(members: int = MEMBERS) -> WebResult:
     ):
         tenant = segmentry.tenants()[0]
         _, key = segmentry.issue_key(tenant.tenant_id, "bench")
-        store = segmentry.shop(tenant.tenant_id)
-        _fill(store, members)
+        shop = segmentry.shop(tenant.tenant_id)
+        _fill(shop, members)
         with (
             LiveServer(build_app(segmentry)) as live,
             httpx.Client(base_url=live.url, follow_redirects=True, timeout=60) as client,
         ):
             _sign_in(client, key)
             page_s = median_seconds(lambda: _page(client, members), repeat=7, warmup=2)
-        peer_s = median_seconds(lambda: _peer(store), repeat=7, warmup=2)
+        peer_s = median_seconds(lambda: _peer(shop), repeat=7, warmup=2)
     return WebResult(members, page_s, peer_s)
 
 
@@ -86,6 +86,6 @@ def _page(client: httpx.Client, members: int) -> None:
         raise RuntimeError(f"the members page did not render: {answer.status_code}")
 
 
-def _peer(store: Shop) -> str:
-    page = store.members("big", limit=PAGE)
+def _peer(shop: Shop) -> str:
+    page = shop.members("big", limit=PAGE)
     return json.dumps([{"id": m.id, "since": m.since.isoformat()} for m in page.items])

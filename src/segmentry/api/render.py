@@ -18,8 +18,8 @@ from segmentry.api.bodies import (
 from segmentry.api.entity_bodies import CustomerOut, EntityOut, ProductOut
 from segmentry.engine.imports import ImportReport
 from segmentry.engine.model import Entity, Event, Segment, SegmentEdit, Use, Version
-from segmentry.engine.shape import nest
 from segmentry.errors import ValidationError
+from segmentry.model.nesting import nest
 from segmentry.model.schema import Attribute, Kind, Schema
 
 OUT_MODELS: dict[Kind, type[EntityOut]] = {Kind.PRODUCT: ProductOut, Kind.CUSTOMER: CustomerOut}

@@ -15,6 +15,7 @@ from segmentry.cli.output import err
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.errors import RuleError, SegmentryError
+from segmentry.rules.load import RuleSource
 from segmentry.store.database import DEFAULT_URL
 
 DbOption = Annotated[
@@ -78,7 +79,7 @@ def tenant_of(segmentry: Segmentry, tenant: int | None) -> int:
     return segmentry.tenant(tenant).tenant_id
 
 
-def rule_source(text: str) -> str | dict[str, Any]:
+def rule_source(text: str) -> RuleSource:
     """A rule as given on the command line: its text, or its JSON form when it is an object."""
     if not text.lstrip().startswith("{"):
         return text

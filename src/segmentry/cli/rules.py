@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -11,7 +11,7 @@ from rich.console import Console
 from segmentry.cli.options import TenantOption, rule_source, shop_of
 from segmentry.errors import Diagnostic, RuleError
 from segmentry.model.schema import Kind, Schema
-from segmentry.rules.load import CheckedRule, prepare
+from segmentry.rules.load import CheckedRule, RuleSource, prepare
 
 app = typer.Typer(help="Work with rules: check them, print their canonical forms.")
 console = Console()
@@ -52,9 +52,7 @@ def check_rule(
     console.print(json.dumps(checked.json, ensure_ascii=False), markup=False, highlight=False)
 
 
-def _checked(
-    source: str | dict[str, Any], kind: Kind, db: str | None, tenant: int | None
-) -> CheckedRule:
+def _checked(source: RuleSource, kind: Kind, db: str | None, tenant: int | None) -> CheckedRule:
     if db is None:
         return prepare(source, Schema(kind))
     with shop_of(db, tenant) as shop:

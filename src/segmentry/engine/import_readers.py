@@ -21,8 +21,8 @@ from typing import IO, Any
 import orjson
 
 from segmentry.engine.csv_cells import restored
-from segmentry.engine.shape import flatten
 from segmentry.errors import ValidationError
+from segmentry.model.nesting import flatten
 from segmentry.model.schema import Attribute, AttrType, Schema
 
 MAX_LINE_BYTES = 1_048_576

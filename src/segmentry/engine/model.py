@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 from segmentry.errors import ValidationError
 from segmentry.model.schema import Kind
 from segmentry.model.values import check_text
+from segmentry.rules.load import RuleSource
 
 T = TypeVar("T")
 E = TypeVar("E", bound=StrEnum)
@@ -191,7 +192,7 @@ class SegmentSpec:
     type: SegmentType = SegmentType.DYNAMIC
     status: Status = Status.ACTIVE
     description: str = ""
-    rule: str | dict[str, Any] | None = None
+    rule: RuleSource | None = None
     members: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -208,7 +209,7 @@ class SegmentEdit:
     name: str | None = None
     description: str | None = None
     status: Status | None = None
-    rule: str | dict[str, Any] | None = None
+    rule: RuleSource | None = None
 
     def __post_init__(self) -> None:
         if self.status is not None:

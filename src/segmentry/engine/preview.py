@@ -6,7 +6,6 @@ Nothing here writes: previews evaluate inside a read transaction.
 from __future__ import annotations
 
 from itertools import islice
-from typing import Any
 
 from pyroaring import BitMap
 from sqlalchemy.engine import Connection
@@ -20,10 +19,8 @@ from segmentry.errors import NotFoundError, ValidationError
 from segmentry.match.explain import explain as explain_rule
 from segmentry.model.schema import Kind
 from segmentry.model.values import check_id
-from segmentry.rules.load import CheckedRule, prepare
+from segmentry.rules.load import CheckedRule, RuleSource, prepare
 from segmentry.store import entities as entity_store
-
-Source = str | dict[str, Any]
 
 
 def _sample(
@@ -34,12 +31,12 @@ def _sample(
     return [ids[s] for s in chosen]
 
 
-def check_rule(view: View, kind: Kind, rule: Source) -> CheckedRule:
+def check_rule(view: View, kind: Kind, rule: RuleSource) -> CheckedRule:
     """A rule checked against the tenant's attributes and segments, in its canonical forms."""
     return prepare(rule, view.state.schemas[kind], segments=view.state.catalog())
 
 
-def preview(view: View, kind: Kind, rule: Source, limit: int = 10) -> Preview:
+def preview(view: View, kind: Kind, rule: RuleSource, limit: int = 10) -> Preview:
     """How many entities an unsaved rule selects, and a sample of them."""
     conn, state, ctx = view.conn, view.state, view.ctx
     checked = prepare(rule, state.schemas[kind], segments=state.catalog())
@@ -47,7 +44,7 @@ def preview(view: View, kind: Kind, rule: Source, limit: int = 10) -> Preview:
     return Preview(len(selected), _sample(conn, state, kind, selected, page_size(limit)))
 
 
-def preview_edit(view: View, code: str, rule: Source, limit: int = 10) -> EditPreview:
+def preview_edit(view: View, code: str, rule: RuleSource, limit: int = 10) -> EditPreview:
     """Who would enter and leave a saved segment if its rule became ``rule``.
 
     An active segment is compared with its kept members; an inactive one with

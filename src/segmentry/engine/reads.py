@@ -30,7 +30,7 @@ from segmentry.errors import NotFoundError, ValidationError
 from segmentry.model.schema import Kind
 from segmentry.model.temporal import from_micros
 from segmentry.model.values import check_id
-from segmentry.rules.load import prepare
+from segmentry.rules.load import RuleSource, prepare
 from segmentry.rules.printer import format_rule
 from segmentry.store import entities as entity_store
 from segmentry.store import events as event_store
@@ -118,7 +118,7 @@ def entities_by_ids(
 
 
 def list_entities(
-    view: View, kind: Kind, rule: str | dict[str, object] | None, limit: int, cursor: str | None
+    view: View, kind: Kind, rule: RuleSource | None, limit: int, cursor: str | None
 ) -> Page[Entity]:
     """Entities in id-assignment order, optionally those an ad-hoc rule selects."""
     conn, state = view.conn, view.state

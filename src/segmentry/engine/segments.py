@@ -27,7 +27,7 @@ from segmentry.errors import (
 )
 from segmentry.model.schema import Kind
 from segmentry.model.values import check_id, check_text
-from segmentry.rules.load import CheckedRule, prepare
+from segmentry.rules.load import CheckedRule, RuleSource, prepare
 from segmentry.store import entities as entity_store
 from segmentry.store import history as history_store
 from segmentry.store import members as member_store
@@ -70,7 +70,7 @@ def check_description(description: object) -> str:
     )
 
 
-def _rule(tx: Transaction, kind: Kind, source: Any, code: str) -> CheckedRule:
+def _rule(tx: Transaction, kind: Kind, source: RuleSource, code: str) -> CheckedRule:
     return prepare(source, tx.state.schemas[kind], segments=tx.state.catalog(), own_code=code)
 
 

@@ -36,12 +36,10 @@ from segmentry.engine.model import (
 from segmentry.engine.state import View
 from segmentry.engine.transaction import Transaction
 from segmentry.model.schema import Attribute, AttrType, Kind, Schema
-from segmentry.rules.load import CheckedRule
+from segmentry.rules.load import CheckedRule, RuleSource
 
 if TYPE_CHECKING:
     from segmentry.engine.segmentry import Segmentry
-
-Rule = str | dict[str, Any]
 
 
 class Shop:
@@ -121,7 +119,7 @@ class Shop:
     def entities(
         self,
         kind: Kind | str,
-        rule: Rule | None = None,
+        rule: RuleSource | None = None,
         *,
         limit: int = 100,
         cursor: str | None = None,
@@ -302,16 +300,16 @@ class Shop:
 
     # -- preview and explain ------------------------------------------------------------------
 
-    def check_rule(self, kind: Kind | str, rule: Rule) -> CheckedRule:
+    def check_rule(self, kind: Kind | str, rule: RuleSource) -> CheckedRule:
         """Check a rule against this tenant (custom attributes, segments) without running it."""
         with self._read() as view:
             return preview.check_rule(view, Kind(kind), rule)
 
-    def preview(self, kind: Kind | str, rule: Rule, *, limit: int = 10) -> Preview:
+    def preview(self, kind: Kind | str, rule: RuleSource, *, limit: int = 10) -> Preview:
         with self._read() as view:
             return preview.preview(view, Kind(kind), rule, limit)
 
-    def preview_edit(self, code: str, rule: Rule, *, limit: int = 10) -> EditPreview:
+    def preview_edit(self, code: str, rule: RuleSource, *, limit: int = 10) -> EditPreview:
         with self._read() as view:
             return preview.preview_edit(view, code, rule, limit)
 

@@ -19,6 +19,11 @@ class Kind(StrEnum):
     PRODUCT = "product"
     CUSTOMER = "customer"
 
+    @property
+    def plural(self) -> str:
+        """How paths and pages name many of them: ``products``, ``customers``."""
+        return f"{self.value}s"
+
 
 class AttrType(StrEnum):
     STRING = "string"

@@ -13,7 +13,8 @@ from segmentry.rules.jsonform import Json, from_json, to_json
 from segmentry.rules.parser import parse
 from segmentry.rules.printer import format_rule
 
-Source = str | Mapping[str, Any]
+RuleSource = str | Mapping[str, Any]
+"""A rule as a user sends it: its text, or its JSON form."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +26,7 @@ class CheckedRule:
     json: Json
 
 
-def read(source: Source) -> tuple[Node, str]:
+def read(source: RuleSource) -> tuple[Node, str]:
     """The tree of a rule and the text its spans point into.
 
     Text is parsed as written, so errors point into what the user typed; a
@@ -39,7 +40,7 @@ def read(source: Source) -> tuple[Node, str]:
 
 
 def prepare(
-    source: Source,
+    source: RuleSource,
     schema: Schema,
     *,
     segments: Mapping[str, SegmentInfo] | None = None,

@@ -18,7 +18,7 @@ from segmentry.engine.model import Segment, SegmentSpec, SegmentType, Use, UseTy
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.model.schema import Kind
-from segmentry.synthetic import shop as generate
+from segmentry.synthetic import generate
 
 PRODUCTS = 20_000
 CUSTOMERS = 50_000

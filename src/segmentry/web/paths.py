@@ -9,8 +9,7 @@ from starlette.requests import Request
 
 from segmentry.model.schema import Kind
 
-PLURAL = {Kind.PRODUCT: "products", Kind.CUSTOMER: "customers"}
-BY_PLURAL = {plural: kind for kind, plural in PLURAL.items()}
+BY_PLURAL = {kind.plural: kind for kind in Kind}
 
 
 def kind_of(request: Request, param: str = "kinds") -> Kind:
@@ -28,4 +27,4 @@ def entity_url(kind: Kind | str, entity_id: str) -> str:
 
 
 def segments_url(kind: Kind | str) -> str:
-    return f"/{PLURAL[Kind(kind)]}/segments"
+    return f"/{Kind(kind).plural}/segments"

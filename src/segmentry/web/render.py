@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse
 
 from segmentry.model.schema import Kind
 from segmentry.web import session
-from segmentry.web.paths import PLURAL, entity_url, segments_url
+from segmentry.web.paths import entity_url, segments_url
 
 TEMPLATES = Path(__file__).parent / "templates"
 SECTIONS = {
@@ -56,7 +56,6 @@ def _environment() -> Environment:
     env.globals.update(
         entity_url=entity_url,
         segments_url=segments_url,
-        plural=PLURAL,
         sections=SECTIONS,
         kinds=list(Kind),
     )

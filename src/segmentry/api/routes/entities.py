@@ -13,10 +13,10 @@ from segmentry.api.entity_bodies import EntityBody, EntityOut, SegmentOfEntity, 
 from segmentry.api.idempotency import KeyedRequest, mark_replayed
 from segmentry.api.pagination import Cursor, Limit, Page, keyed_page
 from segmentry.api.problems import described
-from segmentry.api.routes.kinds import BATCHES, BODIES, OUTS, PATHS, with_types
-from segmentry.engine.shape import flatten
+from segmentry.api.routes.kinds import BATCHES, BODIES, OUTS, with_types
 from segmentry.engine.shop import Shop
 from segmentry.model.limits import MAX_TEXT_LENGTH
+from segmentry.model.nesting import flatten
 from segmentry.model.schema import Kind
 
 EntityId = Annotated[
@@ -44,7 +44,7 @@ class Batch(BaseModel):
 
 def router(kind: Kind) -> APIRouter:
     """The routes of one kind under ``/v1/products`` or ``/v1/customers``."""
-    routes = APIRouter(prefix=f"/v1/{PATHS[kind]}", tags=[PATHS[kind].title()])
+    routes = APIRouter(prefix=f"/v1/{kind.plural}", tags=[kind.plural.title()])
     out, body_model = OUTS[kind], BODIES[kind]
 
     def flat(shop: Shop, body: EntityBody) -> dict[str, Any]:
@@ -53,7 +53,7 @@ def router(kind: Kind) -> APIRouter:
     def rendered(shop: Shop, found: Any) -> EntityOut:
         return render.entity(shop.attributes_schema(kind), found)
 
-    @routes.get("", response_model=Page[out], summary=f"List {PATHS[kind]}")  # type: ignore[valid-type]
+    @routes.get("", response_model=Page[out], summary=f"List {kind.plural}")  # type: ignore[valid-type]
     def list_entities(
         shop: ShopDep, rule: RuleQuery = None, limit: Limit = 100, cursor: Cursor = None
     ) -> Page[EntityOut]:
@@ -81,7 +81,7 @@ def router(kind: Kind) -> APIRouter:
     routes.post(
         "/batch",
         response_model=Upserted,
-        summary=f"Upsert a batch of {PATHS[kind]}",
+        summary=f"Upsert a batch of {kind.plural}",
     )(with_types(upsert_batch, body=BATCHES[kind]))
 
     @routes.get(

@@ -15,7 +15,6 @@ from segmentry.api.auth import ShopDep
 from segmentry.api.bodies import ImportOut
 from segmentry.api.idempotency import REPLAYED, KeyHeader, once_for
 from segmentry.api.problems import described, problem
-from segmentry.api.routes.kinds import PATHS
 from segmentry.api.uploads import Upload, spooled
 from segmentry.engine.entities import MAX_BATCH
 from segmentry.engine.import_readers import ImportFormat
@@ -131,12 +130,12 @@ def import_route(kind: Kind) -> Callable[..., Coroutine[Any, Any, JSONResponse]]
 
 for _kind in Kind:
     routes.post(
-        f"/v1/{PATHS[_kind]}/import",
+        f"/v1/{_kind.plural}/import",
         response_model=ImportOut,
         responses=described(409, 415),
-        summary=f"Import {PATHS[_kind]} from CSV or JSON Lines",
+        summary=f"Import {_kind.plural} from CSV or JSON Lines",
         openapi_extra={"requestBody": UPLOAD_BODY},
-        operation_id=f"import_{PATHS[_kind]}",
+        operation_id=f"import_{_kind.plural}",
     )(import_route(_kind))
 
 

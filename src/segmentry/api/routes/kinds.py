@@ -1,4 +1,5 @@
-"""Products and customers share their routes; each kind has its own path and bodies."""
+"""Products and customers share their routes; each kind has its own bodies (its path
+is ``Kind.plural``)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from segmentry.model.schema import Kind
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-PATHS = {Kind.PRODUCT: "products", Kind.CUSTOMER: "customers"}
 BODIES: dict[Kind, type[BaseModel]] = {Kind.PRODUCT: ProductBody, Kind.CUSTOMER: CustomerBody}
 BATCHES: dict[Kind, type[BaseModel]] = {Kind.PRODUCT: ProductBatch, Kind.CUSTOMER: CustomerBatch}
 OUTS: dict[Kind, type[EntityOut]] = {Kind.PRODUCT: ProductOut, Kind.CUSTOMER: CustomerOut}

@@ -14,7 +14,7 @@ from segmentry.model.schema import AttrType, Kind
 from segmentry.web import render
 from segmentry.web.auth import shop_of
 from segmentry.web.csrf import post
-from segmentry.web.paths import PLURAL, kind_of
+from segmentry.web.paths import kind_of
 
 TYPES = [t.value for t in AttrType]
 
@@ -70,7 +70,7 @@ async def declare(request: Request, data: FormData) -> Response:
         return _page(request, kind, values, {"key": error.message})
     except SchemaError as error:
         return _page(request, kind, values, {_field_of(error.message): error.message})
-    return RedirectResponse(f"/{PLURAL[kind]}/attributes?declared={key}", status_code=303)
+    return RedirectResponse(f"/{kind.plural}/attributes?declared={key}", status_code=303)
 
 
 routes: list[BaseRoute] = [

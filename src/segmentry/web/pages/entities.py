@@ -16,7 +16,7 @@ from segmentry.web import render
 from segmentry.web import rulebuilder as rb
 from segmentry.web.auth import shop_of
 from segmentry.web.pages.members import PAGE, columns
-from segmentry.web.paths import PLURAL, kind_of
+from segmentry.web.paths import kind_of
 
 
 async def entity_list(request: Request) -> Response:
@@ -27,7 +27,7 @@ async def entity_list(request: Request) -> Response:
         page = shop.entities(kind, rule or None, limit=PAGE, cursor=cursor)
     except RuleError as error:
         return _list(request, kind, rule=rule, cursor=cursor, items=[], next_url="", error=error)
-    base = f"/{PLURAL[kind]}"
+    base = f"/{kind.plural}"
     more = urlencode({"rule": rule, "cursor": page.next_cursor}) if page.next_cursor else ""
     next_url = f"{base}?{more}" if more else ""
     return _list(request, kind, rule=rule, cursor=cursor, items=page.items, next_url=next_url)
@@ -56,7 +56,7 @@ def _list(
         columns=columns(shop, kind),
         cursor=cursor,
         next_url=next_url,
-        first_url=f"/{PLURAL[kind]}?{urlencode({'rule': rule})}" if rule else f"/{PLURAL[kind]}",
+        first_url=f"/{kind.plural}?{urlencode({'rule': rule})}" if rule else f"/{kind.plural}",
     )
 
 

@@ -1,6 +1,7 @@
-"""The outside shape of an entity: built-in attributes at the top level, custom
-ones under ``attributes`` (the HTTP API's bodies and JSON Lines imports), and
-the flat mapping the library writes and stores."""
+"""Nesting of custom attributes: an entity as the outside sees it (built-in
+attributes at the top level, custom ones under ``attributes``: the HTTP API's
+bodies and JSON Lines imports) and the flat mapping the library writes and
+stores, one into the other."""
 
 from __future__ import annotations
 

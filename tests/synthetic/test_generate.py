@@ -11,17 +11,17 @@ from segmentry.engine.entities import derive
 from segmentry.match.columnar import ColumnarTable, ListColumn, TextColumn
 from segmentry.model.schema import Kind, Schema, declare
 from segmentry.model.values import encode, validate
-from segmentry.synthetic import shop
+from segmentry.synthetic import generate
 
 SCHEMAS = {
     Kind.CUSTOMER: Schema(
-        Kind.CUSTOMER, (declare(Kind.CUSTOMER, "loyalty_status", "enum", values=shop.LOYALTY),)
+        Kind.CUSTOMER, (declare(Kind.CUSTOMER, "loyalty_status", "enum", values=generate.LOYALTY),)
     ),
     Kind.PRODUCT: Schema(Kind.PRODUCT),
 }
 
 
-def through_validation(columns: shop.Columns, schema: Schema, n: int) -> ColumnarTable:
+def through_validation(columns: generate.Columns, schema: Schema, n: int) -> ColumnarTable:
     table = ColumnarTable(schema)
     for row, doc in enumerate(columns.documents(0, n), start=1):
         checked = validate(schema, doc["id"], doc)
@@ -43,7 +43,7 @@ def column_view(table: ColumnarTable, key: str, n: int) -> object:
 @pytest.mark.parametrize("kind", list(Kind))
 def test_loaded_columns_equal_validated_documents(kind: Kind) -> None:
     n = 3_000
-    columns = shop.columns(kind, n)
+    columns = generate.columns(kind, n)
     direct = ColumnarTable(SCHEMAS[kind])
     columns.load_table(direct)
     validated = through_validation(columns, SCHEMAS[kind], n)
@@ -57,7 +57,7 @@ def test_loaded_columns_equal_validated_documents(kind: Kind) -> None:
 
 
 def test_generation_is_repeatable_and_skewed() -> None:
-    first, second = shop.customers(20_000), shop.customers(20_000)
+    first, second = generate.customers(20_000), generate.customers(20_000)
     assert list(first.documents(0, 50)) == list(second.documents(0, 50))
     countries = first.text["country"][0]
     counts = np.bincount(countries[countries >= 0])
@@ -78,7 +78,7 @@ def test_generated_rules_all_check(kind: Kind) -> None:
 
 @pytest.mark.parametrize("kind", list(Kind))
 def test_a_table_row_reads_back_as_the_record_written(kind: Kind) -> None:
-    columns = shop.columns(kind, 500)
+    columns = generate.columns(kind, 500)
     table = ColumnarTable(SCHEMAS[kind])
     columns.load_table(table)
     for row, doc in enumerate(columns.documents(0, 500), start=1):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from segmentry.engine.shape import flatten, nest
 from segmentry.errors import ValidationError
+from segmentry.model.nesting import flatten, nest
 from segmentry.model.schema import Kind, Schema, declare
 
 SCHEMA = Schema(Kind.CUSTOMER, (declare(Kind.CUSTOMER, "tier", "string"),))
