@@ -26,13 +26,14 @@ from segmentry.errors import (
     ValidationError,
 )
 from segmentry.model.schema import Kind
-from segmentry.web import editor as ed
+from segmentry.rules.load import RuleSource
 from segmentry.web import render
 from segmentry.web.auth import shop_of
 from segmentry.web.csrf import post
-from segmentry.web.editor_view import PreviewView, items_view, preview
+from segmentry.web.editor import editing
+from segmentry.web.editor.builder import Attributes, Row
+from segmentry.web.editor.editing import PreviewView, items_view, preview
 from segmentry.web.paths import kind_of
-from segmentry.web.rulebuilder import Attributes, Row
 
 FIELDS = ("name", "code", "description", "type", "status")
 
@@ -43,7 +44,7 @@ class Form:
 
     kind: Kind
     values: dict[str, str]
-    editor: ed.Editor
+    editor: editing.Editor
     attributes: Attributes
     codes: list[str]
     segment: Segment | None = None
@@ -87,7 +88,7 @@ def _editor_context(form: Form, shown: PreviewView | None) -> dict[str, Any]:
         "attributes": list(form.attributes.values()),
         "preview": shown,
         "original_code": form.segment.code if form.segment else "",
-        "caret": ed.caret,
+        "caret": editing.caret,
     }
 
 
@@ -102,7 +103,7 @@ async def new_form(request: Request) -> Response:
         "type": wanted if wanted in set(SegmentType) else "dynamic",
         "status": "active",
     }
-    form = Form(kind, values, ed.Editor(items=[Row()]), attributes, codes)
+    form = Form(kind, values, editing.Editor(items=[Row()]), attributes, codes)
     return _page(request, shop, form)
 
 
@@ -111,9 +112,9 @@ async def create(request: Request, data: FormData) -> Response:
     attributes, codes = _context(shop, kind, None)
     fields = _fields(data)
     values = {k: str(data.get(k, "")) for k in FIELDS}
-    form = Form(kind, values, ed.from_form(fields, attributes), attributes, codes)
+    form = Form(kind, values, editing.from_form(fields, attributes), attributes, codes)
     if str(data.get("action", "save")) != "save":
-        ed.apply(form.editor, str(data.get("action")), attributes)
+        editing.apply(form.editor, str(data.get("action")), attributes)
         return _page(request, shop, form)
     rule = _rule_to_save(form)
     if form.errors:
@@ -139,11 +140,11 @@ def _after_save(segment: Segment) -> str:
     return f"/segments/{segment.code}"
 
 
-def _rule_to_save(form: Form) -> ed.Source | None:
+def _rule_to_save(form: Form) -> RuleSource | None:
     form.errors = {}
     if not form.dynamic:
         return None
-    rule = ed.source(form.editor, form.attributes)
+    rule = editing.source(form.editor, form.attributes)
     if form.editor.failed:
         form.errors["rule"] = "Fix the rule: the problems are shown at the rows or in the text."
     elif rule is None:
@@ -151,11 +152,11 @@ def _rule_to_save(form: Form) -> ed.Source | None:
     return rule
 
 
-def _refused(form: Form, rule: ed.Source | None, error: Exception) -> None:
+def _refused(form: Form, rule: RuleSource | None, error: Exception) -> None:
     """Put a refusal at the field it is about."""
     errors = form.errors if form.errors is not None else {}
     if isinstance(error, RuleError) and rule is not None:
-        ed.place(form.editor, rule, error)
+        editing.place(form.editor, rule, error)
         errors["rule"] = "Fix the rule: the problems are shown at the rows or in the text."
     elif isinstance(error, AlreadyExistsError | InUseError):
         errors["code"] = str(error)
@@ -184,7 +185,7 @@ async def edit_form(request: Request) -> Response:
     shop = shop_of(request)
     segment = shop.segment(request.path_params["code"])
     attributes, codes = _context(shop, segment.kind, segment.code)
-    editor = ed.from_rule(segment.rule_json, attributes)
+    editor = editing.from_rule(segment.rule_json, attributes)
     form = Form(segment.kind, _values_of(segment), editor, attributes, codes, segment)
     return _page(request, shop, form)
 
@@ -195,10 +196,10 @@ async def edit(request: Request, data: FormData) -> Response:
     attributes, codes = _context(shop, segment.kind, segment.code)
     values = {k: str(data.get(k, "")) for k in (*FIELDS, "version")}
     values["type"] = segment.type.value  # fixed at creation, whatever the form says
-    editor = ed.from_form(_fields(data), attributes)
+    editor = editing.from_form(_fields(data), attributes)
     form = Form(segment.kind, values, editor, attributes, codes, segment)
     if str(data.get("action", "save")) != "save":
-        ed.apply(form.editor, str(data.get("action")), attributes)
+        editing.apply(form.editor, str(data.get("action")), attributes)
         return _page(request, shop, form)
     return _save_edit(request, shop, form)
 
@@ -248,7 +249,7 @@ def _fragment_form(shop: Shop, data: FormData) -> Form:
         raise HTTPException(400, "The form does not say which kind of segment it edits.")
     kind = segment.kind if segment else Kind(word)
     attributes, codes = _context(shop, kind, original or None)
-    editor = ed.from_form(_fields(data), attributes)
+    editor = editing.from_form(_fields(data), attributes)
     return Form(kind, {"type": "dynamic"}, editor, attributes, codes, segment)
 
 
@@ -256,7 +257,7 @@ async def editor_fragment(request: Request, data: FormData) -> Response:
     """A button or a changed attribute: the editor again, with its preview."""
     shop = shop_of(request)
     form = _fragment_form(shop, data)
-    ed.apply(form.editor, str(data.get("action", "refresh")), form.attributes)
+    editing.apply(form.editor, str(data.get("action", "refresh")), form.attributes)
     code = form.segment.code if form.segment else None
     shown = preview(shop, form.kind, code, form.editor, form.attributes)
     context = _editor_context(form, shown)

@@ -13,8 +13,8 @@ from segmentry.engine.model import Entity
 from segmentry.errors import RuleError
 from segmentry.model.schema import Kind
 from segmentry.web import render
-from segmentry.web import rulebuilder as rb
 from segmentry.web.auth import shop_of
+from segmentry.web.editor import builder
 from segmentry.web.pages.members import PAGE, columns
 from segmentry.web.paths import kind_of
 
@@ -91,7 +91,7 @@ async def why(request: Request) -> Response:
         entity_id=entity_id,
         explanation=explanation,
         attributes=attributes,
-        label=lambda op, key: rb.label(op, rb.lookup(attributes, key)),
+        label=lambda op, key: builder.label(op, builder.lookup(attributes, key)),
     )
 
 

@@ -1,5 +1,6 @@
-"""The rule editor's state: rows or text, the edits the buttons make, and where
-the engine's errors go (at a row, or at a line and column of the text).
+"""The rule editor: its state (rows or text), the edits its buttons make, where the
+library's errors go (at a row, or at a line and column of the text), and what its
+template draws, live preview included.
 
 A form carries the whole state (``mode``, ``rule_text``, the rows), so every
 request can rebuild it: there is nothing kept on the server between requests.
@@ -11,20 +12,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from segmentry.engine.shop import Shop
 from segmentry.errors import Diagnostic, RuleError
+from segmentry.model.schema import Attribute, Kind
 from segmentry.rules.ast import Condition, InSegment, Not, Span, walk
 from segmentry.rules.jsonform import from_json, to_json
+from segmentry.rules.load import RuleSource
 from segmentry.rules.parser import parse
 from segmentry.rules.printer import format_rule
-from segmentry.web import rulebuilder as rb
-from segmentry.web.rulebuilder import Attributes, Group, Item, Row
+from segmentry.web.editor import builder
+from segmentry.web.editor.builder import Attributes, Group, Item, Row, Widget
 
 BUILDER, TEXT = "builder", "text"
 NO_ROWS_NOTE = (
     "This rule uses a NOT around a group, or groups within groups, which rows cannot "
     "show: edit it as text."
 )
-Source = str | dict[str, Any]
 
 
 @dataclass
@@ -38,7 +41,7 @@ class Editor:
 
     @property
     def rows(self) -> list[Row]:
-        return rb.flat(self.items)
+        return builder.flat(self.items)
 
     @property
     def failed(self) -> bool:
@@ -55,8 +58,8 @@ def from_form(fields: Iterable[tuple[str, str]], attributes: Attributes) -> Edit
     mode = TEXT if values.get("mode") == TEXT else BUILDER
     editor = Editor(mode, text=values.get("rule_text", ""))
     try:
-        editor.items = rb.from_form(pairs)
-    except rb.BuilderError as problem:
+        editor.items = builder.rows_from_form(pairs)
+    except builder.BuilderError as problem:
         editor.errors.append(str(problem))
     _normalise(editor, attributes, [values.get(f"row-{p}-shown", "") for p in paths(editor)])
     return editor
@@ -64,7 +67,7 @@ def from_form(fields: Iterable[tuple[str, str]], attributes: Attributes) -> Edit
 
 def from_rule(rule_json: Mapping[str, Any] | None, attributes: Attributes) -> Editor:
     """The editor of a saved rule: rows when they can show it, text otherwise."""
-    items = rb.from_rule(rule_json, attributes)
+    items = builder.rows_from_rule(rule_json, attributes)
     if items is not None:
         return Editor(BUILDER, items)
     text = format_rule(from_json(dict(rule_json or {})))
@@ -89,13 +92,13 @@ def _normalise(editor: Editor, attributes: Attributes, shown: list[str]) -> None
             continue
         if before and before != row.attr:
             row.values = []
-        attribute = rb.lookup(attributes, row.attr)
-        choices = rb.operators(attribute, row.attr)
+        attribute = builder.lookup(attributes, row.attr)
+        choices = builder.operators(attribute, row.attr)
         if row.op not in choices:
             row.op = choices[0]
-        if not row.values and rb.widget(attribute, row.attr, row.op) is rb.Widget.BOOLEAN:
+        if not row.values and builder.widget(attribute, row.attr, row.op) is Widget.BOOLEAN:
             row.values = ["yes"]
-        if not row.values and rb.widget(attribute, row.attr, row.op) is rb.Widget.SELECT:
+        if not row.values and builder.widget(attribute, row.attr, row.op) is Widget.SELECT:
             row.values = list(attribute.values[:1]) if attribute else []
 
 
@@ -117,9 +120,9 @@ def apply(editor: Editor, action: str, attributes: Attributes) -> None:
         to_text(editor, attributes)
     elif verb == "to-builder":
         to_builder(editor, attributes)
-    if len(editor.rows) > rb.MAX_ROWS:
+    if len(editor.rows) > builder.MAX_ROWS:
         editor.items.pop()
-        editor.errors.append(f"a rule can have at most {rb.MAX_ROWS} rows")
+        editor.errors.append(f"a rule can have at most {builder.MAX_ROWS} rows")
 
 
 def _add_to(editor: Editor, where: str) -> None:
@@ -161,7 +164,7 @@ def to_builder(editor: Editor, attributes: Attributes) -> None:
         editor.text_errors = list(error.diagnostics)
         editor.note = "Fix the rule's text first: rows can only show a rule that reads."
         return
-    items = rb.from_rule(rule, attributes)
+    items = builder.rows_from_rule(rule, attributes)
     if items is None:
         editor.note = NO_ROWS_NOTE
         return
@@ -175,7 +178,7 @@ def builder_rule(
     editor: Editor, attributes: Attributes, *, strict: bool = True
 ) -> dict[str, Any] | None:
     """The JSON form of the rows (``None`` when there are none or one has an error)."""
-    rule = rb.to_rule(editor.items, attributes, strict=strict)
+    rule = builder.to_rule(editor.items, attributes, strict=strict)
     if rule is None:
         return None
     try:
@@ -186,23 +189,23 @@ def builder_rule(
     return rule
 
 
-def source(editor: Editor, attributes: Attributes, *, strict: bool = True) -> Source | None:
-    """What to hand the engine: the text as typed, or the rows' JSON form (a
+def source(editor: Editor, attributes: Attributes, *, strict: bool = True) -> RuleSource | None:
+    """What to hand the library: the text as typed, or the rows' JSON form (a
     preview is not ``strict``: it waits for values not typed yet)."""
     if editor.mode == TEXT:
         return editor.text if editor.text.strip() else None
     return builder_rule(editor, attributes, strict=strict)
 
 
-def as_text(rule: Source | None) -> str:
+def as_text(rule: RuleSource | None) -> str:
     """The canonical text of rows' JSON form (shown under the rows, to keep both in view)."""
     if rule is None or isinstance(rule, str):
         return rule or ""
     return format_rule(from_json(rule))
 
 
-def place(editor: Editor, rule: Source, error: RuleError) -> None:
-    """Put the engine's errors where the user will look: the text, or the rows."""
+def place(editor: Editor, rule: RuleSource, error: RuleError) -> None:
+    """Put the library's errors where the user will look: the text, or the rows."""
     if isinstance(rule, str):
         editor.text_errors = list(error.diagnostics)
         return
@@ -245,3 +248,116 @@ def caret(diagnostic: Diagnostic, text: str) -> tuple[str, str]:
     line = lines[diagnostic.line - 1] if 0 < diagnostic.line <= len(lines) else ""
     width = max(1, min(diagnostic.length, len(line) - diagnostic.column + 1))
     return line, " " * (diagnostic.column - 1) + "^" * width
+
+
+# -- what the template draws ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RowView:
+    path: str
+    row: Row
+    attribute: Attribute | None
+    ops: list[tuple[str, str]]
+    widget: str
+    choices: list[str]
+
+    def value(self, index: int = 0) -> str:
+        return self.row.values[index] if index < len(self.row.values) else ""
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    index: int
+    rows: list[RowView]
+    group: bool
+
+
+def _choices(shown: Widget, attribute: Attribute | None, row: Row, codes: list[str]) -> list[str]:
+    if shown is Widget.SEGMENT:
+        known = codes
+    elif shown is Widget.BOOLEAN:
+        known = ["yes", "no"]
+    elif shown in (Widget.SELECT, Widget.MULTI) and attribute is not None:
+        known = list(attribute.values)
+    else:
+        return []
+    # A value the choices lack (typed as text, or since removed) stays visible, so
+    # the error the library reports about it can be seen and fixed.
+    return known + [v for v in row.values if v and v not in known]
+
+
+def row_view(path: str, row: Row, attributes: Attributes, codes: list[str]) -> RowView:
+    attribute = builder.lookup(attributes, row.attr) if row.attr else None
+    ops = builder.operators(attribute, row.attr) if row.attr else []
+    shown = builder.widget(attribute, row.attr, row.op) if row.attr else Widget.NONE
+    return RowView(
+        path,
+        row,
+        attribute,
+        [(op, builder.label(op, attribute)) for op in ops],
+        shown.value,
+        _choices(shown, attribute, row, codes),
+    )
+
+
+def items_view(editor: Editor, attributes: Attributes, codes: list[str]) -> list[ItemView]:
+    out = []
+    for i, item in enumerate(editor.items):
+        if isinstance(item, Group):
+            rows = [row_view(f"{i}.{j}", r, attributes, codes) for j, r in enumerate(item.rows)]
+            out.append(ItemView(i, rows, group=True))
+        else:
+            out.append(ItemView(i, [row_view(str(i), item, attributes, codes)], group=False))
+    return out
+
+
+@dataclass
+class PreviewView:
+    """``state`` is ``empty`` (no rule yet), ``pending`` (a value to type), ``invalid``
+    (errors shown) or ``ready``."""
+
+    state: str
+    kind: Kind
+    text: str = ""
+    count: int = 0
+    sample: list[str] = field(default_factory=list)
+    saved: bool = False
+    entering: int = 0
+    leaving: int = 0
+    sample_entering: list[str] = field(default_factory=list)
+    sample_leaving: list[str] = field(default_factory=list)
+
+
+def preview(
+    shop: Shop, kind: Kind, code: str | None, editor: Editor, attributes: Attributes
+) -> PreviewView:
+    """The count and a sample of what the editor's rule selects (and, for a saved
+    segment, who would enter and leave); errors go into the editor."""
+    rule = source(editor, attributes, strict=False)
+    if editor.failed:
+        return PreviewView("invalid", kind)
+    if editor.pending:
+        return PreviewView("pending", kind)
+    if rule is None:
+        return PreviewView("empty", kind)
+    text = as_text(rule)
+    try:
+        if code is None:
+            found = shop.preview(kind, rule)
+            return PreviewView("ready", kind, text, found.count, found.sample)
+        edit = shop.preview_edit(code, rule)
+    except RuleError as error:
+        place(editor, rule, error)
+        return PreviewView("invalid", kind, text)
+    return PreviewView(
+        "ready",
+        kind,
+        text,
+        edit.count,
+        saved=True,
+        entering=edit.entering,
+        leaving=edit.leaving,
+        sample_entering=edit.sample_entering,
+        sample_leaving=edit.sample_leaving,
+    )

@@ -5,8 +5,8 @@ hold, and groups of rows of which any one must hold. That is exactly the rules
 whose JSON form is a condition, an ``or`` of conditions, or an ``and`` of
 conditions and such ``or`` groups, where a condition may also be ``IN SEGMENT``
 or ``NOT IN SEGMENT``. Any other rule (a NOT around a group, groups inside
-groups) has no rows: :func:`from_rule` answers ``None`` and the page keeps it
-in text mode. Rows only shape a rule; the engine checks it.
+groups) has no rows: :func:`rows_from_rule` answers ``None`` and the page keeps it
+in text mode. Rows only shape a rule; the library checks it.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ ROW_FIELD = re.compile(r"row-(\d{1,3})(?:\.(\d{1,3}))?-(attr|op|value)")
 GROUP_FIELD = re.compile(r"group-(\d{1,3})")
 
 
-def from_form(fields: Iterable[tuple[str, str]]) -> list[Item]:
+def rows_from_form(fields: Iterable[tuple[str, str]]) -> list[Item]:
     """The rows of a builder form: ``row-3-attr``, ``row-3.1-value``, ``group-3``."""
     rows: dict[tuple[int, int], Row] = {}
     groups: set[int] = set()
@@ -283,7 +283,7 @@ def _number(text: str) -> int | float:
 # -- a rule to rows -------------------------------------------------------------------------
 
 
-def from_rule(rule: Mapping[str, Any] | None, attributes: Attributes) -> list[Item] | None:
+def rows_from_rule(rule: Mapping[str, Any] | None, attributes: Attributes) -> list[Item] | None:
     """The rows of a rule's JSON form, or ``None`` when rows cannot show it."""
     if rule is None:
         return []
