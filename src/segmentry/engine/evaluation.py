@@ -1,9 +1,13 @@
-"""Evaluating segments: one entity against every segment, or one segment over everyone.
+"""Evaluating one segment at a time: over everyone, or over the entities whose
+membership of the segments it refers to changed.
 
-Entity writes use the Python predicates (compiled once per transaction);
-saving a segment evaluates its rule inside the database with the SQL
-evaluator. The differential property test of the rules package proves the
-two agree.
+Saving, editing or activating a segment (and previewing a rule) evaluates its rule
+over the columnar snapshot with the columnar evaluator; the segments that refer to
+it then re-check the entities whose membership changed with their Python
+predicates, as does the time sweep. An ad-hoc listing with a rule runs as a SQL
+clause in the database, which pages it. Entity writes are matched by the rule
+index instead (``engine/matcher.py``). The differential property test of
+``match`` proves the evaluators agree.
 """
 
 from __future__ import annotations
@@ -48,9 +52,7 @@ def rule_clause(
     )
 
 
-def members_of_rule(
-    conn: Connection, state: TenantState, kind: Kind, tree: Node, ctx: EvalContext
-) -> BitMap:
+def members_of_rule(state: TenantState, kind: Kind, tree: Node, ctx: EvalContext) -> BitMap:
     """Every living entity of ``kind`` the rule selects, evaluated on the columnar snapshot."""
     table = state.tables[kind]
     return columnar.select(table, columnar.compile_columnar(tree, table, ctx, state.member_set))
@@ -62,7 +64,7 @@ def reevaluate(tx: Transaction, segment: SegmentDef, cause: Cause) -> BitMap:
         target = BitMap()
     elif segment.dynamic:
         assert segment.tree is not None
-        target = members_of_rule(tx.conn, tx.state, segment.kind, segment.tree, tx.ctx)
+        target = members_of_rule(tx.state, segment.kind, segment.tree, tx.ctx)
     else:
         target = member_store.fixed_list(tx.conn, tenant_id=tx.tenant_id, seg_id=segment.seg_id)
     return tx.replace_members(segment, target, cause)

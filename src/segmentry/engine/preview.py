@@ -40,7 +40,7 @@ def preview(view: View, kind: Kind, rule: RuleSource, limit: int = 10) -> Previe
     """How many entities an unsaved rule selects, and a sample of them."""
     conn, state, ctx = view.conn, view.state, view.ctx
     checked = prepare(rule, state.schemas[kind], segments=state.catalog())
-    selected = evaluation.members_of_rule(conn, state, kind, checked.tree, ctx)
+    selected = evaluation.members_of_rule(state, kind, checked.tree, ctx)
     return Preview(len(selected), _sample(conn, state, kind, selected, page_size(limit)))
 
 
@@ -56,11 +56,11 @@ def preview_edit(view: View, code: str, rule: RuleSource, limit: int = 10) -> Ed
         raise ValidationError(f"segment {code!r} is fixed: it has no rule to preview")
     assert segment.tree is not None
     checked = prepare(rule, state.schemas[segment.kind], segments=state.catalog(), own_code=code)
-    after = evaluation.members_of_rule(conn, state, segment.kind, checked.tree, ctx)
+    after = evaluation.members_of_rule(state, segment.kind, checked.tree, ctx)
     if segment.active:
         before = state.members.get(segment.seg_id, BitMap())
     else:
-        before = evaluation.members_of_rule(conn, state, segment.kind, segment.tree, ctx)
+        before = evaluation.members_of_rule(state, segment.kind, segment.tree, ctx)
     entering, leaving = after - before, before - after
     size = page_size(limit)
     return EditPreview(

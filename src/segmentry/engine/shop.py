@@ -43,6 +43,12 @@ if TYPE_CHECKING:
 
 
 class Shop:
+    """The library's API for one tenant (and, when given, the API key that acts).
+
+    Owns nothing but those ids and its ``Segmentry``: every call opens its own
+    write transaction or consistent read there and hands it to the use case in
+    ``engine/`` that does the work."""
+
     def __init__(self, segmentry: Segmentry, tenant_id: int, *, key_id: str | None = None) -> None:
         self.segmentry = segmentry
         self.tenant_id = tenant_id

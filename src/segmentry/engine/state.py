@@ -87,6 +87,13 @@ class View:
 
 
 class TenantState:
+    """One tenant as it is kept in memory between transactions, tagged with the
+    tenant's ``revision``: the schemas of both kinds, every segment's definition with
+    its checked rule (and the catalog and dependency order derived from them), the
+    kept member bitmap of every segment, the columnar snapshot of every living
+    entity, and the compiled matchers. Transactions mutate it in place; a revision
+    other than the database's means another process wrote, and it is reloaded."""
+
     def __init__(self, tenant: TenantRow, schemas: dict[Kind, Schema]) -> None:
         self.tenant_id = tenant.tenant_id
         self.revision = tenant.revision
@@ -155,7 +162,7 @@ class TenantState:
         """Every segment's kind and references, for checking rules. Built once and kept
         up to date as segments change: a tenant with thousands of segments checks each
         new rule against them all, and walking every tree for each check made creating
-        segments quadratic (the thousandth took 30 ms)."""
+        segments quadratic."""
         if self._catalog is None:
             self._catalog = {s.code: SegmentInfo(s.kind, s.refs) for s in self.segments.values()}
         return self._catalog

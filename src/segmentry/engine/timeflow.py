@@ -10,9 +10,9 @@ clock jumped forward in a test) is as exact as one a minute later.
 
 The entities are found in the columnar snapshot, a vectorised range test over the
 attribute's column, not in the database: its records are JSON that no index
-covers, so each moved bound there was a scan of every entity's record (17 s a
-sweep at 200,000 customers and 100 segments, every 30 s, holding the tenant's
-write lock). Segments with the same bound share one test.
+covers, so each moved bound there was a scan of every entity's record, made
+while holding the tenant's write lock (docs/architecture.md, Time). Segments with
+the same bound share one test.
 """
 
 from __future__ import annotations

@@ -65,6 +65,16 @@ class Flips:
 
 
 class Transaction:
+    """One write of one tenant, from the tenant's lock to just before commit.
+
+    Owns the connection of the database transaction, the tenant row as locked, the
+    moment of the write and the key that makes it; changes the tenant's in-memory
+    ``state`` in place (``Segmentry`` drops that state if the write fails); and keeps
+    what :meth:`flush` writes out before commit: the net membership changes
+    (``flips``), the segments whose counts to rewrite (``counted``), those deleted
+    (``dropped``), the renames, and the revision the tenant will have.
+    """
+
     def __init__(
         self,
         conn: Connection,

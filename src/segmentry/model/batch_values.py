@@ -85,8 +85,8 @@ def validate_many(
 
 FEW = 32
 """Fewer items than this are each validated alone: a column at a time pays a fixed cost
-per attribute (a Polars parse of every instant column, some 0.3 ms each), more than
-validating a handful of documents one by one costs."""
+per attribute (a Polars parse of every instant column), more than validating a
+handful of documents one by one costs."""
 MISSING: Any = object()
 """An attribute the item does not have."""
 DROP: Any = object()

@@ -56,9 +56,9 @@ def json_dumps(value: Any) -> str:
 
 
 JSON_CODEC: dict[str, Any] = {"json_serializer": json_dumps, "json_deserializer": orjson.loads}
-"""How JSON columns are written and read, on both back ends. orjson reads them: reading
-a batch's 5,000 entity rows (a document and a record each) took 210 ms with the
-standard library's parser, most of it parsing. Every JSON value stored is one
+"""How JSON columns are written and read, on both back ends. orjson reads them: with
+the standard library's parser, parsing was most of the time of reading a batch's
+entity rows (a document and a record each). Every JSON value stored is one
 segmentry wrote from validated values (integers within 2**53, no NaN), where the two
 parsers agree; orjson would read an integer beyond 64 bits as a float."""
 

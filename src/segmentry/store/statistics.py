@@ -2,16 +2,16 @@
 
 PostgreSQL plans every query by what its statistics say of a table. Right after a
 bulk load they still describe the table as it was before, nearly empty, and the
-planner then finds an entity by reading every entity of the tenant: with 20,000
-customers just imported, looking one up took 14 ms and each imported batch paid the
-same scan, until autovacuum's next ANALYZE (a minute later at the soonest, and only
-once a tenth of the table changed). So the engine counts the entity rows it
-inserts, and once they add up to a tenth of the rows PostgreSQL's statistics counted
-at its last ``ANALYZE`` (and at least :data:`MIN_ROWS`: a process's first comes after
-that many), it runs ``ANALYZE`` on the tables a write grows, after the commit and
-outside the tenant's lock. At growing sizes that is a few dozen per tenfold growth;
-while one thread analyses, the others go on writing. A failed ``ANALYZE`` is logged
-and tried again after as many rows more: the write it follows is committed.
+planner then finds an entity by reading every entity of the tenant, and each
+imported batch pays the same scan, until autovacuum's next ANALYZE (a minute later
+at the soonest, and only once a tenth of the table changed). So the engine counts
+the entity rows it inserts, and once they add up to a tenth of the rows PostgreSQL's
+statistics counted at its last ``ANALYZE`` (and at least :data:`MIN_ROWS`: a
+process's first comes after that many), it runs ``ANALYZE`` on the tables a write
+grows, after the commit and outside the tenant's lock. At growing sizes that is a
+few dozen per tenfold growth; while one thread analyses, the others go on writing. A
+failed ``ANALYZE`` is logged and tried again after as many rows more: the write it
+follows is committed.
 
 SQLite plans without statistics unless asked to gather them, so this does nothing
 there.
