@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from segmentry.engine.model import SegmentSpec
 from segmentry.engine.segmentry import Segmentry
+from segmentry.engine.types import SegmentSpec
 from segmentry.model.schema import Kind
 from segmentry.synthetic import generate, segments
 

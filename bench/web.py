@@ -21,9 +21,9 @@ import httpx
 
 from bench.timing import median_seconds
 from segmentry.cli.server import LiveServer, build_app
-from segmentry.engine.model import SegmentSpec, SegmentType
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
+from segmentry.engine.types import SegmentSpec, SegmentType
 from segmentry.synthetic import generate
 
 MEMBERS = 20_000

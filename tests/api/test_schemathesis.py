@@ -36,9 +36,9 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from segmentry.api.app import create_app
-from segmentry.engine.model import SegmentSpec, SegmentType, Use, UseType
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
+from segmentry.engine.types import SegmentSpec, SegmentType, Use, UseType
 from tests.api.conftest import new_tenant
 from tests.conftest import examples
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from segmentry.cli.main import app
-from segmentry.engine.model import SegmentSpec
 from segmentry.engine.segmentry import Segmentry
+from segmentry.engine.types import SegmentSpec
 
 runner = CliRunner()
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from segmentry.engine.model import Use, UseType
 from segmentry.engine.shop import Shop
+from segmentry.engine.types import Use, UseType
 from tests.cli.conftest import Cli
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from segmentry.engine.model import SegmentSpec, SegmentType, Use, UseType
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
+from segmentry.engine.types import SegmentSpec, SegmentType, Use, UseType
 from segmentry.errors import AuthenticationError, SchemaError, ValidationError
 from segmentry.model.schema import Kind
 

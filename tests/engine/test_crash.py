@@ -41,9 +41,9 @@ from typing import IO, Any, TypeVar
 import pytest
 import sqlalchemy as sa
 
-from segmentry.engine.model import Change, Page
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
+from segmentry.engine.types import Change, Page
 from segmentry.store.tables import entities, segments, tenants
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX SIGKILL")
@@ -81,7 +81,7 @@ ORACLE: dict[str, Callable[[Doc], bool]] = {
 CHILD = r"""
 import json, sys, time
 import sqlalchemy as sa
-from segmentry.engine.model import SegmentSpec
+from segmentry.engine.types import SegmentSpec
 from segmentry.engine.segmentry import Segmentry
 
 cfg = json.loads(sys.argv[1])

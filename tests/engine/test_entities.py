@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from segmentry.engine.model import SegmentSpec
 from segmentry.engine.shop import Shop
+from segmentry.engine.types import SegmentSpec
 from segmentry.errors import InUseError, NotFoundError, ValidationError
 from segmentry.model.schema import Kind
 from tests.engine.conftest import ManualClock

@@ -19,9 +19,9 @@ import sqlalchemy as sa
 
 from segmentry.engine.idempotency import Done, Once, fingerprint
 from segmentry.engine.imports import ImportStatus
-from segmentry.engine.model import SegmentSpec
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
+from segmentry.engine.types import SegmentSpec
 from segmentry.errors import (
     IdempotencyKeyInFlightError,
     IdempotencyKeyReusedError,

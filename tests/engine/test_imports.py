@@ -9,8 +9,8 @@ import orjson
 import pytest
 
 from segmentry.engine.imports import ImportStatus, LineError, Progress
-from segmentry.engine.model import SegmentSpec
 from segmentry.engine.shop import Shop
+from segmentry.engine.types import SegmentSpec
 from segmentry.errors import NotFoundError, ValidationError
 
 

@@ -27,9 +27,9 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from segmentry.engine.model import SegmentEdit, SegmentSpec, SegmentType, Status
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
+from segmentry.engine.types import SegmentEdit, SegmentSpec, SegmentType, Status
 from segmentry.errors import InUseError, RuleError
 from segmentry.match.eval_python import compile_predicate
 from segmentry.model.schema import Kind, Schema

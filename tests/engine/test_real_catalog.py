@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from segmentry.engine.model import Cause, SegmentSpec, SegmentType
 from segmentry.engine.shop import Shop
+from segmentry.engine.types import Cause, SegmentSpec, SegmentType
 from segmentry.model.schema import Kind
 from tests.engine.conftest import ManualClock
 

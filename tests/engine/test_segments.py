@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from segmentry.engine.model import (
+from segmentry.engine.shop import Shop
+from segmentry.engine.types import (
     Cause,
     Change,
     SegmentEdit,
@@ -16,7 +17,6 @@ from segmentry.engine.model import (
     Use,
     UseType,
 )
-from segmentry.engine.shop import Shop
 from segmentry.errors import (
     AlreadyExistsError,
     ConflictError,

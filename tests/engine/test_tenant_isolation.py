@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from segmentry.engine.model import SegmentEdit, SegmentSpec, SegmentType, Use, UseType
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
+from segmentry.engine.types import SegmentEdit, SegmentSpec, SegmentType, Use, UseType
 from segmentry.errors import (
     AuthenticationError,
     NotFoundError,

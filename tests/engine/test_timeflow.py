@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from segmentry.engine.model import Cause, Change, SegmentSpec
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
+from segmentry.engine.types import Cause, Change, SegmentSpec
 from segmentry.model.schema import Kind
 from tests.conftest import examples
 from tests.engine.conftest import ManualClock

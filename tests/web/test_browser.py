@@ -14,9 +14,9 @@ import pytest
 from playwright.sync_api import Browser, Page, Request, expect
 
 from segmentry.cli.server import LiveServer, build_app
-from segmentry.engine.model import SegmentSpec, Use, UseType
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
+from segmentry.engine.types import SegmentSpec, Use, UseType
 from tests.web.browser import Clock, launch, shoot
 
 pytestmark = pytest.mark.xdist_group("browser")  # one browser at a time on two cores

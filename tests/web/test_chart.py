@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from segmentry.engine.model import HistoryPoint
+from segmentry.engine.types import HistoryPoint
 from segmentry.web.chart import LEFT, RIGHT, TOP, WIDTH, chart
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)

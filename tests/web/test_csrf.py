@@ -7,8 +7,8 @@ import re
 import pytest
 from starlette.routing import Route
 
-from segmentry.engine.model import SegmentSpec, SegmentType
 from segmentry.engine.segmentry import Segmentry
+from segmentry.engine.types import SegmentSpec, SegmentType
 from segmentry.web.app import create_web_app
 from tests.web.conftest import Tenant, Visitor
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from segmentry.engine.model import SegmentSpec, SegmentType
+from segmentry.engine.types import SegmentSpec, SegmentType
 from tests.web.conftest import Tenant, Visitor
 
 

@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from segmentry.engine.model import SegmentEdit, SegmentSpec
+from segmentry.engine.types import SegmentEdit, SegmentSpec
 from tests.web.conftest import Tenant, Visitor
 
 PRICE_ROW = {"mode": "builder", "row-0-attr": "price", "row-0-op": ">", "row-0-value": "100"}

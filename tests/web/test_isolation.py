@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from segmentry.engine.model import SegmentSpec, SegmentType, Use, UseType
 from segmentry.engine.segmentry import Segmentry
+from segmentry.engine.types import SegmentSpec, SegmentType, Use, UseType
 from tests.web.conftest import Tenant, Visitor, open_tenant
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from segmentry.engine.model import SegmentSpec, SegmentType, Use, UseType
+from segmentry.engine.types import SegmentSpec, SegmentType, Use, UseType
 from tests.web.conftest import Tenant, Visitor
 
 

@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from segmentry.engine.import_readers import ImportFormat
 from segmentry.engine.imports import ImportStatus
-from segmentry.engine.model import Cause, Change, SegmentType, Status, UseType
 from segmentry.engine.reads import MAX_PAGE
 from segmentry.engine.segments import CODE_RE, MAX_DESCRIPTION, MAX_FIXED_EDIT, MAX_NAME
+from segmentry.engine.types import Cause, Change, SegmentType, Status, UseType
 from segmentry.model.schema import MAX_ENUM_VALUES, MAX_LABEL_LENGTH, AttrType, Kind
 
 CODE_PATTERN = f"^{CODE_RE.pattern}$"

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Header, Response
 from starlette.exceptions import HTTPException
 
-from segmentry.engine.model import Segment
+from segmentry.engine.types import Segment
 
 TAG = re.compile(r'"?([0-9]{1,9})"?')
 

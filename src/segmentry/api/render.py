@@ -17,7 +17,7 @@ from segmentry.api.bodies import (
 )
 from segmentry.api.entity_bodies import CustomerOut, EntityOut, ProductOut
 from segmentry.engine.imports import ImportReport
-from segmentry.engine.model import Entity, Event, Segment, SegmentEdit, Use, Version
+from segmentry.engine.types import Entity, Event, Segment, SegmentEdit, Use, Version
 from segmentry.errors import ValidationError
 from segmentry.model.nesting import nest
 from segmentry.model.schema import Attribute, Kind, Schema

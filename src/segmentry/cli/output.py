@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from segmentry.engine.model import ApiKey, Segment, Tenant, Use
+from segmentry.engine.types import ApiKey, Segment, Tenant, Use
 from segmentry.model.schema import Attribute, Kind
 
 

@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.tree import Tree
 
 from segmentry.cli.output import emit_json, line, out, table
-from segmentry.engine.model import EditPreview, Explanation, Member, Page, Preview, Segment, Use
+from segmentry.engine.types import EditPreview, Explanation, Member, Page, Preview, Segment, Use
 from segmentry.rules.jsonform import from_json
 from segmentry.rules.printer import flat, format_value
 

@@ -16,7 +16,7 @@ from segmentry.cli.options import (
     shop_of,
 )
 from segmentry.cli.output import emit_json, segment_doc, use_doc
-from segmentry.engine.model import EditPreview, Preview, SegmentSpec, SegmentType, Status
+from segmentry.engine.types import EditPreview, Preview, SegmentSpec, SegmentType, Status
 from segmentry.model.schema import Kind
 
 app = typer.Typer(help="Product and customer segments.", no_args_is_help=True)

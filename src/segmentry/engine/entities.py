@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from segmentry.engine.matcher import matcher_for
-from segmentry.engine.model import Cause
 from segmentry.engine.transaction import Transaction
+from segmentry.engine.types import Cause
 from segmentry.errors import NotFoundError, ValidationError
 from segmentry.model.batch_values import Encoder, validate_many
 from segmentry.model.schema import Kind, Schema

@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from pyroaring import BitMap
 from sqlalchemy.engine import Connection
 
-from segmentry.engine.model import Cause
 from segmentry.engine.state import SegmentDef, TenantState
 from segmentry.engine.transaction import Transaction
+from segmentry.engine.types import Cause
 from segmentry.match import eval_columnar as columnar
 from segmentry.match.eval_python import Predicate, compile_predicate
 from segmentry.match.eval_sql import compile_sql

@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 from pyroaring import BitMap
 
-from segmentry.engine.model import Cause
 from segmentry.engine.state import SegmentDef, TenantState
 from segmentry.engine.transaction import Transaction
+from segmentry.engine.types import Cause
 from segmentry.match.eval_python import Predicate, compile_predicate
 from segmentry.match.index_parts import rows_in
 from segmentry.match.rule_index import Recheck, RuleIndex

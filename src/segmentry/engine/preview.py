@@ -11,10 +11,10 @@ from pyroaring import BitMap
 from sqlalchemy.engine import Connection
 
 from segmentry.engine import evaluation
-from segmentry.engine.model import EditPreview, Explanation, Preview
 from segmentry.engine.reads import page_size
 from segmentry.engine.segments import get
 from segmentry.engine.state import TenantState, View
+from segmentry.engine.types import EditPreview, Explanation, Preview
 from segmentry.errors import NotFoundError, ValidationError
 from segmentry.match.explain import explain as explain_rule
 from segmentry.model.schema import Kind

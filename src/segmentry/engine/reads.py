@@ -8,7 +8,9 @@ from pyroaring import BitMap
 from sqlalchemy.engine import Connection
 
 from segmentry.engine import evaluation
-from segmentry.engine.model import (
+from segmentry.engine.segments import get
+from segmentry.engine.state import SegmentDef, TenantState, View
+from segmentry.engine.types import (
     Cause,
     Change,
     Entity,
@@ -24,8 +26,6 @@ from segmentry.engine.model import (
     UseType,
     Version,
 )
-from segmentry.engine.segments import get
-from segmentry.engine.state import SegmentDef, TenantState, View
 from segmentry.errors import NotFoundError, ValidationError
 from segmentry.model.schema import Kind
 from segmentry.model.temporal import from_micros

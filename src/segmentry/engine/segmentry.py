@@ -22,10 +22,10 @@ from sqlalchemy.engine import Connection
 
 from segmentry.engine import state as state_module
 from segmentry.engine import timeflow
-from segmentry.engine.model import ApiKey, Tenant
 from segmentry.engine.shop import Shop
 from segmentry.engine.state import TenantState, View
 from segmentry.engine.transaction import Transaction
+from segmentry.engine.types import ApiKey, Tenant
 from segmentry.errors import AuthenticationError, NotFoundError, ValidationError
 from segmentry.match.sql_dialects import register_sqlite_functions
 from segmentry.model.temporal import EvalContext, from_micros, to_micros

@@ -14,9 +14,9 @@ from typing import Any
 from pyroaring import BitMap
 
 from segmentry.engine import evaluation
-from segmentry.engine.model import Cause, SegmentEdit, SegmentSpec, SegmentType, Status, Use
 from segmentry.engine.state import SegmentDef, TenantState
 from segmentry.engine.transaction import Transaction
+from segmentry.engine.types import Cause, SegmentEdit, SegmentSpec, SegmentType, Status, Use
 from segmentry.errors import (
     AlreadyExistsError,
     ConflictError,

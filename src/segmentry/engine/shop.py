@@ -14,7 +14,9 @@ from segmentry.engine import segments as segment_ops
 from segmentry.engine.entities import Mode, Write, Written
 from segmentry.engine.idempotency import Done, Once
 from segmentry.engine.import_readers import ImportFormat
-from segmentry.engine.model import (
+from segmentry.engine.state import View
+from segmentry.engine.transaction import Transaction
+from segmentry.engine.types import (
     EditPreview,
     Entity,
     Event,
@@ -33,8 +35,6 @@ from segmentry.engine.model import (
     Version,
     choice,
 )
-from segmentry.engine.state import View
-from segmentry.engine.transaction import Transaction
 from segmentry.model.schema import Attribute, AttrType, Kind, Schema
 from segmentry.rules.load import CheckedRule, RuleSource
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from pyroaring import BitMap
 from sqlalchemy.engine import Connection
 
-from segmentry.engine.model import SegmentType, Status
+from segmentry.engine.types import SegmentType, Status
 from segmentry.match.columnar import ColumnarTable
 from segmentry.match.index_parts import moves_with_time
 from segmentry.model.schema import Kind, Schema

@@ -20,9 +20,9 @@ from __future__ import annotations
 from pyroaring import BitMap
 
 from segmentry.engine import evaluation
-from segmentry.engine.model import Cause
 from segmentry.engine.state import SegmentDef
 from segmentry.engine.transaction import Transaction
+from segmentry.engine.types import Cause
 from segmentry.match.lowering import Range, lower
 from segmentry.model.schema import Kind
 from segmentry.model.temporal import EvalContext, from_micros

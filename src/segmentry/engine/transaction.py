@@ -16,8 +16,8 @@ from functools import lru_cache
 from pyroaring import BitMap
 from sqlalchemy.engine import Connection
 
-from segmentry.engine.model import Cause, Change
 from segmentry.engine.state import SegmentDef, TenantState
+from segmentry.engine.types import Cause, Change
 from segmentry.model.temporal import EvalContext, from_micros, to_micros
 from segmentry.store import events as event_store
 from segmentry.store import history as history_store

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from segmentry.engine.model import Segment, SegmentSpec, SegmentType, Use, UseType
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
+from segmentry.engine.types import Segment, SegmentSpec, SegmentType, Use, UseType
 from segmentry.model.schema import Kind
 from segmentry.synthetic import generate
 

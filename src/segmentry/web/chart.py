@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from segmentry.engine.model import HistoryPoint
+from segmentry.engine.types import HistoryPoint
 
 WIDTH, HEIGHT = 600, 160
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 28

@@ -18,10 +18,10 @@ from segmentry.api.problems import described
 from segmentry.api.routes.entities import EntityId
 from segmentry.api.routes.segments import CodePath
 from segmentry.engine.csv_cells import neutralised
-from segmentry.engine.model import Member
-from segmentry.engine.model import Page as MemberPages
 from segmentry.engine.reads import MAX_PAGE
 from segmentry.engine.shop import Shop
+from segmentry.engine.types import Member
+from segmentry.engine.types import Page as MemberPages
 from segmentry.errors import NotFoundError
 from segmentry.model.values import format_instant
 

@@ -25,7 +25,7 @@ from segmentry.api.pagination import Cursor, Limit, Page, keyed_page
 from segmentry.api.preconditions import ETAG_HEADER, IfMatch, expected_version, tagged
 from segmentry.api.problems import described
 from segmentry.api.routes.entities import EntityId
-from segmentry.engine.model import SegmentSpec, SegmentType, Status
+from segmentry.engine.types import SegmentSpec, SegmentType, Status
 from segmentry.model.schema import Kind
 from segmentry.model.temporal import to_micros
 

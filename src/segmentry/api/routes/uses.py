@@ -12,7 +12,7 @@ from segmentry.api.bodies import UseIn, UseOut
 from segmentry.api.pagination import Cursor, Limit, Page, keyed_page
 from segmentry.api.problems import described
 from segmentry.api.routes.segments import CodePath
-from segmentry.engine.model import Use
+from segmentry.engine.types import Use
 
 routes = APIRouter(prefix="/v1/segments/{code}/uses", tags=["Uses"])
 UseId = Annotated[

@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from segmentry.engine.model import Segment, SegmentEdit, SegmentSpec, SegmentType, Status
 from segmentry.engine.shop import Shop
+from segmentry.engine.types import Segment, SegmentEdit, SegmentSpec, SegmentType, Status
 from segmentry.errors import (
     AlreadyExistsError,
     ConflictError,

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from segmentry.engine.model import Entity
+from segmentry.engine.types import Entity
 from segmentry.errors import RuleError
 from segmentry.model.schema import Kind
 from segmentry.web import render

@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from segmentry.engine.model import Entity, Member, Segment, SegmentType
 from segmentry.engine.shop import Shop
+from segmentry.engine.types import Entity, Member, Segment, SegmentType
 from segmentry.errors import UnknownIdsError, ValidationError
 from segmentry.model.schema import Attribute, Kind
 from segmentry.web import idlists, render

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from segmentry.engine.model import Segment, SegmentEdit, SegmentType, Status, Use
+from segmentry.engine.types import Segment, SegmentEdit, SegmentType, Status, Use
 from segmentry.errors import ConflictError, InUseError
 from segmentry.web import render
 from segmentry.web.auth import shop_of

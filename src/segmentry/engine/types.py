@@ -1,4 +1,5 @@
-"""What the library hands out: plain, frozen values."""
+"""The library's types: what callers hand in (specs, edits) and get back (plain,
+frozen values), and the enums both use."""
 
 from __future__ import annotations
 
