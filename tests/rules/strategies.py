@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from segmentry.model.limits import MAX_DEPTH, MAX_SAFE_INTEGER
 from segmentry.model.schema import Attribute, AttrType, Kind, Schema, declare
 from segmentry.model.temporal import EvalContext
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Op, Or, Scalar
-from segmentry.rules.check import OPERATORS
+from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar
+from segmentry.rules.operators import BY_TYPE, Op
 
 ZONES = ["UTC", "America/New_York", "Asia/Kolkata", "Pacific/Chatham", "Australia/Lord_Howe",
          "Europe/Madrid", "America/Santiago", "Pacific/Kiritimati"]  # fmt: skip
@@ -142,7 +142,7 @@ def literal(attribute: Attribute, op: Op) -> st.SearchStrategy[Scalar]:
 @st.composite
 def conditions(draw: st.DrawFn, schema: Schema) -> Condition:
     attribute = draw(st.sampled_from(list(schema)))
-    op = draw(st.sampled_from(sorted(OPERATORS[attribute.type])))
+    op = draw(st.sampled_from(sorted(BY_TYPE[attribute.type])))
     value = draw(operand(attribute, op))
     return Condition(attribute.key, op, value)
 
