@@ -23,11 +23,11 @@ from segmentry.match.columnar import COLUMN_TYPES
 from segmentry.match.eval_sql import ACCESSORS
 from segmentry.match.lowering import LOWERERS
 from segmentry.model.batch_values import FEW, validate_many
-from segmentry.model.schema import DESCRIPTIONS, AttrType, Kind, Schema, declare
+from segmentry.model.schema import DESCRIPTIONS, AttrType
 from segmentry.model.values import COERCERS, ENCODERS, encode, validate
 from segmentry.rules.operators import BY_TYPE, Op
 from segmentry.web.idlists import _cell
-from tests.rules.strategies import SCHEMAS
+from tests.rules.strategies import ONE_OF_EACH_TYPE, SCHEMAS
 
 TABLES: dict[str, Mapping[AttrType, Any]] = {
     "model.schema.DESCRIPTIONS": DESCRIPTIONS,
@@ -45,13 +45,6 @@ SENT: dict[AttrType, Any] = {
     AttrType.DATETIME: "2024-03-01T10:00:00+01:00", AttrType.STRING_LIST: ["a", " b", "a"],
 }  # fmt: skip
 """A value of each type as a client sends it (not yet in its stored form)."""
-SCHEMA = Schema(
-    Kind.PRODUCT,
-    tuple(
-        declare(Kind.PRODUCT, f"x_{t.value}", t, values=("Gold",) if t is AttrType.ENUM else ())
-        for t in AttrType
-    ),
-)
 TYPES = list(AttrType)
 
 
@@ -77,16 +70,16 @@ def test_the_batch_path_of_each_type_stores_and_encodes_as_one_item_alone(
 ) -> None:
     key = f"x_{type_.value}"
     items = [(f"p{n}", {key: SENT[type_]}) for n in range(FEW)]
-    outcomes, encoder = validate_many(SCHEMA, items)
-    alone = validate(SCHEMA, "p0", {key: SENT[type_]})
+    outcomes, encoder = validate_many(ONE_OF_EACH_TYPE, items)
+    alone = validate(ONE_OF_EACH_TYPE, "p0", {key: SENT[type_]})
     assert repr(outcomes[0]) == repr(alone)
-    assert repr(encoder.record(alone)) == repr(encode(SCHEMA, alone))
+    assert repr(encoder.record(alone)) == repr(encode(ONE_OF_EACH_TYPE, alone))
 
 
 @pytest.mark.parametrize("type_", TYPES)
 def test_a_csv_cell_of_each_type_reads_back_as_the_stored_value(type_: AttrType) -> None:
-    attribute = SCHEMA.get(f"x_{type_.value}")
+    attribute = ONE_OF_EACH_TYPE.get(f"x_{type_.value}")
     assert attribute is not None
-    stored = validate(SCHEMA, "p1", {attribute.key: SENT[type_]})[attribute.key]
+    stored = validate(ONE_OF_EACH_TYPE, "p1", {attribute.key: SENT[type_]})[attribute.key]
     read = cell_value(attribute, restored(_cell(stored)))
-    assert validate(SCHEMA, "p1", {attribute.key: read})[attribute.key] == stored
+    assert validate(ONE_OF_EACH_TYPE, "p1", {attribute.key: read})[attribute.key] == stored

@@ -43,6 +43,14 @@ def custom_attributes(kind: Kind) -> tuple[Attribute, ...]:
 
 
 SCHEMAS = {kind: Schema(kind, custom_attributes(kind)) for kind in Kind}
+ONE_OF_EACH_TYPE = Schema(
+    Kind.PRODUCT,
+    tuple(
+        declare(Kind.PRODUCT, f"x_{t.value}", t, values=("Gold",) if t is AttrType.ENUM else ())
+        for t in AttrType
+    ),
+)
+"""Products with one custom attribute of each type, keyed ``x_<type>``: ``x_date``."""
 
 
 def writable(schema: Schema) -> list[Attribute]:

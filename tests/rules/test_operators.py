@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from segmentry.errors import RuleError, ValidationError
-from segmentry.model.schema import RESERVED_KEYS, AttrType, Kind, Schema, declare
+from segmentry.model.schema import RESERVED_KEYS, AttrType, Kind, Schema
 from segmentry.model.suggest import MAX_SUGGESTIONS
 from segmentry.model.values import validate
 from segmentry.rules.ast import Condition
@@ -15,6 +15,7 @@ from segmentry.rules.operators import BY_TYPE, NEGATION, OPERATORS, Arity, Op, O
 from segmentry.rules.parser import KEYWORDS, LITERAL_WORDS, parse
 from segmentry.rules.printer import format_rule
 from segmentry.web.rulebuilder import LABELS, operators
+from tests.rules.strategies import ONE_OF_EACH_TYPE
 
 SAMPLES = {
     AttrType.STRING: ("'a'", "a"), AttrType.ENUM: ("'Gold'", "Gold"),
@@ -24,13 +25,6 @@ SAMPLES = {
     AttrType.STRING_LIST: ("'a'", "a"),
 }  # fmt: skip
 """A literal of each type as the text form writes it, and as the tree holds it."""
-SCHEMA = Schema(
-    Kind.PRODUCT,
-    tuple(
-        declare(Kind.PRODUCT, f"x_{t.value}", t, values=("Gold",) if t is AttrType.ENUM else ())
-        for t in AttrType
-    ),
-)
 IDS = [row.op.name for row in OPERATORS]
 
 
@@ -70,10 +64,10 @@ def test_the_checker_accepts_an_operator_on_exactly_the_types_the_registry_names
 ) -> None:
     text = f"x_{type_.value} {operator.text}{operand(operator, type_)}"
     if type_ in operator.types:
-        check(parse(text), SCHEMA, text=text)
+        check(parse(text), ONE_OF_EACH_TYPE, text=text)
         return
     with pytest.raises(RuleError) as caught:
-        check(parse(text), SCHEMA, text=text)
+        check(parse(text), ONE_OF_EACH_TYPE, text=text)
     assert (
         f"{operator.text!r} does not apply to x_{type_.value}"
         in caught.value.diagnostics[0].message
@@ -107,7 +101,7 @@ def test_an_unknown_operator_is_answered_with_every_operator() -> None:
 def test_the_rule_builder_offers_and_labels_what_the_registry_says() -> None:
     assert set(LABELS) >= {op.value for op in Op}
     for type_ in AttrType:
-        attribute = SCHEMA.get(f"x_{type_.value}")
+        attribute = ONE_OF_EACH_TYPE.get(f"x_{type_.value}")
         assert operators(attribute, f"x_{type_.value}") == [
             row.op.value for row in OPERATORS if type_ in row.types
         ]
