@@ -107,7 +107,7 @@ def test_the_rule_builder_offers_and_labels_what_the_registry_says() -> None:
         ]
 
 
-def test_suggestions_stop_after_the_first_few_problems_of_a_rule() -> None:
+def test_suggestions_stop_after_the_first_few_unknown_names_of_a_rule() -> None:
     text = " AND ".join(["prce > 1"] * (MAX_SUGGESTIONS + 5))
     with pytest.raises(RuleError) as caught:
         check(parse(text), Schema(Kind.PRODUCT), text=text)

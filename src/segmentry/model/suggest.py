@@ -29,8 +29,9 @@ def suggest(
     ``choices`` may map each spelling compared to the name proposed for it (so a
     label can point to its key). ``quote`` puts the name in quotes, as for names
     a user types in quotes or brackets; operators are proposed bare. A caller
-    that reports many words passes ``made``, how many problems it has reported
-    already, and ``cap``: once ``made`` reaches it, nothing more is proposed.
+    that asks about many words passes ``made``, how many it has asked about (or
+    reported) already, and ``cap``: once ``made`` reaches it, nothing more is
+    proposed.
     """
     if cap is not None and made >= cap:
         return ""

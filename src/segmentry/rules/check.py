@@ -61,6 +61,7 @@ class Checker:
         self.segments = segments
         self.own_code = own_code
         self.problems: list[Diagnostic] = []
+        self.asked = 0  # names a did-you-mean was sought for
 
     def report(self, span: Span, message: str, hint: str = "") -> None:
         length = max(1, span.end - span.start)
@@ -100,14 +101,15 @@ class Checker:
             )
         return attribute
 
-    def suggest(self, word: str, choices: list[str] | dict[str, str]) -> str:
-        """A did-you-mean for the first few problems of a rule only."""
-        return suggest(word, choices, made=len(self.problems), cap=MAX_SUGGESTIONS)
+    def did_you_mean(self, word: str, choices: list[str] | dict[str, str]) -> str:
+        """A did-you-mean for the first few unknown names of a rule only."""
+        self.asked += 1
+        return suggest(word, choices, made=self.asked - 1, cap=MAX_SUGGESTIONS)
 
     def suggest_attr(self, name: str) -> str:
         by_name = {a.key: a.key for a in self.schema}
         by_name.update({a.label.lower().replace(" ", "_"): a.key for a in self.schema})
-        if close := self.suggest(name.lower(), by_name):
+        if close := self.did_you_mean(name.lower(), by_name):
             return close
         keys = ", ".join(a.key for a in self.schema)
         return f"{self.schema.kind} attributes are {keys}"
@@ -170,7 +172,7 @@ class Checker:
         declared = attribute.folded_values.get(value.casefold())
         if declared is not None:
             return declared
-        hint = self.suggest(value, list(attribute.values))
+        hint = self.did_you_mean(value, list(attribute.values))
         allowed = ", ".join(attribute.values)
         self.report(
             span, f"{value!r} is not a value of {attribute.key}; expected one of {allowed}", hint
@@ -235,7 +237,7 @@ class Checker:
         if ref.code == self.own_code:
             self.report(span, f"a segment cannot refer to itself ({ref.code!r})")
         elif info is None:
-            hint = self.suggest(ref.code, list(self.segments))
+            hint = self.did_you_mean(ref.code, list(self.segments))
             self.report(span, f"unknown segment {ref.code!r}", hint)
         elif info.kind is not self.schema.kind:
             self.report(
