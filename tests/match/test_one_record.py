@@ -16,8 +16,9 @@ from segmentry.match.rule_index import RuleIndex
 from segmentry.model.schema import Kind, Schema
 from segmentry.model.temporal import EvalContext
 from segmentry.model.values import encode, validate
-from segmentry.rules.ast import And, Condition, Node, Not, Op, Or
+from segmentry.rules.ast import And, Condition, Node, Not, Or
 from segmentry.rules.check import SegmentInfo, check
+from segmentry.rules.operators import Op
 from tests.conftest import examples
 from tests.rules.strategies import (
     SCHEMAS,

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from segmentry.model.limits import MAX_DEPTH, MAX_SAFE_INTEGER
 from segmentry.model.schema import Attribute, AttrType, Kind, Schema, declare
 from segmentry.model.temporal import EvalContext
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Op, Or, Scalar
-from segmentry.rules.check import OPERATORS
+from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar
+from segmentry.rules.operators import BY_TYPE, Op
 
 ZONES = ["UTC", "America/New_York", "Asia/Kolkata", "Pacific/Chatham", "Australia/Lord_Howe",
          "Europe/Madrid", "America/Santiago", "Pacific/Kiritimati"]  # fmt: skip
@@ -43,6 +43,14 @@ def custom_attributes(kind: Kind) -> tuple[Attribute, ...]:
 
 
 SCHEMAS = {kind: Schema(kind, custom_attributes(kind)) for kind in Kind}
+ONE_OF_EACH_TYPE = Schema(
+    Kind.PRODUCT,
+    tuple(
+        declare(Kind.PRODUCT, f"x_{t.value}", t, values=("Gold",) if t is AttrType.ENUM else ())
+        for t in AttrType
+    ),
+)
+"""Products with one custom attribute of each type, keyed ``x_<type>``: ``x_date``."""
 
 
 def writable(schema: Schema) -> list[Attribute]:
@@ -142,7 +150,7 @@ def literal(attribute: Attribute, op: Op) -> st.SearchStrategy[Scalar]:
 @st.composite
 def conditions(draw: st.DrawFn, schema: Schema) -> Condition:
     attribute = draw(st.sampled_from(list(schema)))
-    op = draw(st.sampled_from(sorted(OPERATORS[attribute.type])))
+    op = draw(st.sampled_from(sorted(BY_TYPE[attribute.type])))
     value = draw(operand(attribute, op))
     return Condition(attribute.key, op, value)
 

@@ -105,7 +105,8 @@ def test_errors_say_what_and_where(case: Case) -> None:
 
 
 def test_every_operator_and_literal_form_has_a_golden_case() -> None:
-    from segmentry.rules.ast import Op, conditions
+    from segmentry.rules.ast import conditions
+    from segmentry.rules.operators import Op
 
     texts = [case.one("rule") for _, case in MEMBER_CASES]
     ops = {c.op for t in texts for c in conditions(parse(t))}

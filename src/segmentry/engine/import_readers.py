@@ -10,7 +10,6 @@ import at that line.
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import re
 from collections.abc import Iterator, Mapping
@@ -24,6 +23,7 @@ from segmentry.engine.csv_cells import restored
 from segmentry.errors import ValidationError
 from segmentry.model.nesting import flatten
 from segmentry.model.schema import Attribute, AttrType, Schema
+from segmentry.model.suggest import suggest
 
 MAX_LINE_BYTES = 1_048_576
 LIST_SEPARATOR = "|"
@@ -195,8 +195,8 @@ def header_fields(
 def _column(schema: Schema, name: str, target: str) -> Attribute:
     attribute = schema.get(target)
     if attribute is None:
-        close = difflib.get_close_matches(target.lower(), [a.key for a in schema], n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        close = suggest(target.lower(), [a.key for a in schema])
+        hint = f"; {close}" if close else ""
         # a mapped column is named with its target: that is where the typo is
         column = repr(name) if name == target else f"{name!r} (mapped to {target!r})"
         raise FileError(1, f"column {column} is not a {schema.kind} attribute{hint}")

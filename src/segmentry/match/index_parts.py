@@ -23,7 +23,8 @@ from segmentry.model import temporal
 from segmentry.model.bitmaps import array_of
 from segmentry.model.schema import Schema
 from segmentry.model.temporal import EvalContext
-from segmentry.rules.ast import Condition, Op
+from segmentry.rules.ast import Condition
+from segmentry.rules.operators import Op
 
 INT_LOW, INT_HIGH = np.iinfo(np.int64).min + 1, np.iinfo(np.int64).max
 """Unbounded ends of integer ranges: the lowest stands above ``MISSING_TIME``."""

@@ -22,7 +22,8 @@ from segmentry.model import temporal
 from segmentry.model.schema import AttrType, Schema
 from segmentry.model.temporal import EvalContext
 from segmentry.model.values import fold
-from segmentry.rules.ast import Condition, Op, Scalar
+from segmentry.rules.ast import Condition, Scalar
+from segmentry.rules.operators import Op
 
 Number = int | float
 

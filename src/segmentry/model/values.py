@@ -16,7 +16,6 @@ Python, SQL and columnar evaluators all see the same values and agree exactly.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import unicodedata
@@ -29,6 +28,7 @@ from segmentry.errors import ValidationError
 from segmentry.model import temporal
 from segmentry.model.limits import MAX_SAFE_INTEGER
 from segmentry.model.schema import Attribute, AttrType, Schema
+from segmentry.model.suggest import MAX_SUGGESTIONS, suggest
 
 MAX_ID_LENGTH = 256
 MAX_VALUE_LENGTH = 65_536
@@ -107,7 +107,7 @@ def validate(
             except InvalidValueError:
                 pass  # ``_put`` says what is wrong
         try:
-            _put(schema, entity_id, doc, key, raw, tz=tz)
+            _put(schema, entity_id, doc, key, raw, tz=tz, made=len(problems))
         except ValidationError as exc:
             problems.append(exc.message)
     if problems:
@@ -115,8 +115,10 @@ def validate(
     return doc
 
 
-def _put(schema: Schema, entity_id: str, doc: Document, key: str, raw: Any, *, tz: tzinfo) -> None:
-    attribute = _attribute(schema, entity_id, key)
+def _put(
+    schema: Schema, entity_id: str, doc: Document, key: str, raw: Any, *, tz: tzinfo, made: int
+) -> None:
+    attribute = _attribute(schema, entity_id, key, made)
     if attribute.key == "id":
         if raw is not None and raw != entity_id:
             raise ValidationError(
@@ -135,12 +137,12 @@ def _put(schema: Schema, entity_id: str, doc: Document, key: str, raw: Any, *, t
         doc[attribute.key] = value
 
 
-def _attribute(schema: Schema, entity_id: str, key: str) -> Attribute:
+def _attribute(schema: Schema, entity_id: str, key: str, made: int) -> Attribute:
+    """The attribute ``key`` names; ``made`` problems of the entity came before it."""
     attribute = schema.get(key) if isinstance(key, str) else None
     if attribute is None:
-        known = [a.key for a in schema]
-        close = difflib.get_close_matches(str(key).lower(), known, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        close = suggest(str(key).lower(), [a.key for a in schema], made=made, cap=MAX_SUGGESTIONS)
+        hint = f"; {close}" if close else ""
         raise ValidationError(f"{schema.kind} {entity_id}: unknown attribute {key!r}{hint}")
     return attribute
 

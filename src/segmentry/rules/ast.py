@@ -13,7 +13,8 @@ them their meaning from the attribute they are compared with.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
+
+from segmentry.rules.operators import Op
 
 Scalar = str | int | float | bool
 Value = Scalar | tuple[Scalar, ...] | None
@@ -30,69 +31,6 @@ class Span:
 
 
 NO_SPAN = Span()
-
-
-class Op(StrEnum):
-    """Condition operators, spelled as in the JSON form."""
-
-    EQ = "="
-    NE = "!="
-    LT = "<"
-    LE = "<="
-    GT = ">"
-    GE = ">="
-    BETWEEN = "between"
-    IN = "in"
-    NOT_IN = "not in"
-    CONTAINS = "contains"
-    NOT_CONTAINS = "not contains"
-    CONTAINS_ANY = "contains any"
-    CONTAINS_ALL = "contains all"
-    STARTS_WITH = "starts with"
-    ENDS_WITH = "ends with"
-    MATCHES = "matches"
-    IS_NULL = "is null"
-    IS_NOT_NULL = "is not null"
-
-    @property
-    def positive(self) -> Op:
-        """The positive twin of a negative operator (itself if positive)."""
-        return NEGATIVE_TWINS.get(self, self)
-
-    @property
-    def is_negative(self) -> bool:
-        return self in NEGATIVE_TWINS
-
-    @property
-    def arity(self) -> Arity:
-        return ARITIES.get(self, Arity.ONE)
-
-
-class Arity(StrEnum):
-    """What an operator takes on its right-hand side."""
-
-    NONE = "none"
-    ONE = "one"
-    PAIR = "pair"
-    LIST = "list"
-
-
-NEGATIVE_TWINS: dict[Op, Op] = {
-    Op.NE: Op.EQ,
-    Op.NOT_IN: Op.IN,
-    Op.NOT_CONTAINS: Op.CONTAINS,
-    Op.IS_NOT_NULL: Op.IS_NULL,
-}
-
-ARITIES: dict[Op, Arity] = {
-    Op.IS_NULL: Arity.NONE,
-    Op.IS_NOT_NULL: Arity.NONE,
-    Op.BETWEEN: Arity.PAIR,
-    Op.IN: Arity.LIST,
-    Op.NOT_IN: Arity.LIST,
-    Op.CONTAINS_ANY: Arity.LIST,
-    Op.CONTAINS_ALL: Arity.LIST,
-}
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,47 +10,17 @@ enum values in their declared case.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from segmentry.errors import Diagnostic, RuleError
 from segmentry.model import temporal
 from segmentry.model.schema import Attribute, AttrType, Kind, Schema
-from segmentry.rules import regex
-from segmentry.rules.ast import (
-    And,
-    Arity,
-    Condition,
-    InSegment,
-    Node,
-    Not,
-    Op,
-    Or,
-    Scalar,
-    Span,
-    Value,
-)
+from segmentry.model.suggest import MAX_SUGGESTIONS, suggest
+from segmentry.rules import operators, regex
+from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar, Span, Value
+from segmentry.rules.operators import Arity, Op
 
-TEXT_OPS = frozenset({Op.EQ, Op.NE, Op.IN, Op.NOT_IN, Op.CONTAINS, Op.NOT_CONTAINS,
-                      Op.STARTS_WITH, Op.ENDS_WITH, Op.MATCHES,
-                      Op.IS_NULL, Op.IS_NOT_NULL})  # fmt: skip
-NUMERIC_OPS = frozenset({Op.EQ, Op.NE, Op.LT, Op.LE, Op.GT, Op.GE, Op.BETWEEN, Op.IN,
-                         Op.NOT_IN, Op.IS_NULL, Op.IS_NOT_NULL})  # fmt: skip
-TEMPORAL_OPS = frozenset({Op.EQ, Op.NE, Op.LT, Op.LE, Op.GT, Op.GE, Op.BETWEEN,
-                          Op.IS_NULL, Op.IS_NOT_NULL})  # fmt: skip
-LIST_OPS = frozenset({Op.CONTAINS, Op.NOT_CONTAINS, Op.CONTAINS_ANY, Op.CONTAINS_ALL,
-                      Op.IS_NULL, Op.IS_NOT_NULL})  # fmt: skip
-OPERATORS: dict[AttrType, frozenset[Op]] = {
-    AttrType.STRING: TEXT_OPS,
-    AttrType.ENUM: TEXT_OPS,
-    AttrType.NUMBER: NUMERIC_OPS,
-    AttrType.INTEGER: NUMERIC_OPS,
-    AttrType.BOOLEAN: frozenset({Op.EQ, Op.NE, Op.IS_NULL, Op.IS_NOT_NULL}),
-    AttrType.DATE: TEMPORAL_OPS,
-    AttrType.DATETIME: TEMPORAL_OPS,
-    AttrType.STRING_LIST: LIST_OPS,
-}
 ENUM_MEMBERSHIP_OPS = frozenset({Op.EQ, Op.NE, Op.IN, Op.NOT_IN})
 TEMPORAL_HINT = (
     "dates look like 2024-03-01, date-times like 2024-03-01T10:00:00Z, "
@@ -91,6 +61,7 @@ class Checker:
         self.segments = segments
         self.own_code = own_code
         self.problems: list[Diagnostic] = []
+        self.asked = 0  # names a did-you-mean was sought for
 
     def report(self, span: Span, message: str, hint: str = "") -> None:
         length = max(1, span.end - span.start)
@@ -116,7 +87,7 @@ class Checker:
         attribute = self.attribute(cond)
         if attribute is None:
             return cond
-        if cond.op not in OPERATORS[attribute.type]:
+        if cond.op not in operators.BY_TYPE[attribute.type]:
             self.bad_operator(cond, attribute)
             return cond
         value = self.value(cond, attribute)
@@ -130,20 +101,24 @@ class Checker:
             )
         return attribute
 
+    def did_you_mean(self, word: str, choices: list[str] | dict[str, str]) -> str:
+        """A did-you-mean for the first few unknown names of a rule only."""
+        self.asked += 1
+        return suggest(word, choices, made=self.asked - 1, cap=MAX_SUGGESTIONS)
+
     def suggest_attr(self, name: str) -> str:
         by_name = {a.key: a.key for a in self.schema}
         by_name.update({a.label.lower().replace(" ", "_"): a.key for a in self.schema})
-        close = difflib.get_close_matches(name.lower(), list(by_name), n=1, cutoff=0.6)
-        if close:
-            return f"did you mean {by_name[close[0]]!r}?"
+        if close := self.did_you_mean(name.lower(), by_name):
+            return close
         keys = ", ".join(a.key for a in self.schema)
         return f"{self.schema.kind} attributes are {keys}"
 
     def bad_operator(self, cond: Condition, attribute: Attribute) -> None:
-        allowed = ", ".join(op.value.upper() for op in Op if op in OPERATORS[attribute.type])
+        allowed = operators.listed(operators.BY_TYPE[attribute.type])
         self.report(
             cond.spans.op,
-            f"{cond.op.value.upper()!r} does not apply to {attribute.key} ({attribute.described})",
+            f"{cond.op.text!r} does not apply to {attribute.key} ({attribute.described})",
             f"use one of {allowed}",
         )
 
@@ -197,8 +172,7 @@ class Checker:
         declared = attribute.folded_values.get(value.casefold())
         if declared is not None:
             return declared
-        close = difflib.get_close_matches(value, list(attribute.values), n=1)
-        hint = f"did you mean {close[0]!r}?" if close else ""
+        hint = self.did_you_mean(value, list(attribute.values))
         allowed = ", ".join(attribute.values)
         self.report(
             span, f"{value!r} is not a value of {attribute.key}; expected one of {allowed}", hint
@@ -263,12 +237,8 @@ class Checker:
         if ref.code == self.own_code:
             self.report(span, f"a segment cannot refer to itself ({ref.code!r})")
         elif info is None:
-            close = difflib.get_close_matches(ref.code, list(self.segments), n=1)
-            self.report(
-                span,
-                f"unknown segment {ref.code!r}",
-                f"did you mean {close[0]!r}?" if close else "",
-            )
+            hint = self.did_you_mean(ref.code, list(self.segments))
+            self.report(span, f"unknown segment {ref.code!r}", hint)
         elif info.kind is not self.schema.kind:
             self.report(
                 span,

@@ -24,12 +24,13 @@ from segmentry.model.limits import (
     MAX_SAFE_INTEGER,
     MAX_STRING_LENGTH,
 )
-from segmentry.rules.ast import And, Arity, Condition, InSegment, Node, Not, Op, Or, Scalar, Value
+from segmentry.rules import operators
+from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar, Value
+from segmentry.rules.operators import Arity, Op
 from segmentry.rules.parser import KEYWORDS, LITERAL_WORDS
 
 Json = dict[str, Any]
 ATTR_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
-OP_ALIASES = {"<>": "!=", "==": "="}
 
 
 def to_json(node: Node) -> Json:
@@ -118,11 +119,9 @@ class _Reader:
 
     def operator(self, raw: object, path: str) -> Op:
         if isinstance(raw, str):
-            text = " ".join(raw.lower().split())
-            try:
-                return Op(OP_ALIASES.get(text, text))
-            except ValueError:
-                pass
+            op = operators.JSON_NAMES.get(" ".join(raw.lower().split()))
+            if op is not None:
+                return op
         allowed = ", ".join(op.value for op in Op)
         raise self.fail(path, f"{_show(raw)} is not an operator", f"operators are {allowed}")
 

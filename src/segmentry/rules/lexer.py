@@ -16,6 +16,7 @@ from enum import StrEnum
 from segmentry.errors import Diagnostic, RuleError
 from segmentry.model import temporal
 from segmentry.model.limits import MAX_SAFE_INTEGER, MAX_STRING_LENGTH, MAX_TEXT_LENGTH
+from segmentry.rules import operators
 from segmentry.rules.ast import Span
 
 
@@ -47,6 +48,8 @@ class Token:
 
 
 _WORD_END = r"(?![\w.:])"
+# Longest first, so that '<=' is not read as '<' followed by '='.
+_SYMBOLS = "|".join(re.escape(s) for s in sorted(operators.SYMBOLS, key=len, reverse=True))
 TOKEN_RE = re.compile(
     rf"""
     (?P<ws>\s+)
@@ -57,7 +60,7 @@ TOKEN_RE = re.compile(
   | (?P<named>\d{{1,7}}_(?i:hour|day|week|month|year)(?i:s)?_(?i:ago)){_WORD_END}
   | (?P<number>-?\d{{1,20}}(?:\.\d{{1,340}})?)(?![\w.:-])
   | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<op><=|>=|!=|<>|==|=|<|>)
+  | (?P<op>{_SYMBOLS})
   | (?P<lparen>\()
   | (?P<rparen>\))
   | (?P<comma>,)
@@ -66,7 +69,6 @@ TOKEN_RE = re.compile(
     re.VERBOSE,
 )
 JUNK_RE = re.compile(r"[\w.:+-]{1,40}")
-OP_ALIASES = {"<>": "!=", "==": "="}
 ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "0": "\x00"}
 HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
 
@@ -130,7 +132,7 @@ class Lexer:
         if group == "number":
             return Token(TokenKind.NUMBER, lexeme, self._number(lexeme, start, end), span)
         if group == "op":
-            return Token(TokenKind.OP, lexeme, OP_ALIASES.get(lexeme, lexeme), span)
+            return Token(TokenKind.OP, lexeme, operators.SYMBOLS[lexeme].value, span)
         kind = {
             "ident": TokenKind.IDENT,
             "lparen": TokenKind.LPAREN,

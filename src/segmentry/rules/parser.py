@@ -16,39 +16,33 @@ speed (a fuzz run parses tens of thousands of inputs per CI run).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 
 from segmentry.errors import RuleError
 from segmentry.model.limits import MAX_CONDITIONS, MAX_DEPTH, MAX_LIST_ITEMS
+from segmentry.model.suggest import suggest
+from segmentry.rules import operators
 from segmentry.rules.ast import (
     And,
-    Arity,
     Condition,
     ConditionSpans,
     InSegment,
     Node,
     Not,
-    Op,
     Or,
     Scalar,
     Span,
     Value,
 )
 from segmentry.rules.lexer import Token, TokenKind, error, tokenize
+from segmentry.rules.operators import Arity, Op
 
-KEYWORDS = frozenset({
-    "AND", "OR", "NOT", "IN", "SEGMENT", "CONTAINS", "ANY", "ALL", "STARTS", "ENDS", "WITH",
-    "MATCHES", "IS", "NULL", "BETWEEN",
-})  # fmt: skip
+KEYWORDS = frozenset({"AND", "OR", "NOT", "IN", "SEGMENT"}) | operators.OPERATOR_WORDS
 LITERAL_WORDS: dict[str, Scalar] = {
     "TRUE": True, "YES": True, "FALSE": False, "NO": False,
     "TODAY": "today", "YESTERDAY": "yesterday", "TOMORROW": "tomorrow",
 }  # fmt: skip
-OPERATOR_WORDS = ["BETWEEN", "IN", "NOT", "CONTAINS", "STARTS", "ENDS", "MATCHES", "IS"]
-OPERATOR_LIST = (
-    "=, !=, <, <=, >, >=, BETWEEN, IN, NOT IN, CONTAINS, STARTS WITH, ENDS WITH, MATCHES, IS NULL"
-)
+NEGATION_HINT = "to negate a whole condition, put NOT before it: NOT brand = 'Nike'"
 
 
 def parse(text: str) -> Node:
@@ -212,35 +206,27 @@ class Parser:
             return Op(str(token.value))
         if token.kind is not TokenKind.IDENT:
             found = f"expected an operator after {attr.text}, found {describe(token)}"
-            raise self.fail(token, found, f"operators are {OPERATOR_LIST}")
-        word = self.advance().word
-        reader = WORD_OPERATORS.get(word)
-        if reader is None:
+            raise self.fail(token, found, f"operators are {operators.listed()}")
+        if token.word not in operators.FIRST_WORDS:
             raise self.fail(
                 token, f"unknown operator {token.text!r} after {attr.text}", _op_hint(token.word)
             )
-        return reader(self, token)
+        return self.word_operator((self.advance().word,))
 
-    def _not_operator(self, token: Token) -> Op:
-        if self.accept_word("IN"):
-            return Op.NOT_IN
-        if self.accept_word("CONTAINS"):
-            return Op.NOT_CONTAINS
-        found = f"expected IN or CONTAINS after NOT, found {describe(self.peek())}"
-        hint = "to negate a whole condition, put NOT before it: NOT brand = 'Nike'"
-        raise self.fail(self.peek(), found, hint)
-
-    def _contains_operator(self, token: Token) -> Op:
-        if self.accept_word("ANY"):
-            return Op.CONTAINS_ANY
-        if self.accept_word("ALL"):
-            return Op.CONTAINS_ALL
-        return Op.CONTAINS
-
-    def _is_operator(self, token: Token) -> Op:
-        negated = self.accept_word("NOT") is not None
-        self.expect_word("NULL", "IS NOT" if negated else "IS")
-        return Op.IS_NOT_NULL if negated else Op.IS_NULL
+    def word_operator(self, words: tuple[str, ...]) -> Op:
+        """The longest operator of the registry that ``words`` and the words after them spell."""
+        while True:
+            following = _following(words)
+            if self.is_word(*following):
+                words = (*words, self.advance().word)
+            elif words in operators.WORDS:
+                return operators.WORDS[words]
+            else:
+                # name the words that complete an operator: IS NULL, not IS NOT
+                ending = [w for w in following if (*words, w) in operators.WORDS] or following
+                found = f"expected {' or '.join(ending)} after {' '.join(words)}"
+                hint = NEGATION_HINT if words == ("NOT",) else ""
+                raise self.fail(self.peek(), f"{found}, found {describe(self.peek())}", hint)
 
     def operand(self, op: Op, attr: Token) -> tuple[Value, Span, tuple[Span, ...]]:
         start = self.peek().span
@@ -258,7 +244,7 @@ class Parser:
 
     def value_list(self, op: Op) -> tuple[Value, Span, tuple[Span, ...]]:
         start = self.peek().span
-        self.expect(TokenKind.LPAREN, op.upper(), "put the values in parentheses: IN ('a', 'b')")
+        self.expect(TokenKind.LPAREN, op.text, "put the values in parentheses: IN ('a', 'b')")
         values: list[Scalar] = []
         spans: list[Span] = []
         while True:
@@ -286,21 +272,16 @@ class Parser:
                 token, f"{token.text!r} is not a value", f"strings need quotes: '{token.text}'"
             )
         if token.kind is TokenKind.LPAREN:
-            raise self.fail(token, f"{op.upper()} takes a single value, not a list",
+            raise self.fail(token, f"{op.text} takes a single value, not a list",
                             "lists go with IN, NOT IN, CONTAINS ANY and CONTAINS ALL")  # fmt: skip
-        raise self.fail(token, f"expected a value after {op.upper()}, found {describe(token)}")
+        raise self.fail(token, f"expected a value after {op.text}, found {describe(token)}")
 
 
-WORD_OPERATORS: dict[str, Callable[[Parser, Token], Op]] = {
-    "BETWEEN": lambda p, t: Op.BETWEEN,
-    "IN": lambda p, t: Op.IN,
-    "NOT": Parser._not_operator,
-    "CONTAINS": Parser._contains_operator,
-    "STARTS": lambda p, t: (p.expect_word("WITH", "STARTS"), Op.STARTS_WITH)[1],
-    "ENDS": lambda p, t: (p.expect_word("WITH", "ENDS"), Op.ENDS_WITH)[1],
-    "MATCHES": lambda p, t: Op.MATCHES,
-    "IS": Parser._is_operator,
-}
+def _following(words: tuple[str, ...]) -> list[str]:
+    """The words that can follow ``words`` within an operator, in the registry's order."""
+    size = len(words)
+    longer = (w[size] for w in operators.WORDS if len(w) > size and w[:size] == words)
+    return list(dict.fromkeys(longer))
 
 
 def describe(token: Token) -> str:
@@ -312,8 +293,8 @@ def describe(token: Token) -> str:
 
 
 def _op_hint(word: str) -> str:
-    close = difflib.get_close_matches(word, OPERATOR_WORDS, n=1)
-    return f"did you mean {close[0]}?" if close else f"operators are {OPERATOR_LIST}"
+    close = suggest(word, operators.FIRST_WORDS, quote=False)
+    return close or f"operators are {operators.listed()}"
 
 
 def _condition_hint(token: Token) -> str:

@@ -21,7 +21,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from segmentry.model import temporal
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Op, Or, Scalar, Value
+from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar, Value
+from segmentry.rules.operators import Op
 
 WIDTH = 80
 ESCAPED = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\x00": "\\0"}
@@ -88,10 +89,6 @@ def _verbatim(char: str) -> bool:
     return char not in ESCAPED and char.isprintable()
 
 
-def _operator(op: Op) -> str:
-    return op.value if not op.value[0].isalpha() else op.value.upper()
-
-
 def flat(node: Node) -> str:
     """``node`` on one line."""
     match node:
@@ -99,7 +96,7 @@ def flat(node: Node) -> str:
             if op in (Op.BETWEEN,) and isinstance(value, tuple) and len(value) == 2:
                 return f"{attr} BETWEEN {format_scalar(value[0])} AND {format_scalar(value[1])}"
             rest = format_value(value)
-            return f"{attr} {_operator(op)}" + (f" {rest}" if rest else "")
+            return f"{attr} {op.text}" + (f" {rest}" if rest else "")
         case InSegment(code):
             return f"IN SEGMENT {quote(code)}"
         case Not(item):

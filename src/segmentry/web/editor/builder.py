@@ -19,8 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from segmentry.model.schema import Attribute, AttrType
-from segmentry.rules.ast import Arity, Op
-from segmentry.rules.check import OPERATORS
+from segmentry.rules.operators import BY_TYPE, OPERATORS, Arity, Op
 
 SEGMENT = "@segment"
 """The pseudo attribute of a row that tests membership of another segment."""
@@ -69,15 +68,11 @@ class Widget(StrEnum):
 
 
 LABELS = {
-    "=": "is", "!=": "is not", "<": "less than", "<=": "at most", ">": "greater than",
-    ">=": "at least", "between": "between", "in": "is one of", "not in": "is none of",
-    "contains": "contains", "not contains": "does not contain",
-    "contains any": "contains any of", "contains all": "contains all of",
-    "starts with": "starts with", "ends with": "ends with", "matches": "matches pattern",
-    "is null": "is empty", "is not null": "is not empty",
-    IN_SEGMENT: "is in segment", NOT_IN_SEGMENT: "is not in segment",
-}  # fmt: skip
-TEMPORAL_LABELS = {"<": "before", "<=": "on or before", ">": "after", ">=": "on or after"}
+    **{row.op.value: row.label for row in OPERATORS},
+    IN_SEGMENT: "is in segment",
+    NOT_IN_SEGMENT: "is not in segment",
+}
+TEMPORAL_LABELS = {row.op.value: row.time_label for row in OPERATORS if row.time_label}
 
 
 def lookup(attributes: Attributes, key: str) -> Attribute | None:
@@ -91,7 +86,7 @@ def operators(attribute: Attribute | None, attr: str) -> list[str]:
         return [IN_SEGMENT, NOT_IN_SEGMENT]
     if attribute is None:
         return [op.value for op in Op]
-    return [op.value for op in Op if op in OPERATORS[attribute.type]]
+    return [op.value for op in Op if op in BY_TYPE[attribute.type]]
 
 
 def label(op: str, attribute: Attribute | None) -> str:

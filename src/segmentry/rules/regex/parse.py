@@ -1,10 +1,7 @@
-"""``MATCHES``: a safe, portable subset of regular expressions.
+"""Reading a ``MATCHES`` pattern: the supported subset, parsed into a tree.
 
-``attr MATCHES 'pattern'`` is a regular-expression *search* that ignores case,
-runs in linear time and answers exactly the same in Python (google-re2),
-PostgreSQL (``~``) and Polars (Rust ``regex``). This module parses a pattern
-into the tree of :mod:`segmentry.rules.regex_dialects`, which folds it, prices
-it and writes it out for each engine.
+This module parses a pattern into the tree of :mod:`.tree`, or says where and
+why it is outside the subset every engine reads alike.
 
 Syntax: literal characters; ``.`` (any character, newline included); escapes
 ``\\`` + ASCII punctuation, ``\\t \\n \\r \\f \\v``, ``\\d \\w \\s`` (ASCII only:
@@ -15,81 +12,32 @@ quantifiers ``* + ? {n} {n,} {n,m}``, optionally lazy (``*?``: the same yes/no
 answer, so emitted greedy). Anything else is a :class:`PatternError` with an
 offset and a hint.
 
-Case: values are matched after :func:`~segmentry.model.values.fold` (NFC, then
-case-folded), and the pattern is folded to match: a literal becomes its fold,
-possibly several characters (``ß`` -> ``ss``); a class keeps its characters
-and gains their one-character folds, except that a range spanning more than
-5,000 code points is kept exactly as written (``[A-Z]`` matches ``abc``, but
-``[\\u0100-\\uffff]`` is not widened). So ``[ß]`` stays ``ß`` and never meets a
-folded value (write ``ß`` or ``ss`` outside a class), and a pattern written
-decomposed (``e`` + U+0301) does not meet NFC-composed values. No engine's
-case-insensitive flag is used: their Unicode case tables differ.
-
-Limits, so that every accepted pattern compiles fast in all three engines:
-``MAX_PATTERN_LENGTH`` characters; counts up to ``MAX_REPEAT``; once counted
-repetitions are multiplied out, at most ``MAX_PATTERN_SIZE`` characters and
-``MAX_TRANSITIONS`` character transitions (RE2 and Rust pay per class range,
-PostgreSQL per character set it tells apart, which makes ``[^a]`` dear in a
-pattern with many distinct letters); nested counts multiplying to at most
-``MAX_REPEAT_PRODUCT`` (RE2's own limit); and a bounded row of optional parts,
-whose empty transitions PostgreSQL removes at a cost growing with its cube
-(about 126 ``a?`` in a row at most, compiling in ~10 ms). NUL and lone
-surrogates are rejected: values never contain them.
+Limits: ``MAX_PATTERN_LENGTH`` characters, counts up to ``MAX_REPEAT``,
+groups nested at most ``MAX_DEPTH`` deep, then the cost limits of
+:mod:`.cost`. NUL and lone surrogates are rejected: values never contain them.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 import string
-from collections.abc import Callable
-
-import re2
 
 from segmentry.model.limits import MAX_DEPTH, MAX_PATTERN_LENGTH, MAX_REPEAT
-from segmentry.rules.regex_dialects import (
-    GENERATORS,
+from segmentry.rules.regex.cost import LimitError, check_limits
+from segmentry.rules.regex.tree import (
     Alternation,
     AnyChar,
     CharClass,
     Concat,
-    Dialect,
     End,
     Group,
-    LimitError,
     Literal,
     Ranges,
     Regex,
     Repeat,
     Start,
-    check_limits,
     complement,
-    fold_pattern,
-    to_postgres,
-    to_re2,
-    to_rust,
 )
-
-__all__ = [
-    "Alternation",
-    "AnyChar",
-    "CharClass",
-    "Concat",
-    "End",
-    "Group",
-    "Literal",
-    "PatternError",
-    "Regex",
-    "Repeat",
-    "Start",
-    "compile_search",
-    "fold_pattern",
-    "parse_pattern",
-    "to_postgres",
-    "to_re2",
-    "to_rust",
-    "translate",
-]
 
 _SETS = {"d": ((0x30, 0x39),), "s": ((0x09, 0x0D), (0x20, 0x20))}
 _SETS["w"] = (*_SETS["d"], (0x41, 0x5A), (0x5F, 0x5F), (0x61, 0x7A))
@@ -390,28 +338,3 @@ def parse_pattern(pattern: str) -> Regex:
         offset, length = parser.spans.get(id(exc.node), (0, len(pattern)))
         raise PatternError(exc.message, offset, max(length, 1), exc.hint) from None
     return tree
-
-
-@functools.lru_cache(maxsize=1024)
-def translate(pattern: str, dialect: Dialect) -> str:
-    """``pattern`` parsed, folded and written in ``dialect``; raises PatternError."""
-    if dialect not in GENERATORS:
-        raise ValueError(f"unknown regex dialect {dialect!r}; use one of {sorted(GENERATORS)}")
-    return GENERATORS[dialect](fold_pattern(parse_pattern(pattern)))
-
-
-@functools.lru_cache(maxsize=512)
-def compile_search(pattern: str) -> Callable[[str], bool]:
-    """A case-insensitive search for ``pattern``; it takes a value already passed through fold()."""
-    options = re2.Options()
-    options.log_errors = False
-    try:
-        compiled = re2.compile(translate(pattern, "re2"), options)
-    except re2.error as exc:  # the limits above are meant to make this unreachable
-        hint = "simplify the pattern"
-        raise PatternError("the pattern is too complex", 0, max(len(pattern), 1), hint) from exc
-
-    def search(value: str) -> bool:
-        return compiled.search(value) is not None
-
-    return search

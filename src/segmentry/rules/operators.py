@@ -1,0 +1,165 @@
+"""The operators of the rule language: one row each, read by every part that names one.
+
+A row says how the text form writes the operator, its JSON name (the value of
+:class:`Op`), what it takes on its right-hand side, the attribute types it
+applies to, the positive operator it negates, the line that documents it (the
+operator table of docs/rules.md is tested to equal these rows) and how the
+rule builder labels it. The lexer, the parser, the printer, the JSON reader,
+the type checker and the rule builder all read this table; none lists
+operators of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from segmentry.model.schema import AttrType
+
+
+class Op(StrEnum):
+    """Condition operators, spelled as in the JSON form."""
+
+    EQ = "="
+    NE = "!="
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+    BETWEEN = "between"
+    IN = "in"
+    NOT_IN = "not in"
+    CONTAINS = "contains"
+    NOT_CONTAINS = "not contains"
+    CONTAINS_ANY = "contains any"
+    CONTAINS_ALL = "contains all"
+    STARTS_WITH = "starts with"
+    ENDS_WITH = "ends with"
+    MATCHES = "matches"
+    IS_NULL = "is null"
+    IS_NOT_NULL = "is not null"
+
+    @property
+    def positive(self) -> Op:
+        """The positive twin of a negative operator (itself if positive)."""
+        return BY_OP[self].negates or self
+
+    @property
+    def is_negative(self) -> bool:
+        return BY_OP[self].negates is not None
+
+    @property
+    def arity(self) -> Arity:
+        return BY_OP[self].arity
+
+    @property
+    def text(self) -> str:
+        """The operator as the text form writes it: ``NOT IN``, ``<=``."""
+        return BY_OP[self].text
+
+
+class Arity(StrEnum):
+    """What an operator takes on its right-hand side."""
+
+    NONE = "none"
+    ONE = "one"
+    PAIR = "pair"
+    LIST = "list"
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    """One operator: its spellings, operand, types, twin, docs line and builder label."""
+
+    op: Op
+    arity: Arity
+    types: frozenset[AttrType]
+    doc: str
+    label: str
+    time_label: str = ""
+    """The builder's label on a date or date-time attribute, where it differs."""
+    negates: Op | None = None
+    """The positive operator this one is exactly the negation of."""
+    aliases: tuple[str, ...] = ()
+    """Other spellings read in both forms (never printed)."""
+
+    @property
+    def text(self) -> str:
+        return self.op.value if not self.op.value[0].isalpha() else self.op.value.upper()
+
+
+TEXTUAL = frozenset({AttrType.STRING, AttrType.ENUM})
+NUMERIC = frozenset({AttrType.NUMBER, AttrType.INTEGER})
+TEMPORAL = frozenset({AttrType.DATE, AttrType.DATETIME})
+BOOLEAN = frozenset({AttrType.BOOLEAN})
+LIST = frozenset({AttrType.STRING_LIST})
+EVERY_TYPE = frozenset(AttrType)
+
+_ONE, _PAIR, _LIST, _NONE = Arity.ONE, Arity.PAIR, Arity.LIST, Arity.NONE
+OPERATORS: tuple[Operator, ...] = (
+    Operator(Op.EQ, _ONE, TEXTUAL | NUMERIC | BOOLEAN | TEMPORAL,
+             "equals the value", "is", aliases=("==",)),
+    Operator(Op.NE, _ONE, TEXTUAL | NUMERIC | BOOLEAN | TEMPORAL,
+             "does not equal the value, or is missing", "is not",
+             negates=Op.EQ, aliases=("<>",)),
+    Operator(Op.LT, _ONE, NUMERIC | TEMPORAL, "is less than (before) the value",
+             "less than", "before"),
+    Operator(Op.LE, _ONE, NUMERIC | TEMPORAL, "is at most (on or before) the value",
+             "at most", "on or before"),
+    Operator(Op.GT, _ONE, NUMERIC | TEMPORAL, "is greater than (after) the value",
+             "greater than", "after"),
+    Operator(Op.GE, _ONE, NUMERIC | TEMPORAL, "is at least (on or after) the value",
+             "at least", "on or after"),
+    Operator(Op.BETWEEN, _PAIR, NUMERIC | TEMPORAL,
+             "lies from the low value to the high one, both included", "between"),
+    Operator(Op.IN, _LIST, TEXTUAL | NUMERIC, "equals one of the values", "is one of"),
+    Operator(Op.NOT_IN, _LIST, TEXTUAL | NUMERIC,
+             "equals none of the values, or is missing", "is none of", negates=Op.IN),
+    Operator(Op.CONTAINS, _ONE, TEXTUAL | LIST,
+             "has the text in it (a string) or the element (a list)", "contains"),
+    Operator(Op.NOT_CONTAINS, _ONE, TEXTUAL | LIST,
+             "has neither in it, or is missing", "does not contain", negates=Op.CONTAINS),
+    Operator(Op.CONTAINS_ANY, _LIST, LIST, "has at least one of the values",
+             "contains any of"),
+    Operator(Op.CONTAINS_ALL, _LIST, LIST, "has every one of the values", "contains all of"),
+    Operator(Op.STARTS_WITH, _ONE, TEXTUAL, "begins with the text", "starts with"),
+    Operator(Op.ENDS_WITH, _ONE, TEXTUAL, "ends with the text", "ends with"),
+    Operator(Op.MATCHES, _ONE, TEXTUAL, "has a match of the pattern in it (see MATCHES)",
+             "matches pattern"),
+    Operator(Op.IS_NULL, _NONE, EVERY_TYPE, "is missing (an empty string or list too)",
+             "is empty"),
+    Operator(Op.IS_NOT_NULL, _NONE, EVERY_TYPE, "is present", "is not empty",
+             negates=Op.IS_NULL),
+)  # fmt: skip
+"""Every operator, in the language's order (the order messages and menus list them in)."""
+
+BY_OP: dict[Op, Operator] = {row.op: row for row in OPERATORS}
+BY_TYPE: dict[AttrType, frozenset[Op]] = {
+    type_: frozenset(row.op for row in OPERATORS if type_ in row.types) for type_ in AttrType
+}
+"""The operators that apply to each attribute type."""
+NEGATION: dict[Op, Op] = {
+    **{row.negates: row.op for row in OPERATORS if row.negates},
+    **{row.op: row.negates for row in OPERATORS if row.negates},
+}
+"""Each operator's negation twin, both ways."""
+
+JSON_NAMES: dict[str, Op] = {
+    **{row.op.value: row.op for row in OPERATORS},
+    **{alias: row.op for row in OPERATORS for alias in row.aliases},
+}
+"""Every JSON spelling of an operator, aliases included."""
+SYMBOLS: dict[str, Op] = {name: op for name, op in JSON_NAMES.items() if not name[0].isalpha()}
+"""The operators written with symbols (``<=``, ``<>``), as the lexer reads them."""
+WORDS: dict[tuple[str, ...], Op] = {
+    tuple(row.text.split()): row.op for row in OPERATORS if row.text[0].isalpha()
+}
+"""The operators written with words, by their upper-case words: ``("NOT", "IN")``."""
+FIRST_WORDS: tuple[str, ...] = tuple(dict.fromkeys(words[0] for words in WORDS))
+"""The words an operator can begin with, for did-you-mean on a misspelt one."""
+OPERATOR_WORDS: frozenset[str] = frozenset(word for words in WORDS for word in words)
+
+
+def listed(ops: frozenset[Op] | None = None) -> str:
+    """The operators (all, or those of ``ops``) as messages list them: ``=, !=, <``."""
+    return ", ".join(row.text for row in OPERATORS if ops is None or row.op in ops)

@@ -1,0 +1,52 @@
+"""docs/rules.md stays true: its operator table is the registry of operators, row for row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from segmentry.model.schema import AttrType
+from segmentry.rules.operators import BY_OP, EVERY_TYPE, NEGATION, OPERATORS, Operator
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
+HEADER = "| text | JSON | value | applies to | negation | holds when the attribute |"
+TYPE_ORDER = (
+    AttrType.STRING, AttrType.ENUM, AttrType.NUMBER, AttrType.INTEGER, AttrType.BOOLEAN,
+    AttrType.DATE, AttrType.DATETIME, AttrType.STRING_LIST,
+)  # fmt: skip
+
+
+def documented_rows() -> list[str]:
+    """The rows of the table under ``HEADER`` in docs/rules.md, as written."""
+    lines = DOC.read_text(encoding="utf-8").splitlines()
+    assert HEADER in lines, f"docs/rules.md has no operator table headed {HEADER}"
+    start = lines.index(HEADER) + 2  # past the header and its --- line
+    rows = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        rows.append(line)
+    return rows
+
+
+def row(operator: Operator) -> str:
+    """The table row the registry gives ``operator``."""
+    text = f"`{operator.text}`"
+    if operator.aliases:
+        text += " (or " + ", ".join(f"`{alias}`" for alias in operator.aliases) + ")"
+    types = (
+        "every type"
+        if operator.types == EVERY_TYPE
+        else ", ".join(t.value for t in TYPE_ORDER if t in operator.types)
+    )
+    twin = NEGATION.get(operator.op)
+    negation = f"`{BY_OP[twin].text}`" if twin is not None else "—"
+    cells = (text, f"`{operator.op.value}`", operator.arity.value, types, negation, operator.doc)
+    return "| " + " | ".join(cells) + " |"
+
+
+def test_the_type_order_names_every_type_once() -> None:
+    assert sorted(TYPE_ORDER) == sorted(AttrType)
+
+
+def test_the_operator_table_is_the_registry() -> None:
+    assert documented_rows() == [row(operator) for operator in OPERATORS]
