@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from segmentry.web.rulebuilder import LABELS, operators
 
 from segmentry.errors import RuleError, ValidationError
 from segmentry.model.schema import RESERVED_KEYS, AttrType, Kind, Schema
@@ -15,6 +14,7 @@ from segmentry.rules.jsonform import from_json, to_json
 from segmentry.rules.operators import BY_TYPE, NEGATION, OPERATORS, Arity, Op, Operator
 from segmentry.rules.parser import KEYWORDS, LITERAL_WORDS, parse
 from segmentry.rules.printer import format_rule
+from segmentry.web.editor.builder import LABELS, operators
 from tests.rules.strategies import ONE_OF_EACH_TYPE
 
 SAMPLES = {
