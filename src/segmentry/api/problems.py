@@ -86,7 +86,6 @@ class Problem(BaseModel):
     current_version: int | None = None
     users: list[dict[str, Any]] | None = None
     ids: list[str] | None = None
-    construct: str | None = None
     import_id: str | None = None
     report: dict[str, Any] | None = None
 
