@@ -130,6 +130,8 @@ class _Reader:
         if left is not None and right is not None:
             raise refuse("an attribute compared with an attribute", path, NOT_YET)
         if left is None and right is None:
+            for i, item in enumerate(items):  # an operand that is an operator is named
+                self.literal(item, f"{path}[{i}]")
             raise refuse("a comparison of two literals", path, "one side must be a var")
         attr, value_at = (left, 1) if left is not None else (right, 0)
         assert attr is not None
