@@ -14,7 +14,9 @@ from segmentry.rules.parser import parse
 from tests.conftest import examples
 from tests.rules.convert_oracle import cases, members
 
-CUSTOMERS = Schema(Kind.CUSTOMER, (declare(Kind.CUSTOMER, "loyalty", "enum", values=["Gold", "Silver"]),))
+CUSTOMERS = Schema(
+    Kind.CUSTOMER, (declare(Kind.CUSTOMER, "loyalty", "enum", values=["Gold", "Silver"]),)
+)
 PRODUCTS = Schema(Kind.PRODUCT)
 
 
@@ -37,10 +39,14 @@ def read(data: Any, schema: Schema = PRODUCTS) -> str:
         ({"in": ["Spring", {"var": "name"}]}, "name CONTAINS 'Spring'"),
         ({"in": [{"var": "brand"}, ["Nike", "Puma"]]}, "brand IN ('Nike', 'Puma')"),
         ({"in": ["sale", {"var": "tags"}]}, "tags CONTAINS 'sale'"),
-        ({"and": [{">": [{"var": "price"}, 1]}, {"!": {"var": "available"}}]},
-         "price > 1 AND NOT available = true"),
-        ({"or": [{"==": [{"var": "brand"}, None]}, {"!!": [{"var": "stock"}]}]},
-         "brand IS NULL OR (stock IS NOT NULL AND stock != 0)"),
+        (
+            {"and": [{">": [{"var": "price"}, 1]}, {"!": {"var": "available"}}]},
+            "price > 1 AND NOT available = true",
+        ),
+        (
+            {"or": [{"==": [{"var": "brand"}, None]}, {"!!": [{"var": "stock"}]}]},
+            "brand IS NULL OR (stock IS NOT NULL AND stock != 0)",
+        ),
         ({"missing": ["brand", "price"]}, "brand IS NULL OR price IS NULL"),
         ({"missing_some": [1, ["brand", "sku"]]}, "brand IS NULL AND sku IS NULL"),
         ({"!": {"missing": ["brand"]}}, "NOT brand IS NULL"),
@@ -55,17 +61,19 @@ def test_jsonlogic_reads_as_the_rule_that_means_the_same(logic: Any, text: str) 
 def test_custom_attributes_are_read_under_attributes_and_enum_values_take_their_case() -> None:
     logic = {"==": [{"var": "attributes.loyalty"}, "gold"]}
     assert read(logic, CUSTOMERS) == "loyalty = 'Gold'"
-    assert jsonlogic.write(parse("loyalty = 'Gold'"), CUSTOMERS) == logic | {
-        "==": [{"var": "attributes.loyalty"}, "Gold"]
-    }
+    written = jsonlogic.write(parse("loyalty = 'Gold'"), CUSTOMERS)
+    assert written == {"==": [{"var": "attributes.loyalty"}, "Gold"]}
 
 
 @pytest.mark.parametrize(
     ("logic", "construct", "location"),
     [
         ({">": [{"+": [{"var": "price"}, 1]}, 10]}, "'+'", "rule.>[0].+"),
-        ({"and": [{"==": [{"var": "brand"}, "x"]}, {"some": [{"var": "tags"}, {"==": [1, 1]}]}]},
-         "'some'", "rule.and[1].some"),
+        (
+            {"and": [{"==": [{"var": "brand"}, "x"]}, {"some": [{"var": "tags"}, {"==": [1, 1]}]}]},
+            "'some'",
+            "rule.and[1].some",
+        ),
         ({"filter": [{"var": "tags"}, True]}, "'filter'", "rule.filter"),
         ({"==": [{"cat": ["a", {"var": "name"}]}, "ab"]}, "'cat'", "rule.==[0].cat"),
         ({"<": [{"var": "price"}, {"var": "original_price"}]}, "attribute", "rule.<"),
