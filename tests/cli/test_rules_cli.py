@@ -62,8 +62,8 @@ def test_with_a_database_the_tenants_own_attributes_and_segments_are_known(
 
 
 def test_convert_translates_between_formats_and_prints_json_for_json_formats() -> None:
-    result = runner.invoke(app, ["rules", "convert", "amount_spent > 100",
-                                 "--from", "shopify", "--to", "jsonlogic", "--kind", "customer"])  # fmt: skip
+    options = ["--from", "shopify", "--to", "jsonlogic", "--kind", "customer"]
+    result = runner.invoke(app, ["rules", "convert", "amount_spent > 100", *options])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {">": [{"var": "lifetime_value"}, 100]}
     sql = runner.invoke(app, ["rules", "convert", "brand != 'Nike'", "--from", "text",
