@@ -81,3 +81,11 @@ def test_a_rule_that_cannot_be_converted_creates_nothing(api: Caller) -> None:
     )
     is_problem(refused, 422, "unconvertible-rule")
     assert api.get("/v1/segments/c").json()["version"] == 1
+
+
+def test_a_deeply_nested_rule_is_a_4xx_not_a_500(api: Caller) -> None:
+    logic: dict[str, object] = {"==": [{"var": "brand"}, "x"]}
+    for _ in range(400):
+        logic = {"!": logic}
+    body = {"kind": "product", "from": "jsonlogic", "to": "sql", "dialect": "sqlite", "rule": logic}
+    is_problem(api.post("/v1/rules/convert", json=body), 422, "unconvertible-rule")

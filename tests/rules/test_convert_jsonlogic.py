@@ -109,3 +109,11 @@ def test_a_rule_through_jsonlogic_and_back_selects_the_same_members(case: dict[s
         return
     back = jsonlogic.read(logic, schema)
     assert members(back, schema, ctx, shop) == members(rule, schema, ctx, shop)
+
+
+def test_a_rule_nested_past_the_limit_is_refused_not_a_recursion_error() -> None:
+    logic: Any = {"==": [{"var": "brand"}, "x"]}
+    for _ in range(5_000):
+        logic = {"!": logic}
+    with pytest.raises(ConversionError, match="nesting deeper than 64"):
+        read(logic)

@@ -110,3 +110,11 @@ def test_a_rule_through_querybuilder_and_back_selects_the_same_members(
         return
     back = querybuilder.read(query, schema)
     assert members(back, schema, ctx, shop) == members(node, schema, ctx, shop)
+
+
+def test_a_query_nested_past_the_limit_is_refused_not_a_recursion_error() -> None:
+    query: Any = group(rule("brand", "=", "x"))
+    for _ in range(5_000):
+        query = group(query)
+    with pytest.raises(ConversionError, match="nesting deeper than 64"):
+        read(query)

@@ -169,3 +169,8 @@ def test_a_rule_through_shopify_and_back_selects_the_same_members(case: dict[str
     event("written")
     back = shopify.read(query, schema)
     assert members(back, schema, ctx, shop) == members(node, schema, ctx, shop)
+
+
+def test_a_query_nested_past_the_limit_is_refused_not_a_recursion_error() -> None:
+    with pytest.raises(ConversionError, match="nesting deeper than 64"):
+        read("(" * 3_000 + "number_of_orders > 1" + ")" * 3_000)

@@ -14,6 +14,7 @@ import difflib
 from collections.abc import Sequence
 
 from segmentry.errors import ConversionError, RuleError
+from segmentry.model.limits import MAX_DEPTH
 from segmentry.model.schema import Attribute, Schema
 from segmentry.rules.ast import And, Condition, Node, Op, Or, Value
 from segmentry.rules.check import check
@@ -56,6 +57,22 @@ def condition(attr: Attribute, op: Op, value: Value, schema: Schema, location: s
             d.message + (f" ({d.hint})" if d.hint else "") for d in exc.diagnostics
         )
         raise ConversionError(problems, construct=op.value, location=location) from None
+
+
+class Depth:
+    """Counts how deep a reader is, so a rule nested past the language's limit is
+    refused before Python's recursion limit is reached."""
+
+    def __init__(self) -> None:
+        self.level = 0
+
+    def enter(self, location: str) -> None:
+        self.level += 1
+        if self.level > MAX_DEPTH:
+            raise refuse(f"nesting deeper than {MAX_DEPTH} levels", location, "the limit of rules")
+
+    def leave(self) -> None:
+        self.level -= 1
 
 
 def join(items: Sequence[Node], *, any_of: bool) -> Node:

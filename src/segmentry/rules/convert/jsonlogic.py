@@ -16,7 +16,14 @@ from typing import Any
 
 from segmentry.model.schema import Attribute, AttrType, Schema
 from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Op, Or, Scalar
-from segmentry.rules.convert.common import attribute, condition, field_name, join, refuse
+from segmentry.rules.convert.common import (
+    Depth,
+    attribute,
+    condition,
+    field_name,
+    join,
+    refuse,
+)
 
 Json = Any
 
@@ -45,8 +52,16 @@ def read(data: Json, schema: Schema) -> Node:
 class _Reader:
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
+        self.depth = Depth()
 
     def rule(self, data: Json, path: str) -> Node:
+        self.depth.enter(path)
+        try:
+            return self.operation(data, path)
+        finally:
+            self.depth.leave()
+
+    def operation(self, data: Json, path: str) -> Node:
         if not isinstance(data, dict) or len(data) != 1:
             raise refuse(_show(data), path, "a JsonLogic rule is an object with one operator")
         name, args = next(iter(data.items()))

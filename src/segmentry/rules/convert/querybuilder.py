@@ -19,7 +19,7 @@ from typing import Any
 
 from segmentry.model.schema import Attribute, AttrType, Schema
 from segmentry.rules.ast import And, Arity, Condition, InSegment, Node, Not, Op, Or, Scalar, Value
-from segmentry.rules.convert.common import attribute, condition, join, refuse
+from segmentry.rules.convert.common import Depth, attribute, condition, join, refuse
 
 Json = Any
 
@@ -60,8 +60,16 @@ def read(data: Json, schema: Schema) -> Node:
 class _Reader:
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
+        self.depth = Depth()
 
     def group(self, data: Json, path: str) -> Node:
+        self.depth.enter(path)
+        try:
+            return self.group_at(data, path)
+        finally:
+            self.depth.leave()
+
+    def group_at(self, data: Json, path: str) -> Node:
         if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
             raise refuse("a rule group", path, 'a group is {"combinator": ..., "rules": [...]}')
         rules: list[Json] = data["rules"]

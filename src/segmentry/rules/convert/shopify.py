@@ -21,7 +21,7 @@ from segmentry.errors import ConversionError, RuleError
 from segmentry.model.schema import Kind, Schema
 from segmentry.model.temporal import AbsoluteDateTime, read_temporal
 from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Op, Or, Scalar, Value
-from segmentry.rules.convert.common import condition, join, refuse
+from segmentry.rules.convert.common import Depth, condition, join, refuse
 from segmentry.rules.lexer import Positions, T, Token, error, tokenize
 from segmentry.rules.parser import LITERAL_WORDS
 from segmentry.rules.printer import format_scalar, quote
@@ -113,6 +113,7 @@ class _Parser:
         self.schema = schema
         self.tokens = tokenize(text)
         self.at = 0
+        self.depth = Depth()
 
     def peek(self) -> Token:
         return self.tokens[self.at]
@@ -147,6 +148,14 @@ class _Parser:
         return self.chain("AND") if word == "OR" else self.unary()
 
     def unary(self) -> Node:
+        token = self.peek()
+        self.depth.enter(f"line {token.span.line}, column {token.span.column}")
+        try:
+            return self.unary_at()
+        finally:
+            self.depth.leave()
+
+    def unary_at(self) -> Node:
         if self.word("NOT"):
             self.advance()
             return Not(self.unary())

@@ -251,7 +251,12 @@ class _Builder:
         parsed = temporal.read_temporal(str(value))
         assert parsed is not None, "a checked rule holds only temporal literals here"
         dynamic = isinstance(parsed, temporal.Relative | temporal.DayWord)
-        if dynamic and not _is_utc(self.tz):
+        exact_anywhere = (  # hours are durations: the same in every zone
+            isinstance(parsed, temporal.Relative)
+            and parsed.unit == "h"
+            and kind is not AttrType.DATE
+        )
+        if dynamic and not exact_anywhere and not _is_utc(self.tz):
             raise refuse(f"relative time {value!r}", path,
                          "relative times are exported for tenants in UTC only")  # fmt: skip
         if kind is AttrType.DATE:
