@@ -29,8 +29,8 @@ from segmentry.rules.printer import format_scalar, quote
 
 @dataclass(frozen=True, slots=True)
 class Filter:
-    """A Shopify filter read as one of our attributes; ``value_map`` turns a Shopify
-    condition into ours when the two are spelled differently."""
+    """A Shopify filter read as one of our attributes; ``translate`` turns a Shopify
+    operator and value into ours (and whether to negate) where the two differ."""
 
     attr: str
     translate: Callable[[Op, Value], tuple[Op, Value, bool]] | None = None
