@@ -72,6 +72,19 @@ class RuleError(SegmentryError):
         return "\n".join(d.render(self.text) for d in self.diagnostics)
 
 
+class ConversionError(SegmentryError):
+    """A rule in another format holds a construct the target cannot express (or that
+    segmentry does not have); ``location`` says where in the input: a JSON path such as
+    ``rule.and[1]``, or a line and column of a text."""
+
+    code = "unconvertible-rule"
+
+    def __init__(self, message: str, *, construct: str, location: str) -> None:
+        super().__init__(f"at {location}: {message}")
+        self.construct = construct
+        self.location = location
+
+
 class ValidationError(SegmentryError):
     """An entity value (or another input) does not fit its declared type."""
 

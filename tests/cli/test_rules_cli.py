@@ -59,3 +59,33 @@ def test_with_a_database_the_tenants_own_attributes_and_segments_are_known(
     assert "expected one of Bronze, Gold" in wrong.stderr + wrong.stdout
     alone = runner.invoke(app, ["rules", "check", rule, "--kind", "customer"])
     assert alone.exit_code == 1  # the built-in attributes alone know neither
+
+
+def test_convert_translates_between_formats_and_prints_json_for_json_formats() -> None:
+    options = ["--from", "shopify", "--to", "jsonlogic", "--kind", "customer"]
+    result = runner.invoke(app, ["rules", "convert", "amount_spent > 100", *options])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {">": [{"var": "lifetime_value"}, 100]}
+    sql = runner.invoke(app, ["rules", "convert", "brand != 'Nike'", "--from", "text",
+                              "--to", "sql", "--dialect", "sqlite"])  # fmt: skip
+    assert sql.stdout.strip() == """NOT (NOT "brand" IS NULL AND LOWER("brand") = 'nike')"""
+
+
+def test_convert_refuses_what_it_cannot_say_with_a_message_not_a_traceback() -> None:
+    result = runner.invoke(app, ["rules", "convert", '{"some": [{"var": "tags"}, true]}',
+                                 "--from", "jsonlogic", "--to", "text"])  # fmt: skip
+    assert result.exit_code == 1
+    assert "at rule.some: JsonLogic operator 'some' cannot be converted" in result.stderr
+    broken = runner.invoke(app, ["rules", "convert", "{", "--from", "querybuilder", "--to", "text"])
+    assert broken.exit_code == 2
+    assert "is JSON" in broken.stderr
+
+
+def test_convert_reads_custom_attributes_of_the_tenant_with_db(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'shop.db'}"
+    with Segmentry(db) as engine:
+        engine.default_shop().declare_attribute("product", "season", "string")
+    logic = '{"==": [{"var": "attributes.season"}, "summer"]}'
+    result = runner.invoke(app, ["rules", "convert", logic, "--from", "jsonlogic", "--to", "text",
+                                 "--db", db])  # fmt: skip
+    assert (result.exit_code, result.stdout.strip()) == (0, "season = 'summer'")

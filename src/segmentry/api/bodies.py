@@ -8,7 +8,7 @@ document describes them; the library checks the rest and says what is wrong.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +28,15 @@ Rule = Annotated[
         description="The rule as text (`brand = 'Nike' AND price > 100`) or in its JSON form "
         '(`{"attr": "price", "op": ">", "value": 100}`); see docs/rules.md.',
         examples=["brand = 'Nike' AND price > 100"],
+    ),
+]
+RuleFormat = Literal["text", "json", "jsonlogic", "querybuilder", "shopify"]
+RuleFormatField = Annotated[
+    RuleFormat,
+    Field(
+        description="The format `rule` is written in: `text` and `json` (ours, either one is "
+        "recognised under `text`), `jsonlogic`, `querybuilder` (react-querybuilder) or `shopify`; "
+        "the segment stores our form (see docs/rules.md).",
     ),
 ]
 SampleSize = Annotated[int, Field(ge=1, le=MAX_PAGE, description="How many ids to sample.")]
@@ -71,6 +80,7 @@ class SegmentIn(Strict):
     type: SegmentType = SegmentType.DYNAMIC
     status: Status = Status.ACTIVE
     rule: Rule | None = Field(default=None, description="Dynamic segments only.")
+    rule_format: RuleFormatField = "text"
     members: Ids = Field(default_factory=list, description="Fixed segments only: entity ids.")
 
 
@@ -83,6 +93,23 @@ class SegmentPatch(Strict):
     description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
     status: Status | None = None
     rule: Rule | None = None
+    rule_format: RuleFormatField = "text"
+
+
+class ConvertIn(Strict):
+    kind: Kind
+    from_: Literal["text", "json", "jsonlogic", "querybuilder", "shopify"] = Field(alias="from")
+    to: Literal["text", "json", "jsonlogic", "querybuilder", "shopify", "sql"]
+    rule: Any = Field(description="The rule in format `from`: text, or a JSON value.")
+    dialect: Literal["sqlite", "postgres", "duckdb", "bigquery", "snowflake"] | None = Field(
+        default=None, description="With `to: sql` only."
+    )
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ConvertOut(BaseModel):
+    rule: Any = Field(description="The rule in format `to` (SQL: a `WHERE` clause).")
 
 
 class RuleOut(BaseModel):

@@ -32,6 +32,7 @@ AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="segmentry"'}
 
 STATUS_OF_ERROR: dict[type[errors.SegmentryError], int] = {
     errors.RuleError: 422,
+    errors.ConversionError: 422,
     errors.ValidationError: 422,
     errors.SchemaError: 422,
     errors.UnknownIdsError: 422,
@@ -70,7 +71,8 @@ class ProblemItem(BaseModel):
 class Problem(BaseModel):
     """An error (RFC 9457). Some types add members: ``errors`` (invalid-rule,
     invalid-value, invalid-request), ``field`` (invalid-value), ``current_version``
-    (version-conflict), ``users`` (in-use), ``ids`` (unknown-ids), ``import_id``
+    (version-conflict), ``users`` (in-use), ``ids`` (unknown-ids), ``construct``
+    (unconvertible-rule), ``import_id``
     (idempotency-key-in-flight), ``report`` (import-stopped)."""
 
     model_config = ConfigDict(extra="allow")
@@ -127,6 +129,9 @@ def error_members(error: errors.SegmentryError) -> dict[str, Any]:
         return {"errors": [_diagnostic(d) for d in error.diagnostics]}
     if isinstance(error, errors.ValidationError):
         return {"errors": [{"message": p} for p in error.problems], "field": error.field or None}
+    if isinstance(error, errors.ConversionError):
+        item = {"message": error.message, "location": error.location}
+        return {"errors": [item], "construct": error.construct}
     if isinstance(error, errors.ConflictError):
         return {"current_version": error.current_version}
     if isinstance(error, errors.InUseError):

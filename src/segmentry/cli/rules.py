@@ -1,19 +1,20 @@
-"""``segmentry rules``: check a rule and print its canonical forms."""
+"""``segmentry rules``: check a rule and print its canonical forms; convert it."""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
 from segmentry.cli.options import TenantOption, rule_source, shop_of
-from segmentry.errors import Diagnostic, RuleError
+from segmentry.errors import ConversionError, Diagnostic, RuleError
 from segmentry.model.schema import Kind, Schema
+from segmentry.rules import convert
 from segmentry.rules.load import CheckedRule, RuleSource, prepare
 
-app = typer.Typer(help="Work with rules: check them, print their canonical forms.")
+app = typer.Typer(help="Work with rules: check them, print their canonical forms, convert them.")
 console = Console()
 CheckDbOption = Annotated[
     str | None,
@@ -61,3 +62,49 @@ def _checked(source: RuleSource, kind: Kind, db: str | None, tenant: int | None)
 
 def _diag(d: Diagnostic) -> dict[str, object]:
     return {k: getattr(d, k) for k in ("message", "line", "column", "hint")}
+
+
+FORMAT_HELP = "text, json, jsonlogic, querybuilder (react-querybuilder) or shopify"
+
+
+@app.command("convert")
+def convert_rule(
+    rule: Annotated[str, typer.Argument(help="The rule: text, or JSON for the JSON formats.")],
+    source: Annotated[str, typer.Option("--from", help=f"Its format: {FORMAT_HELP}.")],
+    target: Annotated[str, typer.Option("--to", help=f"The format wanted: {FORMAT_HELP} or sql.")],
+    dialect: Annotated[
+        str | None,
+        typer.Option(help="With --to sql: sqlite, postgres, duckdb, bigquery or snowflake."),
+    ] = None,
+    kind: Annotated[Kind, typer.Option(help="What the rule selects.")] = Kind.PRODUCT,
+    db: CheckDbOption = None,
+    tenant: TenantOption = None,
+) -> None:
+    """Translate a rule between formats and print it (JSON for the JSON formats); what
+    the target cannot say exactly is refused, naming the construct and where it is."""
+    value = _source_value(rule, source)
+    try:
+        if db is None:
+            out = convert.convert(value, kind=kind, source=source, target=target, dialect=dialect)
+        else:
+            with shop_of(db, tenant) as shop:
+                out = shop.convert_rule(kind, value, source=source, target=target, dialect=dialect)
+    except RuleError as exc:
+        console.print(exc.render(), style="red", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    except ConversionError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(out if isinstance(out, str) else json.dumps(out, ensure_ascii=False))
+
+
+def _source_value(rule: str, source: str) -> Any:
+    """Text formats take the argument as it is; the others read it as JSON."""
+    if source in ("text", "shopify"):
+        return rule
+    if source == "json":
+        return rule_source(rule)
+    try:
+        return json.loads(rule)
+    except json.JSONDecodeError as exc:
+        raise typer.BadParameter(f"a {source} rule is JSON: {exc}") from None

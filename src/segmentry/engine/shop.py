@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from segmentry.engine import attributes, idempotency, imports, preview, reads
 from segmentry.engine import entities as entity_ops
@@ -36,6 +36,7 @@ from segmentry.engine.types import (
     choice,
 )
 from segmentry.model.schema import Attribute, AttrType, Kind, Schema
+from segmentry.rules import convert
 from segmentry.rules.load import CheckedRule, RuleSource
 
 if TYPE_CHECKING:
@@ -196,6 +197,24 @@ class Shop:
         """The tenant's attributes of ``kind`` as the schema rules and values are checked on."""
         with self._read() as view:
             return view.state.schemas[Kind(kind)]
+
+    def convert_rule(
+        self, kind: Kind | str, rule: Any, *, source: str, target: str, dialect: str | None = None
+    ) -> Any:
+        """``rule`` from format ``source`` into ``target`` against this tenant's attributes
+        and segments (``IN SEGMENT``), with date literals in its time zone."""
+        with self._read() as view:
+            schema = view.state.schemas[Kind(kind)]
+            tz = view.state.tz
+            node = convert.read_rule(rule, source=source, schema=schema)
+        return convert.write_rule(node, target=target, schema=schema, dialect=dialect, tz=tz)
+
+    def rule_in_format(self, kind: Kind | str, rule: Any, rule_format: str) -> RuleSource:
+        """A rule given in ``rule_format`` as our JSON form (ours pass through unchanged,
+        so their errors keep pointing into what the user wrote)."""
+        if rule_format in ("text", "json"):
+            return cast(RuleSource, rule)
+        return cast(RuleSource, self.convert_rule(kind, rule, source=rule_format, target="json"))
 
     # -- attributes ------------------------------------------------------------------------
 

@@ -58,8 +58,12 @@ def list_segments(
     summary="Create a segment",
 )
 def create_segment(shop: ShopDep, body: SegmentIn, response: Response) -> SegmentOut:
-    """Evaluated over every entity of its kind before the answer: its members are ready."""
-    spec = SegmentSpec(**body.model_dump())
+    """Evaluated over every entity of its kind before the answer: its members are ready.
+    `rule_format` says which format `rule` is in; the segment keeps our form."""
+    values = body.model_dump(exclude={"rule_format"})
+    if body.rule is not None:
+        values["rule"] = shop.rule_in_format(body.kind, body.rule, body.rule_format)
+    spec = SegmentSpec(**values)
     segment = tagged(response, shop.create_segment(spec))
     response.headers["Location"] = f"/v1/segments/{segment.code}"
     return render.segment(segment)
@@ -92,7 +96,11 @@ def edit_segment(
     shop: ShopDep, code: CodePath, body: SegmentPatch, response: Response, if_match: IfMatch = None
 ) -> SegmentOut:
     """A JSON merge patch of `code`, `name`, `description`, `status` or `rule`; with
-    `If-Match`, refused with 412 if the segment changed since that version."""
+    `If-Match`, refused with 412 if the segment changed since that version; `rule_format`
+    as on create."""
+    if body.rule is not None and body.rule_format not in ("text", "json"):
+        rule = shop.rule_in_format(shop.segment(code).kind, body.rule, body.rule_format)
+        body = body.model_copy(update={"rule": rule})
     edited = shop.edit_segment(
         code, render.segment_edit(body), expected_version=expected_version(if_match)
     )

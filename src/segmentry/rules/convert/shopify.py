@@ -1,0 +1,325 @@
+"""Shopify's customer segment query language both ways (customer rules only).
+
+    number_of_orders >= 3 AND customer_tags CONTAINS 'vip'
+    last_order_date > -30d AND customer_countries CONTAINS 'ES'
+
+A small recursive-descent parser over the rule language's own tokens (the two
+languages share strings, numbers, dates and offsets such as ``-30d`` and
+``30_days_ago``), with errors at line and column. :data:`FILTERS` maps each
+Shopify filter we read to a segmentry attribute; :data:`REFUSED` names the
+filters and functions we do not have, and why. Filter names, operators and value
+formats follow Shopify's reference of its segment filters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from segmentry.errors import ConversionError, RuleError
+from segmentry.model.schema import Kind, Schema
+from segmentry.model.temporal import AbsoluteDateTime, read_temporal
+from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar, Value
+from segmentry.rules.convert.common import Depth, condition, join, refuse
+from segmentry.rules.lexer import Positions, Token, TokenKind, error, tokenize
+from segmentry.rules.operators import Op
+from segmentry.rules.parser import LITERAL_WORDS
+from segmentry.rules.printer import format_scalar, quote
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """A Shopify filter read as one of our attributes; ``translate`` turns a Shopify
+    operator and value into ours (and whether to negate) where the two differ."""
+
+    attr: str
+    translate: Callable[[Op, Value], tuple[Op, Value, bool]] | None = None
+
+
+def _country(op: Op, value: Value) -> tuple[Op, Value, bool]:
+    # A customer has one country here: "has an address in ES" is country = 'ES'.
+    twins = {Op.CONTAINS: Op.EQ, Op.NOT_CONTAINS: Op.NE}
+    return twins.get(op, op), value, False
+
+
+def _email_domain(op: Op, value: Value) -> tuple[Op, Value, bool]:
+    if op in (Op.EQ, Op.NE) and isinstance(value, str):
+        return Op.ENDS_WITH, "@" + value.lstrip("@"), op is Op.NE
+    return op, value, False
+
+
+def _subscription(op: Op, value: Value) -> tuple[Op, Value, bool]:
+    if op in (Op.EQ, Op.NE) and isinstance(value, str) and value.upper() == "SUBSCRIBED":
+        return op, True, False
+    raise ValueError("only = 'SUBSCRIBED' and != 'SUBSCRIBED' map to accepts_marketing")
+
+
+FILTERS: dict[str, Filter] = {
+    "amount_spent": Filter("lifetime_value"),
+    "number_of_orders": Filter("orders_count"),
+    "customer_tags": Filter("tags"),
+    "customer_countries": Filter("country", _country),
+    "last_order_date": Filter("last_order_at"),
+    "customer_added_date": Filter("created_at"),
+    "customer_language": Filter("language"),
+    "customer_email_domain": Filter("email", _email_domain),
+    "email_subscription_status": Filter("accepts_marketing", _subscription),
+}
+NOT_YET = "not yet in the rule language"
+REFUSED: dict[str, str] = {
+    "anniversary": f"anniversaries are {NOT_YET}",
+    "products_purchased": f"purchase behaviour is {NOT_YET}",
+    "orders_placed": f"purchase behaviour is {NOT_YET}",
+    "customer_cities": "Shopify city codes (US-NY-NewYorkCity) are not city names",
+    "customer_regions": "segmentry keeps no state or province",
+    "abandoned_checkout_date": "segmentry keeps no abandoned checkouts",
+    "companies": "segmentry keeps no companies",
+    "customer_account_status": "segmentry keeps no account status",
+    "customer_within_distance": "segmentry keeps no addresses",
+    "predicted_spend_tier": "segmentry has no predicted spend tier",
+    "rfm_group": "segmentry has no RFM groups",
+    "sms_subscription_status": "segmentry keeps no SMS subscription",
+    "product_subscription_status": "segmentry keeps no product subscriptions",
+    "store_credit_accounts": "segmentry keeps no store credit",
+    "created_by_app_id": "segmentry does not record which app created a customer",
+}
+FUNCTION_RE = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|([A-Za-z_][\w.]*)\s*\(")
+COMPARISON_OPS = {"=": Op.EQ, "!=": Op.NE, "<": Op.LT, "<=": Op.LE, ">": Op.GT, ">=": Op.GE}
+
+
+def read(text: str, schema: Schema) -> Node:
+    """The rule a Shopify segment query means; errors name line and column."""
+    if schema.kind is not Kind.CUSTOMER:
+        raise refuse("a Shopify segment query", "rule", "Shopify segments are of customers")
+    if not isinstance(text, str):
+        raise refuse("a non-text rule", "rule", "a Shopify query is text")
+    _refuse_functions(text)
+    return _Parser(text, schema).rule()
+
+
+def _refuse_functions(text: str) -> None:
+    positions = Positions(text)
+    for match in FUNCTION_RE.finditer(text):
+        name = match.group(1)
+        if name and name.upper() not in ("AND", "OR", "NOT", "CONTAINS", "IN", "BETWEEN"):
+            span = positions.span(match.start(1), match.end(1))
+            why = REFUSED.get(name, "Shopify functions and event filters are not read")
+            raise refuse(f"{name}()", f"line {span.line}, column {span.column}", why)
+
+
+class _Parser:
+    def __init__(self, text: str, schema: Schema) -> None:
+        self.text = text
+        self.schema = schema
+        self.tokens = tokenize(text)
+        self.at = 0
+        self.depth = Depth()
+
+    def peek(self) -> Token:
+        return self.tokens[self.at]
+
+    def advance(self) -> Token:
+        token = self.tokens[self.at]
+        self.at = min(self.at + 1, len(self.tokens) - 1)
+        return token
+
+    def word(self, *words: str) -> bool:
+        return self.peek().kind is TokenKind.IDENT and self.peek().word in words
+
+    def fail(self, token: Token, message: str, hint: str = "") -> RuleError:
+        return error(self.text, token.span, message, hint)
+
+    def rule(self) -> Node:
+        if self.peek().kind is TokenKind.EOF:
+            raise self.fail(self.peek(), "the query is empty")
+        node = self.chain("OR")
+        if self.peek().kind is not TokenKind.EOF:
+            raise self.fail(self.peek(), f"expected AND, OR or the end, found {self.peek().text!r}")
+        return node
+
+    def chain(self, word: str) -> Node:
+        items = [self.item(word)]
+        while self.word(word):
+            self.advance()
+            items.append(self.item(word))
+        return join(items, any_of=word == "OR")
+
+    def item(self, word: str) -> Node:
+        return self.chain("AND") if word == "OR" else self.unary()
+
+    def unary(self) -> Node:
+        token = self.peek()
+        self.depth.enter(f"line {token.span.line}, column {token.span.column}")
+        try:
+            return self.unary_at()
+        finally:
+            self.depth.leave()
+
+    def unary_at(self) -> Node:
+        if self.word("NOT"):
+            self.advance()
+            return Not(self.unary())
+        if self.peek().kind is TokenKind.LPAREN:
+            opening = self.advance()
+            node = self.chain("OR")
+            if self.peek().kind is not TokenKind.RPAREN:
+                raise self.fail(opening, "'(' is never closed")
+            self.advance()
+            return node
+        return self.filter()
+
+    def filter(self) -> Node:
+        name = self.advance()
+        if name.kind is not TokenKind.IDENT:
+            raise self.fail(name, f"expected a filter name, found {name.text!r}")
+        where = f"line {name.span.line}, column {name.span.column}"
+        known = FILTERS.get(name.text.lower())
+        if known is None:
+            why = REFUSED.get(name.text.lower(), "not a Shopify filter segmentry reads; "
+                              f"those are {', '.join(FILTERS)}")  # fmt: skip
+            raise refuse(f"filter {name.text!r}", where, why)
+        op, value = self.operator(name)
+        negated = False
+        if known.translate is not None:
+            try:
+                op, value, negated = known.translate(op, value)
+            except ValueError as exc:
+                raise refuse(f"{name.text} {op.value.upper()}", where, str(exc)) from None
+        attr = self.schema.by_key[known.attr]
+        node = condition(attr, op, value, self.schema, where)
+        return Not(node) if negated else node
+
+    def operator(self, name: Token) -> tuple[Op, Value]:
+        token = self.advance()
+        if token.kind is TokenKind.OP and token.value in COMPARISON_OPS:
+            return COMPARISON_OPS[str(token.value)], self.value()
+        word = token.word if token.kind is TokenKind.IDENT else ""
+        if word == "CONTAINS":
+            return Op.CONTAINS, self.value()
+        if word == "NOT" and self.word("CONTAINS"):
+            self.advance()
+            return Op.NOT_CONTAINS, self.value()
+        if word == "BETWEEN":
+            low = self.value()
+            if not self.word("AND"):
+                raise self.fail(self.peek(), "expected AND between the two values of BETWEEN")
+            self.advance()
+            return Op.BETWEEN, (low, self.value())
+        if word == "IS":
+            negated = self.word("NOT")
+            if negated:
+                self.advance()
+            if not self.word("NULL"):
+                raise self.fail(self.peek(), "expected NULL after IS")
+            self.advance()
+            return (Op.IS_NOT_NULL if negated else Op.IS_NULL), None
+        raise self.fail(token, f"expected an operator after {name.text}, found {token.text!r}",
+                        "operators are =, !=, <, <=, >, >=, BETWEEN, CONTAINS, NOT CONTAINS, "
+                        "IS NULL, IS NOT NULL")  # fmt: skip
+
+    def value(self) -> Scalar:
+        token = self.advance()
+        if token.kind in (TokenKind.STRING, TokenKind.NUMBER, TokenKind.TEMPORAL):
+            return token.value
+        if token.kind is TokenKind.IDENT and token.word in LITERAL_WORDS:
+            return LITERAL_WORDS[token.word]
+        raise self.fail(token, f"expected a value, found {token.text!r}")
+
+
+# -- writing ----------------------------------------------------------------------------
+
+WRITTEN_NAMES = {f.attr: name for name, f in FILTERS.items()}
+TWINS = {Op.EQ: Op.NE, Op.NE: Op.EQ, Op.CONTAINS: Op.NOT_CONTAINS, Op.NOT_CONTAINS: Op.CONTAINS,
+         Op.IS_NULL: Op.IS_NOT_NULL, Op.IS_NOT_NULL: Op.IS_NULL}  # fmt: skip
+
+
+def write(node: Node, schema: Schema) -> str:
+    """The Shopify query of a checked customer rule, or a ConversionError."""
+    if schema.kind is not Kind.CUSTOMER:
+        raise refuse("a product rule", "rule", "Shopify segments are of customers")
+    return _write(node, "rule", top=True)
+
+
+def _write(node: Node, path: str, *, top: bool = False) -> str:
+    match node:
+        case And(items) | Or(items):
+            word = " AND " if isinstance(node, And) else " OR "
+            text = word.join(_write(i, f"{path}[{n}]") for n, i in enumerate(items))
+            return text if top else f"({text})"
+        case Not(Condition(attr, op, value)) if op in TWINS:
+            return _condition(Condition(attr, TWINS[op], value), path)
+        case Not(Condition(attr, Op.ENDS_WITH, value)) if attr == "email":
+            return _condition(Condition(attr, Op.ENDS_WITH, value), path, negated=True)
+        case Not():
+            raise refuse("NOT", path, "Shopify queries negate only =, CONTAINS and IS NULL")
+        case InSegment(code):
+            raise refuse(f"IN SEGMENT {code!r}", path, "Shopify queries cannot name segments")
+        case Condition():
+            return _condition(node, path)
+
+
+def _condition(cond: Condition, path: str, *, negated: bool = False) -> str:
+    attr, op, value = cond.attr, cond.op, cond.value
+    name = WRITTEN_NAMES.get(attr)
+    text = f"{attr} {op.value.upper()}"
+    if name is None:
+        raise refuse(text, path, f"Shopify has no filter for {attr}")
+    if op in (Op.CONTAINS_ANY, Op.CONTAINS_ALL) and isinstance(value, tuple):
+        word = " OR " if op is Op.CONTAINS_ANY else " AND "
+        return "(" + word.join(f"{name} CONTAINS {quote(str(v))}" for v in value) + ")"
+    written = _translated(attr, op, value, path, negated)
+    if written is None:
+        raise refuse(text, path, f"Shopify's {name} cannot say this")
+    shop_op, shop_value = written
+    dated = attr in ("last_order_at", "created_at")
+    if shop_op in (Op.IS_NULL, Op.IS_NOT_NULL):
+        return f"{name} {shop_op.value.upper()}"
+    if shop_op is Op.BETWEEN and isinstance(shop_value, tuple):
+        low, high = shop_value
+        return f"{name} BETWEEN {_value(low, path, dated)} AND {_value(high, path, dated)}"
+    return f"{name} {shop_op.value.upper()} {_value(shop_value, path, dated)}"
+
+
+def _translated(
+    attr: str, op: Op, value: Value, path: str, negated: bool
+) -> tuple[Op, Value] | None:
+    if attr == "country":
+        return {Op.EQ: (Op.CONTAINS, value), Op.NE: (Op.NOT_CONTAINS, value),
+                Op.IS_NULL: (op, None), Op.IS_NOT_NULL: (op, None)}.get(op)  # fmt: skip
+    if attr == "email":
+        domain = value[1:] if isinstance(value, str) and value.startswith("@") else None
+        if op is Op.ENDS_WITH and domain and "@" not in domain:
+            return (Op.NE if negated else Op.EQ), domain
+        return (op, None) if op in (Op.IS_NULL, Op.IS_NOT_NULL) else None
+    if attr == "accepts_marketing":
+        if op in (Op.EQ, Op.NE) and value is True:
+            return op, "SUBSCRIBED"
+        return None
+    if attr == "tags":
+        return (
+            (op, value)
+            if op in (Op.CONTAINS, Op.NOT_CONTAINS, Op.IS_NULL, Op.IS_NOT_NULL)
+            else None
+        )
+    if op in (Op.IN, Op.NOT_IN, Op.STARTS_WITH, Op.ENDS_WITH, Op.MATCHES, Op.CONTAINS):
+        return None
+    return op, value
+
+
+def _value(value: Scalar | Value, path: str, dated: bool) -> str:
+    if isinstance(value, str) and not dated:
+        return quote(value)
+    if isinstance(value, str):
+        try:
+            parsed = read_temporal(value)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, AbsoluteDateTime):
+            raise ConversionError(
+                "Shopify dates are whole days", construct=f"date-time {value}", location=path
+            )
+        return value if parsed is not None else quote(value)
+    assert value is not None
+    assert not isinstance(value, tuple)
+    return format_scalar(value)

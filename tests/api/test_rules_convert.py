@@ -1,0 +1,91 @@
+"""POST /v1/rules/convert and ``rule_format`` on segment create and edit."""
+
+from __future__ import annotations
+
+from tests.api.conftest import Caller, is_problem
+
+
+def test_a_rule_converts_against_the_tenants_own_attributes(api: Caller) -> None:
+    loyalty = {"kind": "customer", "key": "loyalty", "type": "enum", "values": ["Gold", "Silver"]}
+    declared = api.post("/v1/attributes", json=loyalty)
+    assert declared.is_success, declared.text
+    body = {"kind": "customer", "from": "text", "to": "jsonlogic",
+            "rule": "loyalty = 'gold' AND lifetime_value > 100"}  # fmt: skip
+    answer = api.post("/v1/rules/convert", json=body)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"rule": {"and": [
+        {"==": [{"var": "attributes.loyalty"}, "Gold"]}, {">": [{"var": "lifetime_value"}, 100]},
+    ]}}  # fmt: skip
+    back = {"kind": "customer", "from": "jsonlogic", "to": "text", "rule": answer.json()["rule"]}
+    assert api.post("/v1/rules/convert", json=back).json() == {
+        "rule": "loyalty = 'Gold' AND lifetime_value > 100"
+    }
+
+
+def test_a_shopify_query_becomes_a_warehouse_clause(api: Caller) -> None:
+    body = {"kind": "customer", "from": "shopify", "to": "sql", "dialect": "postgres",
+            "rule": "number_of_orders >= 3"}  # fmt: skip
+    answer = api.post("/v1/rules/convert", json=body)
+    assert answer.json() == {"rule": 'NOT "orders_count" IS NULL AND "orders_count" >= 3'}
+
+
+def test_what_cannot_be_converted_is_a_422_naming_the_construct_and_where(api: Caller) -> None:
+    logic = {"and": [{">": [{"var": "price"}, 1]}, {"map": [{"var": "tags"}, 1]}]}
+    body = {"kind": "product", "from": "jsonlogic", "to": "text", "rule": logic}
+    problem = is_problem(api.post("/v1/rules/convert", json=body), 422, "unconvertible-rule")
+    assert problem["construct"] == "JsonLogic operator 'map'"
+    assert problem["errors"][0]["location"] == "rule.and[1].map"
+    written = {"kind": "product", "from": "text", "to": "sql", "dialect": "duckdb",
+               "rule": "IN SEGMENT 'vip'"}  # fmt: skip
+    is_problem(api.post("/v1/rules/convert", json=written), 422, "unconvertible-rule")
+    bad_text = {"kind": "product", "from": "text", "to": "json", "rule": "price >"}
+    assert (
+        is_problem(api.post("/v1/rules/convert", json=bad_text), 422, "invalid-rule")["errors"][0][
+            "column"
+        ]
+        == 8
+    )
+    unknown = {"kind": "product", "from": "yaml", "to": "text", "rule": "x"}
+    is_problem(api.post("/v1/rules/convert", json=unknown), 422, "invalid-request")
+
+
+def test_a_segment_is_created_and_edited_from_other_formats_and_keeps_our_form(
+    api: Caller,
+) -> None:
+    for number, price in enumerate([5, 50, 500]):
+        api.put(f"/v1/products/p{number}", json={"price": price, "brand": "Nike"})
+    query = {"combinator": "and", "rules": [
+        {"field": "brand", "operator": "=", "value": "nike"},
+        {"field": "price", "operator": "between", "value": "10,100"}]}  # fmt: skip
+    segment = {"kind": "product", "code": "mid", "name": "Mid", "rule": query}
+    created = api.post("/v1/segments", json={**segment, "rule_format": "querybuilder"})
+    assert created.status_code == 201, created.text
+    assert created.json()["rule"]["text"] == "brand = 'nike' AND price BETWEEN 10 AND 100"
+    assert created.json()["member_count"] == 1
+    edit = {"rule": {">": [{"var": "price"}, 10]}, "rule_format": "jsonlogic"}
+    edited = api.patch("/v1/segments/mid", json=edit)
+    assert (edited.json()["rule"]["text"], edited.json()["member_count"]) == ("price > 10", 2)
+
+
+def test_a_rule_that_cannot_be_converted_creates_nothing(api: Caller) -> None:
+    body = {"kind": "customer", "code": "bday", "name": "B", "rule_format": "shopify",
+            "rule": "anniversary(date: 'birthday') BETWEEN today AND +30d"}  # fmt: skip
+    problem = is_problem(api.post("/v1/segments", json=body), 422, "unconvertible-rule")
+    assert problem["construct"] == "anniversary()"
+    assert api.get("/v1/segments/bday").status_code == 404
+    edit = api.post("/v1/segments", json={"kind": "customer", "code": "c", "name": "C",
+                                          "rule": "orders_count > 1"})  # fmt: skip
+    assert edit.status_code == 201
+    refused = api.patch(
+        "/v1/segments/c", json={"rule": "rfm_group = 'x'", "rule_format": "shopify"}
+    )
+    is_problem(refused, 422, "unconvertible-rule")
+    assert api.get("/v1/segments/c").json()["version"] == 1
+
+
+def test_a_deeply_nested_rule_is_a_4xx_not_a_500(api: Caller) -> None:
+    logic: dict[str, object] = {"==": [{"var": "brand"}, "x"]}
+    for _ in range(400):
+        logic = {"!": logic}
+    body = {"kind": "product", "from": "jsonlogic", "to": "sql", "dialect": "sqlite", "rule": logic}
+    is_problem(api.post("/v1/rules/convert", json=body), 422, "unconvertible-rule")

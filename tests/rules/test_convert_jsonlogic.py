@@ -1,0 +1,119 @@
+"""JsonLogic both ways: cases from jsonlogic.com's operations page, refusals, round trip."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import event, given, settings
+
+from segmentry.errors import ConversionError
+from segmentry.model.schema import Kind, Schema, declare
+from segmentry.rules.convert import convert, jsonlogic
+from segmentry.rules.parser import parse
+from tests.conftest import examples
+from tests.rules.convert_oracle import cases, members
+
+CUSTOMERS = Schema(
+    Kind.CUSTOMER, (declare(Kind.CUSTOMER, "loyalty", "enum", values=["Gold", "Silver"]),)
+)
+PRODUCTS = Schema(Kind.PRODUCT)
+
+
+def read(data: Any, schema: Schema = PRODUCTS) -> str:
+    return str(convert(data, kind=schema.kind, source="jsonlogic", target="text", schema=schema))
+
+
+@pytest.mark.parametrize(
+    ("logic", "text"),
+    [
+        ({"==": [{"var": "brand"}, "Nike"]}, "brand = 'Nike'"),
+        ({"===": ["Nike", {"var": "brand"}]}, "brand = 'Nike'"),
+        ({"!=": [{"var": "brand"}, "Nike"]}, "brand != 'Nike'"),
+        ({"!==": [{"var": "price"}, 10]}, "price != 10"),
+        ({">": [{"var": "price"}, 100]}, "price > 100"),
+        ({"<": [100, {"var": "price"}]}, "price > 100"),  # the literal first: flipped
+        ({"<=": [1, {"var": "stock"}, 10]}, "stock BETWEEN 1 AND 10"),
+        # the exclusive range of the three-argument "<" is two strict comparisons
+        ({"<": [1, {"var": "stock"}, 10]}, "stock > 1 AND stock < 10"),
+        ({"in": ["Spring", {"var": "name"}]}, "name CONTAINS 'Spring'"),
+        ({"in": [{"var": "brand"}, ["Nike", "Puma"]]}, "brand IN ('Nike', 'Puma')"),
+        ({"in": ["sale", {"var": "tags"}]}, "tags CONTAINS 'sale'"),
+        (
+            {"and": [{">": [{"var": "price"}, 1]}, {"!": {"var": "available"}}]},
+            "price > 1 AND NOT available = true",
+        ),
+        (
+            {"or": [{"==": [{"var": "brand"}, None]}, {"!!": [{"var": "stock"}]}]},
+            "brand IS NULL OR (stock IS NOT NULL AND stock != 0)",
+        ),
+        ({"missing": ["brand", "price"]}, "brand IS NULL OR price IS NULL"),
+        ({"missing_some": [1, ["brand", "sku"]]}, "brand IS NULL AND sku IS NULL"),
+        ({"!": {"missing": ["brand"]}}, "NOT brand IS NULL"),
+        ({"var": "name"}, "name IS NOT NULL"),
+        ({"!=": [{"var": "brand"}, None]}, "brand IS NOT NULL"),
+    ],
+)
+def test_jsonlogic_reads_as_the_rule_that_means_the_same(logic: Any, text: str) -> None:
+    assert read(logic) == text
+
+
+def test_custom_attributes_are_read_under_attributes_and_enum_values_take_their_case() -> None:
+    logic = {"==": [{"var": "attributes.loyalty"}, "gold"]}
+    assert read(logic, CUSTOMERS) == "loyalty = 'Gold'"
+    written = jsonlogic.write(parse("loyalty = 'Gold'"), CUSTOMERS)
+    assert written == {"==": [{"var": "attributes.loyalty"}, "Gold"]}
+
+
+@pytest.mark.parametrize(
+    ("logic", "construct", "location"),
+    [
+        ({">": [{"+": [{"var": "price"}, 1]}, 10]}, "'+'", "rule.>[0].+"),
+        (
+            {"and": [{"==": [{"var": "brand"}, "x"]}, {"some": [{"var": "tags"}, {"==": [1, 1]}]}]},
+            "'some'",
+            "rule.and[1].some",
+        ),
+        ({"filter": [{"var": "tags"}, True]}, "'filter'", "rule.filter"),
+        ({"==": [{"cat": ["a", {"var": "name"}]}, "ab"]}, "'cat'", "rule.==[0].cat"),
+        ({"<": [{"var": "price"}, {"var": "original_price"}]}, "attribute", "rule.<"),
+        ({"==": [{"var": "prce"}, 1]}, "prce", "rule.==[0].var"),
+        ({"missing_some": [2, ["brand", "sku", "name"]]}, "missing_some", "rule.missing_some"),
+        ({"==": [{"var": "price"}, "cheap"]}, "=", "rule.=="),
+        ({"reduce": []}, "'reduce'", "rule.reduce"),
+    ],
+)
+def test_what_segmentry_cannot_say_is_refused_naming_it_and_where(
+    logic: Any, construct: str, location: str
+) -> None:
+    with pytest.raises(ConversionError) as raised:
+        read(logic)
+    assert construct in raised.value.construct or construct in raised.value.message
+    assert raised.value.location == location
+
+
+@pytest.mark.parametrize("text", ["name STARTS WITH 'a'", "sku MATCHES '^a'", "IN SEGMENT 'vip'"])
+def test_writing_refuses_what_jsonlogic_has_no_operator_for(text: str) -> None:
+    with pytest.raises(ConversionError):
+        convert(text, kind=Kind.PRODUCT, source="text", target="jsonlogic")
+
+
+@settings(max_examples=examples(500, 80), deadline=None)
+@given(case=cases())
+def test_a_rule_through_jsonlogic_and_back_selects_the_same_members(case: dict[str, Any]) -> None:
+    schema, ctx, shop, rule = case["schema"], case["ctx"], case["shop"], case["rule"]
+    try:
+        logic = jsonlogic.write(rule, schema)
+    except ConversionError:
+        event("refused: no JsonLogic operator")
+        return
+    back = jsonlogic.read(logic, schema)
+    assert members(back, schema, ctx, shop) == members(rule, schema, ctx, shop)
+
+
+def test_a_rule_nested_past_the_limit_is_refused_not_a_recursion_error() -> None:
+    logic: Any = {"==": [{"var": "brand"}, "x"]}
+    for _ in range(5_000):
+        logic = {"!": logic}
+    with pytest.raises(ConversionError, match="nesting deeper than 64"):
+        read(logic)

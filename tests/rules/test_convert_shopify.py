@@ -1,0 +1,177 @@
+"""Shopify's segment query language: the examples of Shopify's filter reference,
+refusals with line and column, and the way back where Shopify can say it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+
+from segmentry.errors import ConversionError, RuleError
+from segmentry.model.schema import Kind
+from segmentry.rules.ast import And, Condition, Node, Not, Or
+from segmentry.rules.check import check
+from segmentry.rules.convert import convert, shopify
+from segmentry.rules.operators import Op
+from tests.conftest import examples
+from tests.rules.convert_oracle import build_shop, cases, members
+from tests.rules.strategies import SCHEMAS, entity_values, moments, operand
+
+CUSTOMERS = SCHEMAS[Kind.CUSTOMER]
+SAYABLE = [
+    (a, op)
+    for a in ("lifetime_value", "orders_count", "last_order_at", "created_at")
+    for op in (Op.EQ, Op.NE, Op.LT, Op.LE, Op.GT, Op.GE, Op.BETWEEN)
+]
+SAYABLE += [
+    ("tags", op)
+    for op in (
+        Op.CONTAINS,
+        Op.NOT_CONTAINS,
+        Op.CONTAINS_ANY,
+        Op.CONTAINS_ALL,
+        Op.IS_NULL,
+        Op.IS_NOT_NULL,
+    )
+]
+SAYABLE += [("country", Op.EQ), ("country", Op.NE), ("country", Op.IS_NULL), ("language", Op.EQ),
+            ("language", Op.NE), ("last_order_at", Op.IS_NULL)]  # fmt: skip
+
+
+@st.composite
+def sayable(draw: st.DrawFn) -> Node:
+    key, op = draw(st.sampled_from(SAYABLE))
+    value = draw(operand(CUSTOMERS.by_key[key], op))
+    return Condition(key, op, value)
+
+
+def _groups(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
+    pairs = st.lists(children, min_size=2, max_size=3).map(tuple)
+    return st.one_of(pairs.map(And), pairs.map(Or))
+
+
+@st.composite
+def sayable_cases(draw: st.DrawFn) -> dict[str, Any]:
+    ctx = draw(moments())
+    raw = draw(st.lists(entity_values(CUSTOMERS), min_size=2, max_size=10))
+    rule = draw(st.recursive(sayable(), _groups, max_leaves=6))
+    negated = draw(st.booleans()) and isinstance(rule, Condition) and rule.op in shopify.TWINS
+    rule = check(Not(rule) if negated else rule, CUSTOMERS)
+    return {"schema": CUSTOMERS, "ctx": ctx, "shop": build_shop(CUSTOMERS, raw, ctx), "rule": rule}
+
+
+def read(query: str) -> str:
+    return str(convert(query, kind=Kind.CUSTOMER, source="shopify", target="text"))
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        ("amount_spent BETWEEN 1 AND 999.99", "lifetime_value BETWEEN 1 AND 999.99"),
+        ("number_of_orders >= 3", "orders_count >= 3"),
+        ("number_of_orders = 0", "orders_count = 0"),
+        ("customer_tags CONTAINS 'vip'", "tags CONTAINS 'vip'"),
+        ("customer_tags NOT CONTAINS 'blocked'", "tags NOT CONTAINS 'blocked'"),
+        ("customer_countries CONTAINS 'US'", "country = 'US'"),
+        ("customer_countries NOT CONTAINS 'US'", "country != 'US'"),
+        ("customer_countries IS NULL", "country IS NULL"),
+        ("last_order_date > -8m", "last_order_at > -8m"),
+        ("last_order_date >= 30_days_ago", "last_order_at >= -30d"),
+        ("customer_added_date BETWEEN 2024-01-01 AND 2024-12-31",
+         "created_at BETWEEN 2024-01-01 AND 2024-12-31"),
+        ("last_order_date IS NOT NULL", "last_order_at IS NOT NULL"),
+        ("customer_language = 'en'", "language = 'en'"),
+        ("customer_email_domain = 'gmail.com'", "email ENDS WITH '@gmail.com'"),
+        ("customer_email_domain != 'gmail.com'", "NOT email ENDS WITH '@gmail.com'"),
+        ("email_subscription_status = 'SUBSCRIBED'", "accepts_marketing = true"),
+        ("email_subscription_status != 'SUBSCRIBED'", "accepts_marketing != true"),
+        ("amount_spent > 100 and customer_tags contains 'vip' or number_of_orders = 0",
+         "(lifetime_value > 100 AND tags CONTAINS 'vip') OR orders_count = 0"),
+        ("amount_spent > 100 AND (customer_tags CONTAINS 'a' OR customer_tags CONTAINS 'b')",
+         "lifetime_value > 100 AND (tags CONTAINS 'a' OR tags CONTAINS 'b')"),
+    ],
+)  # fmt: skip
+def test_shopify_filters_read_as_our_attributes(query: str, text: str) -> None:
+    assert read(query) == text
+
+
+@pytest.mark.parametrize(
+    ("query", "construct", "location"),
+    [
+        ("anniversary(date: 'birthday') BETWEEN today AND +30d", "anniversary()",
+         "line 1, column 1"),
+        ("number_of_orders > 1 AND\n  products_purchased(id: 1) = true", "products_purchased()",
+         "line 2, column 3"),
+        ("amount_spent > 1 AND rfm_group = 'CHAMPIONS'", "filter 'rfm_group'", "line 1, column 22"),
+        ("customer_cities CONTAINS 'US-NY-NewYorkCity'", "filter 'customer_cities'",
+         "line 1, column 1"),
+        ("shopify_email.opened() = true", "shopify_email.opened()", "line 1, column 1"),
+        ("email_subscription_status = 'PENDING'", "email_subscription_status =",
+         "line 1, column 1"),
+        ("amount_spent CONTAINS 'x'", "contains", "line 1, column 1"),
+    ],
+)  # fmt: skip
+def test_filters_we_do_not_have_are_refused_naming_them_and_where(
+    query: str, construct: str, location: str
+) -> None:
+    with pytest.raises(ConversionError) as raised:
+        read(query)
+    assert raised.value.construct == construct
+    assert raised.value.location == location
+
+
+def test_syntax_errors_point_at_line_and_column() -> None:
+    with pytest.raises(RuleError) as raised:
+        read("amount_spent >")
+    assert (raised.value.diagnostics[0].line, raised.value.diagnostics[0].column) == (1, 15)
+
+
+def test_product_rules_have_no_shopify_form() -> None:
+    with pytest.raises(ConversionError, match="customers"):
+        convert("price > 1", kind=Kind.PRODUCT, source="text", target="shopify")
+
+
+@pytest.mark.parametrize(
+    ("text", "query"),
+    [
+        ("lifetime_value > 100 AND tags CONTAINS ANY ('a', 'b')",
+         "amount_spent > 100 AND (customer_tags CONTAINS 'a' OR customer_tags CONTAINS 'b')"),
+        ("NOT country = 'ES' OR accepts_marketing = true",
+         "customer_countries NOT CONTAINS 'ES' OR email_subscription_status = 'SUBSCRIBED'"),
+        ("NOT email ENDS WITH '@x.com'", "customer_email_domain != 'x.com'"),
+        ("last_order_at >= -30d", "last_order_date >= -30d"),
+    ],
+)  # fmt: skip
+def test_rules_shopify_can_express_are_written_in_its_filters(text: str, query: str) -> None:
+    assert convert(text, kind=Kind.CUSTOMER, source="text", target="shopify") == query
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["NOT lifetime_value > 1", "IN SEGMENT 'vip'", "city = 'x'", "created_at > 2024-01-01T10:00:00",
+     "accepts_marketing = false"],
+)  # fmt: skip
+def test_what_shopify_cannot_say_is_refused(text: str) -> None:
+    with pytest.raises(ConversionError):
+        convert(text, kind=Kind.CUSTOMER, source="text", target="shopify")
+
+
+@settings(max_examples=examples(500, 100), deadline=None)
+@given(case=st.one_of(cases(kinds=(Kind.CUSTOMER,)), sayable_cases()))
+def test_a_rule_through_shopify_and_back_selects_the_same_members(case: dict[str, Any]) -> None:
+    schema, ctx, shop, node = case["schema"], case["ctx"], case["shop"], case["rule"]
+    try:
+        query = shopify.write(node, schema)
+    except ConversionError:
+        event("refused: Shopify cannot say it")
+        return
+    event("written")
+    back = shopify.read(query, schema)
+    assert members(back, schema, ctx, shop) == members(node, schema, ctx, shop)
+
+
+def test_a_query_nested_past_the_limit_is_refused_not_a_recursion_error() -> None:
+    with pytest.raises(ConversionError, match="nesting deeper than 64"):
+        read("(" * 3_000 + "number_of_orders > 1" + ")" * 3_000)
