@@ -9,7 +9,7 @@ from segmentry.api.head import HeadAsGet
 from segmentry.api.limits import BodyLimit, Limits
 from segmentry.api.routes import attributes, entities, events, imports, members, segments, uses
 from segmentry.engine.service import Segmentry
-from segmentry.model.schema import Kind
+from segmentry.model.schema import SEGMENTED_KINDS
 
 DESCRIPTION = """Real-time product and customer segments for online shops.
 
@@ -33,7 +33,7 @@ def create_app(engine: Segmentry, *, limits: Limits | None = None) -> FastAPI:
     problems.install(app)
     app.add_middleware(BodyLimit, limits=limits or Limits())
     app.add_middleware(HeadAsGet)
-    routers = [entities.router(kind) for kind in Kind]
+    routers = [entities.router(kind) for kind in SEGMENTED_KINDS]
     routers += [m.routes for m in (imports, attributes, segments, members, uses, events)]
     for router in routers:
         app.include_router(router)

@@ -17,12 +17,13 @@ from typing import Any
 
 import numpy as np
 
+from segmentry.engine import order_values
 from segmentry.engine.matcher import matcher
 from segmentry.engine.model import Cause
 from segmentry.engine.transaction import Transaction
 from segmentry.errors import NotFoundError, ValidationError
 from segmentry.model.batch_values import Encoder, validate_many
-from segmentry.model.schema import Kind, Schema
+from segmentry.model.schema import Kind, Schema, segmented
 from segmentry.model.values import Document, check_id, format_instant, validate
 from segmentry.store import entities as entity_store
 from segmentry.store import members as member_store
@@ -85,6 +86,7 @@ def write_valid(tx: Transaction, kind: Kind, items: Sequence[Write]) -> Written:
 
 
 def _write(tx: Transaction, kind: Kind, items: Sequence[Write], *, keep_going: bool) -> Written:
+    segmented(kind)
     if len(items) > MAX_BATCH:
         raise ValidationError(f"a batch holds at most {MAX_BATCH:,} items, got {len(items):,}")
     rejected: dict[int, tuple[str, ...]] = {}
@@ -94,6 +96,7 @@ def _write(tx: Transaction, kind: Kind, items: Sequence[Write], *, keep_going: b
     docs, encoder = _documents(tx, tx.state.schemas[kind], valid, existing, rejected)
     if rejected and not keep_going:
         _refuse(rejected, batch=len(items) > 1)
+    order_values.fill(tx, kind, docs, existing)
     stored = _apply(tx, kind, docs, existing, encoder) if docs else []
     return Written(stored, rejected)
 
@@ -283,6 +286,7 @@ def _store(
 
 def delete(tx: Transaction, kind: Kind, entity_id: str) -> None:
     """Delete an entity: it leaves every segment, fixed ones included."""
+    segmented(kind)
     check_id(entity_id)
     row = entity_store.rows_by_ids(tx.conn, tenant_id=tx.tenant_id, kind=kind, ids=[entity_id])
     found = row.get(entity_id)

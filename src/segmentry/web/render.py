@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from segmentry.model.schema import Kind
+from segmentry.model.schema import SEGMENTED_KINDS, Kind
 from segmentry.web import session
 from segmentry.web.paths import PLURAL, entity_url, segments_url
 
@@ -58,7 +58,7 @@ def _environment() -> Environment:
         segments_url=segments_url,
         plural=PLURAL,
         sections=SECTIONS,
-        kinds=list(Kind),
+        kinds=list(SEGMENTED_KINDS),
     )
     return env
 
