@@ -33,6 +33,7 @@ from segmentry.engine.model import (
     Version,
     choice,
 )
+from segmentry.engine.order_calls import OrderCalls
 from segmentry.engine.state import View
 from segmentry.engine.transaction import Transaction
 from segmentry.model.schema import Attribute, AttrType, Kind, Schema, segmented
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 Rule = str | dict[str, Any]
 
 
-class Shop:
+class Shop(OrderCalls):
     def __init__(self, service: Segmentry, tenant_id: int, *, key_id: str | None = None) -> None:
         self.service = service
         self.tenant_id = tenant_id

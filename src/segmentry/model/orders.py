@@ -206,7 +206,7 @@ def _lines(where: str, raw: Any) -> tuple[OrderLine, ...]:
     out: list[OrderLine] = []
     for number, item in enumerate(raw):
         try:
-            out.append(_line(f"{where}: line {number}", item))
+            out.append(validate_line(f"{where}: line {number}", item))
         except ValidationError as exc:
             problems.extend(exc.problems)
             if len(problems) >= 20:
@@ -216,7 +216,8 @@ def _lines(where: str, raw: Any) -> tuple[OrderLine, ...]:
     return tuple(out)
 
 
-def _line(where: str, raw: Any) -> OrderLine:
+def validate_line(where: str, raw: Any) -> OrderLine:
+    """One line of an order; ``where`` names the order and the line in messages."""
     if not isinstance(raw, Mapping):
         raise ValidationError(f"{where}: a line must be an object", field="lines")
     unknown = [k for k in raw if k not in LINE_KEYS]
@@ -331,5 +332,6 @@ __all__ = [
     "placed_micros",
     "read_money",
     "to_micros",
+    "validate_line",
     "validate_order",
 ]
