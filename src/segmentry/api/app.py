@@ -7,7 +7,16 @@ from fastapi import FastAPI
 from segmentry.api import fallback, openapi, problems
 from segmentry.api.head import HeadAsGet
 from segmentry.api.limits import BodyLimit, Limits
-from segmentry.api.routes import attributes, entities, events, imports, members, segments, uses
+from segmentry.api.routes import (
+    attributes,
+    entities,
+    events,
+    imports,
+    members,
+    orders,
+    segments,
+    uses,
+)
 from segmentry.engine.service import Segmentry
 from segmentry.model.schema import SEGMENTED_KINDS
 
@@ -34,7 +43,7 @@ def create_app(engine: Segmentry, *, limits: Limits | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, limits=limits or Limits())
     app.add_middleware(HeadAsGet)
     routers = [entities.router(kind) for kind in SEGMENTED_KINDS]
-    routers += [m.routes for m in (imports, attributes, segments, members, uses, events)]
+    routers += [m.routes for m in (imports, attributes, segments, members, uses, events, orders)]
     for router in routers:
         app.include_router(router)
     fallback.install(app, routers)

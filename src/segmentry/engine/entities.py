@@ -63,9 +63,12 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def write(tx: Transaction, kind: Kind, items: Sequence[Write]) -> list[Document]:
-    """Write entities, all or nothing; returns their stored documents in order."""
-    return _write(tx, kind, items, keep_going=False).docs
+def write(
+    tx: Transaction, kind: Kind, items: Sequence[Write], *, cause: Cause = Cause.ENTITY_CHANGED
+) -> list[Document]:
+    """Write entities, all or nothing; returns their stored documents in order. ``cause``:
+    what the membership events say moved them (an order creates its unknown customer)."""
+    return _write(tx, kind, items, keep_going=False, cause=cause).docs
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +88,14 @@ def write_valid(tx: Transaction, kind: Kind, items: Sequence[Write]) -> Written:
     return _write(tx, kind, items, keep_going=True)
 
 
-def _write(tx: Transaction, kind: Kind, items: Sequence[Write], *, keep_going: bool) -> Written:
+def _write(
+    tx: Transaction,
+    kind: Kind,
+    items: Sequence[Write],
+    *,
+    keep_going: bool,
+    cause: Cause = Cause.ENTITY_CHANGED,
+) -> Written:
     segmented(kind)
     if len(items) > MAX_BATCH:
         raise ValidationError(f"a batch holds at most {MAX_BATCH:,} items, got {len(items):,}")
@@ -97,7 +107,7 @@ def _write(tx: Transaction, kind: Kind, items: Sequence[Write], *, keep_going: b
     if rejected and not keep_going:
         _refuse(rejected, batch=len(items) > 1)
     order_values.fill(tx, kind, docs, existing)
-    stored = _apply(tx, kind, docs, existing, encoder) if docs else []
+    stored = _apply(tx, kind, docs, existing, encoder, cause=cause) if docs else []
     return Written(stored, rejected)
 
 
@@ -107,6 +117,8 @@ def _apply(
     docs: list[Document],
     existing: dict[str, EntityRow],
     encoder: Encoder,
+    *,
+    cause: Cause,
 ) -> list[Document]:
     rows = _store(tx, kind, docs, existing, encoder)
     before = {r.seq: r.record for r in existing.values()}
@@ -115,11 +127,11 @@ def _apply(
     table.put_many(list(rows), [r for _, r in records], [before.get(seq) for seq in rows])
     if len(records) == 1:
         seq, record = records[0]
-        match.update(tx, seq, before.get(seq), record, Cause.ENTITY_CHANGED)
+        match.update(tx, seq, before.get(seq), record, cause)
     else:
         fresh = all(r is None for r in before.values())  # new, or written again after a delete
         seqs = np.array(list(rows), dtype=np.int64)
-        match.update_many(tx, seqs, records, Cause.ENTITY_CHANGED, fresh=fresh)
+        match.update_many(tx, seqs, records, cause, fresh=fresh)
     return [rows[seq]["doc"] for seq in rows]  # built for this write, shared with no one
 
 

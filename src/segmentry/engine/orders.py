@@ -22,7 +22,7 @@ import orjson
 from segmentry.engine import entities as entity_ops
 from segmentry.engine import order_values
 from segmentry.engine.entities import MAX_BATCH, MAX_REPORTED, Mode, Write
-from segmentry.engine.model import Page
+from segmentry.engine.model import Cause, Page
 from segmentry.engine.transaction import Transaction
 from segmentry.errors import NotFoundError, ValidationError
 from segmentry.model.orders import (
@@ -178,7 +178,8 @@ def _create_customers(tx: Transaction, customers: set[str]) -> None:
     missing = [c for c in sorted(customers) if c not in found or found[c].doc is None]
     for start in range(0, len(missing), MAX_BATCH):
         part = missing[start : start + MAX_BATCH]
-        entity_ops.write(tx, Kind.CUSTOMER, [Write(c, {}) for c in part])
+        writes = [Write(c, {}) for c in part]
+        entity_ops.write(tx, Kind.CUSTOMER, writes, cause=Cause.ORDER_CHANGED)
 
 
 def _row(tx: Transaction, order: Order, seq: int, before: OrderRow | None) -> OrderRow:
