@@ -138,14 +138,14 @@ class OrderRecords:
         where = f"order {order_id}"
         lines: list[dict[str, Any]] = []
         kept: list[Line] = []
-        for row in group:
+        for position, row in enumerate(group):
             if row.values is None:
                 continue
             raw = {k: row.values[k] for k in LINE_KEYS if k in row.values}
             try:
-                validate_line(f"{where}: line {len(lines)} (file line {row.number})", raw)
+                validate_line(f"{where}: line {position}", raw)
             except ValidationError as exc:
-                refused[row.number] = exc.message
+                refused[row.number] = exc.message + _hint(raw)
                 continue
             lines.append(raw)
             kept.append(row)
@@ -190,6 +190,13 @@ def _json_order(number: int, raw: bytes, columns: dict[str, str | None]) -> Line
     if not isinstance(body, dict):
         return Line(number, error="an order must be a JSON object")
     return Line(number, values=_renamed(body, columns))
+
+
+def _hint(raw: dict[str, Any]) -> str:
+    quantity = raw.get("quantity")
+    if isinstance(quantity, int) and quantity < 1:
+        return " (a return or cancellation: not imported as an order line)"
+    return ""
 
 
 def _order_id(line: Line) -> Any:
