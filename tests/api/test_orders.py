@@ -213,6 +213,8 @@ def test_declared_order_attributes_are_validated_and_shown(api: Caller) -> None:
     assert stored.json()["attributes"] == {"coupon": "SPRING"}
     bad = api.put("/v1/orders/o2", json={**order("c1"), "attributes": {"coupon": 5}})
     assert "coupon" in is_problem(bad, 422, "invalid-value")["detail"]
+    assert api.delete("/v1/attributes/order/coupon").status_code == 204
+    assert api.get("/v1/orders/o1").json()["attributes"] == {}  # its values went with it
 
 
 def test_orders_are_not_segmented(api: Caller) -> None:

@@ -182,6 +182,27 @@ def customer_orders(
     return [_order(row) for row in conn.execute(query)]
 
 
+def strip_attribute(conn: Connection, *, tenant_id: int, key: str, now: int) -> int:
+    """Remove a deleted order attribute's values from every order (read in Python: the
+    JSON functions differ between the back ends, and deleting an attribute is rare)."""
+    query = sa.select(orders.c.seq, orders.c.attributes).where(orders.c.tenant_id == tenant_id)
+    holding = [(seq, attrs) for seq, attrs in conn.execute(query) if key in attrs]
+    statement = (
+        orders.update()
+        .where(orders.c.tenant_id == tenant_id, orders.c.seq == sa.bindparam("t_seq"))
+        .values(attributes=sa.bindparam("v_attributes"), updated_at=now)
+    )
+    if holding:
+        conn.execute(
+            statement,
+            [
+                {"t_seq": seq, "v_attributes": {k: v for k, v in attrs.items() if k != key}}
+                for seq, attrs in holding
+            ],
+        )
+    return len(holding)
+
+
 # -- lines ------------------------------------------------------------------------------------
 
 
