@@ -97,6 +97,17 @@ def test_cancelled_and_refunded_orders_count_for_nothing(api: Caller) -> None:
     assert product.status_code == 404  # named by a line, never created
 
 
+def test_a_patch_of_the_lines_derives_the_total_again_unless_the_shop_gave_it(
+    api: Caller,
+) -> None:
+    api.put("/v1/orders/o1", json=order("c1", ("p1", 1, 10)))
+    api.put("/v1/orders/o2", json=order("c1", ("p1", 1, 10), total=8.5))
+    new_lines = {"lines": [{"product_id": "p1", "quantity": 2, "unit_price": 10}]}
+    assert api.patch("/v1/orders/o1", json=new_lines).json()["total"] == 20
+    assert api.patch("/v1/orders/o2", json=new_lines).json()["total"] == 8.5
+    assert api.get("/v1/customers/c1").json()["lifetime_value"] == 28.5
+
+
 def test_products_get_their_sales_also_when_they_appear_after_the_order(api: Caller) -> None:
     api.put("/v1/products/p1", json={"name": "Mug", "price": 9})
     api.post("/v1/segments", json={"kind": "product", "code": "sellers", "name": "Sellers",

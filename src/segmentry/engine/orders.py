@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -29,9 +30,12 @@ from segmentry.model.orders import (
     Order,
     OrderLine,
     OrderStatus,
+    cents,
     from_micros,
     placed_micros,
+    read_money,
     to_micros,
+    validate_line,
     validate_order,
 )
 from segmentry.model.schema import Kind
@@ -91,7 +95,7 @@ def _validated(
                     raise NotFoundError(
                         f"order {item.id!r} does not exist; PATCH needs an existing order"
                     )
-                values = merge_patch(before, item.values)
+                values = merge_patch(_without_derived_total(before, item.values), item.values)
             order = validate_order(schema, item.id, values, tz=tx.state.tz)
         except ValidationError as exc:
             problems.extend(_where(number, batch) + p for p in exc.problems)
@@ -105,6 +109,18 @@ def _validated(
             reported[0] + (f" (and {more} more)" if more else ""), problems=reported
         )
     return out
+
+
+def _without_derived_total(before: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored order a patch builds on: a patch that changes the lines but not the total
+    of an order whose total was derived from its lines has it derived again."""
+    if "lines" not in patch or "total" in patch:
+        return before
+    lines = [validate_line("", line) for line in before.get("lines", ())]
+    derived = cents(sum((line.amount for line in lines), Decimal(0)))
+    if read_money("", "total", before.get("total")) != derived:
+        return before  # a total the shop gave (discounts, shipping) stays until changed
+    return {k: v for k, v in before.items() if k != "total"}
 
 
 def merge_patch(before: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
