@@ -278,3 +278,27 @@ def test_another_tenants_orders_are_not_found(api: Caller, other: Caller) -> Non
     is_problem(other.get("/v1/orders/o1"), 404, "not-found")
     is_problem(other.delete("/v1/orders/o1"), 404, "not-found")
     is_problem(other.get("/v1/customers/c1/orders"), 404, "not-found")
+
+
+def test_a_csv_import_reads_placed_at_with_a_date_format(api: Caller) -> None:
+    csv_text = (
+        "id,product_id,quantity,unit_price,placed_at,customer_id\n"
+        "A1,p1,2,1.25,12/1/2010 8:26,c1\n"
+        "A2,p1,1,1.25,2010-12-01 08:26,c1\n"
+    )
+    done = api.post(
+        "/v1/orders/import",
+        params={"date_format": "%m/%d/%Y %H:%M"},
+        content=csv_text.encode(),
+        headers={"Content-Type": "text/csv"},
+    ).json()
+    assert (done["applied"], done["rejected"]) == (1, 1)
+    assert "does not match the date format" in done["errors"][0]["message"]
+    assert api.get("/v1/orders/A1").json()["placed_at"] == "2010-12-01T08:26:00Z"
+    refused = api.post(
+        "/v1/orders/import",
+        params={"date_format": "m/d/Y"},
+        content=csv_text.encode(),
+        headers={"Content-Type": "text/csv"},
+    )
+    assert "strptime" in is_problem(refused, 422, "invalid-value")["detail"]

@@ -86,6 +86,14 @@ def import_file(
             f"after {imports.MAX_ERRORS:,}).",
         ),
     ] = imports.MAX_ERRORS,
+    date_format: Annotated[
+        str | None,
+        typer.Option(
+            "--date-format",
+            help="Orders from CSV: a strptime format of the placed_at column, e.g. "
+            "'%m/%d/%Y %H:%M' for 12/1/2010 8:26 (default: ISO 8601).",
+        ),
+    ] = None,
     tenant: TenantOption = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
@@ -96,7 +104,14 @@ def import_file(
     columns = parse_mapping(mapping or [])
     with shop_of(db, tenant) as shop:
         report = _run(
-            shop, what.kind, file, chosen, columns, (batch_size, max_errors), quiet=as_json
+            shop,
+            what.kind,
+            file,
+            chosen,
+            columns,
+            (batch_size, max_errors),
+            quiet=as_json,
+            date_format=date_format,
         )
     if as_json:
         emit_json(report_doc(report))
@@ -141,6 +156,7 @@ def _run(
     limits: tuple[int, int],
     *,
     quiet: bool,
+    date_format: str | None = None,
 ) -> ImportReport:
     """The import, with a progress bar of bytes read on stderr unless ``quiet``."""
     bar = Progress(
@@ -169,6 +185,7 @@ def _run(
                 batch_size=batch_size,
                 max_errors=max_errors,
                 progress=advance,
+                date_format=date_format,
             )
         return shop.import_file(
             kind, source, fmt, columns=columns, batch_size=batch_size, progress=advance

@@ -17,7 +17,7 @@ from segmentry.engine.entities import Mode, collector_paused
 from segmentry.engine.idempotency import Done, Once
 from segmentry.engine.import_readers import ImportFormat
 from segmentry.engine.model import Page, choice
-from segmentry.engine.order_imports import OrderRecords
+from segmentry.engine.order_imports import OrderRecords, check_date_format
 from segmentry.engine.orders import OrderWrite
 from segmentry.engine.state import View
 from segmentry.engine.transaction import Transaction
@@ -99,10 +99,19 @@ class OrderCalls:
         batch_size: int = imports.DEFAULT_BATCH,
         max_errors: int = imports.MAX_ERRORS,
         progress: Callable[[imports.Progress], None] | None = None,
+        date_format: str | None = None,
     ) -> imports.ImportReport:
         """Stream orders in (see ``engine.order_imports``): JSON Lines, one order a line,
-        or CSV, one row per order line."""
-        request = self._order_request(format, columns, batch_size, max_errors, progress)
+        or CSV, one row per order line (``date_format``: a ``strptime`` format of its
+        ``placed_at`` cells, which are otherwise ISO 8601)."""
+        request = self._order_request(
+            format,
+            columns=columns,
+            batch_size=batch_size,
+            max_errors=max_errors,
+            progress=progress,
+            date_format=date_format,
+        )
         schema = self._order_schema()
         return imports.run(self._write, self.service.now, schema, source, request)
 
@@ -114,8 +123,16 @@ class OrderCalls:
         *,
         columns: Mapping[str, str | None] | None = None,
         batch_size: int = imports.DEFAULT_BATCH,
+        date_format: str | None = None,
     ) -> Done[imports.ImportReport]:
-        request = self._order_request(format, columns, batch_size, imports.MAX_ERRORS, None)
+        request = self._order_request(
+            format,
+            columns=columns,
+            batch_size=batch_size,
+            max_errors=imports.MAX_ERRORS,
+            progress=None,
+            date_format=date_format,
+        )
         return idempotency.import_once(
             self._read,
             self._write,
@@ -133,13 +150,17 @@ class OrderCalls:
     def _order_request(
         self,
         format: ImportFormat | str,
+        *,
         columns: Mapping[str, str | None] | None,
         batch_size: int,
         max_errors: int,
         progress: Callable[[imports.Progress], None] | None,
+        date_format: str | None,
     ) -> imports.ImportRequest:
         fmt = choice(ImportFormat, format, "format")
-        records = OrderRecords(self._order_schema(), fmt, dict(columns or {}))
+        records = OrderRecords(
+            self._order_schema(), fmt, dict(columns or {}), check_date_format(date_format)
+        )
         return imports.ImportRequest(
             Kind.ORDER,
             fmt,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import IO, Any
 
 import orjson
@@ -56,6 +57,9 @@ class OrderRecords:
     schema: Schema
     format: ImportFormat
     columns: dict[str, str | None] = field(default_factory=dict)
+    date_format: str | None = None
+    """A ``strptime`` format for the ``placed_at`` cells of a CSV (``%m/%d/%Y %H:%M`` for
+    ``12/1/2010 8:26``); None: ISO 8601, as everywhere else."""
     seen: dict[str, int] = field(default_factory=dict)
     """Order id -> the line of its first row, to refuse rows of an order that come
     back after other orders (they would replace the order written before)."""
@@ -100,7 +104,7 @@ class OrderRecords:
             if row is None:
                 return
             if any(cell.strip() for cell in row):
-                yield _csv_row(start, row, fields)
+                yield _csv_row(start, row, fields, self.date_format)
 
     def write(self, tx: Transaction, batch: list[Line]) -> dict[int, str]:
         if self.format is ImportFormat.NDJSON:
@@ -215,15 +219,39 @@ def _groups(batch: list[Line]) -> Iterator[list[Line]]:
         yield group
 
 
-def _csv_row(number: int, row: list[str], fields: list[Attribute | None]) -> Line:
+def _csv_row(
+    number: int, row: list[str], fields: list[Attribute | None], date_format: str | None
+) -> Line:
     if len(row) != len(fields):
         return Line(number, error=f"{len(row)} fields, but the header has {len(fields)}")
     values: dict[str, Any] = {}
     for attribute, cell in zip(fields, row, strict=True):
         text = cell.strip()
-        if attribute is not None and text:
-            values[attribute.key] = _cell(attribute, text)
+        if attribute is None or not text:
+            continue
+        if attribute.key == "placed_at" and date_format is not None:
+            try:
+                values["placed_at"] = datetime.strptime(text, date_format)  # the tenant's zone
+            except ValueError:
+                return Line(
+                    number,
+                    error=f"placed_at {text!r} does not match the date format {date_format!r}",
+                )
+            continue
+        values[attribute.key] = _cell(attribute, text)
     return Line(number, values=values)
+
+
+def check_date_format(date_format: str | None) -> str | None:
+    """A ``strptime`` format with at least a directive, or a ValidationError."""
+    if date_format is None:
+        return None
+    if "%" not in date_format or len(date_format) > 100:
+        raise ValidationError(
+            f"date format {date_format!r} must be a strptime format such as '%m/%d/%Y %H:%M'",
+            field="date_format",
+        )
+    return date_format
 
 
 def _cell(attribute: Attribute, text: str) -> Any:

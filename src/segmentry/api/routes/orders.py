@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Request, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -166,6 +166,14 @@ async def import_orders(
     mapping: Mapping = [],  # noqa: B006  # FastAPI copies defaults
     ignored: Ignored = [],  # noqa: B006
     batch_size: BatchSize = DEFAULT_BATCH,
+    date_format: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="CSV: a strptime format of the placed_at column, e.g. "
+            "`%m/%d/%Y %H:%M` (default: ISO 8601).",
+        ),
+    ] = None,
     key: KeyHeader = None,
 ) -> JSONResponse:
     """JSON Lines: one order a line. CSV: one row per order line, the rows of one order
@@ -176,7 +184,12 @@ async def import_orders(
     try:
         if key is None:
             report = await run_in_threadpool(
-                shop.import_orders, upload.file, fmt, columns=columns, batch_size=batch_size
+                shop.import_orders,
+                upload.file,
+                fmt,
+                columns=columns,
+                batch_size=batch_size,
+                date_format=date_format,
             )
             return answer(report)
         once = once_for(request, key, upload.sha256)
@@ -187,6 +200,7 @@ async def import_orders(
             once,
             columns=columns,
             batch_size=batch_size,
+            date_format=date_format,
         )
         return answer(done.value, done.replayed)
     finally:
