@@ -4,6 +4,9 @@ money, and an incremental result equal to a full recomputation."""
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
 import random
 from decimal import Decimal
 from typing import Any
@@ -14,6 +17,7 @@ from segmentry.engine.model import SegmentSpec
 from segmentry.engine.service import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.errors import SchemaError, ValidationError
+from tests.orders_data import DATA, MAP, expected
 
 
 def line(product: str, quantity: int, price: str) -> dict[str, Any]:
@@ -95,3 +99,17 @@ def test_random_order_writes_equal_a_recomputation_from_scratch(shop: Shop) -> N
         shop.upsert("product", f"p{n}", {"name": f"product {n}"})  # appears after its orders
         found = shop.get("product", f"p{n}").attributes
         assert (found["units_sold"], Decimal(repr(found["revenue"]))) == (units, revenue)
+
+
+@pytest.mark.skipif(not DATA.exists(), reason=f"{DATA} is absent")
+def test_real_invoices_import_through_the_library_on_both_back_ends(shop: Shop) -> None:
+    with gzip.open(DATA, "rt", encoding="utf-8", newline="") as source:
+        head = [next(source) for _ in range(3_001)]  # the header and 3,000 invoice lines
+    rows = list(csv.DictReader(head))
+    columns = {source: target or None for source, target in MAP.items()}
+    report = shop.import_orders(io.BytesIO("".join(head).encode()), "csv", columns=columns)
+    customers, refused = expected(rows)
+    assert (report.lines, report.rejected) == (len(rows), refused)
+    for customer_id, (count, value) in customers.items():
+        found = shop.get("customer", customer_id).attributes
+        assert (found["orders_count"], Decimal(repr(found["lifetime_value"]))) == (count, value)
