@@ -302,3 +302,14 @@ def test_a_csv_import_reads_placed_at_with_a_date_format(api: Caller) -> None:
         headers={"Content-Type": "text/csv"},
     )
     assert "strptime" in is_problem(refused, 422, "invalid-value")["detail"]
+
+
+def test_an_order_import_with_an_idempotency_key_runs_once(api: Caller) -> None:
+    body = b'{"id": "J1", "customer_id": "c1", "placed_at": "2024-02-01", "lines": [{"product_id": "p1", "quantity": 1, "unit_price": 4}]}\n'  # noqa: E501
+    headers = {"Content-Type": "application/x-ndjson", "Idempotency-Key": "orders-1"}
+    first = api.post("/v1/orders/import", content=body, headers=headers)
+    assert (first.json()["applied"], first.headers["Idempotent-Replayed"]) == (1, "false")
+    api.delete("/v1/orders/J1")
+    again = api.post("/v1/orders/import", content=body, headers=headers)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    is_problem(api.get("/v1/orders/J1"), 404, "not-found")
