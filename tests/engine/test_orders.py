@@ -17,6 +17,7 @@ from segmentry.engine.model import SegmentSpec
 from segmentry.engine.service import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.errors import SchemaError, ValidationError
+from segmentry.store import order_sums as sums_store
 from tests.orders_data import DATA, MAP, expected
 
 
@@ -99,6 +100,15 @@ def test_random_order_writes_equal_a_recomputation_from_scratch(shop: Shop) -> N
         shop.upsert("product", f"p{n}", {"name": f"product {n}"})  # appears after its orders
         found = shop.get("product", f"p{n}").attributes
         assert (found["units_sold"], Decimal(repr(found["revenue"]))) == (units, revenue)
+    # The running sums, moved by each write's delta, equal the sums from scratch.
+    with shop.service.engine.connect() as conn:
+        tenant_id = shop.tenant_id
+        assert sums_store.totals_of(conn, tenant_id=tenant_id, customer_ids=None) == (
+            sums_store.recount_customers(conn, tenant_id=tenant_id)
+        )
+        assert sums_store.sales_of(conn, tenant_id=tenant_id, product_ids=None) == (
+            sums_store.recount_products(conn, tenant_id=tenant_id)
+        )
 
 
 @pytest.mark.skipif(not DATA.exists(), reason=f"{DATA} is absent")

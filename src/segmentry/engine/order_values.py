@@ -6,9 +6,9 @@ From a tenant's first order on, a customer's ``orders_count``,
 ``units_sold``, ``revenue`` and ``last_sold_at`` sums over the placed lines
 that name it. They live in the entity's document like any attribute, so
 every rule and evaluator reads them unchanged; this module recomputes them
-from the order tables (exact integer sums of millionths) for the entities a
-write touched, and re-checks those entities' segments with the cause
-``order_changed``.
+from the running sums of placed orders (exact integers of millionths, see
+``engine.order_sums``) for the entities a write touched, and re-checks those
+entities' segments with the cause ``order_changed``.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from segmentry.model.orders import cents, from_micros, money_number
 from segmentry.model.schema import ORDER_DERIVED_KEYS, SALES_KEYS, Kind
 from segmentry.model.values import Document, encode, format_instant
 from segmentry.store import entities as entity_store
-from segmentry.store import orders as order_store
+from segmentry.store import order_sums as sums_store
 from segmentry.store.entities import EntityRow
-from segmentry.store.orders import CustomerTotals, ProductSales
+from segmentry.store.order_sums import CustomerTotals, ProductSales
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 KEYS: dict[Kind, tuple[str, ...]] = {Kind.CUSTOMER: ORDER_DERIVED_KEYS, Kind.PRODUCT: SALES_KEYS}
@@ -74,9 +74,9 @@ def sums(tx: Transaction, kind: Kind, ids: Iterable[str] | None) -> dict[str, Do
     ids that have orders; the others get the values of no orders."""
     conn, tenant_id = tx.conn, tx.tenant_id
     if kind is Kind.CUSTOMER:
-        totals = order_store.customer_totals(conn, tenant_id=tenant_id, customer_ids=ids)
+        totals = sums_store.totals_of(conn, tenant_id=tenant_id, customer_ids=ids)
         return {cid: customer_values(t) for cid, t in totals.items()}
-    sales = order_store.product_sales(conn, tenant_id=tenant_id, product_ids=ids)
+    sales = sums_store.sales_of(conn, tenant_id=tenant_id, product_ids=ids)
     return {pid: product_values(s) for pid, s in sales.items()}
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from segmentry.engine import entities as entity_ops
-from segmentry.engine import order_values
+from segmentry.engine import order_sums, order_values
 from segmentry.engine.entities import MAX_BATCH, MAX_REPORTED, Mode, Write
 from segmentry.engine.model import Cause, Page
 from segmentry.engine.transaction import Transaction
@@ -139,11 +139,9 @@ def merge_patch(before: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str
 def _store(tx: Transaction, orders: list[Order], existing: Mapping[str, OrderRow]) -> None:
     final = {o.id: o for o in orders}  # later items of one id replace earlier ones
     conn, tenant_id = tx.conn, tx.tenant_id
-    old_lines = order_store.lines_of(
-        conn, tenant_id=tenant_id, seqs=[existing[i].seq for i in final if i in existing]
-    )
-    customers = {existing[i].customer_id for i in final if i in existing}
-    products = {line.product_id for lines in old_lines.values() for line in lines}
+    old_rows = [existing[i] for i in final if i in existing]
+    old_lines = order_store.lines_of(conn, tenant_id=tenant_id, seqs=[r.seq for r in old_rows])
+    named = {o.customer_id for o in final.values() if o.customer_id is not None}
     next_seq = order_store.next_seq(conn, tenant_id=tenant_id)
     inserted: list[OrderRow] = []
     updated: list[OrderRow] = []
@@ -155,28 +153,27 @@ def _store(tx: Transaction, orders: list[Order], existing: Mapping[str, OrderRow
         row = _row(tx, order, seq, before)
         (updated if before else inserted).append(row)
         written.append((row, _lines(seq, order.lines)))
-        customers.add(order.customer_id)
-        products.update(line.product_id for line in order.lines)
     order_store.insert_orders(conn, tenant_id=tenant_id, rows=inserted)
     order_store.update_orders(conn, tenant_id=tenant_id, rows=updated)
     order_store.replace_lines(
         conn, tenant_id=tenant_id, orders_written=written, replaced=[r.seq for r in updated]
     )
-    customers.discard(None)
-    _settle(tx, {c for c in customers if c is not None}, products, new_customers=True)
+    removed = [order_sums.contribution(r, old_lines[r.seq]) for r in old_rows]
+    added = [order_sums.contribution(r, lines) for r, lines in written]
+    customers, products = order_sums.apply(tx, removed, added)
+    _settle(tx, customers, products, named=named)
 
 
-def _settle(
-    tx: Transaction, customers: set[str], products: set[str], *, new_customers: bool
-) -> None:
-    """After orders changed: switch the tenant at its first order, create the unknown
-    customers, and bring the derived values of those touched up to date."""
+def _settle(tx: Transaction, customers: set[str], products: set[str], *, named: set[str]) -> None:
+    """After orders changed and their sums moved: switch the tenant at its first order,
+    create the unknown customers orders ``named``, and bring the derived values of the
+    customers and products whose sums moved up to date."""
     first = not order_values.orders_written(tx)
     if first:
         order_store.mark_orders_since(tx.conn, tenant_id=tx.tenant_id, now=tx.now_us)
         tx.state.set_schema(Kind.CUSTOMER, tx.state.schemas[Kind.CUSTOMER].with_orders())
-    if new_customers and customers:
-        _create_customers(tx, customers)
+    if named:
+        _create_customers(tx, named)
     if first:  # every customer and product recomputed, in one pass each
         order_values.refresh(tx, Kind.CUSTOMER, None)
         order_values.refresh(tx, Kind.PRODUCT, None)
@@ -230,8 +227,8 @@ def delete(tx: Transaction, order_id: str) -> None:
     lines = order_store.lines_of(tx.conn, tenant_id=tx.tenant_id, seqs=[found.seq])[found.seq]
     order_store.delete_lines(tx.conn, tenant_id=tx.tenant_id, seqs=[found.seq])
     order_store.delete_orders(tx.conn, tenant_id=tx.tenant_id, seqs=[found.seq])
-    customers = {found.customer_id} if found.customer_id else set()
-    _settle(tx, customers, {line.product_id for line in lines}, new_customers=False)
+    customers, products = order_sums.apply(tx, [order_sums.contribution(found, lines)], [])
+    _settle(tx, customers, products, named=set())
 
 
 # -- reads --------------------------------------------------------------------------------------

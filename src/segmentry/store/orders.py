@@ -1,4 +1,4 @@
-"""Order rows and line rows; the sums customers' and products' derived values come from.
+"""Order rows and line rows.
 
 Money is whole millionths (``*_micros``), so every sum is exact in SQL. Lines
 carry a copy of their order's customer, time and status, so that "buyers of a
@@ -42,25 +42,6 @@ class LineRow:
     product_id: str
     quantity: int
     unit_price_micros: int
-
-
-@dataclass(frozen=True, slots=True)
-class CustomerTotals:
-    """A customer's placed orders: how many, their total, the first and last."""
-
-    count: int
-    total_micros: int
-    first_at: int
-    last_at: int
-
-
-@dataclass(frozen=True, slots=True)
-class ProductSales:
-    """A product's lines in placed orders: units, revenue, the last sale."""
-
-    units: int
-    revenue_micros: int
-    last_at: int
 
 
 ORDER_COLUMNS = (
@@ -264,67 +245,3 @@ def delete_lines(conn: Connection, *, tenant_id: int, seqs: Sequence[int]) -> No
                 order_lines.c.tenant_id == tenant_id, order_lines.c.order_seq.in_(part)
             )
         )
-
-
-# -- sums for derived values --------------------------------------------------------------------
-
-
-def customer_totals(
-    conn: Connection, *, tenant_id: int, customer_ids: Iterable[str] | None
-) -> dict[str, CustomerTotals]:
-    """The placed orders' sums of each customer named (of every customer: ``None``)."""
-    query = (
-        sa.select(
-            orders.c.customer_id,
-            sa.func.count(),
-            sa.func.sum(orders.c.total_micros),
-            sa.func.min(orders.c.placed_at),
-            sa.func.max(orders.c.placed_at),
-        )
-        .where(
-            orders.c.tenant_id == tenant_id,
-            orders.c.status == PLACED,
-            orders.c.customer_id.is_not(None),
-        )
-        .group_by(orders.c.customer_id)
-    )
-    return {
-        cid: CustomerTotals(int(n), int(total), int(first), int(last))
-        for cid, n, total, first, last in _grouped(conn, query, orders.c.customer_id, customer_ids)
-    }
-
-
-def product_sales(
-    conn: Connection, *, tenant_id: int, product_ids: Iterable[str] | None
-) -> dict[str, ProductSales]:
-    """The placed lines' sums of each product named (of every product: ``None``)."""
-    query = (
-        sa.select(
-            order_lines.c.product_id,
-            sa.func.sum(order_lines.c.quantity),
-            sa.func.sum(order_lines.c.quantity * order_lines.c.unit_price_micros),
-            sa.func.max(order_lines.c.placed_at),
-        )
-        .where(order_lines.c.tenant_id == tenant_id, order_lines.c.status == PLACED)
-        .group_by(order_lines.c.product_id)
-    )
-    return {
-        pid: ProductSales(int(units), int(revenue), int(last))
-        for pid, units, revenue, last in _grouped(
-            conn, query, order_lines.c.product_id, product_ids
-        )
-    }
-
-
-def _grouped(
-    conn: Connection,
-    query: sa.Select[Any],
-    column: sa.ColumnElement[Any],
-    ids: Iterable[str] | None,
-) -> Iterable[Any]:
-    if ids is None:
-        yield from conn.execute(query)
-        return
-    wanted = sorted(set(ids))
-    for start in range(0, len(wanted), ID_BATCH):
-        yield from conn.execute(query.where(column.in_(wanted[start : start + ID_BATCH])))

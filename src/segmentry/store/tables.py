@@ -258,3 +258,27 @@ order_lines = sa.Table(
     sa.Column("status", sa.Text, nullable=False),
     sa.Index(None, "tenant_id", "product_id", "placed_at"),
 )
+
+# Running sums of placed orders, kept by every order write with the change's delta
+# (so an order costs work for its own lines, not for a customer's or product's
+# history); a customer's or product's derived values are read from here.
+customer_order_sums = sa.Table(
+    "customer_order_sums",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, primary_key=True),
+    sa.Column("customer_id", sa.Text, primary_key=True),
+    sa.Column("orders_count", sa.BigInteger, nullable=False),
+    sa.Column("total_micros", sa.BigInteger, nullable=False),
+    sa.Column("first_at", Micros, nullable=False),
+    sa.Column("last_at", Micros, nullable=False),
+)
+
+product_sales = sa.Table(
+    "product_sales",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, primary_key=True),
+    sa.Column("product_id", sa.Text, primary_key=True),
+    sa.Column("units", sa.BigInteger, nullable=False),
+    sa.Column("revenue_micros", sa.BigInteger, nullable=False),
+    sa.Column("last_at", Micros, nullable=False),
+)

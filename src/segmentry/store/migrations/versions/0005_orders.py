@@ -60,9 +60,30 @@ def upgrade() -> None:
         "order_lines",
         ["tenant_id", "product_id", "placed_at"],
     )
+    op.create_table(
+        "customer_order_sums",
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.Text(), nullable=False),
+        sa.Column("orders_count", sa.BigInteger(), nullable=False),
+        sa.Column("total_micros", sa.BigInteger(), nullable=False),
+        sa.Column("first_at", sa.BigInteger(), nullable=False),
+        sa.Column("last_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "customer_id", name=op.f("pk_customer_order_sums")),
+    )
+    op.create_table(
+        "product_sales",
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        sa.Column("product_id", sa.Text(), nullable=False),
+        sa.Column("units", sa.BigInteger(), nullable=False),
+        sa.Column("revenue_micros", sa.BigInteger(), nullable=False),
+        sa.Column("last_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "product_id", name=op.f("pk_product_sales")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("product_sales")
+    op.drop_table("customer_order_sums")
     op.drop_table("order_lines")
     op.drop_table("orders")
     with op.batch_alter_table("tenants", schema=None) as batch_op:
