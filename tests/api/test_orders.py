@@ -222,6 +222,9 @@ def test_declared_order_attributes_are_validated_and_shown(api: Caller) -> None:
     assert kinds == {"order"}
     stored = api.put("/v1/orders/o1", json={**order("c1"), "attributes": {"coupon": "SPRING"}})
     assert stored.json()["attributes"] == {"coupon": "SPRING"}
+    for taken in ("total", "quantity", "lines"):
+        refused = api.post("/v1/attributes", json={"kind": "order", "key": taken, "type": "string"})
+        assert taken in is_problem(refused, 422, "invalid-attribute")["detail"]
     bad = api.put("/v1/orders/o2", json={**order("c1"), "attributes": {"coupon": 5}})
     assert "coupon" in is_problem(bad, 422, "invalid-value")["detail"]
     assert api.delete("/v1/attributes/order/coupon").status_code == 204
@@ -231,9 +234,11 @@ def test_declared_order_attributes_are_validated_and_shown(api: Caller) -> None:
 def test_orders_are_not_segmented(api: Caller) -> None:
     made = api.post("/v1/segments", json={"kind": "order", "code": "x", "name": "X",
                                           "rule": "total > 5"})  # fmt: skip
-    assert made.status_code == 422, made.text
+    assert "not a kind of segment" in is_problem(made, 422, "invalid-value")["detail"]
     preview = api.post("/v1/segments/preview", json={"kind": "order", "rule": "total > 5"})
-    assert preview.status_code == 422, preview.text
+    assert "not a kind of segment" in is_problem(preview, 422, "invalid-value")["detail"]
+    listed = api.get("/v1/segments", params={"kind": "order"})
+    is_problem(listed, 422, "invalid-value")
 
 
 def test_imports_of_csv_rows_grouped_by_order_and_of_json_lines(api: Caller) -> None:

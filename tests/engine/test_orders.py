@@ -16,7 +16,7 @@ import pytest
 from segmentry.engine.model import SegmentSpec
 from segmentry.engine.service import Segmentry
 from segmentry.engine.shop import Shop
-from segmentry.errors import SchemaError, ValidationError
+from segmentry.errors import ValidationError
 from segmentry.store import order_sums as sums_store
 from tests.orders_data import DATA, MAP, expected
 
@@ -53,11 +53,11 @@ def test_another_process_sees_the_switch_and_the_values(database_url: str, shop:
 
 
 def test_orders_are_refused_as_entities_and_segments(shop: Shop) -> None:
-    with pytest.raises(SchemaError, match="not a kind of segment"):
+    with pytest.raises(ValidationError, match="not a kind of segment"):
         shop.upsert("order", "o1", {})
-    with pytest.raises(SchemaError, match="not a kind of segment"):
+    with pytest.raises(ValidationError, match="not a kind of segment"):
         shop.preview("order", "total > 1")
-    with pytest.raises(SchemaError, match="not a kind of segment"):
+    with pytest.raises(ValidationError, match="not a kind of segment"):
         SegmentSpec(kind="order", code="o", name="O", rule="total > 1")
 
 

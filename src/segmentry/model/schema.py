@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from segmentry.errors import SchemaError
+from segmentry.errors import SchemaError, ValidationError
 
 
 class Kind(StrEnum):
@@ -28,12 +28,13 @@ SEGMENTED_KINDS: tuple[Kind, ...] = (Kind.PRODUCT, Kind.CUSTOMER)
 
 
 def segmented(kind: Kind | str) -> Kind:
-    """``kind`` as a kind that segments and rules are about, or a SchemaError."""
+    """``kind`` as a kind that segments and rules are about, or a ValidationError."""
     found = Kind(kind)
     if found not in SEGMENTED_KINDS:
-        raise SchemaError(
+        raise ValidationError(
             f"{found} is not a kind of segment or entity; expected product or customer "
-            "(orders feed customer and product segments through their derived values)"
+            "(orders feed customer and product segments through their derived values)",
+            field="kind",
         )
     return found
 
@@ -193,6 +194,9 @@ ORDER_DERIVED_KEYS: tuple[str, ...] = (
 )
 """Customer attributes that become derived from orders at a tenant's first order."""
 SALES_KEYS: tuple[str, ...] = ("units_sold", "revenue", "last_sold_at")
+ORDER_LINE_KEYS = frozenset({"lines", "product_id", "quantity", "unit_price"})
+"""An order's lines and their fields: not attributes, and not keys an order attribute
+may take."""
 """Product attributes always derived from orders."""
 
 
@@ -229,6 +233,8 @@ def _check_key(kind: Kind, key: str) -> None:
         raise SchemaError(f"attribute key {key!r} is a reserved word of the rule language")
     if any(a.key == key for a in BUILTINS[kind]):
         raise SchemaError(f"attribute key {key!r} would shadow the built-in {kind} attribute")
+    if kind is Kind.ORDER and key in ORDER_LINE_KEYS:
+        raise SchemaError(f"attribute key {key!r} is a field of an order's lines")
 
 
 def _enum_values(key: str, type_: AttrType, values: tuple[str, ...]) -> tuple[str, ...]:
