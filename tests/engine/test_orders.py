@@ -123,3 +123,22 @@ def test_real_invoices_import_through_the_library_on_both_back_ends(shop: Shop) 
     for customer_id, (count, value) in customers.items():
         found = shop.get("customer", customer_id).attributes
         assert (found["orders_count"], Decimal(repr(found["lifetime_value"]))) == (count, value)
+
+
+def test_an_order_moved_to_another_customer_moves_its_values(shop: Shop) -> None:
+    first = {"customer_id": "a", "placed_at": "2024-01-05", "lines": [line("p1", 1, "30")]}
+    shop.put_order("o1", first)
+    shop.put_order("o2", {**first, "placed_at": "2024-01-09"})
+    shop.patch_order("o2", {"customer_id": "b"})
+    a, b = (shop.get("customer", c).attributes for c in ("a", "b"))
+    assert (a["orders_count"], a["lifetime_value"], a["last_order_at"]) == (
+        1,
+        30,
+        "2024-01-04T23:00:00Z",  # the tenant's zone is Europe/Madrid
+    )
+    assert (b["orders_count"], b["first_order_at"]) == (1, "2024-01-08T23:00:00Z")
+    shop.delete_order("o1")
+    a = shop.get("customer", "a").attributes
+    assert (a["orders_count"], a["lifetime_value"]) == (0, 0)
+    assert "first_order_at" not in a
+    assert "last_order_at" not in a
