@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
-from tests.api.conftest import Caller, is_problem
+from segmentry.cli.server import LiveServer, build_app
+from segmentry.engine.service import Segmentry
+from tests.api.conftest import Caller, is_problem, new_tenant
 
 
 def order(customer: str | None = "c1", *lines: tuple[str, int, Any], **more: Any) -> dict[str, Any]:
@@ -318,3 +321,38 @@ def test_an_order_import_with_an_idempotency_key_runs_once(api: Caller) -> None:
     again = api.post("/v1/orders/import", content=body, headers=headers)
     assert again.headers["Idempotent-Replayed"] == "true"
     is_problem(api.get("/v1/orders/J1"), 404, "not-found")
+
+
+def test_every_order_path_through_a_real_server(engine: Segmentry) -> None:
+    """SPEC §8's table over a real socket (uvicorn on a free port, as `segmentry serve`)."""
+    _, key = new_tenant(engine, "live orders")
+    with (
+        LiveServer(build_app(engine)) as server,
+        httpx.Client(
+            base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
+        ) as live,
+    ):
+        put = live.put("/v1/orders/o1", json=order("c1", ("p1", 2, 19.99)))
+        assert (put.status_code, put.json()["total"]) == (200, 39.98)
+        patched = live.patch(
+            "/v1/orders/o1",
+            json={"channel": "store"},
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
+        assert patched.json()["channel"] == "store"
+        assert live.get("/v1/orders/o1").json() == patched.json()
+        batch = live.post("/v1/orders/batch", json={"items": [{"id": "o2", **order("c1")}]})
+        assert batch.json() == {"upserted": 1}
+        imported = live.post(
+            "/v1/orders/import",
+            content=b'{"id": "o3", "placed_at": "2024-05-01", "lines": '
+            b'[{"product_id": "p1", "quantity": 1, "unit_price": 1}]}\n',
+            headers={"Content-Type": "application/x-ndjson"},
+        )
+        assert imported.json()["applied_lines"] == [[1, 1]]
+        mine = live.get("/v1/customers/c1/orders").json()["items"]
+        assert [o["id"] for o in mine] == ["o2", "o1"]  # same moment: the later written first
+        assert live.get("/v1/customers/c1").json()["lifetime_value"] == 49.98
+        assert live.delete("/v1/orders/o1").status_code == 204
+        assert live.get("/v1/orders/o1").status_code == 404
+        assert live.get("/v1/customers/c1").json()["lifetime_value"] == 10
