@@ -26,11 +26,11 @@ def test_a_declared_enum_is_listed_and_checked_in_rules(cli: Cli, shop: Shop) ->
     assert "expected one of Bronze, Silver, Gold" in preview.stderr
 
 
-def test_list_shows_both_kinds_and_which_attributes_are_derived(cli: Cli) -> None:
+def test_list_shows_every_kind_and_which_attributes_are_derived(cli: Cli) -> None:
     listed = json.loads(cli("attributes", "list", "--json").stdout)["items"]
-    assert {a["kind"] for a in listed} == {"product", "customer"}
+    assert {a["kind"] for a in listed} == {"product", "customer", "order"}
     derived = {a["key"] for a in listed if a["derived"]}
-    assert {"discount_percent", "average_order_value"} <= derived
+    assert {"discount_percent", "average_order_value", "units_sold", "revenue"} <= derived
     human = cli("attributes", "list", "--kind", "product").stdout
     assert "discount_percent" in human
     assert "built-in (derived)" in human

@@ -32,7 +32,7 @@ from segmentry.engine.shop import Shop
 from segmentry.engine.types import SegmentEdit, SegmentSpec, SegmentType, Status
 from segmentry.errors import InUseError, RuleError
 from segmentry.match.eval_python import compile_predicate
-from segmentry.model.schema import Kind, Schema
+from segmentry.model.schema import SEGMENTED_KINDS, Kind, Schema
 from segmentry.model.temporal import EvalContext
 from segmentry.model.values import encode
 from segmentry.rules.ast import Node, segment_refs
@@ -58,7 +58,7 @@ class Model:
 
     def __init__(self) -> None:
         self.segments: dict[str, dict[str, Any]] = {}  # code -> kind, type, active, tree, fixed
-        self.ids: dict[Kind, set[str]] = {kind: set() for kind in Kind}
+        self.ids: dict[Kind, set[str]] = {kind: set() for kind in SEGMENTED_KINDS}
 
     def catalog(self) -> dict[str, SegmentInfo]:
         return {
@@ -90,30 +90,34 @@ class MembershipMachine(RuleBasedStateMachine):
         self.shop: Shop = self.segmentry.shop(tenant.tenant_id)
         self.tz = ZoneInfo(zone)
         self.model = Model()
-        for kind in Kind:
+        for kind in SEGMENTED_KINDS:
             for attribute in SCHEMAS[kind].custom:
                 self.shop.declare_attribute(
                     kind, attribute.key, attribute.type, values=attribute.values
                 )
-        for kind in Kind:  # a populated shop, so that every step has members to move
+        for kind in SEGMENTED_KINDS:  # a populated shop, so that every step has members to move
             chosen = data.draw(st.sets(st.sampled_from(IDS), min_size=3))
             items = [{"id": i, **data.draw(entity_values(SCHEMAS[kind]))} for i in sorted(chosen)]
             self.shop.upsert_many(kind, items)
             self.model.ids[kind] |= chosen
         for code in CODES[:2]:
-            self.create_dynamic(data, data.draw(st.sampled_from(list(Kind))), code, active=True)
+            self.create_dynamic(
+                data, data.draw(st.sampled_from(list(SEGMENTED_KINDS))), code, active=True
+            )
 
     def has_segments(self) -> bool:
         return bool(getattr(self, "model", None) and self.model.segments)
 
     # -- entities --------------------------------------------------------------------
 
-    @rule(data=st.data(), kind=st.sampled_from(list(Kind)), entity_id=st.sampled_from(IDS))
+    @rule(
+        data=st.data(), kind=st.sampled_from(list(SEGMENTED_KINDS)), entity_id=st.sampled_from(IDS)
+    )
     def upsert(self, data: st.DataObject, kind: Kind, entity_id: str) -> None:
         self.shop.upsert(kind, entity_id, data.draw(entity_values(SCHEMAS[kind])))
         self.model.ids[kind].add(entity_id)
 
-    @rule(data=st.data(), kind=st.sampled_from(list(Kind)))
+    @rule(data=st.data(), kind=st.sampled_from(list(SEGMENTED_KINDS)))
     def patch(self, data: st.DataObject, kind: Kind) -> None:
         if not self.model.ids[kind]:
             return
@@ -124,7 +128,7 @@ class MembershipMachine(RuleBasedStateMachine):
         patch = {a.key: data.draw(st.one_of(st.none(), raw_values(a))) for a in keys}
         self.shop.patch(kind, entity_id, patch)
 
-    @rule(data=st.data(), kind=st.sampled_from(list(Kind)))
+    @rule(data=st.data(), kind=st.sampled_from(list(SEGMENTED_KINDS)))
     def delete_entity(self, data: st.DataObject, kind: Kind) -> None:
         if not self.model.ids[kind]:
             return
@@ -152,7 +156,7 @@ class MembershipMachine(RuleBasedStateMachine):
 
     @rule(
         data=st.data(),
-        kind=st.sampled_from(list(Kind)),
+        kind=st.sampled_from(list(SEGMENTED_KINDS)),
         code=st.sampled_from(CODES),
         active=st.booleans(),
     )
@@ -165,7 +169,7 @@ class MembershipMachine(RuleBasedStateMachine):
         )
         self.model.segments[code] = {"kind": kind, "active": active, "tree": tree, "fixed": None}
 
-    @rule(data=st.data(), kind=st.sampled_from(list(Kind)), code=st.sampled_from(CODES))
+    @rule(data=st.data(), kind=st.sampled_from(list(SEGMENTED_KINDS)), code=st.sampled_from(CODES))
     def create_fixed(self, data: st.DataObject, kind: Kind, code: str) -> None:
         if code in self.model.segments:
             return
@@ -270,7 +274,7 @@ class MembershipMachine(RuleBasedStateMachine):
     def expected(self) -> dict[str, set[str]]:
         """Every segment's members, re-evaluated from scratch at the clock's moment."""
         ctx = EvalContext(self.clock.now, self.tz)
-        records = {kind: self._records(kind) for kind in Kind}
+        records = {kind: self._records(kind) for kind in SEGMENTED_KINDS}
         out: dict[str, set[str]] = {}
         for code in self.model.order():
             seg = self.model.segments[code]

@@ -22,7 +22,7 @@ from pyroaring import BitMap
 from segmentry.match.columnar import ColumnarTable
 from segmentry.match.eval_columnar import compile_columnar, select
 from segmentry.match.eval_python import compile_predicate
-from segmentry.model.schema import Kind, Schema
+from segmentry.model.schema import SEGMENTED_KINDS, Schema
 from segmentry.model.temporal import EvalContext
 from segmentry.model.values import encode, validate
 from segmentry.rules.ast import Node, Not
@@ -48,7 +48,7 @@ def postgres_db(pg_url: str) -> Iterator[SqlHarness]:
 
 @st.composite
 def cases(draw: st.DrawFn) -> dict[str, Any]:
-    kind = draw(st.sampled_from(list(Kind)))
+    kind = draw(st.sampled_from(list(SEGMENTED_KINDS)))
     schema = SCHEMAS[kind]
     ctx = draw(moments())
     raw = draw(st.lists(entity_values(schema), min_size=2, max_size=12))

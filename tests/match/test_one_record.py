@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from segmentry.match.eval_python import compile_predicate
 from segmentry.match.rule_index import RuleIndex
-from segmentry.model.schema import Kind, Schema
+from segmentry.model.schema import SEGMENTED_KINDS, Kind, Schema
 from segmentry.model.temporal import EvalContext
 from segmentry.model.values import encode, validate
 from segmentry.rules.ast import And, Condition, Node, Not, Or
@@ -45,7 +45,7 @@ def conjunctions(schema: Schema) -> st.SearchStrategy[Node]:
 
 @st.composite
 def cases(draw: st.DrawFn) -> dict[str, Any]:
-    kind = draw(st.sampled_from(list(Kind)))
+    kind = draw(st.sampled_from(list(SEGMENTED_KINDS)))
     schema = SCHEMAS[kind]
     catalog = {code: SegmentInfo(kind) for code in SEGMENT_CODES}
     shapes = st.one_of(conjunctions(schema), conjunctions(schema), typed_rules(schema))

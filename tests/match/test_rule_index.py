@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from segmentry.match.columnar import ColumnarTable
 from segmentry.match.eval_python import compile_predicate
 from segmentry.match.rule_index import RuleIndex
-from segmentry.model.schema import Kind
+from segmentry.model.schema import SEGMENTED_KINDS
 from segmentry.model.temporal import EvalContext
 from segmentry.model.values import encode, validate
 from segmentry.rules.check import SegmentInfo, check
@@ -31,7 +31,7 @@ from tests.rules.strategies import (
 
 @st.composite
 def cases(draw: st.DrawFn) -> dict[str, Any]:
-    kind = draw(st.sampled_from(list(Kind)))
+    kind = draw(st.sampled_from(list(SEGMENTED_KINDS)))
     schema = SCHEMAS[kind]
     ctx = draw(moments())
     catalog = {code: SegmentInfo(kind) for code in SEGMENT_CODES}

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from segmentry.match.eval_python import compile_predicate
-from segmentry.model.schema import Kind, Schema
+from segmentry.model.schema import SEGMENTED_KINDS, Kind, Schema
 from segmentry.model.temporal import EvalContext
 from segmentry.model.values import encode, validate
 from segmentry.rules.ast import Node
@@ -33,7 +33,7 @@ def members(rule: Node, schema: Schema, ctx: EvalContext, shop: Shop) -> set[str
 
 
 @st.composite
-def cases(draw: st.DrawFn, kinds: tuple[Kind, ...] = tuple(Kind)) -> dict[str, Any]:
+def cases(draw: st.DrawFn, kinds: tuple[Kind, ...] = SEGMENTED_KINDS) -> dict[str, Any]:
     """A checked rule without segment references, and a shop with missing values."""
     schema = SCHEMAS[draw(st.sampled_from(kinds))]
     ctx = draw(moments())

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from segmentry.model.schema import Kind, Schema, declare
+from segmentry.model.schema import SEGMENTED_KINDS, Kind, Schema, declare
 from segmentry.model.temporal import EvalContext
 from segmentry.model.values import Record, encode, validate
 from segmentry.rules.check import SegmentInfo
@@ -69,17 +69,17 @@ def load_fixture() -> Fixture:
     ctx = EvalContext(datetime.fromisoformat(raw["now"]), tz)
     schemas = {
         kind: Schema(kind, tuple(declare(kind, **a) for a in raw["custom"][kind.value]))
-        for kind in Kind
+        for kind in SEGMENTED_KINDS
     }
     documents = {
         kind: {
             i: validate(schemas[kind], i, values, tz=tz) for i, values in raw[kind.value].items()
         }
-        for kind in Kind
+        for kind in SEGMENTED_KINDS
     }
     records = {
         kind: [(i, encode(schemas[kind], doc)) for i, doc in documents[kind].items()]
-        for kind in Kind
+        for kind in SEGMENTED_KINDS
     }
     segments = raw["segments"]
     return Fixture(

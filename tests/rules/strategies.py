@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import strategies as st
 
 from segmentry.model.limits import MAX_DEPTH, MAX_SAFE_INTEGER
-from segmentry.model.schema import Attribute, AttrType, Kind, Schema, declare
+from segmentry.model.schema import SEGMENTED_KINDS, Attribute, AttrType, Kind, Schema, declare
 from segmentry.model.temporal import EvalContext
 from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar
 from segmentry.rules.operators import BY_TYPE, Op
@@ -42,7 +42,7 @@ def custom_attributes(kind: Kind) -> tuple[Attribute, ...]:
     )
 
 
-SCHEMAS = {kind: Schema(kind, custom_attributes(kind)) for kind in Kind}
+SCHEMAS = {kind: Schema(kind, custom_attributes(kind)) for kind in SEGMENTED_KINDS}
 ONE_OF_EACH_TYPE = Schema(
     Kind.PRODUCT,
     tuple(

@@ -37,6 +37,7 @@ JSON_COLUMNS = {
     ("imports", "applied_lines"),
     ("imports", "errors"),
     ("idempotency_keys", "answer"),
+    ("orders", "attributes"),
 }
 
 

@@ -13,12 +13,13 @@ from segmentry.api.routes import (
     events,
     imports,
     members,
+    orders,
     rules,
     segments,
     uses,
 )
 from segmentry.engine.segmentry import Segmentry
-from segmentry.model.schema import Kind
+from segmentry.model.schema import SEGMENTED_KINDS
 
 DESCRIPTION = """Real-time product and customer segments for online shops.
 
@@ -42,8 +43,10 @@ def create_app(segmentry: Segmentry, *, limits: Limits | None = None) -> FastAPI
     problems.install(app)
     app.add_middleware(BodyLimit, limits=limits or Limits())
     app.add_middleware(HeadAsGet)
-    routers = [entities.router(kind) for kind in Kind]
-    routers += [m.routes for m in (imports, attributes, segments, members, uses, events, rules)]
+    routers = [entities.router(kind) for kind in SEGMENTED_KINDS]
+    routers += [
+        m.routes for m in (imports, attributes, segments, members, uses, events, rules, orders)
+    ]
     for router in routers:
         app.include_router(router)
     fallback.install(app, routers)

@@ -15,7 +15,7 @@ app = typer.Typer(help="List and declare attributes.", no_args_is_help=True)
 
 @app.command("list")
 def list_(
-    kind: Annotated[Kind | None, typer.Option(help="Only this kind (default: both).")] = None,
+    kind: Annotated[Kind | None, typer.Option(help="Only this kind (default: every kind).")] = None,
     tenant: TenantOption = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
@@ -39,7 +39,7 @@ def _origin(attribute: Attribute) -> str:
 
 @app.command("declare")
 def declare(
-    kind: Annotated[Kind, typer.Argument(metavar="KIND", help="product or customer.")],
+    kind: Annotated[Kind, typer.Argument(metavar="KIND", help="product, customer or order.")],
     key: Annotated[
         str, typer.Argument(metavar="KEY", help="The key rules use, e.g. loyalty_status.")
     ],

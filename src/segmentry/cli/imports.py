@@ -8,9 +8,11 @@ first rejected lines.
 
 from __future__ import annotations
 
+import gzip
+from contextlib import AbstractContextManager, nullcontext
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import IO, Annotated
 
 import typer
 from rich.progress import (
@@ -41,10 +43,15 @@ EXTENSIONS = {
 class ImportKind(StrEnum):
     PRODUCTS = "products"
     CUSTOMERS = "customers"
+    ORDERS = "orders"
 
     @property
     def kind(self) -> Kind:
-        return Kind.PRODUCT if self is ImportKind.PRODUCTS else Kind.CUSTOMER
+        return {
+            ImportKind.PRODUCTS: Kind.PRODUCT,
+            ImportKind.CUSTOMERS: Kind.CUSTOMER,
+            ImportKind.ORDERS: Kind.ORDER,
+        }[self]
 
 
 def import_file(
@@ -70,15 +77,42 @@ def import_file(
     batch_size: Annotated[
         int, typer.Option("--batch-size", help="Lines per transaction (1 to 10,000).")
     ] = imports.DEFAULT_BATCH,
+    max_errors: Annotated[
+        int,
+        typer.Option(
+            "--max-errors",
+            min=0,
+            help="Stop after this many rejected lines (orders only; other imports stop "
+            f"after {imports.MAX_ERRORS:,}).",
+        ),
+    ] = imports.MAX_ERRORS,
+    date_format: Annotated[
+        str | None,
+        typer.Option(
+            "--date-format",
+            help="Orders from CSV: a strptime format of the placed_at column, e.g. "
+            "'%m/%d/%Y %H:%M' for 12/1/2010 8:26 (default: ISO 8601).",
+        ),
+    ] = None,
     tenant: TenantOption = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
-    """Import products or customers; exits 1 when a line was rejected or the import stopped."""
+    """Import products, customers or orders (a file may be gzipped: FILE.csv.gz); exits 1
+    when a line was rejected or the import stopped."""
     chosen = fmt or format_of(file)
     columns = parse_mapping(mapping or [])
     with shop_of(db, tenant) as shop:
-        report = _run(shop, what.kind, file, chosen, columns, batch_size, quiet=as_json)
+        report = _run(
+            shop,
+            what.kind,
+            file,
+            chosen,
+            columns,
+            (batch_size, max_errors),
+            quiet=as_json,
+            date_format=date_format,
+        )
     if as_json:
         emit_json(report_doc(report))
     else:
@@ -88,7 +122,8 @@ def import_file(
 
 
 def format_of(file: Path) -> ImportFormat:
-    found = EXTENSIONS.get(file.suffix.lower())
+    plain = file.with_suffix("") if file.suffix.lower() == ".gz" else file
+    found = EXTENSIONS.get(plain.suffix.lower())
     if found is None:
         raise typer.BadParameter(
             f"cannot tell the format of {file.name!r} from its extension; "
@@ -118,9 +153,10 @@ def _run(
     file: Path,
     fmt: ImportFormat,
     columns: dict[str, str | None],
-    batch_size: int,
+    limits: tuple[int, int],
     *,
     quiet: bool,
+    date_format: str | None = None,
 ) -> ImportReport:
     """The import, with a progress bar of bytes read on stderr unless ``quiet``."""
     bar = Progress(
@@ -132,15 +168,34 @@ def _run(
         console=err(),
         disable=quiet,
     )
-    with bar, file.open("rb") as source:
-        task = bar.add_task(f"{kind}s", total=file.stat().st_size)
+    batch_size, max_errors = limits
+    gzipped = file.suffix.lower() == ".gz"
+    with bar, file.open("rb") as raw, _opened(raw, gzipped=gzipped) as source:
+        # Bytes read are counted after decompression: a gzipped file's size is no total.
+        task = bar.add_task(f"{kind}s", total=None if gzipped else file.stat().st_size)
 
         def advance(p: imports.Progress) -> None:
             bar.update(task, completed=p.bytes_read, description=f"{p.lines:,} lines")
 
+        if kind is Kind.ORDER:
+            return shop.import_orders(
+                source,
+                fmt,
+                columns=columns,
+                batch_size=batch_size,
+                max_errors=max_errors,
+                progress=advance,
+                date_format=date_format,
+            )
         return shop.import_file(
             kind, source, fmt, columns=columns, batch_size=batch_size, progress=advance
         )
+
+
+def _opened(raw: IO[bytes], *, gzipped: bool) -> AbstractContextManager[IO[bytes]]:
+    if gzipped:
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]  # an IO[bytes]
+    return nullcontext(raw)
 
 
 def report_doc(report: ImportReport) -> dict[str, object]:

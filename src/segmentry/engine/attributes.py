@@ -14,6 +14,7 @@ from segmentry.model.values import encode
 from segmentry.rules.ast import conditions
 from segmentry.store import attributes as attribute_store
 from segmentry.store import entities as entity_store
+from segmentry.store import orders as order_store
 from segmentry.store.tables import entities
 
 
@@ -56,7 +57,10 @@ def remove(tx: Transaction, kind: Kind, key: str) -> None:
         )
     attribute_store.delete(tx.conn, tenant_id=tx.tenant_id, kind=kind, key=key)
     tx.state.set_schema(kind, schema.without(key))
-    _strip(tx, kind, key)
+    if kind is Kind.ORDER:
+        order_store.strip_attribute(tx.conn, tenant_id=tx.tenant_id, key=key, now=tx.now_us)
+    else:
+        _strip(tx, kind, key)
 
 
 def _strip(tx: Transaction, kind: Kind, key: str) -> None:

@@ -17,12 +17,13 @@ from typing import Any
 
 import numpy as np
 
+from segmentry.engine import order_values
 from segmentry.engine.matcher import matcher_for
 from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Cause
 from segmentry.errors import NotFoundError, ValidationError
 from segmentry.model.batch_values import Encoder, validate_many
-from segmentry.model.schema import Kind, Schema
+from segmentry.model.schema import Kind, Schema, segmented
 from segmentry.model.values import Document, check_id, format_instant, validate
 from segmentry.store import entities as entity_store
 from segmentry.store import members as member_store
@@ -62,9 +63,12 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def write(tx: Transaction, kind: Kind, items: Sequence[Write]) -> list[Document]:
-    """Write entities, all or nothing; returns their stored documents in order."""
-    return _write(tx, kind, items, keep_going=False).docs
+def write(
+    tx: Transaction, kind: Kind, items: Sequence[Write], *, cause: Cause = Cause.ENTITY_CHANGED
+) -> list[Document]:
+    """Write entities, all or nothing; returns their stored documents in order. ``cause``:
+    what the membership events say moved them (an order creates its unknown customer)."""
+    return _write(tx, kind, items, keep_going=False, cause=cause).docs
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +88,15 @@ def write_valid(tx: Transaction, kind: Kind, items: Sequence[Write]) -> Written:
     return _write(tx, kind, items, keep_going=True)
 
 
-def _write(tx: Transaction, kind: Kind, items: Sequence[Write], *, keep_going: bool) -> Written:
+def _write(
+    tx: Transaction,
+    kind: Kind,
+    items: Sequence[Write],
+    *,
+    keep_going: bool,
+    cause: Cause = Cause.ENTITY_CHANGED,
+) -> Written:
+    segmented(kind)
     if len(items) > MAX_BATCH:
         raise ValidationError(f"a batch holds at most {MAX_BATCH:,} items, got {len(items):,}")
     rejected: dict[int, tuple[str, ...]] = {}
@@ -94,7 +106,8 @@ def _write(tx: Transaction, kind: Kind, items: Sequence[Write], *, keep_going: b
     docs, encoder = _documents(tx, tx.state.schemas[kind], valid, existing, rejected)
     if rejected and not keep_going:
         _refuse(rejected, batch=len(items) > 1)
-    stored = _apply(tx, kind, docs, existing, encoder) if docs else []
+    order_values.fill(tx, kind, docs, existing)
+    stored = _apply(tx, kind, docs, existing, encoder, cause=cause) if docs else []
     return Written(stored, rejected)
 
 
@@ -104,6 +117,8 @@ def _apply(
     docs: list[Document],
     existing: dict[str, EntityRow],
     encoder: Encoder,
+    *,
+    cause: Cause,
 ) -> list[Document]:
     rows = _store(tx, kind, docs, existing, encoder)
     before = {r.seq: r.record for r in existing.values()}
@@ -112,11 +127,11 @@ def _apply(
     table.put_many(list(rows), [r for _, r in records], [before.get(seq) for seq in rows])
     if len(records) == 1:
         seq, record = records[0]
-        match.update(tx, seq, before.get(seq), record, Cause.ENTITY_CHANGED)
+        match.update(tx, seq, before.get(seq), record, cause)
     else:
         fresh = all(r is None for r in before.values())  # new, or written again after a delete
         seqs = np.array(list(rows), dtype=np.int64)
-        match.update_many(tx, seqs, records, Cause.ENTITY_CHANGED, fresh=fresh)
+        match.update_many(tx, seqs, records, cause, fresh=fresh)
     return [rows[seq]["doc"] for seq in rows]  # built for this write, shared with no one
 
 
@@ -283,6 +298,7 @@ def _store(
 
 def delete(tx: Transaction, kind: Kind, entity_id: str) -> None:
     """Delete an entity: it leaves every segment, fixed ones included."""
+    segmented(kind)
     check_id(entity_id)
     row = entity_store.rows_by_ids(tx.conn, tenant_id=tx.tenant_id, kind=kind, ids=[entity_id])
     found = row.get(entity_id)

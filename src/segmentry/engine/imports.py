@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from sqlalchemy.engine import Connection
 
@@ -132,6 +132,21 @@ class _Tally:
         )
 
 
+class Records(Protocol):
+    """How an import reads and writes records other than products and customers
+    (orders: see ``engine.order_imports``)."""
+
+    def read(self, source: IO[bytes]) -> Iterator[Line]:
+        """The file's lines; a bad header raises :class:`FileError`."""
+
+    def write(self, tx: Transaction, batch: list[Line]) -> dict[int, str]:
+        """Write the valid lines of a batch; returns why each other one was refused,
+        by line number."""
+
+    def may_cut(self, previous: Line, line: Line) -> bool:
+        """Whether a batch may end between these two lines."""
+
+
 @dataclass(frozen=True, slots=True)
 class ImportRequest:
     kind: Kind
@@ -142,6 +157,9 @@ class ImportRequest:
     started: Callable[[Transaction, str], None] | None = None
     """Called in the transaction that records the import, with its id (the
     idempotency key of an import is kept there)."""
+    records: Records | None = None
+    """None: products or customers, a line each."""
+    max_errors: int = MAX_ERRORS
 
     def __post_init__(self) -> None:
         if not 1 <= self.batch_size <= entity_ops.MAX_BATCH:
@@ -156,7 +174,11 @@ def run(
     """Import ``source``; a bad header raises before anything is recorded or written.
     ``clock`` is the Segmentry's: the import's lease is kept on its time."""
     counter = ByteCounter(source)
-    lines = read_lines(io.BufferedReader(counter), request.format, schema, request.columns)
+    stream = io.BufferedReader(counter)
+    if request.records is not None:
+        lines = request.records.read(stream)
+    else:
+        lines = read_lines(stream, request.format, schema, request.columns)
     first = next(lines, None)  # reads the header: a bad one fails here, with nothing written
     job = _Job(writer, clock, request, counter, _start(writer, request))
     try:
@@ -215,9 +237,15 @@ class _Job:
 
     def apply_all(self, lines: Iterator[Line]) -> None:
         batch: list[Line] = []
+        records = self.request.records
+        size = self.request.batch_size
         for line in lines:
+            # Records such as orders span lines: a batch ends only where one may.
+            if records is not None and len(batch) >= size and records.may_cut(batch[-1], line):
+                self.apply(batch)
+                batch = []
             batch.append(line)
-            if len(batch) == self.request.batch_size:
+            if records is None and len(batch) == size:
                 self.apply(batch)
                 batch = []
             elif self._lease_wanes():
@@ -229,21 +257,22 @@ class _Job:
     def apply(self, batch: list[Line]) -> None:
         """One transaction: the valid lines of the batch and the import's new record."""
         staged = self.tally.copy()
-        readable = [(ln, ln.values) for ln in batch if ln.values is not None and "id" in ln.values]
         with self.writer() as tx:
-            writes = [entity_ops.Write(values["id"], values) for _, values in readable]
-            written = entity_ops.write_valid(tx, self.request.kind, writes)
-            refused = {readable[n][0].number: "; ".join(p) for n, p in written.rejected.items()}
+            if self.request.records is not None:
+                refused = self.request.records.write(tx, batch)
+            else:
+                refused = _write_entities(tx, self.request.kind, batch)
             for line in batch:
                 error = refused.get(line.number) or line.error or _unreadable(line)
                 staged.count(line.number, error is None, error)
             row = _record(tx, self.row, staged, ImportStatus.RUNNING, None)
         self.row, self.tally = row, staged
         self._progress()
-        if staged.rejected > MAX_ERRORS:
+        limit = self.request.max_errors
+        if staged.rejected > limit:
             raise FileError(
                 staged.last_line,
-                f"stopped after {staged.rejected:,} rejected lines (the limit is {MAX_ERRORS:,})",
+                f"stopped after {staged.rejected:,} rejected lines (the limit is {limit:,})",
             )
 
     def _lease_wanes(self) -> bool:
@@ -261,6 +290,13 @@ class _Job:
         if self.request.progress is not None:
             t = self.tally
             self.request.progress(Progress(t.lines, t.applied, t.rejected, self.counter.count))
+
+
+def _write_entities(tx: Transaction, kind: Kind, batch: list[Line]) -> dict[int, str]:
+    readable = [(ln, ln.values) for ln in batch if ln.values is not None and "id" in ln.values]
+    writes = [entity_ops.Write(values["id"], values) for _, values in readable]
+    written = entity_ops.write_valid(tx, kind, writes)
+    return {readable[n][0].number: "; ".join(p) for n, p in written.rejected.items()}
 
 
 def _unreadable(line: Line) -> str | None:

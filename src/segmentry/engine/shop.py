@@ -14,6 +14,7 @@ from segmentry.engine import segments as segment_ops
 from segmentry.engine.entities import Mode, Write, Written
 from segmentry.engine.idempotency import Done, Once
 from segmentry.engine.import_readers import ImportFormat
+from segmentry.engine.order_calls import OrderCalls
 from segmentry.engine.state import View
 from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import (
@@ -35,7 +36,7 @@ from segmentry.engine.types import (
     Version,
     choice,
 )
-from segmentry.model.schema import Attribute, AttrType, Kind, Schema
+from segmentry.model.schema import Attribute, AttrType, Kind, Schema, segmented
 from segmentry.rules import convert
 from segmentry.rules.load import CheckedRule, RuleSource
 
@@ -43,12 +44,12 @@ if TYPE_CHECKING:
     from segmentry.engine.segmentry import Segmentry
 
 
-class Shop:
+class Shop(OrderCalls):
     """The library's API for one tenant (and, when given, the API key that acts).
 
     Owns nothing but those ids and its ``Segmentry``: every call opens its own
     write transaction or consistent read there and hands it to the use case in
-    ``engine/`` that does the work."""
+    ``engine/`` that does the work. Order calls come from ``OrderCalls``."""
 
     def __init__(self, segmentry: Segmentry, tenant_id: int, *, key_id: str | None = None) -> None:
         self.segmentry = segmentry
@@ -65,21 +66,21 @@ class Shop:
 
     def upsert(self, kind: Kind | str, entity_id: str, values: Mapping[str, Any]) -> Entity:
         """Write all of an entity's attributes (those not given are removed)."""
-        kind = Kind(kind)
+        kind = segmented(kind)
         with self._write() as tx:
             (doc,) = entity_ops.write(tx, kind, [Write(entity_id, values)])
         return Entity(kind, entity_id, doc)
 
     def patch(self, kind: Kind | str, entity_id: str, patch: Mapping[str, Any]) -> Entity:
         """Change some attributes; ``None`` removes one (a JSON merge patch)."""
-        kind = Kind(kind)
+        kind = segmented(kind)
         with self._write() as tx:
             (doc,) = entity_ops.write(tx, kind, [Write(entity_id, patch, Mode.PATCH)])
         return Entity(kind, entity_id, doc)
 
     def upsert_many(self, kind: Kind | str, items: Iterable[Mapping[str, Any]]) -> int:
         """Write a batch, all or nothing; each item carries its ``id``."""
-        kind = Kind(kind)
+        kind = segmented(kind)
         with entity_ops.collector_paused():
             writes = _writes(items)
             with self._write() as tx:
@@ -90,7 +91,7 @@ class Shop:
     ) -> Done[int]:
         """``upsert_many`` that runs once per idempotency key: a retry with the same key
         and fingerprint replays the count and writes nothing (see ``engine.idempotency``)."""
-        kind = Kind(kind)
+        kind = segmented(kind)
 
         def work(tx: Transaction) -> dict[str, Any]:
             return {"upserted": len(entity_ops.write(tx, kind, writes))}
@@ -103,7 +104,7 @@ class Shop:
     def upsert_valid(self, kind: Kind | str, items: Iterable[Mapping[str, Any]]) -> Written:
         """Write the valid items of a batch in one transaction and say why the
         others were left out (an import's batch); ``upsert_many`` refuses them all."""
-        kind = Kind(kind)
+        kind = segmented(kind)
         with entity_ops.collector_paused():
             writes = _writes(items)
             with self._write() as tx:
@@ -111,17 +112,17 @@ class Shop:
 
     def delete(self, kind: Kind | str, entity_id: str) -> None:
         with self._write() as tx:
-            entity_ops.delete(tx, Kind(kind), entity_id)
+            entity_ops.delete(tx, segmented(kind), entity_id)
 
     def get(self, kind: Kind | str, entity_id: str) -> Entity:
         with self._read() as view:
-            return reads.entity(view.conn, view.state, Kind(kind), entity_id)
+            return reads.entity(view.conn, view.state, segmented(kind), entity_id)
 
     def get_many(self, kind: Kind | str, entity_ids: Iterable[str]) -> list[Entity]:
         """Up to 1,000 entities in one read, in the order asked; ids that name no
         entity are left out (a page of members shown with their attributes)."""
         with self._read() as view:
-            return reads.entities_by_ids(view.conn, view.state, Kind(kind), list(entity_ids))
+            return reads.entities_by_ids(view.conn, view.state, segmented(kind), list(entity_ids))
 
     def entities(
         self,
@@ -132,11 +133,11 @@ class Shop:
         cursor: str | None = None,
     ) -> Page[Entity]:
         with self._read() as view:
-            return reads.list_entities(view, Kind(kind), rule, limit, cursor)
+            return reads.list_entities(view, segmented(kind), rule, limit, cursor)
 
     def segments_of(self, kind: Kind | str, entity_id: str) -> list[Membership]:
         with self._read() as view:
-            return reads.segments_of(view.conn, view.state, Kind(kind), entity_id)
+            return reads.segments_of(view.conn, view.state, segmented(kind), entity_id)
 
     # -- imports ---------------------------------------------------------------------------
 
@@ -151,7 +152,7 @@ class Shop:
         progress: Callable[[imports.Progress], None] | None = None,
     ) -> imports.ImportReport:
         """Stream a CSV or JSON Lines file in, batch by batch (see ``engine.imports``)."""
-        kind = Kind(kind)
+        kind = segmented(kind)
         request = imports.ImportRequest(
             kind, choice(ImportFormat, format, "format"), columns or {}, batch_size, progress
         )
@@ -170,7 +171,7 @@ class Shop:
     ) -> Done[imports.ImportReport]:
         """``import_file`` that runs once per idempotency key: a retry replays the import's
         final report (``IdempotencyKeyInFlightError`` while it is still running)."""
-        kind = Kind(kind)
+        kind = segmented(kind)
         request = imports.ImportRequest(
             kind, choice(ImportFormat, format, "format"), columns or {}, batch_size
         )
@@ -258,7 +259,7 @@ class Shop:
         with self._read() as view:
             return reads.list_segments(
                 view.state,
-                Kind(kind) if kind else None,
+                segmented(kind) if kind else None,
                 SegmentType(type) if type else None,
                 Status(status) if status else None,
             )
@@ -328,11 +329,11 @@ class Shop:
     def check_rule(self, kind: Kind | str, rule: RuleSource) -> CheckedRule:
         """Check a rule against this tenant (custom attributes, segments) without running it."""
         with self._read() as view:
-            return preview.check_rule(view, Kind(kind), rule)
+            return preview.check_rule(view, segmented(kind), rule)
 
     def preview(self, kind: Kind | str, rule: RuleSource, *, limit: int = 10) -> Preview:
         with self._read() as view:
-            return preview.preview(view, Kind(kind), rule, limit)
+            return preview.preview(view, segmented(kind), rule, limit)
 
     def preview_edit(self, code: str, rule: RuleSource, *, limit: int = 10) -> EditPreview:
         with self._read() as view:

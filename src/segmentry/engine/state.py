@@ -29,6 +29,7 @@ from segmentry.rules.printer import format_rule
 from segmentry.store import attributes as attribute_store
 from segmentry.store import entities as entity_store
 from segmentry.store import members as member_store
+from segmentry.store import orders as order_store
 from segmentry.store import segments as segment_store
 from segmentry.store.segments import SegmentRow
 from segmentry.store.tenants import TenantRow
@@ -218,8 +219,13 @@ class TenantState:
 
 def load(conn: Connection, tenant: TenantRow) -> TenantState:
     tenant_id = tenant.tenant_id
+    has_orders = order_store.orders_since(conn, tenant_id=tenant_id) is not None
     schemas = {
-        kind: Schema(kind, tuple(attribute_store.list_custom(conn, tenant_id=tenant_id, kind=kind)))
+        kind: Schema(
+            kind,
+            tuple(attribute_store.list_custom(conn, tenant_id=tenant_id, kind=kind)),
+            orders_derived=has_orders and kind is Kind.CUSTOMER,
+        )
         for kind in Kind
     }
     state = TenantState(tenant, schemas)

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from segmentry.errors import ValidationError
-from segmentry.model.schema import Kind
+from segmentry.model.schema import Kind, segmented
 from segmentry.model.values import check_text
 from segmentry.rules.load import RuleSource
 
@@ -49,6 +49,7 @@ class Cause(StrEnum):
     TIME_PASSED = "time_passed"
     MEMBERS_EDITED = "members_edited"
     ENTITY_DELETED = "entity_deleted"
+    ORDER_CHANGED = "order_changed"
 
 
 class UseType(StrEnum):
@@ -197,7 +198,7 @@ class SegmentSpec:
     members: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "kind", choice(Kind, self.kind, "kind"))
+        object.__setattr__(self, "kind", segmented(choice(Kind, self.kind, "kind")))
         object.__setattr__(self, "type", choice(SegmentType, self.type, "type"))
         object.__setattr__(self, "status", choice(Status, self.status, "status"))
 

@@ -9,20 +9,39 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from segmentry.errors import SchemaError
+from segmentry.errors import SchemaError, ValidationError
 
 
 class Kind(StrEnum):
     PRODUCT = "product"
     CUSTOMER = "customer"
+    ORDER = "order"
+    """Orders are records with attributes (built-in and declared) but are never
+    segmented: they feed customer and product values (see ``model.orders``)."""
 
     @property
     def plural(self) -> str:
         """How paths and pages name many of them: ``products``, ``customers``."""
         return f"{self.value}s"
+
+
+SEGMENTED_KINDS: tuple[Kind, ...] = (Kind.PRODUCT, Kind.CUSTOMER)
+"""The kinds that have entities, segments and rules of their own."""
+
+
+def segmented(kind: Kind | str) -> Kind:
+    """``kind`` as a kind that segments and rules are about, or a ValidationError."""
+    found = Kind(kind)
+    if found not in SEGMENTED_KINDS:
+        raise ValidationError(
+            f"{found} is not a kind of segment or entity; expected product or customer "
+            "(orders feed customer and product segments through their derived values)",
+            field="kind",
+        )
+    return found
 
 
 class AttrType(StrEnum):
@@ -127,6 +146,9 @@ PRODUCT_BUILTINS: tuple[Attribute, ...] = (
     _builtin("published_at", "Published At", DT),
     _builtin("created_at", "Created At", DT),
     _builtin("updated_at", "Updated At", DT, derived=True),
+    _builtin("units_sold", "Units Sold", I, derived=True),
+    _builtin("revenue", "Revenue", N, derived=True),
+    _builtin("last_sold_at", "Last Sold At", DT, derived=True),
 )
 
 CUSTOMER_BUILTINS: tuple[Attribute, ...] = (
@@ -151,10 +173,36 @@ CUSTOMER_BUILTINS: tuple[Attribute, ...] = (
     _builtin("updated_at", "Updated At", DT, derived=True),
 )
 
+ORDER_BUILTINS: tuple[Attribute, ...] = (
+    _builtin("id", "ID", S),
+    _builtin("customer_id", "Customer ID", S),
+    _builtin("placed_at", "Placed At", DT),
+    _builtin("status", "Status", E, "placed", "cancelled", "refunded"),
+    _builtin("channel", "Channel", S),
+    _builtin("total", "Total", N),
+    _builtin("updated_at", "Updated At", DT, derived=True),
+)
+"""An order's attributes; its ``lines`` are not attributes but rows of their own."""
+
 BUILTINS: dict[Kind, tuple[Attribute, ...]] = {
     Kind.PRODUCT: PRODUCT_BUILTINS,
     Kind.CUSTOMER: CUSTOMER_BUILTINS,
+    Kind.ORDER: ORDER_BUILTINS,
 }
+
+ORDER_DERIVED_KEYS: tuple[str, ...] = (
+    "orders_count",
+    "lifetime_value",
+    "first_order_at",
+    "last_order_at",
+    "average_order_value",
+)
+"""Customer attributes that become derived from orders at a tenant's first order."""
+SALES_KEYS: tuple[str, ...] = ("units_sold", "revenue", "last_sold_at")
+ORDER_LINE_KEYS = frozenset({"lines", "product_id", "quantity", "unit_price"})
+"""An order's lines and their fields: not attributes, and not keys an order attribute
+may take."""
+"""Product attributes always derived from orders."""
 
 
 def declare(
@@ -190,6 +238,8 @@ def _check_key(kind: Kind, key: str) -> None:
         raise SchemaError(f"attribute key {key!r} is a reserved word of the rule language")
     if any(a.key == key for a in BUILTINS[kind]):
         raise SchemaError(f"attribute key {key!r} would shadow the built-in {kind} attribute")
+    if kind is Kind.ORDER and key in ORDER_LINE_KEYS:
+        raise SchemaError(f"attribute key {key!r} is a field of an order's lines")
 
 
 def _enum_values(key: str, type_: AttrType, values: tuple[str, ...]) -> tuple[str, ...]:
@@ -220,6 +270,8 @@ class Schema:
 
     kind: Kind
     custom: tuple[Attribute, ...] = ()
+    orders_derived: bool = False
+    """The tenant has written orders: a customer's order values are derived, not written."""
     by_key: Mapping[str, Attribute] = field(default_factory=dict, compare=False, repr=False)
     writable: Mapping[str, Attribute] = field(
         default_factory=dict, init=False, compare=False, repr=False
@@ -227,7 +279,12 @@ class Schema:
     """Attributes a write may set, by exact key."""
 
     def __post_init__(self) -> None:
-        table = {a.key: a for a in (*BUILTINS[self.kind], *self.custom)}
+        builtins = BUILTINS[self.kind]
+        if self.orders_derived and self.kind is Kind.CUSTOMER:
+            builtins = tuple(
+                replace(a, derived=True) if a.key in ORDER_DERIVED_KEYS else a for a in builtins
+            )
+        table = {a.key: a for a in (*builtins, *self.custom)}
         if len(table) != len(BUILTINS[self.kind]) + len(self.custom):
             raise SchemaError("custom attribute keys must be unique and not shadow built-ins")
         object.__setattr__(self, "by_key", table)
@@ -242,7 +299,11 @@ class Schema:
         return self.by_key.get(key) or self.by_key.get(key.lower())
 
     def with_custom(self, attribute: Attribute) -> Schema:
-        return Schema(self.kind, (*self.custom, attribute))
+        return Schema(self.kind, (*self.custom, attribute), self.orders_derived)
 
     def without(self, key: str) -> Schema:
-        return Schema(self.kind, tuple(a for a in self.custom if a.key != key))
+        return Schema(self.kind, tuple(a for a in self.custom if a.key != key), self.orders_derived)
+
+    def with_orders(self) -> Schema:
+        """This schema once the tenant has orders (order values become derived)."""
+        return Schema(self.kind, self.custom, True)

@@ -41,6 +41,9 @@ tenants = sa.Table(
     sa.Column("next_seg_id", sa.Integer, nullable=False, server_default="1"),
     # Time-based memberships are exact as of this moment (the last sweep).
     sa.Column("swept_at", Micros, nullable=False, server_default="0"),
+    # Set by the tenant's first order: from then on customers' order values are
+    # derived from orders (NULL: never had an order).
+    sa.Column("orders_since", Micros),
 )
 
 api_keys = sa.Table(
@@ -212,4 +215,70 @@ idempotency_keys = sa.Table(
     sa.Column("answer", Json, nullable=False),
     sa.Column("created_at", Micros, nullable=False),
     sa.Index(None, "tenant_id", "created_at"),
+)
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, primary_key=True),
+    # A dense integer per tenant, like an entity's seq, for bitmaps of orders.
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("id", sa.Text, nullable=False),
+    sa.Column("customer_id", sa.Text),  # NULL: a guest checkout
+    sa.Column("placed_at", Micros, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("channel", sa.Text),
+    # Money in whole millionths: exact sums in SQL on both back ends.
+    sa.Column("total_micros", sa.BigInteger, nullable=False),
+    sa.Column("line_count", sa.Integer, nullable=False),
+    # The order's custom attributes (validated), as stored.
+    sa.Column("attributes", Json, nullable=False),
+    sa.Column("created_at", Micros, nullable=False),
+    sa.Column("updated_at", Micros, nullable=False),
+    sa.UniqueConstraint("tenant_id", "id"),
+    # A customer's orders, newest first (read backwards).
+    sa.Index(None, "tenant_id", "customer_id", "placed_at"),
+    # Orders by time: the ones a moving window bound passed.
+    sa.Index(None, "tenant_id", "placed_at"),
+)
+
+order_lines = sa.Table(
+    "order_lines",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, primary_key=True),
+    sa.Column("order_seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("line", sa.Integer, primary_key=True, autoincrement=False),
+    # Kept by id: a product that does not exist yet is matched once it does.
+    sa.Column("product_id", sa.Text, nullable=False),
+    sa.Column("quantity", sa.BigInteger, nullable=False),
+    sa.Column("unit_price_micros", sa.BigInteger, nullable=False),
+    # Copied from the order so that "buyers of a product in a window" reads one index.
+    sa.Column("customer_id", sa.Text),
+    sa.Column("placed_at", Micros, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Index(None, "tenant_id", "product_id", "placed_at"),
+)
+
+# Running sums of placed orders, kept by every order write with the change's delta
+# (so an order costs work for its own lines, not for a customer's or product's
+# history); a customer's or product's derived values are read from here.
+customer_order_sums = sa.Table(
+    "customer_order_sums",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, primary_key=True),
+    sa.Column("customer_id", sa.Text, primary_key=True),
+    sa.Column("orders_count", sa.BigInteger, nullable=False),
+    sa.Column("total_micros", sa.BigInteger, nullable=False),
+    sa.Column("first_at", Micros, nullable=False),
+    sa.Column("last_at", Micros, nullable=False),
+)
+
+product_sales = sa.Table(
+    "product_sales",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, primary_key=True),
+    sa.Column("product_id", sa.Text, primary_key=True),
+    sa.Column("units", sa.BigInteger, nullable=False),
+    sa.Column("revenue_micros", sa.BigInteger, nullable=False),
+    sa.Column("last_at", Micros, nullable=False),
 )

@@ -7,7 +7,7 @@ from urllib.parse import quote
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from segmentry.model.schema import Kind
+from segmentry.model.schema import SEGMENTED_KINDS, Kind
 
 BY_PLURAL = {kind.plural: kind for kind in Kind}
 
@@ -15,7 +15,7 @@ BY_PLURAL = {kind.plural: kind for kind in Kind}
 def kind_of(request: Request, param: str = "kinds") -> Kind:
     """The kind a path names (``products``, or ``product`` for one), or a 404."""
     word = str(request.path_params.get(param, ""))
-    kind = BY_PLURAL.get(word) or (Kind(word) if word in set(Kind) else None)
+    kind = BY_PLURAL.get(word) or (Kind(word) if word in SEGMENTED_KINDS else None)
     if kind is None:
         raise HTTPException(404)
     return kind

@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from segmentry.model.schema import Kind
+from segmentry.model.schema import SEGMENTED_KINDS, Kind
 from segmentry.web import session
 from segmentry.web.paths import entity_url, segments_url
 
@@ -57,7 +57,7 @@ def _environment() -> Environment:
         entity_url=entity_url,
         segments_url=segments_url,
         sections=SECTIONS,
-        kinds=list(Kind),
+        kinds=list(SEGMENTED_KINDS),
     )
     return env
 

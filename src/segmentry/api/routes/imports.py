@@ -21,7 +21,7 @@ from segmentry.engine.import_readers import ImportFormat
 from segmentry.engine.imports import DEFAULT_BATCH, ImportReport, ImportStatus
 from segmentry.engine.shop import Shop
 from segmentry.errors import ValidationError
-from segmentry.model.schema import Kind
+from segmentry.model.schema import SEGMENTED_KINDS, Kind
 
 FORMATS = {
     "text/csv": ImportFormat.CSV,
@@ -128,7 +128,7 @@ def import_route(kind: Kind) -> Callable[..., Coroutine[Any, Any, JSONResponse]]
     return import_file
 
 
-for _kind in Kind:
+for _kind in SEGMENTED_KINDS:
     routes.post(
         f"/v1/{_kind.plural}/import",
         response_model=ImportOut,

@@ -25,7 +25,7 @@ from segmentry.errors import (
     RuleError,
     ValidationError,
 )
-from segmentry.model.schema import Kind
+from segmentry.model.schema import SEGMENTED_KINDS, Kind
 from segmentry.rules.load import RuleSource
 from segmentry.web import render
 from segmentry.web.auth import shop_of
@@ -245,7 +245,7 @@ def _fragment_form(shop: Shop, data: FormData) -> Form:
     original = str(data.get("original_code", ""))
     segment = shop.segment(original) if original else None
     word = str(data.get("kind", ""))
-    if segment is None and word not in set(Kind):
+    if segment is None and word not in SEGMENTED_KINDS:
         raise HTTPException(400, "The form does not say which kind of segment it edits.")
     kind = segment.kind if segment else Kind(word)
     attributes, codes = _context(shop, kind, original or None)

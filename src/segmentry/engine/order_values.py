@@ -1,0 +1,167 @@
+"""Customers' and products' values derived from orders, kept in the write's transaction.
+
+From a tenant's first order on, a customer's ``orders_count``,
+``lifetime_value``, ``first_order_at``, ``last_order_at`` and
+``average_order_value`` are sums over its placed orders, and a product's
+``units_sold``, ``revenue`` and ``last_sold_at`` sums over the placed lines
+that name it. They live in the entity's document like any attribute, so
+every rule and evaluator reads them unchanged; this module recomputes them
+from the running sums of placed orders (exact integers of millionths, see
+``engine.order_sums``) for the entities a write touched, and re-checks those
+entities' segments with the cause ``order_changed``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from segmentry.engine.matcher import matcher_for
+from segmentry.engine.transaction import Transaction
+from segmentry.engine.types import Cause
+from segmentry.model.orders import cents, from_micros, money_number
+from segmentry.model.schema import ORDER_DERIVED_KEYS, SALES_KEYS, Kind
+from segmentry.model.values import Document, encode, format_instant
+from segmentry.store import entities as entity_store
+from segmentry.store import order_sums as sums_store
+from segmentry.store.entities import EntityRow
+from segmentry.store.order_sums import CustomerTotals, ProductSales
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+KEYS: dict[Kind, tuple[str, ...]] = {Kind.CUSTOMER: ORDER_DERIVED_KEYS, Kind.PRODUCT: SALES_KEYS}
+
+
+def orders_written(tx: Transaction) -> bool:
+    """Whether the tenant has written an order (its order values are derived)."""
+    return tx.state.schemas[Kind.CUSTOMER].orders_derived
+
+
+def instant(micros: int) -> str:
+    return format_instant(EPOCH + timedelta(microseconds=micros))
+
+
+def customer_values(totals: CustomerTotals | None) -> Document:
+    """A customer's derived values; without placed orders, a count and a value of 0."""
+    if totals is None:
+        return {"orders_count": 0, "lifetime_value": 0}
+    value = from_micros(totals.total_micros)
+    return {
+        "orders_count": totals.count,
+        "lifetime_value": money_number(value),
+        "first_order_at": instant(totals.first_at),
+        "last_order_at": instant(totals.last_at),
+        "average_order_value": money_number(cents(value / Decimal(totals.count))),
+    }
+
+
+def product_values(sales: ProductSales | None) -> Document:
+    """A product's sales; never sold (in a placed order), 0 units and 0 revenue."""
+    if sales is None:
+        return {"units_sold": 0, "revenue": 0}
+    return {
+        "units_sold": sales.units,
+        "revenue": money_number(cents(from_micros(sales.revenue_micros))),
+        "last_sold_at": instant(sales.last_at),
+    }
+
+
+def sums(tx: Transaction, kind: Kind, ids: Iterable[str] | None) -> dict[str, Document]:
+    """The derived values of the entities named (of all of them: ``None``), for the
+    ids that have orders; the others get the values of no orders."""
+    conn, tenant_id = tx.conn, tx.tenant_id
+    if kind is Kind.CUSTOMER:
+        totals = sums_store.totals_of(conn, tenant_id=tenant_id, customer_ids=ids)
+        return {cid: customer_values(t) for cid, t in totals.items()}
+    sales = sums_store.sales_of(conn, tenant_id=tenant_id, product_ids=ids)
+    return {pid: product_values(s) for pid, s in sales.items()}
+
+
+def nothing(kind: Kind) -> Document:
+    return customer_values(None) if kind is Kind.CUSTOMER else product_values(None)
+
+
+def fill(
+    tx: Transaction, kind: Kind, docs: Sequence[Document], existing: Mapping[str, EntityRow]
+) -> None:
+    """Give the documents of an entity write their derived order values: those the
+    entity had, or, for an entity new or written again after a delete, its sums (an
+    order may have named it before it existed). Nothing before the tenant's first order."""
+    if kind not in KEYS or not orders_written(tx):
+        return
+    keys = KEYS[kind]
+    fresh = [d["id"] for d in docs if not _alive(existing.get(d["id"]))]
+    computed = sums(tx, kind, fresh) if fresh else {}
+    for doc in docs:
+        for key in keys:
+            doc.pop(key, None)
+        before = existing.get(doc["id"])
+        if before is not None and before.doc is not None:
+            doc.update((k, before.doc[k]) for k in keys if k in before.doc)
+        else:
+            doc.update(computed.get(doc["id"]) or nothing(kind))
+
+
+def _alive(row: EntityRow | None) -> bool:
+    return row is not None and row.doc is not None
+
+
+def refresh(tx: Transaction, kind: Kind, ids: Iterable[str] | None) -> int:
+    """Recompute the derived values of the entities named (``None``: every entity of
+    the kind) and re-check the segments of those whose values changed; returns how
+    many changed. Entities that do not exist are left alone (matched once they do)."""
+    conn, tenant_id = tx.conn, tx.tenant_id
+    if ids is None:
+        rows = list(entity_store.scan(conn, tenant_id=tenant_id, kind=kind))
+        computed = sums(tx, kind, None)
+    else:
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return 0
+        found = entity_store.rows_by_ids(conn, tenant_id=tenant_id, kind=kind, ids=wanted)
+        rows = [r for r in found.values() if r.doc is not None]
+        computed = sums(tx, kind, [r.id for r in rows])
+    keys, schema = KEYS[kind], tx.state.schemas[kind]
+    changed: list[tuple[EntityRow, Document]] = []
+    for row in rows:
+        assert row.doc is not None
+        doc = {k: v for k, v in row.doc.items() if k not in keys}
+        doc.update(computed.get(row.id) or nothing(kind))
+        if doc != row.doc:
+            changed.append((row, doc))
+    _store(tx, kind, [(row, doc, encode(schema, doc)) for row, doc in changed])
+    return len(changed)
+
+
+def _store(tx: Transaction, kind: Kind, changed: list[tuple[EntityRow, Document, Any]]) -> None:
+    if not changed:
+        return
+    entity_store.update_rows(
+        tx.conn,
+        tenant_id=tx.tenant_id,
+        kind=kind,
+        rows=[
+            {
+                "seq": row.seq,
+                "doc": doc,
+                "record": record,
+                "created_at": row.created_at,
+                "updated_at": tx.now_us,
+                "revision": tx.revision,
+            }
+            for row, doc, record in changed
+        ],
+    )
+    seqs = [row.seq for row, _, _ in changed]
+    records = [(row.seq, record) for row, _, record in changed]
+    tx.state.tables[kind].put_many(seqs, [r for _, r in records], [r.record for r, _, _ in changed])
+    match = matcher_for(tx, kind)
+    if len(changed) == 1:
+        row, _, record = changed[0]
+        match.update(tx, row.seq, row.record, record, Cause.ORDER_CHANGED)
+    else:
+        array = np.array(seqs, dtype=np.int64)
+        match.update_many(tx, array, records, Cause.ORDER_CHANGED)

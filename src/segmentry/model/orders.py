@@ -1,0 +1,337 @@
+"""Orders: validation of an order and its lines, and exact money.
+
+An order is the third kind of record (:attr:`Kind.ORDER`): it has built-in and
+declared attributes like products and customers, but it is never segmented;
+it feeds customers' and products' derived values. Money is exact: amounts are
+:class:`~decimal.Decimal` here and whole micro-units (millionths) in storage,
+so sums are exact in Python and in SQL alike.
+
+Every problem names the order, the line (numbered from 0) and the field,
+e.g. ``order o-17: line 3: quantity must be an integer of at least 1, got 0``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from segmentry.errors import ValidationError
+from segmentry.model.schema import Schema
+from segmentry.model.values import Document, check_id, coerce, validate
+
+MAX_LINES = 10_000
+"""Lines in one order: more than the 5,000 the contract asks for, and bounded so that
+one order's write stays one reasonable transaction."""
+MONEY_PLACES = 6
+"""Decimal places a unit price or total may have (stored as whole millionths)."""
+MAX_QUANTITY = 1_000_000
+MAX_UNIT_PRICE = Decimal(10) ** 6
+MAX_TOTAL = Decimal(10) ** 12
+"""Largest quantity, unit price and total: far above any real order, and small enough
+that a line's amount and a total in millionths fit a 64-bit integer."""
+MICROS = Decimal(10) ** MONEY_PLACES
+CENT = Decimal("0.01")
+
+BUILTIN_KEYS = frozenset({"id", "customer_id", "placed_at", "status", "channel", "total", "lines"})
+LINE_KEYS = frozenset({"product_id", "quantity", "unit_price"})
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+class OrderStatus(StrEnum):
+    PLACED = "placed"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    product_id: str
+    quantity: int
+    unit_price: Decimal
+
+    @property
+    def amount(self) -> Decimal:
+        return self.quantity * self.unit_price
+
+    def doc(self) -> dict[str, Any]:
+        return {
+            "product_id": self.product_id,
+            "quantity": self.quantity,
+            "unit_price": money_number(self.unit_price),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """A validated order. ``placed_at`` is the stored ISO spelling (UTC, ``Z``)."""
+
+    id: str
+    customer_id: str | None
+    placed_at: str
+    status: OrderStatus
+    channel: str | None
+    total: Decimal
+    lines: tuple[OrderLine, ...]
+    attributes: Document = field(default_factory=dict)
+
+    @property
+    def counts(self) -> bool:
+        """Whether the order counts towards derived values (cancelled and refunded
+        orders count for nothing)."""
+        return self.status is OrderStatus.PLACED
+
+    def doc(self) -> dict[str, Any]:
+        """The order as the API shows it: built-ins at the top, custom ones under
+        ``attributes``, numbers as sent."""
+        out: dict[str, Any] = {"id": self.id}
+        if self.customer_id is not None:
+            out["customer_id"] = self.customer_id
+        out["placed_at"] = self.placed_at
+        out["status"] = self.status.value
+        if self.channel is not None:
+            out["channel"] = self.channel
+        out["total"] = money_number(self.total)
+        out["lines"] = [line.doc() for line in self.lines]
+        out["attributes"] = dict(self.attributes)
+        return out
+
+
+def money_number(value: Decimal) -> int | float:
+    """A JSON number for an exact amount: an integer when whole, else the float whose
+    shortest spelling is the amount (exact for amounts of at most 15 digits)."""
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)
+
+
+def to_micros(value: Decimal) -> int:
+    return int(value * MICROS)
+
+
+def from_micros(value: int) -> Decimal:
+    return Decimal(value) / MICROS
+
+
+def cents(value: Decimal) -> Decimal:
+    """Rounded to the cent, half up, as a person rounds."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def validate_order(
+    schema: Schema, order_id: object, values: Mapping[str, Any], *, tz: tzinfo = UTC
+) -> Order:
+    """Check an order (the body of ``PUT /v1/orders/{id}``) and return it.
+
+    Built-in keys at the top level; declared order attributes under ``attributes``
+    (or at the top level). Every problem is collected and each names the order,
+    the line and the field."""
+    oid = check_id(order_id, what="order id")
+    where = f"order {oid}"
+    problems: list[str] = []
+
+    def attempt(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ValidationError as exc:
+            problems.extend(exc.problems)
+            return None
+
+    given = values.get("id")
+    if given is not None and given != oid:
+        problems.append(f"{where}: id {given!r} differs from the path id")
+    customer_id = attempt(_customer, where, values.get("customer_id"))
+    placed_at = attempt(_placed_at, schema, where, values.get("placed_at"), tz)
+    status = attempt(_status, where, values.get("status"))
+    channel = attempt(_channel, schema, where, values.get("channel"))
+    lines = attempt(_lines, where, values.get("lines")) or ()
+    total = attempt(_total, where, values.get("total"), lines)
+    custom = attempt(_custom, schema, oid, values, tz) or {}
+    if problems:
+        raise ValidationError(problems[0], field=where, problems=problems)
+    return Order(oid, customer_id, placed_at, status, channel, total, lines, custom)
+
+
+def _customer(where: str, raw: Any) -> str | None:
+    if raw is None or raw == "":
+        return None  # a guest checkout
+    try:
+        return check_id(raw, what="customer_id")
+    except ValidationError as exc:
+        raise ValidationError(f"{where}: {exc.message}", field="customer_id") from None
+
+
+def _placed_at(schema: Schema, where: str, raw: Any, tz: tzinfo) -> str:
+    if raw is None or raw == "":
+        raise ValidationError(f"{where}: placed_at is required", field="placed_at")
+    value = coerce(schema.by_key["placed_at"], raw, tz=tz, where=where)
+    assert isinstance(value, str)
+    return value
+
+
+def _status(where: str, raw: Any) -> OrderStatus:
+    if raw is None:
+        return OrderStatus.PLACED
+    folded = raw.strip().lower() if isinstance(raw, str) else raw
+    try:
+        return OrderStatus(folded)
+    except ValueError:
+        raise ValidationError(
+            f"{where}: status must be one of placed, cancelled, refunded, got {raw!r}",
+            field="status",
+        ) from None
+
+
+def _channel(schema: Schema, where: str, raw: Any) -> str | None:
+    if raw is None:
+        return None
+    value = coerce(schema.by_key["channel"], raw, where=where)
+    return value if isinstance(value, str) else None
+
+
+def _lines(where: str, raw: Any) -> tuple[OrderLine, ...]:
+    if not isinstance(raw, list | tuple) or not raw:
+        raise ValidationError(f"{where}: lines must be a list of one or more lines", field="lines")
+    if len(raw) > MAX_LINES:
+        raise ValidationError(
+            f"{where}: lines holds {len(raw):,} lines; an order holds at most {MAX_LINES:,}",
+            field="lines",
+        )
+    problems: list[str] = []
+    out: list[OrderLine] = []
+    for number, item in enumerate(raw):
+        try:
+            out.append(validate_line(f"{where}: line {number}", item))
+        except ValidationError as exc:
+            problems.extend(exc.problems)
+            if len(problems) >= 20:
+                break
+    if problems:
+        raise ValidationError(problems[0], field="lines", problems=problems)
+    return tuple(out)
+
+
+def validate_line(where: str, raw: Any) -> OrderLine:
+    """One line of an order; ``where`` names the order and the line in messages."""
+    if not isinstance(raw, Mapping):
+        raise ValidationError(f"{where}: a line must be an object", field="lines")
+    unknown = [k for k in raw if k not in LINE_KEYS]
+    if unknown:
+        raise ValidationError(
+            f"{where}: unknown field {unknown[0]!r}; a line has product_id, quantity "
+            "and unit_price",
+            field=str(unknown[0]),
+        )
+    product = raw.get("product_id")
+    if product is None or product == "":
+        raise ValidationError(f"{where}: product_id is required", field="product_id")
+    try:
+        product_id = check_id(product, what="product_id")
+    except ValidationError as exc:
+        raise ValidationError(f"{where}: {exc.message}", field="product_id") from None
+    quantity = _quantity(where, raw.get("quantity"))
+    unit_price = read_money(where, "unit_price", raw.get("unit_price"), limit=MAX_UNIT_PRICE)
+    if unit_price is None:
+        raise ValidationError(f"{where}: unit_price is required", field="unit_price")
+    return OrderLine(product_id, quantity, unit_price)
+
+
+def _quantity(where: str, raw: Any) -> int:
+    value: int | None = None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        value = raw
+    elif isinstance(raw, float) and raw.is_integer():
+        value = int(raw)
+    elif isinstance(raw, str) and raw.strip().lstrip("+-").isdigit():
+        value = int(raw.strip())
+    if value is None or not 1 <= value <= MAX_QUANTITY:
+        raise ValidationError(
+            f"{where}: quantity must be an integer from 1 to {MAX_QUANTITY:,}, got {raw!r}",
+            field="quantity",
+        )
+    return value
+
+
+def read_money(where: str, key: str, raw: Any, *, limit: Decimal = MAX_TOTAL) -> Decimal | None:
+    """An amount of money (a number, or a decimal number in a string, as CSV gives it):
+    at least 0, at most ``limit``, with at most :data:`MONEY_PLACES` decimals."""
+    if raw is None or raw == "":
+        return None
+    value: Decimal | None = None
+    if isinstance(raw, bool):
+        value = None
+    elif isinstance(raw, int):
+        value = Decimal(raw)
+    elif isinstance(raw, float):
+        value = Decimal(repr(raw)) if math.isfinite(raw) else None
+    elif isinstance(raw, Decimal):
+        value = raw if raw.is_finite() else None
+    elif isinstance(raw, str) and _DECIMAL_TEXT.fullmatch(raw.strip()):
+        try:
+            value = Decimal(raw.strip())
+        except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
+            value = None
+    if value is None:
+        raise ValidationError(f"{where}: {key} must be a number, got {raw!r}", field=key)
+    if value < 0:
+        raise ValidationError(f"{where}: {key} must be at least 0, got {raw!r}", field=key)
+    if value > limit:
+        raise ValidationError(f"{where}: {key} must be at most {limit:,}", field=key)
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MONEY_PLACES:
+        raise ValidationError(
+            f"{where}: {key} has more than {MONEY_PLACES} decimal places, got {raw!r}", field=key
+        )
+    return value
+
+
+def _total(where: str, raw: Any, lines: tuple[OrderLine, ...]) -> Decimal:
+    given = read_money(where, "total", raw)
+    if given is not None:
+        return given
+    return cents(sum((line.amount for line in lines), Decimal(0)))
+
+
+def _custom(schema: Schema, oid: str, values: Mapping[str, Any], tz: tzinfo) -> Document:
+    """The declared attributes: under ``attributes``, or at the top level."""
+    nested = values.get("attributes") or {}
+    if not isinstance(nested, Mapping):
+        raise ValidationError(f"order {oid}: attributes must be an object", field="attributes")
+    top = {k: v for k, v in values.items() if k not in BUILTIN_KEYS and k != "attributes"}
+    builtin = [k for k in nested if k in BUILTIN_KEYS]
+    if builtin:
+        raise ValidationError(
+            f"order {oid}: {builtin[0]} is a built-in order attribute; give it at the top level",
+            field=str(builtin[0]),
+        )
+    doc = validate(schema, oid, {**top, **nested}, tz=tz)
+    doc.pop("id", None)
+    return doc
+
+
+def placed_micros(order: Order) -> int:
+    """``placed_at`` as microseconds since the epoch (the stored time unit)."""
+    moment = datetime.fromisoformat(order.placed_at)
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+__all__ = [
+    "MAX_LINES",
+    "Order",
+    "OrderLine",
+    "OrderStatus",
+    "cents",
+    "from_micros",
+    "money_number",
+    "placed_micros",
+    "read_money",
+    "to_micros",
+    "validate_line",
+    "validate_order",
+]
