@@ -34,6 +34,10 @@ MAX_ID_LENGTH = 256
 MAX_VALUE_LENGTH = 65_536
 MAX_LIST_LENGTH = 1_000
 MAX_ITEM_LENGTH = 1_000
+MAX_SUGGESTED = 3
+"""Unknown keys of one entity named (each with the key probably meant) before the
+rest are only counted: a suggestion costs a comparison with every known key, and a
+body may hold hundreds of thousands of unknown keys."""
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 """What a stored string cannot hold: NUL (PostgreSQL refuses it) and lone surrogates."""
 
@@ -95,6 +99,7 @@ def validate(
     check_id(entity_id)
     doc: Document = {"id": entity_id}
     problems: list[str] = []
+    unknown = 0
     writable = schema.writable
     for key, raw in values.items():
         attribute = writable.get(key) if raw is not None else None
@@ -106,10 +111,20 @@ def validate(
                 continue
             except InvalidValueError:
                 pass  # ``_put`` says what is wrong
+        if not isinstance(key, str) or schema.get(key) is None:
+            unknown += 1
+            if unknown <= MAX_SUGGESTED:
+                problems.append(_unknown(schema, entity_id, key))
+            continue
         try:
             _put(schema, entity_id, doc, key, raw, tz=tz)
         except ValidationError as exc:
             problems.append(exc.message)
+    if unknown > MAX_SUGGESTED:
+        more = unknown - MAX_SUGGESTED
+        problems.append(
+            f"{schema.kind} {entity_id}: and {more:,} more unknown attribute{'s' * (more > 1)}"
+        )
     if problems:
         raise ValidationError(problems[0], field=str(entity_id), problems=problems)
     return doc
@@ -138,11 +153,16 @@ def _put(schema: Schema, entity_id: str, doc: Document, key: str, raw: Any, *, t
 def _attribute(schema: Schema, entity_id: str, key: str) -> Attribute:
     attribute = schema.get(key) if isinstance(key, str) else None
     if attribute is None:
-        known = [a.key for a in schema]
-        close = difflib.get_close_matches(str(key).lower(), known, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ValidationError(f"{schema.kind} {entity_id}: unknown attribute {key!r}{hint}")
+        raise ValidationError(_unknown(schema, entity_id, key))
     return attribute
+
+
+def _unknown(schema: Schema, entity_id: str, key: object) -> str:
+    """What is wrong with an unknown key, with the key probably meant."""
+    known = [a.key for a in schema]
+    close = difflib.get_close_matches(str(key).lower(), known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"{schema.kind} {entity_id}: unknown attribute {_show(key)}{hint}"
 
 
 def coerce(attribute: Attribute, raw: Any, *, tz: tzinfo = UTC, where: str = "") -> Any:

@@ -21,6 +21,7 @@ from segmentry.api.bodies import (
     SegmentPatch,
     VersionOut,
 )
+from segmentry.api.json_route import JsonRoute
 from segmentry.api.pagination import Cursor, Limit, Page, keyed_page
 from segmentry.api.preconditions import ETAG_HEADER, IfMatch, expected_version, tagged
 from segmentry.api.problems import described
@@ -29,7 +30,7 @@ from segmentry.engine.model import SegmentSpec, SegmentType, Status
 from segmentry.model.schema import Kind
 from segmentry.model.temporal import to_micros
 
-routes = APIRouter(prefix="/v1/segments", tags=["Segments"])
+routes = APIRouter(prefix="/v1/segments", tags=["Segments"], route_class=JsonRoute)
 CodePath = Annotated[str, Path(description="The segment's code.", examples=["vip"])]
 TAGGED: dict[int | str, dict[str, Any]] = {200: {"headers": ETAG_HEADER}}
 
