@@ -68,6 +68,24 @@ def test_a_rule_error_prints_the_caret_and_hint_and_exits_1(cli: Cli, catalog: S
     assert catalog.segments() == []
 
 
+def test_a_rule_argument_that_was_not_utf8_is_refused_at_its_position(
+    cli: Cli, catalog: Shop
+) -> None:
+    # Python hands a command line byte that is not UTF-8 (here 0xff) over as a lone
+    # surrogate; no database stores one.
+    rule = "name = '\udcff'"
+    for args in (("create", "bad", "--name", "Bad", "--rule", rule), ("preview", rule)):
+        result = cli("segments", *args, "--kind", "product")
+        assert result.exit_code == 1
+        assert result.stderr.startswith(
+            "line 1, column 9: U+DCFF is a lone surrogate, not a character\n"
+        )
+    checked = cli("rules", "check", rule, "--kind", "product")
+    assert checked.exit_code == 1
+    assert "U+DCFF is a lone surrogate" in checked.stderr
+    assert catalog.segments() == []
+
+
 def test_a_rule_that_is_broken_json_is_a_usage_error(cli: Cli, catalog: Shop) -> None:
     result = cli("segments", "preview", '{"attr": "price",', "--kind", "product")
     assert result.exit_code == 2
