@@ -8,6 +8,7 @@ from segmentry.api import fallback, openapi, problems
 from segmentry.api.head import HeadAsGet
 from segmentry.api.limits import BodyLimit, Limits
 from segmentry.api.routes import attributes, entities, events, imports, members, segments, uses
+from segmentry.api.utf8 import Utf8Only
 from segmentry.engine.service import Segmentry
 from segmentry.model.schema import Kind
 
@@ -33,6 +34,7 @@ def create_app(engine: Segmentry, *, limits: Limits | None = None) -> FastAPI:
     problems.install(app)
     app.add_middleware(BodyLimit, limits=limits or Limits())
     app.add_middleware(HeadAsGet)
+    app.add_middleware(Utf8Only)
     routers = [entities.router(kind) for kind in Kind]
     routers += [m.routes for m in (imports, attributes, segments, members, uses, events)]
     for router in routers:

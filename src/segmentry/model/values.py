@@ -30,7 +30,7 @@ from segmentry.model import temporal
 from segmentry.model.limits import MAX_SAFE_INTEGER
 from segmentry.model.schema import Attribute, AttrType, Schema
 
-MAX_ID_LENGTH = 256
+MAX_ID_LENGTH = 255
 MAX_VALUE_LENGTH = 65_536
 MAX_LIST_LENGTH = 1_000
 MAX_ITEM_LENGTH = 1_000
@@ -51,7 +51,9 @@ def fold(text: str) -> str:
 
 
 def check_id(entity_id: object, *, what: str = "id") -> str:
-    """An entity id, or a ValidationError saying what is wrong with it."""
+    """An id from outside (an entity's, a use's), or a ValidationError saying what is
+    wrong with it: ids are 1 to 255 characters, without control characters (or lone
+    surrogates) and without spaces at either end."""
     if not isinstance(entity_id, str):
         raise ValidationError(f"{what} must be a string, got {_show(entity_id)}", field=what)
     if not entity_id:
@@ -62,6 +64,11 @@ def check_id(entity_id: object, *, what: str = "id") -> str:
         )
     if CONTROL_OR_SURROGATE.search(entity_id):
         raise ValidationError(f"{what} {entity_id!r} contains a control character", field=what)
+    if entity_id != entity_id.strip():
+        # " p1" and "p1" would be two entities no person can tell apart.
+        raise ValidationError(
+            f"{what} {entity_id!r} starts or ends with a space; ids cannot", field=what
+        )
     return entity_id
 
 
