@@ -167,3 +167,29 @@ def test_explain_shows_each_condition_with_the_value_seen(cli: Cli, catalog: Sho
     missing = cli("segments", "explain", "nikePremium", "p9")
     assert missing.exit_code == 1
     assert "product 'p9' does not exist" in missing.stderr
+
+
+def test_renaming_a_used_segment_lists_its_uses_unless_forced(cli: Cli, catalog: Shop) -> None:
+    cli("segments", "create", "premiumProducts", "--kind", "product", "--name", "Premium",
+        "--rule", "price > 100")  # fmt: skip
+    use = Use("home-picks", UseType.WORKFLOW, "Home page: premium picks", "https://shop/wf/7")
+    catalog.put_use("premiumProducts", use)
+    refused = cli("segments", "rename", "premiumProducts", "premiumProductsX")
+    assert refused.exit_code == 1
+    assert refused.stderr.splitlines() == [
+        "error: segment 'premiumProducts' has 1 use(s), which ask for it by its code; "
+        "rename with force to override",
+        "  workflow 'home-picks': Home page: premium picks <https://shop/wf/7>",
+        "rename it with --force to override",
+    ]
+    assert [s.code for s in catalog.segments()] == ["premiumProducts"]
+    forced = cli("segments", "rename", "premiumProducts", "premiumProductsX", "--force")
+    assert forced.exit_code == 0
+    assert forced.stdout == (
+        "Renamed segment 'premiumProducts' to 'premiumProductsX' (version 2).\n"
+    )
+    assert [s.code for s in catalog.segments()] == ["premiumProductsX"]
+    assert cli("segments", "rename", "premiumProductsX", "premium").exit_code == 1  # still used
+    catalog.remove_use("premiumProductsX", "home-picks")
+    unused = cli("segments", "rename", "premiumProductsX", "premium", "--json")
+    assert json.loads(unused.stdout)["code"] == "premium"

@@ -33,6 +33,7 @@ from segmentry.model.temporal import to_micros
 routes = APIRouter(prefix="/v1/segments", tags=["Segments"], route_class=JsonRoute)
 CodePath = Annotated[str, Path(description="The segment's code.", examples=["vip"])]
 TAGGED: dict[int | str, dict[str, Any]] = {200: {"headers": ETAG_HEADER}}
+RenameForce = Annotated[bool, Query(description="Rename even if the segment has uses.")]
 
 
 @routes.get("", response_model=Page[SegmentOut], summary="List segments")
@@ -90,12 +91,20 @@ def get_segment(shop: ShopDep, code: CodePath, response: Response) -> SegmentOut
     summary="Edit a segment",
 )
 def edit_segment(
-    shop: ShopDep, code: CodePath, body: SegmentPatch, response: Response, if_match: IfMatch = None
+    *,
+    shop: ShopDep,
+    code: CodePath,
+    body: SegmentPatch,
+    response: Response,
+    if_match: IfMatch = None,
+    force: RenameForce = False,
 ) -> SegmentOut:
     """A JSON merge patch of `code`, `name`, `description`, `status` or `rule`; with
-    `If-Match`, refused with 412 if the segment changed since that version."""
+    `If-Match`, refused with 412 if the segment changed since that version. A new
+    `code` is refused (409, with the uses) while something uses the segment, unless
+    `force`."""
     edited = shop.edit_segment(
-        code, render.segment_edit(body), expected_version=expected_version(if_match)
+        code, render.segment_edit(body), expected_version=expected_version(if_match), force=force
     )
     return render.segment(tagged(response, edited))
 
@@ -166,14 +175,19 @@ def versions(
     summary="Restore a version",
 )
 def restore(
+    *,
     shop: ShopDep,
     code: CodePath,
     version: Annotated[int, Path(ge=1, le=2**31 - 1)],
     response: Response,
     if_match: IfMatch = None,
+    force: RenameForce = False,
 ) -> SegmentOut:
-    """Make version `version`'s definition current again, as a new version."""
-    restored = shop.restore_version(code, version, expected_version=expected_version(if_match))
+    """Make version `version`'s definition current again, as a new version; one of
+    another code is a rename, refused (409) while the segment has uses unless `force`."""
+    restored = shop.restore_version(
+        code, version, expected_version=expected_version(if_match), force=force
+    )
     return render.segment(tagged(response, restored))
 
 
