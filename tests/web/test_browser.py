@@ -255,6 +255,24 @@ def test_engage_no_orders_a_fixed_list_and_a_segment_deleted_while_in_use(
     assert [s.code for s in site.shop.segments("customer")] == ["betaTesters"]
 
 
+def test_renaming_a_segment_in_use_shows_the_uses_and_asks_again(page: Page, site: Site) -> None:
+    picks = Use("home-picks", UseType.WORKFLOW, "Home page: premium picks", "https://wf.example/7")
+    site.shop.put_use("nikeSale", picks)
+    sign_in(page, site.key)
+    page.goto("/segments/nikeSale/edit")
+    page.get_by_label("Code", exact=True).fill("nikeSaleX")
+    page.get_by_role("button", name="Save changes").click()
+    alert = page.locator("#in-use")
+    expect(alert).to_contain_text("This segment is in use")
+    expect(alert.get_by_role("row", name="Home page: premium picks")).to_contain_text("workflow")
+    expect(page.get_by_label("Code", exact=True)).to_have_value("nikeSaleX")  # the edit is kept
+    assert site.shop.segment("nikeSale").version == 1  # nothing saved
+    shoot(page, "rename-in-use")
+    page.get_by_role("button", name="Rename anyway, although 1 use relies on it").click()
+    expect(page).to_have_url(f"{site.url}/segments/nikeSaleX")
+    assert [s.code for s in site.shop.segments("product")] == ["nikeSaleX"]
+
+
 def test_typing_a_rule_sends_at_most_one_request_per_keystroke(page: Page, site: Site) -> None:
     sign_in(page, site.key)
     page.goto("/products/segments/new")
