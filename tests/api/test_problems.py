@@ -242,8 +242,10 @@ def test_the_live_server_answers_problems_too(engine: Segmentry) -> None:
     with LiveServer(build_app(engine)) as live:
         answer = httpx.get(f"{live.url}/v1/segments")
         unknown = httpx.get(f"{live.url}/v1/nothing", headers={"Authorization": "Bearer x"})
+        bare = httpx.get(f"{live.url}/v1")  # not the page's HTML 404
     is_problem(answer, 401, "unauthenticated")
     is_problem(unknown, 404, "not-found")
+    is_problem(bare, 404, "not-found")
 
 
 def test_a_database_gone_away_is_a_503_not_a_500(tmp_path: Path) -> None:

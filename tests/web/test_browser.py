@@ -176,6 +176,28 @@ def test_a_rule_error_is_shown_at_its_row_and_at_its_text_position(page: Page, s
     expect(page.get_by_label("Rule text")).to_be_visible()
 
 
+def test_a_huge_rule_is_refused_in_the_preview_and_the_page_keeps_its_width(
+    page: Page, site: Site
+) -> None:
+    sign_in(page, site.key)
+    page.goto("/products/segments/new")
+    page.get_by_role("button", name="Text", exact=True).click()
+    text = page.get_by_label("Rule text")
+    text.fill("stock = 0")
+    expect(page.locator("#preview-count")).to_have_text("1")
+    long_line = "stock = 0 AND name = '" + "x" * 100_000 + "'"
+    text.fill(long_line)
+    expect(page.locator("#rule-text-error")).to_contain_text("rule is too long")
+    expect(page.locator("#preview-count")).to_have_count(0)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 1_280, f"the page is {width} px wide"
+    text.fill("stock = 0 AND name = '" + "x" * 1_100_000 + "'")  # over the form's 1 MB
+    expect(page.locator("#preview-refused")).to_contain_text("This rule is too long to preview")
+    expect(page.locator("#preview-count")).to_have_count(0)
+    text.fill("stock = 0")
+    expect(page.locator("#preview-count")).to_have_text("1")  # and the preview comes back
+
+
 def test_the_rule_builder_works_with_the_keyboard(page: Page, site: Site) -> None:
     sign_in(page, site.key)
     page.goto("/products/segments/new")
