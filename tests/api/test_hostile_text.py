@@ -142,3 +142,16 @@ def test_a_live_server_refuses_a_path_that_is_not_utf8(engine: Segmentry) -> Non
             is_problem(client.put("/v1/customers/%FF", json={}), 400, "bad-request")
             is_problem(client.get("/segments/%FF"), 400, "bad-request")  # the page too
             assert client.get("/v1/customers").json()["items"] == []
+
+
+def test_json_is_read_to_the_same_values_whichever_reader_reads_it(api: Caller) -> None:
+    # orjson (the fast reader) would read this integer as a float and let it in.
+    big = b'{"price": 123456789012345678901234567890}'
+    headers = {"Content-Type": "application/json"}
+    response = api.put("/v1/products/p1", content=big, headers=headers)
+    assert "integers are limited" in is_problem(response, 422, "invalid-value")["detail"]
+    for literal in (b"NaN", b"1e400"):  # orjson refuses these; the standard library reads them
+        body = b'{"price": ' + literal + b"}"
+        response = api.put("/v1/products/p1", content=body, headers=headers)
+        assert "numbers must be finite" in is_problem(response, 422, "invalid-value")["detail"]
+    assert api.get("/v1/products").json()["items"] == []

@@ -3,13 +3,16 @@
 A JSON body may be up to 32 MiB, and FastAPI reads it with the standard library
 on the event loop, while every other request waits. orjson reads the same
 documents to the same values several times faster. It refuses a few things the
-standard library accepts (``NaN``, integers beyond 64 bits, lone surrogates in
-``\\u`` escapes, UTF-16 bodies); for those FastAPI reads the body again as before,
-so what is accepted, and what each refusal says, stays the same.
+standard library accepts (``NaN``, ``1e400``, lone surrogates in ``\\u`` escapes,
+UTF-16 bodies); for those FastAPI reads the body again as before, so what is
+accepted, and what each refusal says, stays the same. It reads an integer beyond
+64 bits as a float, where the standard library keeps it whole (and validation
+refuses it): a body with a run of 20 digits anywhere is left to the standard library.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -19,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+LONG_DIGITS = re.compile(rb"[0-9]{20}")
 
 
 class JsonRoute(APIRoute):
@@ -30,7 +34,7 @@ class JsonRoute(APIRoute):
         async def read_then_handle(request: Request) -> Response:
             if self.body_field is not None and _is_json(request.headers.get("content-type")):
                 body = await request.body()
-                if body:
+                if body and not LONG_DIGITS.search(body):
                     try:
                         parsed = orjson.loads(body)
                     except orjson.JSONDecodeError:
