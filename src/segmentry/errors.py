@@ -42,14 +42,28 @@ class Diagnostic:
     offset: int = 0
     length: int = 1
 
-    def render(self, text: str) -> str:
-        """The message with the offending line and a caret under the problem."""
+    def excerpt(self, text: str) -> tuple[str, str]:
+        """The line of ``text`` the problem is on and a caret line under the problem.
+        A long line is cut to ``EXCERPT`` characters either side of the problem (marked
+        with ``…``): a rule may be one line of 65,536 characters or more, and
+        repeating it whole made a page hundreds of thousands of pixels wide."""
         lines = text.splitlines() or [""]
         source = lines[self.line - 1] if 0 < self.line <= len(lines) else ""
-        width = max(1, min(self.length, len(source) - self.column + 1))
-        caret = " " * (self.column - 1) + "^" * width
+        at = self.column - 1
+        width = max(1, min(self.length, len(source) - at, EXCERPT))
+        start, end = max(0, at - EXCERPT), min(len(source), at + width + EXCERPT)
+        before, after = ("…" if start > 0 else ""), ("…" if end < len(source) else "")
+        return before + source[start:end] + after, " " * (len(before) + at - start) + "^" * width
+
+    def render(self, text: str) -> str:
+        """The message with the offending line and a caret under the problem."""
+        source, caret = self.excerpt(text)
         out = f"line {self.line}, column {self.column}: {self.message}\n  {source}\n  {caret}"
         return f"{out}\n  hint: {self.hint}" if self.hint else out
+
+
+EXCERPT = 60
+"""How many characters of a rule's line a problem is shown with, either side of it."""
 
 
 class RuleError(SegmentryError):

@@ -245,8 +245,10 @@ def test_the_live_server_answers_problems_too(segmentry: Segmentry) -> None:
     with LiveServer(build_app(segmentry)) as live:
         answer = httpx.get(f"{live.url}/v1/segments")
         unknown = httpx.get(f"{live.url}/v1/nothing", headers={"Authorization": "Bearer x"})
+        bare = httpx.get(f"{live.url}/v1")  # not the page's HTML 404
     is_problem(answer, 401, "unauthenticated")
     is_problem(unknown, 404, "not-found")
+    is_problem(bare, 404, "not-found")
 
 
 def test_a_database_gone_away_is_a_503_not_a_500(tmp_path: Path) -> None:
@@ -260,3 +262,20 @@ def test_a_database_gone_away_is_a_503_not_a_500(tmp_path: Path) -> None:
             answer = Caller(client, key, tenant_id).get("/v1/segments")
     assert is_problem(answer, 503, "database-unavailable")
     assert answer.headers["retry-after"] == "5"
+
+
+def test_every_api_route_reads_its_json_body_the_bounded_way(segmentry: Segmentry) -> None:
+    """A router declared without ``JsonRoute`` would parse big bodies with the slow reader
+    that stalled other clients (issue 16): every /v1 operation must use it."""
+    from fastapi.routing import APIRoute
+
+    from segmentry.api.app import create_app
+    from segmentry.api.json_route import JsonRoute
+
+    app = create_app(segmentry)
+    plain = [
+        r.path
+        for r in app.routes
+        if isinstance(r, APIRoute) and r.path.startswith("/v1") and not isinstance(r, JsonRoute)
+    ]
+    assert plain == []

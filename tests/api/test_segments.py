@@ -90,3 +90,27 @@ def test_lists_are_filtered_and_paged_by_code_without_skipping_on_deletes(api: C
     assert ([s["code"] for s in rest["items"]], rest["next_cursor"]) == (["c"], None)
     customers = api.get("/v1/segments", params={"kind": "customer"}).json()
     assert customers == {"items": [], "next_cursor": None}
+
+
+def test_renaming_a_used_segment_is_refused_with_its_uses_unless_forced(api: Caller) -> None:
+    api.post("/v1/segments", json={"kind": "product", "code": "premiumProducts",
+                                   "name": "Premium", "rule": "price > 100"})  # fmt: skip
+    use = {"type": "workflow", "name": "Home page: premium picks", "url": "https://shop/wf/7"}
+    api.put("/v1/segments/premiumProducts/uses/home-picks", json=use)
+    refused = api.patch("/v1/segments/premiumProducts", json={"code": "premiumProductsX"})
+    body = is_problem(refused, 409, "in-use")
+    assert body["users"] == [{"id": "home-picks", **use}]
+    assert "rename with force" in body["detail"]
+    assert api.get("/v1/segments/premiumProducts").json()["version"] == 1
+    is_problem(api.get("/v1/segments/premiumProductsX"), 404, "not-found")
+    other_edit = api.patch("/v1/segments/premiumProducts", json={"name": "Premium picks"})
+    assert other_edit.status_code == 200  # only the code is guarded
+    forced = api.patch("/v1/segments/premiumProducts", params={"force": "true"},
+                       json={"code": "premiumProductsX"})  # fmt: skip
+    assert forced.status_code == 200
+    assert forced.json()["code"] == "premiumProductsX"
+    restored = api.post("/v1/segments/premiumProductsX/versions/1/restore")
+    is_problem(restored, 409, "in-use")  # version 1 had the old code: a rename too
+    forced_back = api.post("/v1/segments/premiumProductsX/versions/1/restore",
+                           params={"force": "true"})  # fmt: skip
+    assert forced_back.json()["code"] == "premiumProducts"

@@ -68,6 +68,24 @@ def test_a_rule_error_prints_the_caret_and_hint_and_exits_1(cli: Cli, catalog: S
     assert catalog.segments() == []
 
 
+def test_a_rule_argument_that_was_not_utf8_is_refused_at_its_position(
+    cli: Cli, catalog: Shop
+) -> None:
+    # Python hands a command line byte that is not UTF-8 (here 0xff) over as a lone
+    # surrogate; no database stores one.
+    rule = "name = '\udcff'"
+    for args in (("create", "bad", "--name", "Bad", "--rule", rule), ("preview", rule)):
+        result = cli("segments", *args, "--kind", "product")
+        assert result.exit_code == 1
+        assert result.stderr.startswith(
+            "line 1, column 9: U+DCFF is a lone surrogate, not a character\n"
+        )
+    checked = cli("rules", "check", rule, "--kind", "product")
+    assert checked.exit_code == 1
+    assert "U+DCFF is a lone surrogate" in checked.stderr
+    assert catalog.segments() == []
+
+
 def test_a_rule_that_is_broken_json_is_a_usage_error(cli: Cli, catalog: Shop) -> None:
     result = cli("segments", "preview", '{"attr": "price",', "--kind", "product")
     assert result.exit_code == 2
@@ -149,3 +167,29 @@ def test_explain_shows_each_condition_with_the_value_seen(cli: Cli, catalog: Sho
     missing = cli("segments", "explain", "nikePremium", "p9")
     assert missing.exit_code == 1
     assert "product 'p9' does not exist" in missing.stderr
+
+
+def test_renaming_a_used_segment_lists_its_uses_unless_forced(cli: Cli, catalog: Shop) -> None:
+    cli("segments", "create", "premiumProducts", "--kind", "product", "--name", "Premium",
+        "--rule", "price > 100")  # fmt: skip
+    use = Use("home-picks", UseType.WORKFLOW, "Home page: premium picks", "https://shop/wf/7")
+    catalog.put_use("premiumProducts", use)
+    refused = cli("segments", "rename", "premiumProducts", "premiumProductsX")
+    assert refused.exit_code == 1
+    assert refused.stderr.splitlines() == [
+        "error: segment 'premiumProducts' has 1 use(s), which ask for it by its code; "
+        "rename with force to override",
+        "  workflow 'home-picks': Home page: premium picks <https://shop/wf/7>",
+        "rename it with --force to override",
+    ]
+    assert [s.code for s in catalog.segments()] == ["premiumProducts"]
+    forced = cli("segments", "rename", "premiumProducts", "premiumProductsX", "--force")
+    assert forced.exit_code == 0
+    assert forced.stdout == (
+        "Renamed segment 'premiumProducts' to 'premiumProductsX' (version 2).\n"
+    )
+    assert [s.code for s in catalog.segments()] == ["premiumProductsX"]
+    assert cli("segments", "rename", "premiumProductsX", "premium").exit_code == 1  # still used
+    catalog.remove_use("premiumProductsX", "home-picks")
+    unused = cli("segments", "rename", "premiumProductsX", "premium", "--json")
+    assert json.loads(unused.stdout)["code"] == "premium"

@@ -90,7 +90,7 @@ def test_a_killed_import_reads_running_then_interrupted_and_its_key_then_replays
         shop = segmentry.shop(tenant_id)
         clock.advance(LEASE / 2)
         left = _the_import(shop)
-        assert (left.status, left.applied) == (ImportStatus.RUNNING, 2)
+        assert (left.status, left.applied, left.finished_at) == (ImportStatus.RUNNING, 2, None)
         assert left.applied_lines == [(2, 3)]
         with pytest.raises(IdempotencyKeyInFlightError):
             shop.import_file_once("product", _csv(), "csv", ONCE)
@@ -99,6 +99,9 @@ def test_a_killed_import_reads_running_then_interrupted_and_its_key_then_replays
         interrupted = _the_import(shop)
         assert (interrupted.status, interrupted.error) == (ImportStatus.FAILED, INTERRUPTED)
         assert interrupted.applied_lines == [(2, 3)]  # what the killed import applied
+        # finished when its lease ran out: a lease after its last batch, before now
+        assert interrupted.finished_at is not None
+        assert interrupted.started_at + LEASE <= interrupted.finished_at <= clock.now
         retried = shop.import_file_once("product", _csv(), "csv", ONCE)
         assert retried.replayed
         assert retried.value == interrupted

@@ -5,7 +5,7 @@ plain Python over the CSV rows, written from docs/rules.md: strings trimmed
 and compared ignoring case, an empty string counts as missing, a condition on
 a missing value is false except ``IS NULL``, ``!=`` is the negation of ``=``,
 ``BETWEEN`` includes both ends, ``discount_percent`` is
-100 x (original - price) / original.
+100 x (original - price) / original in decimal arithmetic, to the hundredth.
 
 The subset is the first 5,000 rows plus every row with an empty brand or
 product name (both lie beyond row 5,000), so all the data's quirks are in it.
@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +51,10 @@ class Product:
     type: str | None
 
     @property
-    def discount(self) -> float:
-        return 100.0 * (self.original_price - self.price) / self.original_price
+    def discount(self) -> Decimal:
+        """As a person computes it from the prices written: in decimal, to the hundredth."""
+        sale, market = Decimal(repr(self.price)), Decimal(repr(self.original_price))
+        return (100 * (market - sale) / market).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 def text(raw: str) -> str | None:

@@ -72,6 +72,19 @@ def test_bad_values_name_entity_attribute_value_and_type(
     assert message in caught.value.message
 
 
+def test_only_the_first_unknown_keys_get_a_suggestion_the_rest_are_counted() -> None:
+    values = {"prce": 1, "price": "x", **{f"k{n}": 0 for n in range(100_000)}, "brnd": 2}
+    with pytest.raises(ValidationError) as caught:
+        validate(PRODUCTS, "p1", values)
+    assert caught.value.problems == (
+        "product p1: unknown attribute 'prce'; did you mean 'price'?",
+        "product p1: price must be a number, got 'x'",
+        "product p1: unknown attribute 'k0'",
+        "product p1: unknown attribute 'k1'",
+        "product p1: and 99,999 more unknown attributes",
+    )
+
+
 def test_enum_values_outside_the_declaration_are_refused() -> None:
     expected = (
         r"loyalty_status must be an enum, got 'Platinum' \(expected one of Bronze, Silver, Gold\)"

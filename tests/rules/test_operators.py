@@ -7,7 +7,7 @@ import pytest
 from segmentry.errors import RuleError, ValidationError
 from segmentry.model.schema import RESERVED_KEYS, AttrType, Kind, Schema
 from segmentry.model.suggest import MAX_SUGGESTIONS
-from segmentry.model.values import validate
+from segmentry.model.values import MAX_SUGGESTED, validate
 from segmentry.rules.ast import Condition
 from segmentry.rules.check import check
 from segmentry.rules.jsonform import from_json, to_json
@@ -117,10 +117,12 @@ def test_suggestions_stop_after_the_first_few_unknown_names_of_a_rule() -> None:
 
 
 def test_suggestions_stop_after_the_first_few_unknown_keys_of_an_entity() -> None:
-    values = {"prce": 1} | {f"price{chr(97 + n)}": 1 for n in range(MAX_SUGGESTIONS + 4)}
+    """The first few unknown keys are named with the key meant; the rest are counted."""
+    values = {"prce": 1} | {f"price{chr(97 + n)}": 1 for n in range(MAX_SUGGESTED + 4)}
     with pytest.raises(ValidationError) as caught:
         validate(Schema(Kind.PRODUCT), "p1", values)
     problems = caught.value.problems
-    assert len(problems) == MAX_SUGGESTIONS + 5
-    assert sum("did you mean" in p for p in problems) == MAX_SUGGESTIONS
+    assert len(problems) == MAX_SUGGESTED + 1
+    assert sum("did you mean" in p for p in problems) == MAX_SUGGESTED
     assert problems[0] == "product p1: unknown attribute 'prce'; did you mean 'price'?"
+    assert problems[-1] == "product p1: and 5 more unknown attributes"

@@ -176,6 +176,28 @@ def test_a_rule_error_is_shown_at_its_row_and_at_its_text_position(page: Page, s
     expect(page.get_by_label("Rule text")).to_be_visible()
 
 
+def test_a_huge_rule_is_refused_in_the_preview_and_the_page_keeps_its_width(
+    page: Page, site: Site
+) -> None:
+    sign_in(page, site.key)
+    page.goto("/products/segments/new")
+    page.get_by_role("button", name="Text", exact=True).click()
+    text = page.get_by_label("Rule text")
+    text.fill("stock = 0")
+    expect(page.locator("#preview-count")).to_have_text("1")
+    long_line = "stock = 0 AND name = '" + "x" * 100_000 + "'"
+    text.fill(long_line)
+    expect(page.locator("#rule-text-error")).to_contain_text("rule is too long")
+    expect(page.locator("#preview-count")).to_have_count(0)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 1_280, f"the page is {width} px wide"
+    text.fill("stock = 0 AND name = '" + "x" * 1_100_000 + "'")  # over the form's 1 MB
+    expect(page.locator("#preview-refused")).to_contain_text("This rule is too long to preview")
+    expect(page.locator("#preview-count")).to_have_count(0)
+    text.fill("stock = 0")
+    expect(page.locator("#preview-count")).to_have_text("1")  # and the preview comes back
+
+
 def test_the_rule_builder_works_with_the_keyboard(page: Page, site: Site) -> None:
     sign_in(page, site.key)
     page.goto("/products/segments/new")
@@ -253,6 +275,24 @@ def test_engage_no_orders_a_fixed_list_and_a_segment_deleted_while_in_use(
     page.get_by_role("button", name="Delete anyway").click()
     expect(page.get_by_role("status")).to_contain_text("engageNoOrders was deleted")
     assert [s.code for s in site.shop.segments("customer")] == ["betaTesters"]
+
+
+def test_renaming_a_segment_in_use_shows_the_uses_and_asks_again(page: Page, site: Site) -> None:
+    picks = Use("home-picks", UseType.WORKFLOW, "Home page: premium picks", "https://wf.example/7")
+    site.shop.put_use("nikeSale", picks)
+    sign_in(page, site.key)
+    page.goto("/segments/nikeSale/edit")
+    page.get_by_label("Code", exact=True).fill("nikeSaleX")
+    page.get_by_role("button", name="Save changes").click()
+    alert = page.locator("#in-use")
+    expect(alert).to_contain_text("This segment is in use")
+    expect(alert.get_by_role("row", name="Home page: premium picks")).to_contain_text("workflow")
+    expect(page.get_by_label("Code", exact=True)).to_have_value("nikeSaleX")  # the edit is kept
+    assert site.shop.segment("nikeSale").version == 1  # nothing saved
+    shoot(page, "rename-in-use")
+    page.get_by_role("button", name="Rename anyway, although 1 use relies on it").click()
+    expect(page).to_have_url(f"{site.url}/segments/nikeSaleX")
+    assert [s.code for s in site.shop.segments("product")] == ["nikeSaleX"]
 
 
 def test_typing_a_rule_sends_at_most_one_request_per_keystroke(page: Page, site: Site) -> None:

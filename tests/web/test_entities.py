@@ -19,6 +19,20 @@ def test_an_entity_page_shows_its_attributes_and_segments(
     assert '<option value="nike">Nike (nike)</option>' in page.text  # why in, or not in
 
 
+def test_numbers_show_as_a_person_wrote_them(signed_in: Visitor, tenant: Tenant) -> None:
+    # A shop that adds order totals in floating point sends 40.330000000000005 (40.31 + 0.02).
+    values = {"lifetime_value": 40.31 + 0.02, "orders_count": 3, "email": "n@example.com"}
+    tenant.shop.upsert("customer", "n1", values)
+    tenant.shop.upsert("product", "n2", {"name": "Rice", "price": 209.30, "original_price": 299})
+    customer = " ".join(signed_in.get("/customer/n1").text.split())
+    assert "<code>lifetime_value</code></dt><dd>40.33</dd>" in customer
+    assert "<code>average_order_value</code></dt><dd>13.44</dd>" in customer
+    assert "40.330000000000005" not in customer
+    product = " ".join(signed_in.get("/product/n2").text.split())
+    assert "<code>price</code></dt><dd>209.3</dd>" in product
+    assert "<code>discount_percent</code></dt><dd>30</dd>" in product
+
+
 def test_why_not_names_the_condition_that_failed(signed_in: Visitor, tenant: Tenant) -> None:
     tenant.shop.create_segment(SegmentSpec(kind="product", code="nikePremium", name="Premium",
                                            rule="brand = 'Nike' AND price > 100"))  # fmt: skip

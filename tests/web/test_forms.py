@@ -76,6 +76,36 @@ def test_a_rule_error_in_text_is_shown_at_its_line_and_column(
     assert tenant.shop.segments() == []
 
 
+def test_a_surrogate_escape_in_a_rule_is_shown_at_its_position(
+    signed_in: Visitor, tenant: Tenant
+) -> None:
+    text = {"mode": "text", "rule_text": "name = '\\ud800'"}
+    message = "<strong>Line 1, column 9:</strong> U+D800 is a lone surrogate, not a character"
+    page = new_segment(signed_in, **text)
+    assert page.status_code == 400
+    assert message in page.text
+    assert tenant.shop.segments() == []
+    preview = signed_in.post("/rule/preview", {"kind": "product", **text})
+    assert message in preview.text
+    listed = signed_in.get("/products?rule=name = 'x\\ud800'")
+    assert listed.status_code == 400
+    assert "Line 1, column 10:" in listed.text
+    assert "U+D800 is a lone surrogate" in listed.text
+
+
+def test_a_form_that_is_not_utf8_is_refused_not_saved_with_u_fffd(
+    signed_in: Visitor, tenant: Tenant
+) -> None:
+    form = "&".join(f"{k}={v}" for k, v in {**PRICE_ROW, "name": "Caf%E9", "code": "cafe",
+        "type": "dynamic", "status": "active", "kind": "product", "action": "save",
+        "csrf_token": signed_in.token}.items())  # fmt: skip
+    page = signed_in.http.post("/products/segments/new", content=form.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert page.status_code == 400
+    assert "The form is not UTF-8 text" in page.text
+    assert tenant.shop.segments() == []
+
+
 def test_a_bad_value_in_a_row_is_shown_at_that_row(signed_in: Visitor, tenant: Tenant) -> None:
     rows = {"row-1-attr": "brand", "row-1-op": "=", "row-1-value": "Nike", "row-0-value": "lots"}
     page = new_segment(signed_in, **rows)

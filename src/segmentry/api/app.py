@@ -18,6 +18,7 @@ from segmentry.api.routes import (
     segments,
     uses,
 )
+from segmentry.api.utf8 import Utf8Only
 from segmentry.engine.segmentry import Segmentry
 from segmentry.model.schema import SEGMENTED_KINDS
 
@@ -43,6 +44,7 @@ def create_app(segmentry: Segmentry, *, limits: Limits | None = None) -> FastAPI
     problems.install(app)
     app.add_middleware(BodyLimit, limits=limits or Limits())
     app.add_middleware(HeadAsGet)
+    app.add_middleware(Utf8Only)
     routers = [entities.router(kind) for kind in SEGMENTED_KINDS]
     routers += [
         m.routes for m in (imports, attributes, segments, members, uses, events, rules, orders)

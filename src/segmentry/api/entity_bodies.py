@@ -86,8 +86,12 @@ class EntityBody(BaseModel):
     attributes: dict[str, Any] | None = Field(default=None, description=CUSTOM_DESCRIPTION)
 
     def sent(self) -> Document:
-        """The body as sent, to be flattened and validated by the library."""
-        return self.model_dump(exclude_unset=True)
+        """The body as sent, to be flattened and validated by the library. Its values
+        are JSON values, kept as parsed: ``model_dump`` would copy every one of them,
+        which for a body of many keys costs as much as reading it."""
+        declared = type(self).model_fields.keys() & self.model_fields_set
+        given = {name: getattr(self, name) for name in declared}
+        return {**given, **(self.__pydantic_extra__ or {})}
 
 
 class ProductBody(EntityBody):

@@ -15,7 +15,8 @@ from starlette.types import Receive, Scope, Send
 
 from segmentry.api.head import method_of
 
-FALLBACK_PATH = "/v1/{rest:path}"
+FALLBACK_PATHS = ("/v1", "/v1/{rest:path}")
+"""``/v1`` itself too: ``/v1/{rest:path}`` does not match it, and it reached the page."""
 
 
 def allowed_methods(routes: list[BaseRoute], path: str) -> list[str]:
@@ -54,4 +55,6 @@ def install(app: FastAPI, routers: list[APIRouter]) -> None:
     """Register last (a route registered after it would never be reached), with the
     routers whose routes it names in ``Allow``."""
     routes = [route for router in routers for route in router.routes]
-    app.router.routes.append(Route(FALLBACK_PATH, Unmatched(routes), include_in_schema=False))
+    unmatched = Unmatched(routes)
+    for path in FALLBACK_PATHS:
+        app.router.routes.append(Route(path, unmatched, include_in_schema=False))

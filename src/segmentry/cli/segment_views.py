@@ -7,8 +7,9 @@ from typing import Any
 from rich.markup import escape
 from rich.tree import Tree
 
-from segmentry.cli.output import emit_json, line, out, table
+from segmentry.cli.output import emit_json, err, line, out, table
 from segmentry.engine.types import EditPreview, Explanation, Member, Page, Preview, Segment, Use
+from segmentry.errors import InUseError
 from segmentry.rules.jsonform import from_json
 from segmentry.rules.printer import flat, format_value
 
@@ -18,6 +19,24 @@ EXPLAINED = ("seen", "result")  # what explain adds to a condition's JSON form
 def segment_table(segments: list[Segment]) -> None:
     rows = [(s.code, s.name, s.kind, s.type, s.status, s.member_count, s.version) for s in segments]
     table("Segments", ["code", "name", "kind", "type", "status", "members", "version"], rows)
+
+
+def renamed(old_code: str, segment: Segment) -> None:
+    line(f"Renamed segment {old_code!r} to {segment.code!r} (version {segment.version}).")
+
+
+def in_use(refusal: InUseError, advice: str) -> None:
+    """A refusal because of uses, on stderr: the message, each use, what to do."""
+    console = err()
+    console.print(f"error: {refusal.message}", style="red", markup=False, soft_wrap=True)
+    for user in refusal.users:
+        if "segment" in user:
+            text = f"  the rule of segment {user['segment']!r}"
+        else:
+            url = f" <{user['url']}>" if user.get("url") else ""
+            text = f"  {user['type']} {user['id']!r}: {user['name']}{url}"
+        console.print(text, markup=False, soft_wrap=True)
+    console.print(advice, markup=False, soft_wrap=True)
 
 
 def segment_card(segment: Segment, uses: list[Use]) -> None:

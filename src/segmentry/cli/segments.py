@@ -1,4 +1,4 @@
-"""``segmentry segments``: list, show, create, members, preview and explain."""
+"""``segmentry segments``: list, show, create, rename, members, preview and explain."""
 
 from __future__ import annotations
 
@@ -16,7 +16,15 @@ from segmentry.cli.options import (
     shop_of,
 )
 from segmentry.cli.output import emit_json, segment_doc, use_doc
-from segmentry.engine.types import EditPreview, Preview, SegmentSpec, SegmentType, Status
+from segmentry.engine.types import (
+    EditPreview,
+    Preview,
+    SegmentEdit,
+    SegmentSpec,
+    SegmentType,
+    Status,
+)
+from segmentry.errors import InUseError
 from segmentry.model.schema import Kind
 
 app = typer.Typer(help="Product and customer segments.", no_args_is_help=True)
@@ -100,6 +108,31 @@ def create(
         emit_json(segment_doc(segment))
     else:
         views.created(segment)
+
+
+@app.command("rename")
+def rename(
+    code: CodeArgument,
+    new_code: Annotated[str, typer.Argument(metavar="NEW_CODE", help="The segment's new code.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Rename even if the segment has uses.")
+    ] = False,
+    tenant: TenantOption = None,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
+    """Give a segment a new code. Refused, with its uses listed, while something uses
+    the segment (it asks for it by its old code), unless --force."""
+    with shop_of(db, tenant) as shop:
+        try:
+            segment = shop.edit_segment(code, SegmentEdit(code=new_code), force=force)
+        except InUseError as refusal:
+            views.in_use(refusal, "rename it with --force to override")
+            raise typer.Exit(1) from None
+    if as_json:
+        emit_json(segment_doc(segment))
+    else:
+        views.renamed(code, segment)
 
 
 @app.command("members")

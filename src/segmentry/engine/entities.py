@@ -8,7 +8,6 @@ written, and the error names the first problems with their item numbers.
 from __future__ import annotations
 
 import gc
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from segmentry.engine.matcher import matcher_for
 from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Cause
 from segmentry.errors import NotFoundError, ValidationError
+from segmentry.model import derived
 from segmentry.model.batch_values import Encoder, validate_many
 from segmentry.model.schema import Kind, Schema, segmented
 from segmentry.model.values import Document, check_id, format_instant, validate
@@ -239,23 +239,20 @@ DERIVED = ("discount_percent", "average_order_value")
 
 
 def derive(kind: Kind, doc: Document) -> None:
-    """The attributes segmentry computes from others."""
+    """The attributes segmentry computes from others, exact to the hundredth
+    (``model.derived``)."""
     for key in DERIVED:
         doc.pop(key, None)
     if kind is Kind.PRODUCT:
         price, original = doc.get("price"), doc.get("original_price")
-        if price is not None and original:
-            _put_finite(doc, "discount_percent", 100.0 * (original - price) / original)
+        found = None if price is None else derived.discount_percent(price, original or 0)
+        if found is not None:
+            doc["discount_percent"] = found
     else:
         value, orders = doc.get("lifetime_value"), doc.get("orders_count")
-        if value is not None and orders:
-            _put_finite(doc, "average_order_value", value / orders)
-
-
-def _put_finite(doc: Document, key: str, value: float) -> None:
-    # A ratio over a denormal price can overflow; an infinite value is no value.
-    if math.isfinite(value):
-        doc[key] = value
+        found = None if value is None else derived.average_order_value(value, orders or 0)
+        if found is not None:
+            doc["average_order_value"] = found
 
 
 def _store(

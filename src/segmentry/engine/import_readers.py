@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -186,7 +187,7 @@ def header_fields(
     keys = [f.key for f in fields if f is not None]
     if "id" not in keys:
         raise FileError(1, "the header has no id column (map one with a column mapping)")
-    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    repeated = sorted(k for k, n in Counter(keys).items() if n > 1)
     if repeated:
         raise FileError(1, f"more than one column gives {', '.join(repeated)}")
     return fields

@@ -337,10 +337,11 @@ def _record(
 
 def report(row: ImportRow, *, now_us: int | None) -> ImportReport:
     """The import's report at ``now_us``: a running import whose lease ran out by then
-    is failed (interrupted). ``None``: as recorded (the import's own last report)."""
-    status, error = ImportStatus(row.status), row.error
+    is failed (interrupted), finished when its lease ran out. ``None``: as recorded
+    (the import's own last report)."""
+    status, error, finished_at = ImportStatus(row.status), row.error, row.finished_at
     if status is ImportStatus.RUNNING and now_us is not None and _lease_end(row) <= now_us:
-        status, error = ImportStatus.FAILED, INTERRUPTED
+        status, error, finished_at = ImportStatus.FAILED, INTERRUPTED, _lease_end(row)
     return ImportReport(
         import_id=row.import_id,
         kind=Kind(row.kind),
@@ -354,7 +355,7 @@ def report(row: ImportRow, *, now_us: int | None) -> ImportReport:
         errors=[LineError(int(e["line"]), str(e["message"])) for e in row.errors],
         error=error,
         started_at=from_micros(row.started_at),
-        finished_at=from_micros(row.finished_at) if row.finished_at is not None else None,
+        finished_at=from_micros(finished_at) if finished_at is not None else None,
     )
 
 

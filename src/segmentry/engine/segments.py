@@ -154,12 +154,19 @@ def resolve_ids(tx: Transaction, kind: Kind, ids: list[str]) -> dict[str, int]:
 
 
 def edit(
-    tx: Transaction, code: str, change: SegmentEdit, expected_version: int | None = None
+    tx: Transaction,
+    code: str,
+    change: SegmentEdit,
+    expected_version: int | None = None,
+    *,
+    force: bool = False,
 ) -> SegmentDef:
+    """Apply ``change``; a new code is refused while the segment has uses (their
+    consumers ask for it by its code) unless ``force``, as a delete is."""
     segment = get(tx.state, code)
     row = segment.row
     _check_version(segment, expected_version)
-    new_row, checked = _edited_row(tx, segment, change)
+    new_row, checked = _edited_row(tx, segment, change, force=force)
     if definition(new_row) == definition(row):
         return segment
     new_row = replace(new_row, version=row.version + 1, updated_at=tx.now_us)
@@ -177,10 +184,10 @@ def edit(
 
 
 def _edited_row(
-    tx: Transaction, segment: SegmentDef, change: SegmentEdit
+    tx: Transaction, segment: SegmentDef, change: SegmentEdit, *, force: bool
 ) -> tuple[SegmentRow, CheckedRule | None]:
     row = segment.row
-    code = row.code if change.code is None else _new_code(tx, segment, change.code)
+    code = row.code if change.code is None else _new_code(tx, segment, change.code, force)
     values: dict[str, Any] = {"code": code}
     if change.name is not None:
         values["name"] = check_name(change.name)
@@ -199,7 +206,7 @@ def _edited_row(
     return replace(row, **values), checked
 
 
-def _new_code(tx: Transaction, segment: SegmentDef, code: str) -> str:
+def _new_code(tx: Transaction, segment: SegmentDef, code: str, force: bool) -> str:
     code = check_code(code)
     if code == segment.code:
         return code
@@ -211,6 +218,13 @@ def _new_code(tx: Transaction, segment: SegmentDef, code: str) -> str:
             f"segment {segment.code!r} cannot be renamed while other rules refer to it: "
             + ", ".join(s.code for s in referrers),
             users=[{"segment": s.code} for s in referrers],
+        )
+    uses = use_store.list_uses(tx.conn, tenant_id=tx.tenant_id, seg_id=segment.seg_id)
+    if uses and not force:
+        raise InUseError(
+            f"segment {segment.code!r} has {len(uses)} use(s), which ask for it by its code; "
+            "rename with force to override",
+            users=_users(uses),
         )
     return code
 
@@ -241,7 +255,7 @@ def delete(
     if uses and not force:
         raise InUseError(
             f"segment {code!r} has {len(uses)} use(s); delete with force to override",
-            users=[{"id": u.use_id, "type": u.type, "name": u.name, "url": u.url} for u in uses],
+            users=_users(uses),
         )
     tx.replace_members(segment, BitMap(), Cause.SEGMENT_CHANGED)
     for drop in (
@@ -255,8 +269,18 @@ def delete(
     tx.state.drop(segment.seg_id)
 
 
+def _users(uses: list[UseRow]) -> list[dict[str, Any]]:
+    """The uses of a segment as an InUseError lists them."""
+    return [{"id": u.use_id, "type": u.type, "name": u.name, "url": u.url} for u in uses]
+
+
 def restore(
-    tx: Transaction, code: str, version: int, expected_version: int | None = None
+    tx: Transaction,
+    code: str,
+    version: int,
+    expected_version: int | None = None,
+    *,
+    force: bool = False,
 ) -> SegmentDef:
     segment = get(tx.state, code)
     saved = {
@@ -273,7 +297,7 @@ def restore(
         status=Status(old["status"]),
         rule=old["rule"],
     )
-    return edit(tx, code, change, expected_version)
+    return edit(tx, code, change, expected_version, force=force)
 
 
 def edit_members(tx: Transaction, code: str, add: list[str], remove: list[str]) -> tuple[int, int]:

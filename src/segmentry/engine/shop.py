@@ -265,10 +265,17 @@ class Shop(OrderCalls):
             )
 
     def edit_segment(
-        self, code: str, change: SegmentEdit, *, expected_version: int | None = None
+        self,
+        code: str,
+        change: SegmentEdit,
+        *,
+        expected_version: int | None = None,
+        force: bool = False,
     ) -> Segment:
+        """Edit a segment; renaming one that has uses is refused (``InUseError``, with
+        the uses) unless ``force``."""
         with self._write() as tx:
-            segment = segment_ops.edit(tx, code, change, expected_version)
+            segment = segment_ops.edit(tx, code, change, expected_version, force=force)
             return reads.segment_view(tx.state, segment)
 
     def delete_segment(
@@ -282,10 +289,17 @@ class Shop(OrderCalls):
             return reads.versions(view.conn, view.state, code)
 
     def restore_version(
-        self, code: str, version: int, *, expected_version: int | None = None
+        self,
+        code: str,
+        version: int,
+        *,
+        expected_version: int | None = None,
+        force: bool = False,
     ) -> Segment:
+        """Restore a saved definition as a new version; one of another code is a rename
+        (see ``edit_segment``)."""
         with self._write() as tx:
-            segment = segment_ops.restore(tx, code, version, expected_version)
+            segment = segment_ops.restore(tx, code, version, expected_version, force=force)
             return reads.segment_view(tx.state, segment)
 
     def edit_members(

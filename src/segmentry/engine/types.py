@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 
 from segmentry.errors import ValidationError
 from segmentry.model.schema import Kind, segmented
-from segmentry.model.values import check_text
+from segmentry.model.values import check_id, check_text
 from segmentry.rules.load import RuleSource
 
 T = TypeVar("T")
@@ -134,7 +134,7 @@ class Use:
     url: str | None = None
 
     def __post_init__(self) -> None:
-        check_text(self.use_id, field="use id", max_length=200)
+        check_id(self.use_id, what="use id")
         object.__setattr__(self, "type", choice(UseType, self.type, "use type"))
         object.__setattr__(self, "name", check_text(self.name, field="use name", max_length=200))
         if self.url is not None:

@@ -105,13 +105,14 @@ def _unusual(
     unusual: set[int] = set()
     if not ids_checked:
         unusual = {n for n, (entity_id, _) in enumerate(items) if not _plain_id(entity_id)}
-    for key in present - schema.writable.keys():
-        if key == "id":
-            unusual.update(
-                n for n, (entity_id, v) in enumerate(items) if v.get("id", entity_id) != entity_id
-            )
-        else:
-            unusual.update(n for n, (_, v) in enumerate(items) if key in v)
+    if not present <= schema.writable.keys():
+        # One pass over the items, not one per odd key: a batch whose every item
+        # has keys of its own would otherwise cost items times keys.
+        writable = schema.writable.keys()
+        for n, (entity_id, v) in enumerate(items):
+            odd = v.keys() - writable
+            if odd and (odd != {"id"} or v["id"] != entity_id):
+                unusual.add(n)
     return unusual
 
 

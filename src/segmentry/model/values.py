@@ -28,12 +28,16 @@ from segmentry.errors import ValidationError
 from segmentry.model import temporal
 from segmentry.model.limits import MAX_SAFE_INTEGER
 from segmentry.model.schema import Attribute, AttrType, Schema
-from segmentry.model.suggest import MAX_SUGGESTIONS, suggest
+from segmentry.model.suggest import suggest
 
-MAX_ID_LENGTH = 256
+MAX_ID_LENGTH = 255
 MAX_VALUE_LENGTH = 65_536
 MAX_LIST_LENGTH = 1_000
 MAX_ITEM_LENGTH = 1_000
+MAX_SUGGESTED = 3
+"""Unknown keys of one entity named (each with the key probably meant) before the
+rest are only counted: a suggestion costs a comparison with every known key, and a
+body may hold hundreds of thousands of unknown keys."""
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 """What a stored string cannot hold: NUL (PostgreSQL refuses it) and lone surrogates."""
 
@@ -47,7 +51,9 @@ def fold(text: str) -> str:
 
 
 def check_id(entity_id: object, *, what: str = "id") -> str:
-    """An entity id, or a ValidationError saying what is wrong with it."""
+    """An id from outside (an entity's, a use's), or a ValidationError saying what is
+    wrong with it: ids are 1 to 255 characters, without control characters (or lone
+    surrogates) and without spaces at either end."""
     if not isinstance(entity_id, str):
         raise ValidationError(f"{what} must be a string, got {_show(entity_id)}", field=what)
     if not entity_id:
@@ -58,6 +64,11 @@ def check_id(entity_id: object, *, what: str = "id") -> str:
         )
     if CONTROL_OR_SURROGATE.search(entity_id):
         raise ValidationError(f"{what} {entity_id!r} contains a control character", field=what)
+    if entity_id != entity_id.strip():
+        # " p1" and "p1" would be two entities no person can tell apart.
+        raise ValidationError(
+            f"{what} {entity_id!r} starts or ends with a space; ids cannot", field=what
+        )
     return entity_id
 
 
@@ -95,6 +106,7 @@ def validate(
     check_id(entity_id)
     doc: Document = {"id": entity_id}
     problems: list[str] = []
+    unknown = 0
     writable = schema.writable
     for key, raw in values.items():
         attribute = writable.get(key) if raw is not None else None
@@ -106,19 +118,27 @@ def validate(
                 continue
             except InvalidValueError:
                 pass  # ``_put`` says what is wrong
+        if not isinstance(key, str) or schema.get(key) is None:
+            unknown += 1
+            if unknown <= MAX_SUGGESTED:
+                problems.append(_unknown(schema, entity_id, key))
+            continue
         try:
-            _put(schema, entity_id, doc, key, raw, tz=tz, made=len(problems))
+            _put(schema, entity_id, doc, key, raw, tz=tz)
         except ValidationError as exc:
             problems.append(exc.message)
+    if unknown > MAX_SUGGESTED:
+        more = unknown - MAX_SUGGESTED
+        problems.append(
+            f"{schema.kind} {entity_id}: and {more:,} more unknown attribute{'s' * (more > 1)}"
+        )
     if problems:
         raise ValidationError(problems[0], field=str(entity_id), problems=problems)
     return doc
 
 
-def _put(
-    schema: Schema, entity_id: str, doc: Document, key: str, raw: Any, *, tz: tzinfo, made: int
-) -> None:
-    attribute = _attribute(schema, entity_id, key, made)
+def _put(schema: Schema, entity_id: str, doc: Document, key: str, raw: Any, *, tz: tzinfo) -> None:
+    attribute = _attribute(schema, entity_id, key)
     if attribute.key == "id":
         if raw is not None and raw != entity_id:
             raise ValidationError(
@@ -137,14 +157,19 @@ def _put(
         doc[attribute.key] = value
 
 
-def _attribute(schema: Schema, entity_id: str, key: str, made: int) -> Attribute:
-    """The attribute ``key`` names; ``made`` problems of the entity came before it."""
+def _attribute(schema: Schema, entity_id: str, key: str) -> Attribute:
+    """The attribute ``key`` names, or a ValidationError that proposes the one meant."""
     attribute = schema.get(key) if isinstance(key, str) else None
     if attribute is None:
-        close = suggest(str(key).lower(), [a.key for a in schema], made=made, cap=MAX_SUGGESTIONS)
-        hint = f"; {close}" if close else ""
-        raise ValidationError(f"{schema.kind} {entity_id}: unknown attribute {key!r}{hint}")
+        raise ValidationError(_unknown(schema, entity_id, key))
     return attribute
+
+
+def _unknown(schema: Schema, entity_id: str, key: object) -> str:
+    """What is wrong with an unknown key, with the key probably meant."""
+    close = suggest(str(key).lower(), [a.key for a in schema])
+    hint = f"; {close}" if close else ""
+    return f"{schema.kind} {entity_id}: unknown attribute {_show(key)}{hint}"
 
 
 def coerce(attribute: Attribute, raw: Any, *, tz: tzinfo = UTC, where: str = "") -> Any:

@@ -69,6 +69,9 @@ TOKEN_RE = re.compile(
     re.VERBOSE,
 )
 JUNK_RE = re.compile(r"[\w.:+-]{1,40}")
+SURROGATE_RE = re.compile("[\ud800-\udfff]")
+"""Half of a UTF-16 pair on its own: JSON's ``\\ud800`` escape, or a byte of a command
+line that is not UTF-8; no database stores it, and it is no character to compare."""
 ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "0": "\x00"}
 HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
 
@@ -104,6 +107,8 @@ class Lexer:
         if len(self.text) > MAX_TEXT_LENGTH:
             size = f"{len(self.text):,} characters; the limit is {MAX_TEXT_LENGTH:,}"
             raise self.fail(MAX_TEXT_LENGTH, MAX_TEXT_LENGTH + 1, f"rule is too long: {size}")
+        if surrogate := SURROGATE_RE.search(self.text):
+            raise self._surrogate(surrogate.start(), surrogate.end(), ord(surrogate.group()))
         out: list[Token] = []
         at = 0
         while at < len(self.text):
@@ -157,6 +162,14 @@ class Lexer:
             raise self.fail(start, end, f"number {lexeme} is out of range", limit)
         return value
 
+    def _surrogate(self, start: int, end: int, code: int) -> RuleError:
+        return self.fail(
+            start,
+            end,
+            f"U+{code:04X} is a lone surrogate, not a character",
+            "a rule must be valid Unicode text (UTF-8)",
+        )
+
     def _junk(self, at: int) -> RuleError:
         if match := JUNK_RE.match(self.text, at):
             word = match.group()
@@ -203,7 +216,9 @@ class Lexer:
             digits = self.text[at + 2 : at + 2 + width]
             if len(digits) == width and all(c in "0123456789abcdefABCDEF" for c in digits):
                 code = int(digits, 16)
-                if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF:
+                if 0xD800 <= code <= 0xDFFF:
+                    raise self._surrogate(at, at + 2 + width, code)
+                if code <= 0x10FFFF:
                     return chr(code), at + 2 + width
             raise self.fail(
                 at, at + 2, f"bad \\{nxt} escape", f"write \\{nxt} and {width} hex digits"

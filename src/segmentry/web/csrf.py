@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable
+from urllib.parse import unquote_to_bytes
 
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -52,11 +53,27 @@ async def checked_form(request: Request, *, max_bytes: int = MAX_FORM_BYTES) -> 
     if header is not None and not _matches(header, request):
         raise CsrfError()
     _bounded(request, max_bytes)
+    await _utf8_only(request)
     form = await request.form(max_files=1, max_fields=MAX_FIELDS)
     if header is None and not _matches(form.get(FIELD), request):
         await form.close()
         raise CsrfError()
     return form
+
+
+async def _utf8_only(request: Request) -> None:
+    """Refuse a form whose fields are not UTF-8: the parser would turn each bad byte
+    into U+FFFD, and that is what would be saved. (Uploads are checked where read.)"""
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media != "application/x-www-form-urlencoded":
+        return
+    body = unquote_to_bytes(await request.body())
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HTTPException(
+            400, f"The form is not UTF-8 text (byte {exc.start + 1} of its fields)."
+        ) from None
 
 
 def post(path: str, endpoint: FormEndpoint, *, max_bytes: int = MAX_FORM_BYTES) -> Route:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from html import escape
 from urllib.parse import quote
 
 from starlette.exceptions import HTTPException
@@ -10,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from segmentry.errors import NotFoundError, SegmentryError
+from segmentry.model.limits import MAX_TEXT_LENGTH
 from segmentry.web import render
 from segmentry.web.auth import NotSignedInError
 from segmentry.web.csrf import CsrfError
@@ -52,10 +54,27 @@ async def refused(request: Request, exc: Exception) -> Response:
     return problem(request, 400, exc.message)
 
 
+RULE_FRAGMENTS = ("/rule/preview", "/rule/editor")
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 413 and request.url.path in RULE_FRAGMENTS:
+        return preview_refused(exc.detail)
     messages = {404: "There is no such page.", 405: "This page does not take that request."}
     return problem(request, exc.status_code, messages.get(exc.status_code, exc.detail))
+
+
+def preview_refused(detail: str) -> HTMLResponse:
+    """The live preview of a form too large to read: an error where the count was, so
+    an old count is not left standing (htmx swaps a 413, see base.html)."""
+    message = escape(
+        f"This rule is too long to preview: {detail}. A rule holds at most "
+        f"{MAX_TEXT_LENGTH:,} characters."
+    )
+    fragment = f'<p class="alert" role="alert" id="preview-refused">{message}</p>'
+    headers = {"HX-Retarget": "#preview", "HX-Reswap": "innerHTML"}
+    return HTMLResponse(fragment, status_code=413, headers=headers)
 
 
 async def unexpected(request: Request, exc: Exception) -> Response:

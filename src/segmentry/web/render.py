@@ -39,9 +39,18 @@ def shown(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float):
+        return number(value)
     return str(value)
+
+
+def number(value: float) -> str:
+    """A number as a person wrote it: 40.33, not the 40.330000000000005 that adding
+    40.31 and 0.02 in binary leaves. Every decimal of up to 15 significant digits
+    reads back from its float unchanged, so 15 digits show what was written."""
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return format(value, ".15g")
 
 
 def _environment() -> Environment:

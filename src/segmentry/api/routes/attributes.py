@@ -9,11 +9,12 @@ from fastapi import APIRouter, Path, Query, Response
 from segmentry.api import render
 from segmentry.api.auth import ShopDep
 from segmentry.api.bodies import AttributeIn, AttributeOut
+from segmentry.api.json_route import JsonRoute
 from segmentry.api.pagination import Cursor, Key, Limit, Page, keyed_page
 from segmentry.api.problems import described
 from segmentry.model.schema import BUILTINS, Kind
 
-routes = APIRouter(prefix="/v1/attributes", tags=["Attributes"])
+routes = APIRouter(prefix="/v1/attributes", tags=["Attributes"], route_class=JsonRoute)
 KINDS = list(Kind)
 
 

@@ -11,6 +11,7 @@ from segmentry.api import render
 from segmentry.api.auth import ShopDep
 from segmentry.api.entity_bodies import EntityBody, EntityOut, SegmentOfEntity, Upserted
 from segmentry.api.idempotency import KeyedRequest, mark_replayed
+from segmentry.api.json_route import JsonRoute
 from segmentry.api.pagination import Cursor, Limit, Page, keyed_page
 from segmentry.api.problems import described
 from segmentry.api.routes.kinds import BATCHES, BODIES, OUTS, with_types
@@ -44,7 +45,9 @@ class Batch(BaseModel):
 
 def router(kind: Kind) -> APIRouter:
     """The routes of one kind under ``/v1/products`` or ``/v1/customers``."""
-    routes = APIRouter(prefix=f"/v1/{kind.plural}", tags=[kind.plural.title()])
+    routes = APIRouter(
+        prefix=f"/v1/{kind.plural}", tags=[kind.plural.title()], route_class=JsonRoute
+    )
     out, body_model = OUTS[kind], BODIES[kind]
 
     def flat(shop: Shop, body: EntityBody) -> dict[str, Any]:

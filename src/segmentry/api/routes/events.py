@@ -9,11 +9,12 @@ from fastapi import APIRouter, Query
 from segmentry.api import render
 from segmentry.api.auth import ShopDep
 from segmentry.api.bodies import EventOut
+from segmentry.api.json_route import JsonRoute
 from segmentry.api.pagination import Limit, Page
 from segmentry.api.problems import described
 from segmentry.api.routes.segments import CodePath
 
-routes = APIRouter(tags=["Events"])
+routes = APIRouter(tags=["Events"], route_class=JsonRoute)
 After = Annotated[
     str | None,
     Query(

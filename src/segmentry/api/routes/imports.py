@@ -14,6 +14,7 @@ from segmentry.api import render
 from segmentry.api.auth import ShopDep
 from segmentry.api.bodies import ImportOut
 from segmentry.api.idempotency import REPLAYED, KeyHeader, once_for
+from segmentry.api.json_route import JsonRoute
 from segmentry.api.problems import described, problem
 from segmentry.api.uploads import Upload, spooled
 from segmentry.engine.entities import MAX_BATCH
@@ -51,7 +52,7 @@ BatchSize = Annotated[
     int, Query(ge=1, le=MAX_BATCH, description="Lines per transaction (all or nothing each).")
 ]
 
-routes = APIRouter(tags=["Imports"])
+routes = APIRouter(tags=["Imports"], route_class=JsonRoute)
 
 
 def import_format(content_type: str | None) -> ImportFormat:

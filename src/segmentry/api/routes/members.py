@@ -13,6 +13,7 @@ from fastapi.responses import StreamingResponse
 
 from segmentry.api.auth import ShopDep
 from segmentry.api.bodies import MemberCheck, MemberOut, MembersEdit, MembersEdited
+from segmentry.api.json_route import JsonRoute
 from segmentry.api.pagination import Cursor, Limit, Page
 from segmentry.api.problems import described
 from segmentry.api.routes.entities import EntityId
@@ -26,7 +27,7 @@ from segmentry.errors import NotFoundError
 from segmentry.model.values import format_instant
 
 MemberPage = MemberPages[Member]
-routes = APIRouter(prefix="/v1/segments/{code}/members", tags=["Members"])
+routes = APIRouter(prefix="/v1/segments/{code}/members", tags=["Members"], route_class=JsonRoute)
 CSV = "text/csv"
 Accept = Annotated[
     str | None,

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from segmentry.api.auth import ShopDep
 from segmentry.api.entity_bodies import Upserted
 from segmentry.api.idempotency import KeyedRequest, KeyHeader, mark_replayed, once_for
+from segmentry.api.json_route import JsonRoute
 from segmentry.api.pagination import Cursor, Limit
 from segmentry.api.problems import described
 from segmentry.api.routes.imports import (
@@ -34,7 +35,7 @@ from segmentry.engine.imports import DEFAULT_BATCH
 from segmentry.errors import ValidationError
 from segmentry.model.orders import MAX_LINES
 
-routes = APIRouter(tags=["Orders"])
+routes = APIRouter(tags=["Orders"], route_class=JsonRoute)
 MERGE_PATCH = "application/merge-patch+json"
 
 OrderId = Annotated[str, Path(description="The shop's own id of the order.", examples=["o-1001"])]

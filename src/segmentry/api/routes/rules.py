@@ -6,9 +6,10 @@ from fastapi import APIRouter
 
 from segmentry.api.auth import ShopDep
 from segmentry.api.bodies import ConvertIn, ConvertOut
+from segmentry.api.json_route import JsonRoute
 from segmentry.api.problems import described
 
-routes = APIRouter(prefix="/v1/rules", tags=["Rules"])
+routes = APIRouter(prefix="/v1/rules", tags=["Rules"], route_class=JsonRoute)
 
 
 @routes.post(

@@ -21,6 +21,7 @@ from segmentry.api.bodies import (
     SegmentPatch,
     VersionOut,
 )
+from segmentry.api.json_route import JsonRoute
 from segmentry.api.pagination import Cursor, Limit, Page, keyed_page
 from segmentry.api.preconditions import ETAG_HEADER, IfMatch, expected_version, tagged
 from segmentry.api.problems import described
@@ -29,9 +30,10 @@ from segmentry.engine.types import SegmentSpec, SegmentType, Status
 from segmentry.model.schema import Kind
 from segmentry.model.temporal import to_micros
 
-routes = APIRouter(prefix="/v1/segments", tags=["Segments"])
+routes = APIRouter(prefix="/v1/segments", tags=["Segments"], route_class=JsonRoute)
 CodePath = Annotated[str, Path(description="The segment's code.", examples=["vip"])]
 TAGGED: dict[int | str, dict[str, Any]] = {200: {"headers": ETAG_HEADER}}
+RenameForce = Annotated[bool, Query(description="Rename even if the segment has uses.")]
 
 
 @routes.get("", response_model=Page[SegmentOut], summary="List segments")
@@ -93,16 +95,23 @@ def get_segment(shop: ShopDep, code: CodePath, response: Response) -> SegmentOut
     summary="Edit a segment",
 )
 def edit_segment(
-    shop: ShopDep, code: CodePath, body: SegmentPatch, response: Response, if_match: IfMatch = None
+    *,
+    shop: ShopDep,
+    code: CodePath,
+    body: SegmentPatch,
+    response: Response,
+    if_match: IfMatch = None,
+    force: RenameForce = False,
 ) -> SegmentOut:
     """A JSON merge patch of `code`, `name`, `description`, `status` or `rule`; with
     `If-Match`, refused with 412 if the segment changed since that version; `rule_format`
-    as on create."""
+    as on create. A new `code` is refused (409, with the uses) while something uses the
+    segment, unless `force`."""
     if body.rule is not None and body.rule_format not in ("text", "json"):
         rule = shop.rule_in_format(shop.segment(code).kind, body.rule, body.rule_format)
         body = body.model_copy(update={"rule": rule})
     edited = shop.edit_segment(
-        code, render.segment_edit(body), expected_version=expected_version(if_match)
+        code, render.segment_edit(body), expected_version=expected_version(if_match), force=force
     )
     return render.segment(tagged(response, edited))
 
@@ -173,14 +182,19 @@ def versions(
     summary="Restore a version",
 )
 def restore(
+    *,
     shop: ShopDep,
     code: CodePath,
     version: Annotated[int, Path(ge=1, le=2**31 - 1)],
     response: Response,
     if_match: IfMatch = None,
+    force: RenameForce = False,
 ) -> SegmentOut:
-    """Make version `version`'s definition current again, as a new version."""
-    restored = shop.restore_version(code, version, expected_version=expected_version(if_match))
+    """Make version `version`'s definition current again, as a new version; one of
+    another code is a rename, refused (409) while the segment has uses unless `force`."""
+    restored = shop.restore_version(
+        code, version, expected_version=expected_version(if_match), force=force
+    )
     return render.segment(tagged(response, restored))
 
 

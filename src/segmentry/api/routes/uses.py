@@ -9,12 +9,13 @@ from fastapi import APIRouter, Path, Response
 from segmentry.api import render
 from segmentry.api.auth import ShopDep
 from segmentry.api.bodies import UseIn, UseOut
+from segmentry.api.json_route import JsonRoute
 from segmentry.api.pagination import Cursor, Limit, Page, keyed_page
 from segmentry.api.problems import described
 from segmentry.api.routes.segments import CodePath
 from segmentry.engine.types import Use
 
-routes = APIRouter(prefix="/v1/segments/{code}/uses", tags=["Uses"])
+routes = APIRouter(prefix="/v1/segments/{code}/uses", tags=["Uses"], route_class=JsonRoute)
 UseId = Annotated[
     str, Path(description="The consumer's own id of the use.", examples=["spring-mail"])
 ]

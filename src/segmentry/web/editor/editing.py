@@ -243,11 +243,9 @@ def _row_at(rows: list[Row], spans: list[Span], offset: int) -> Row | None:
 
 
 def caret(diagnostic: Diagnostic, text: str) -> tuple[str, str]:
-    """The line of ``text`` a problem is on, and a caret line under the problem."""
-    lines = text.splitlines() or [""]
-    line = lines[diagnostic.line - 1] if 0 < diagnostic.line <= len(lines) else ""
-    width = max(1, min(diagnostic.length, len(line) - diagnostic.column + 1))
-    return line, " " * (diagnostic.column - 1) + "^" * width
+    """The line of ``text`` a problem is on (around the problem, if long), and a caret
+    line under the problem."""
+    return diagnostic.excerpt(text)
 
 
 # -- what the template draws ------------------------------------------------------------------

@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from segmentry.engine.shop import Shop
-from segmentry.engine.types import Segment, SegmentEdit, SegmentSpec, SegmentType, Status
+from segmentry.engine.types import Segment, SegmentEdit, SegmentSpec, SegmentType, Status, Use
 from segmentry.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -50,6 +50,8 @@ class Form:
     segment: Segment | None = None
     errors: dict[str, str] | None = None
     conflict: Segment | None = None
+    in_use: list[Use] | None = None
+    """After a rename refused because of uses: the uses, shown with an offer to force."""
 
     @property
     def dynamic(self) -> bool:
@@ -194,7 +196,7 @@ async def edit(request: Request, data: FormData) -> Response:
     shop = shop_of(request)
     segment = shop.segment(request.path_params["code"])
     attributes, codes = _context(shop, segment.kind, segment.code)
-    values = {k: str(data.get(k, "")) for k in (*FIELDS, "version")}
+    values = {k: str(data.get(k, "")) for k in (*FIELDS, "version", "force")}
     values["type"] = segment.type.value  # fixed at creation, whatever the form says
     editor = editing.from_form(_fields(data), attributes)
     form = Form(segment.kind, values, editor, attributes, codes, segment)
@@ -218,10 +220,19 @@ def _save_edit(request: Request, shop: Shop, form: Form) -> Response:
             Status(form.values["status"]) if form.values["status"] in set(Status) else None,
             rule,
         )  # fmt: skip
-        saved = shop.edit_segment(form.segment.code, change, expected_version=int(version))
+        force = form.values.get("force") == "yes"
+        saved = shop.edit_segment(
+            form.segment.code, change, expected_version=int(version), force=force
+        )
     except ConflictError:
         return _conflict(request, shop, form)
-    except (RuleError, ValidationError, AlreadyExistsError, InUseError) as error:
+    except InUseError as error:
+        if any("segment" in user for user in error.users):  # a rule refers to it: no force
+            _refused(form, rule, error)
+            return _page(request, shop, form, 400)
+        form.in_use = shop.uses(form.segment.code)
+        return _page(request, shop, form, 409)
+    except (RuleError, ValidationError, AlreadyExistsError) as error:
         _refused(form, rule, error)
         return _page(request, shop, form, 400)
     return RedirectResponse(_after_save(saved), status_code=303)
