@@ -30,10 +30,10 @@ class Live:
 
 
 @pytest.fixture
-def live(engine: Segmentry) -> Iterator[Live]:
-    _, key = new_tenant(engine, "big bodies")
+def live(segmentry: Segmentry) -> Iterator[Live]:
+    _, key = new_tenant(segmentry, "big bodies")
     headers = {"Authorization": f"Bearer {key}"}
-    with LiveServer(build_app(engine)) as server:
+    with LiveServer(build_app(segmentry)) as server:
         with httpx.Client(base_url=server.url, headers=headers, timeout=60) as client:
             client.put("/v1/customers/c1", json={"platform": "ios"})
             client.post("/v1/segments", json={"kind": "customer", "code": "ios", "name": "iOS",

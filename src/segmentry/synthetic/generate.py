@@ -10,7 +10,7 @@ and the library take; ``load_table`` fills a columnar table directly.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +19,7 @@ import numpy as np
 from pyroaring import BitMap
 
 from segmentry.match.columnar import ColumnarTable, ListColumn, TextColumn
+from segmentry.model import derived
 from segmentry.model.bitmaps import array_of
 from segmentry.model.schema import Kind
 from segmentry.model.temporal import to_micros
@@ -359,10 +360,12 @@ def customers(n: int, seed: int = 7, now: datetime = NOW) -> Columns:
     ltv = np.where(buyer, rng.lognormal(4.0, 1.2, n) * np.maximum(orders, 1) / 3, 0.0)
     cols.number["lifetime_value"] = np.round(ltv, 2)
     cols.integer["orders_count"] = orders
+    ltv = cols.number["lifetime_value"]
     with np.errstate(invalid="ignore", divide="ignore"):
-        cols.number["average_order_value"] = np.where(
-            orders > 0, cols.number["lifetime_value"] / orders, np.nan
-        )
+        average = np.where(orders > 0, ltv / orders, np.nan)
+    cols.number["average_order_value"] = _exact_hundredths(
+        average, lambda row: derived.average_order_value(float(ltv[row]), int(orders[row]))
+    )
     created = _times(rng, n, 5 * 365, now_us)
     first = np.where(buyer, np.maximum(created, _times(rng, n, 3 * 365, now_us)), -1)
     last = np.where(buyer, first + ((now_us - first) * rng.random(n) ** 2).astype(np.int64), -1)
@@ -416,8 +419,9 @@ def products(n: int, seed: int = 11, now: datetime = NOW) -> Columns:
     original = np.where(discounted, np.round(price / (1 - rng.uniform(0.05, 0.6, n)), 2), price)
     original[rng.random(n) < 0.2] = np.nan
     cols.number["price"], cols.number["original_price"] = price, original
-    cols.number["discount_percent"] = np.where(
-        np.isnan(original), np.nan, 100 * (original - price) / original
+    cols.number["discount_percent"] = _exact_hundredths(
+        np.where(np.isnan(original), np.nan, 100 * (original - price) / original),
+        lambda row: derived.discount_percent(float(price[row]), float(original[row])),
     )
     rating = np.round(rng.uniform(1, 5, n), 1)
     rating[rng.random(n) < 0.3] = np.nan
@@ -442,3 +446,16 @@ def columns(kind: Kind, n: int, seed: int | None = None) -> Columns:
     if kind is Kind.CUSTOMER:
         return customers(n, 7 if seed is None else seed)
     return products(n, 11 if seed is None else seed)
+
+
+def _exact_hundredths(ratio: np.ndarray, exact: Callable[[int], float | None]) -> np.ndarray:
+    """The engine's derived value for every row: ``ratio`` (the float estimate, NaN where
+    there is none) rounded to the hundredth agrees with the decimal computation except
+    near a tie between two hundredths, so only those rows ask ``exact(row)``."""
+    out = np.round(ratio, 2)
+    scaled = np.abs(ratio) * 100
+    near_tie = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
+    for row in np.flatnonzero(near_tie & np.isfinite(ratio)):
+        value = exact(int(row))
+        out[row] = np.nan if value is None else value
+    return out
