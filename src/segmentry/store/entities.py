@@ -109,13 +109,6 @@ def rows_by_seqs(
     return out
 
 
-def next_seq(conn: Connection, *, tenant_id: int, kind: Kind) -> int:
-    query = sa.select(sa.func.coalesce(sa.func.max(entities.c.seq), 0) + 1).where(
-        *_scope(tenant_id, kind)
-    )
-    return int(conn.execute(query).scalar_one())
-
-
 ROW = ("tenant_id", "kind", "seq", "id", "doc", "record", "created_at", "updated_at", "revision")
 CHANGED = ("doc", "record", "created_at", "updated_at", "revision")
 KEY = ("tenant_id", "kind", "seq")

@@ -5,14 +5,33 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from segmentry.model.schema import Kind
 from segmentry.store.tables import api_keys, tenants
 
 KEY_PREFIX = "sgk"
+
+
+COUNTERS = (
+    "revision",
+    "swept_at",
+    "next_event_id",
+    "next_seg_id",
+    "next_product_seq",
+    "next_customer_seq",
+)
+"""The tenant row's counters: a write transaction reads them once, with the row's lock,
+takes from them in memory and writes the changed ones back with one ``UPDATE``."""
+
+
+def seq_counter(kind: Kind) -> str:
+    """The counter of the next seq of ``kind``'s entities."""
+    return f"next_{kind.value}_seq"
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,8 +40,16 @@ class TenantRow:
     name: str
     time_zone: str
     created_at: int
-    revision: int
-    swept_at: int
+    counters: dict[str, int]
+    """Every counter of :data:`COUNTERS`, as read."""
+
+    @property
+    def revision(self) -> int:
+        return self.counters["revision"]
+
+    @property
+    def swept_at(self) -> int:
+        return self.counters["swept_at"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,52 +74,33 @@ def tenant_ids(conn: Connection) -> list[int]:
     return list(conn.scalars(sa.select(tenants.c.tenant_id).order_by(tenants.c.tenant_id)))
 
 
+_TENANT_COLUMNS = (tenants.c.tenant_id, tenants.c.name, tenants.c.time_zone, tenants.c.created_at)
+_GET_TENANT = sa.select(*_TENANT_COLUMNS, *(tenants.c[c] for c in COUNTERS)).where(
+    tenants.c.tenant_id == sa.bindparam("tenant_id")
+)
+_LOCK_TENANT = _GET_TENANT.with_for_update()
+
+
 def get_tenant(conn: Connection, *, tenant_id: int, lock: bool = False) -> TenantRow | None:
     """The tenant row; ``lock`` takes a row lock on PostgreSQL so writers of one
     tenant go one at a time (SQLite's BEGIN IMMEDIATE already serialises them)."""
-    query = sa.select(
-        tenants.c.tenant_id,
-        tenants.c.name,
-        tenants.c.time_zone,
-        tenants.c.created_at,
-        tenants.c.revision,
-        tenants.c.swept_at,
-    ).where(tenants.c.tenant_id == tenant_id)
-    if lock:
-        query = query.with_for_update()
-    row = conn.execute(query).one_or_none()
-    return TenantRow(*row) if row else None
-
-
-def revision(conn: Connection, *, tenant_id: int) -> int | None:
-    query = sa.select(tenants.c.revision).where(tenants.c.tenant_id == tenant_id)
-    value = conn.execute(query).scalar_one_or_none()
-    return int(value) if value is not None else None
-
-
-def update_tenant(conn: Connection, *, tenant_id: int, **values: object) -> None:
-    conn.execute(tenants.update().where(tenants.c.tenant_id == tenant_id).values(**values))
-
-
-def bump_revision(conn: Connection, *, tenant_id: int) -> int:
-    conn.execute(
-        tenants.update()
-        .where(tenants.c.tenant_id == tenant_id)
-        .values(revision=tenants.c.revision + 1)
+    query = _LOCK_TENANT if lock else _GET_TENANT
+    row = conn.execute(query, {"tenant_id": tenant_id}).one_or_none()
+    if row is None:
+        return None
+    tenant_id, name, time_zone, created_at, *counters = row
+    return TenantRow(
+        tenant_id, name, time_zone, created_at, dict(zip(COUNTERS, counters, strict=True))
     )
-    value = revision(conn, tenant_id=tenant_id)
-    assert value is not None
-    return value
 
 
-def take_ids(conn: Connection, *, tenant_id: int, column: str, count: int) -> int:
-    """Reserve ``count`` consecutive ids from a counter column; returns the first."""
-    col = tenants.c[column]
-    first = conn.execute(sa.select(col).where(tenants.c.tenant_id == tenant_id)).scalar_one()
-    conn.execute(
-        tenants.update().where(tenants.c.tenant_id == tenant_id).values({col: col + count})
-    )
-    return int(first)
+def set_counters(conn: Connection, *, tenant_id: int, values: Mapping[str, int]) -> None:
+    """Write counters of a tenant whose row this transaction holds locked."""
+    unknown = set(values) - set(COUNTERS)
+    if unknown:
+        raise ValueError(f"not a tenant counter: {sorted(unknown)}")
+    if values:
+        conn.execute(tenants.update().where(tenants.c.tenant_id == tenant_id).values(**values))
 
 
 # -- API keys --------------------------------------------------------------------------
