@@ -115,11 +115,11 @@ class Transaction:
         members = self.state.members.setdefault(segment.seg_id, BitMap())
         if (seq in members) == member:
             return False
+        self.state.mutations += 1
         if member:
             members.add(seq)
         else:
             members.discard(seq)
-        self.state.mutations += 1
         self.flips.record(segment, BitMap([seq]), member, cause)
         return True
 
@@ -128,21 +128,21 @@ class Transaction:
         members = self.state.members.setdefault(segment.seg_id, BitMap())
         current = members & among
         entering, leaving = target - current, current - target
+        if entering or leaving:
+            self.state.mutations += 1
         if entering:
             members |= entering
             self.flips.record(segment, entering, True, cause)
         if leaving:
             members -= leaving
             self.flips.record(segment, leaving, False, cause)
-        if entering or leaving:
-            self.state.mutations += 1
 
     def enter(self, segment: SegmentDef, seqs: BitMap, cause: Cause) -> None:
         """Make ``seqs``, none of which is a member, members (new entities of a batch)."""
         if seqs:
+            self.state.mutations += 1
             self.state.members.setdefault(segment.seg_id, BitMap()).update(seqs)
             self.flips.record(segment, seqs, True, cause)
-            self.state.mutations += 1
 
     def renamed(self, old_code: str, segment: SegmentDef) -> None:
         """Record a new code: the feed is read by code, so the members move from the

@@ -9,7 +9,7 @@ from pyroaring import BitMap
 from sqlalchemy.engine import Connection
 
 from segmentry.store import driver
-from segmentry.store.codec import Chunk, Stored, decode_members
+from segmentry.store.codec import Chunk, Stored, chunk_of, decode_members
 from segmentry.store.tables import fixed_members, member_chunks
 
 ChunkKey = tuple[int, int]  # (seg_id, chunk)
@@ -33,6 +33,22 @@ def read_chunks(
     """The chunks with these keys that exist, with their entry times."""
     stored = read_stored_chunks(conn, tenant_id=tenant_id, keys=keys)
     return {key: Chunk.decode(members, since) for key, (members, since) in stored.items()}
+
+
+_SINCE = sa.select(member_chunks.c.members, member_chunks.c.since).where(
+    member_chunks.c.tenant_id == sa.bindparam("tenant_id"),
+    member_chunks.c.seg_id == sa.bindparam("seg_id"),
+    member_chunks.c.chunk == sa.bindparam("chunk"),
+)
+
+
+def since_of(conn: Connection, *, tenant_id: int, seg_id: int, seq: int) -> int | None:
+    """When ``seq`` entered the segment, or ``None`` if it is not a member."""
+    params = {"tenant_id": tenant_id, "seg_id": seg_id, "chunk": chunk_of(seq)}
+    row = conn.execute(_SINCE, params).one_or_none()
+    if row is None or seq not in decode_members(row.members):
+        return None
+    return Chunk.decode(row.members, row.since).since_of(seq)
 
 
 def read_stored_chunks(

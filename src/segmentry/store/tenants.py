@@ -142,19 +142,54 @@ def list_keys(conn: Connection, *, tenant_id: int) -> list[KeyRow]:
     return [KeyRow(*row) for row in conn.execute(query)]
 
 
-def tenant_for_key(conn: Connection, plain_key: str) -> tuple[int, str] | None:
-    """``(tenant_id, key_id)`` of a valid, unrevoked key; ``None`` otherwise."""
+@dataclass(frozen=True, slots=True)
+class KeyCheck:
+    """A key's row as a request checks it, with its tenant's revision read alongside."""
+
+    tenant_id: int
+    key_id: str
+    secret_hash: str
+    revoked: bool
+    revision: int
+
+
+def split_key(plain_key: str) -> tuple[str, str] | None:
+    """``(key_id, secret)`` of a key of segmentry's shape; ``None`` otherwise."""
     prefix, _, rest = plain_key.partition("_")
     key_id, _, secret = rest.partition("_")
     if prefix != KEY_PREFIX or not key_id or not secret:
         return None
-    row = conn.execute(
-        sa.select(api_keys.c.tenant_id, api_keys.c.secret_hash, api_keys.c.revoked_at).where(
-            api_keys.c.key_id == key_id
-        )
-    ).one_or_none()
-    if row is None or row.revoked_at is not None:
-        return None
-    if not hmac.compare_digest(row.secret_hash, _hash(secret)):
-        return None
-    return int(row.tenant_id), key_id
+    return key_id, secret
+
+
+def secret_matches(check: KeyCheck, secret: str) -> bool:
+    return hmac.compare_digest(check.secret_hash, _hash(secret))
+
+
+_CHECK_KEY = (
+    sa.select(
+        api_keys.c.tenant_id,
+        api_keys.c.key_id,
+        api_keys.c.secret_hash,
+        api_keys.c.revoked_at.is_not(None),
+        tenants.c.revision,
+    )
+    .select_from(api_keys.join(tenants, api_keys.c.tenant_id == tenants.c.tenant_id))
+    .where(api_keys.c.key_id == sa.bindparam("key_id"))
+)
+
+
+def check_key(conn: Connection, key_id: str) -> KeyCheck | None:
+    """The key's row and its tenant's revision, in one indexed read (the key decides
+    the tenant, so there is no tenant to scope this by)."""
+    row = conn.execute(_CHECK_KEY, {"key_id": key_id}).one_or_none()
+    return KeyCheck(*row) if row is not None else None
+
+
+_REVISION = sa.select(tenants.c.revision).where(tenants.c.tenant_id == sa.bindparam("tenant_id"))
+
+
+def revision(conn: Connection, *, tenant_id: int) -> int | None:
+    """The tenant's revision: whether state kept in memory is still current."""
+    value = conn.execute(_REVISION, {"tenant_id": tenant_id}).scalar_one_or_none()
+    return int(value) if value is not None else None

@@ -8,10 +8,12 @@ import io
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials
 
-from segmentry.api.auth import ShopDep
+from segmentry.api.auth import Credentials, ShopDep, current_shop
 from segmentry.api.bodies import MemberCheck, MemberOut, MembersEdit, MembersEdited
 from segmentry.api.pagination import Cursor, Limit, Page
 from segmentry.api.problems import described
@@ -113,12 +115,25 @@ def _csv_rows(items: list[Member]) -> bytes:
     responses=described(404),
     summary="Is this entity a member?",
 )
-def member(shop: ShopDep, code: CodePath, entity_id: EntityId) -> MemberCheck:
+async def member(
+    request: Request, credentials: Credentials, code: CodePath, entity_id: EntityId
+) -> MemberCheck:
     """200 with `since` for a member; 404 for anything else."""
-    found = shop.member(code, entity_id)
+    # A promotion asks this at every checkout: the key check and the read run in one
+    # worker thread, and the answer is built here (FastAPI would take a thread each).
+    found = await run_in_threadpool(_member, request, credentials, code, entity_id)
     if found is None:
         raise NotFoundError(f"{entity_id!r} is not a member of segment {code!r}")
     return MemberCheck(member=True, since=found.since)
+
+
+def _member(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None,
+    code: str,
+    entity_id: str,
+) -> Member | None:
+    return current_shop(request, credentials).member(code, entity_id)
 
 
 @routes.post(
