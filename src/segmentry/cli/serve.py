@@ -18,5 +18,6 @@ def serve(
 ) -> None:
     """Serve the API (/v1, docs at /docs) and the web page (/) until stopped."""
     with opened(db) as engine:
+        engine.sweep()  # time that passed while stopped, before the first request
         engine.start_scheduler()
         uvicorn.run(build_app(engine), host=host, port=port, log_level="info")
