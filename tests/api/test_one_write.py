@@ -59,7 +59,8 @@ def test_a_put_is_a_key_check_and_one_write_that_takes_the_tenant_row_once(
     assert seen.transactions == 2, seen.statements  # the key check, the write
     tenant_rows = seen.on_tenants()
     assert len(tenant_rows) == 3, tenant_rows  # read with the key; locked; written back
-    assert tenant_rows[0].lower().startswith("select") and "api_keys" in tenant_rows[0]
+    assert tenant_rows[0].lower().startswith("select")
+    assert "api_keys" in tenant_rows[0]
     assert tenant_rows[1].lower().startswith("select")
     assert tenant_rows[2].lower().startswith("update")
     assert not [s for s in seen.statements if "max(" in s.lower()]  # the seq is a counter

@@ -65,7 +65,8 @@ def test_a_member_check_is_not_held_up_by_a_write_in_progress(
         (answer,) = checks
         assert isinstance(answer, tuple)
         member, non_member = answer
-        assert member is not None and non_member is None
+        assert member is not None
+        assert non_member is None
         with pytest.raises(NotFoundError):
             ios.member("nope", "c1")
     finally:
@@ -96,8 +97,10 @@ def test_a_member_check_never_sees_a_write_that_does_not_commit(
         thread.join(HELD)
     assert isinstance(writer[1], RuntimeError)
     member, non_member = checks[1]  # type: ignore[misc]
-    assert member is not None and non_member is None  # as committed, not as half-written
-    assert ios.member("ios", "c1") is not None and ios.member("ios", "c2") is None
+    assert member is not None
+    assert non_member is None
+    assert ios.member("ios", "c1") is not None
+    assert ios.member("ios", "c2") is None
 
 
 def test_a_member_check_sees_a_commit_of_another_process(
