@@ -4,6 +4,8 @@ from a write that has not committed."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -13,6 +15,7 @@ from segmentry.engine.service import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.errors import NotFoundError
 from segmentry.model.schema import Kind
+from tests.engine.conftest import ManualClock
 
 HELD = 10.0  # seconds a write stays open; a check that waits for it fails the test
 
@@ -26,20 +29,28 @@ def ios(shop: Shop) -> Shop:
     return shop
 
 
-def _in_thread(call: object) -> list[object]:
-    """Run ``call`` in a thread; its answer (or exception) lands in the returned list."""
-    answers: list[object] = []
+class Background:
+    """``call`` run in a thread of its own; its answer or exception once it is done."""
 
-    def run() -> None:
+    def __init__(self, call: Callable[[], Any]) -> None:
+        self.answer: Any = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, args=(call,), daemon=True)
+        self.thread.start()
+
+    def _run(self, call: Callable[[], Any]) -> None:
         try:
-            answers.append(call())  # type: ignore[operator]
+            self.answer = call()
         except Exception as exc:  # handed to the test, which asserts on it
-            answers.append(exc)
+            self.error = exc
 
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    answers.append(thread)
-    return answers
+    def done_within(self, seconds: float) -> bool:
+        self.thread.join(seconds)
+        return not self.thread.is_alive()
+
+
+def _both(shop: Shop) -> tuple[object, object]:
+    return shop.member("ios", "c1"), shop.member("ios", "c2")
 
 
 def test_a_member_check_is_not_held_up_by_a_write_in_progress(
@@ -53,25 +64,20 @@ def test_a_member_check_is_not_held_up_by_a_write_in_progress(
             opened.set()
             release.wait(HELD)
 
-    writer = threading.Thread(target=slow_write, daemon=True)
-    writer.start()
+    writer = Background(slow_write)
     assert opened.wait(5)
     try:
-        checks = _in_thread(lambda: (ios.member("ios", "c1"), ios.member("ios", "c2")))
-        thread = checks.pop(0)
-        assert isinstance(thread, threading.Thread)
-        thread.join(HELD / 2)
-        assert not thread.is_alive(), "the member check waited for the write"
-        (answer,) = checks
-        assert isinstance(answer, tuple)
-        member, non_member = answer
+        checks = Background(lambda: _both(ios))
+        assert checks.done_within(HELD / 2), "the member check waited for the write"
+        assert checks.error is None
+        member, non_member = checks.answer
         assert member is not None
         assert non_member is None
         with pytest.raises(NotFoundError):
             ios.member("nope", "c1")
     finally:
         release.set()
-        writer.join(HELD)
+        assert writer.done_within(HELD)
 
 
 def test_a_member_check_never_sees_a_write_that_does_not_commit(
@@ -88,26 +94,25 @@ def test_a_member_check_never_sees_a_write_that_does_not_commit(
             release.wait(HELD)
             raise RuntimeError("the write fails before its commit")
 
-    writer = _in_thread(failing_write)
+    writer = Background(failing_write)
     assert changed.wait(5)
-    checks = _in_thread(lambda: (ios.member("ios", "c1"), ios.member("ios", "c2")))
+    checks = Background(lambda: _both(ios))
     release.set()
-    for thread in (writer[0], checks[0]):
-        assert isinstance(thread, threading.Thread)
-        thread.join(HELD)
-    assert isinstance(writer[1], RuntimeError)
-    member, non_member = checks[1]  # type: ignore[misc]
-    assert member is not None
+    assert writer.done_within(HELD)
+    assert checks.done_within(HELD)
+    assert isinstance(writer.error, RuntimeError)
+    member, non_member = checks.answer
+    assert member is not None  # as committed, not as half-written
     assert non_member is None
-    assert ios.member("ios", "c1") is not None
-    assert ios.member("ios", "c2") is None
+    assert _both(ios)[0] is not None
+    assert _both(ios)[1] is None
 
 
 def test_a_member_check_sees_a_commit_of_another_process(
-    service: Segmentry, database_url: str, clock: object, ios: Shop
+    service: Segmentry, database_url: str, clock: ManualClock, ios: Shop
 ) -> None:
     assert ios.member("ios", "c2") is None
-    with Segmentry(database_url, clock=clock) as other:  # type: ignore[arg-type]
+    with Segmentry(database_url, clock=clock) as other:
         other.shop(ios.tenant_id).upsert("customer", "c2", {"platform": "ios"})
     found = ios.member("ios", "c2")
     assert found is not None
