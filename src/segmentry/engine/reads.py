@@ -206,10 +206,7 @@ def kept_member(
     if segment is None or kept is None:
         get(state, code)  # the segment's own 404
         return Kept.STALE  # pragma: no cover - get() refused it
-    check_id(entity_id)
-    seq = entity_store.seq_of(
-        conn, tenant_id=state.tenant_id, kind=segment.kind, entity_id=entity_id
-    )
+    seq = _seq_of(conn, state, segment.kind, check_id(entity_id))
     is_member = seq is not None and seq in kept
     if state.mutations != mark:
         return Kept.STALE
@@ -219,6 +216,22 @@ def kept_member(
     if since is None:  # it left since (a later write, of this process or another)
         return Kept.STALE
     return Member(entity_id, from_micros(since))
+
+
+KEPT_SEQS = 100_000
+"""Ids whose seq a tenant's state keeps per kind (then it forgets them all at once)."""
+
+
+def _seq_of(conn: Connection, state: TenantState, kind: Kind, entity_id: str) -> int | None:
+    known = state.seqs[kind]
+    seq = known.get(entity_id)
+    if seq is None:
+        seq = entity_store.seq_of(conn, tenant_id=state.tenant_id, kind=kind, entity_id=entity_id)
+        if seq is not None:
+            if len(known) >= KEPT_SEQS:
+                known.clear()
+            known[entity_id] = seq
+    return seq
 
 
 def members(

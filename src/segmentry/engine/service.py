@@ -303,17 +303,32 @@ class Segmentry:
         this process is half-way through it. The answer is then the truth as of that
         revision. Otherwise, a consistent read under the lock, as every other read.
         """
-        state = self._states.get(tenant_id)
-        if state is not None and tenant_id in self._current:
-            with single_reads(self.engine) as conn:
-                if revision is None:
-                    revision = tenant_store.revision(conn, tenant_id=tenant_id)
-                if revision == state.revision:
-                    found = reads.kept_member(conn, state, code, entity_id)
-                    if found is not reads.Kept.STALE:
-                        return found
+        found = self.kept_member(tenant_id, code, entity_id, revision=revision)
+        if found is not reads.Kept.STALE:
+            return found
         with self.view(tenant_id) as view:
             return reads.member_since(view.conn, view.state, code, entity_id)
+
+    def kept_member(
+        self, tenant_id: int, code: str, entity_id: str, *, revision: int | None = None
+    ) -> Member | reads.Kept | None:
+        """:meth:`member` from the kept state alone: it never waits for the tenant's
+        lock nor loads a state, and says ``Kept.STALE`` when it cannot answer."""
+        state = self._states.get(tenant_id)
+        if state is None or tenant_id not in self._current:
+            return reads.Kept.STALE
+        with single_reads(self.engine) as conn:
+            if revision is None:
+                revision = tenant_store.revision(conn, tenant_id=tenant_id)
+            if revision != state.revision:
+                return reads.Kept.STALE
+            return reads.kept_member(conn, state, code, entity_id)
+
+    @property
+    def reads_are_local(self) -> bool:
+        """Whether an indexed read is a read of a local file (SQLite), cheaper than
+        handing the work to another thread, rather than a round trip to a server."""
+        return self.engine.dialect.name == "sqlite"
 
     # -- time ------------------------------------------------------------------------------
 

@@ -317,6 +317,11 @@ class Shop:
         question: see ``Segmentry.member`` for how it is answered)."""
         return self.service.member(self.tenant_id, code, entity_id, revision=self.revision)
 
+    def kept_member(self, code: str, entity_id: str) -> Member | reads.Kept | None:
+        """:meth:`member` if the kept state can answer it at once, else ``Kept.STALE``:
+        it never waits for a write nor loads the tenant's state."""
+        return self.service.kept_member(self.tenant_id, code, entity_id, revision=self.revision)
+
     def uses(self, code: str) -> list[Use]:
         with self._read() as view:
             return reads.uses(view.conn, view.state, code)

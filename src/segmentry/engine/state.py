@@ -131,6 +131,8 @@ class TenantState:
         are rebuilt."""
         self.tables = {kind: ColumnarTable(schemas[kind]) for kind in Kind}
         """The columnar snapshot of every living entity, a row per seq."""
+        self.seqs: dict[Kind, dict[str, int]] = {kind: {} for kind in Kind}
+        """Seqs of ids the member check looked up, kept: an id keeps its seq for good."""
         self.matchers: dict[Kind, tuple[int, Matcher]] = {}
         """Each kind's compiled matcher, with the ``definitions`` it was built at."""
 

@@ -76,11 +76,11 @@ def create_engine(url: str, *, sqlite_setup: SqliteSetup | None = None) -> Engin
     return sa.create_engine(parsed, pool_pre_ping=True, pool_size=8, max_overflow=8, **JSON_CODEC)
 
 
-SQLITE_POOL = {"pool_size": 8, "max_overflow": 32}
+SQLITE_POOL = {"pool_size": 8, "max_overflow": 33}
 """Connections to an SQLite file are kept open and reused: opening one per transaction
 (configuring it, reading the schema, and checkpointing the WAL when the last one
-closes) doubled the time of a single write. 40 in all, as many as the server's
-worker threads."""
+closes) doubled the time of a single write. 41 in all: one for each of the server's
+40 worker threads and one for the event loop's member checks, which never wait."""
 
 
 def _sqlite_engine(url: sa.URL, setup: SqliteSetup | None) -> Engine:

@@ -9,7 +9,7 @@ from pyroaring import BitMap
 from sqlalchemy.engine import Connection
 
 from segmentry.store import driver
-from segmentry.store.codec import Chunk, Stored, chunk_of, decode_members
+from segmentry.store.codec import Chunk, Stored, chunk_of, decode_members, entered_at
 from segmentry.store.tables import fixed_members, member_chunks
 
 ChunkKey = tuple[int, int]  # (seg_id, chunk)
@@ -46,9 +46,7 @@ def since_of(conn: Connection, *, tenant_id: int, seg_id: int, seq: int) -> int 
     """When ``seq`` entered the segment, or ``None`` if it is not a member."""
     params = {"tenant_id": tenant_id, "seg_id": seg_id, "chunk": chunk_of(seq)}
     row = conn.execute(_SINCE, params).one_or_none()
-    if row is None or seq not in decode_members(row.members):
-        return None
-    return Chunk.decode(row.members, row.since).since_of(seq)
+    return entered_at(bytes(row.members), bytes(row.since), seq) if row is not None else None
 
 
 def read_stored_chunks(

@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
-from segmentry.api.auth import Credentials, ShopDep, current_shop
+from segmentry.api.auth import Credentials, ShopDep, current_shop, engine_of
 from segmentry.api.bodies import MemberCheck, MemberOut, MembersEdit, MembersEdited
 from segmentry.api.pagination import Cursor, Limit, Page
 from segmentry.api.problems import described
@@ -22,7 +22,7 @@ from segmentry.api.routes.segments import CodePath
 from segmentry.engine.csv_cells import neutralised
 from segmentry.engine.model import Member
 from segmentry.engine.model import Page as MemberPages
-from segmentry.engine.reads import MAX_PAGE
+from segmentry.engine.reads import MAX_PAGE, Kept
 from segmentry.engine.shop import Shop
 from segmentry.errors import NotFoundError
 from segmentry.model.values import format_instant
@@ -119,9 +119,16 @@ async def member(
     request: Request, credentials: Credentials, code: CodePath, entity_id: EntityId
 ) -> MemberCheck:
     """200 with `since` for a member; 404 for anything else."""
-    # A promotion asks this at every checkout: the key check and the read run in one
-    # worker thread, and the answer is built here (FastAPI would take a thread each).
-    found = await run_in_threadpool(_member, request, credentials, code, entity_id)
+    # A promotion asks this at every checkout. On SQLite the key check and the kept
+    # state's answer are a few indexed reads of a local file, cheaper than handing them
+    # to a worker thread, so they run here; anything that may wait (a write half-way
+    # through the state, a state to load, a database server) runs in one worker thread
+    # (FastAPI would take a thread for the key and another for the read).
+    found: Member | Kept | None = Kept.STALE
+    if engine_of(request).reads_are_local:
+        found = current_shop(request, credentials).kept_member(code, entity_id)
+    if found is Kept.STALE:
+        found = await run_in_threadpool(_member, request, credentials, code, entity_id)
     if found is None:
         raise NotFoundError(f"{entity_id!r} is not a member of segment {code!r}")
     return MemberCheck(member=True, since=found.since)
