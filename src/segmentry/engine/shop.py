@@ -58,7 +58,9 @@ class Shop:
         self.tenant_id = tenant_id
         self.key_id = key_id
         self.revision = revision
-        """The tenant's revision as the caller read it with its key, if it did."""
+        """The tenant's revision as the caller just read it with its key, if it did:
+        used by the next member check only (a shop kept longer must not answer from
+        a revision read long ago)."""
 
     def _write(self) -> AbstractContextManager[Transaction]:
         return self.service.transaction(self.tenant_id, by_key=self.key_id)
@@ -315,12 +317,16 @@ class Shop:
     def member(self, code: str, entity_id: str) -> Member | None:
         """The entity's membership, ``None`` when it is not a member (the checkout's
         question: see ``Segmentry.member`` for how it is answered)."""
-        return self.service.member(self.tenant_id, code, entity_id, revision=self.revision)
+        return self.service.member(self.tenant_id, code, entity_id, revision=self._seen())
 
     def kept_member(self, code: str, entity_id: str) -> Member | reads.Kept | None:
         """:meth:`member` if the kept state can answer it at once, else ``Kept.STALE``:
         it never waits for a write nor loads the tenant's state."""
-        return self.service.kept_member(self.tenant_id, code, entity_id, revision=self.revision)
+        return self.service.kept_member(self.tenant_id, code, entity_id, revision=self._seen())
+
+    def _seen(self) -> int | None:
+        revision, self.revision = self.revision, None
+        return revision
 
     def uses(self, code: str) -> list[Use]:
         with self._read() as view:
