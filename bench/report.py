@@ -95,6 +95,9 @@ def web_figures(page: WebResult) -> dict[str, Any]:
         "web_first_page_ms": _ms(page.page_s),
         "web_page_vs_members_json": round(page.ratio, 1),
         "web_members_json_ms": _ms(page.peer_s),
+        "member_check_vs_bare": round(page.member_check_vs_bare, 2),
+        "member_checks_per_s": round(page.member_check_per_s),
+        "bare_route_per_s": round(page.bare_per_s),
     }
 
 
@@ -106,6 +109,10 @@ def _web_line(fig: dict[str, Any]) -> list[str]:
         f"{fig['web_first_page_ms']} ms over HTTP (target < 1,000 ms), "
         f"{fig['web_page_vs_members_json']} times the bare `Shop.members` page as JSON "
         f"({fig['web_members_json_ms']} ms).",
+        "",
+        f"Member check: {fig['member_checks_per_s']:,} sequential requests/s against "
+        f"{fig['bare_route_per_s']:,} for a bare route of the same application "
+        f"(`member_check_vs_bare` {fig['member_check_vs_bare']}, target ≥ 0.6).",
         "",
     ]
 

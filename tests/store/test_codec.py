@@ -16,6 +16,7 @@ from segmentry.store.codec import (
     decode_since,
     edit_chunk,
     encode_since,
+    entered_at,
 )
 from tests.conftest import examples
 
@@ -89,6 +90,17 @@ def test_entry_times_read_back_as_written(times: list[int]) -> None:
     assert decode_since(stored).tolist() == times
     assert len(stored) <= since.nbytes  # runs only when shorter
     assert decode_since(since.astype("<i8").tobytes()).tolist() == times  # the plain form
+
+
+@settings(max_examples=examples(400, 100))
+@given(edit=edits())
+def test_one_entry_time_read_from_the_stored_chunk_is_the_decoded_ones(edit: tuple) -> None:
+    old, entered, exited, now = edit
+    chunk = Chunk() if old is None else old
+    chunk.apply(entered, exited, now)
+    members, since = chunk.encode()
+    for seq in {*chunk.members.tolist(), *entered.tolist(), *exited.tolist()}:
+        assert entered_at(members, since, seq) == chunk.since_of(seq)
 
 
 def test_an_import_stores_one_run_per_moment() -> None:

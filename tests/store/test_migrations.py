@@ -163,6 +163,8 @@ def test_sqlite_server_defaults_are_the_declared_ones(empty_sqlite_url: str) -> 
         ("tenants", "next_event_id"): "'1'",
         ("tenants", "next_seg_id"): "'1'",
         ("tenants", "swept_at"): "'0'",
+        ("tenants", "next_product_seq"): "'1'",
+        ("tenants", "next_customer_seq"): "'1'",
         ("segments", "description"): "''",
         ("segments", "member_count"): "'0'",
     }
@@ -194,6 +196,38 @@ def test_upgrading_again_is_a_no_op(empty_engine: Engine) -> None:
     with empty_engine.connect() as conn:
         assert migrate.current(conn) == migrate.head()
         assert conn.execute(sa.select(tables.tenants.c.name)).scalars().all() == ["kept"]
+
+
+def test_seq_counters_are_filled_from_the_entities_already_stored(empty_engine: Engine) -> None:
+    """0006 moves the next seq of each kind onto the tenant row: a database written
+    before it must go on numbering after its highest seq, per tenant and kind."""
+    with empty_engine.begin() as conn:
+        command.upgrade(migrate.alembic_config(conn), "0004")
+        for tenant_id in (1, 2, 3):
+            conn.execute(
+                sa.text(
+                    "insert into tenants (tenant_id, name, time_zone, created_at) "
+                    "values (:t, 'shop', 'UTC', 1)"
+                ),
+                {"t": tenant_id},
+            )
+        stored = [(1, "product", 1), (1, "product", 7), (1, "customer", 3), (2, "customer", 41)]
+        for tenant_id, kind, seq in stored:
+            conn.execute(
+                sa.text(
+                    "insert into entities (tenant_id, kind, seq, id, created_at, updated_at, "
+                    "revision) values (:t, :k, :s, :i, 1, 1, 1)"
+                ),
+                {"t": tenant_id, "k": kind, "s": seq, "i": f"{kind}-{seq}"},
+            )
+    migrate.upgrade(empty_engine)
+    query = sa.select(
+        tables.tenants.c.tenant_id,
+        tables.tenants.c.next_product_seq,
+        tables.tenants.c.next_customer_seq,
+    ).order_by(tables.tenants.c.tenant_id)
+    with empty_engine.connect() as conn:
+        assert [tuple(r) for r in conn.execute(query)] == [(1, 8, 4), (2, 1, 42), (3, 1, 1)]
 
 
 def test_downgrade_to_base_and_back(empty_engine: Engine) -> None:

@@ -19,14 +19,14 @@ from segmentry.api.entity_bodies import CustomerOut, EntityOut, ProductOut
 from segmentry.engine.imports import ImportReport
 from segmentry.engine.types import Entity, Event, Segment, SegmentEdit, Use, Version
 from segmentry.errors import ValidationError
-from segmentry.model.nesting import nest
-from segmentry.model.schema import Attribute, Kind, Schema
+from segmentry.model.nesting import nest_custom
+from segmentry.model.schema import Attribute, Kind
 
 OUT_MODELS: dict[Kind, type[EntityOut]] = {Kind.PRODUCT: ProductOut, Kind.CUSTOMER: CustomerOut}
 
 
-def entity(schema: Schema, found: Entity) -> EntityOut:
-    return OUT_MODELS[found.kind].model_validate(nest(schema, found.attributes))
+def entity(found: Entity) -> EntityOut:
+    return OUT_MODELS[found.kind].model_validate(nest_custom(found.custom, found.attributes))
 
 
 def attribute(kind: Kind, found: Attribute) -> AttributeOut:

@@ -18,5 +18,6 @@ def serve(
 ) -> None:
     """Serve the API (/v1, docs at /docs) and the web page (/) until stopped."""
     with opened(db) as segmentry:
+        segmentry.sweep()  # time that passed while stopped, before the first request
         segmentry.start_scheduler()
         uvicorn.run(build_app(segmentry), host=host, port=port, log_level="info")

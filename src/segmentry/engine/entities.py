@@ -28,6 +28,7 @@ from segmentry.model.values import Document, check_id, format_instant, validate
 from segmentry.store import entities as entity_store
 from segmentry.store import members as member_store
 from segmentry.store.entities import EntityRow
+from segmentry.store.tenants import seq_counter
 
 MAX_BATCH = 10_000
 MAX_REPORTED = 20
@@ -263,8 +264,9 @@ def _store(
     encoder: Encoder,
 ) -> dict[int, dict[str, Any]]:
     """Insert or update rows; returns the final row of each written seq, in write order."""
-    next_seq = entity_store.next_seq(tx.conn, tenant_id=tx.tenant_id, kind=kind)
     seqs: dict[str, int] = {i: r.seq for i, r in existing.items()}
+    new_ids = {doc["id"] for doc in docs if doc["id"] not in seqs}
+    next_seq = tx.take(seq_counter(kind), len(new_ids)) if new_ids else 0
     rows: dict[int, dict[str, Any]] = {}
     for doc in docs:
         if doc["id"] not in seqs:

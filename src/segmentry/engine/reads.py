@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from itertools import islice
+from typing import Any
 
 from pyroaring import BitMap
 from sqlalchemy.engine import Connection
@@ -27,6 +29,7 @@ from segmentry.engine.types import (
     Version,
 )
 from segmentry.errors import NotFoundError, ValidationError
+from segmentry.model.nesting import custom_keys
 from segmentry.model.schema import Kind
 from segmentry.model.temporal import from_micros
 from segmentry.model.values import check_id
@@ -93,7 +96,12 @@ def list_segments(
 
 
 def entity(conn: Connection, state: TenantState, kind: Kind, entity_id: str) -> Entity:
-    return Entity(kind, entity_id, _alive(conn, state, kind, entity_id).doc or {})
+    return entity_of(state, kind, entity_id, _alive(conn, state, kind, entity_id).doc or {})
+
+
+def entity_of(state: TenantState, kind: Kind, entity_id: str, doc: dict[str, Any]) -> Entity:
+    """An entity as handed out, knowing which of its attributes are custom ones."""
+    return Entity(kind, entity_id, doc, custom_keys(state.schemas[kind]))
 
 
 def _alive(conn: Connection, state: TenantState, kind: Kind, entity_id: str) -> EntityRow:
@@ -114,7 +122,7 @@ def entities_by_ids(
     wanted = list(dict.fromkeys(check_id(i) for i in entity_ids))
     rows = entity_store.rows_by_ids(conn, tenant_id=state.tenant_id, kind=kind, ids=wanted)
     alive = [rows[i] for i in wanted if i in rows and rows[i].alive]
-    return [Entity(kind, row.id, row.doc or {}) for row in alive]
+    return [entity_of(state, kind, row.id, row.doc or {}) for row in alive]
 
 
 def list_entities(
@@ -138,7 +146,7 @@ def list_entities(
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [Entity(kind, r.id, r.doc or {}) for r in rows]
+    items = [entity_of(state, kind, r.id, r.doc or {}) for r in rows]
     return Page(items, str(rows[-1].seq) if more else None)
 
 
@@ -173,6 +181,57 @@ def member_since(conn: Connection, state: TenantState, code: str, entity_id: str
     since = chunk[(segment.seg_id, chunk_of(row.seq))].since_of(row.seq)
     assert since is not None
     return Member(entity_id, from_micros(since))
+
+
+class Kept(Enum):
+    STALE = "stale"
+    """The kept state cannot answer: a write of this process is half-way through it."""
+
+
+def kept_member(
+    conn: Connection, state: TenantState, code: str, entity_id: str
+) -> Member | Kept | None:
+    """The membership of one entity read from the state kept in memory, which the
+    caller found at the database's revision; ``Kept.STALE`` when a write of this
+    process changed the state in the meantime. No lock is taken: a write counts its
+    changes before making them, so a count unchanged from before to after the lookup,
+    and equal to the count at the last commit, means nothing uncommitted was seen."""
+    mark = state.mutations
+    if mark != state.committed:
+        return Kept.STALE
+    segment = state.by_code(code)
+    kept = state.members.get(segment.seg_id) if segment is not None else None
+    if state.mutations != mark:
+        return Kept.STALE
+    if segment is None or kept is None:
+        get(state, code)  # the segment's own 404
+        return Kept.STALE  # pragma: no cover - get() refused it
+    seq = _seq_of(conn, state, segment.kind, check_id(entity_id))
+    is_member = seq is not None and seq in kept
+    if state.mutations != mark:
+        return Kept.STALE
+    if seq is None or not is_member:
+        return None
+    since = member_store.since_of(conn, tenant_id=state.tenant_id, seg_id=segment.seg_id, seq=seq)
+    if since is None:  # it left since (a later write, of this process or another)
+        return Kept.STALE
+    return Member(entity_id, from_micros(since))
+
+
+KEPT_SEQS = 100_000
+"""Ids whose seq a tenant's state keeps per kind (then it forgets them all at once)."""
+
+
+def _seq_of(conn: Connection, state: TenantState, kind: Kind, entity_id: str) -> int | None:
+    known = state.seqs[kind]
+    seq = known.get(entity_id)
+    if seq is None:
+        seq = entity_store.seq_of(conn, tenant_id=state.tenant_id, kind=kind, entity_id=entity_id)
+        if seq is not None:
+            if len(known) >= KEPT_SEQS:
+                known.clear()
+            known[entity_id] = seq
+    return seq
 
 
 def members(

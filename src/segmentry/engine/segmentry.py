@@ -6,6 +6,10 @@ it. Every write runs in one database transaction that takes the tenant's
 write lock, refreshes the tenant's in-memory state if another process changed
 the tenant, applies the change and every membership it implies, and commits;
 only then is the call acknowledged.
+
+Time is brought up to date before a process first reads or writes a tenant
+(a sweep from the tenant's last one), so memberships that time ended while no
+process was running are never served; after that the sweeper keeps them.
 """
 
 from __future__ import annotations
@@ -14,18 +18,19 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from segmentry.engine import reads, timeflow
 from segmentry.engine import state as state_module
-from segmentry.engine import timeflow
 from segmentry.engine.shop import Shop
 from segmentry.engine.state import TenantState, View
 from segmentry.engine.transaction import Transaction
-from segmentry.engine.types import ApiKey, Tenant
+from segmentry.engine.types import ApiKey, Member, Tenant
 from segmentry.errors import AuthenticationError, NotFoundError, ValidationError
 from segmentry.match.sql_dialects import register_sqlite_functions
 from segmentry.model.temporal import EvalContext, from_micros, to_micros
@@ -37,6 +42,7 @@ from segmentry.store.database import (
     create_engine,
     open_failure,
     read_transaction,
+    single_reads,
     write_transaction,
 )
 from segmentry.store.statistics import TableStatistics
@@ -44,6 +50,18 @@ from segmentry.store.tenants import TenantRow
 
 Clock = Callable[[], datetime]
 log = logging.getLogger("segmentry")
+PROVEN_KEYS = 10_000
+"""Keys whose secret this process has seen match, kept (then forgotten all at once)."""
+REFUSED = "missing, unknown or revoked API key"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who a request's API key speaks for, and the tenant's revision read with the key."""
+
+    tenant_id: int
+    key_id: str
+    revision: int
 
 
 def system_clock() -> datetime:
@@ -72,6 +90,11 @@ class Segmentry:
         self._locks: dict[int, threading.RLock] = {}
         self._locks_guard = threading.Lock()
         self._scheduler: _Scheduler | None = None
+        self._proven: dict[str, tuple[int, str]] = {}
+        """Plain key → (tenant, key id) of keys whose secret matched its hash here."""
+        self._current: set[int] = set()
+        """Tenants whose time this process has brought up to date (then the sweeper
+        keeps it)."""
         if self.database.dialect.name == "sqlite":
             self._ensure_default_tenant()
 
@@ -141,6 +164,9 @@ class Segmentry:
                 conn, tenant_id=tenant_id, key_id=key_id, now=to_micros(self.now())
             ):
                 raise NotFoundError(f"tenant {tenant_id} has no active key {key_id!r}")
+        for plain, (_, proven_id) in list(self._proven.items()):
+            if proven_id == key_id:
+                self._proven.pop(plain, None)
 
     def keys(self, tenant_id: int) -> list[ApiKey]:
         with read_transaction(self.database) as conn:
@@ -157,16 +183,42 @@ class Segmentry:
 
     def authenticate(self, plain_key: str) -> tuple[int, str]:
         """``(tenant_id, key_id)`` of a valid key, or an AuthenticationError."""
-        if not isinstance(plain_key, str) or not plain_key.isascii() or not plain_key.isprintable():
-            raise AuthenticationError("missing, unknown or revoked API key")
-        with read_transaction(self.database) as conn:
-            found = tenant_store.tenant_for_key(conn, plain_key)
-        if found is None:
-            raise AuthenticationError("missing, unknown or revoked API key")
-        return found
+        caller = self.check_key(plain_key)
+        return caller.tenant_id, caller.key_id
 
-    def shop(self, tenant_id: int, *, key_id: str | None = None) -> Shop:
-        return Shop(self, tenant_id, key_id=key_id)
+    def check_key(self, plain_key: str) -> Caller:
+        """The caller a valid, unrevoked key speaks for, or an AuthenticationError.
+
+        One indexed read per call, without a transaction around it: the key's row
+        (so a revocation, by any process, refuses the very next request) and its
+        tenant's revision (so a read can tell at once whether the state kept in
+        memory is current). The hash of a key's secret is compared once; a key
+        whose secret matched is remembered."""
+        if not isinstance(plain_key, str) or not plain_key.isascii() or not plain_key.isprintable():
+            raise AuthenticationError(REFUSED)
+        parts = tenant_store.split_key(plain_key)
+        if parts is None:
+            raise AuthenticationError(REFUSED)
+        key_id, secret = parts
+        with single_reads(self.database) as conn:
+            found = tenant_store.check_key(conn, key_id)
+        if found is None or found.revoked:
+            self._proven.pop(plain_key, None)
+            raise AuthenticationError(REFUSED)
+        if self._proven.get(plain_key) != (found.tenant_id, key_id):
+            if not tenant_store.secret_matches(found, secret):
+                raise AuthenticationError(REFUSED)
+            if len(self._proven) >= PROVEN_KEYS:
+                self._proven.clear()
+            self._proven[plain_key] = (found.tenant_id, key_id)
+        return Caller(found.tenant_id, key_id, found.revision)
+
+    def shop(
+        self, tenant_id: int, *, key_id: str | None = None, revision: int | None = None
+    ) -> Shop:
+        """A tenant's shop; ``revision`` is the tenant's revision if the caller just
+        read it (with the key), which spares the member check reading it again."""
+        return Shop(self, tenant_id, key_id=key_id, revision=revision)
 
     def default_shop(self) -> Shop:
         """The first tenant's shop: an embedded database starts with one."""
@@ -194,11 +246,29 @@ class Segmentry:
             self._states[row.tenant_id] = cached
         return cached
 
+    def _bring_up_to_date(self, tenant_id: int) -> None:
+        """Sweep a tenant from its last sweep before this process first serves it:
+        time that passed while no process ran (or while this one was not yet serving
+        the tenant) may have ended memberships nobody has removed yet."""
+        if tenant_id in self._current:
+            return
+        with self._lock(tenant_id):
+            if tenant_id not in self._current:
+                self._sweep_tenant(tenant_id)
+
     @contextmanager
     def transaction(
         self, tenant_id: int, *, by_key: str | None = None, bump: bool = True
     ) -> Iterator[Transaction]:
         """A write transaction of one tenant; memberships are written before commit."""
+        self._bring_up_to_date(tenant_id)
+        with self._write(tenant_id, by_key=by_key, bump=bump) as tx:
+            yield tx
+
+    @contextmanager
+    def _write(
+        self, tenant_id: int, *, by_key: str | None = None, bump: bool = True
+    ) -> Iterator[Transaction]:
         with self._lock(tenant_id):
             mutations = None
             try:
@@ -215,15 +285,55 @@ class Segmentry:
                     del self._states[tenant_id]  # changed in memory, not in the database
                 raise
             state.revision = tx.revision
+            state.committed = state.mutations
         self.statistics.inserted(tx.inserted_entities)  # after the commit, unlocked
 
     @contextmanager
     def view(self, tenant_id: int) -> Iterator[View]:
         """A consistent read of one tenant at the clock's current moment."""
+        self._bring_up_to_date(tenant_id)
         with self._lock(tenant_id), read_transaction(self.database) as conn:
             row = self._tenant_row(conn, tenant_id)
             state = self._state(conn, row)
             yield View(conn, state, EvalContext(self.now(), state.tz))
+
+    def member(
+        self, tenant_id: int, code: str, entity_id: str, *, revision: int | None = None
+    ) -> Member | None:
+        """One entity's kept membership of a segment (``None``: not a member).
+
+        Answered without the tenant's lock and without a transaction when the state
+        this process keeps is current: the tenant's revision (``revision`` if the
+        caller read it with the key, else read here) is the state's, and no write of
+        this process is half-way through it. The answer is then the truth as of that
+        revision. Otherwise, a consistent read under the lock, as every other read.
+        """
+        found = self.kept_member(tenant_id, code, entity_id, revision=revision)
+        if found is not reads.Kept.STALE:
+            return found
+        with self.view(tenant_id) as view:
+            return reads.member_since(view.conn, view.state, code, entity_id)
+
+    def kept_member(
+        self, tenant_id: int, code: str, entity_id: str, *, revision: int | None = None
+    ) -> Member | reads.Kept | None:
+        """:meth:`member` from the kept state alone: it never waits for the tenant's
+        lock nor loads a state, and says ``Kept.STALE`` when it cannot answer."""
+        state = self._states.get(tenant_id)
+        if state is None or tenant_id not in self._current:
+            return reads.Kept.STALE
+        with single_reads(self.database) as conn:
+            if revision is None:
+                revision = tenant_store.revision(conn, tenant_id=tenant_id)
+            if revision != state.revision:
+                return reads.Kept.STALE
+            return reads.kept_member(conn, state, code, entity_id)
+
+    @property
+    def reads_are_local(self) -> bool:
+        """Whether an indexed read is a read of a local file (SQLite), cheaper than
+        handing the work to another thread, rather than a round trip to a server."""
+        return self.database.dialect.name == "sqlite"
 
     # -- time ------------------------------------------------------------------------------
 
@@ -232,11 +342,13 @@ class Segmentry:
         given); returns how many memberships changed. The scheduler calls this."""
         with read_transaction(self.database) as conn:
             ids = [tenant_id] if tenant_id is not None else tenant_store.tenant_ids(conn)
-        total = 0
-        for tid in ids:
-            with self.transaction(tid, bump=False) as tx:
-                total += timeflow.sweep(tx, tx.tenant.swept_at)
-        return total
+        return sum(self._sweep_tenant(tid) for tid in ids)
+
+    def _sweep_tenant(self, tenant_id: int) -> int:
+        with self._write(tenant_id, bump=False) as tx:
+            changed = timeflow.sweep(tx, tx.tenant.swept_at)
+        self._current.add(tenant_id)
+        return changed
 
     def start_scheduler(self, interval: float = timeflow.SWEEP_INTERVAL) -> None:
         """Sweep in a background thread every ``interval`` seconds until stopped."""

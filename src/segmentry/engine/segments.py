@@ -32,7 +32,6 @@ from segmentry.store import entities as entity_store
 from segmentry.store import history as history_store
 from segmentry.store import members as member_store
 from segmentry.store import segments as segment_store
-from segmentry.store import tenants as tenant_store
 from segmentry.store import uses as use_store
 from segmentry.store.segments import SegmentRow, VersionRow
 from segmentry.store.uses import UseRow
@@ -100,7 +99,7 @@ def create(tx: Transaction, spec: SegmentSpec) -> SegmentDef:
         raise AlreadyExistsError(f"a segment with code {code!r} already exists")
     name, description = check_name(spec.name), check_description(spec.description)
     checked, seqs = _definition_parts(tx, spec, code)
-    seg_id = tenant_store.take_ids(tx.conn, tenant_id=tx.tenant_id, column="next_seg_id", count=1)
+    seg_id = tx.take("next_seg_id", 1)
     row = SegmentRow(
         seg_id,
         code,

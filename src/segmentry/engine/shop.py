@@ -36,6 +36,7 @@ from segmentry.engine.types import (
     Version,
     choice,
 )
+from segmentry.model.nesting import flatten
 from segmentry.model.schema import Attribute, AttrType, Kind, Schema, segmented
 from segmentry.rules import convert
 from segmentry.rules.load import CheckedRule, RuleSource
@@ -51,10 +52,21 @@ class Shop(OrderCalls):
     write transaction or consistent read there and hands it to the use case in
     ``engine/`` that does the work. Order calls come from ``OrderCalls``."""
 
-    def __init__(self, segmentry: Segmentry, tenant_id: int, *, key_id: str | None = None) -> None:
+    def __init__(
+        self,
+        segmentry: Segmentry,
+        tenant_id: int,
+        *,
+        key_id: str | None = None,
+        revision: int | None = None,
+    ) -> None:
         self.segmentry = segmentry
         self.tenant_id = tenant_id
         self.key_id = key_id
+        self.revision = revision
+        """The tenant's revision as the caller just read it with its key, if it did:
+        used by the next member check only (a shop kept longer must not answer from
+        a revision read long ago)."""
 
     def _write(self) -> AbstractContextManager[Transaction]:
         return self.segmentry.transaction(self.tenant_id, by_key=self.key_id)
@@ -64,40 +76,68 @@ class Shop(OrderCalls):
 
     # -- entities -----------------------------------------------------------------------
 
-    def upsert(self, kind: Kind | str, entity_id: str, values: Mapping[str, Any]) -> Entity:
-        """Write all of an entity's attributes (those not given are removed)."""
+    def upsert(
+        self,
+        kind: Kind | str,
+        entity_id: str,
+        values: Mapping[str, Any],
+        *,
+        nested: bool = False,
+    ) -> Entity:
+        """Write all of an entity's attributes (those not given are removed). With
+        ``nested``, ``values`` is in the outside shape (custom attributes under
+        ``attributes``), flattened with the schema the write itself holds."""
         kind = segmented(kind)
         with self._write() as tx:
-            (doc,) = entity_ops.write(tx, kind, [Write(entity_id, values)])
-        return Entity(kind, entity_id, doc)
+            flat = _flat(tx, kind, values, nested=nested)
+            (doc,) = entity_ops.write(tx, kind, [Write(entity_id, flat)])
+            return reads.entity_of(tx.state, kind, entity_id, doc)
 
-    def patch(self, kind: Kind | str, entity_id: str, patch: Mapping[str, Any]) -> Entity:
-        """Change some attributes; ``None`` removes one (a JSON merge patch)."""
+    def patch(
+        self,
+        kind: Kind | str,
+        entity_id: str,
+        patch: Mapping[str, Any],
+        *,
+        nested: bool = False,
+    ) -> Entity:
+        """Change some attributes; ``None`` removes one (a JSON merge patch); ``nested``
+        as for :meth:`upsert`."""
         kind = segmented(kind)
         with self._write() as tx:
-            (doc,) = entity_ops.write(tx, kind, [Write(entity_id, patch, Mode.PATCH)])
-        return Entity(kind, entity_id, doc)
+            flat = _flat(tx, kind, patch, nested=nested)
+            (doc,) = entity_ops.write(tx, kind, [Write(entity_id, flat, Mode.PATCH)])
+            return reads.entity_of(tx.state, kind, entity_id, doc)
 
-    def upsert_many(self, kind: Kind | str, items: Iterable[Mapping[str, Any]]) -> int:
-        """Write a batch, all or nothing; each item carries its ``id``."""
+    def upsert_many(
+        self, kind: Kind | str, items: Iterable[Mapping[str, Any]], *, nested: bool = False
+    ) -> int:
+        """Write a batch, all or nothing; each item carries its ``id``; ``nested`` as
+        for :meth:`upsert`."""
         kind = segmented(kind)
         with entity_ops.collector_paused():
-            writes = _writes(items)
+            items = list(items)
             with self._write() as tx:
-                return len(entity_ops.write(tx, kind, writes))
+                return len(entity_ops.write(tx, kind, _writes(tx, kind, items, nested=nested)))
 
     def upsert_many_once(
-        self, kind: Kind | str, items: Iterable[Mapping[str, Any]], once: Once
+        self,
+        kind: Kind | str,
+        items: Iterable[Mapping[str, Any]],
+        once: Once,
+        *,
+        nested: bool = False,
     ) -> Done[int]:
         """``upsert_many`` that runs once per idempotency key: a retry with the same key
         and fingerprint replays the count and writes nothing (see ``engine.idempotency``)."""
         kind = segmented(kind)
 
         def work(tx: Transaction) -> dict[str, Any]:
+            writes = _writes(tx, kind, listed, nested=nested)
             return {"upserted": len(entity_ops.write(tx, kind, writes))}
 
         with entity_ops.collector_paused():
-            writes = _writes(items)
+            listed = list(items)
             done = idempotency.run(self._read, self._write, once, work)
         return Done(int(done.value["upserted"]), done.replayed)
 
@@ -106,9 +146,9 @@ class Shop(OrderCalls):
         others were left out (an import's batch); ``upsert_many`` refuses them all."""
         kind = segmented(kind)
         with entity_ops.collector_paused():
-            writes = _writes(items)
+            items = list(items)
             with self._write() as tx:
-                return entity_ops.write_valid(tx, kind, writes)
+                return entity_ops.write_valid(tx, kind, _writes(tx, kind, items))
 
     def delete(self, kind: Kind | str, entity_id: str) -> None:
         with self._write() as tx:
@@ -313,8 +353,18 @@ class Shop(OrderCalls):
             return reads.members(view.conn, view.state, code, limit, cursor)
 
     def member(self, code: str, entity_id: str) -> Member | None:
-        with self._read() as view:
-            return reads.member_since(view.conn, view.state, code, entity_id)
+        """The entity's membership, ``None`` when it is not a member (the checkout's
+        question: see ``Segmentry.member`` for how it is answered)."""
+        return self.segmentry.member(self.tenant_id, code, entity_id, revision=self._seen())
+
+    def kept_member(self, code: str, entity_id: str) -> Member | reads.Kept | None:
+        """:meth:`member` if the kept state can answer it at once, else ``Kept.STALE``:
+        it never waits for a write nor loads the tenant's state."""
+        return self.segmentry.kept_member(self.tenant_id, code, entity_id, revision=self._seen())
+
+    def _seen(self) -> int | None:
+        revision, self.revision = self.revision, None
+        return revision
 
     def uses(self, code: str) -> list[Use]:
         with self._read() as view:
@@ -361,7 +411,20 @@ class Shop(OrderCalls):
         return self.segmentry.sweep(self.tenant_id)
 
 
-def _writes(items: Iterable[Mapping[str, Any]]) -> list[Write]:
+def _flat(
+    tx: Transaction, kind: Kind, values: Mapping[str, Any], *, nested: bool, where: str = ""
+) -> Mapping[str, Any]:
+    """The flat values of a write, from the outside shape when ``nested``."""
+    return flatten(tx.state.schemas[kind], values, where=where) if nested else values
+
+
+def _writes(
+    tx: Transaction, kind: Kind, items: list[Mapping[str, Any]], *, nested: bool = False
+) -> list[Write]:
     """Whole-entity writes of items that carry their ``id``. Built with the collector
     paused: a full collection here would walk every live object the caller holds."""
+    if nested:
+        items = [
+            _flat(tx, kind, item, nested=True, where=f"item {n}") for n, item in enumerate(items)
+        ]
     return [Write(item.get("id"), item) for item in items]  # type: ignore[arg-type]

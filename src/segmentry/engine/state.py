@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from pyroaring import BitMap
@@ -33,6 +33,9 @@ from segmentry.store import orders as order_store
 from segmentry.store import segments as segment_store
 from segmentry.store.segments import SegmentRow
 from segmentry.store.tenants import TenantRow
+
+if TYPE_CHECKING:
+    from segmentry.engine.matcher import Matcher
 
 
 @dataclass(slots=True)
@@ -88,12 +91,10 @@ class View:
 
 
 class TenantState:
-    """One tenant as it is kept in memory between transactions, tagged with the
-    tenant's ``revision``: the schemas of both kinds, every segment's definition with
-    its checked rule (and the catalog and dependency order derived from them), the
-    kept member bitmap of every segment, the columnar snapshot of every living
-    entity, and the compiled matchers. Transactions mutate it in place; a revision
-    other than the database's means another process wrote, and it is reloaded."""
+    """What the engine keeps of one tenant between calls: its schemas, segments (with
+    checked rules and dependency order), the kept members of each segment, a columnar
+    snapshot of every living entity and the compiled matchers, all as of ``revision``.
+    Write transactions change it in place under the tenant's lock."""
 
     def __init__(self, tenant: TenantRow, schemas: dict[Kind, Schema]) -> None:
         self.tenant_id = tenant.tenant_id
@@ -107,13 +108,20 @@ class TenantState:
         self._catalog: dict[str, SegmentInfo] | None = None
         self.mutations = 0
         """Counts changes made in memory: a transaction that fails after changing the
-        state must not leave it cached."""
+        state must not leave it cached. Counted before each change is made."""
+        self.committed = 0
+        """``mutations`` when this state last matched the database (loaded, or a write of
+        this process committed): while the two are equal, no write is half-way through
+        the state, and a read may answer from it without the tenant's lock."""
         self.definitions = 0
         """Counts changes of segments and schemas: compiled matchers older than this
         are rebuilt."""
         self.tables = {kind: ColumnarTable(schemas[kind]) for kind in Kind}
         """The columnar snapshot of every living entity, a row per seq."""
-        self.matchers: dict[Kind, tuple[int, Any]] = {}
+        self.seqs: dict[Kind, dict[str, int]] = {kind: {} for kind in Kind}
+        """Seqs of ids the member check looked up, kept: an id keeps its seq for good."""
+        self.matchers: dict[Kind, tuple[int, Matcher]] = {}
+        """Each kind's compiled matcher, with the ``definitions`` it was built at."""
 
     # -- segments ------------------------------------------------------------------
 
@@ -123,6 +131,8 @@ class TenantState:
 
     def put(self, segment: SegmentDef) -> None:
         """Add or replace a segment (after a rename too)."""
+        self.mutations += 1
+        self.definitions += 1
         old = self.segments.get(segment.seg_id)
         if old is not None:
             self._codes.pop(old.code, None)
@@ -134,8 +144,6 @@ class TenantState:
             if old is not None:
                 self._catalog.pop(old.code, None)
             self._catalog[segment.code] = SegmentInfo(segment.kind, segment.refs)
-        self.mutations += 1
-        self.definitions += 1
 
     def reordered(self) -> None:
         """Forget the cached dependency order and catalog (after trees were attached)."""
@@ -143,12 +151,14 @@ class TenantState:
         self._catalog = None
 
     def set_schema(self, kind: Kind, schema: Schema) -> None:
-        self.schemas[kind] = schema
-        self.tables[kind] = self.tables[kind].with_schema(schema)
         self.mutations += 1
         self.definitions += 1
+        self.schemas[kind] = schema
+        self.tables[kind] = self.tables[kind].with_schema(schema)
 
     def drop(self, seg_id: int) -> None:
+        self.mutations += 1
+        self.definitions += 1
         old = self.segments.pop(seg_id, None)
         if old is not None:
             self._codes.pop(old.code, None)
@@ -156,8 +166,6 @@ class TenantState:
                 self._catalog.pop(old.code, None)
         self.members.pop(seg_id, None)
         self._order = None
-        self.mutations += 1
-        self.definitions += 1
 
     def catalog(self) -> Mapping[str, SegmentInfo]:
         """Every segment's kind and references, for checking rules. Built once and kept
@@ -241,6 +249,7 @@ def load(conn: Connection, tenant: TenantRow) -> TenantState:
     for kind, table in state.tables.items():
         for entity in entity_store.scan(conn, tenant_id=tenant_id, kind=kind):
             table.put(entity.seq, entity.record)
+    state.committed = state.mutations
     return state
 
 

@@ -28,7 +28,6 @@ from segmentry.model.schema import Kind
 from segmentry.model.temporal import EvalContext, from_micros
 from segmentry.store import entities as entity_store
 from segmentry.store import history as history_store
-from segmentry.store import tenants as tenant_store
 
 
 def sweep(tx: Transaction, swept_at: int) -> int:
@@ -49,7 +48,7 @@ def sweep(tx: Transaction, swept_at: int) -> int:
                 candidates |= changed.get(ref.seg_id, BitMap())
         if candidates:
             changed[segment.seg_id] = _recheck(tx, segment, candidates)
-    tenant_store.update_tenant(tx.conn, tenant_id=tx.tenant_id, swept_at=tx.now_us)
+    tx.counters["swept_at"] = tx.now_us
     history_store.thin(tx.conn, tenant_id=tx.tenant_id, now=tx.now_us)
     return sum(len(c) for c in changed.values())
 

@@ -65,15 +65,10 @@ class Flips:
 
 
 class Transaction:
-    """One write of one tenant, from the tenant's lock to just before commit.
-
-    Owns the connection of the database transaction, the tenant row as locked, the
-    moment of the write and the key that makes it; changes the tenant's in-memory
-    ``state`` in place (``Segmentry`` drops that state if the write fails); and keeps
-    what :meth:`flush` writes out before commit: the net membership changes
-    (``flips``), the segments whose counts to rewrite (``counted``), those deleted
-    (``dropped``), the renames, and the revision the tenant will have.
-    """
+    """One write of one tenant, inside the database transaction that holds the tenant's
+    row locked: it owns the connection, mutates the tenant's in-memory state as it
+    goes, collects the net membership changes (``flips``) and the tenant's counters,
+    and writes them all out in :meth:`flush`, just before the commit."""
 
     def __init__(
         self,
@@ -90,7 +85,10 @@ class Transaction:
         self.now_us = to_micros(now)
         self.by_key = by_key
         self.tenant_id = state.tenant_id
-        self.revision = state.revision + 1
+        self.revision = tenant.revision + 1
+        self.counters = dict(tenant.counters)
+        """The tenant row's counters as this transaction leaves them (read once, with the
+        row's lock; the changed ones are written back with one statement)."""
         self.flips = Flips()
         self.counted: set[int] = set()
         self.dropped: set[int] = set()
@@ -106,16 +104,22 @@ class Transaction:
         """The moment time-dependent memberships were last swept to."""
         return EvalContext(from_micros(self.tenant.swept_at), self.state.tz)
 
+    def take(self, counter: str, count: int) -> int:
+        """Reserve ``count`` consecutive values of a tenant counter; returns the first."""
+        first = self.counters[counter]
+        self.counters[counter] = first + count
+        return first
+
     def set_member(self, segment: SegmentDef, seq: int, member: bool, cause: Cause) -> bool:
         """Make ``seq`` a member or not; returns whether that changed anything."""
         members = self.state.members.setdefault(segment.seg_id, BitMap())
         if (seq in members) == member:
             return False
+        self.state.mutations += 1
         if member:
             members.add(seq)
         else:
             members.discard(seq)
-        self.state.mutations += 1
         self.flips.record(segment, BitMap([seq]), member, cause)
         return True
 
@@ -124,21 +128,21 @@ class Transaction:
         members = self.state.members.setdefault(segment.seg_id, BitMap())
         current = members & among
         entering, leaving = target - current, current - target
+        if entering or leaving:
+            self.state.mutations += 1
         if entering:
             members |= entering
             self.flips.record(segment, entering, True, cause)
         if leaving:
             members -= leaving
             self.flips.record(segment, leaving, False, cause)
-        if entering or leaving:
-            self.state.mutations += 1
 
     def enter(self, segment: SegmentDef, seqs: BitMap, cause: Cause) -> None:
         """Make ``seqs``, none of which is a member, members (new entities of a batch)."""
         if seqs:
+            self.state.mutations += 1
             self.state.members.setdefault(segment.seg_id, BitMap()).update(seqs)
             self.flips.record(segment, seqs, True, cause)
-            self.state.mutations += 1
 
     def renamed(self, old_code: str, segment: SegmentDef) -> None:
         """Record a new code: the feed is read by code, so the members move from the
@@ -164,9 +168,11 @@ class Transaction:
         self._write_events()
         self._write_counts()
         if bump or self.flips.touched():
-            tenant_store.bump_revision(self.conn, tenant_id=self.tenant_id)
+            self.counters["revision"] = self.revision
         else:
             self.revision = self.state.revision
+        changed = {c: v for c, v in self.counters.items() if v != self.tenant.counters[c]}
+        tenant_store.set_counters(self.conn, tenant_id=self.tenant_id, values=changed)
 
     def _write_chunks(self) -> None:
         edits: dict[tuple[int, int], tuple[BitMap, BitMap]] = {}
@@ -192,9 +198,7 @@ class Transaction:
         total = sum(len(m) for *_, m in self.renames) * 2 + sum(len(c[3]) for c in changes)
         if not total:
             return
-        next_id = tenant_store.take_ids(
-            self.conn, tenant_id=self.tenant_id, column="next_event_id", count=total
-        )
+        next_id = self.take("next_event_id", total)
         blocks = self._rename_blocks(next_id)
         next_id += sum(len(b.members) for b in blocks)
         for seg_id, change, cause, seqs in changes:

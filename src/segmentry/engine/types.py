@@ -83,6 +83,9 @@ class Entity:
     kind: Kind
     id: str
     attributes: dict[str, Any]
+    custom: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    """The keys of the tenant's custom attributes when the entity was read or written
+    (the others are built in): enough to show it in the outside shape."""
 
 
 @dataclass(frozen=True, slots=True)

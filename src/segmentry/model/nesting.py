@@ -5,7 +5,7 @@ stores, one into the other."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from segmentry.errors import ValidationError
@@ -47,9 +47,17 @@ def _custom(schema: Schema, given: object, prefix: str) -> dict[str, Any]:
     return dict(given)
 
 
+def custom_keys(schema: Schema) -> frozenset[str]:
+    return frozenset(a.key for a in schema.custom)
+
+
 def nest(schema: Schema, doc: Mapping[str, Any]) -> dict[str, Any]:
     """A stored document in the outside shape."""
-    custom = {a.key for a in schema.custom}
+    return nest_custom(custom_keys(schema), doc)
+
+
+def nest_custom(custom: Collection[str], doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored document in the outside shape, ``custom`` naming its custom attributes."""
     body = {k: v for k, v in doc.items() if k not in custom}
     body[CUSTOM] = {k: v for k, v in doc.items() if k in custom}
     return body

@@ -71,6 +71,20 @@ def decode_since(data: bytes) -> np.ndarray:
     return np.repeat(runs["at"], runs["count"])
 
 
+def entered_at(members: bytes, since: bytes, seq: int) -> int | None:
+    """When ``seq`` entered, from a chunk as stored; ``None`` if it is not a member.
+    Reads the one entry time it needs (a member check asks for one, often)."""
+    bitmap = decode_members(members)
+    if seq not in bitmap:
+        return None
+    rank = bitmap.rank(seq) - 1  # the member's place among the chunk's members
+    if len(since) % 8 != 1:
+        return int(struct.unpack_from("<q", since, 8 * rank)[0])
+    runs = np.frombuffer(since, dtype=RUN, offset=1)
+    run = int(np.searchsorted(np.cumsum(runs["count"]), rank, side="right"))
+    return int(runs["at"][run])
+
+
 def append_since(data: bytes, count: int, at: int) -> bytes:
     """Stored entry times with ``count`` more, all at ``at``, after the others. Runs are
     extended in place, as bytes: an import appends to thousands of chunks."""

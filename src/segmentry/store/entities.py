@@ -74,6 +74,20 @@ def rows_by_ids(
     return {row.id: _entity(row) for row in conn.execute(query)}
 
 
+_SEQ_OF = sa.select(entities.c.seq).where(
+    entities.c.tenant_id == sa.bindparam("tenant_id"),
+    entities.c.kind == sa.bindparam("kind"),
+    entities.c.id == sa.bindparam("id"),
+)
+
+
+def seq_of(conn: Connection, *, tenant_id: int, kind: Kind, entity_id: str) -> int | None:
+    """The seq an id was given (a tombstone's too: the seq stays with the id for good)."""
+    found = conn.execute(_SEQ_OF, {"tenant_id": tenant_id, "kind": kind.value, "id": entity_id})
+    value = found.scalar_one_or_none()
+    return int(value) if value is not None else None
+
+
 def _id_in(ids: list[str], conn: Connection) -> sa.ColumnElement[bool]:
     """``id`` is one of ``ids``, bound as one parameter: a JSON array on SQLite; on
     PostgreSQL a text array, whose length the planner knows (it guesses 100 rows for a
@@ -107,13 +121,6 @@ def rows_by_seqs(
         query = sa.select(*COLUMNS).where(*_scope(tenant_id, kind), entities.c.seq.in_(part))
         out.extend(_entity(row) for row in conn.execute(query.order_by(entities.c.seq)))
     return out
-
-
-def next_seq(conn: Connection, *, tenant_id: int, kind: Kind) -> int:
-    query = sa.select(sa.func.coalesce(sa.func.max(entities.c.seq), 0) + 1).where(
-        *_scope(tenant_id, kind)
-    )
-    return int(conn.execute(query).scalar_one())
 
 
 ROW = ("tenant_id", "kind", "seq", "id", "doc", "record", "created_at", "updated_at", "revision")

@@ -9,7 +9,7 @@ from pyroaring import BitMap
 from sqlalchemy.engine import Connection
 
 from segmentry.store import driver
-from segmentry.store.codec import Chunk, Stored, decode_members
+from segmentry.store.codec import Chunk, Stored, chunk_of, decode_members, entered_at
 from segmentry.store.tables import fixed_members, member_chunks
 
 ChunkKey = tuple[int, int]  # (seg_id, chunk)
@@ -33,6 +33,20 @@ def read_chunks(
     """The chunks with these keys that exist, with their entry times."""
     stored = read_stored_chunks(conn, tenant_id=tenant_id, keys=keys)
     return {key: Chunk.decode(members, since) for key, (members, since) in stored.items()}
+
+
+_SINCE = sa.select(member_chunks.c.members, member_chunks.c.since).where(
+    member_chunks.c.tenant_id == sa.bindparam("tenant_id"),
+    member_chunks.c.seg_id == sa.bindparam("seg_id"),
+    member_chunks.c.chunk == sa.bindparam("chunk"),
+)
+
+
+def since_of(conn: Connection, *, tenant_id: int, seg_id: int, seq: int) -> int | None:
+    """When ``seq`` entered the segment, or ``None`` if it is not a member."""
+    params = {"tenant_id": tenant_id, "seg_id": seg_id, "chunk": chunk_of(seq)}
+    row = conn.execute(_SINCE, params).one_or_none()
+    return entered_at(bytes(row.members), bytes(row.since), seq) if row is not None else None
 
 
 def read_stored_chunks(

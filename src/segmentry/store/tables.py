@@ -39,6 +39,9 @@ tenants = sa.Table(
     sa.Column("revision", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("next_event_id", sa.BigInteger, nullable=False, server_default="1"),
     sa.Column("next_seg_id", sa.Integer, nullable=False, server_default="1"),
+    # The next seq of each kind's entities (never reused: a deleted entity keeps its row).
+    sa.Column("next_product_seq", sa.BigInteger, nullable=False, server_default="1"),
+    sa.Column("next_customer_seq", sa.BigInteger, nullable=False, server_default="1"),
     # Time-based memberships are exact as of this moment (the last sweep).
     sa.Column("swept_at", Micros, nullable=False, server_default="0"),
     # Set by the tenant's first order: from then on customers' order values are

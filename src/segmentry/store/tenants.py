@@ -5,14 +5,33 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from segmentry.model.schema import Kind
 from segmentry.store.tables import api_keys, tenants
 
 KEY_PREFIX = "sgk"
+
+
+COUNTERS = (
+    "revision",
+    "swept_at",
+    "next_event_id",
+    "next_seg_id",
+    "next_product_seq",
+    "next_customer_seq",
+)
+"""The tenant row's counters: a write transaction reads them once, with the row's lock,
+takes from them in memory and writes the changed ones back with one ``UPDATE``."""
+
+
+def seq_counter(kind: Kind) -> str:
+    """The counter of the next seq of ``kind``'s entities."""
+    return f"next_{kind.value}_seq"
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,8 +40,16 @@ class TenantRow:
     name: str
     time_zone: str
     created_at: int
-    revision: int
-    swept_at: int
+    counters: dict[str, int]
+    """Every counter of :data:`COUNTERS`, as read."""
+
+    @property
+    def revision(self) -> int:
+        return self.counters["revision"]
+
+    @property
+    def swept_at(self) -> int:
+        return self.counters["swept_at"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,52 +74,33 @@ def tenant_ids(conn: Connection) -> list[int]:
     return list(conn.scalars(sa.select(tenants.c.tenant_id).order_by(tenants.c.tenant_id)))
 
 
+_TENANT_COLUMNS = (tenants.c.tenant_id, tenants.c.name, tenants.c.time_zone, tenants.c.created_at)
+_GET_TENANT = sa.select(*_TENANT_COLUMNS, *(tenants.c[c] for c in COUNTERS)).where(
+    tenants.c.tenant_id == sa.bindparam("tenant_id")
+)
+_LOCK_TENANT = _GET_TENANT.with_for_update()
+
+
 def get_tenant(conn: Connection, *, tenant_id: int, lock: bool = False) -> TenantRow | None:
     """The tenant row; ``lock`` takes a row lock on PostgreSQL so writers of one
     tenant go one at a time (SQLite's BEGIN IMMEDIATE already serialises them)."""
-    query = sa.select(
-        tenants.c.tenant_id,
-        tenants.c.name,
-        tenants.c.time_zone,
-        tenants.c.created_at,
-        tenants.c.revision,
-        tenants.c.swept_at,
-    ).where(tenants.c.tenant_id == tenant_id)
-    if lock:
-        query = query.with_for_update()
-    row = conn.execute(query).one_or_none()
-    return TenantRow(*row) if row else None
-
-
-def revision(conn: Connection, *, tenant_id: int) -> int | None:
-    query = sa.select(tenants.c.revision).where(tenants.c.tenant_id == tenant_id)
-    value = conn.execute(query).scalar_one_or_none()
-    return int(value) if value is not None else None
-
-
-def update_tenant(conn: Connection, *, tenant_id: int, **values: object) -> None:
-    conn.execute(tenants.update().where(tenants.c.tenant_id == tenant_id).values(**values))
-
-
-def bump_revision(conn: Connection, *, tenant_id: int) -> int:
-    conn.execute(
-        tenants.update()
-        .where(tenants.c.tenant_id == tenant_id)
-        .values(revision=tenants.c.revision + 1)
+    query = _LOCK_TENANT if lock else _GET_TENANT
+    row = conn.execute(query, {"tenant_id": tenant_id}).one_or_none()
+    if row is None:
+        return None
+    tenant_id, name, time_zone, created_at, *counters = row
+    return TenantRow(
+        tenant_id, name, time_zone, created_at, dict(zip(COUNTERS, counters, strict=True))
     )
-    value = revision(conn, tenant_id=tenant_id)
-    assert value is not None
-    return value
 
 
-def take_ids(conn: Connection, *, tenant_id: int, column: str, count: int) -> int:
-    """Reserve ``count`` consecutive ids from a counter column; returns the first."""
-    col = tenants.c[column]
-    first = conn.execute(sa.select(col).where(tenants.c.tenant_id == tenant_id)).scalar_one()
-    conn.execute(
-        tenants.update().where(tenants.c.tenant_id == tenant_id).values({col: col + count})
-    )
-    return int(first)
+def set_counters(conn: Connection, *, tenant_id: int, values: Mapping[str, int]) -> None:
+    """Write counters of a tenant whose row this transaction holds locked."""
+    unknown = set(values) - set(COUNTERS)
+    if unknown:
+        raise ValueError(f"not a tenant counter: {sorted(unknown)}")
+    if values:
+        conn.execute(tenants.update().where(tenants.c.tenant_id == tenant_id).values(**values))
 
 
 # -- API keys --------------------------------------------------------------------------
@@ -134,19 +142,54 @@ def list_keys(conn: Connection, *, tenant_id: int) -> list[KeyRow]:
     return [KeyRow(*row) for row in conn.execute(query)]
 
 
-def tenant_for_key(conn: Connection, plain_key: str) -> tuple[int, str] | None:
-    """``(tenant_id, key_id)`` of a valid, unrevoked key; ``None`` otherwise."""
+@dataclass(frozen=True, slots=True)
+class KeyCheck:
+    """A key's row as a request checks it, with its tenant's revision read alongside."""
+
+    tenant_id: int
+    key_id: str
+    secret_hash: str
+    revoked: bool
+    revision: int
+
+
+def split_key(plain_key: str) -> tuple[str, str] | None:
+    """``(key_id, secret)`` of a key of segmentry's shape; ``None`` otherwise."""
     prefix, _, rest = plain_key.partition("_")
     key_id, _, secret = rest.partition("_")
     if prefix != KEY_PREFIX or not key_id or not secret:
         return None
-    row = conn.execute(
-        sa.select(api_keys.c.tenant_id, api_keys.c.secret_hash, api_keys.c.revoked_at).where(
-            api_keys.c.key_id == key_id
-        )
-    ).one_or_none()
-    if row is None or row.revoked_at is not None:
-        return None
-    if not hmac.compare_digest(row.secret_hash, _hash(secret)):
-        return None
-    return int(row.tenant_id), key_id
+    return key_id, secret
+
+
+def secret_matches(check: KeyCheck, secret: str) -> bool:
+    return hmac.compare_digest(check.secret_hash, _hash(secret))
+
+
+_CHECK_KEY = (
+    sa.select(
+        api_keys.c.tenant_id,
+        api_keys.c.key_id,
+        api_keys.c.secret_hash,
+        api_keys.c.revoked_at.is_not(None),
+        tenants.c.revision,
+    )
+    .select_from(api_keys.join(tenants, api_keys.c.tenant_id == tenants.c.tenant_id))
+    .where(api_keys.c.key_id == sa.bindparam("key_id"))
+)
+
+
+def check_key(conn: Connection, key_id: str) -> KeyCheck | None:
+    """The key's row and its tenant's revision, in one indexed read (the key decides
+    the tenant, so there is no tenant to scope this by)."""
+    row = conn.execute(_CHECK_KEY, {"key_id": key_id}).one_or_none()
+    return KeyCheck(*row) if row is not None else None
+
+
+_REVISION = sa.select(tenants.c.revision).where(tenants.c.tenant_id == sa.bindparam("tenant_id"))
+
+
+def revision(conn: Connection, *, tenant_id: int) -> int | None:
+    """The tenant's revision: whether state kept in memory is still current."""
+    value = conn.execute(_REVISION, {"tenant_id": tenant_id}).scalar_one_or_none()
+    return int(value) if value is not None else None

@@ -15,9 +15,7 @@ from segmentry.api.json_route import JsonRoute
 from segmentry.api.pagination import Cursor, Limit, Page, keyed_page
 from segmentry.api.problems import described
 from segmentry.api.routes.kinds import BATCHES, BODIES, OUTS, with_types
-from segmentry.engine.shop import Shop
 from segmentry.model.limits import MAX_TEXT_LENGTH
-from segmentry.model.nesting import flatten
 from segmentry.model.schema import Kind
 
 EntityId = Annotated[
@@ -50,20 +48,13 @@ def router(kind: Kind) -> APIRouter:
     )
     out, body_model = OUTS[kind], BODIES[kind]
 
-    def flat(shop: Shop, body: EntityBody) -> dict[str, Any]:
-        return flatten(shop.attributes_schema(kind), body.sent())
-
-    def rendered(shop: Shop, found: Any) -> EntityOut:
-        return render.entity(shop.attributes_schema(kind), found)
-
     @routes.get("", response_model=Page[out], summary=f"List {kind.plural}")  # type: ignore[valid-type]
     def list_entities(
         shop: ShopDep, rule: RuleQuery = None, limit: Limit = 100, cursor: Cursor = None
     ) -> Page[EntityOut]:
         """In the order they were first written; with `rule`, only those it selects."""
         page = shop.entities(kind, rule, limit=limit, cursor=cursor)
-        schema = shop.attributes_schema(kind)
-        items = [render.entity(schema, e) for e in page.items]
+        items = [render.entity(e) for e in page.items]
         return Page[EntityOut](items=items, next_cursor=page.next_cursor)
 
     def upsert_batch(
@@ -71,13 +62,10 @@ def router(kind: Kind) -> APIRouter:
     ) -> Upserted:
         """All or nothing, up to 10,000 items; later items of one id build on earlier ones.
         With `Idempotency-Key`, a retry replays the first answer and writes nothing."""
-        schema = shop.attributes_schema(kind)
-        items = [
-            flatten(schema, item.sent(), where=f"item {n}") for n, item in enumerate(body.items)
-        ]
+        items = [item.sent() for item in body.items]
         if once is None:
-            return Upserted(upserted=shop.upsert_many(kind, items))
-        done = shop.upsert_many_once(kind, items, once)
+            return Upserted(upserted=shop.upsert_many(kind, items, nested=True))
+        done = shop.upsert_many_once(kind, items, once, nested=True)
         mark_replayed(response, done)
         return Upserted(upserted=done.value)
 
@@ -107,12 +95,12 @@ def router(kind: Kind) -> APIRouter:
         "/{entity_id}", response_model=out, responses=described(404), summary=f"Get a {kind}"
     )
     def get_entity(shop: ShopDep, entity_id: EntityId) -> EntityOut:
-        return rendered(shop, shop.get(kind, entity_id))
+        return render.entity(shop.get(kind, entity_id))
 
     def upsert(shop: ShopDep, entity_id: EntityId, body: EntityBody) -> EntityOut:
         """Write all of the entity's attributes: built-in ones at the top level, custom
         ones under `attributes`; attributes not given are removed."""
-        return rendered(shop, shop.upsert(kind, entity_id, flat(shop, body)))
+        return render.entity(shop.upsert(kind, entity_id, body.sent(), nested=True))
 
     routes.put("/{entity_id}", response_model=out, summary=f"Upsert a {kind}")(
         with_types(upsert, body=body_model)
@@ -120,7 +108,7 @@ def router(kind: Kind) -> APIRouter:
 
     def patch(shop: ShopDep, entity_id: EntityId, body: EntityBody) -> EntityOut:
         """A JSON merge patch (RFC 7396): attributes given replace, `null` removes."""
-        return rendered(shop, shop.patch(kind, entity_id, flat(shop, body)))
+        return render.entity(shop.patch(kind, entity_id, body.sent(), nested=True))
 
     routes.patch(
         "/{entity_id}",
