@@ -134,9 +134,9 @@ def test_ids_with_spaces_at_an_end_are_refused_in_bodies_and_uploads(api: Caller
     is_problem(use, 422, "invalid-value")
 
 
-def test_a_live_server_refuses_a_path_that_is_not_utf8(engine: Segmentry) -> None:
-    _, key = new_tenant(engine, "live utf-8")
-    with LiveServer(build_app(engine)) as server:
+def test_a_live_server_refuses_a_path_that_is_not_utf8(segmentry: Segmentry) -> None:
+    _, key = new_tenant(segmentry, "live utf-8")
+    with LiveServer(build_app(segmentry)) as server:
         headers = {"Authorization": f"Bearer {key}"}
         with httpx.Client(base_url=server.url, headers=headers) as client:
             is_problem(client.put("/v1/customers/%FF", json={}), 400, "bad-request")
