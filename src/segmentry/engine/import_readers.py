@@ -13,7 +13,7 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import IO, Any
@@ -91,6 +91,12 @@ def read_lines(
 def ndjson_lines(
     source: IO[bytes], schema: Schema, columns: Mapping[str, str | None]
 ) -> Iterator[Line]:
+    return json_lines(source, lambda number, raw: _json_line(number, raw, schema, columns))
+
+
+def json_lines(source: IO[bytes], read: Callable[[int, bytes], Line]) -> Iterator[Line]:
+    """Each non-blank line of ``source`` as ``read(number, raw)`` makes it (a leading BOM
+    dropped); a line over ``MAX_LINE_BYTES`` is skipped and reported, never held whole."""
     number = 0
     while raw := source.readline(MAX_LINE_BYTES + 1):
         number += 1
@@ -99,7 +105,7 @@ def ndjson_lines(
             _skip_rest(source)
             yield Line(number, error=f"longer than {MAX_LINE_BYTES:,} bytes")
         elif raw.strip():
-            yield _json_line(number, raw, schema, columns)
+            yield read(number, raw)
 
 
 def _skip_rest(source: IO[bytes]) -> None:

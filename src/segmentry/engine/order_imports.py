@@ -24,17 +24,15 @@ import orjson
 
 from segmentry.engine import orders as order_ops
 from segmentry.engine.import_readers import (
-    BOM,
-    MAX_LINE_BYTES,
     FileError,
     ImportFormat,
     Line,
     _decoded,
     _next_row,
     _renamed,
-    _skip_rest,
     cell_value,
     header_fields,
+    json_lines,
 )
 from segmentry.engine.transaction import Transaction
 from segmentry.errors import ValidationError
@@ -72,15 +70,7 @@ class OrderRecords:
     def _json(self, source: IO[bytes]) -> Iterator[Line]:
         """One order a line, as sent (its lines are not attributes, so the entity
         reader's flattening does not apply); only top-level keys are renamed."""
-        number = 0
-        while raw := source.readline(MAX_LINE_BYTES + 1):
-            number += 1
-            raw = raw.removeprefix(BOM.encode()) if number == 1 else raw
-            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-                _skip_rest(source)
-                yield Line(number, error=f"longer than {MAX_LINE_BYTES:,} bytes")
-            elif raw.strip():
-                yield _json_order(number, raw, self.columns)
+        return json_lines(source, lambda number, raw: _json_order(number, raw, self.columns))
 
     def may_cut(self, previous: Line, line: Line) -> bool:
         if self.format is ImportFormat.NDJSON:
