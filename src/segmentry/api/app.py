@@ -7,7 +7,16 @@ from fastapi import FastAPI
 from segmentry.api import fallback, openapi, problems
 from segmentry.api.head import HeadAsGet
 from segmentry.api.limits import BodyLimit, Limits
-from segmentry.api.routes import attributes, entities, events, imports, members, segments, uses
+from segmentry.api.routes import (
+    attributes,
+    entities,
+    events,
+    imports,
+    members,
+    segments,
+    uses,
+    webhooks,
+)
 from segmentry.engine.service import Segmentry
 from segmentry.model.schema import Kind
 
@@ -18,8 +27,11 @@ Authenticate with a tenant's API key (`Authorization: Bearer <key>`). Errors are
 idempotency keys, imports and limits."""
 
 
-def create_app(engine: Segmentry, *, limits: Limits | None = None) -> FastAPI:
-    """The API over ``engine``; routes only translate HTTP to library calls."""
+def create_app(
+    engine: Segmentry, *, limits: Limits | None = None, allow_private_webhooks: bool = False
+) -> FastAPI:
+    """The API over ``engine``; routes only translate HTTP to library calls.
+    ``allow_private_webhooks`` accepts webhook URLs on private and loopback addresses."""
     app = FastAPI(
         title="segmentry",
         version="1",
@@ -30,11 +42,12 @@ def create_app(engine: Segmentry, *, limits: Limits | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.engine = engine
+    app.state.allow_private_webhooks = allow_private_webhooks
     problems.install(app)
     app.add_middleware(BodyLimit, limits=limits or Limits())
     app.add_middleware(HeadAsGet)
     routers = [entities.router(kind) for kind in Kind]
-    routers += [m.routes for m in (imports, attributes, segments, members, uses, events)]
+    routers += [m.routes for m in (imports, attributes, segments, members, uses, events, webhooks)]
     for router in routers:
         app.include_router(router)
     fallback.install(app, routers)

@@ -55,6 +55,7 @@ class UseType(StrEnum):
     NOTIFICATION = "notification"
     RECOMMENDATION = "recommendation"
     OTHER = "other"
+    WEBHOOK = "webhook"  # listed for the webhooks that name a segment; not registered
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +210,7 @@ class SegmentEdit:
     description: str | None = None
     status: Status | None = None
     rule: str | dict[str, Any] | None = None
+    force: bool = False  # rename even if webhooks name the segment
 
     def __post_init__(self) -> None:
         if self.status is not None:

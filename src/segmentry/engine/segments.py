@@ -14,6 +14,7 @@ from typing import Any
 from pyroaring import BitMap
 
 from segmentry.engine import evaluation
+from segmentry.engine import webhooks as webhook_ops
 from segmentry.engine.model import Cause, SegmentEdit, SegmentSpec, SegmentType, Status, Use
 from segmentry.engine.state import SegmentDef, TenantState
 from segmentry.engine.transaction import Transaction
@@ -180,7 +181,7 @@ def _edited_row(
     tx: Transaction, segment: SegmentDef, change: SegmentEdit
 ) -> tuple[SegmentRow, CheckedRule | None]:
     row = segment.row
-    code = row.code if change.code is None else _new_code(tx, segment, change.code)
+    code = row.code if change.code is None else _new_code(tx, segment, change.code, change.force)
     values: dict[str, Any] = {"code": code}
     if change.name is not None:
         values["name"] = check_name(change.name)
@@ -199,12 +200,22 @@ def _edited_row(
     return replace(row, **values), checked
 
 
-def _new_code(tx: Transaction, segment: SegmentDef, code: str) -> str:
+def _new_code(tx: Transaction, segment: SegmentDef, code: str, force: bool) -> str:
     code = check_code(code)
     if code == segment.code:
         return code
     if tx.state.by_code(code) is not None:
         raise AlreadyExistsError(f"a segment with code {code!r} already exists")
+    # Webhooks name the segment by its seg_id and follow a forced rename; their
+    # receivers may filter on the code, hence the refusal.
+    webhook_ops.check_segment_free(
+        tx.conn,
+        tenant_id=tx.tenant_id,
+        seg_id=segment.seg_id,
+        code=segment.code,
+        action="rename",
+        force=force,
+    )
     referrers = tx.state.referrers(segment.code)
     if referrers:
         raise InUseError(
@@ -243,6 +254,17 @@ def delete(
             f"segment {code!r} has {len(uses)} use(s); delete with force to override",
             users=[{"id": u.use_id, "type": u.type, "name": u.name, "url": u.url} for u in uses],
         )
+    webhook_ops.check_segment_free(
+        tx.conn,
+        tenant_id=tx.tenant_id,
+        seg_id=segment.seg_id,
+        code=code,
+        action="delete",
+        force=force,
+    )
+    webhook_ops.forget_segment(
+        tx.conn, tenant_id=tx.tenant_id, seg_id=segment.seg_id, now=tx.now_us
+    )
     tx.replace_members(segment, BitMap(), Cause.SEGMENT_CHANGED)
     for drop in (
         segment_store.delete,

@@ -3,6 +3,7 @@ versions and member-count history."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
@@ -89,13 +90,19 @@ def get_segment(shop: ShopDep, code: CodePath, response: Response) -> SegmentOut
     summary="Edit a segment",
 )
 def edit_segment(
-    shop: ShopDep, code: CodePath, body: SegmentPatch, response: Response, if_match: IfMatch = None
+    *,
+    shop: ShopDep,
+    code: CodePath,
+    body: SegmentPatch,
+    response: Response,
+    if_match: IfMatch = None,
+    force: Annotated[bool, Query(description="Rename even if webhooks name the segment.")] = False,
 ) -> SegmentOut:
     """A JSON merge patch of `code`, `name`, `description`, `status` or `rule`; with
-    `If-Match`, refused with 412 if the segment changed since that version."""
-    edited = shop.edit_segment(
-        code, render.segment_edit(body), expected_version=expected_version(if_match)
-    )
+    `If-Match`, refused with 412 if the segment changed since that version. A rename
+    of a segment that webhooks name is refused (409, with them) unless `force`."""
+    change = replace(render.segment_edit(body), force=force)
+    edited = shop.edit_segment(code, change, expected_version=expected_version(if_match))
     return render.segment(tagged(response, edited))
 
 

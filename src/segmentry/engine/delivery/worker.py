@@ -1,0 +1,327 @@
+"""The delivery worker: claims due webhooks, posts their batches, records each attempt.
+
+It runs an asyncio loop in a thread of its own (inside ``segmentry serve``, or
+alone in ``segmentry deliver``). Database work runs in worker threads, the
+HTTP exchanges on the loop; at most ``concurrency`` webhooks are served at
+once, each by one task holding the webhook's lease, so one webhook has one
+delivery in flight in all the processes that share the database. A write
+never waits for any of this: the worker only reads the feed.
+
+A webhook's position moves only after its receiver answered 2xx, so a crash
+sends again at most the batch that was in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+import secrets
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+import orjson
+from sqlalchemy.engine import Engine
+
+from segmentry.engine.delivery import feed, sender, signing
+from segmentry.engine.delivery.feed import Filter
+from segmentry.engine.delivery.sender import Outcome
+from segmentry.store import webhooks as store
+from segmentry.store.database import read_transaction, write_transaction
+from segmentry.store.webhooks import DeliveryRow, WebhookRow
+
+log = logging.getLogger("segmentry.delivery")
+Key = tuple[int, str]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySettings:
+    """How deliveries run; the defaults are the contract (SPEC §9), tests shorten them."""
+
+    allow_private: bool = False
+    concurrency: int = 16
+    poll_interval: float = 0.2
+    timeout: float = 10.0
+    retry_base: float = 5.0  # the first retry's delay, doubled at each failure
+    retry_cap: float = 3_600.0
+    retry_window: float = 24 * 3_600.0  # failing this long disables the webhook
+    lease: float = 60.0
+    batch_size: int = 100
+    batches_per_claim: int = 20  # then the lease is given back, for fairness
+    body_cap: int = 4_096
+
+
+def now_us() -> int:
+    return time.time_ns() // 1_000
+
+
+def retry_delay(failures: int, settings: DeliverySettings) -> float:
+    """Exponential backoff with jitter: half the doubled delay, plus up to as much again."""
+    delay = min(settings.retry_cap, math.ldexp(settings.retry_base, min(failures - 1, 30)))
+    jitter: float = random.uniform(0, delay / 2)  # spreads retries; not a secret
+    return delay / 2 + jitter
+
+
+def wanted(row: WebhookRow) -> Filter:
+    return Filter(
+        frozenset(row.segments) if row.segments is not None else None,
+        frozenset(row.kinds),
+        frozenset(row.changes),
+    )
+
+
+def signing_secrets(row: WebhookRow, now: int) -> list[str]:
+    live = [row.secret]
+    if row.previous_secret and row.previous_until and row.previous_until > now:
+        live.append(row.previous_secret)
+    return live
+
+
+class Service:
+    """A background loop; ``start`` runs it in a thread, ``stop`` ends it and waits."""
+
+    name = "segmentry-service"
+
+    def __init__(self) -> None:
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._ready = threading.Event()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self._loop is not None and self._stopping is not None:
+            self._loop.call_soon_threadsafe(self._stopping.set)
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        self._ready.set()
+        await self.run(self._stopping)
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        raise NotImplementedError
+
+
+async def pause(stopping: asyncio.Event, seconds: float, wake: asyncio.Event | None = None) -> None:
+    waits: list[Awaitable[object]] = [stopping.wait()]
+    if wake is not None:
+        waits.append(wake.wait())
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    await asyncio.wait(tasks, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    for task in tasks:
+        task.cancel()
+
+
+class WebhookWorker(Service):
+    """Delivers every enabled webhook of every tenant of one database."""
+
+    name = "segmentry-webhooks"
+
+    def __init__(self, database: Engine, settings: DeliverySettings | None = None) -> None:
+        super().__init__()
+        self.database = database
+        self.settings = settings or DeliverySettings()
+        self.owner = "w_" + secrets.token_hex(8)
+        self.sent: Callable[[WebhookRow, list[dict[str, object]], Outcome], None] | None = None
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        active: dict[Key, asyncio.Task[None]] = {}
+        wake = asyncio.Event()
+        async with sender.client(self.settings.timeout) as http:
+            while not stopping.is_set():
+                free = self.settings.concurrency - len(active)
+                if free > 0:
+                    for row in await self._claim(free, set(active)):
+                        key = (row.tenant_id, row.webhook_id)
+                        task = asyncio.create_task(self._serve(http, row))
+                        active[key] = task
+                        task.add_done_callback(self._forget(active, key, wake))
+                wake.clear()
+                await pause(stopping, self.settings.poll_interval, wake)
+            for task in active.values():
+                task.cancel()
+            await asyncio.gather(*active.values(), return_exceptions=True)
+
+    @staticmethod
+    def _forget(
+        active: dict[Key, asyncio.Task[None]], key: Key, wake: asyncio.Event
+    ) -> Callable[[asyncio.Task[None]], None]:
+        def done(_task: asyncio.Task[None]) -> None:
+            active.pop(key, None)
+            wake.set()  # a slot is free: claim again without waiting for the tick
+
+        return done
+
+    async def _claim(self, limit: int, skip: set[Key]) -> list[WebhookRow]:
+        def claim() -> list[WebhookRow]:
+            now = now_us()
+            with write_transaction(self.database) as conn:
+                return store.claim(
+                    conn,
+                    owner=self.owner,
+                    now=now,
+                    until=now + int(self.settings.lease * 1e6),
+                    limit=limit,
+                    skip=skip,
+                )
+
+        try:
+            return await asyncio.to_thread(claim)
+        except Exception:  # the database is away: try again at the next tick
+            log.exception("claiming webhooks failed")
+            return []
+
+    async def _serve(self, http: httpx.AsyncClient, row: WebhookRow) -> None:
+        try:
+            for _ in range(self.settings.batches_per_claim):
+                if not await self._deliver_one(http, row):
+                    break
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # one webhook's failure must not stop the others
+            log.exception("delivering webhook %s failed", row.webhook_id)
+        finally:
+            await asyncio.shield(asyncio.to_thread(self._release, row))
+
+    def _release(self, row: WebhookRow) -> None:
+        with write_transaction(self.database) as conn:
+            store.release(
+                conn, tenant_id=row.tenant_id, webhook_id=row.webhook_id, owner=self.owner
+            )
+
+    async def _deliver_one(self, http: httpx.AsyncClient, claimed: WebhookRow) -> bool:
+        """Send the next batch; True when there may be more to send at once."""
+        found = await asyncio.to_thread(self._next_batch, claimed)
+        if found is None:
+            return False
+        row, batch = found
+        if not batch.events:
+            await asyncio.to_thread(self._settle_skipped, row, batch.through)
+            return False
+        body = orjson.dumps({"events": batch.events})
+        first, last = batch.events[0]["id"], batch.events[-1]["id"]
+        message_id = f"msg_{row.webhook_id}_{first}_{last}"
+        stamp = int(time.time())
+        headers = {
+            "content-type": "application/json",
+            "user-agent": "segmentry-webhooks",
+            "webhook-id": message_id,
+            "webhook-timestamp": str(stamp),
+            "webhook-signature": signing.signature_header(
+                signing_secrets(row, now_us()), message_id, stamp, body
+            ),
+        }
+        started = now_us()
+        outcome = await sender.post(
+            http,
+            row.url,
+            body,
+            headers,
+            timeout=self.settings.timeout,
+            body_cap=self.settings.body_cap,
+            allow_private=self.settings.allow_private,
+        )
+        attempt = DeliveryRow(
+            "d_" + secrets.token_hex(10),
+            started,
+            message_id,
+            int(str(first)),
+            int(str(last)),
+            len(batch.events),
+            outcome.status,
+            outcome.duration_us,
+            outcome.error,
+        )
+        kept = await asyncio.to_thread(self._settle, row, batch.through, attempt, outcome)
+        if self.sent is not None:
+            self.sent(row, batch.events, outcome)
+        return kept and outcome.ok
+
+    def _next_batch(self, claimed: WebhookRow) -> tuple[WebhookRow, feed.Batch] | None:
+        with read_transaction(self.database) as conn:
+            row = store.get(conn, tenant_id=claimed.tenant_id, webhook_id=claimed.webhook_id)
+            if row is None or not row.enabled or row.lease_owner != self.owner:
+                return None
+            batch = feed.read(
+                conn,
+                tenant_id=row.tenant_id,
+                after=row.position,
+                wanted=wanted(row),
+                limit=self.settings.batch_size,
+            )
+        return row, batch
+
+    def _settle_skipped(self, row: WebhookRow, through: int) -> None:
+        if through > row.position:
+            with write_transaction(self.database) as conn:
+                store.settle(
+                    conn,
+                    tenant_id=row.tenant_id,
+                    webhook_id=row.webhook_id,
+                    owner=self.owner,
+                    generation=row.generation,
+                    position=through,
+                )
+
+    def _settle(
+        self, row: WebhookRow, through: int, attempt: DeliveryRow, outcome: Outcome
+    ) -> bool:
+        """Record the attempt and its consequence; False if the lease was lost meanwhile."""
+        now = now_us()
+        lease_until = now + int(self.settings.lease * 1e6)
+        if outcome.ok:
+            values: dict[str, object] = {
+                "position": through,
+                "failures": 0,
+                "failing_since": None,
+                "last_success_at": now,
+                "next_attempt_at": 0,
+            }
+        else:
+            values = self._failed(row, outcome, attempt.at, now)
+        with write_transaction(self.database) as conn:
+            store.record_delivery(
+                conn, tenant_id=row.tenant_id, webhook_id=row.webhook_id, row=attempt
+            )
+            return store.settle(
+                conn,
+                tenant_id=row.tenant_id,
+                webhook_id=row.webhook_id,
+                owner=self.owner,
+                generation=row.generation,
+                lease_until=lease_until,
+                updated_at=now,
+                **values,
+            )
+
+    def _failed(
+        self, row: WebhookRow, outcome: Outcome, started: int, now: int
+    ) -> dict[str, object]:
+        failures = row.failures + 1
+        since = row.failing_since or started
+        values: dict[str, object] = {"failures": failures, "failing_since": since}
+        if now - since >= self.settings.retry_window * 1e6:
+            hours = self.settings.retry_window / 3_600
+            values["enabled"] = False
+            values["disabled_reason"] = (
+                f"failed for {hours:g} hours since {feed.iso(since)}; last error: {outcome.error}"
+            )
+        else:
+            delay = retry_delay(failures, self.settings)
+            values["next_attempt_at"] = now + int(delay * 1e6)
+        return values
