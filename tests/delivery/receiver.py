@@ -128,7 +128,11 @@ class Receiver:
                 if mode == "reset":
                     linger = struct.pack("ii", 1, 0)
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                    # the socket closes (with a reset) only once no file object holds it
+                    self.rfile.close()
+                    self.wfile.close()
                     self.connection.close()
+                    self.close_connection = True
                     return
                 if mode == "slow":
                     time.sleep(delay)
