@@ -17,10 +17,12 @@ from segmentry.engine.service import Segmentry
 from segmentry.web.app import create_web_app
 
 
-def build_app(engine: Segmentry) -> FastAPI:
+def build_app(engine: Segmentry, *, allow_private_webhooks: bool = False) -> FastAPI:
     """The API's routes first; everything else falls through to the web page."""
-    app = create_app(engine)
-    app.mount("/", create_web_app(engine), name="web")
+    app = create_app(engine, allow_private_webhooks=allow_private_webhooks)
+    web = create_web_app(engine)
+    web.state.allow_private_webhooks = allow_private_webhooks
+    app.mount("/", web, name="web")
     return app
 
 
