@@ -82,7 +82,7 @@ def read_stream(url: str, stream: str, subjects: str = ">") -> list[Any]:
             while True:
                 try:
                     batch = await sub.fetch(500, timeout=1)
-                except nats.errors.TimeoutError:
+                except TimeoutError:  # nats raises asyncio.TimeoutError or its own subclass
                     return found
                 for msg in batch:
                     await msg.ack()

@@ -48,6 +48,7 @@ class Received:
     body: bytes
     valid: bool
     at: float
+    path: str = "/hook"
 
     @property
     def events(self) -> list[dict[str, Any]]:
@@ -68,15 +69,22 @@ class Receiver:
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
     releasing: threading.Event = field(default_factory=threading.Event)
+    in_flight: dict[str, int] = field(default_factory=dict)  # by path
+    most_in_flight: dict[str, int] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
         assert self.server is not None
         return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
 
-    def events(self) -> list[dict[str, Any]]:
+    def events(self, path: str | None = None) -> list[dict[str, Any]]:
         with self.lock:
-            return [e for r in self.received if r.valid for e in r.events]
+            return [
+                e
+                for r in self.received
+                if r.valid and (path is None or r.path == path)
+                for e in r.events
+            ]
 
     def invalid(self) -> list[Received]:
         with self.lock:
@@ -113,13 +121,23 @@ class Receiver:
                 with receiver.lock:
                     receiver.attempts += 1
                     mode, delay = receiver.mode, receiver.delay
-                self._answer(mode, delay, body)
+                    now = receiver.in_flight.get(self.path, 0) + 1
+                    receiver.in_flight[self.path] = now
+                    most = max(now, receiver.most_in_flight.get(self.path, 0))
+                    receiver.most_in_flight[self.path] = most
+                try:
+                    self._answer(mode, delay, body)
+                finally:
+                    with receiver.lock:
+                        receiver.in_flight[self.path] -= 1
 
             def _record(self, body: bytes) -> None:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 valid = verify(receiver.secrets, headers, body)
                 with receiver.lock:
-                    receiver.received.append(Received(headers, body, valid, time.monotonic()))
+                    receiver.received.append(
+                        Received(headers, body, valid, time.monotonic(), self.path)
+                    )
 
             def _answer(self, mode: str, delay: float, body: bytes) -> None:
                 if mode == "hang":

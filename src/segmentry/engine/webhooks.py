@@ -184,13 +184,14 @@ class Webhooks:
         return secret
 
     def replay(self, webhook_id: str, after: int) -> Webhook:
-        """Send again every matching event after ``after`` (an event id, 0 for all)."""
+        """Send again every matching event after ``after`` (an event id, 0 for all). A
+        replay never skips: a webhook not yet past ``after`` goes on from where it is."""
         if isinstance(after, bool) or not isinstance(after, int) or after < 0:
             raise ValidationError("after must be an event id (0 or more)", field="after")
         with self.service.transaction(self.tenant_id, bump=False) as tx:
             row = _row(tx.conn, self.tenant_id, webhook_id, lock=True)
             values: dict[str, Any] = {
-                "position": after,
+                "position": min(after, row.position),
                 "generation": row.generation + 1,
                 "next_attempt_at": 0,
                 "updated_at": tx.now_us,
