@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
 
 import typer
 import uvicorn
+from fastapi import FastAPI
 
 from segmentry.cli.deliver import AllowPrivateOption, NatsOption
 from segmentry.cli.options import DEFAULT_DB, DbOption, opened
 from segmentry.cli.server import build_app
 from segmentry.engine.delivery import running
+from segmentry.engine.service import Segmentry
 
 
 def serve(
@@ -24,11 +29,28 @@ def serve(
     (and NATS with --nats) are delivered in the background."""
     with opened(db) as engine:
         engine.start_scheduler()
+        app = build_app(engine, allow_private_webhooks=allow_private_webhooks)
+        delivering(app, engine, allow_private_webhooks=allow_private_webhooks, nats_url=nats)
+        uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def delivering(
+    app: FastAPI, engine: Segmentry, *, allow_private_webhooks: bool, nats_url: str | None
+) -> None:
+    """Run the delivery workers for as long as the application: started and stopped in
+    its lifespan, since uvicorn ends the process with the signal that stopped it (code
+    after ``uvicorn.run`` never runs) and a worker stopped there gives its leases back."""
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(served: FastAPI) -> AsyncIterator[Any]:
         delivery = running.start(
-            engine.engine, allow_private_webhooks=allow_private_webhooks, nats_url=nats
+            engine.engine, allow_private_webhooks=allow_private_webhooks, nats_url=nats_url
         )
         try:
-            app = build_app(engine, allow_private_webhooks=allow_private_webhooks)
-            uvicorn.run(app, host=host, port=port, log_level="info")
+            async with inner(served) as state:
+                yield state
         finally:
-            delivery.stop()
+            await asyncio.to_thread(delivery.stop)
+
+    app.router.lifespan_context = lifespan

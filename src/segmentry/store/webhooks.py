@@ -117,12 +117,8 @@ def naming(conn: Connection, *, tenant_id: int, seg_id: int) -> list[WebhookRow]
 # -- leases --------------------------------------------------------------------------------
 
 
-def claim(
-    conn: Connection, *, owner: str, now: int, until: int, limit: int, skip: set[tuple[int, str]]
-) -> list[WebhookRow]:
-    """Lease up to ``limit`` enabled webhooks of any tenant that are due and have events
-    past their position, and whose lease is free or ran out. Run in a write transaction."""
-    due = sa.select(webhooks.c.tenant_id, webhooks.c.webhook_id).where(
+def _due(now: int) -> sa.Select[int, str]:
+    return sa.select(webhooks.c.tenant_id, webhooks.c.webhook_id).where(
         webhooks.c.enabled.is_(True),
         webhooks.c.next_attempt_at <= now,
         sa.or_(webhooks.c.lease_until.is_(None), webhooks.c.lease_until < now),
@@ -131,7 +127,20 @@ def claim(
         .where(tenants.c.tenant_id == webhooks.c.tenant_id)
         .scalar_subquery(),
     )
-    due = due.order_by(webhooks.c.next_attempt_at).limit(limit + len(skip))
+
+
+def due(conn: Connection, *, now: int, limit: int, skip: set[tuple[int, str]]) -> bool:
+    """Whether some webhook could be claimed now (a read, without locks)."""
+    found = conn.execute(_due(now).limit(limit + len(skip))).all()
+    return any((t, w) not in skip for t, w in found)
+
+
+def claim(
+    conn: Connection, *, owner: str, now: int, until: int, limit: int, skip: set[tuple[int, str]]
+) -> list[WebhookRow]:
+    """Lease up to ``limit`` enabled webhooks of any tenant that are due and have events
+    past their position, and whose lease is free or ran out. Run in a write transaction."""
+    due = _due(now).order_by(webhooks.c.next_attempt_at).limit(limit + len(skip))
     if conn.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True, of=webhooks)
     claimed: list[WebhookRow] = []

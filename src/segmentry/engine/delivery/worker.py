@@ -14,6 +14,7 @@ sends again at most the batch that was in flight.
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import math
 import random
@@ -38,20 +39,27 @@ log = logging.getLogger("segmentry.delivery")
 Key = tuple[int, str]
 
 
+class Step(enum.Enum):
+    SENT = "a batch was delivered"
+    IDLE = "nothing to send"
+    STOP = "a failure, or the webhook is no longer ours to send"
+
+
 @dataclass(frozen=True, slots=True)
 class DeliverySettings:
     """How deliveries run; the defaults are the contract (SPEC §9), tests shorten them."""
 
     allow_private: bool = False
-    concurrency: int = 16
+    concurrency: int = 64
     poll_interval: float = 0.2
+    hold: float = 1.0  # a webhook with nothing to send keeps its lease this long
     timeout: float = 10.0
     retry_base: float = 5.0  # the first retry's delay, doubled at each failure
     retry_cap: float = 3_600.0
     retry_window: float = 24 * 3_600.0  # failing this long disables the webhook
     lease: float = 60.0
     batch_size: int = 100
-    batches_per_claim: int = 20  # then the lease is given back, for fairness
+    batches_per_claim: int = 50  # then the lease is given back, for fairness
     body_cap: int = 4_096
 
 
@@ -170,6 +178,10 @@ class WebhookWorker(Service):
     async def _claim(self, limit: int, skip: set[Key]) -> list[WebhookRow]:
         def claim() -> list[WebhookRow]:
             now = now_us()
+            # Most ticks find nothing due: finding that out takes no write lock.
+            with read_transaction(self.database) as conn:
+                if not store.due(conn, now=now, limit=limit, skip=skip):
+                    return []
             with write_transaction(self.database) as conn:
                 return store.claim(
                     conn,
@@ -187,10 +199,27 @@ class WebhookWorker(Service):
             return []
 
     async def _serve(self, http: httpx.AsyncClient, row: WebhookRow) -> None:
+        """Deliver while there is something to send; a webhook that has nothing keeps its
+        lease a moment (``hold``), so a steady trickle of events is not a claim and a
+        release, two more write transactions, per batch."""
         try:
-            for _ in range(self.settings.batches_per_claim):
-                if not await self._deliver_one(http, row):
+            lease_until = time.monotonic() + self.settings.lease
+            sent, idle_since = 0, time.monotonic()
+            while sent < self.settings.batches_per_claim:
+                step = await self._deliver_one(http, row)
+                now = time.monotonic()
+                if step is Step.STOP:
                     break
+                if step is Step.SENT:
+                    sent, idle_since, lease_until = sent + 1, now, now + self.settings.lease
+                    continue
+                if now - idle_since >= self.settings.hold:
+                    break
+                if lease_until - now < self.settings.lease / 2:
+                    if not await asyncio.to_thread(self._renew, row):
+                        break
+                    lease_until = now + self.settings.lease
+                await asyncio.sleep(self.settings.poll_interval)
         except asyncio.CancelledError:
             raise
         except Exception:  # one webhook's failure must not stop the others
@@ -198,21 +227,32 @@ class WebhookWorker(Service):
         finally:
             await asyncio.shield(asyncio.to_thread(self._release, row))
 
+    def _renew(self, row: WebhookRow) -> bool:
+        with write_transaction(self.database) as conn:
+            return store.renew(
+                conn,
+                tenant_id=row.tenant_id,
+                webhook_id=row.webhook_id,
+                owner=self.owner,
+                until=now_us() + int(self.settings.lease * 1e6),
+            )
+
     def _release(self, row: WebhookRow) -> None:
         with write_transaction(self.database) as conn:
             store.release(
                 conn, tenant_id=row.tenant_id, webhook_id=row.webhook_id, owner=self.owner
             )
 
-    async def _deliver_one(self, http: httpx.AsyncClient, claimed: WebhookRow) -> bool:
-        """Send the next batch; True when there may be more to send at once."""
+    async def _deliver_one(self, http: httpx.AsyncClient, claimed: WebhookRow) -> Step:
+        """Send the next batch, if there is one."""
         found = await asyncio.to_thread(self._next_batch, claimed)
         if found is None:
-            return False
+            return Step.STOP
         row, batch = found
         if not batch.events:
-            await asyncio.to_thread(self._settle_skipped, row, batch.through)
-            return False
+            if batch.through > row.position:
+                await asyncio.to_thread(self._settle_skipped, row, batch.through)
+            return Step.IDLE
         body = orjson.dumps({"events": batch.events})
         first, last = batch.events[0]["id"], batch.events[-1]["id"]
         message_id = f"msg_{row.webhook_id}_{first}_{last}"
@@ -250,7 +290,7 @@ class WebhookWorker(Service):
         kept = await asyncio.to_thread(self._settle, row, batch.through, attempt, outcome)
         if self.sent is not None:
             self.sent(row, batch.events, outcome)
-        return kept and outcome.ok
+        return Step.SENT if kept and outcome.ok else Step.STOP
 
     def _next_batch(self, claimed: WebhookRow) -> tuple[WebhookRow, feed.Batch] | None:
         with read_transaction(self.database) as conn:
