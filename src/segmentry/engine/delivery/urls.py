@@ -28,7 +28,10 @@ def check_url(url: object, *, allow_private: bool) -> str:
         raise ValidationError(f"url must be a text of 1 to {MAX_URL} characters", field="url")
     if not url.isascii() or not url.isprintable():
         raise ValidationError("url must be printable ASCII (encode other text)", field="url")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        raise ValidationError(f"url {url!r} is not a valid URL", field="url") from None
     if parts.scheme not in ("http", "https"):
         raise ValidationError(
             f"url must be http:// or https://, not {parts.scheme or 'without a scheme'!r}",

@@ -39,6 +39,16 @@ log = logging.getLogger("segmentry.delivery")
 Key = tuple[int, str]
 
 
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """A finished attempt, to be recorded with what it means for its webhook."""
+
+    row: WebhookRow
+    through: int
+    attempt: DeliveryRow
+    outcome: Outcome
+
+
 class Step(enum.Enum):
     SENT = "a batch was delivered"
     IDLE = "nothing to send"
@@ -146,6 +156,8 @@ class WebhookWorker(Service):
         self.settings = settings or DeliverySettings()
         self.owner = "w_" + secrets.token_hex(8)
         self.sent: Callable[[WebhookRow, list[dict[str, object]], Outcome], None] | None = None
+        self._settling: list[tuple[Settlement, asyncio.Future[bool]]] = []
+        self._settler_running = False
 
     async def run(self, stopping: asyncio.Event) -> None:
         active: dict[Key, asyncio.Task[None]] = {}
@@ -287,7 +299,7 @@ class WebhookWorker(Service):
             outcome.duration_us,
             outcome.error,
         )
-        kept = await asyncio.to_thread(self._settle, row, batch.through, attempt, outcome)
+        kept = await self._settle(Settlement(row, batch.through, attempt, outcome))
         if self.sent is not None:
             self.sent(row, batch.events, outcome)
         return Step.SENT if kept and outcome.ok else Step.STOP
@@ -318,36 +330,70 @@ class WebhookWorker(Service):
                     position=through,
                 )
 
-    def _settle(
-        self, row: WebhookRow, through: int, attempt: DeliveryRow, outcome: Outcome
-    ) -> bool:
-        """Record the attempt and its consequence; False if the lease was lost meanwhile."""
+    async def _settle(self, settlement: Settlement) -> bool:
+        """Record an attempt and its consequence; False if the lease was lost meanwhile.
+
+        Attempts that end while another group is being written are written together,
+        in one transaction: twenty webhooks told of the same write would otherwise take
+        the database's write lock twenty times, beside the shop's own writes."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._settling.append((settlement, done))
+        if not self._settler_running:
+            self._settler_running = True
+            asyncio.create_task(self._settle_waiting())  # noqa: RUF006 - it ends by itself
+        return await done
+
+    async def _settle_waiting(self) -> None:
+        try:
+            while self._settling:
+                group, self._settling = self._settling, []
+                try:
+                    kept = await asyncio.to_thread(self._settle_group, [s for s, _ in group])
+                except Exception as exc:  # noqa: BLE001 - handed to each waiting delivery
+                    for _, done in group:
+                        if not done.done():
+                            done.set_exception(exc)
+                    continue
+                for (_, done), result in zip(group, kept, strict=True):
+                    if not done.done():
+                        done.set_result(result)
+        finally:
+            self._settler_running = False
+
+    def _settle_group(self, group: list[Settlement]) -> list[bool]:
         now = now_us()
         lease_until = now + int(self.settings.lease * 1e6)
-        if outcome.ok:
-            values: dict[str, object] = {
-                "position": through,
-                "failures": 0,
-                "failing_since": None,
-                "last_success_at": now,
-                "next_attempt_at": 0,
-            }
-        else:
-            values = self._failed(row, outcome, attempt.at, now)
+        kept = []
         with write_transaction(self.database) as conn:
-            store.record_delivery(
-                conn, tenant_id=row.tenant_id, webhook_id=row.webhook_id, row=attempt
-            )
-            return store.settle(
-                conn,
-                tenant_id=row.tenant_id,
-                webhook_id=row.webhook_id,
-                owner=self.owner,
-                generation=row.generation,
-                lease_until=lease_until,
-                updated_at=now,
-                **values,
-            )
+            for s in group:
+                row = s.row
+                store.record_delivery(
+                    conn, tenant_id=row.tenant_id, webhook_id=row.webhook_id, row=s.attempt
+                )
+                kept.append(
+                    store.settle(
+                        conn,
+                        tenant_id=row.tenant_id,
+                        webhook_id=row.webhook_id,
+                        owner=self.owner,
+                        generation=row.generation,
+                        lease_until=lease_until,
+                        updated_at=now,
+                        **self._outcome(s, now),
+                    )
+                )
+        return kept
+
+    def _outcome(self, settlement: Settlement, now: int) -> dict[str, object]:
+        if not settlement.outcome.ok:
+            return self._failed(settlement.row, settlement.outcome, settlement.attempt.at, now)
+        return {
+            "position": settlement.through,
+            "failures": 0,
+            "failing_since": None,
+            "last_success_at": now,
+            "next_attempt_at": 0,
+        }
 
     def _failed(
         self, row: WebhookRow, outcome: Outcome, started: int, now: int
