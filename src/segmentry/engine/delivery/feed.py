@@ -12,6 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from sqlalchemy.engine import Connection
 
 from segmentry.model.schema import Kind
@@ -48,6 +49,13 @@ class Batch:
 
     events: list[dict[str, Any]] = field(default_factory=list)
     through: int = 0
+    _body: bytes | None = None
+
+    def body(self) -> bytes:
+        """The POST body ``{"events": [...]}``, serialised once however many send it."""
+        if self._body is None:
+            self._body = orjson.dumps({"events": self.events})
+        return self._body
 
 
 def read(conn: Connection, *, tenant_id: int, after: int, wanted: Filter, limit: int) -> Batch:

@@ -25,7 +25,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
-import orjson
 from sqlalchemy.engine import Engine
 
 from segmentry.engine.delivery import feed, sender, signing
@@ -37,6 +36,32 @@ from segmentry.store.webhooks import DeliveryRow, WebhookRow
 
 log = logging.getLogger("segmentry.delivery")
 Key = tuple[int, str]
+
+
+class RecentBatches:
+    """Batches read a moment ago, by tenant, position and filter: the webhooks told of
+    the same write usually stand at the same position with the same filter, and read
+    (and serialise) the same batch. An entry serves only for ``ttl`` seconds, so a
+    batch read before newer events committed is soon read again."""
+
+    def __init__(self, ttl: float, size: int = 256) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._kept: dict[tuple[int, int, Filter], tuple[float, feed.Batch]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, int, Filter]) -> feed.Batch | None:
+        with self._lock:
+            found = self._kept.get(key)
+        if found is None or time.monotonic() - found[0] > self.ttl:
+            return None
+        return found[1]
+
+    def put(self, key: tuple[int, int, Filter], batch: feed.Batch) -> None:
+        with self._lock:
+            if len(self._kept) >= self.size:
+                self._kept.clear()
+            self._kept[key] = (time.monotonic(), batch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +182,7 @@ class WebhookWorker(Service):
         self.owner = "w_" + secrets.token_hex(8)
         self.sent: Callable[[WebhookRow, list[dict[str, object]], Outcome], None] | None = None
         self._settling: list[tuple[Settlement, asyncio.Future[bool]]] = []
+        self._recent = RecentBatches(self.settings.poll_interval / 4)
         self._settler_running = False
 
     async def run(self, stopping: asyncio.Event) -> None:
@@ -265,7 +291,7 @@ class WebhookWorker(Service):
             if batch.through > row.position:
                 await asyncio.to_thread(self._settle_skipped, row, batch.through)
             return Step.IDLE
-        body = orjson.dumps({"events": batch.events})
+        body = batch.body()
         first, last = batch.events[0]["id"], batch.events[-1]["id"]
         message_id = f"msg_{row.webhook_id}_{first}_{last}"
         stamp = int(time.time())
@@ -309,13 +335,17 @@ class WebhookWorker(Service):
             row = store.get(conn, tenant_id=claimed.tenant_id, webhook_id=claimed.webhook_id)
             if row is None or not row.enabled or row.lease_owner != self.owner:
                 return None
-            batch = feed.read(
-                conn,
-                tenant_id=row.tenant_id,
-                after=row.position,
-                wanted=wanted(row),
-                limit=self.settings.batch_size,
-            )
+            key = (row.tenant_id, row.position, wanted(row))
+            batch = self._recent.get(key)
+            if batch is None:
+                batch = feed.read(
+                    conn,
+                    tenant_id=row.tenant_id,
+                    after=row.position,
+                    wanted=key[2],
+                    limit=self.settings.batch_size,
+                )
+                self._recent.put(key, batch)
         return row, batch
 
     def _settle_skipped(self, row: WebhookRow, through: int) -> None:
