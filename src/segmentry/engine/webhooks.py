@@ -10,6 +10,7 @@ was created (``replay`` sends older events).
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -205,7 +206,8 @@ class Webhooks:
             raise ValidationError("limit must be between 1 and 1,000", field="limit")
         with self.service.view(self.tenant_id) as view:
             _row(view.conn, self.tenant_id, webhook_id)
-            since = int(self.service.now().timestamp() * 1e6) - store.KEPT_DELIVERIES_US
+            # attempts are stamped by the machine's clock (the worker's), not the engine's
+            since = time.time_ns() // 1_000 - store.KEPT_DELIVERIES_US
             rows = store.deliveries(
                 view.conn, tenant_id=self.tenant_id, webhook_id=webhook_id, since=since, limit=limit
             )
