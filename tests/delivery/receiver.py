@@ -59,7 +59,7 @@ class Received:
 @dataclass
 class Receiver:
     """``mode``: ok, fail (500), hang, slow (answers after ``delay`` s), reset, redirect,
-    endless (200 and a body that never ends)."""
+    endless (200 and a body that never ends), trickle (a byte every 0.1 s)."""
 
     secrets: list[str] = field(default_factory=list)
     mode: str = "ok"
@@ -156,6 +156,18 @@ class Receiver:
                     time.sleep(delay)
                 if mode == "redirect":
                     self._reply(307, b"", {"Location": "http://127.0.0.1:9/elsewhere"})
+                    return
+                if mode == "trickle":  # headers at once, then a byte now and then
+                    self.send_response(500)
+                    self.send_header("Content-Length", "1000")
+                    self.end_headers()
+                    try:
+                        for _ in range(1000):
+                            self.wfile.write(b"x")
+                            self.wfile.flush()
+                            time.sleep(0.1)
+                    except OSError:
+                        pass
                     return
                 if mode == "fail":
                     self._reply(500, b"receiver is down")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -14,14 +15,40 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from segmentry.engine.delivery.stream import StreamPublisher, StreamSettings
 from segmentry.engine.service import Segmentry
 from segmentry.store import webhooks as store
 from tests.api.conftest import Caller
+from tests.conftest import _pg_admin_engine
 from tests.delivery.conftest import vip_shop
 from tests.delivery.nats_server import NatsServer, read_stream, stream_count
 from tests.delivery.test_worker import customers, feed
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A database of this module's own: the publisher sends every tenant's events, and
+    the session's PostgreSQL database holds those of every other test module too."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('stream') / 'shop.db'}"
+        return
+    request.getfixturevalue("pg_url")  # skips, or fails in CI, without PostgreSQL
+    admin = _pg_admin_engine()
+    name = f"segmentry_stream_{os.getpid()}_{secrets.token_hex(4)}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"create database \"{name}\" encoding 'UTF8' template template0"))
+    try:
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'drop database if exists "{name}" with (force)'))
+        admin.dispose()
 
 
 @pytest.fixture

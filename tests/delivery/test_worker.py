@@ -189,6 +189,24 @@ def test_reset_refused_redirect_and_slow_answers_are_failures(
         worker.stop()
 
 
+def test_a_trickling_receiver_is_cut_off_at_the_deadline(
+    engine: Segmentry, api: Caller, receiver: Receiver
+) -> None:
+    vip_shop(api)
+    hook_id = hook(api, receiver, segments=["vip"])
+    receiver.mode = "trickle"
+    worker = WebhookWorker(engine.engine, replace(FAST, timeout=0.5))
+    worker.start()
+    try:
+        customers(api, 1)
+        last = last_attempt(api, hook_id, 1)
+    finally:
+        worker.stop()
+    assert last["status"] is None
+    assert "within 0.5 s" in last["error"]
+    assert last["duration_ms"] < 1_500
+
+
 def test_an_endless_answer_is_cut_not_read_whole(
     api: Caller, receiver: Receiver, worker: WebhookWorker
 ) -> None:
