@@ -10,6 +10,7 @@ from typing import Any
 
 from segmentry.engine.delivery.worker import WebhookWorker
 from segmentry.engine.service import Segmentry
+from segmentry.store import webhooks as store
 from tests.api.conftest import Caller
 from tests.delivery.conftest import FAST, vip_shop
 from tests.delivery.receiver import Receiver, verify
@@ -264,18 +265,29 @@ def test_replay_sends_again_from_an_event_id(
 
 
 def test_both_secrets_sign_during_a_rotation(
-    api: Caller, receiver: Receiver, worker: WebhookWorker
+    engine: Segmentry, api: Caller, receiver: Receiver, worker: WebhookWorker
 ) -> None:
     vip_shop(api)
     hook_id = hook(api, receiver, segments=["vip"])
     old = receiver.secrets[0]
     new = api.post(f"/v1/webhooks/{hook_id}/rotate-secret").json()["secret"]
+    receiver.secrets[:] = [new]  # the receiver knows the new secret only
     customers(api, 1)
     receiver.wait_for(1)
     (sent,) = receiver.received
     assert len(sent.headers["webhook-signature"].split(" ")) == 2
     assert verify([new], sent.headers, sent.body)
     assert verify([old], sent.headers, sent.body)
+    with engine.engine.begin() as conn:  # the 24 hours of the rotation have passed
+        store.update(
+            conn, tenant_id=api.tenant_id, webhook_id=hook_id, previous_until=time.time_ns() // 1000
+        )
+    customers(api, 1, start=1)
+    receiver.wait_for(2)
+    later = receiver.received[-1]
+    assert len(later.headers["webhook-signature"].split(" ")) == 1
+    assert verify([new], later.headers, later.body)
+    assert not verify([old], later.headers, later.body)
 
 
 def test_a_new_webhook_starts_at_the_end_of_the_feed(
