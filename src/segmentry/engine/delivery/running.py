@@ -8,8 +8,9 @@ from dataclasses import dataclass, field, replace
 
 from sqlalchemy.engine import Engine
 
+from segmentry.engine.delivery.loop import Service
 from segmentry.engine.delivery.stream import StreamPublisher, StreamSettings
-from segmentry.engine.delivery.worker import DeliverySettings, Service, WebhookWorker
+from segmentry.engine.delivery.worker import DeliverySettings, WebhookWorker
 
 
 @dataclass

@@ -25,7 +25,7 @@ from nats.js.client import JetStreamContext
 from sqlalchemy.engine import Engine
 
 from segmentry.engine.delivery import feed
-from segmentry.engine.delivery.worker import Service, now_us, pause
+from segmentry.engine.delivery.loop import Service, now_us, pause
 from segmentry.store import webhooks as store
 from segmentry.store.database import read_transaction, write_transaction
 

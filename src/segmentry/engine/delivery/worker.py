@@ -21,7 +21,7 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine
 
 from segmentry.engine.delivery import feed, sender, signing
 from segmentry.engine.delivery.feed import Filter
+from segmentry.engine.delivery.loop import Service, now_us, pause
 from segmentry.engine.delivery.sender import Outcome
 from segmentry.store import webhooks as store
 from segmentry.store.database import read_transaction, write_transaction
@@ -98,10 +99,6 @@ class DeliverySettings:
     body_cap: int = 4_096
 
 
-def now_us() -> int:
-    return time.time_ns() // 1_000
-
-
 def retry_delay(failures: int, settings: DeliverySettings) -> float:
     """Exponential backoff with jitter: half the doubled delay, plus up to as much again."""
     delay = min(settings.retry_cap, math.ldexp(settings.retry_base, min(failures - 1, 30)))
@@ -122,52 +119,6 @@ def signing_secrets(row: WebhookRow, now: int) -> list[str]:
     if row.previous_secret and row.previous_until and row.previous_until > now:
         live.append(row.previous_secret)
     return live
-
-
-class Service:
-    """A background loop; ``start`` runs it in a thread, ``stop`` ends it and waits."""
-
-    name = "segmentry-service"
-
-    def __init__(self) -> None:
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping: asyncio.Event | None = None
-        self._ready = threading.Event()
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-        self._thread.start()
-        self._ready.wait(10)
-
-    def stop(self, timeout: float = 15.0) -> None:
-        if self._loop is not None and self._stopping is not None:
-            self._loop.call_soon_threadsafe(self._stopping.set)
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _run(self) -> None:
-        asyncio.run(self._main())
-
-    async def _main(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stopping = asyncio.Event()
-        self._ready.set()
-        await self.run(self._stopping)
-
-    async def run(self, stopping: asyncio.Event) -> None:
-        raise NotImplementedError
-
-
-async def pause(stopping: asyncio.Event, seconds: float, wake: asyncio.Event | None = None) -> None:
-    waits: list[Awaitable[object]] = [stopping.wait()]
-    if wake is not None:
-        waits.append(wake.wait())
-    tasks = [asyncio.ensure_future(w) for w in waits]
-    await asyncio.wait(tasks, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    for task in tasks:
-        task.cancel()
 
 
 class WebhookWorker(Service):
