@@ -37,7 +37,7 @@ def deliver(
     nats: NatsOption = None,
     concurrency: Annotated[
         int, typer.Option(min=1, max=1_000, help="Webhooks served at once.")
-    ] = 16,
+    ] = 64,
 ) -> None:
     """Deliver webhooks (and publish to NATS) until stopped with Ctrl-C or SIGTERM."""
     stop = threading.Event()
