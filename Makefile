@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CHROMIUM := /usr/bin/chromium
+NATS_SERVER := /usr/sbin/nats-server
 
-.PHONY: demo test lint typecheck pytest bench clean chromium
+.PHONY: demo test lint typecheck pytest bench clean chromium nats-server
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "segmentry needs Python 3.11 or newer" >&2; exit 1; }
@@ -27,7 +28,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict src
 
-pytest: $(STAMP) chromium
+pytest: $(STAMP) chromium nats-server
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 # The web page's browser tests drive Debian's Chromium (Playwright never downloads
@@ -41,6 +42,18 @@ chromium:
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
 	  else \
 	    echo "$(CHROMIUM) is missing and installing it needs root: the browser tests will skip" >&2; \
+	  fi; }
+
+# The delivery tests start their own nats-server (Debian's package) to stop and restart
+# it; in CI (as root) it is installed when missing, and without it they fail there.
+nats-server:
+	@command -v nats-server >/dev/null || test -x $(NATS_SERVER) || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's nats-server for the delivery tests"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nats-server; \
+	  else \
+	    echo "$(NATS_SERVER) is missing and installing it needs root: the NATS tests will skip" >&2; \
 	  fi; }
 
 bench: $(STAMP)

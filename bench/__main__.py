@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import forward, ingest, report, reverse, shopdata, web
+from bench import delivery, forward, ingest, report, reverse, shopdata, web
 from bench.timing import bandwidth_bytes_per_second
 
 QUICK = {"customers": 1_000_000, "segments": 10_000, "events": 300, "ingest": 8_000}
@@ -67,10 +67,13 @@ def run(
     log(f"web: the first members page of a {members:,}-member segment")
     page = web.run(members)
     log(f"web: {page.page_s * 1e3:.1f} ms for the page, {page.peer_s * 1e3:.1f} ms bare")
+    writes = min(2_000, max(40, sizes["ingest"] // 12))
+    log(f"delivery: the demo shop with {delivery.WEBHOOKS} webhooks, {writes:,} writes a phase")
+    delivered = delivery.run(customers=min(sizes["ingest"], 20_000), writes=writes)
     figures = report.figures(
         sizes, bandwidth, ahead, mixed, worst, imported, time.perf_counter() - started
     )
-    return figures | report.web_figures(page)
+    return figures | report.web_figures(page) | delivery.figures(delivered)
 
 
 if __name__ == "__main__":

@@ -117,6 +117,28 @@ def _web_line(fig: dict[str, Any]) -> list[str]:
     ]
 
 
+def _delivery_lines(fig: dict[str, Any]) -> list[str]:
+    if "writes_with_delivery_vs_without" not in fig:
+        return []
+    sizes, rates, lag = fig["delivery_sizes"], fig["delivery_per_s"], fig["delivery_lag_ms"]
+    lines = [
+        f"Delivery (demo shop, {sizes['webhooks']} webhooks): `writes_with_delivery_vs_without` "
+        f"{fig['writes_with_delivery_vs_without']} (target ≥ 0.9; "
+        f"{rates['writes_with_delivery']:,} against {rates['writes_without_delivery']:,} "
+        f"single-customer writes/s over {sizes['writes']:,} writes); `delivery_lag_ms` p50 "
+        f"{lag['p50']}, p99 {lag['p99']} from commit to receipt at 200 customers/s "
+        f"({sizes['lags']:,} receipts).",
+    ]
+    if "nats_publish_rate" in fig:
+        nats = fig["nats_per_s"]
+        lines.append(
+            f"`nats_publish_rate` {fig['nats_publish_rate']} (target ≥ 0.5): the publisher "
+            f"{nats['publisher']:,} events/s from the feed, a bare nats-py loop "
+            f"{nats['bare_nats_py']:,} messages/s ({nats['events']:,} events)."
+        )
+    return [*lines, ""]
+
+
 def markdown(fig: dict[str, Any]) -> str:
     rows = [
         ("forward_vs_sqlite", fig["forward_vs_sqlite"]),
@@ -166,6 +188,7 @@ def markdown(fig: dict[str, Any]) -> str:
         f"{sizes['fallbacks_worst_case']:,} of {sizes['events'] // 2:,} on the worst-case schema.",
         "",
         *_web_line(fig),
+        *_delivery_lines(fig),
         "What limits each figure, with the profiles: [`bench/README.md`](README.md).",
         "",
     ]

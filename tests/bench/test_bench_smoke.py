@@ -22,6 +22,8 @@ FIGURES = {
     "sizes",
     "medians_ms",
     "bandwidth_gb_s",
+    "delivery_lag_ms",
+    "writes_with_delivery_vs_without",
 }
 
 
@@ -35,7 +37,9 @@ def test_a_tiny_run_reports_every_figure_as_a_positive_ratio() -> None:
     for name in (*ratios, "ingest_vs_no_segments"):
         assert figures[name] > 0, name  # type: ignore[operator]
     json.loads(json.dumps(figures))  # one JSON object
+    assert figures["writes_with_delivery_vs_without"] > 0  # type: ignore[operator]
     table = markdown(figures)
+    assert "`writes_with_delivery_vs_without`" in table
     assert "| `forward_vs_sqlite` |" in table
     assert "| `ingest_rate` |" in table
 

@@ -12,7 +12,7 @@ from segmentry.engine.types import SegmentSpec, SegmentType
 from segmentry.web.app import create_web_app
 from tests.web.conftest import Tenant, Visitor
 
-CONCRETE = {"{kinds}": "products", "{code}": "vip"}
+CONCRETE = {"{kinds}": "products", "{code}": "vip", "{webhook_id}": "wh_0"}
 
 
 def post_paths(segmentry: Segmentry) -> list[str]:

@@ -17,6 +17,7 @@ from segmentry.api.routes import (
     rules,
     segments,
     uses,
+    webhooks,
 )
 from segmentry.api.utf8 import Utf8Only
 from segmentry.engine.segmentry import Segmentry
@@ -29,8 +30,11 @@ Authenticate with a tenant's API key (`Authorization: Bearer <key>`). Errors are
 idempotency keys, imports and limits."""
 
 
-def create_app(segmentry: Segmentry, *, limits: Limits | None = None) -> FastAPI:
-    """The API over ``segmentry``; routes only translate HTTP to library calls."""
+def create_app(
+    segmentry: Segmentry, *, limits: Limits | None = None, allow_private_webhooks: bool = False
+) -> FastAPI:
+    """The API over ``segmentry``; routes only translate HTTP to library calls.
+    ``allow_private_webhooks`` accepts webhook URLs on private and loopback addresses."""
     app = FastAPI(
         title="segmentry",
         version="1",
@@ -41,13 +45,15 @@ def create_app(segmentry: Segmentry, *, limits: Limits | None = None) -> FastAPI
         redoc_url=None,
     )
     app.state.segmentry = segmentry
+    app.state.allow_private_webhooks = allow_private_webhooks
     problems.install(app)
     app.add_middleware(BodyLimit, limits=limits or Limits())
     app.add_middleware(HeadAsGet)
     app.add_middleware(Utf8Only)
     routers = [entities.router(kind) for kind in SEGMENTED_KINDS]
     routers += [
-        m.routes for m in (imports, attributes, segments, members, uses, events, rules, orders)
+        m.routes
+        for m in (imports, attributes, segments, members, uses, events, rules, orders, webhooks)
     ]
     for router in routers:
         app.include_router(router)

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from segmentry.cli import attributes, demo, imports, keys, rules, segments, serve, tenants
+from segmentry.cli import (
+    attributes,
+    deliver,
+    demo,
+    imports,
+    keys,
+    rules,
+    segments,
+    serve,
+    tenants,
+)
 
 app = typer.Typer(
     name="segmentry",
@@ -13,6 +23,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("serve")(serve.serve)
+app.command("deliver")(deliver.deliver)
 app.command("demo")(demo.demo)
 app.add_typer(tenants.app, name="tenants")
 app.add_typer(keys.app, name="keys")

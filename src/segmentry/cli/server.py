@@ -17,10 +17,12 @@ from segmentry.engine.segmentry import Segmentry
 from segmentry.web.app import create_web_app
 
 
-def build_app(segmentry: Segmentry) -> FastAPI:
+def build_app(segmentry: Segmentry, *, allow_private_webhooks: bool = False) -> FastAPI:
     """The API's routes first; everything else falls through to the web page."""
-    app = create_app(segmentry)
-    app.mount("/", create_web_app(segmentry), name="web")
+    app = create_app(segmentry, allow_private_webhooks=allow_private_webhooks)
+    web = create_web_app(segmentry)
+    web.state.allow_private_webhooks = allow_private_webhooks
+    app.mount("/", web, name="web")
     return app
 
 

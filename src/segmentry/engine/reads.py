@@ -9,7 +9,7 @@ from typing import Any
 from pyroaring import BitMap
 from sqlalchemy.engine import Connection
 
-from segmentry.engine import evaluation
+from segmentry.engine import evaluation, webhooks
 from segmentry.engine.segments import get
 from segmentry.engine.state import SegmentDef, TenantState, View
 from segmentry.engine.types import (
@@ -314,4 +314,8 @@ def versions(conn: Connection, state: TenantState, code: str) -> list[Version]:
 def uses(conn: Connection, state: TenantState, code: str) -> list[Use]:
     segment = get(state, code)
     rows = use_store.list_uses(conn, tenant_id=state.tenant_id, seg_id=segment.seg_id)
-    return [Use(u.use_id, UseType(u.type), u.name, u.url) for u in rows]
+    found = [Use(u.use_id, UseType(u.type), u.name, u.url) for u in rows]
+    hooks = webhooks.segment_users(conn, tenant_id=state.tenant_id, seg_id=segment.seg_id)
+    return found + [
+        Use(str(h["id"]), UseType.WEBHOOK, str(h["name"]), str(h["url"])) for h in hooks
+    ]

@@ -14,6 +14,7 @@ from typing import Any
 from pyroaring import BitMap
 
 from segmentry.engine import evaluation
+from segmentry.engine import webhooks as webhook_ops
 from segmentry.engine.state import SegmentDef, TenantState
 from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Cause, SegmentEdit, SegmentSpec, SegmentType, Status, Use
@@ -211,6 +212,16 @@ def _new_code(tx: Transaction, segment: SegmentDef, code: str, force: bool) -> s
         return code
     if tx.state.by_code(code) is not None:
         raise AlreadyExistsError(f"a segment with code {code!r} already exists")
+    # Webhooks name the segment by its seg_id and follow a forced rename; their
+    # receivers may filter on the code, hence the refusal.
+    webhook_ops.check_segment_free(
+        tx.conn,
+        tenant_id=tx.tenant_id,
+        seg_id=segment.seg_id,
+        code=segment.code,
+        action="rename",
+        force=force,
+    )
     referrers = tx.state.referrers(segment.code)
     if referrers:
         raise InUseError(
@@ -256,6 +267,17 @@ def delete(
             f"segment {code!r} has {len(uses)} use(s); delete with force to override",
             users=_users(uses),
         )
+    webhook_ops.check_segment_free(
+        tx.conn,
+        tenant_id=tx.tenant_id,
+        seg_id=segment.seg_id,
+        code=code,
+        action="delete",
+        force=force,
+    )
+    webhook_ops.forget_segment(
+        tx.conn, tenant_id=tx.tenant_id, seg_id=segment.seg_id, now=tx.now_us
+    )
     tx.replace_members(segment, BitMap(), Cause.SEGMENT_CHANGED)
     for drop in (
         segment_store.delete,

@@ -58,6 +58,7 @@ class UseType(StrEnum):
     NOTIFICATION = "notification"
     RECOMMENDATION = "recommendation"
     OTHER = "other"
+    WEBHOOK = "webhook"  # listed for the webhooks that name a segment; not registered
 
 
 @dataclass(frozen=True, slots=True)

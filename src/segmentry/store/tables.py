@@ -285,3 +285,64 @@ product_sales = sa.Table(
     sa.Column("revenue_micros", sa.BigInteger, nullable=False),
     sa.Column("last_at", Micros, nullable=False),
 )
+
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, primary_key=True),
+    sa.Column("webhook_id", sa.Text, primary_key=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    # The segments' seg_ids (so a rename keeps the webhook), or NULL for every segment.
+    sa.Column("segments", NullableJson),
+    sa.Column("kinds", Json, nullable=False),
+    sa.Column("changes", Json, nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("disabled_reason", sa.Text),
+    # Kept in the clear: it signs every delivery. The previous one signs too until
+    # previous_until (a rotation's overlap).
+    sa.Column("secret", sa.Text, nullable=False),
+    sa.Column("previous_secret", sa.Text),
+    sa.Column("previous_until", Micros),
+    # The id of the last event of the feed this webhook is done with.
+    sa.Column("position", sa.BigInteger, nullable=False),
+    # Bumped by a replay or a re-enable: a delivery started before it must not move
+    # the position it set.
+    sa.Column("generation", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("failing_since", Micros),
+    sa.Column("next_attempt_at", Micros, nullable=False, server_default="0"),
+    sa.Column("last_success_at", Micros),
+    # Who is delivering (one process at a time), and until when its claim holds.
+    sa.Column("lease_owner", sa.Text),
+    sa.Column("lease_until", Micros),
+    sa.Column("created_at", Micros, nullable=False),
+    sa.Column("updated_at", Micros, nullable=False),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, primary_key=True),
+    sa.Column("webhook_id", sa.Text, primary_key=True),
+    sa.Column("delivery_id", sa.Text, primary_key=True),
+    sa.Column("at", Micros, nullable=False),
+    sa.Column("message_id", sa.Text, nullable=False),
+    sa.Column("first_event", sa.BigInteger, nullable=False),
+    sa.Column("last_event", sa.BigInteger, nullable=False),
+    sa.Column("events", sa.Integer, nullable=False),
+    sa.Column("status", sa.Integer),  # the HTTP status; NULL when no answer came
+    sa.Column("duration_us", Micros, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Index(None, "tenant_id", "webhook_id", "at"),
+)
+
+nats_positions = sa.Table(
+    "nats_positions",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, primary_key=True),
+    sa.Column("stream", sa.Text, primary_key=True),
+    # The id of the last event JetStream acknowledged for this tenant.
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", Micros, nullable=False),
+)

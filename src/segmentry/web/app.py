@@ -15,7 +15,15 @@ from starlette.staticfiles import StaticFiles
 
 from segmentry.engine.segmentry import Segmentry
 from segmentry.web import errors
-from segmentry.web.pages import attributes, editor, entities, members, segments, signin
+from segmentry.web.pages import (
+    attributes,
+    editor,
+    entities,
+    members,
+    segments,
+    signin,
+    webhooks,
+)
 from segmentry.web.session import SessionCodec, SessionMiddleware, signing_secret
 
 STATIC = Path(__file__).parent / "static"
@@ -30,6 +38,7 @@ def routes() -> list[BaseRoute]:
         *members.routes,
         *segments.routes,
         *attributes.routes,
+        *webhooks.routes,
         *entities.routes,
     ]
 
@@ -44,4 +53,5 @@ def create_web_app(segmentry: Segmentry, *, secret: str | None = None) -> Starle
         exception_handlers=errors.HANDLERS,
     )
     app.state.segmentry = segmentry
+    app.state.allow_private_webhooks = False  # build_app sets what serve was told
     return app

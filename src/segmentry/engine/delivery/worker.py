@@ -1,0 +1,394 @@
+"""The delivery worker: claims due webhooks, posts their batches, records each attempt.
+
+It runs an asyncio loop in a thread of its own (inside ``segmentry serve``, or
+alone in ``segmentry deliver``). Database work runs in worker threads, the
+HTTP exchanges on the loop; at most ``concurrency`` webhooks are served at
+once, each by one task holding the webhook's lease, so one webhook has one
+delivery in flight in all the processes that share the database. A write
+never waits for any of this: the worker only reads the feed.
+
+A webhook's position moves only after its receiver answered 2xx, so a crash
+sends again at most the batch that was in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import math
+import random
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy.engine import Engine
+
+from segmentry.engine.delivery import feed, sender, signing
+from segmentry.engine.delivery.feed import Filter
+from segmentry.engine.delivery.loop import Service, now_us, pause
+from segmentry.engine.delivery.sender import Outcome
+from segmentry.store import webhooks as store
+from segmentry.store.database import read_transaction, write_transaction
+from segmentry.store.webhooks import DeliveryRow, WebhookRow
+
+log = logging.getLogger("segmentry.delivery")
+Key = tuple[int, str]
+
+
+class RecentBatches:
+    """Batches read a moment ago, by tenant, position and filter: the webhooks told of
+    the same write usually stand at the same position with the same filter, and read
+    (and serialise) the same batch. An entry serves only for ``ttl`` seconds, so a
+    batch read before newer events committed is soon read again."""
+
+    def __init__(self, ttl: float, size: int = 256) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._kept: dict[tuple[int, int, Filter], tuple[float, feed.Batch]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, int, Filter]) -> feed.Batch | None:
+        with self._lock:
+            found = self._kept.get(key)
+        if found is None or time.monotonic() - found[0] > self.ttl:
+            return None
+        return found[1]
+
+    def put(self, key: tuple[int, int, Filter], batch: feed.Batch) -> None:
+        with self._lock:
+            if len(self._kept) >= self.size:
+                self._kept.clear()
+            self._kept[key] = (time.monotonic(), batch)
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """A finished attempt, to be recorded with what it means for its webhook."""
+
+    row: WebhookRow
+    through: int
+    attempt: DeliveryRow
+    outcome: Outcome
+
+
+class Step(enum.Enum):
+    SENT = "a batch was delivered"
+    IDLE = "nothing to send"
+    STOP = "a failure, or the webhook is no longer ours to send"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySettings:
+    """How deliveries run; the defaults are the contract (SPEC §9), tests shorten them."""
+
+    allow_private: bool = False
+    concurrency: int = 64
+    poll_interval: float = 0.2
+    hold: float = 1.0  # a webhook with nothing to send keeps its lease this long
+    timeout: float = 10.0
+    retry_base: float = 5.0  # the first retry's delay, doubled at each failure
+    retry_cap: float = 3_600.0
+    retry_window: float = 24 * 3_600.0  # failing this long disables the webhook
+    lease: float = 60.0
+    batch_size: int = 100
+    batches_per_claim: int = 50  # then the lease is given back, for fairness
+    body_cap: int = 4_096
+
+
+def retry_delay(failures: int, settings: DeliverySettings) -> float:
+    """Exponential backoff with jitter: half the doubled delay, plus up to as much again."""
+    delay = min(settings.retry_cap, math.ldexp(settings.retry_base, min(failures - 1, 30)))
+    jitter: float = random.uniform(0, delay / 2)  # spreads retries; not a secret
+    return delay / 2 + jitter
+
+
+def wanted(row: WebhookRow) -> Filter:
+    return Filter(
+        frozenset(row.segments) if row.segments is not None else None,
+        frozenset(row.kinds),
+        frozenset(row.changes),
+    )
+
+
+def signing_secrets(row: WebhookRow, now: int) -> list[str]:
+    live = [row.secret]
+    if row.previous_secret and row.previous_until and row.previous_until > now:
+        live.append(row.previous_secret)
+    return live
+
+
+class WebhookWorker(Service):
+    """Delivers every enabled webhook of every tenant of one database."""
+
+    name = "segmentry-webhooks"
+
+    def __init__(self, database: Engine, settings: DeliverySettings | None = None) -> None:
+        super().__init__()
+        self.database = database
+        self.settings = settings or DeliverySettings()
+        self.owner = "w_" + secrets.token_hex(8)
+        self.sent: Callable[[WebhookRow, list[dict[str, object]], Outcome], None] | None = None
+        self._settling: list[tuple[Settlement, asyncio.Future[bool]]] = []
+        self._recent = RecentBatches(self.settings.poll_interval / 4)
+        self._settler_running = False
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        active: dict[Key, asyncio.Task[None]] = {}
+        wake = asyncio.Event()
+        async with sender.client(self.settings.timeout) as http:
+            while not stopping.is_set():
+                free = self.settings.concurrency - len(active)
+                if free > 0:
+                    for row in await self._claim(free, set(active)):
+                        key = (row.tenant_id, row.webhook_id)
+                        task = asyncio.create_task(self._serve(http, row))
+                        active[key] = task
+                        task.add_done_callback(self._forget(active, key, wake))
+                wake.clear()
+                await pause(stopping, self.settings.poll_interval, wake)
+            for task in active.values():
+                task.cancel()
+            await asyncio.gather(*active.values(), return_exceptions=True)
+
+    @staticmethod
+    def _forget(
+        active: dict[Key, asyncio.Task[None]], key: Key, wake: asyncio.Event
+    ) -> Callable[[asyncio.Task[None]], None]:
+        def done(_task: asyncio.Task[None]) -> None:
+            active.pop(key, None)
+            wake.set()  # a slot is free: claim again without waiting for the tick
+
+        return done
+
+    async def _claim(self, limit: int, skip: set[Key]) -> list[WebhookRow]:
+        def claim() -> list[WebhookRow]:
+            now = now_us()
+            # Most ticks find nothing due: finding that out takes no write lock.
+            with read_transaction(self.database) as conn:
+                if not store.due(conn, now=now, limit=limit, skip=skip):
+                    return []
+            with write_transaction(self.database) as conn:
+                return store.claim(
+                    conn,
+                    owner=self.owner,
+                    now=now,
+                    until=now + int(self.settings.lease * 1e6),
+                    limit=limit,
+                    skip=skip,
+                )
+
+        try:
+            return await asyncio.to_thread(claim)
+        except Exception:  # the database is away: try again at the next tick
+            log.exception("claiming webhooks failed")
+            return []
+
+    async def _serve(self, http: httpx.AsyncClient, row: WebhookRow) -> None:
+        """Deliver while there is something to send; a webhook that has nothing keeps its
+        lease a moment (``hold``), so a steady trickle of events is not a claim and a
+        release, two more write transactions, per batch."""
+        try:
+            lease_until = time.monotonic() + self.settings.lease
+            sent, idle_since = 0, time.monotonic()
+            while sent < self.settings.batches_per_claim:
+                step = await self._deliver_one(http, row)
+                now = time.monotonic()
+                if step is Step.STOP:
+                    break
+                if step is Step.SENT:
+                    sent, idle_since, lease_until = sent + 1, now, now + self.settings.lease
+                    continue
+                if now - idle_since >= self.settings.hold:
+                    break
+                if lease_until - now < self.settings.lease / 2:
+                    if not await asyncio.to_thread(self._renew, row):
+                        break
+                    lease_until = now + self.settings.lease
+                await asyncio.sleep(self.settings.poll_interval)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # one webhook's failure must not stop the others
+            log.exception("delivering webhook %s failed", row.webhook_id)
+        finally:
+            await asyncio.shield(asyncio.to_thread(self._release, row))
+
+    def _renew(self, row: WebhookRow) -> bool:
+        with write_transaction(self.database) as conn:
+            return store.renew(
+                conn,
+                tenant_id=row.tenant_id,
+                webhook_id=row.webhook_id,
+                owner=self.owner,
+                until=now_us() + int(self.settings.lease * 1e6),
+            )
+
+    def _release(self, row: WebhookRow) -> None:
+        with write_transaction(self.database) as conn:
+            store.release(
+                conn, tenant_id=row.tenant_id, webhook_id=row.webhook_id, owner=self.owner
+            )
+
+    async def _deliver_one(self, http: httpx.AsyncClient, claimed: WebhookRow) -> Step:
+        """Send the next batch, if there is one."""
+        found = await asyncio.to_thread(self._next_batch, claimed)
+        if found is None:
+            return Step.STOP
+        row, batch = found
+        if not batch.events:
+            if batch.through > row.position:
+                await asyncio.to_thread(self._settle_skipped, row, batch.through)
+            return Step.IDLE
+        body = batch.body()
+        first, last = batch.events[0]["id"], batch.events[-1]["id"]
+        message_id = f"msg_{row.webhook_id}_{first}_{last}"
+        stamp = int(time.time())
+        headers = {
+            "content-type": "application/json",
+            "user-agent": "segmentry-webhooks",
+            "webhook-id": message_id,
+            "webhook-timestamp": str(stamp),
+            "webhook-signature": signing.signature_header(
+                signing_secrets(row, now_us()), message_id, stamp, body
+            ),
+        }
+        started = now_us()
+        outcome = await sender.post(
+            http,
+            row.url,
+            body,
+            headers,
+            timeout=self.settings.timeout,
+            body_cap=self.settings.body_cap,
+            allow_private=self.settings.allow_private,
+        )
+        attempt = DeliveryRow(
+            "d_" + secrets.token_hex(10),
+            started,
+            message_id,
+            int(str(first)),
+            int(str(last)),
+            len(batch.events),
+            outcome.status,
+            outcome.duration_us,
+            outcome.error,
+        )
+        kept = await self._settle(Settlement(row, batch.through, attempt, outcome))
+        if self.sent is not None:
+            self.sent(row, batch.events, outcome)
+        return Step.SENT if kept and outcome.ok else Step.STOP
+
+    def _next_batch(self, claimed: WebhookRow) -> tuple[WebhookRow, feed.Batch] | None:
+        with read_transaction(self.database) as conn:
+            row = store.get(conn, tenant_id=claimed.tenant_id, webhook_id=claimed.webhook_id)
+            if row is None or not row.enabled or row.lease_owner != self.owner:
+                return None
+            key = (row.tenant_id, row.position, wanted(row))
+            batch = self._recent.get(key)
+            if batch is None:
+                batch = feed.read(
+                    conn,
+                    tenant_id=row.tenant_id,
+                    after=row.position,
+                    wanted=key[2],
+                    limit=self.settings.batch_size,
+                )
+                self._recent.put(key, batch)
+        return row, batch
+
+    def _settle_skipped(self, row: WebhookRow, through: int) -> None:
+        if through > row.position:
+            with write_transaction(self.database) as conn:
+                store.settle(
+                    conn,
+                    tenant_id=row.tenant_id,
+                    webhook_id=row.webhook_id,
+                    owner=self.owner,
+                    generation=row.generation,
+                    position=through,
+                )
+
+    async def _settle(self, settlement: Settlement) -> bool:
+        """Record an attempt and its consequence; False if the lease was lost meanwhile.
+
+        Attempts that end while another group is being written are written together,
+        in one transaction: twenty webhooks told of the same write would otherwise take
+        the database's write lock twenty times, beside the shop's own writes."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._settling.append((settlement, done))
+        if not self._settler_running:
+            self._settler_running = True
+            asyncio.create_task(self._settle_waiting())  # noqa: RUF006 - it ends by itself
+        return await done
+
+    async def _settle_waiting(self) -> None:
+        try:
+            while self._settling:
+                group, self._settling = self._settling, []
+                try:
+                    kept = await asyncio.to_thread(self._settle_group, [s for s, _ in group])
+                except Exception as exc:  # noqa: BLE001 - handed to each waiting delivery
+                    for _, done in group:
+                        if not done.done():
+                            done.set_exception(exc)
+                    continue
+                for (_, done), result in zip(group, kept, strict=True):
+                    if not done.done():
+                        done.set_result(result)
+        finally:
+            self._settler_running = False
+
+    def _settle_group(self, group: list[Settlement]) -> list[bool]:
+        now = now_us()
+        lease_until = now + int(self.settings.lease * 1e6)
+        kept = []
+        with write_transaction(self.database) as conn:
+            for s in group:
+                row = s.row
+                store.record_delivery(
+                    conn, tenant_id=row.tenant_id, webhook_id=row.webhook_id, row=s.attempt
+                )
+                kept.append(
+                    store.settle(
+                        conn,
+                        tenant_id=row.tenant_id,
+                        webhook_id=row.webhook_id,
+                        owner=self.owner,
+                        generation=row.generation,
+                        lease_until=lease_until,
+                        updated_at=now,
+                        **self._outcome(s, now),
+                    )
+                )
+        return kept
+
+    def _outcome(self, settlement: Settlement, now: int) -> dict[str, object]:
+        if not settlement.outcome.ok:
+            return self._failed(settlement.row, settlement.outcome, settlement.attempt.at, now)
+        return {
+            "position": settlement.through,
+            "failures": 0,
+            "failing_since": None,
+            "last_success_at": now,
+            "next_attempt_at": 0,
+        }
+
+    def _failed(
+        self, row: WebhookRow, outcome: Outcome, started: int, now: int
+    ) -> dict[str, object]:
+        failures = row.failures + 1
+        since = row.failing_since or started
+        values: dict[str, object] = {"failures": failures, "failing_since": since}
+        if now - since >= self.settings.retry_window * 1e6:
+            hours = self.settings.retry_window / 3_600
+            values["enabled"] = False
+            values["disabled_reason"] = (
+                f"failed for {hours:g} hours since {feed.iso(since)}; last error: {outcome.error}"
+            )
+        else:
+            delay = retry_delay(failures, self.settings)
+            values["next_attempt_at"] = now + int(delay * 1e6)
+        return values
