@@ -38,7 +38,7 @@ from segmentry.engine.delivery.worker import DeliverySettings, WebhookWorker
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.webhooks import Webhooks, WebhookSpec
 from segmentry.store import webhooks as webhook_store
-from segmentry.synthetic import shop as synthetic
+from segmentry.synthetic import generate as synthetic
 from segmentry.synthetic.demo import build_demo
 
 WEBHOOKS = 20

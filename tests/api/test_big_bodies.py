@@ -95,7 +95,7 @@ def test_a_10_mb_body_of_unknown_keys_is_refused_while_others_are_served(live: L
     assert elapsed < 8, f"refused after {elapsed:.1f} s"
     assert checks.statuses, "no member check ran while the body was refused"
     assert set(checks.statuses) == {200}
-    assert max(checks.waits) < 2, f"a member check waited {max(checks.waits):.1f} s"
+    assert max(checks.waits) < 5, f"a member check waited {max(checks.waits):.1f} s"
 
 
 def test_a_batch_of_1000_items_of_100_unknown_keys_each(live: Live) -> None:

@@ -10,8 +10,10 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import nats
 import nats.errors
@@ -20,6 +22,8 @@ import pytest
 
 from segmentry.cli.server import free_port
 from tests.conftest import IN_CI
+
+T = TypeVar("T")
 
 
 def binary() -> str:
@@ -90,7 +94,7 @@ def read_stream(url: str, stream: str, subjects: str = ">") -> list[Any]:
         finally:
             await client.close()
 
-    return asyncio.run(read())
+    return in_own_loop(read)
 
 
 def stream_count(url: str, stream: str) -> int:
@@ -105,4 +109,12 @@ def stream_count(url: str, stream: str) -> int:
         finally:
             await client.close()
 
-    return asyncio.run(count())
+    return in_own_loop(count)
+
+
+def in_own_loop(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``make()`` run to its end on an event loop of its own thread: a test worker's main
+    thread may already run one (Playwright's sync API keeps a loop running there once a
+    browser test has run in the same worker), where ``asyncio.run`` refuses to start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()

@@ -21,7 +21,7 @@ from segmentry.engine.delivery import signing, urls
 from segmentry.engine.state import TenantState
 from segmentry.engine.types import Change
 from segmentry.errors import InUseError, NotFoundError, ValidationError
-from segmentry.model.schema import Kind
+from segmentry.model.schema import SEGMENTED_KINDS
 from segmentry.model.temporal import from_micros
 from segmentry.model.values import check_text
 from segmentry.store import webhooks as store
@@ -35,12 +35,15 @@ MAX_DESCRIPTION = 2_000
 MAX_WEBHOOKS = 1_000
 ALL = "*"
 
+KIND_NAMES = [k.value for k in SEGMENTED_KINDS]
+"""The kinds a webhook can follow: those that have segments."""
+
 
 @dataclass(frozen=True, slots=True)
 class WebhookSpec:
     url: str
     segments: list[str] = field(default_factory=lambda: [ALL])
-    kinds: list[str] = field(default_factory=lambda: [k.value for k in Kind])
+    kinds: list[str] = field(default_factory=lambda: list(KIND_NAMES))
     changes: list[str] = field(default_factory=lambda: [c.value for c in Change])
     description: str = ""
     enabled: bool = True
@@ -113,7 +116,7 @@ class Webhooks:
                 url,
                 _description(spec.description),
                 _seg_ids(tx.state, spec.segments),
-                _choices(spec.kinds, [k.value for k in Kind], "kinds"),
+                _choices(spec.kinds, KIND_NAMES, "kinds"),
                 _choices(spec.changes, [c.value for c in Change], "changes"),
                 _flag(spec.enabled, "enabled"),
                 None,
@@ -156,7 +159,7 @@ class Webhooks:
             if change.segments is not None:
                 values["segments"] = _seg_ids(tx.state, change.segments)
             if change.kinds is not None:
-                values["kinds"] = _choices(change.kinds, [k.value for k in Kind], "kinds")
+                values["kinds"] = _choices(change.kinds, KIND_NAMES, "kinds")
             if change.changes is not None:
                 values["changes"] = _choices(change.changes, [c.value for c in Change], "changes")
             if change.enabled is not None:

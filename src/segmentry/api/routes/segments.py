@@ -33,7 +33,9 @@ from segmentry.model.temporal import to_micros
 routes = APIRouter(prefix="/v1/segments", tags=["Segments"], route_class=JsonRoute)
 CodePath = Annotated[str, Path(description="The segment's code.", examples=["vip"])]
 TAGGED: dict[int | str, dict[str, Any]] = {200: {"headers": ETAG_HEADER}}
-RenameForce = Annotated[bool, Query(description="Rename even if the segment has uses.")]
+RenameForce = Annotated[
+    bool, Query(description="Rename even if the segment has uses or webhooks name it.")
+]
 
 
 @routes.get("", response_model=Page[SegmentOut], summary="List segments")
@@ -122,7 +124,9 @@ def edit_segment(
 def delete_segment(
     shop: ShopDep,
     code: CodePath,
-    force: Annotated[bool, Query(description="Delete even if the segment has uses.")] = False,
+    force: Annotated[
+        bool, Query(description="Delete even if the segment has uses or webhooks name it.")
+    ] = False,
     if_match: IfMatch = None,
 ) -> Response:
     """Refused (409, with the uses) while something uses the segment, unless `force`;

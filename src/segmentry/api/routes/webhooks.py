@@ -11,11 +11,12 @@ from pydantic import BaseModel, Field
 
 from segmentry.api.auth import ShopDep
 from segmentry.api.bodies import Strict
+from segmentry.api.json_route import JsonRoute
 from segmentry.api.pagination import Cursor, Limit, Page, keyed_page
 from segmentry.api.problems import described
 from segmentry.engine.webhooks import Delivery, Webhook, WebhookEdit, Webhooks, WebhookSpec
 
-routes = APIRouter(prefix="/v1/webhooks", tags=["Webhooks"])
+routes = APIRouter(prefix="/v1/webhooks", tags=["Webhooks"], route_class=JsonRoute)
 WebhookId = Annotated[str, Path(description="The webhook's id.", examples=["wh_3f2a9c0d1e4b5a6f"])]
 Codes = Annotated[
     list[str],
