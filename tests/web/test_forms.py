@@ -273,7 +273,7 @@ def test_existing_segments_save_with_a_preview_of_who_enters_and_leaves(
     preview = signed_in.post("/rule/preview", form)
     assert '<strong id="preview-entering">1</strong>' in preview.text
     assert '<strong id="preview-leaving">0</strong>' in preview.text
-    assert '<a href="/product/p1">p1</a>' in preview.text
+    assert '<a href="/product/p1">Air Zoom <span class="id">p1</span></a>' in preview.text
 
 
 def test_a_status_change_from_a_stale_page_changes_nothing(

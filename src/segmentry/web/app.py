@@ -15,7 +15,16 @@ from starlette.staticfiles import StaticFiles
 
 from segmentry.engine.segmentry import Segmentry
 from segmentry.web import errors
-from segmentry.web.pages import attributes, editor, entities, members, segments, signin
+from segmentry.web.pages import (
+    attributes,
+    editor,
+    entities,
+    guide,
+    members,
+    segments,
+    signin,
+    versions,
+)
 from segmentry.web.session import SessionCodec, SessionMiddleware, signing_secret
 
 STATIC = Path(__file__).parent / "static"
@@ -28,6 +37,8 @@ def routes() -> list[BaseRoute]:
         *signin.routes,
         *editor.routes,
         *members.routes,
+        *versions.routes,
+        *guide.routes,
         *segments.routes,
         *attributes.routes,
         *entities.routes,

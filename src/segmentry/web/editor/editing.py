@@ -20,6 +20,7 @@ from segmentry.rules.jsonform import from_json, to_json
 from segmentry.rules.load import RuleSource
 from segmentry.rules.parser import parse
 from segmentry.rules.printer import format_rule
+from segmentry.web import naming
 from segmentry.web.editor import builder
 from segmentry.web.editor.builder import Attributes, Group, Item, Row, Widget
 
@@ -38,6 +39,9 @@ class Editor:
     note: str = ""
     errors: list[str] = field(default_factory=list)
     text_errors: list[Diagnostic] = field(default_factory=list)
+    focus: str = ""
+    """The id of the control a button leaves the focus on (its ``autofocus``): the new
+    row's first control, the next row's after a remove, the text after "Text"."""
 
     @property
     def rows(self) -> list[Row]:
@@ -110,19 +114,44 @@ def apply(editor: Editor, action: str, attributes: Attributes) -> None:
     verb, _, where = action.partition(":")
     if verb == "add-row":
         editor.items.append(Row())
+        editor.focus = _attr_id(f"{len(editor.items) - 1}")
     elif verb == "add-group":
         editor.items.append(Group([Row(), Row()]))
+        editor.focus = _attr_id(f"{len(editor.items) - 1}.0")
     elif verb == "add-to":
         _add_to(editor, where)
     elif verb == "remove":
         _remove(editor, where)
     elif verb == "to-text":
         to_text(editor, attributes)
+        editor.focus = "rule-text" if editor.mode == TEXT else _first_error(editor)
     elif verb == "to-builder":
         to_builder(editor, attributes)
+        editor.focus = _first_row(editor) if editor.mode == BUILDER else "rule-text"
     if len(editor.rows) > builder.MAX_ROWS:
         editor.items.pop()
         editor.errors.append(f"a rule can have at most {builder.MAX_ROWS} rows")
+        editor.focus = ADD_ROW
+
+
+ADD_ROW = "add-row"
+"""The id of the "Add condition" button: the focus goes there when no row is left."""
+
+
+def _attr_id(path: str) -> str:
+    return f"row-{path}-attr"
+
+
+def _first_row(editor: Editor) -> str:
+    found = paths(editor)
+    return _attr_id(found[0]) if found else ADD_ROW
+
+
+def _first_error(editor: Editor) -> str:
+    for path, row in zip(paths(editor), editor.rows, strict=True):
+        if row.error:
+            return f"row-{path}-value" if row.attr else _attr_id(path)
+    return _first_row(editor)
 
 
 def _add_to(editor: Editor, where: str) -> None:
@@ -130,18 +159,24 @@ def _add_to(editor: Editor, where: str) -> None:
         item = editor.items[int(where)]
         if isinstance(item, Group):
             item.rows.append(Row())
+            editor.focus = _attr_id(f"{where}.{len(item.rows) - 1}")
 
 
 def _remove(editor: Editor, where: str) -> None:
+    """Remove a row (a group goes with its last row); the focus goes to the row that
+    took its place, else the one before it, else "Add condition"."""
     top, _, inner = where.partition(".")
     if not top.isdigit() or int(top) >= len(editor.items):
         return
+    before = paths(editor).index(where) if where in paths(editor) else 0
     item = editor.items[int(top)]
-    if isinstance(item, Group) and inner.isdigit() and int(inner) < len(item.rows):
+    one_of_group = isinstance(item, Group) and inner.isdigit() and int(inner) < len(item.rows)
+    if isinstance(item, Group) and one_of_group:
         del item.rows[int(inner)]
-        if item.rows:
-            return
-    del editor.items[int(top)]
+    if not one_of_group or not isinstance(item, Group) or not item.rows:
+        del editor.items[int(top)]
+    left = paths(editor)
+    editor.focus = _attr_id(left[min(before, len(left) - 1)]) if left else ADD_ROW
 
 
 def to_text(editor: Editor, attributes: Attributes) -> None:
@@ -325,6 +360,8 @@ class PreviewView:
     leaving: int = 0
     sample_entering: list[str] = field(default_factory=list)
     sample_leaving: list[str] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+    """What the sampled products or customers are called, by id."""
 
 
 def preview(
@@ -343,11 +380,13 @@ def preview(
     try:
         if code is None:
             found = shop.preview(kind, rule)
-            return PreviewView("ready", kind, text, found.count, found.sample)
+            called = naming.names(shop, kind, found.sample)
+            return PreviewView("ready", kind, text, found.count, found.sample, names=called)
         edit = shop.preview_edit(code, rule)
     except RuleError as error:
         place(editor, rule, error)
         return PreviewView("invalid", kind, text)
+    called = naming.names(shop, kind, [*edit.sample_entering, *edit.sample_leaving])
     return PreviewView(
         "ready",
         kind,
@@ -358,4 +397,5 @@ def preview(
         leaving=edit.leaving,
         sample_entering=edit.sample_entering,
         sample_leaving=edit.sample_leaving,
+        names=called,
     )
