@@ -21,7 +21,7 @@ from segmentry.rules.load import RuleSource
 from segmentry.rules.parser import parse
 from segmentry.rules.printer import format_rule
 from segmentry.web import naming
-from segmentry.web.editor import builder
+from segmentry.web.editor import builder, dates
 from segmentry.web.editor.builder import Attributes, Group, Item, Row, Widget
 
 BUILDER, TEXT = "builder", "text"
@@ -65,7 +65,11 @@ def from_form(fields: Iterable[tuple[str, str]], attributes: Attributes) -> Edit
         editor.items = builder.rows_from_form(pairs)
     except builder.BuilderError as problem:
         editor.errors.append(str(problem))
-    _normalise(editor, attributes, [values.get(f"row-{p}-shown", "") for p in paths(editor)])
+    before = [
+        (values.get(f"row-{p}-shown", ""), values.get(f"row-{p}-shownop", ""))
+        for p in paths(editor)
+    ]
+    _normalise(editor, attributes, before)
     return editor
 
 
@@ -89,14 +93,20 @@ def paths(editor: Editor) -> list[str]:
     return out
 
 
-def _normalise(editor: Editor, attributes: Attributes, shown: list[str]) -> None:
-    """After the attribute of a row changed: an operator that fits, a fresh value."""
-    for row, before in zip(editor.rows, shown + [""] * len(editor.rows), strict=False):
+def _normalise(editor: Editor, attributes: Attributes, shown: list[tuple[str, str]]) -> None:
+    """After the attribute of a row changed: an operator that fits, a fresh value; after
+    its operator changed to one that asks for its value otherwise, a fresh value."""
+    padded = shown + [("", "")] * len(editor.rows)
+    for row, (before, before_op) in zip(editor.rows, padded, strict=False):
         if not row.attr:
             continue
+        attribute = builder.lookup(attributes, row.attr)
         if before and before != row.attr:
             row.values = []
-        attribute = builder.lookup(attributes, row.attr)
+        elif before_op and before_op != row.op:
+            was = builder.widget(attribute, row.attr, before_op)
+            if was is not builder.widget(attribute, row.attr, row.op):
+                row.values = []
         choices = builder.operators(attribute, row.attr)
         if row.op not in choices:
             row.op = choices[0]
@@ -294,9 +304,14 @@ class RowView:
     ops: list[tuple[str, str]]
     widget: str
     choices: list[str]
+    units: list[tuple[str, str]]
 
     def value(self, index: int = 0) -> str:
         return self.row.values[index] if index < len(self.row.values) else ""
+
+    def day(self, index: int = 0) -> bool:
+        """Whether the value fits a date picker (else it is shown as the text it is)."""
+        return dates.is_day(self.value(index))
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,6 +346,7 @@ def row_view(path: str, row: Row, attributes: Attributes, codes: list[str]) -> R
         [(op, builder.label(op, attribute)) for op in ops],
         shown.value,
         _choices(shown, attribute, row, codes),
+        dates.units(attribute),
     )
 
 
