@@ -7,7 +7,7 @@ These tests take the screenshots in docs/screenshots that the README shows.
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser, Page, Request, expect
+from playwright.sync_api import Page, Request, expect
 
 from segmentry.engine.types import Use, UseType
 from tests.web.browser import Site, menu, shoot, sign_in
@@ -225,22 +225,6 @@ def test_typing_a_rule_sends_at_most_one_request_per_keystroke(page: Page, site:
     assert 1 <= len(sent) <= len(text)
     assert len(sent) <= len(text) // 5, f"{len(sent)} requests for {len(text)} keystrokes"
     assert all(url.endswith("/rule/preview") for url in sent)
-
-
-def test_the_pages_fit_a_phone(browser: Browser, site: Site) -> None:
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, base_url=site.url
-    )
-    phone = context.new_page()
-    sign_in(phone, site.key)
-    phone.goto("/segments/nikeSale")
-    expect(phone.locator("figure.chart svg")).to_be_visible()
-    shoot(phone, "phone-segment")
-    for path in ("/products/segments", "/segments/nikeSale", "/products/segments/new"):
-        phone.goto(path)
-        overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{path} is {overflow}px wider than the phone"
-    context.close()
 
 
 def test_a_segment_page_charts_its_member_count_over_time(page: Page, site: Site) -> None:

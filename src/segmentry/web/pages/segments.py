@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from segmentry.engine.shop import Shop
-from segmentry.engine.types import Segment, SegmentEdit, SegmentType, Status, Use
+from segmentry.engine.types import Segment, SegmentEdit, SegmentType, Status
 from segmentry.errors import ConflictError, InUseError
 from segmentry.web import render
 from segmentry.web.auth import shop_of
@@ -143,23 +143,23 @@ async def uses_page(request: Request) -> Response:
 async def delete_page(request: Request) -> Response:
     shop = shop_of(request)
     segment = shop.segment(request.path_params["code"])
-    return _confirm(request, segment, shop.uses(segment.code))
+    return _confirm(request, shop, segment)
 
 
 def _confirm(
-    request: Request, segment: Segment, uses: list[Use], error: InUseError | None = None
+    request: Request, shop: Shop, segment: Segment, error: InUseError | None = None
 ) -> Response:
-    """The confirmation, listing the uses; after a refusal, it says why and asks again."""
-    referrers = [str(u["segment"]) for u in error.users if "segment" in u] if error else []
+    """The confirmation, listing the uses and the segments whose rules refer to this
+    one (those forbid deleting it); after a refusal, it says why and asks again."""
     return render.page(
         request,
         "segments/delete.html",
         409 if error else 200,
         section=f"{segment.kind.value}-segments",
         segment=segment,
-        uses=uses,
+        uses=shop.uses(segment.code),
         refused=error.message if error else "",
-        referrers=referrers,
+        referrers=referrers(shop, segment),
     )
 
 
@@ -170,7 +170,7 @@ async def delete(request: Request, form: FormData) -> Response:
     try:
         shop.delete_segment(segment.code, force=form.get("force") == "yes")
     except InUseError as error:
-        return _confirm(request, segment, shop.uses(segment.code), error)
+        return _confirm(request, shop, segment, error)
     target = f"{segments_url(segment.kind)}?deleted={segment.code}"
     return RedirectResponse(target, status_code=303)
 
