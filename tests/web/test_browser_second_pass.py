@@ -35,7 +35,7 @@ def test_a_segment_is_built_previewed_and_saved_with_the_keyboard_alone(
     page.keyboard.type("premiumNike")
 
     attr = page.locator("#row-0-attr")
-    assert tab_to(page, attr) <= 6  # description, type, status, the two modes
+    assert tab_to(page, attr) <= 7  # description, type, status, the two modes, the help
     page.keyboard.type("Brand")  # the select's type-ahead, letter by letter
     expect(page.locator("#row-0-op")).to_be_visible()
     expect(attr).to_have_value("brand")
