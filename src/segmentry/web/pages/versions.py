@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,8 @@ from starlette.routing import BaseRoute, Route
 
 from segmentry.engine.types import Version
 from segmentry.errors import ConflictError, InUseError, RuleError, ValidationError
+from segmentry.rules.jsonform import from_json
+from segmentry.rules.printer import format_rule
 from segmentry.web import render
 from segmentry.web.auth import shop_of
 from segmentry.web.csrf import post
@@ -46,6 +49,12 @@ class VersionView:
 
 
 def _text(value: Any) -> str:
+    """A field as people read it; a rule (its JSON form) as its canonical text."""
+    if isinstance(value, dict):
+        try:
+            return format_rule(from_json(value))
+        except RuleError:  # a rule an older version of the language wrote: shown as stored
+            return json.dumps(value, ensure_ascii=False)
     return "" if value is None else str(value)
 
 
