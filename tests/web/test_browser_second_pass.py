@@ -204,3 +204,24 @@ def test_every_page_fits_a_phone(browser: Browser, site: Site) -> None:
     phone.goto("/customer/c1")
     shoot(phone, "phone-customer")
     context.close()
+
+
+def test_values_are_suggested_from_the_shop_with_their_counts(page: Page, site: Site) -> None:
+    sign_in(page, site.key)
+    page.goto("/products/segments/new")
+    page.locator("#row-0-attr").select_option(label="Brand")
+    value = page.locator("#row-0-value")
+    expect(value).to_have_attribute("list", "row-0-values")
+    options = page.locator("#row-0-values option")
+    expect(options).to_have_count(4)  # every brand of the shop, the commonest first
+    expect(options.first).to_have_attribute("value", "nike")
+    expect(options.first).to_have_attribute("label", "3 products")
+    value.press_sequentially("sa")  # as one types, the values containing it
+    expect(options).to_have_count(1)
+    expect(options.first).to_have_attribute("value", "salomon")
+    expect(options.first).to_have_attribute("label", "2 products")
+    page.locator("#row-0-op").select_option(label="contains")
+    page.locator("#row-0-attr").select_option(label="Tags")
+    page.locator("#row-0-value").fill("s")
+    expect(page.locator("#row-0-values option").first).to_have_attribute("value", "sale")
+    expect(page.locator("#row-0-values option").first).to_have_attribute("label", "5 products")

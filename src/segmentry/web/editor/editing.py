@@ -14,7 +14,7 @@ from typing import Any
 
 from segmentry.engine.shop import Shop
 from segmentry.errors import Diagnostic, RuleError
-from segmentry.model.schema import Attribute, Kind
+from segmentry.model.schema import Attribute, AttrType, Kind
 from segmentry.rules.ast import Condition, InSegment, Not, Span, walk
 from segmentry.rules.jsonform import from_json, to_json
 from segmentry.rules.load import RuleSource
@@ -415,3 +415,25 @@ def preview(
         sample_leaving=edit.sample_leaving,
         names=called,
     )
+
+
+SUGGESTIONS = 20
+SUGGESTED = (AttrType.STRING, AttrType.ENUM, AttrType.STRING_LIST)
+
+
+def suggestions(
+    shop: Shop, kind: Kind, editor: Editor, attributes: Attributes
+) -> dict[str, list[tuple[str, int]]]:
+    """For each row typed into one text box (``brand = …``, ``tags contains …``), the
+    shop's values containing what is typed so far, with how many have each."""
+    out: dict[str, list[tuple[str, int]]] = {}
+    if editor.mode != BUILDER:
+        return out
+    for path, row in zip(paths(editor), editor.rows, strict=True):
+        attribute = builder.lookup(attributes, row.attr) if row.attr else None
+        if attribute is None or attribute.type not in SUGGESTED:
+            continue
+        if builder.widget(attribute, row.attr, row.op) is Widget.TEXT:
+            typed = row.values[0] if row.values else ""
+            out[path] = shop.value_counts(kind, attribute.key, typed, limit=SUGGESTIONS)
+    return out

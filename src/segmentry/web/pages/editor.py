@@ -81,12 +81,13 @@ def _page(request: Request, shop: Shop, form: Form, status: int = 200) -> Respon
         status,
         section=f"{form.kind.value}-segments",
         form=form,
-        **_editor_context(form, shown),
+        **_editor_context(form, shown, shop),
     )
 
 
-def _editor_context(form: Form, shown: PreviewView | None) -> dict[str, Any]:
+def _editor_context(form: Form, shown: PreviewView | None, shop: Shop) -> dict[str, Any]:
     return {
+        "suggestions": editing.suggestions(shop, form.kind, form.editor, form.attributes),
         "kind": form.kind,
         "editor": form.editor,
         "items": items_view(form.editor, form.attributes, form.codes),
@@ -323,7 +324,7 @@ async def editor_fragment(request: Request, data: FormData) -> Response:
     editing.apply(form.editor, str(data.get("action", "refresh")), form.attributes)
     code = form.segment.code if form.segment else None
     shown = preview(shop, form.kind, code, form.editor, form.attributes)
-    context = _editor_context(form, shown)
+    context = _editor_context(form, shown, shop)
     return render.page(request, "segments/_editor.html", **context)
 
 
@@ -333,7 +334,8 @@ async def preview_fragment(request: Request, data: FormData) -> Response:
     form = _fragment_form(shop, data)
     code = form.segment.code if form.segment else None
     shown = preview(shop, form.kind, code, form.editor, form.attributes)
-    return render.page(request, "segments/_preview_oob.html", **_editor_context(form, shown))
+    context = _editor_context(form, shown, shop)
+    return render.page(request, "segments/_preview_oob.html", **context)
 
 
 routes: list[BaseRoute] = [
