@@ -33,7 +33,8 @@ from segmentry.web.auth import shop_of
 from segmentry.web.csrf import post
 from segmentry.web.editor import editing
 from segmentry.web.editor.builder import Attributes, Row
-from segmentry.web.editor.editing import PreviewView, items_view, preview
+from segmentry.web.editor.editing import items_view
+from segmentry.web.editor.live import PreviewView, preview, suggestions
 from segmentry.web.paths import kind_of
 
 FIELDS = ("name", "code", "description", "type", "status")
@@ -87,7 +88,7 @@ def _page(request: Request, shop: Shop, form: Form, status: int = 200) -> Respon
 
 def _editor_context(form: Form, shown: PreviewView | None, shop: Shop) -> dict[str, Any]:
     return {
-        "suggestions": editing.suggestions(shop, form.kind, form.editor, form.attributes),
+        "suggestions": suggestions(shop, form.kind, form.editor, form.attributes),
         "kind": form.kind,
         "editor": form.editor,
         "items": items_view(form.editor, form.attributes, form.codes),
