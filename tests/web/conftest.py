@@ -6,13 +6,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, Page
 
 from segmentry.cli.server import LiveServer, build_app
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
+from tests.web.browser import Clock, Site, launch, seed
 
 PRODUCTS = [
     {"id": "p1", "name": "Air Zoom", "brand": "Nike", "price": 120, "stock": 4},
@@ -112,3 +115,35 @@ def signed_in(visitor: Visitor, tenant: Tenant) -> Visitor:
     response = visitor.sign_in(tenant.key)
     assert response.status_code == 200
     return visitor
+
+
+# -- the browser tests' site and Chromium ------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One Chromium per worker: xdist may run other modules' tests between these."""
+    yield from launch()
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    clock = Clock()
+    with Segmentry(f"sqlite:///{tmp_path / 'shop.db'}", clock=clock) as segmentry:
+        tenant = segmentry.tenants()[0]
+        _, key = segmentry.issue_key(tenant.tenant_id, "marketing")
+        shop = segmentry.shop(tenant.tenant_id)
+        seed(shop, clock)
+        with LiveServer(build_app(segmentry)) as live:
+            yield Site(live.url, key, shop)
+
+
+@pytest.fixture
+def page(browser: Browser, site: Site) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=site.url)
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert errors == [], "the page raised JavaScript errors"

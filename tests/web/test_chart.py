@@ -41,3 +41,13 @@ def test_thousands_of_points_are_drawn_one_per_pixel_column() -> None:
     assert drawn is not None
     assert drawn.line.count("V") <= WIDTH
     assert drawn.high == 9_999
+
+
+def test_the_axis_shows_two_distinct_moments_within_one_day() -> None:
+    same_day = chart([HistoryPoint(T0 + timedelta(hours=9), 3)], T0 + timedelta(hours=17))
+    same_minute = chart([HistoryPoint(T0, 3)], T0 + timedelta(seconds=20))
+    assert same_day is not None
+    assert same_minute is not None
+    assert (same_day.start, same_day.end) == ("2024-03-01 09:00", "17:00")
+    assert (same_minute.start, same_minute.end) == ("2024-03-01 00:00:00", "00:00:20")
+    assert same_day.summary.startswith("Member count from 2024-03-01 09:00 to 17:00:")

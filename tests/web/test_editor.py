@@ -101,7 +101,7 @@ def test_values_are_typed_by_the_attribute() -> None:
     assert rule == {"and": [
         {"attr": "price", "op": "in", "value": [10, 19.5]},
         {"attr": "available", "op": "!=", "value": False},
-        {"attr": "brand", "op": "=", "value": " Nike "},
+        {"attr": "brand", "op": "=", "value": "Nike"},  # trimmed: a space typed is a slip
         {"or": [{"attr": "stock", "op": "<", "value": 3}, {"attr": "tags", "op": "is null"}]},
     ]}  # fmt: skip
 
@@ -176,3 +176,37 @@ def test_text_that_does_not_parse_stays_text_with_its_errors() -> None:
     assert editor.mode == editing.TEXT
     assert editor.text_errors
     assert editor.text_errors[0].line == 1
+
+
+def test_dates_as_people_say_them_are_relative_literals_both_ways() -> None:
+    customers = {a.key: a for a in Schema(Kind.CUSTOMER)}
+    rows: list[builder.Item] = [
+        Row("last_order_at", "in the last", ["30", "d"]),
+        Row("created_at", "more than ago", [" 2 ", "y"]),
+        Row("birthday", "between", ["2024-01-01", "2024-12-31"]),
+        Row("created_at", ">", ["-30d "]),  # a trailing space is not a type error
+    ]
+    rule: Any = builder.to_rule(rows, customers)
+    assert rule == {"and": [
+        {"attr": "last_order_at", "op": ">", "value": "-30d"},
+        {"attr": "created_at", "op": "<", "value": "-2y"},
+        {"attr": "birthday", "op": "between", "value": ["2024-01-01", "2024-12-31"]},
+        {"attr": "created_at", "op": ">", "value": "-30d"},
+    ]}  # fmt: skip
+    back = builder.rows_from_rule(rule, customers)
+    assert back is not None
+    assert [(r.op, r.values) for r in builder.flat(back)] == [
+        ("in the last", ["30", "d"]),
+        ("more than ago", ["2", "y"]),
+        ("between", ["2024-01-01", "2024-12-31"]),
+        ("in the last", ["30", "d"]),
+    ]
+    assert builder.widget(customers["birthday"], "birthday", "<") is builder.Widget.DATE
+    assert builder.label("=", customers["birthday"]) == "on"
+    bad = Row("created_at", "in the last", ["a month"])
+    assert builder.to_rule([bad], customers) is None
+    assert bad.error == "'a month' is not a whole number; write it like 30"
+
+
+def test_a_value_with_spaces_around_it_stays_text_rather_than_be_trimmed_unseen() -> None:
+    assert builder.rows_from_rule({"attr": "brand", "op": "=", "value": " Nike "}, PRODUCTS) is None

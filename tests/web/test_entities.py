@@ -14,7 +14,7 @@ def test_an_entity_page_shows_its_attributes_and_segments(
     page = signed_in.get("/product/p1")
     assert "<h1>Air Zoom</h1>" in page.text
     assert "<dt>Unit Price <code>price</code></dt><dd>120</dd>" in page.text
-    assert '<a href="/segments/nike">nike</a>' in page.text
+    assert '<a href="/segments/nike">Nike</a> <code class="hint">nike</code>' in page.text
     assert 'href="/why?segment=nike&amp;id=p1"' in page.text
     assert '<option value="nike">Nike (nike)</option>' in page.text  # why in, or not in
 
@@ -38,7 +38,9 @@ def test_why_not_names_the_condition_that_failed(signed_in: Visitor, tenant: Ten
                                            rule="brand = 'Nike' AND price > 100"))  # fmt: skip
     page = signed_in.get("/why", params={"segment": "nikePremium", "id": "p2"})
     why = " ".join(page.text.split())
-    assert "p2</a> is not a member of" in why
+    assert "<h1>Why Club Tee (p2) is not in Premium</h1>" in why
+    assert '<a href="/product/p2">Club Tee <span class="id">p2</span></a> is not a member of' in why
+    assert 'All of these must hold: <span class="verdict verdict-no">not all of them hold' in why
     assert (
         "<strong>Brand</strong> is <code>Nike</code>: seen <code>Nike</code> "
         '<span class="verdict verdict-yes">holds</span>'

@@ -273,7 +273,7 @@ def test_existing_segments_save_with_a_preview_of_who_enters_and_leaves(
     preview = signed_in.post("/rule/preview", form)
     assert '<strong id="preview-entering">1</strong>' in preview.text
     assert '<strong id="preview-leaving">0</strong>' in preview.text
-    assert '<a href="/product/p1">p1</a>' in preview.text
+    assert '<a href="/product/p1">Air Zoom <span class="id">p1</span></a>' in preview.text
 
 
 def test_a_status_change_from_a_stale_page_changes_nothing(
@@ -288,3 +288,48 @@ def test_a_status_change_from_a_stale_page_changes_nothing(
     done = signed_in.post("/segments/pricey/status", {"status": "inactive", "version": "2"})
     assert "Segment deactivated." in done.text
     assert tenant.shop.segment("pricey").member_count == 0
+
+
+def test_every_problem_of_a_form_is_listed_at_once_in_sentences(
+    signed_in: Visitor, tenant: Tenant
+) -> None:
+    new_segment(signed_in)
+    page = new_segment(signed_in, name=" ", **{"row-0-attr": "prce"})  # code taken too
+    assert page.status_code == 400
+    summary = " ".join(page.text[page.text.index('id="form-problems"') :].split())
+    summary = summary[: summary.index("</section>")]
+    assert "Nothing was saved: 3 problems to fix" in summary
+    assert '<a href="#f-name">Name</a>: Enter a name.' in summary
+    taken = "A segment with the code &#39;pricey&#39; already exists."
+    assert f'<a href="#f-code">Code</a>: {taken}' in summary
+    assert '<a href="#rule-editor">Rule</a>: Fix the rule' in summary
+    assert field_error(page, "f-name") == "Enter a name."
+    assert [s.code for s in tenant.shop.segments()] == ["pricey"]
+
+
+def test_enter_in_a_field_does_not_send_the_form(signed_in: Visitor) -> None:
+    page = signed_in.get("/products/segments/new")
+    default = re.search(r'<button type="submit"[^>]*class="default-submit"[^>]*>', page.text)
+    assert default is not None
+    assert " disabled" in default[0]  # a disabled default button: Enter submits nothing
+
+
+def test_a_saved_edit_says_so_and_only_known_notices_show(
+    signed_in: Visitor, tenant: Tenant
+) -> None:
+    new_segment(signed_in)
+    form = {"name": "Dear", "code": "pricey", "description": "", "status": "active",
+            "version": "1", "original_code": "pricey", "action": "save", **PRICE_ROW}  # fmt: skip
+    saved = signed_in.post("/segments/pricey/edit", form)
+    assert saved.url.params["notice"] == "saved"
+    assert '<p class="notice" role="status" id="notice">Saved.</p>' in saved.text
+    forged = signed_in.get("/segments/pricey", params={"notice": "hacked by <b>x</b>"})
+    assert 'id="notice"' not in forged.text
+
+
+def test_the_rule_language_help_is_a_page_of_the_site(signed_in: Visitor) -> None:
+    editor = signed_in.get("/products/segments/new")
+    assert '<a href="/help/rules"' in editor.text
+    help_page = signed_in.get("/help/rules")
+    assert help_page.status_code == 200
+    assert "<code>CONTAINS ANY</code>" in help_page.text

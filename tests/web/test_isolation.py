@@ -34,6 +34,8 @@ def other(segmentry: Segmentry) -> Tenant:
         "/segments/bOnly/members.csv",
         "/segments/bOnly/uses",
         "/segments/bOnly/delete",
+        "/segments/bOnly/versions",
+        "/segments/bOnly/duplicate",
         "/why?segment=bOnly&id=p1",
     ],
 )
@@ -64,6 +66,7 @@ def test_posts_against_another_tenants_segment_change_nothing(
         "/segments/bList/members": {"add": "c2"},
         "/segments/bOnly/delete": {"force": "yes"},
         "/segments/bOnly/status": {"status": "inactive", "version": "1"},
+        "/segments/bOnly/versions": {"restore": "1", "version": "1"},
         "/segments/bOnly/edit": {
             "name": "Taken",
             "code": "bOnly",

@@ -162,6 +162,27 @@ def test_a_segment_other_rules_refer_to_cannot_be_forced_away(
     )
     refused = signed_in.post("/segments/vip/delete", {"force": "yes"})
     assert refused.status_code == 409
-    assert '<a href="/segments/vipApp/edit">vipApp</a>' in refused.text
+    assert '<a href="/segments/vipApp/edit">VIP app</a> <code>vipApp</code>' in refused.text
     assert "Delete anyway" not in refused.text
+    before = signed_in.get("/segments/vip/delete")  # shown before anyone tries
+    assert '<a href="/segments/vipApp/edit">VIP app</a>' in before.text
+    assert '<a class="button" href="/segments/vip">Keep it</a>' in before.text
+    assert "Delete segment</button>" not in before.text
+    uses = signed_in.get("/segments/vip/uses")
+    assert '<a href="/segments/vipApp">VIP app</a>' in uses.text
     assert {s.code for s in tenant.shop.segments()} == {"vip", "vipApp"}
+
+
+def test_typed_ids_stay_in_the_box_after_a_refusal(signed_in: Visitor, tenant: Tenant) -> None:
+    fixed(tenant)
+    refused = signed_in.post("/segments/vip/members", {"add": "c1, ghost"})
+    assert refused.status_code == 400
+    assert ">c1, ghost</textarea>" in refused.text
+
+
+def test_nothing_changed_is_not_shown_as_a_success(signed_in: Visitor, tenant: Tenant) -> None:
+    fixed(tenant, ["c1"])
+    again = signed_in.post("/segments/vip/members", {"add": "c1"})
+    assert "Added 0, removed 0" not in again.text
+    assert 'class="report neutral"' in again.text
+    assert "Nothing changed: the ids given were already members" in again.text

@@ -17,7 +17,7 @@ from segmentry.engine.state import TenantState, View
 from segmentry.engine.types import EditPreview, Explanation, Preview
 from segmentry.errors import NotFoundError, ValidationError
 from segmentry.match.explain import explain as explain_rule
-from segmentry.model.schema import Kind
+from segmentry.model.schema import AttrType, Kind
 from segmentry.model.values import check_id
 from segmentry.rules.load import CheckedRule, RuleSource, prepare
 from segmentry.store import entities as entity_store
@@ -98,3 +98,22 @@ def explain(view: View, code: str, entity_id: str) -> Explanation:
     if not segment.active:
         tree = {"inactive": code, "rule": tree, "result": False}
     return Explanation(member, tree)
+
+
+SUGGESTED = (AttrType.STRING, AttrType.ENUM, AttrType.STRING_LIST)
+
+
+def value_counts(view: View, kind: Kind, key: str, text: str, limit: int) -> list[tuple[str, int]]:
+    """The values a text, enum or list attribute has in the shop that contain ``text``,
+    with how many entities have each: suggestions while a rule's value is typed. Text
+    is compared ignoring case, so values differing only in case are one, in lower case."""
+    attribute = view.state.schemas[kind].get(key)
+    if attribute is None or attribute.type not in SUGGESTED:
+        raise ValidationError(
+            f"{key!r} is not a text, enum or list attribute of {kind.plural}", field="attr"
+        )
+    found = view.state.tables[kind].value_counts(attribute.key, text, page_size(limit))
+    # Columns keep text case-folded (the language compares it ignoring case): an enum's
+    # values are shown as declared, other text as compared.
+    named = attribute.folded_values if attribute.type is AttrType.ENUM else {}
+    return [(named.get(value, value), count) for value, count in found]

@@ -403,6 +403,16 @@ class Shop(OrderCalls):
         with self._read() as view:
             return preview.preview_edit(view, code, rule, limit)
 
+    def value_counts(
+        self, kind: Kind | str, key: str, text: str = "", *, limit: int = 10
+    ) -> list[tuple[str, int]]:
+        """Values of a text, enum or list attribute containing ``text`` (ignoring case),
+        with how many entities have each; those starting with it first, then the
+        commonest. Values differing only in case are one (rules compare text ignoring
+        case), shown in lower case; an enum's as declared."""
+        with self._read() as view:
+            return preview.value_counts(view, segmented(kind), key, text, limit)
+
     def explain(self, code: str, entity_id: str) -> Explanation:
         with self._read() as view:
             return preview.explain(view, code, entity_id)

@@ -246,6 +246,24 @@ class ColumnarTable:
         inside = (values >= low) & (values <= high) & self.alive[: self.size]
         return ascending_bitmap(np.flatnonzero(inside))
 
+    def value_counts(self, key: str, text: str, limit: int) -> list[tuple[str, int]]:
+        """The values of the text, enum or list attribute ``key`` that contain ``text``
+        (ignoring case), each with how many live rows have it: those starting with it
+        first, then the commonest."""
+        column = self.columns[key]
+        if isinstance(column, TextColumn):
+            codes = column.codes[: self.size][self.alive[: self.size]]
+            counts = np.bincount(codes, minlength=len(column.values))
+            found = [(column.values[c], int(counts[c])) for c in np.flatnonzero(counts) if c]
+        elif isinstance(column, ListColumn):
+            found = [(item, len(rows)) for item, rows in column.items.items() if rows]
+        else:
+            return []
+        wanted = text.strip().casefold()
+        kept = [(v, n) for v, n in found if wanted in v.casefold()]
+        kept.sort(key=lambda vn: (not vn[0].casefold().startswith(wanted), -vn[1], vn[0]))
+        return kept[:limit]
+
     def live_rows(self) -> BitMap:
         return ascending_bitmap(np.flatnonzero(self.alive[: self.size]))
 

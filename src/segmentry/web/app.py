@@ -19,9 +19,11 @@ from segmentry.web.pages import (
     attributes,
     editor,
     entities,
+    guide,
     members,
     segments,
     signin,
+    versions,
     webhooks,
 )
 from segmentry.web.session import SessionCodec, SessionMiddleware, signing_secret
@@ -36,6 +38,8 @@ def routes() -> list[BaseRoute]:
         *signin.routes,
         *editor.routes,
         *members.routes,
+        *versions.routes,
+        *guide.routes,
         *segments.routes,
         *attributes.routes,
         *webhooks.routes,

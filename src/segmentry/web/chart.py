@@ -32,8 +32,14 @@ class Chart:
     y1: int = TOP
 
 
-def _day(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d")
+def _ends(first: datetime, last: datetime) -> tuple[str, str]:
+    """The axis' two labels, told apart: days, or within one day the times (to the
+    second when they share a minute)."""
+    day = "%Y-%m-%d"
+    if first.strftime(day) != last.strftime(day):
+        return first.strftime(day), last.strftime(day)
+    clock = "%H:%M" if first.strftime("%H:%M") != last.strftime("%H:%M") else "%H:%M:%S"
+    return first.strftime(f"{day} {clock}"), last.strftime(clock)
 
 
 def chart(points: list[HistoryPoint], now: datetime) -> Chart | None:
@@ -58,9 +64,10 @@ def chart(points: list[HistoryPoint], now: datetime) -> Chart | None:
     steps.append(f"H{x(last):.1f}")
     line = "".join(steps)
     area = f"{line}V{HEIGHT - BOTTOM}H{LEFT}Z"
+    start, end = _ends(first, last)
     summary = (
-        f"Member count from {_day(first)} to {_day(last)}: "
+        f"Member count from {start} to {end}: "
         f"{points[0].member_count:,} at first, {points[-1].member_count:,} now, "
         f"{high:,} at most."
     )
-    return Chart(WIDTH, HEIGHT, line, area, high, _day(first), _day(last), summary)
+    return Chart(WIDTH, HEIGHT, line, area, high, start, end, summary)

@@ -53,6 +53,16 @@ def number(value: float) -> str:
     return format(value, ".15g")
 
 
+def sentence(message: object) -> str:
+    """A message as a sentence: a capital first letter and a full stop (the library's
+    messages start in lower case, to be quoted inside others)."""
+    text = str(message).strip()
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?" else f"{text}."
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -61,7 +71,9 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(moment=moment, shown=shown, q=lambda v: quote(str(v), safe=""))
+    env.filters.update(
+        moment=moment, shown=shown, sentence=sentence, q=lambda v: quote(str(v), safe="")
+    )
     env.globals.update(
         entity_url=entity_url,
         segments_url=segments_url,

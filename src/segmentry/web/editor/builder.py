@@ -20,6 +20,7 @@ from typing import Any
 
 from segmentry.model.schema import Attribute, AttrType
 from segmentry.rules.operators import BY_TYPE, OPERATORS, Arity, Op
+from segmentry.web.editor import dates
 
 SEGMENT = "@segment"
 """The pseudo attribute of a row that tests membership of another segment."""
@@ -65,12 +66,16 @@ class Widget(StrEnum):
     MULTI = "multi"
     BOOLEAN = "boolean"
     SEGMENT = "segment"
+    DATE = "date"
+    DATES = "dates"
+    RELATIVE = "relative"
 
 
 LABELS = {
     **{row.op.value: row.label for row in OPERATORS},
     IN_SEGMENT: "is in segment",
     NOT_IN_SEGMENT: "is not in segment",
+    **dates.LABELS,
 }
 TEMPORAL_LABELS = {row.op.value: row.time_label for row in OPERATORS if row.time_label}
 
@@ -86,12 +91,13 @@ def operators(attribute: Attribute | None, attr: str) -> list[str]:
         return [IN_SEGMENT, NOT_IN_SEGMENT]
     if attribute is None:
         return [op.value for op in Op]
-    return [op.value for op in Op if op in BY_TYPE[attribute.type]]
+    own = list(dates.RELATIVE_OPS) if attribute.type.is_temporal else []
+    return own + [op.value for op in Op if op in BY_TYPE[attribute.type]]
 
 
 def label(op: str, attribute: Attribute | None) -> str:
-    if attribute is not None and attribute.type.is_temporal and op in TEMPORAL_LABELS:
-        return TEMPORAL_LABELS[op]
+    if attribute is not None and attribute.type.is_temporal:
+        return dates.ON.get(op) or TEMPORAL_LABELS.get(op) or LABELS.get(op, op)
     return LABELS.get(op, op)
 
 
@@ -100,8 +106,12 @@ def widget(attribute: Attribute | None, attr: str, op: str) -> Widget:
         return Widget.SEGMENT
     arity = _arity(op)
     kind = attribute.type if attribute is not None else AttrType.STRING
+    if op in dates.RELATIVE_OPS and kind.is_temporal:
+        return Widget.RELATIVE
     if arity is None or arity is Arity.NONE:
         return Widget.NONE
+    if kind.is_temporal and arity in (Arity.ONE, Arity.PAIR):
+        return Widget.DATE if arity is Arity.ONE else Widget.DATES
     if arity is Arity.PAIR:
         return Widget.PAIR
     if kind is AttrType.ENUM and op in ("=", "!="):
@@ -212,6 +222,8 @@ def _leaf(row: Row, attributes: Attributes, strict: bool) -> Rule | None:
 def _condition(row: Row, attributes: Attributes) -> Rule:
     if row.attr == SEGMENT:
         return _segment(row)
+    if row.op in dates.RELATIVE_OPS:
+        return _relative(row)
     if _arity(row.op) is None:
         raise BadValueError("Choose an operator.")
     op = Op(row.op)
@@ -220,6 +232,16 @@ def _condition(row: Row, attributes: Attributes) -> Rule:
     if op.arity is not Arity.NONE:
         out["value"] = _value(row.values, op.arity, attribute)
     return out
+
+
+def _relative(row: Row) -> Rule:
+    try:
+        written = dates.value(row.values)
+    except dates.RelativeValueError as problem:
+        raise BadValueError(str(problem)) from None
+    if written is None:
+        raise MissingValueError("Enter a number.")
+    return {"attr": row.attr, "op": dates.RELATIVE_OPS[row.op].value, "value": written}
 
 
 def _segment(row: Row) -> Rule:
@@ -234,8 +256,8 @@ def _segment(row: Row) -> Rule:
 def _value(texts: list[str], arity: Arity, attribute: Attribute | None) -> Any:
     kind = attribute.type if attribute is not None else AttrType.STRING
     if arity is Arity.ONE:
-        text = texts[0] if texts else ""
-        if not text.strip():
+        text = texts[0].strip() if texts else ""  # "-30d " and "Westton 4 " mean no space
+        if not text:
             raise MissingValueError("Enter a value.")
         return _scalar(text, kind)
     if arity is Arity.PAIR:
@@ -243,7 +265,7 @@ def _value(texts: list[str], arity: Arity, attribute: Attribute | None) -> Any:
             raise MissingValueError("Enter both ends of the range.")
         return [_scalar(t.strip(), kind) for t in texts[:2]]
     items = texts if len(texts) > 1 else [t.strip() for t in texts[0].split(",")] if texts else []
-    items = [i for i in items if i]
+    items = [i.strip() for i in items if i.strip()]
     if not items:
         raise MissingValueError("Enter one or more values, separated by commas.")
     return [_scalar(i, kind) for i in items]
@@ -312,6 +334,9 @@ def _row(node: Mapping[str, Any], attributes: Attributes) -> Row | None:
         return None
     attribute = lookup(attributes, node["attr"])
     key = attribute.key if attribute is not None else node["attr"]
+    relative = dates.row_of(node["op"], node.get("value"))
+    if relative is not None and attribute is not None and attribute.type.is_temporal:
+        return Row(key, relative[0], relative[1])
     texts = _texts(node.get("value"), widget(attribute, key, node["op"]), attribute)
     return Row(key, node["op"], texts) if texts is not None else None
 
@@ -321,13 +346,15 @@ def _texts(value: Any, shown: Widget, attribute: Attribute | None) -> list[str] 
         return []
     if shown is Widget.MULTI:
         return [_show(v, attribute) for v in value]
-    if shown is Widget.PAIR:
+    if shown in (Widget.PAIR, Widget.DATES):
         return [_show(v, attribute) for v in value]
     if shown is Widget.LIST:
         items = [_show(v, attribute) for v in value]
         if any("," in i or i != i.strip() or not i for i in items):
             return None  # a comma-separated field could not give these values back
         return [", ".join(items)]
+    if isinstance(value, str) and value != value.strip():
+        return None  # rows trim what is typed: text keeps the spaces this value has
     return [_show(value, attribute)]
 
 

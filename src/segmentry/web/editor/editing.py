@@ -1,6 +1,7 @@
-"""The rule editor: its state (rows or text), the edits its buttons make, where the
-library's errors go (at a row, or at a line and column of the text), and what its
-template draws, live preview included.
+"""The rule editor: its state (rows or text), the edits its buttons make (and the
+control each leaves the focus on), where the library's errors go (at a row, or at a
+line and column of the text), and what its template draws (the live preview is in
+``live``).
 
 A form carries the whole state (``mode``, ``rule_text``, the rows), so every
 request can rebuild it: there is nothing kept on the server between requests.
@@ -12,15 +13,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from segmentry.engine.shop import Shop
 from segmentry.errors import Diagnostic, RuleError
-from segmentry.model.schema import Attribute, Kind
+from segmentry.model.schema import Attribute
 from segmentry.rules.ast import Condition, InSegment, Not, Span, walk
 from segmentry.rules.jsonform import from_json, to_json
 from segmentry.rules.load import RuleSource
 from segmentry.rules.parser import parse
 from segmentry.rules.printer import format_rule
-from segmentry.web.editor import builder
+from segmentry.web.editor import builder, dates
 from segmentry.web.editor.builder import Attributes, Group, Item, Row, Widget
 
 BUILDER, TEXT = "builder", "text"
@@ -38,6 +38,9 @@ class Editor:
     note: str = ""
     errors: list[str] = field(default_factory=list)
     text_errors: list[Diagnostic] = field(default_factory=list)
+    focus: str = ""
+    """The id of the control a button leaves the focus on (its ``autofocus``): the new
+    row's first control, the next row's after a remove, the text after "Text"."""
 
     @property
     def rows(self) -> list[Row]:
@@ -61,7 +64,11 @@ def from_form(fields: Iterable[tuple[str, str]], attributes: Attributes) -> Edit
         editor.items = builder.rows_from_form(pairs)
     except builder.BuilderError as problem:
         editor.errors.append(str(problem))
-    _normalise(editor, attributes, [values.get(f"row-{p}-shown", "") for p in paths(editor)])
+    before = [
+        (values.get(f"row-{p}-shown", ""), values.get(f"row-{p}-shownop", ""))
+        for p in paths(editor)
+    ]
+    _normalise(editor, attributes, before)
     return editor
 
 
@@ -85,14 +92,20 @@ def paths(editor: Editor) -> list[str]:
     return out
 
 
-def _normalise(editor: Editor, attributes: Attributes, shown: list[str]) -> None:
-    """After the attribute of a row changed: an operator that fits, a fresh value."""
-    for row, before in zip(editor.rows, shown + [""] * len(editor.rows), strict=False):
+def _normalise(editor: Editor, attributes: Attributes, shown: list[tuple[str, str]]) -> None:
+    """After the attribute of a row changed: an operator that fits, a fresh value; after
+    its operator changed to one that asks for its value otherwise, a fresh value."""
+    padded = shown + [("", "")] * len(editor.rows)
+    for row, (before, before_op) in zip(editor.rows, padded, strict=False):
         if not row.attr:
             continue
+        attribute = builder.lookup(attributes, row.attr)
         if before and before != row.attr:
             row.values = []
-        attribute = builder.lookup(attributes, row.attr)
+        elif before_op and before_op != row.op:
+            was = builder.widget(attribute, row.attr, before_op)
+            if was is not builder.widget(attribute, row.attr, row.op):
+                row.values = []
         choices = builder.operators(attribute, row.attr)
         if row.op not in choices:
             row.op = choices[0]
@@ -110,19 +123,44 @@ def apply(editor: Editor, action: str, attributes: Attributes) -> None:
     verb, _, where = action.partition(":")
     if verb == "add-row":
         editor.items.append(Row())
+        editor.focus = _attr_id(f"{len(editor.items) - 1}")
     elif verb == "add-group":
         editor.items.append(Group([Row(), Row()]))
+        editor.focus = _attr_id(f"{len(editor.items) - 1}.0")
     elif verb == "add-to":
         _add_to(editor, where)
     elif verb == "remove":
         _remove(editor, where)
     elif verb == "to-text":
         to_text(editor, attributes)
+        editor.focus = "rule-text" if editor.mode == TEXT else _first_error(editor)
     elif verb == "to-builder":
         to_builder(editor, attributes)
+        editor.focus = _first_row(editor) if editor.mode == BUILDER else "rule-text"
     if len(editor.rows) > builder.MAX_ROWS:
         editor.items.pop()
         editor.errors.append(f"a rule can have at most {builder.MAX_ROWS} rows")
+        editor.focus = ADD_ROW
+
+
+ADD_ROW = "add-row"
+"""The id of the "Add condition" button: the focus goes there when no row is left."""
+
+
+def _attr_id(path: str) -> str:
+    return f"row-{path}-attr"
+
+
+def _first_row(editor: Editor) -> str:
+    found = paths(editor)
+    return _attr_id(found[0]) if found else ADD_ROW
+
+
+def _first_error(editor: Editor) -> str:
+    for path, row in zip(paths(editor), editor.rows, strict=True):
+        if row.error:
+            return f"row-{path}-value" if row.attr else _attr_id(path)
+    return _first_row(editor)
 
 
 def _add_to(editor: Editor, where: str) -> None:
@@ -130,18 +168,24 @@ def _add_to(editor: Editor, where: str) -> None:
         item = editor.items[int(where)]
         if isinstance(item, Group):
             item.rows.append(Row())
+            editor.focus = _attr_id(f"{where}.{len(item.rows) - 1}")
 
 
 def _remove(editor: Editor, where: str) -> None:
+    """Remove a row (a group goes with its last row); the focus goes to the row that
+    took its place, else the one before it, else "Add condition"."""
     top, _, inner = where.partition(".")
     if not top.isdigit() or int(top) >= len(editor.items):
         return
+    before = paths(editor).index(where) if where in paths(editor) else 0
     item = editor.items[int(top)]
-    if isinstance(item, Group) and inner.isdigit() and int(inner) < len(item.rows):
+    one_of_group = isinstance(item, Group) and inner.isdigit() and int(inner) < len(item.rows)
+    if isinstance(item, Group) and one_of_group:
         del item.rows[int(inner)]
-        if item.rows:
-            return
-    del editor.items[int(top)]
+    if not one_of_group or not isinstance(item, Group) or not item.rows:
+        del editor.items[int(top)]
+    left = paths(editor)
+    editor.focus = _attr_id(left[min(before, len(left) - 1)]) if left else ADD_ROW
 
 
 def to_text(editor: Editor, attributes: Attributes) -> None:
@@ -259,9 +303,14 @@ class RowView:
     ops: list[tuple[str, str]]
     widget: str
     choices: list[str]
+    units: list[tuple[str, str]]
 
     def value(self, index: int = 0) -> str:
         return self.row.values[index] if index < len(self.row.values) else ""
+
+    def day(self, index: int = 0) -> bool:
+        """Whether the value fits a date picker (else it is shown as the text it is)."""
+        return dates.is_day(self.value(index))
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +345,7 @@ def row_view(path: str, row: Row, attributes: Attributes, codes: list[str]) -> R
         [(op, builder.label(op, attribute)) for op in ops],
         shown.value,
         _choices(shown, attribute, row, codes),
+        dates.units(attribute),
     )
 
 
@@ -308,54 +358,3 @@ def items_view(editor: Editor, attributes: Attributes, codes: list[str]) -> list
         else:
             out.append(ItemView(i, [row_view(str(i), item, attributes, codes)], group=False))
     return out
-
-
-@dataclass
-class PreviewView:
-    """``state`` is ``empty`` (no rule yet), ``pending`` (a value to type), ``invalid``
-    (errors shown) or ``ready``."""
-
-    state: str
-    kind: Kind
-    text: str = ""
-    count: int = 0
-    sample: list[str] = field(default_factory=list)
-    saved: bool = False
-    entering: int = 0
-    leaving: int = 0
-    sample_entering: list[str] = field(default_factory=list)
-    sample_leaving: list[str] = field(default_factory=list)
-
-
-def preview(
-    shop: Shop, kind: Kind, code: str | None, editor: Editor, attributes: Attributes
-) -> PreviewView:
-    """The count and a sample of what the editor's rule selects (and, for a saved
-    segment, who would enter and leave); errors go into the editor."""
-    rule = source(editor, attributes, strict=False)
-    if editor.failed:
-        return PreviewView("invalid", kind)
-    if editor.pending:
-        return PreviewView("pending", kind)
-    if rule is None:
-        return PreviewView("empty", kind)
-    text = as_text(rule)
-    try:
-        if code is None:
-            found = shop.preview(kind, rule)
-            return PreviewView("ready", kind, text, found.count, found.sample)
-        edit = shop.preview_edit(code, rule)
-    except RuleError as error:
-        place(editor, rule, error)
-        return PreviewView("invalid", kind, text)
-    return PreviewView(
-        "ready",
-        kind,
-        text,
-        edit.count,
-        saved=True,
-        entering=edit.entering,
-        leaving=edit.leaving,
-        sample_entering=edit.sample_entering,
-        sample_leaving=edit.sample_leaving,
-    )

@@ -22,6 +22,7 @@ from segmentry.errors import (
     AlreadyExistsError,
     ConflictError,
     InUseError,
+    NotFoundError,
     RuleError,
     ValidationError,
 )
@@ -32,7 +33,8 @@ from segmentry.web.auth import shop_of
 from segmentry.web.csrf import post
 from segmentry.web.editor import editing
 from segmentry.web.editor.builder import Attributes, Row
-from segmentry.web.editor.editing import PreviewView, items_view, preview
+from segmentry.web.editor.editing import items_view
+from segmentry.web.editor.live import PreviewView, preview, suggestions
 from segmentry.web.paths import kind_of
 
 FIELDS = ("name", "code", "description", "type", "status")
@@ -52,6 +54,8 @@ class Form:
     conflict: Segment | None = None
     in_use: list[Use] | None = None
     """After a rename refused because of uses: the uses, shown with an offer to force."""
+    copy_of: str = ""
+    """The name of the segment a new one duplicates."""
 
     @property
     def dynamic(self) -> bool:
@@ -78,12 +82,13 @@ def _page(request: Request, shop: Shop, form: Form, status: int = 200) -> Respon
         status,
         section=f"{form.kind.value}-segments",
         form=form,
-        **_editor_context(form, shown),
+        **_editor_context(form, shown, shop),
     )
 
 
-def _editor_context(form: Form, shown: PreviewView | None) -> dict[str, Any]:
+def _editor_context(form: Form, shown: PreviewView | None, shop: Shop) -> dict[str, Any]:
     return {
+        "suggestions": suggestions(shop, form.kind, form.editor, form.attributes),
         "kind": form.kind,
         "editor": form.editor,
         "items": items_view(form.editor, form.attributes, form.codes),
@@ -109,6 +114,30 @@ async def new_form(request: Request) -> Response:
     return _page(request, shop, form)
 
 
+async def duplicate_form(request: Request) -> Response:
+    """ "Duplicate": the create form, filled in from a segment (its rule included; a
+    fixed segment's members are not copied). Nothing is saved until "Create"."""
+    shop = shop_of(request)
+    segment = shop.segment(request.path_params["code"])
+    attributes, codes = _context(shop, segment.kind, None)
+    values = _values_of(segment) | {
+        "name": f"Copy of {segment.name}"[:200],
+        "code": _free_code(shop, f"{segment.code}Copy"[:60]),
+    }
+    editor = editing.from_rule(segment.rule_json, attributes)
+    form = Form(segment.kind, values, editor, attributes, codes, copy_of=segment.name)
+    return _page(request, shop, form)
+
+
+def _free_code(shop: Shop, code: str) -> str:
+    """``code``, or with the first number that makes it unused: ``vipCopy2``."""
+    candidate, n = code, 1
+    while _taken(shop, candidate) and n < 100:
+        n += 1
+        candidate = f"{code}{n}"
+    return candidate
+
+
 async def create(request: Request, data: FormData) -> Response:
     kind, shop = kind_of(request), shop_of(request)
     attributes, codes = _context(shop, kind, None)
@@ -118,7 +147,7 @@ async def create(request: Request, data: FormData) -> Response:
     if str(data.get("action", "save")) != "save":
         editing.apply(form.editor, str(data.get("action")), attributes)
         return _page(request, shop, form)
-    rule = _rule_to_save(form)
+    rule = _rule_to_save(form, shop)
     if form.errors:
         return _page(request, shop, form, 400)
     try:
@@ -132,26 +161,51 @@ async def create(request: Request, data: FormData) -> Response:
     except (RuleError, ValidationError, AlreadyExistsError) as error:
         _refused(form, rule, error)
         return _page(request, shop, form, 400)
-    return RedirectResponse(_after_save(segment), status_code=303)
+    return RedirectResponse(_after_save(segment, "created"), status_code=303)
 
 
-def _after_save(segment: Segment) -> str:
+def _after_save(segment: Segment, notice: str) -> str:
     """A new fixed segment has no members yet: go where they are added."""
     if segment.type is SegmentType.FIXED and segment.member_count == 0:
         return f"/segments/{segment.code}/members"
-    return f"/segments/{segment.code}"
+    return f"/segments/{segment.code}?notice={notice}"
 
 
-def _rule_to_save(form: Form) -> RuleSource | None:
+FIX_RULE = "Fix the rule: the problems are shown at the rows or in the text."
+
+
+def _rule_to_save(form: Form, shop: Shop) -> RuleSource | None:
+    """The rule to save; every problem of the form found before saving goes into
+    ``form.errors`` at once (the rule checked by the library, the blank fields, a
+    code already taken), rather than one per attempt."""
     form.errors = {}
-    if not form.dynamic:
-        return None
-    rule = editing.source(form.editor, form.attributes)
-    if form.editor.failed:
-        form.errors["rule"] = "Fix the rule: the problems are shown at the rows or in the text."
-    elif rule is None:
+    for key, what in (("name", "a name"), ("code", "a code")):
+        if not form.values.get(key, "").strip():
+            form.errors[key] = f"Enter {what}."
+    rule = editing.source(form.editor, form.attributes) if form.dynamic else None
+    if form.dynamic and form.editor.failed:
+        form.errors["rule"] = FIX_RULE
+    elif form.dynamic and rule is None:
         form.errors["rule"] = "Add at least one condition: a dynamic segment needs a rule."
+    elif form.dynamic and rule is not None and form.errors:
+        try:
+            shop.check_rule(form.kind, rule)
+        except RuleError as error:
+            editing.place(form.editor, rule, error)
+            form.errors["rule"] = FIX_RULE
+    code = form.values.get("code", "").strip()
+    own = form.segment.code if form.segment else None
+    if form.errors and code and code != own and _taken(shop, code):
+        form.errors["code"] = f"A segment with the code {code!r} already exists."
     return rule
+
+
+def _taken(shop: Shop, code: str) -> bool:
+    try:
+        shop.segment(code)
+    except NotFoundError:
+        return False
+    return True
 
 
 def _refused(form: Form, rule: RuleSource | None, error: Exception) -> None:
@@ -159,7 +213,7 @@ def _refused(form: Form, rule: RuleSource | None, error: Exception) -> None:
     errors = form.errors if form.errors is not None else {}
     if isinstance(error, RuleError) and rule is not None:
         editing.place(form.editor, rule, error)
-        errors["rule"] = "Fix the rule: the problems are shown at the rows or in the text."
+        errors["rule"] = FIX_RULE
     elif isinstance(error, AlreadyExistsError | InUseError):
         errors["code"] = str(error)
     elif isinstance(error, ValidationError) and error.field in FIELDS:
@@ -208,7 +262,7 @@ async def edit(request: Request, data: FormData) -> Response:
 
 def _save_edit(request: Request, shop: Shop, form: Form) -> Response:
     assert form.segment is not None
-    rule = _rule_to_save(form)
+    rule = _rule_to_save(form, shop)
     version = form.values["version"]
     if not version.isdigit():
         raise HTTPException(400, "The form lost the version it edits; reload the page.")
@@ -235,7 +289,7 @@ def _save_edit(request: Request, shop: Shop, form: Form) -> Response:
     except (RuleError, ValidationError, AlreadyExistsError) as error:
         _refused(form, rule, error)
         return _page(request, shop, form, 400)
-    return RedirectResponse(_after_save(saved), status_code=303)
+    return RedirectResponse(_after_save(saved, "saved"), status_code=303)
 
 
 def _conflict(request: Request, shop: Shop, form: Form) -> Response:
@@ -271,7 +325,7 @@ async def editor_fragment(request: Request, data: FormData) -> Response:
     editing.apply(form.editor, str(data.get("action", "refresh")), form.attributes)
     code = form.segment.code if form.segment else None
     shown = preview(shop, form.kind, code, form.editor, form.attributes)
-    context = _editor_context(form, shown)
+    context = _editor_context(form, shown, shop)
     return render.page(request, "segments/_editor.html", **context)
 
 
@@ -281,13 +335,15 @@ async def preview_fragment(request: Request, data: FormData) -> Response:
     form = _fragment_form(shop, data)
     code = form.segment.code if form.segment else None
     shown = preview(shop, form.kind, code, form.editor, form.attributes)
-    return render.page(request, "segments/_preview_oob.html", **_editor_context(form, shown))
+    context = _editor_context(form, shown, shop)
+    return render.page(request, "segments/_preview_oob.html", **context)
 
 
 routes: list[BaseRoute] = [
     post("/rule/editor", editor_fragment),
     post("/rule/preview", preview_fragment),
     Route("/segments/{code}/edit", edit_form),
+    Route("/segments/{code}/duplicate", duplicate_form),
     post("/segments/{code}/edit", edit),
     Route("/{kinds}/segments/new", new_form),
     post("/{kinds}/segments/new", create),

@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 from segmentry.engine.types import Entity
 from segmentry.errors import RuleError
 from segmentry.model.schema import Kind
-from segmentry.web import render
+from segmentry.web import naming, render
 from segmentry.web.auth import shop_of
 from segmentry.web.editor import builder
 from segmentry.web.pages.members import PAGE, columns
@@ -64,6 +64,7 @@ async def entity_page(request: Request) -> Response:
     kind, shop = kind_of(request, "kind"), shop_of(request)
     entity = shop.get(kind, request.path_params["entity_id"])
     attributes = [a for a in shop.attributes(kind) if a.key in entity.attributes]
+    segments = shop.segments(kind)
     return render.page(
         request,
         "entities/detail.html",
@@ -72,7 +73,8 @@ async def entity_page(request: Request) -> Response:
         entity=entity,
         attributes=attributes,
         memberships=shop.segments_of(kind, entity.id),
-        segments=shop.segments(kind),
+        segments=segments,
+        segment_names={s.code: s.name for s in segments},
     )
 
 
@@ -89,6 +91,7 @@ async def why(request: Request) -> Response:
         section=f"{segment.kind.value}-segments",
         segment=segment,
         entity_id=entity_id,
+        names=naming.names(shop, segment.kind, [entity_id]),
         explanation=explanation,
         attributes=attributes,
         label=lambda op, key: builder.label(op, builder.lookup(attributes, key)),

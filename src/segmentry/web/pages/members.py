@@ -39,6 +39,12 @@ class Report:
     unknown: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     error: str = ""
+    typed: str = ""
+    """The ids typed into the box, given back after a refusal so they can be corrected."""
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.removed)
 
 
 def columns(shop: Shop, kind: Kind) -> list[Attribute]:
@@ -146,12 +152,14 @@ async def edit_members(request: Request, data: FormData) -> Response:
     """Add the ids typed into the box, and remove the members ticked in the table."""
     shop = shop_of(request)
     segment = shop.segment(request.path_params["code"])
+    typed = str(data.get("add", ""))
     try:
-        add = idlists.typed(str(data.get("add", "")))
+        add = idlists.typed(typed)
         remove = [str(v) for v in data.getlist("remove") if isinstance(v, str) and v]
         report = _edit(shop, segment.code, add, remove, data.get("skip_unknown") == "yes")
     except (idlists.BadListError, ValidationError) as problem:
         report = Report(error=str(problem))
+    report.typed = typed if report.error or report.unknown else ""
     return _answer(request, shop, segment, report)
 
 

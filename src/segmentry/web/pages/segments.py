@@ -3,13 +3,17 @@ a segment's page, "See uses", activating and deactivating, and delete."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from segmentry.engine.types import Segment, SegmentEdit, SegmentType, Status, Use
+from segmentry.engine.shop import Shop
+from segmentry.engine.types import Segment, SegmentEdit, SegmentType, Status
 from segmentry.errors import ConflictError, InUseError
 from segmentry.web import render
 from segmentry.web.auth import shop_of
@@ -68,11 +72,21 @@ async def segment_page(request: Request) -> Response:
         segment=segment,
         chart=history,
         uses=shop.uses(segment.code),
-        notice=request.query_params.get("notice", ""),
+        referrers=referrers(shop, segment),
+        notice=SHOWN_NOTICES.get(request.query_params.get("notice", ""), ""),
     )
 
 
 NOTICES = {"active": "activated", "inactive": "deactivated"}
+SHOWN_NOTICES = {
+    "activated": "Segment activated.",
+    "deactivated": "Segment deactivated.",
+    "saved": "Saved.",
+    "created": "Segment created.",
+    "restored": "Restored: the version chosen is now the segment's newest version.",
+    "conflict": "conflict",
+}
+"""The confirmations a redirect may ask for; any other ``notice`` shows nothing."""
 
 
 async def set_status(request: Request, form: FormData) -> Response:
@@ -92,6 +106,27 @@ async def set_status(request: Request, form: FormData) -> Response:
     return RedirectResponse(f"/segments/{code}?notice={NOTICES[wanted]}", status_code=303)
 
 
+def _refers(node: Any, code: str) -> bool:
+    """Whether a rule's JSON form asks for membership of the segment ``code``."""
+    if isinstance(node, Mapping):
+        if node.get("segment") == code:
+            return True
+        return any(_refers(v, code) for v in node.values())
+    if isinstance(node, list):
+        return any(_refers(v, code) for v in node)
+    return False
+
+
+def referrers(shop: Shop, segment: Segment) -> list[Segment]:
+    """The segments whose rules refer to ``segment``: they rely on it as much as a
+    registered use does, and it cannot be deleted while they do."""
+    return [
+        s
+        for s in shop.segments(segment.kind)
+        if s.code != segment.code and _refers(s.rule_json, segment.code)
+    ]
+
+
 async def uses_page(request: Request) -> Response:
     shop = shop_of(request)
     segment = shop.segment(request.path_params["code"])
@@ -101,29 +136,30 @@ async def uses_page(request: Request) -> Response:
         section=f"{segment.kind.value}-segments",
         segment=segment,
         uses=shop.uses(segment.code),
+        referrers=referrers(shop, segment),
     )
 
 
 async def delete_page(request: Request) -> Response:
     shop = shop_of(request)
     segment = shop.segment(request.path_params["code"])
-    return _confirm(request, segment, shop.uses(segment.code))
+    return _confirm(request, shop, segment)
 
 
 def _confirm(
-    request: Request, segment: Segment, uses: list[Use], error: InUseError | None = None
+    request: Request, shop: Shop, segment: Segment, error: InUseError | None = None
 ) -> Response:
-    """The confirmation, listing the uses; after a refusal, it says why and asks again."""
-    referrers = [str(u["segment"]) for u in error.users if "segment" in u] if error else []
+    """The confirmation, listing the uses and the segments whose rules refer to this
+    one (those forbid deleting it); after a refusal, it says why and asks again."""
     return render.page(
         request,
         "segments/delete.html",
         409 if error else 200,
         section=f"{segment.kind.value}-segments",
         segment=segment,
-        uses=uses,
+        uses=shop.uses(segment.code),
         refused=error.message if error else "",
-        referrers=referrers,
+        referrers=referrers(shop, segment),
     )
 
 
@@ -134,7 +170,7 @@ async def delete(request: Request, form: FormData) -> Response:
     try:
         shop.delete_segment(segment.code, force=form.get("force") == "yes")
     except InUseError as error:
-        return _confirm(request, segment, shop.uses(segment.code), error)
+        return _confirm(request, shop, segment, error)
     target = f"{segments_url(segment.kind)}?deleted={segment.code}"
     return RedirectResponse(target, status_code=303)
 
