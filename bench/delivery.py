@@ -24,8 +24,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 import nats
@@ -40,6 +43,8 @@ from segmentry.engine.webhooks import Webhooks, WebhookSpec
 from segmentry.store import webhooks as webhook_store
 from segmentry.synthetic import generate as synthetic
 from segmentry.synthetic.demo import build_demo
+
+T = TypeVar("T")
 
 WEBHOOKS = 20
 RATE = 200.0  # customers written a second while the lag is measured
@@ -274,7 +279,7 @@ def _nats(segmentry: Segmentry, result: DeliveryResult) -> None:
             result.publisher_per_s = total / (time.perf_counter() - started)
             publisher.stop()
             result.nats_events = total
-            result.bare_per_s = asyncio.run(_bare(url, total))
+            result.bare_per_s = _on_own_loop(lambda: _bare(url, total))
         finally:
             if server is not None:
                 server.terminate()
@@ -300,7 +305,7 @@ def _reachable(url: str) -> bool:
             return True
         return False
 
-    return asyncio.run(connect())
+    return _on_own_loop(connect)
 
 
 async def _bare(url: str, count: int) -> float:
@@ -361,3 +366,10 @@ def figures(result: DeliveryResult) -> dict[str, object]:
             "events": result.nats_events,
         }
     return out
+
+
+def _on_own_loop(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``make()`` run on an event loop of its own thread: the calling thread may already
+    run one (under pytest, Playwright's sync API leaves one running in a worker)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()

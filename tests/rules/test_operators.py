@@ -14,6 +14,7 @@ from segmentry.rules.jsonform import from_json, to_json
 from segmentry.rules.operators import BY_TYPE, NEGATION, OPERATORS, Arity, Op, Operator
 from segmentry.rules.parser import KEYWORDS, LITERAL_WORDS, parse
 from segmentry.rules.printer import format_rule
+from segmentry.web.editor import dates
 from segmentry.web.editor.builder import LABELS, operators
 from tests.rules.strategies import ONE_OF_EACH_TYPE
 
@@ -102,7 +103,9 @@ def test_the_rule_builder_offers_and_labels_what_the_registry_says() -> None:
     assert set(LABELS) >= {op.value for op in Op}
     for type_ in AttrType:
         attribute = ONE_OF_EACH_TYPE.get(f"x_{type_.value}")
-        assert operators(attribute, f"x_{type_.value}") == [
+        # Dates also offer the spoken forms ("in the last 30 days"), written with > and <.
+        spoken = list(dates.RELATIVE_OPS) if type_.is_temporal else []
+        assert operators(attribute, f"x_{type_.value}") == spoken + [
             row.op.value for row in OPERATORS if type_ in row.types
         ]
 
