@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from segmentry.cli.http_head import server_config
 from segmentry.cli.options import DEFAULT_DB, DbOption, opened
 from segmentry.cli.server import build_app
 
@@ -20,4 +21,5 @@ def serve(
     with opened(db) as segmentry:
         segmentry.sweep()  # time that passed while stopped, before the first request
         segmentry.start_scheduler()
-        uvicorn.run(build_app(segmentry), host=host, port=port, log_level="info")
+        config = server_config(build_app(segmentry), host=host, port=port, log_level="info")
+        uvicorn.Server(config).run()

@@ -123,6 +123,21 @@ def rows_by_seqs(
     return out
 
 
+def docs_by_seqs(
+    conn: Connection, *, tenant_id: int, kind: Kind, seqs: Sequence[int]
+) -> dict[int, tuple[str, dict[str, Any] | None]]:
+    """The id and stored document (``None`` for a tombstone) of each of ``seqs``: a page
+    of a listing, whose records the caller does not need."""
+    out: dict[int, tuple[str, dict[str, Any] | None]] = {}
+    for start in range(0, len(seqs), ID_BATCH):
+        part = list(seqs[start : start + ID_BATCH])
+        query = sa.select(entities.c.seq, entities.c.id, entities.c.doc).where(
+            *_scope(tenant_id, kind), entities.c.seq.in_(part)
+        )
+        out.update((int(seq), (entity_id, doc)) for seq, entity_id, doc in conn.execute(query))
+    return out
+
+
 ROW = ("tenant_id", "kind", "seq", "id", "doc", "record", "created_at", "updated_at", "revision")
 CHANGED = ("doc", "record", "created_at", "updated_at", "revision")
 KEY = ("tenant_id", "kind", "seq")
