@@ -17,7 +17,9 @@ the median of warm runs in the same process on the same file:
   the standard library's ``sqlite3``: ``listing_vs_sqlite_json`` is its time over
   the listing's.
 
-The four answers are checked equal before anything is timed.
+The file is reopened before anything is timed, as ``segmentry serve`` finds a shop
+built by the demo or an import. The four answers are checked equal first; the
+garbage collector is paused while timing, as in the other benchmarks.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.timing import median_seconds
+from bench.timing import collector_paused, median_seconds
 from segmentry.engine import listings
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
@@ -60,13 +62,17 @@ class ListingResult:
 
 
 def _load(shop: Shop, customers: int) -> str:
-    """Store the customers; the rule that selects the ``SELECTED`` most valuable."""
+    """Store the customers, a batch at a time; the rule that selects the ``SELECTED``
+    most valuable."""
     shop.declare_attribute("customer", "loyalty_status", "enum", values=generate.LOYALTY)
-    docs = list(generate.customers(customers).documents())
-    for start in range(0, len(docs), BATCH):
-        shop.upsert_many("customer", docs[start : start + BATCH])
-    values = np.sort(np.array([d.get("lifetime_value", 0.0) for d in docs], dtype=np.float64))
-    return f"lifetime_value > {float(values[-SELECTED - 1])!r}"
+    columns = generate.customers(customers)
+    values: list[float] = []
+    for start in range(0, customers, BATCH):
+        docs = list(columns.documents(start, min(customers, start + BATCH)))
+        shop.upsert_many("customer", docs)
+        values.extend(d.get("lifetime_value", 0.0) for d in docs)
+    ranked = np.sort(np.array(values, dtype=np.float64))
+    return f"lifetime_value > {float(ranked[-SELECTED - 1])!r}"
 
 
 def _sqlite_json(path: Path, tenant_id: int, threshold: float) -> list[str]:
@@ -81,33 +87,42 @@ def _sqlite_json(path: Path, tenant_id: int, threshold: float) -> list[str]:
 
 
 def run(customers: int) -> ListingResult:
-    with (
-        tempfile.TemporaryDirectory(prefix="segmentry-bench-") as folder,
-        Segmentry(f"sqlite:///{Path(folder) / 'listing.db'}") as segmentry,
-    ):
-        tenant_id = segmentry.tenants()[0].tenant_id
-        shop = segmentry.shop(tenant_id)
-        rule = _load(shop, customers)
-        threshold = float(rule.rsplit(" ", 1)[1])
-
-        def listing() -> list[str]:
-            return [e.id for e in shop.entities("customer", rule, limit=PAGE).items]
-
-        def sql_listing() -> list[str]:
-            with segmentry.view(tenant_id) as view:
-                page = listings.list_entities_sql(view, Kind.CUSTOMER, rule, PAGE, None)
-            return [e.id for e in page.items]
-
-        def preview() -> list[str]:
-            return shop.preview("customer", rule).sample
-
+    with tempfile.TemporaryDirectory(prefix="segmentry-bench-") as folder:
         path = Path(folder) / "listing.db"
-        found = listing()
-        if len(found) != SELECTED or found != sql_listing():
-            raise RuntimeError(f"the listings of {rule} differ or miss: {found}")
-        if found != _sqlite_json(path, tenant_id, threshold) or preview() != found[:10]:
-            raise RuntimeError(f"SQLite's SELECT or the preview of {rule} differs")
-        return ListingResult(
+        with Segmentry(f"sqlite:///{path}") as loading:
+            tenant_id = loading.tenants()[0].tenant_id
+            rule = _load(loading.shop(tenant_id), customers)
+        # Timed on the file reopened, as `segmentry serve` finds a shop the demo or an
+        # import built: right after the load, the gigabyte of WAL it left behind (not yet
+        # checkpointed) made every page read search it, and the listing reads more rows.
+        with Segmentry(f"sqlite:///{path}") as segmentry:
+            return _timed(segmentry, path, tenant_id, rule, customers)
+
+
+def _timed(
+    segmentry: Segmentry, path: Path, tenant_id: int, rule: str, customers: int
+) -> ListingResult:
+    shop = segmentry.shop(tenant_id)
+    threshold = float(rule.rsplit(" ", 1)[1])
+
+    def listing() -> list[str]:
+        return [e.id for e in shop.entities("customer", rule, limit=PAGE).items]
+
+    def sql_listing() -> list[str]:
+        with segmentry.view(tenant_id) as view:
+            page = listings.list_entities_sql(view, Kind.CUSTOMER, rule, PAGE, None)
+        return [e.id for e in page.items]
+
+    def preview() -> list[str]:
+        return shop.preview("customer", rule).sample
+
+    found = listing()
+    if len(found) != SELECTED or found != sql_listing():
+        raise RuntimeError(f"the listings of {rule} differ or miss: {found}")
+    if found != _sqlite_json(path, tenant_id, threshold) or preview() != found[:10]:
+        raise RuntimeError(f"SQLite's SELECT or the preview of {rule} differs")
+    with collector_paused():  # a full collection over a million customers' state
+        return ListingResult(  # would be charged to whichever way it fell in
             customers=customers,
             rule=rule,
             listing_s=median_seconds(listing, repeat=7, warmup=2),
