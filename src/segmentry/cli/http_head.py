@@ -75,13 +75,18 @@ class ProblemH11Protocol(H11Protocol):
         self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
 
+SERVER_OPTIONS: dict[str, Any] = {
+    "http": ProblemH11Protocol,
+    "h11_max_incomplete_event_size": REQUEST_HEAD_BYTES,
+}
+"""What every server of segmentry passes to uvicorn: h11 with the head limit above."""
+
+
 def server_config(app: Any, *, host: str, port: int, **options: Any) -> uvicorn.Config:
-    """uvicorn's configuration for serving segmentry: h11 with the head limit above."""
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        http=ProblemH11Protocol,
-        h11_max_incomplete_event_size=REQUEST_HEAD_BYTES,
-        **options,
-    )
+    """uvicorn's configuration for a server run in a thread (``LiveServer``)."""
+    return uvicorn.Config(app, host=host, port=port, **SERVER_OPTIONS, **options)
+
+
+def serve(app: Any, *, host: str, port: int, log_level: str) -> None:
+    """Serve ``app`` until interrupted, as ``uvicorn.run`` does (Ctrl+C ends it cleanly)."""
+    uvicorn.run(app, host=host, port=port, log_level=log_level, **SERVER_OPTIONS)

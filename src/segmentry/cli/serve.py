@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from segmentry.cli.http_head import server_config
+from segmentry.cli.http_head import serve as serve_app
 from segmentry.cli.options import DEFAULT_DB, DbOption, opened
 from segmentry.cli.server import build_app
 
@@ -21,5 +20,4 @@ def serve(
     with opened(db) as segmentry:
         segmentry.sweep()  # time that passed while stopped, before the first request
         segmentry.start_scheduler()
-        config = server_config(build_app(segmentry), host=host, port=port, log_level="info")
-        uvicorn.Server(config).run()
+        serve_app(build_app(segmentry), host=host, port=port, log_level="info")
