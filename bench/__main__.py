@@ -1,8 +1,9 @@
 """Run the benchmark suite: ``python -m bench [--quick] [--json]``.
 
-Full size (``make bench``): N = 10,000,000 customers, M = 100,000 segments;
-writes ``bench/RESULTS.md``. ``--quick``: N = 1,000,000, M = 10,000, under a
-minute. ``--json`` prints the figures as one JSON object on the last line.
+Full size (``make bench``): N = 10,000,000 customers, M = 100,000 segments,
+listings over 1,000,000 stored customers; writes ``bench/RESULTS.md``.
+``--quick``: N = 1,000,000, M = 10,000, listings over 100,000. ``--json`` prints
+the figures as one JSON object on the last line.
 """
 
 from __future__ import annotations
@@ -13,11 +14,23 @@ import sys
 import time
 from pathlib import Path
 
-from bench import delivery, forward, ingest, report, reverse, shopdata, web
+from bench import delivery, forward, ingest, listing, report, reverse, shopdata, web
 from bench.timing import bandwidth_bytes_per_second
 
-QUICK = {"customers": 1_000_000, "segments": 10_000, "events": 300, "ingest": 8_000}
-FULL = {"customers": 10_000_000, "segments": 100_000, "events": 300, "ingest": 50_000}
+QUICK = {
+    "customers": 1_000_000,
+    "segments": 10_000,
+    "events": 300,
+    "ingest": 8_000,
+    "listing": 100_000,
+}
+FULL = {
+    "customers": 10_000_000,
+    "segments": 100_000,
+    "events": 300,
+    "ingest": 50_000,
+    "listing": 1_000_000,
+}
 INGEST_SEGMENTS = 1_000
 
 
@@ -29,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--segments", type=int, help="M, the segments matched per update")
     parser.add_argument("--events", type=int, help="entity updates in the reverse stream")
     parser.add_argument("--ingest", type=int, help="customers imported for ingest_rate")
+    parser.add_argument("--listing", type=int, help="customers stored for listing_vs_preview")
     parser.add_argument("--results", type=Path, help="write the Markdown table here")
     args = parser.parse_args(argv)
     sizes = dict(QUICK if args.quick else FULL)
@@ -70,10 +84,15 @@ def run(
     writes = min(2_000, max(40, sizes["ingest"] // 12))
     log(f"delivery: the demo shop with {delivery.WEBHOOKS} webhooks, {writes:,} writes a phase")
     delivered = delivery.run(customers=min(sizes["ingest"], 20_000), writes=writes)
+    stored = sizes.get("listing", sizes["customers"])
+    log(f"listing: the first page of a selective rule over {stored:,} stored customers")
+    listed = listing.run(stored)
+    log(f"listing: {listed.listing_s * 1e3:.2f} ms, preview {listed.preview_s * 1e3:.2f} ms")
     figures = report.figures(
         sizes, bandwidth, ahead, mixed, worst, imported, time.perf_counter() - started
     )
-    return figures | report.web_figures(page) | delivery.figures(delivered)
+    figures |= report.web_figures(page) | delivery.figures(delivered)
+    return figures | report.listing_figures(listed)
 
 
 if __name__ == "__main__":

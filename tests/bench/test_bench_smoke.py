@@ -24,6 +24,8 @@ FIGURES = {
     "bandwidth_gb_s",
     "delivery_lag_ms",
     "writes_with_delivery_vs_without",
+    "listing_vs_preview",
+    "listing_vs_sqlite_json",
 }
 
 
@@ -33,7 +35,8 @@ def test_a_tiny_run_reports_every_figure_as_a_positive_ratio() -> None:
     assert set(figures) >= FIGURES
     assert set(figures["reverse_vs_naive"]) == {"mean", "p99"}  # type: ignore[arg-type]
     assert set(figures["reverse_vs_vectorised"]) == {"mean", "worst_case_schema"}  # type: ignore[arg-type]
-    ratios = ("forward_vs_sqlite", "forward_vs_floor", "recount_vs_scan", "ingest_rate")
+    ratios = ("forward_vs_sqlite", "forward_vs_floor", "recount_vs_scan", "ingest_rate",
+              "listing_vs_preview", "listing_vs_sqlite_json")  # fmt: skip
     for name in (*ratios, "ingest_vs_no_segments"):
         assert figures[name] > 0, name  # type: ignore[operator]
     json.loads(json.dumps(figures))  # one JSON object
@@ -42,6 +45,7 @@ def test_a_tiny_run_reports_every_figure_as_a_positive_ratio() -> None:
     assert "`writes_with_delivery_vs_without`" in table
     assert "| `forward_vs_sqlite` |" in table
     assert "| `ingest_rate` |" in table
+    assert "`listing_vs_preview`" in table
 
 
 def test_the_ingest_profile_times_every_step_of_an_import() -> None:

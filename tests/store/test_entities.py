@@ -66,3 +66,17 @@ def test_a_set_of_seqs_is_looked_up_through_the_primary_key(segmentry: Segmentry
     assert "SEARCH entities USING" in plan, plan
     assert "kind=? AND seq=?" in plan, plan
     assert "SCAN entities" not in plan, plan
+
+
+def test_a_listings_page_is_read_by_seq_through_the_primary_key(segmentry: Segmentry) -> None:
+    """A listing with a rule finds its page in the columnar snapshot and reads only
+    those documents: by seq, whatever the shop's size."""
+
+    def page(conn: Connection) -> None:
+        found = entity_store.docs_by_seqs(conn, tenant_id=1, kind=Kind.CUSTOMER, seqs=[3, 9])
+        assert {seq: entity_id for seq, (entity_id, _) in found.items()} == {3: "c2", 9: "c8"}
+
+    (plan,) = _plans(segmentry, page)
+    assert "SEARCH entities USING" in plan, plan
+    assert "kind=? AND seq=?" in plan, plan
+    assert "SCAN entities" not in plan, plan

@@ -15,7 +15,8 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from segmentry.engine.entities import MAX_BATCH
-from segmentry.model.limits import MAX_SAFE_INTEGER
+from segmentry.engine.reads import MAX_PAGE
+from segmentry.model.limits import MAX_SAFE_INTEGER, MAX_TEXT_LENGTH
 from segmentry.model.schema import BUILTINS, Attribute, AttrType, Kind
 
 Document = dict[str, Any]
@@ -164,3 +165,24 @@ class Upserted(BaseModel):
 class SegmentOfEntity(BaseModel):
     code: str
     since: datetime = Field(description="When the entity entered the segment.")
+
+
+class EntitySearch(BaseModel):
+    """``POST /v1/{products,customers}/search``: the query of a listing, in a body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule: str | None = Field(
+        default=None,
+        max_length=MAX_TEXT_LENGTH,
+        description="Only the entities this rule selects (text form), e.g. `price > 100`; "
+        "the same rule the `rule` query parameter of the listing takes, however long.",
+        examples=["price > 100"],
+    )
+    limit: int = Field(default=100, ge=1, le=MAX_PAGE, description="Items per page, 1 to 1,000.")
+    cursor: str | None = Field(
+        default=None,
+        max_length=1_000,
+        description="The `next_cursor` of the previous page (of this search or of the listing "
+        "with the same rule); leave out for the first page.",
+    )

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
+from segmentry.cli.http_head import serve as serve_app
 from segmentry.cli.options import opened
 from segmentry.cli.output import err, line, table
 from segmentry.cli.server import build_app
@@ -117,7 +117,7 @@ def _serve(segmentry: Segmentry, built: DemoShop, host: str, port: int) -> None:
     line("Serving until stopped (Ctrl+C).")
     _key(built)
     segmentry.start_scheduler()
-    uvicorn.run(build_app(segmentry), host=host, port=port, log_level="warning")
+    serve_app(build_app(segmentry), host=host, port=port, log_level="warning")
 
 
 def _key(built: DemoShop) -> None:

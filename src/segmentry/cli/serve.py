@@ -8,10 +8,10 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import typer
-import uvicorn
 from fastapi import FastAPI
 
 from segmentry.cli.deliver import AllowPrivateOption, NatsOption
+from segmentry.cli.http_head import serve as serve_app
 from segmentry.cli.options import DEFAULT_DB, DbOption, opened
 from segmentry.cli.server import build_app
 from segmentry.engine.delivery import running
@@ -32,7 +32,7 @@ def serve(
         segmentry.start_scheduler()
         app = build_app(segmentry, allow_private_webhooks=allow_private_webhooks)
         delivering(app, segmentry, allow_private_webhooks=allow_private_webhooks, nats_url=nats)
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        serve_app(app, host=host, port=port, log_level="info")
 
 
 def delivering(

@@ -13,6 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from segmentry.api.app import create_app
+from segmentry.cli.http_head import server_config
 from segmentry.engine.segmentry import Segmentry
 from segmentry.web.app import create_web_app
 
@@ -39,7 +40,7 @@ class LiveServer:
     def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int | None = None) -> None:
         self.host = host
         self.port = port or free_port(host)
-        config = uvicorn.Config(app, host=host, port=self.port, log_level="warning", lifespan="on")
+        config = server_config(app, host=host, port=self.port, log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="segmentry-server", daemon=True)
 

@@ -4,8 +4,9 @@ membership of the segments it refers to changed.
 Saving, editing or activating a segment (and previewing a rule) evaluates its rule
 over the columnar snapshot with the columnar evaluator; the segments that refer to
 it then re-check the entities whose membership changed with their Python
-predicates, as does the time sweep. An ad-hoc listing with a rule runs as a SQL
-clause in the database, which pages it. Entity writes are matched by the rule
+predicates, as does the time sweep. An ad-hoc listing with a rule takes its page
+from the columnar snapshot too; its SQL clause (``rule_clause``) remains the oracle
+the differential tests compare listings with. Entity writes are matched by the rule
 index instead (``engine/matcher.py``). The differential property test of
 ``match`` proves the evaluators agree.
 """
@@ -56,6 +57,16 @@ def members_of_rule(state: TenantState, kind: Kind, tree: Node, ctx: EvalContext
     """Every living entity of ``kind`` the rule selects, evaluated on the columnar snapshot."""
     table = state.tables[kind]
     return columnar.select(table, columnar.compile_columnar(tree, table, ctx, state.member_set))
+
+
+def page_of_rule(
+    state: TenantState, kind: Kind, tree: Node, ctx: EvalContext, *, after: int, limit: int
+) -> list[int]:
+    """The first ``limit`` seqs above ``after`` of the living entities the rule selects,
+    evaluated on the columnar snapshot: a page of a listing."""
+    table = state.tables[kind]
+    expr = columnar.compile_columnar(tree, table, ctx, state.member_set)
+    return columnar.first_rows(table, expr, after, limit)
 
 
 def reevaluate(tx: Transaction, segment: SegmentDef, cause: Cause) -> BitMap:

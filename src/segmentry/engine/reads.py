@@ -9,9 +9,9 @@ from typing import Any
 from pyroaring import BitMap
 from sqlalchemy.engine import Connection
 
-from segmentry.engine import evaluation, webhooks
+from segmentry.engine import webhooks
 from segmentry.engine.segments import get
-from segmentry.engine.state import SegmentDef, TenantState, View
+from segmentry.engine.state import SegmentDef, TenantState
 from segmentry.engine.types import (
     Cause,
     Change,
@@ -33,7 +33,6 @@ from segmentry.model.nesting import custom_keys
 from segmentry.model.schema import Kind
 from segmentry.model.temporal import from_micros
 from segmentry.model.values import check_id
-from segmentry.rules.load import RuleSource, prepare
 from segmentry.rules.printer import format_rule
 from segmentry.store import entities as entity_store
 from segmentry.store import events as event_store
@@ -123,31 +122,6 @@ def entities_by_ids(
     rows = entity_store.rows_by_ids(conn, tenant_id=state.tenant_id, kind=kind, ids=wanted)
     alive = [rows[i] for i in wanted if i in rows and rows[i].alive]
     return [entity_of(state, kind, row.id, row.doc or {}) for row in alive]
-
-
-def list_entities(
-    view: View, kind: Kind, rule: RuleSource | None, limit: int, cursor: str | None
-) -> Page[Entity]:
-    """Entities in id-assignment order, optionally those an ad-hoc rule selects."""
-    conn, state = view.conn, view.state
-    where = None
-    if rule is not None:
-        checked = prepare(rule, state.schemas[kind], segments=state.catalog())
-        where = evaluation.rule_clause(conn, state, kind, checked.tree, view.ctx)
-    rows = list(
-        entity_store.scan(
-            conn,
-            tenant_id=state.tenant_id,
-            kind=kind,
-            where=where,
-            after_seq=cursor_value(cursor),
-            limit=page_size(limit) + 1,
-        )
-    )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    items = [entity_of(state, kind, r.id, r.doc or {}) for r in rows]
-    return Page(items, str(rows[-1].seq) if more else None)
 
 
 def segments_of(

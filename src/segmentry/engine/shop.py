@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from typing import IO, TYPE_CHECKING, Any, cast
 
-from segmentry.engine import attributes, idempotency, imports, preview, reads
+from segmentry.engine import attributes, idempotency, imports, listings, preview, reads
 from segmentry.engine import entities as entity_ops
 from segmentry.engine import segments as segment_ops
 from segmentry.engine.entities import Mode, Write, Written
@@ -172,8 +172,10 @@ class Shop(OrderCalls):
         limit: int = 100,
         cursor: str | None = None,
     ) -> Page[Entity]:
+        """Entities in the order they were first written; with ``rule``, only those it
+        selects (answered from the columnar snapshot, as a preview is)."""
         with self._read() as view:
-            return reads.list_entities(view, segmented(kind), rule, limit, cursor)
+            return listings.list_entities(view, segmented(kind), rule, limit, cursor)
 
     def segments_of(self, kind: Kind | str, entity_id: str) -> list[Membership]:
         with self._read() as view:

@@ -81,6 +81,24 @@ def select(table: ColumnarTable, expr: pl.Expr) -> BitMap:
     return ascending_bitmap(found)  # a filter keeps the rows' order
 
 
+def first_rows(table: ColumnarTable, expr: pl.Expr, after: int, limit: int) -> list[int]:
+    """The first ``limit`` live rows above ``after`` that the expression selects, in
+    ascending order: a page of a listing, whose cursor is the last row handed out."""
+    if after >= table.size:  # also keeps a cursor past every row out of the u32 row index
+        return []
+    found = (
+        table.frame(expr.meta.root_names())
+        .lazy()
+        .with_row_index(ROW)
+        .filter(pl.col(ALIVE) & (pl.col(ROW) > after) & expr)
+        .head(limit)
+        .select(ROW)
+        .collect()
+        .to_series()
+    )
+    return [int(row) for row in found]
+
+
 def count(table: ColumnarTable, expr: pl.Expr) -> int:
     frame = table.frame(expr.meta.root_names())
     frame = frame.lazy().filter(pl.col(ALIVE) & expr).select(pl.len()).collect()

@@ -123,6 +123,31 @@ def rows_by_seqs(
     return out
 
 
+_DOCS_BY_SEQS = sa.select(entities.c.seq, entities.c.id, entities.c.doc).where(
+    entities.c.tenant_id == sa.bindparam("tenant_id"),
+    entities.c.kind == sa.bindparam("kind"),
+    entities.c.seq.in_(sa.bindparam("seqs", expanding=True)),
+)
+
+
+def docs_by_seqs(
+    conn: Connection, *, tenant_id: int, kind: Kind, seqs: Sequence[int]
+) -> dict[int, tuple[str, dict[str, Any] | None]]:
+    """The id and stored document (``None`` for a tombstone) of each of ``seqs``: a page
+    of a listing, whose records the caller does not need. One statement built once (a
+    page is read for every listing, and building it cost as much as running it)."""
+    out: dict[int, tuple[str, dict[str, Any] | None]] = {}
+    for start in range(0, len(seqs), ID_BATCH):
+        params = {
+            "tenant_id": tenant_id,
+            "kind": kind.value,
+            "seqs": seqs[start : start + ID_BATCH],
+        }
+        found = conn.execute(_DOCS_BY_SEQS, params)
+        out.update((int(seq), (entity_id, doc)) for seq, entity_id, doc in found)
+    return out
+
+
 ROW = ("tenant_id", "kind", "seq", "id", "doc", "record", "created_at", "updated_at", "revision")
 CHANGED = ("doc", "record", "created_at", "updated_at", "revision")
 KEY = ("tenant_id", "kind", "seq")

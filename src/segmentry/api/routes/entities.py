@@ -9,12 +9,20 @@ from pydantic import BaseModel
 
 from segmentry.api import render
 from segmentry.api.auth import ShopDep
-from segmentry.api.entity_bodies import EntityBody, EntityOut, SegmentOfEntity, Upserted
+from segmentry.api.entity_bodies import (
+    EntityBody,
+    EntityOut,
+    EntitySearch,
+    SegmentOfEntity,
+    Upserted,
+)
 from segmentry.api.idempotency import KeyedRequest, mark_replayed
 from segmentry.api.json_route import JsonRoute
 from segmentry.api.pagination import Cursor, Limit, Page, keyed_page
 from segmentry.api.problems import described
 from segmentry.api.routes.kinds import BATCHES, BODIES, OUTS, with_types
+from segmentry.engine.types import Entity
+from segmentry.engine.types import Page as Pages
 from segmentry.model.limits import MAX_TEXT_LENGTH
 from segmentry.model.schema import Kind
 
@@ -53,9 +61,15 @@ def router(kind: Kind) -> APIRouter:
         shop: ShopDep, rule: RuleQuery = None, limit: Limit = 100, cursor: Cursor = None
     ) -> Page[EntityOut]:
         """In the order they were first written; with `rule`, only those it selects."""
-        page = shop.entities(kind, rule, limit=limit, cursor=cursor)
-        items = [render.entity(e) for e in page.items]
-        return Page[EntityOut](items=items, next_cursor=page.next_cursor)
+        return _listed(shop.entities(kind, rule, limit=limit, cursor=cursor))
+
+    @routes.post("/search", response_model=Page[out], summary=f"Search {kind.plural}")  # type: ignore[valid-type]
+    def search(shop: ShopDep, body: EntitySearch) -> Page[EntityOut]:
+        """The list with its query in the body, for a rule too long for a URL: the same
+        items and cursors as the list's `GET` with the same `rule`, `limit` and `cursor`
+        (a cursor of either serves both)."""
+        page = shop.entities(kind, body.rule, limit=body.limit, cursor=body.cursor)
+        return _listed(page)
 
     def upsert_batch(
         shop: ShopDep, body: Batch, response: Response, once: KeyedRequest
@@ -127,6 +141,12 @@ def router(kind: Kind) -> APIRouter:
         return Response(status_code=204)
 
     return routes
+
+
+def _listed(page: Pages[Entity]) -> Page[EntityOut]:
+    return Page[EntityOut](
+        items=[render.entity(e) for e in page.items], next_cursor=page.next_cursor
+    )
 
 
 def _merge_patch_body(model: type[Any]) -> dict[str, Any]:
