@@ -200,6 +200,7 @@ ATTR_NAMES = st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True).filter(
             "YES",
             "ANY",
             "ALL",
+            "NONE",
             "WITH",
             "NULL",
             "TRUE",

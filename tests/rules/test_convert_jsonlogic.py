@@ -92,10 +92,24 @@ def test_what_segmentry_cannot_say_is_refused_naming_it_and_where(
     assert raised.value.location == location
 
 
-@pytest.mark.parametrize("text", ["name STARTS WITH 'a'", "sku MATCHES '^a'", "IN SEGMENT 'vip'"])
+@pytest.mark.parametrize(
+    "text",
+    ["name STARTS WITH 'a'", "sku MATCHES '^a'", "IN SEGMENT 'vip'", "name NOT STARTS WITH 'a'",
+     "sku NOT ENDS WITH 'a'"],
+)  # fmt: skip
 def test_writing_refuses_what_jsonlogic_has_no_operator_for(text: str) -> None:
     with pytest.raises(ConversionError):
         convert(text, kind=Kind.PRODUCT, source="text", target="jsonlogic")
+
+
+def test_not_between_and_contains_none_are_negations_of_their_twins() -> None:
+    def write(text: str) -> Any:
+        return convert(text, kind=Kind.PRODUCT, source="text", target="jsonlogic")
+
+    assert write("price NOT BETWEEN 1 AND 2") == {"!": {"<=": [1, {"var": "price"}, 2]}}
+    assert write("tags CONTAINS NONE ('a', 'b')") == {
+        "!": {"or": [{"in": ["a", {"var": "tags"}]}, {"in": ["b", {"var": "tags"}]}]}
+    }
 
 
 @settings(max_examples=examples(500, 80), deadline=None)

@@ -222,9 +222,10 @@ class Parser:
             elif words in operators.WORDS:
                 return operators.WORDS[words]
             else:
-                # name the words that complete an operator: IS NULL, not IS NOT
-                ending = [w for w in following if (*words, w) in operators.WORDS] or following
-                found = f"expected {' or '.join(ending)} after {' '.join(words)}"
+                # name each way on to an operator by its words up to the end of the
+                # shortest one: IS NULL (IS NOT NULL is NOT NULL), NOT STARTS WITH
+                ending = [_completion(words, w) for w in following]
+                found = f"expected {_either(ending)} after {' '.join(words)}"
                 hint = NEGATION_HINT if words == ("NOT",) else ""
                 raise self.fail(self.peek(), f"{found}, found {describe(self.peek())}", hint)
 
@@ -273,7 +274,7 @@ class Parser:
             )
         if token.kind is TokenKind.LPAREN:
             raise self.fail(token, f"{op.text} takes a single value, not a list",
-                            "lists go with IN, NOT IN, CONTAINS ANY and CONTAINS ALL")  # fmt: skip
+                            "lists go with IN, NOT IN and CONTAINS ANY, ALL or NONE")  # fmt: skip
         raise self.fail(token, f"expected a value after {op.text}, found {describe(token)}")
 
 
@@ -282,6 +283,18 @@ def _following(words: tuple[str, ...]) -> list[str]:
     size = len(words)
     longer = (w[size] for w in operators.WORDS if len(w) > size and w[:size] == words)
     return list(dict.fromkeys(longer))
+
+
+def _completion(words: tuple[str, ...], word: str) -> str:
+    """The words after ``words`` of the shortest operator that goes on with ``word``."""
+    size = len(words)
+    spelled = min((w for w in operators.WORDS if w[: size + 1] == (*words, word)), key=len)
+    return " ".join(spelled[size:])
+
+
+def _either(choices: list[str]) -> str:
+    """``A``, ``A or B``, ``A, B or C``."""
+    return choices[0] if len(choices) == 1 else f"{', '.join(choices[:-1])} or {choices[-1]}"
 
 
 def describe(token: Token) -> str:

@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from segmentry.model import temporal
 from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar, Value
-from segmentry.rules.operators import Op
+from segmentry.rules.operators import Arity
 
 WIDTH = 80
 ESCAPED = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\x00": "\\0"}
@@ -93,8 +93,9 @@ def flat(node: Node) -> str:
     """``node`` on one line."""
     match node:
         case Condition(attr, op, value):
-            if op in (Op.BETWEEN,) and isinstance(value, tuple) and len(value) == 2:
-                return f"{attr} BETWEEN {format_scalar(value[0])} AND {format_scalar(value[1])}"
+            if op.arity is Arity.PAIR and isinstance(value, tuple) and len(value) == 2:
+                low, high = format_scalar(value[0]), format_scalar(value[1])
+                return f"{attr} {op.text} {low} AND {high}"
             rest = format_value(value)
             return f"{attr} {op.text}" + (f" {rest}" if rest else "")
         case InSegment(code):

@@ -280,24 +280,26 @@ def _condition(cond: Condition, schema: Schema, path: str) -> Json:
     attr = schema.by_key[cond.attr]
     var = {"var": field_name(attr)}
     op, value = cond.op, cond.value
-    if op in UNWRITABLE:
-        raise refuse(f"{op.value.upper()} ({cond.attr})", path, UNWRITABLE[op])
+    if op.positive in UNWRITABLE:
+        raise refuse(f"{op.value.upper()} ({cond.attr})", path, UNWRITABLE[op.positive])
     if op.positive is Op.IS_NULL:
         missing = {"missing": [field_name(attr)]}
         return missing if op is Op.IS_NULL else {"!": missing}
     if op in WRITTEN:
         return {WRITTEN[op]: [var, value]}
     items = list(value) if isinstance(value, tuple) else [value]
-    if op is Op.BETWEEN:
-        return {"<=": [items[0], var, items[1]]}
-    if op.positive is Op.IN:
-        positive: Json = {"in": [var, items]}
-    elif op in (Op.CONTAINS_ANY, Op.CONTAINS_ALL):
+    positive: Json
+    if op.positive is Op.BETWEEN:
+        positive = {"<=": [items[0], var, items[1]]}
+    elif op.positive is Op.IN:
+        positive = {"in": [var, items]}
+    elif op.positive in (Op.CONTAINS_ANY, Op.CONTAINS_ALL):
         tests = [{"in": [item, var]} for item in items]
-        word = "or" if op is Op.CONTAINS_ANY else "and"
-        return tests[0] if len(tests) == 1 else {word: tests}
+        word = "or" if op.positive is Op.CONTAINS_ANY else "and"
+        positive = tests[0] if len(tests) == 1 else {word: tests}
     else:
         positive = {"in": [value, var]}
+    # Negation is the exact complement in both languages, so NOT BETWEEN is ! of the between.
     return {"!": positive} if op.is_negative else positive
 
 

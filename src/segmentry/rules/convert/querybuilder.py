@@ -20,32 +20,31 @@ from typing import Any
 from segmentry.model.schema import Attribute, AttrType, Schema
 from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar, Value
 from segmentry.rules.convert.common import Depth, attribute, condition, join, refuse
-from segmentry.rules.operators import Arity, Op
+from segmentry.rules.operators import NEGATION, Arity, Op
 
 Json = Any
 
-OPERATORS: dict[str, tuple[Op, bool]] = {
-    "=": (Op.EQ, False),
-    "!=": (Op.NE, False),
-    "<": (Op.LT, False),
-    ">": (Op.GT, False),
-    "<=": (Op.LE, False),
-    ">=": (Op.GE, False),
-    "contains": (Op.CONTAINS, False),
-    "beginsWith": (Op.STARTS_WITH, False),
-    "endsWith": (Op.ENDS_WITH, False),
-    "doesNotContain": (Op.NOT_CONTAINS, False),
-    # NOT of the positive form: negation is the exact complement in segmentry.
-    "doesNotBeginWith": (Op.STARTS_WITH, True),
-    "doesNotEndWith": (Op.ENDS_WITH, True),
-    "null": (Op.IS_NULL, False),
-    "notNull": (Op.IS_NOT_NULL, False),
-    "in": (Op.IN, False),
-    "notIn": (Op.NOT_IN, False),
-    "between": (Op.BETWEEN, False),
-    "notBetween": (Op.BETWEEN, True),
+OPERATORS: dict[str, Op] = {
+    "=": Op.EQ,
+    "!=": Op.NE,
+    "<": Op.LT,
+    ">": Op.GT,
+    "<=": Op.LE,
+    ">=": Op.GE,
+    "contains": Op.CONTAINS,
+    "beginsWith": Op.STARTS_WITH,
+    "endsWith": Op.ENDS_WITH,
+    "doesNotContain": Op.NOT_CONTAINS,
+    "doesNotBeginWith": Op.NOT_STARTS_WITH,
+    "doesNotEndWith": Op.NOT_ENDS_WITH,
+    "null": Op.IS_NULL,
+    "notNull": Op.IS_NOT_NULL,
+    "in": Op.IN,
+    "notIn": Op.NOT_IN,
+    "between": Op.BETWEEN,
+    "notBetween": Op.NOT_BETWEEN,
 }
-"""react-querybuilder operator → (our operator, negated)."""
+"""react-querybuilder operator → our operator (each of its negations is one of ours)."""
 
 REFUSED_KEYS: dict[str, str] = {
     "match": "list match modes (all, none, some, at least, at most) are not yet in the language",
@@ -142,10 +141,9 @@ class _Reader:
         if name not in OPERATORS:
             known = ", ".join(OPERATORS)
             raise refuse(f"operator {name!r}", f"{path}.operator", f"operators are {known}")
-        op, negated = OPERATORS[name]
+        op = OPERATORS[name]
         value = self.value(attr, op, data.get("value"), f"{path}.value")
-        node = condition(attr, op, value, self.schema, path)
-        return Not(node) if negated else node
+        return condition(attr, op, value, self.schema, path)
 
     def value(self, attr: Attribute, op: Op, raw: Json, path: str) -> Value:
         if op.arity is Arity.NONE:
@@ -179,8 +177,7 @@ def _active(entry: Json) -> bool:
 
 # -- writing ----------------------------------------------------------------------------
 
-WRITTEN: dict[Op, str] = {op: name for name, (op, negated) in OPERATORS.items() if not negated}
-NEGATED: dict[Op, str] = {op: name for name, (op, negated) in OPERATORS.items() if negated}
+WRITTEN: dict[Op, str] = {op: name for name, op in OPERATORS.items()}
 
 
 def write(node: Node, schema: Schema) -> Json:
@@ -191,8 +188,8 @@ def write(node: Node, schema: Schema) -> Json:
 
 def _write(node: Node, path: str) -> Json:
     match node:
-        case Not(Condition(attr, op, value)) if op in NEGATED:
-            return _rule(attr, NEGATED[op], value)
+        case Not(Condition(attr, op, value)) if NEGATION.get(op) in WRITTEN:
+            return _rule(attr, WRITTEN[NEGATION[op]], value)
         case Not(item):
             inner = _write(item, f"{path}.not")
             group = inner if "rules" in inner else {"combinator": "and", "rules": [inner]}
@@ -207,13 +204,21 @@ def _write(node: Node, path: str) -> Json:
             return {"combinator": word, "rules": rules}
 
 
+LIST_TESTS = {
+    Op.CONTAINS_ANY: ("or", "contains"),
+    Op.CONTAINS_ALL: ("and", "contains"),
+    Op.CONTAINS_NONE: ("and", "doesNotContain"),
+}
+"""A list operator written as a group of element tests (NONE: no value is contained)."""
+
+
 def _condition(attr: str, op: Op, value: Value, path: str) -> Json:
     if op in WRITTEN:
         return _rule(attr, WRITTEN[op], value)
-    if op in (Op.CONTAINS_ANY, Op.CONTAINS_ALL):
+    if op in LIST_TESTS:
         assert isinstance(value, tuple)
-        rules = [_rule(attr, "contains", item) for item in value]
-        return {"combinator": "or" if op is Op.CONTAINS_ANY else "and", "rules": rules}
+        combinator, test = LIST_TESTS[op]
+        return {"combinator": combinator, "rules": [_rule(attr, test, item) for item in value]}
     raise refuse(f"{op.value.upper()} ({attr})", path, "react-querybuilder has no such operator")
 
 
