@@ -46,6 +46,21 @@ def test_a_missing_value_is_seen_as_none() -> None:
     assert tree == {"attr": "brand", "op": "!=", "value": "Nike", "seen": None, "result": True}
 
 
+def test_a_count_is_seen_as_the_number_of_items() -> None:
+    schema = FIXTURE.schemas[Kind.PRODUCT]
+    rule = prepare("count(tags) >= 2 OR count(categories) = 0", schema).tree
+    tree = explain(rule, schema, FIXTURE.ctx, record=dict(FIXTURE.records[Kind.PRODUCT])["p6"],
+                   document=FIXTURE.documents[Kind.PRODUCT]["p6"], entity_id="p6")  # fmt: skip
+    assert tree == {
+        "or": [
+            {"attr": "tags", "fn": "count", "op": ">=", "value": 2, "seen": 0, "result": False},
+            {"attr": "categories", "fn": "count", "op": "=", "value": 0, "seen": 0,
+             "result": True},
+        ],
+        "result": True,
+    }  # fmt: skip
+
+
 @settings(max_examples=examples(500, 60))
 @given(data=st.data())
 def test_explain_agrees_with_the_predicate(data: st.DataObject) -> None:

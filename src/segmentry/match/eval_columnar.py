@@ -32,6 +32,7 @@ from segmentry.match.columnar import (
     TimeColumn,
 )
 from segmentry.match.lowering import (
+    ListCount,
     ListHas,
     ListHasAll,
     ListHasAny,
@@ -178,6 +179,18 @@ class ColumnarCompiler:
             return self.rows(BitMap.union(*bitmaps) if bitmaps else BitMap())
         return self.rows(functools.reduce(operator.and_, bitmaps))
 
+    def list_count(self, lowered: Lowered, column: Column) -> pl.Expr:
+        assert isinstance(column, ListColumn)
+        assert isinstance(lowered.test, ListCount)
+        test = lowered.test.range
+        counts = pl.lit(pl.Series(column.counts[: self.table.size]))
+        parts = [pl.lit(True)]
+        if test.low is not None:
+            parts.append(counts >= test.low if test.low_inclusive else counts > test.low)
+        if test.high is not None:
+            parts.append(counts <= test.high if test.high_inclusive else counts < test.high)
+        return functools.reduce(operator.and_, parts)
+
     def present(self, lowered: Lowered, column: Column) -> pl.Expr:
         col = pl.col(lowered.key)
         match column:
@@ -223,5 +236,6 @@ PRIMITIVE_HANDLERS: dict[type, Callable[[ColumnarCompiler, Lowered, Column], pl.
     ListHas: ColumnarCompiler.list_has,
     ListHasAny: ColumnarCompiler.list_has,
     ListHasAll: ColumnarCompiler.list_has,
+    ListCount: ColumnarCompiler.list_count,
     Present: ColumnarCompiler.present,
 }

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from segmentry.match.lowering import (
+    ListCount,
     ListHas,
     ListHasAll,
     ListHasAny,
@@ -158,6 +159,11 @@ def _list_has_all(test: ListHasAll) -> Test:
     return test.items.issubset
 
 
+def _list_count(test: ListCount) -> Test:
+    within = _range(test.range)
+    return lambda v: within(len(v))
+
+
 def _present(test: Present) -> Test:
     return lambda v: True
 
@@ -172,6 +178,7 @@ PRIMITIVE_HANDLERS: dict[type, Callable[[Any], Test]] = {
     ListHas: _list_has,
     ListHasAny: _list_has_any,
     ListHasAll: _list_has_all,
+    ListCount: _list_count,
     Present: _present,
 }
 

@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from segmentry.match import sql_dialects as d
 from segmentry.match.lowering import (
+    ListCount,
     ListHas,
     ListHasAll,
     ListHasAny,
@@ -106,13 +107,13 @@ class SqlCompiler:
         test = lowered.test
         assert isinstance(test, Range)
         value = self.value(lowered)
-        parts: list[Clause] = []
-        if test.low is not None:
-            low = self.bound(lowered, test.low)
-            parts.append(value >= low if test.low_inclusive else value > low)
-        if test.high is not None:
-            high = self.bound(lowered, test.high)
-            parts.append(value <= high if test.high_inclusive else value < high)
+        parts = _within(value, test, lambda bound: self.bound(lowered, bound))
+        return sa.and_(*parts) if parts else self.present(lowered)
+
+    def list_count(self, lowered: Lowered) -> Clause:
+        assert isinstance(lowered.test, ListCount)
+        length = d.ListLength(self.doc, self.key(lowered))
+        parts = _within(length, lowered.test.range, lambda bound: sa.literal(bound, sa.Float))
         return sa.and_(*parts) if parts else self.present(lowered)
 
     def one_of(self, lowered: Lowered) -> Clause:
@@ -158,6 +159,20 @@ class SqlCompiler:
         return d.JsonHas(self.doc, self.key(lowered))
 
 
+def _within(
+    value: ColumnElement[Any], test: Range, bound: Callable[[Any], ColumnElement[Any]]
+) -> list[Clause]:
+    """The comparisons of ``value`` with the ends of a range (none for no ends)."""
+    parts: list[Clause] = []
+    if test.low is not None:
+        low = bound(test.low)
+        parts.append(value >= low if test.low_inclusive else value > low)
+    if test.high is not None:
+        high = bound(test.high)
+        parts.append(value <= high if test.high_inclusive else value < high)
+    return parts
+
+
 def _text(value: str) -> ColumnElement[str]:
     return sa.literal(value, sa.Text)
 
@@ -191,5 +206,6 @@ PRIMITIVE_HANDLERS: dict[type, Callable[[SqlCompiler, Lowered], Clause]] = {
     ListHas: SqlCompiler.list_has,
     ListHasAny: SqlCompiler.list_has_any,
     ListHasAll: SqlCompiler.list_has_all,
+    ListCount: SqlCompiler.list_count,
     Present: SqlCompiler.present,
 }

@@ -224,6 +224,7 @@ class KeyIndex:
     items: dict[str, list[int]] = field(default_factory=_leaf_lists)
     need: dict[int, int] = field(default_factory=dict)  # CONTAINS ALL: items a leaf needs
     present: list[int] = field(default_factory=list)
+    counts: Ranges = field(default_factory=lambda: Ranges(False))  # count(list) conditions
     tested: list[tuple[int, Callable[[Any], bool]]] = field(default_factory=list)
     lists: ListLeaves = field(default_factory=lambda: ListLeaves.of({}, {}))
     arrays: dict[Any, np.ndarray] = field(default_factory=dict)  # ``equal`` and ``items``
@@ -231,6 +232,7 @@ class KeyIndex:
 
     def freeze(self) -> None:
         self.ranges.freeze()
+        self.counts.freeze()
         self.timed.freeze()
         self.lists = ListLeaves.of(self.items, self.need)
         for value, leaves in [*self.equal.items(), *self.items.items()]:

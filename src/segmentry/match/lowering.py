@@ -23,7 +23,7 @@ from segmentry.model.schema import AttrType, Schema
 from segmentry.model.temporal import EvalContext
 from segmentry.model.values import fold
 from segmentry.rules.ast import Condition, Scalar
-from segmentry.rules.operators import Op
+from segmentry.rules.operators import Fn, Op
 
 Number = int | float
 
@@ -83,6 +83,15 @@ class ListHasAll:
 
 
 @dataclass(frozen=True, slots=True)
+class ListCount:
+    """The list's number of items lies in ``range``, which never holds 0: a missing
+    list (0 items) fails it like every primitive, and a count condition whose
+    range holds 0 is lowered to the negation of the counts above it."""
+
+    range: Range
+
+
+@dataclass(frozen=True, slots=True)
 class Present:
     """The attribute has a value (a non-empty list for lists)."""
 
@@ -97,10 +106,12 @@ Primitive = (
     | ListHas
     | ListHasAny
     | ListHasAll
+    | ListCount
     | Present
 )
 PRIMITIVE_TYPES: tuple[type[Primitive], ...] = (
-    Range, OneOf, Substring, Prefix, Suffix, Pattern, ListHas, ListHasAny, ListHasAll, Present,
+    Range, OneOf, Substring, Prefix, Suffix, Pattern, ListHas, ListHasAny, ListHasAll, ListCount,
+    Present,
 )  # fmt: skip
 
 
@@ -117,6 +128,8 @@ class Lowered:
 def lower(cond: Condition, schema: Schema, ctx: EvalContext) -> Lowered:
     """The primitive test of a checked condition at the moment ``ctx.now``."""
     attribute = schema.by_key[cond.attr]
+    if cond.fn is Fn.COUNT:
+        return _count(cond, attribute.key)
     positive = cond.op.positive
     if positive is Op.IS_NULL:
         # IS NULL is the negative twin here: it is "not present".
@@ -125,6 +138,36 @@ def lower(cond: Condition, schema: Schema, ctx: EvalContext) -> Lowered:
     if isinstance(test, Substring | Prefix | Suffix) and not test.text:
         test = Present()  # every present string contains, starts and ends with ''
     return Lowered(attribute.key, attribute.type, test, cond.op.is_negative)
+
+
+EMPTY = Range(1, True, 0, True)
+"""A range no count lies in."""
+
+
+def _count(cond: Condition, key: str) -> Lowered:
+    positive = cond.op.positive
+    if positive is Op.BETWEEN:
+        low, high = _items(cond.value)
+        counts = Range(_number(low), True, _number(high), True)
+    else:
+        counts = _compare(positive, _number(cond.value), _number(cond.value))
+    negated = cond.op.is_negative
+    if _holds_zero(counts):
+        # 0 <= count always, so the counts outside a range that holds 0 lie above it.
+        above = (
+            EMPTY
+            if counts.high is None
+            else Range(counts.high, not counts.high_inclusive, None, False)
+        )
+        counts, negated = above, not negated
+    return Lowered(key, AttrType.STRING_LIST, ListCount(counts), negated)
+
+
+def _holds_zero(counts: Range) -> bool:
+    low, high = counts.low, counts.high
+    above_low = low is None or low < 0 or (low == 0 and counts.low_inclusive)
+    below_high = high is None or high > 0 or (high == 0 and counts.high_inclusive)
+    return above_low and below_high
 
 
 def _items(value: object) -> tuple[Scalar, ...]:

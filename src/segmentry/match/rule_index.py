@@ -36,7 +36,16 @@ import numpy as np
 from segmentry.match.columnar import ColumnarTable
 from segmentry.match.eval_python import primitive_test
 from segmentry.match.index_parts import KeyIndex, Ranges, Timed, moves_with_time, safe_test
-from segmentry.match.lowering import ListHas, ListHasAll, ListHasAny, OneOf, Present, Range, lower
+from segmentry.match.lowering import (
+    ListCount,
+    ListHas,
+    ListHasAll,
+    ListHasAny,
+    OneOf,
+    Present,
+    Range,
+    lower,
+)
 from segmentry.match.one_record import CODE, LeafTests, Reading, all_of, spans
 from segmentry.match.rule_pass import fill, levelise, run_levels
 from segmentry.model.schema import AttrType, Schema
@@ -226,6 +235,9 @@ class RuleIndex:
                 index.items[item].append(leaf)
             index.need[leaf] = len(items) if isinstance(test, ListHasAll) else 1
             self.tests.values(leaf, key, items, index.need[leaf], primitive_test(test))
+        elif isinstance(test, ListCount):
+            index.counts.add(leaf, test.range)
+            self.tests.test(leaf, key, primitive_test(test))
         elif isinstance(test, Present):
             index.present.append(leaf)
             self.tests.present(leaf, key)
@@ -355,6 +367,8 @@ class RuleIndex:
             leaves.append(_found(index.ranges, before, after))
         if index.timed.groups:
             owners.extend(index.timed.owners[g] for g in self._timed_groups(index, before, after))
+        if index.counts.leaves:
+            leaves.append(_found(index.counts, len(before or ()), len(after or ())))
         listed = isinstance(before, tuple | list) or isinstance(after, tuple | list)
         named = set(before or ()) ^ set(after or ()) if listed else (before, after)
         leaves.extend(found for v in named if (found := index.leaves_of(v)) is not None)

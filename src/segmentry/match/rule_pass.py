@@ -106,6 +106,8 @@ def _fill_list(truth: np.ndarray, index: KeyIndex, column: ListColumn, rows: np.
 
     if index.present:
         truth[index.present] = _mask(len(rows), at(column.present & batch))
+    if index.counts.leaves:  # their ranges never hold 0: a missing list fails them
+        truth[index.counts.frozen[0]] = index.counts.holding(column.counts[rows].astype(float))
     if not index.items:
         return
     lists = index.lists

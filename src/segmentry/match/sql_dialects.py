@@ -92,6 +92,14 @@ class ListHasAll(_Construct):
     inherit_cache = True
 
 
+class ListLength(_Construct):
+    """The number of items of the list ``doc[key]`` (NULL when absent): ``(doc, key)``."""
+
+    type = BigInteger()
+    name = "segmentry_list_length"
+    inherit_cache = True
+
+
 class StrContains(_Construct):
     type = Boolean()
     name = "segmentry_str_contains"
@@ -172,6 +180,12 @@ def _sqlite_list_all(element: ListHasAll, compiler: SQLCompiler, **kw: Any) -> s
         f"((SELECT count(*) FROM {_sqlite_each(doc, key)} "
         f"WHERE value IN ({', '.join(items)})) = {count})"
     )
+
+
+@compiles(ListLength, "sqlite")
+def _sqlite_list_length(element: ListLength, compiler: SQLCompiler, **kw: Any) -> str:
+    doc, key = element.args(compiler, **kw)
+    return f"json_array_length({doc}, {_sqlite_path(key)})"
 
 
 @compiles(StrContains, "sqlite")
@@ -258,6 +272,12 @@ def _pg_list_all(element: ListHasAll, compiler: SQLCompiler, **kw: Any) -> str:
     doc, key, _count, *items = element.args(compiler, **kw)
     array = ", ".join(f"CAST({i} AS TEXT)" for i in items)
     return f"(({doc} -> CAST({key} AS TEXT)) ?& ARRAY[{array}])"
+
+
+@compiles(ListLength, "postgresql")
+def _pg_list_length(element: ListLength, compiler: SQLCompiler, **kw: Any) -> str:
+    doc, key = element.args(compiler, **kw)
+    return f"jsonb_array_length({doc} -> CAST({key} AS TEXT))"
 
 
 @compiles(StrContains, "postgresql")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from segmentry.rules.operators import Op
+from segmentry.rules.operators import Fn, Op
 
 Scalar = str | int | float | bool
 Value = Scalar | tuple[Scalar, ...] | None
@@ -49,13 +49,20 @@ NO_CONDITION_SPANS = ConditionSpans()
 @dataclass(frozen=True, slots=True)
 class Condition:
     """``attr op value``; ``value`` is ``None`` for the null tests, a pair for
-    ``between`` and a tuple for the list operators."""
+    ``between`` and a tuple for the list operators. With ``fn`` the condition
+    compares a function of the attribute: ``count(tags) >= 2``."""
 
     attr: str
     op: Op
     value: Value = None
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
     spans: ConditionSpans = field(default=NO_CONDITION_SPANS, compare=False, repr=False)
+    fn: Fn | None = None
+
+    @property
+    def subject(self) -> str:
+        """What the condition compares, as the text form writes it: ``count(tags)``."""
+        return self.attr if self.fn is None else f"{self.fn.value}({self.attr})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,10 +87,37 @@ class Checker:
         attribute = self.attribute(cond)
         if attribute is None:
             return cond
+        if cond.fn is not None:
+            return self.function(cond, attribute)
         if cond.op not in operators.BY_TYPE[attribute.type]:
             self.bad_operator(cond, attribute)
             return cond
         value = self.value(cond, attribute)
+        return replace(cond, attr=attribute.key, value=value)
+
+    def function(self, cond: Condition, attribute: Attribute) -> Node:
+        """A function's argument, its operator, and its values as values of the type
+        it gives (``count(tags) >= 'two'`` is told ``count(tags)`` is an integer)."""
+        assert cond.fn is not None
+        row = operators.BY_FN[cond.fn]
+        name = f"{cond.fn.value}()"
+        if attribute.type not in row.takes:
+            takes = " or ".join(sorted(t.described for t in row.takes))
+            self.report(
+                cond.spans.attr,
+                f"{name} does not apply to {attribute.key} ({attribute.described})",
+                f"{name} takes {takes}",
+            )
+            return cond
+        subject = f"{cond.fn.value}({attribute.key})"
+        if cond.op not in row.ops:
+            self.report(
+                cond.spans.op,
+                f"{cond.op.text!r} does not apply to {subject} ({row.gives.described})",
+                f"use one of {operators.listed(row.ops)}",
+            )
+            return cond
+        value = self.value(cond, Attribute(subject, subject, row.gives))
         return replace(cond, attr=attribute.key, value=value)
 
     def attribute(self, cond: Condition) -> Attribute | None:

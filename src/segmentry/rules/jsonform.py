@@ -26,7 +26,7 @@ from segmentry.model.limits import (
 )
 from segmentry.rules import operators
 from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar, Value
-from segmentry.rules.operators import Arity, Op
+from segmentry.rules.operators import Arity, Fn, Op
 from segmentry.rules.parser import KEYWORDS, LITERAL_WORDS
 
 Json = dict[str, Any]
@@ -38,6 +38,8 @@ def to_json(node: Node) -> Json:
     match node:
         case Condition(attr, op, value):
             out: Json = {"attr": attr, "op": op.value}
+            if node.fn is not None:
+                out = {"attr": attr, "fn": node.fn.value, "op": op.value}
             if op.arity is not Arity.NONE:
                 out["value"] = list(value) if isinstance(value, tuple) else value
             return out
@@ -108,14 +110,22 @@ class _Reader:
 
     def condition(self, data: dict[str, Any], path: str) -> Node:
         self._count(path)
-        extra = set(data) - {"attr", "op", "value"}
+        extra = set(data) - {"attr", "fn", "op", "value"}
         if extra:
             raise self.fail(path, f"unknown keys {sorted(extra)} in a condition")
         attr = data.get("attr")
         if not isinstance(attr, str) or not ATTR_RE.fullmatch(attr) or _reserved(attr):
             raise self.fail(f"{path}.attr", f"{_show(attr)} is not an attribute key")
+        fn = self.function(data["fn"], f"{path}.fn") if "fn" in data else None
         op = self.operator(data.get("op"), f"{path}.op")
-        return Condition(attr, op, self.value(op, data.get("value"), f"{path}.value"))
+        value = self.value(op, data.get("value"), f"{path}.value")
+        return Condition(attr, op, value, fn=fn)
+
+    def function(self, raw: object, path: str) -> Fn:
+        if isinstance(raw, str) and raw.lower() in {fn.value for fn in Fn}:
+            return Fn(raw.lower())
+        allowed = ", ".join(fn.value for fn in Fn)
+        raise self.fail(path, f"{_show(raw)} is not a function", f"functions are {allowed}")
 
     def operator(self, raw: object, path: str) -> Op:
         if isinstance(raw, str):

@@ -173,6 +173,38 @@ FIRST_WORDS: tuple[str, ...] = tuple(dict.fromkeys(words[0] for words in WORDS))
 OPERATOR_WORDS: frozenset[str] = frozenset(word for words in WORDS for word in words)
 
 
+class Fn(StrEnum):
+    """Functions of an attribute, written ``count(tags)``; spelled as in the JSON form."""
+
+    COUNT = "count"
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    """One function: the attribute types it takes, the type it gives, the operators
+    it compares with (a subset of its type's) and the line that documents it."""
+
+    fn: Fn
+    argument: str
+    """How the docs name the argument: ``count(list)``."""
+    takes: frozenset[AttrType]
+    gives: AttrType
+    ops: frozenset[Op]
+    doc: str
+
+
+COMPARISONS = frozenset({Op.EQ, Op.NE, Op.LT, Op.LE, Op.GT, Op.GE, Op.BETWEEN, Op.NOT_BETWEEN})
+FUNCTIONS: tuple[Function, ...] = (
+    Function(Fn.COUNT, "list", LIST, AttrType.INTEGER, COMPARISONS,
+             "the number of items of the list, 0 when it is missing"),
+)  # fmt: skip
+"""Every function of an attribute. A function's value is never missing, so it takes
+no IS NULL; nor IN (a set of counts that holds 0 has no single range of complement)."""
+BY_FN: dict[Fn, Function] = {row.fn: row for row in FUNCTIONS}
+FUNCTION_WORDS: dict[str, Fn] = {fn.value.upper(): fn for fn in Fn}
+"""The functions by their upper-case name, as the parser reads them."""
+
+
 def listed(ops: frozenset[Op] | None = None) -> str:
     """The operators (all, or those of ``ops``) as messages list them: ``=, !=, <``."""
     return ", ".join(row.text for row in OPERATORS if ops is None or row.op in ops)

@@ -35,7 +35,7 @@ from segmentry.rules.ast import (
     Value,
 )
 from segmentry.rules.lexer import Token, TokenKind, error, tokenize
-from segmentry.rules.operators import Arity, Op
+from segmentry.rules.operators import Arity, Fn, Op
 
 KEYWORDS = frozenset({"AND", "OR", "NOT", "IN", "SEGMENT"}) | operators.OPERATOR_WORDS
 LITERAL_WORDS: dict[str, Scalar] = {
@@ -190,26 +190,49 @@ class Parser:
     # -- conditions ----------------------------------------------------------
 
     def condition(self) -> Node:
-        attr = self.advance()
+        start = self.peek()
+        fn = self.function()
+        attr = self.advance() if fn is None else self.argument(start)
         self._count(attr)
         op_token = self.peek()
-        op = self.operator(attr)
+        op = self.operator(attr.text if fn is None else f"{fn.value}({attr.text})")
         op_span = self.span_from(op_token.span)
         value, value_span, items = self.operand(op, attr)
         spans = ConditionSpans(attr.span, op_span, value_span, items)
-        return Condition(attr.text, op, value, self.span_from(attr.span), spans)
+        return Condition(attr.text, op, value, self.span_from(start.span), spans, fn)
 
-    def operator(self, attr: Token) -> Op:
+    def function(self) -> Fn | None:
+        """The function a condition starts with (``count(``), if any: a function's
+        name is a function only before '(', so an attribute may be named ``count``."""
+        token = self.peek()
+        following = self.tokens[min(self.at + 1, len(self.tokens) - 1)]
+        if token.word in operators.FUNCTION_WORDS and following.kind is TokenKind.LPAREN:
+            self.advance()
+            self.advance()
+            return operators.FUNCTION_WORDS[token.word]
+        return None
+
+    def argument(self, name: Token) -> Token:
+        """The attribute between a function's parentheses, and the ')' after it."""
+        attr = self.peek()
+        if attr.kind is not TokenKind.IDENT or attr.word in KEYWORDS | LITERAL_WORDS.keys():
+            raise self.fail(attr, f"expected an attribute in {name.text}(), found {describe(attr)}",
+                            f"name a list attribute: {name.text.lower()}(tags)")  # fmt: skip
+        self.advance()
+        self.expect(TokenKind.RPAREN, f"{name.text}({attr.text}", "a function takes one attribute")
+        return attr
+
+    def operator(self, subject: str) -> Op:
         token = self.peek()
         if token.kind is TokenKind.OP:
             self.advance()
             return Op(str(token.value))
         if token.kind is not TokenKind.IDENT:
-            found = f"expected an operator after {attr.text}, found {describe(token)}"
+            found = f"expected an operator after {subject}, found {describe(token)}"
             raise self.fail(token, found, f"operators are {operators.listed()}")
         if token.word not in operators.FIRST_WORDS:
             raise self.fail(
-                token, f"unknown operator {token.text!r} after {attr.text}", _op_hint(token.word)
+                token, f"unknown operator {token.text!r} after {subject}", _op_hint(token.word)
             )
         return self.word_operator((self.advance().word,))
 

@@ -92,12 +92,13 @@ def _verbatim(char: str) -> bool:
 def flat(node: Node) -> str:
     """``node`` on one line."""
     match node:
-        case Condition(attr, op, value):
+        case Condition(_, op, value):
+            subject = node.subject
             if op.arity is Arity.PAIR and isinstance(value, tuple) and len(value) == 2:
                 low, high = format_scalar(value[0]), format_scalar(value[1])
-                return f"{attr} {op.text} {low} AND {high}"
+                return f"{subject} {op.text} {low} AND {high}"
             rest = format_value(value)
-            return f"{attr} {op.text}" + (f" {rest}" if rest else "")
+            return f"{subject} {op.text}" + (f" {rest}" if rest else "")
         case InSegment(code):
             return f"IN SEGMENT {quote(code)}"
         case Not(item):

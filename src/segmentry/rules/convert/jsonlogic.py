@@ -22,6 +22,7 @@ from segmentry.rules.convert.common import (
     condition,
     field_name,
     join,
+    plain,
     refuse,
 )
 from segmentry.rules.operators import Op
@@ -277,6 +278,7 @@ def _write(node: Node, schema: Schema, path: str) -> Json:
 
 
 def _condition(cond: Condition, schema: Schema, path: str) -> Json:
+    plain(cond, path, "JsonLogic")
     attr = schema.by_key[cond.attr]
     var = {"var": field_name(attr)}
     op, value = cond.op, cond.value

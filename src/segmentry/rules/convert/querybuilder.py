@@ -19,7 +19,7 @@ from typing import Any
 
 from segmentry.model.schema import Attribute, AttrType, Schema
 from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar, Value
-from segmentry.rules.convert.common import Depth, attribute, condition, join, refuse
+from segmentry.rules.convert.common import Depth, attribute, condition, join, plain, refuse
 from segmentry.rules.operators import NEGATION, Arity, Op
 
 Json = Any
@@ -187,6 +187,7 @@ def write(node: Node, schema: Schema) -> Json:
 
 
 def _write(node: Node, path: str) -> Json:
+    plain(node, path, "react-querybuilder")
     match node:
         case Not(Condition(attr, op, value)) if NEGATION.get(op) in WRITTEN:
             return _rule(attr, WRITTEN[NEGATION[op]], value)

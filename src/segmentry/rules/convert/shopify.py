@@ -21,7 +21,7 @@ from segmentry.errors import ConversionError, RuleError
 from segmentry.model.schema import Kind, Schema
 from segmentry.model.temporal import AbsoluteDateTime, read_temporal
 from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar, Value
-from segmentry.rules.convert.common import Depth, condition, join, refuse
+from segmentry.rules.convert.common import Depth, condition, join, plain, refuse
 from segmentry.rules.lexer import Positions, Token, TokenKind, error, tokenize
 from segmentry.rules.operators import Op
 from segmentry.rules.parser import LITERAL_WORDS
@@ -243,6 +243,7 @@ def write(node: Node, schema: Schema) -> str:
 
 
 def _write(node: Node, path: str, *, top: bool = False) -> str:
+    plain(node, path, "Shopify")
     match node:
         case And(items) | Or(items):
             word = " AND " if isinstance(node, And) else " OR "

@@ -308,7 +308,7 @@ def _row(node: Mapping[str, Any], attributes: Attributes) -> Row | None:
     inner = node.get("not")
     if isinstance(inner, Mapping) and "segment" in inner:
         return Row(SEGMENT, NOT_IN_SEGMENT, [inner["segment"]])
-    if "attr" not in node:
+    if "attr" not in node or "fn" in node:  # rows compare attributes, not functions of them
         return None
     attribute = lookup(attributes, node["attr"])
     key = attribute.key if attribute is not None else node["attr"]

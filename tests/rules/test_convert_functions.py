@@ -1,0 +1,23 @@
+"""Functions of an attribute (``count(tags)``) have no counterpart in the other formats
+yet: writing one is refused by name, never written as a test of the attribute itself."""
+
+from __future__ import annotations
+
+import pytest
+
+from segmentry.errors import ConversionError
+from segmentry.model.schema import Kind
+from segmentry.rules.convert import convert
+
+TARGETS = [("jsonlogic", None), ("querybuilder", None), ("shopify", None), ("sql", "sqlite"),
+           ("sql", "postgres")]  # fmt: skip
+
+
+@pytest.mark.parametrize(("target", "dialect"), TARGETS)
+@pytest.mark.parametrize(
+    "text", ["count(tags) >= 2", "NOT count(tags) = 1", "orders_count > 1 AND count(tags) < 3"]
+)
+def test_a_count_is_refused_naming_it(text: str, target: str, dialect: str | None) -> None:
+    with pytest.raises(ConversionError) as raised:
+        convert(text, kind=Kind.CUSTOMER, source="text", target=target, dialect=dialect)
+    assert raised.value.construct == "count(tags)"
