@@ -61,6 +61,15 @@ def test_a_count_is_seen_as_the_number_of_items() -> None:
     }  # fmt: skip
 
 
+def test_two_attributes_compared_show_both_values_seen() -> None:
+    schema = FIXTURE.schemas[Kind.PRODUCT]
+    rule = prepare("price < original_price", schema).tree
+    tree = explain(rule, schema, FIXTURE.ctx, record=dict(FIXTURE.records[Kind.PRODUCT])["p1"],
+                   document=FIXTURE.documents[Kind.PRODUCT]["p1"], entity_id="p1")  # fmt: skip
+    assert tree == {"attr": "price", "op": "<", "value": {"attr": "original_price"},
+                    "seen": 120, "seen_other": 150, "result": True}  # fmt: skip
+
+
 @settings(max_examples=examples(500, 60))
 @given(data=st.data())
 def test_explain_agrees_with_the_predicate(data: st.DataObject) -> None:

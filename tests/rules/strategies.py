@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from segmentry.model.limits import MAX_DEPTH, MAX_SAFE_INTEGER
 from segmentry.model.schema import SEGMENTED_KINDS, Attribute, AttrType, Kind, Schema, declare
 from segmentry.model.temporal import EvalContext
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar
-from segmentry.rules.operators import BY_FN, BY_TYPE, Fn, Op
+from segmentry.rules.ast import And, AttrRef, Condition, InSegment, Node, Not, Or, Scalar
+from segmentry.rules.check import FAMILIES
+from segmentry.rules.operators import ATTRIBUTE_OPS, BY_FN, BY_TYPE, Fn, Op
 
 ZONES = ["UTC", "America/New_York", "Asia/Kolkata", "Pacific/Chatham", "Australia/Lord_Howe",
          "Europe/Madrid", "America/Santiago", "Pacific/Kiritimati"]  # fmt: skip
@@ -156,9 +157,20 @@ def conditions(draw: st.DrawFn, schema: Schema) -> Condition:
     attribute = draw(st.sampled_from(list(schema)))
     if attribute.type in BY_FN[Fn.COUNT].takes and draw(st.integers(0, 2)) == 0:
         return draw(count_conditions(attribute))
+    if attribute.type in FAMILIES and draw(st.integers(0, 5)) == 0:
+        return draw(compared_attributes(schema, attribute))
     op = draw(st.sampled_from(sorted(BY_TYPE[attribute.type])))
     value = draw(operand(attribute, op))
     return Condition(attribute.key, op, value)
+
+
+@st.composite
+def compared_attributes(draw: st.DrawFn, schema: Schema, attribute: Attribute) -> Condition:
+    """``attribute op other`` with another attribute of its family (itself too)."""
+    family = FAMILIES[attribute.type]
+    other = draw(st.sampled_from([a for a in schema if FAMILIES.get(a.type) == family]))
+    op = draw(st.sampled_from(sorted(ATTRIBUTE_OPS)))
+    return Condition(attribute.key, op, AttrRef(other.key))
 
 
 @st.composite
@@ -198,10 +210,19 @@ SECOND_ROUND_OPS = frozenset(
 @st.composite
 def second_round_conditions(draw: st.DrawFn, schema: Schema) -> Condition:
     """Conditions of the constructs added in the second round only, so that a property
-    meets them often: the written negations, CONTAINS NONE and count(list)."""
-    attribute = draw(st.sampled_from([a for a in schema if BY_TYPE[a.type] & SECOND_ROUND_OPS]))
+    meets them often: the written negations, CONTAINS NONE, count(list) and attributes
+    compared with attributes."""
+    attribute = draw(
+        st.sampled_from(
+            [a for a in schema if BY_TYPE[a.type] & SECOND_ROUND_OPS or a.type in FAMILIES]
+        )
+    )
+    if attribute.type in FAMILIES and draw(st.booleans()):
+        return draw(compared_attributes(schema, attribute))
     if attribute.type in BY_FN[Fn.COUNT].takes and draw(st.booleans()):
         return draw(count_conditions(attribute))
+    if not BY_TYPE[attribute.type] & SECOND_ROUND_OPS:
+        return draw(compared_attributes(schema, attribute))
     op = draw(st.sampled_from(sorted(BY_TYPE[attribute.type] & SECOND_ROUND_OPS)))
     return Condition(attribute.key, op, draw(operand(attribute, op)))
 
@@ -279,6 +300,8 @@ def any_conditions(draw: st.DrawFn) -> Condition:
     elif arity == "list":
         value = tuple(draw(st.lists(any_scalars, min_size=1, max_size=4)))
     fn = draw(st.sampled_from([None, None, None, *Fn]))
+    if op in ATTRIBUTE_OPS and fn is None and draw(st.integers(0, 4)) == 0:
+        value = AttrRef(draw(ATTR_NAMES))
     return Condition(draw(ATTR_NAMES), op, value, fn=fn)
 
 

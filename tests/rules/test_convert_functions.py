@@ -1,5 +1,6 @@
 """Functions of an attribute (``count(tags)``) have no counterpart in the other formats
-yet: writing one is refused by name, never written as a test of the attribute itself."""
+yet: writing one is refused by name, never written as a test of the attribute itself.
+Nor have two attributes compared, in Shopify's queries and the SQL export."""
 
 from __future__ import annotations
 
@@ -21,3 +22,13 @@ def test_a_count_is_refused_naming_it(text: str, target: str, dialect: str | Non
     with pytest.raises(ConversionError) as raised:
         convert(text, kind=Kind.CUSTOMER, source="text", target=target, dialect=dialect)
     assert raised.value.construct == "count(tags)"
+
+
+@pytest.mark.parametrize(("target", "dialect"), [("shopify", None), ("sql", "sqlite")])
+def test_two_attributes_compared_are_refused_where_the_format_cannot_say_it(
+    target: str, dialect: str | None
+) -> None:
+    with pytest.raises(ConversionError) as raised:
+        convert("lifetime_value > orders_count", kind=Kind.CUSTOMER, source="text",
+                target=target, dialect=dialect)  # fmt: skip
+    assert raised.value.construct == "lifetime_value > orders_count"

@@ -33,6 +33,8 @@ def read(data: Any, schema: Schema = PRODUCTS) -> str:
         ({"!==": [{"var": "price"}, 10]}, "price != 10"),
         ({">": [{"var": "price"}, 100]}, "price > 100"),
         ({"<": [100, {"var": "price"}]}, "price > 100"),  # the literal first: flipped
+        ({"<": [{"var": "price"}, {"var": "original_price"}]}, "price < original_price"),
+        ({"!=": [{"var": "brand"}, {"var": "sku"}]}, "brand != sku"),
         ({"<=": [1, {"var": "stock"}, 10]}, "stock BETWEEN 1 AND 10"),
         # the exclusive range of the three-argument "<" is two strict comparisons
         ({"<": [1, {"var": "stock"}, 10]}, "stock > 1 AND stock < 10"),
@@ -76,7 +78,7 @@ def test_custom_attributes_are_read_under_attributes_and_enum_values_take_their_
         ),
         ({"filter": [{"var": "tags"}, True]}, "'filter'", "rule.filter"),
         ({"==": [{"cat": ["a", {"var": "name"}]}, "ab"]}, "'cat'", "rule.==[0].cat"),
-        ({"<": [{"var": "price"}, {"var": "original_price"}]}, "attribute", "rule.<"),
+        ({"<": [{"var": "price"}, {"var": "created_at"}]}, "<", "rule.<"),
         ({"==": [{"var": "prce"}, 1]}, "prce", "rule.==[0].var"),
         ({"missing_some": [2, ["brand", "sku", "name"]]}, "missing_some", "rule.missing_some"),
         ({"==": [{"var": "price"}, "cheap"]}, "=", "rule.=="),
@@ -100,6 +102,11 @@ def test_what_segmentry_cannot_say_is_refused_naming_it_and_where(
 def test_writing_refuses_what_jsonlogic_has_no_operator_for(text: str) -> None:
     with pytest.raises(ConversionError):
         convert(text, kind=Kind.PRODUCT, source="text", target="jsonlogic")
+
+
+def test_two_attributes_compared_are_two_vars() -> None:
+    out = convert("price <= original_price", kind=Kind.PRODUCT, source="text", target="jsonlogic")
+    assert out == {"<=": [{"var": "price"}, {"var": "original_price"}]}
 
 
 def test_not_between_and_contains_none_are_negations_of_their_twins() -> None:

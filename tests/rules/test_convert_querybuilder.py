@@ -68,8 +68,10 @@ def test_querybuilder_queries_read_as_the_rule_that_means_the_same(query: Any, t
 @pytest.mark.parametrize(
     ("query", "construct", "location"),
     [
-        (group(rule("price", "<", "original_price") | {"valueSource": "field"}),
-         "valueSource 'field'", "rule.rules[0].valueSource"),
+        (group(rule("price", "in", "original_price") | {"valueSource": "field"}),
+         "operator 'in' against a field", "rule.rules[0].operator"),
+        (group(rule("price", "<", "orignal_price") | {"valueSource": "field"}),
+         "field 'orignal_price'", "rule.rules[0].value"),
         (group(rule("tags", "=", "a") | {"match": {"mode": "all"}}),
          "match {'mode': 'all'}", "rule.rules[0].match"),
         (group(rule("brand", "like", "a")), "operator 'like'", "rule.rules[0].operator"),
@@ -95,6 +97,15 @@ def test_writing_uses_the_negated_operators_and_refuses_matches() -> None:
     assert out == group(rule("name", "doesNotBeginWith", "a"), rule("price", "notBetween", [1, 2]))
     with pytest.raises(ConversionError, match="MATCHES"):
         convert("sku MATCHES '^a'", kind=Kind.PRODUCT, source="text", target="querybuilder")
+
+
+def test_two_attributes_compared_are_a_field_value_source_both_ways() -> None:
+    query = group(rule("price", "<", "original_price") | {"valueSource": "field"})
+    assert read(query) == "price < original_price"
+    out = convert("NOT price = original_price AND brand < name", kind=Kind.PRODUCT,
+                  source="text", target="querybuilder")  # fmt: skip
+    assert out == group(rule("price", "!=", "original_price") | {"valueSource": "field"},
+                        rule("brand", "<", "name") | {"valueSource": "field"})  # fmt: skip
 
 
 def test_the_written_negations_and_contains_none_are_its_operators() -> None:

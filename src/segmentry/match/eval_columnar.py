@@ -31,7 +31,9 @@ from segmentry.match.columnar import (
     TextColumn,
     TimeColumn,
 )
+from segmentry.match.eval_python import COMPARISONS
 from segmentry.match.lowering import (
+    Compare,
     ListCount,
     ListHas,
     ListHasAll,
@@ -50,6 +52,7 @@ from segmentry.model.bitmaps import ascending_bitmap
 from segmentry.model.temporal import EvalContext
 from segmentry.rules import regex
 from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or
+from segmentry.rules.operators import Op
 
 Rows = Callable[[str], BitMap]
 """For ``IN SEGMENT``: the member rows (seqs) of a segment code."""
@@ -191,8 +194,27 @@ class ColumnarCompiler:
             parts.append(counts <= test.high if test.high_inclusive else counts < test.high)
         return functools.reduce(operator.and_, parts)
 
+    def compare(self, lowered: Lowered, column: Column) -> pl.Expr:
+        test = lowered.test
+        assert isinstance(test, Compare)
+        other = self.table.columns[test.other]
+        value, against = self.values(lowered.key, column), self.values(test.other, other)
+        both = self.present_of(lowered.key, column) & self.present_of(test.other, other)
+        compared: pl.Expr = POLARS_COMPARISONS[test.op](value, against)
+        return both & compared
+
+    def values(self, key: str, column: Column) -> pl.Expr:
+        """A column's values to compare with another's: strings, not their codes."""
+        if isinstance(column, TextColumn):
+            codes = pl.Series(column.codes[: self.table.size].astype(np.int64))
+            return pl.lit(column.dictionary().gather(codes))
+        return pl.col(key)
+
     def present(self, lowered: Lowered, column: Column) -> pl.Expr:
-        col = pl.col(lowered.key)
+        return self.present_of(lowered.key, column)
+
+    def present_of(self, key: str, column: Column) -> pl.Expr:
+        col = pl.col(key)
         match column:
             case TextColumn():
                 return col != 0
@@ -204,6 +226,10 @@ class ColumnarCompiler:
                 return col != -1
             case ListColumn():
                 return self.rows(column.present)
+
+
+POLARS_COMPARISONS: dict[Op, Callable[[Any, Any], Any]] = dict(COMPARISONS)
+"""The same operators: on Polars expressions they build expressions."""
 
 
 def _missing_may_pass(test: Range, column: Column) -> bool:
@@ -237,5 +263,6 @@ PRIMITIVE_HANDLERS: dict[type, Callable[[ColumnarCompiler, Lowered, Column], pl.
     ListHasAny: ColumnarCompiler.list_has,
     ListHasAll: ColumnarCompiler.list_has,
     ListCount: ColumnarCompiler.list_count,
+    Compare: ColumnarCompiler.compare,
     Present: ColumnarCompiler.present,
 }

@@ -16,7 +16,9 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from segmentry.match import sql_dialects as d
+from segmentry.match.eval_python import COMPARISONS
 from segmentry.match.lowering import (
+    Compare,
     ListCount,
     ListHas,
     ListHasAll,
@@ -35,6 +37,7 @@ from segmentry.model.schema import AttrType, Schema
 from segmentry.model.temporal import EvalContext
 from segmentry.rules import regex
 from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or
+from segmentry.rules.operators import Op
 
 Clause = ColumnElement[bool]
 SegmentClause = Callable[[str], Clause]
@@ -110,6 +113,16 @@ class SqlCompiler:
         parts = _within(value, test, lambda bound: self.bound(lowered, bound))
         return sa.and_(*parts) if parts else self.present(lowered)
 
+    def compare(self, lowered: Lowered) -> Clause:
+        test = lowered.test
+        assert isinstance(test, Compare)
+        value: ColumnElement[Any] = self.value(lowered)
+        against: ColumnElement[Any] = ACCESSORS[test.other_type](self.doc, _text(test.other))
+        if test.other_type.is_textual:
+            value, against = d.CodePointOrder(value), d.CodePointOrder(against)
+        clause: Clause = SQL_COMPARISONS[test.op](value, against)
+        return clause
+
     def list_count(self, lowered: Lowered) -> Clause:
         assert isinstance(lowered.test, ListCount)
         length = d.ListLength(self.doc, self.key(lowered))
@@ -157,6 +170,10 @@ class SqlCompiler:
 
     def present(self, lowered: Lowered) -> Clause:
         return d.JsonHas(self.doc, self.key(lowered))
+
+
+SQL_COMPARISONS: dict[Op, Callable[[Any, Any], Any]] = dict(COMPARISONS)
+"""The same operators: on SQLAlchemy columns they build clauses."""
 
 
 def _within(
@@ -207,5 +224,6 @@ PRIMITIVE_HANDLERS: dict[type, Callable[[SqlCompiler, Lowered], Clause]] = {
     ListHasAny: SqlCompiler.list_has_any,
     ListHasAll: SqlCompiler.list_has_all,
     ListCount: SqlCompiler.list_count,
+    Compare: SqlCompiler.compare,
     Present: SqlCompiler.present,
 }

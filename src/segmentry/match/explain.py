@@ -2,7 +2,8 @@
 
 The answer is the rule's tree in JSON form where every node also carries its
 ``result``, and every condition the ``seen`` value (as stored, or ``None``
-when missing; for a function of an attribute, the function's value). It
+when missing; for a function of an attribute, the function's value), and a
+comparison of two attributes the other one's value as ``seen_other``. It
 reuses the Python evaluator, so an explanation can never disagree with
 membership.
 """
@@ -15,7 +16,7 @@ from typing import Any
 from segmentry.match.eval_python import Compiler, Members, Record, no_segments
 from segmentry.model.schema import Schema
 from segmentry.model.temporal import EvalContext
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or
+from segmentry.rules.ast import And, AttrRef, Condition, InSegment, Node, Not, Or
 from segmentry.rules.jsonform import to_json
 from segmentry.rules.operators import Fn
 
@@ -63,6 +64,8 @@ class Explainer:
         out = to_json(node)
         if isinstance(node, Condition):
             out["seen"] = seen(node, self.document.get(node.attr))
+            if isinstance(node.value, AttrRef):
+                out["seen_other"] = self.document.get(node.value.attr)
         out["result"] = self.compiler.node(node)(self.record, self.entity_id)
         return out
 

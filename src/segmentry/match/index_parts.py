@@ -225,6 +225,7 @@ class KeyIndex:
     need: dict[int, int] = field(default_factory=dict)  # CONTAINS ALL: items a leaf needs
     present: list[int] = field(default_factory=list)
     counts: Ranges = field(default_factory=lambda: Ranges(False))  # count(list) conditions
+    paired: list[int] = field(default_factory=list)  # comparisons with another attribute
     tested: list[tuple[int, Callable[[Any], bool]]] = field(default_factory=list)
     lists: ListLeaves = field(default_factory=lambda: ListLeaves.of({}, {}))
     arrays: dict[Any, np.ndarray] = field(default_factory=dict)  # ``equal`` and ``items``

@@ -22,7 +22,7 @@ from segmentry.model import temporal
 from segmentry.model.schema import AttrType, Schema
 from segmentry.model.temporal import EvalContext
 from segmentry.model.values import fold
-from segmentry.rules.ast import Condition, Scalar
+from segmentry.rules.ast import AttrRef, Condition, Scalar
 from segmentry.rules.operators import Fn, Op
 
 Number = int | float
@@ -92,6 +92,16 @@ class ListCount:
 
 
 @dataclass(frozen=True, slots=True)
+class Compare:
+    """The value against another attribute's: ``op`` is one of ``= < <= > >=``; strings
+    compare folded, by code point. A missing value on either side fails."""
+
+    op: Op
+    other: str
+    other_type: AttrType
+
+
+@dataclass(frozen=True, slots=True)
 class Present:
     """The attribute has a value (a non-empty list for lists)."""
 
@@ -107,11 +117,12 @@ Primitive = (
     | ListHasAny
     | ListHasAll
     | ListCount
+    | Compare
     | Present
 )
 PRIMITIVE_TYPES: tuple[type[Primitive], ...] = (
     Range, OneOf, Substring, Prefix, Suffix, Pattern, ListHas, ListHasAny, ListHasAll, ListCount,
-    Present,
+    Compare, Present,
 )  # fmt: skip
 
 
@@ -130,6 +141,10 @@ def lower(cond: Condition, schema: Schema, ctx: EvalContext) -> Lowered:
     attribute = schema.by_key[cond.attr]
     if cond.fn is Fn.COUNT:
         return _count(cond, attribute.key)
+    if isinstance(cond.value, AttrRef):
+        other = schema.by_key[cond.value.attr]
+        pair = Compare(cond.op.positive, other.key, other.type)
+        return Lowered(attribute.key, attribute.type, pair, cond.op.is_negative)
     positive = cond.op.positive
     if positive is Op.IS_NULL:
         # IS NULL is the negative twin here: it is "not present".

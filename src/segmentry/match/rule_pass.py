@@ -16,7 +16,9 @@ import numpy as np
 from pyroaring import BitMap
 
 from segmentry.match.columnar import ColumnarTable, ListColumn, TextColumn
+from segmentry.match.eval_python import COMPARISONS
 from segmentry.match.index_parts import KeyIndex, Ranges, present_rows, stored_value
+from segmentry.match.lowering import Compare
 from segmentry.model.bitmaps import array_of, bitmap_of
 
 Level = tuple[str, np.ndarray, np.ndarray]
@@ -120,6 +122,26 @@ def _fill_list(truth: np.ndarray, index: KeyIndex, column: ListColumn, rows: np.
             if holding:
                 hits[positions] += _mask(len(rows), at(holding))
     truth[lists.leaves] = hits >= lists.need[:, None]
+
+
+def compared_rows(table: ColumnarTable, rows: np.ndarray, key: str, test: Compare) -> np.ndarray:
+    """Whether each of ``rows`` has ``key`` and ``test.other`` and they compare so."""
+    value, present = _values(table.columns[key], rows)
+    against, present_too = _values(table.columns[test.other], rows)
+    both = present & present_too
+    out = np.zeros(len(rows), dtype=np.bool_)
+    if both.any():
+        out[both] = np.asarray(COMPARISONS[test.op](value[both], against[both]), dtype=np.bool_)
+    return out
+
+
+def _values(column: Any, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A scalar column's values at ``rows`` (strings for text) and where they are present."""
+    if isinstance(column, TextColumn):
+        codes = column.codes[rows]
+        return np.array(column.values, dtype=object)[codes], codes != 0
+    values = column.values[rows]
+    return values, present_rows(column, values)
 
 
 def _mask(size: int, positions: np.ndarray) -> np.ndarray:

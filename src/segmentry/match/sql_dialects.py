@@ -100,6 +100,15 @@ class ListLength(_Construct):
     inherit_cache = True
 
 
+class CodePointOrder(_Construct):
+    """A string ordered by code point, as Python orders it: ``(value)``. SQLite's
+    default BINARY collation already is; PostgreSQL's database collation may not be."""
+
+    type = Text()
+    name = "segmentry_code_point_order"
+    inherit_cache = True
+
+
 class StrContains(_Construct):
     type = Boolean()
     name = "segmentry_str_contains"
@@ -186,6 +195,12 @@ def _sqlite_list_all(element: ListHasAll, compiler: SQLCompiler, **kw: Any) -> s
 def _sqlite_list_length(element: ListLength, compiler: SQLCompiler, **kw: Any) -> str:
     doc, key = element.args(compiler, **kw)
     return f"json_array_length({doc}, {_sqlite_path(key)})"
+
+
+@compiles(CodePointOrder, "sqlite")
+def _sqlite_code_points(element: CodePointOrder, compiler: SQLCompiler, **kw: Any) -> str:
+    (value,) = element.args(compiler, **kw)
+    return value
 
 
 @compiles(StrContains, "sqlite")
@@ -278,6 +293,12 @@ def _pg_list_all(element: ListHasAll, compiler: SQLCompiler, **kw: Any) -> str:
 def _pg_list_length(element: ListLength, compiler: SQLCompiler, **kw: Any) -> str:
     doc, key = element.args(compiler, **kw)
     return f"jsonb_array_length({doc} -> CAST({key} AS TEXT))"
+
+
+@compiles(CodePointOrder, "postgresql")
+def _pg_code_points(element: CodePointOrder, compiler: SQLCompiler, **kw: Any) -> str:
+    (value,) = element.args(compiler, **kw)
+    return f'({value} COLLATE "C")'
 
 
 @compiles(StrContains, "postgresql")

@@ -17,7 +17,16 @@ from dataclasses import dataclass, field
 from segmentry.rules.operators import Fn, Op
 
 Scalar = str | int | float | bool
-Value = Scalar | tuple[Scalar, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class AttrRef:
+    """Another attribute as a condition's value: ``price < original_price``."""
+
+    attr: str
+
+
+Value = Scalar | tuple[Scalar, ...] | AttrRef | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +134,13 @@ def walk(node: Node) -> list[Node]:
 def conditions(node: Node) -> list[Condition]:
     """The conditions of a rule, in text order."""
     return [n for n in walk(node) if isinstance(n, Condition)]
+
+
+def attributes_of(cond: Condition) -> tuple[str, ...]:
+    """The attributes a condition reads: its own, and the one it compares with."""
+    if isinstance(cond.value, AttrRef):
+        return (cond.attr, cond.value.attr)
+    return (cond.attr,)
 
 
 def segment_refs(node: Node) -> list[InSegment]:

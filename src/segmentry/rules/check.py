@@ -18,10 +18,27 @@ from segmentry.model import temporal
 from segmentry.model.schema import Attribute, AttrType, Kind, Schema
 from segmentry.model.suggest import MAX_SUGGESTIONS, suggest
 from segmentry.rules import operators, regex
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar, Span, Value
+from segmentry.rules.ast import (
+    And,
+    AttrRef,
+    Condition,
+    InSegment,
+    Node,
+    Not,
+    Or,
+    Scalar,
+    Span,
+    Value,
+)
 from segmentry.rules.operators import Arity, Op
 
 ENUM_MEMBERSHIP_OPS = frozenset({Op.EQ, Op.NE, Op.IN, Op.NOT_IN})
+FAMILIES = {
+    AttrType.NUMBER: "number", AttrType.INTEGER: "number", AttrType.STRING: "string",
+    AttrType.ENUM: "string", AttrType.DATE: "date", AttrType.DATETIME: "datetime",
+}  # fmt: skip
+"""The attribute types that compare with one another (a date with a date-time does not:
+a day has no one place among moments)."""
 TEMPORAL_HINT = (
     "dates look like 2024-03-01, date-times like 2024-03-01T10:00:00Z, "
     "relative times like -30d, today"
@@ -89,6 +106,8 @@ class Checker:
             return cond
         if cond.fn is not None:
             return self.function(cond, attribute)
+        if isinstance(cond.value, AttrRef):
+            return self.compared_attributes(cond, attribute, cond.value)
         if cond.op not in operators.BY_TYPE[attribute.type]:
             self.bad_operator(cond, attribute)
             return cond
@@ -119,6 +138,26 @@ class Checker:
             return cond
         value = self.value(cond, Attribute(subject, subject, row.gives))
         return replace(cond, attr=attribute.key, value=value)
+
+    def compared_attributes(self, cond: Condition, attribute: Attribute, ref: AttrRef) -> Node:
+        """Two attributes of one family: numbers, strings (enums too), dates, date-times."""
+        other = self.schema.get(ref.attr)
+        if other is None:
+            hint = self.did_you_mean(ref.attr.lower(), [a.key for a in self.schema])
+            self.report(cond.spans.value, f"unknown attribute {ref.attr!r}",
+                        hint or f"strings need quotes: '{ref.attr}'")  # fmt: skip
+            return cond
+        family = FAMILIES.get(attribute.type)
+        if family is None or family != FAMILIES.get(other.type):
+            self.report(
+                cond.spans.value,
+                f"{attribute.key} ({attribute.described}) cannot be compared with "
+                f"{other.key} ({other.described})",
+                "compare numbers with numbers, strings with strings, dates with dates and "
+                "date-times with date-times",
+            )
+            return cond
+        return replace(cond, attr=attribute.key, value=AttrRef(other.key))
 
     def attribute(self, cond: Condition) -> Attribute | None:
         attribute = self.schema.get(cond.attr)
@@ -154,6 +193,7 @@ class Checker:
         if op.arity is Arity.NONE:
             return None
         assert cond.value is not None, "the parser gives every valued operator a value"
+        assert not isinstance(cond.value, AttrRef), "compared_attributes checks those"
         values = cond.value if isinstance(cond.value, tuple) else (cond.value,)
         spans = cond.spans.items or (cond.spans.value,) * len(values)
         checked = tuple(

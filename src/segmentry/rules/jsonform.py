@@ -25,7 +25,7 @@ from segmentry.model.limits import (
     MAX_STRING_LENGTH,
 )
 from segmentry.rules import operators
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar, Value
+from segmentry.rules.ast import And, AttrRef, Condition, InSegment, Node, Not, Or, Scalar, Value
 from segmentry.rules.operators import Arity, Fn, Op
 from segmentry.rules.parser import KEYWORDS, LITERAL_WORDS
 
@@ -40,7 +40,9 @@ def to_json(node: Node) -> Json:
             out: Json = {"attr": attr, "op": op.value}
             if node.fn is not None:
                 out = {"attr": attr, "fn": node.fn.value, "op": op.value}
-            if op.arity is not Arity.NONE:
+            if isinstance(value, AttrRef):
+                out["value"] = {"attr": value.attr}
+            elif op.arity is not Arity.NONE:
                 out["value"] = list(value) if isinstance(value, tuple) else value
             return out
         case InSegment(code):
@@ -140,6 +142,8 @@ class _Reader:
             if raw is not None:
                 raise self.fail(path, f"{op.value} takes no value")
             return None
+        if isinstance(raw, dict) and op in operators.ATTRIBUTE_OPS:
+            return self.attr_ref(raw, path)
         if op.arity is Arity.ONE:
             return self.scalar(raw, path, op)
         if not isinstance(raw, list):
@@ -149,6 +153,15 @@ class _Reader:
         if not 1 <= len(raw) <= MAX_LIST_ITEMS:
             raise self.fail(path, f"{op.value} takes between 1 and {MAX_LIST_ITEMS:,} values")
         return tuple(self.scalar(item, f"{path}[{i}]", op) for i, item in enumerate(raw))
+
+    def attr_ref(self, raw: dict[str, Any], path: str) -> AttrRef:
+        """Another attribute as the value: ``{"attr": "original_price"}``."""
+        attr = raw.get("attr")
+        if set(raw) != {"attr"} or not isinstance(attr, str):
+            raise self.fail(path, 'another attribute is written {"attr": "key"}')
+        if not ATTR_RE.fullmatch(attr) or _reserved(attr):
+            raise self.fail(f"{path}.attr", f"{_show(attr)} is not an attribute key")
+        return AttrRef(attr)
 
     def scalar(self, raw: object, path: str, op: Op) -> Scalar:
         if isinstance(raw, bool):

@@ -173,6 +173,10 @@ FIRST_WORDS: tuple[str, ...] = tuple(dict.fromkeys(words[0] for words in WORDS))
 OPERATOR_WORDS: frozenset[str] = frozenset(word for words in WORDS for word in words)
 
 
+ATTRIBUTE_OPS = frozenset({Op.EQ, Op.NE, Op.LT, Op.LE, Op.GT, Op.GE})
+"""The operators that compare an attribute with another: ``price < original_price``."""
+
+
 class Fn(StrEnum):
     """Functions of an attribute, written ``count(tags)``; spelled as in the JSON form."""
 

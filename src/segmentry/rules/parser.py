@@ -24,6 +24,7 @@ from segmentry.model.suggest import suggest
 from segmentry.rules import operators
 from segmentry.rules.ast import (
     And,
+    AttrRef,
     Condition,
     ConditionSpans,
     InSegment,
@@ -263,6 +264,10 @@ class Parser:
             return (low[0], high[0]), self.span_from(start), (low[1], high[1])
         if op.arity is Arity.LIST:
             return self.value_list(op)
+        token = self.peek()
+        if op in operators.ATTRIBUTE_OPS and token.kind is TokenKind.IDENT and not _reserved(token):
+            self.advance()  # another attribute; the checker says if it is none (or meant text)
+            return AttrRef(token.text), token.span, ()
         value, span = self.value(op)
         return value, span, ()
 
@@ -299,6 +304,10 @@ class Parser:
             raise self.fail(token, f"{op.text} takes a single value, not a list",
                             "lists go with IN, NOT IN and CONTAINS ANY, ALL or NONE")  # fmt: skip
         raise self.fail(token, f"expected a value after {op.text}, found {describe(token)}")
+
+
+def _reserved(token: Token) -> bool:
+    return token.word in KEYWORDS or token.word in LITERAL_WORDS
 
 
 def _following(words: tuple[str, ...]) -> list[str]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from segmentry.model import temporal
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar, Value
+from segmentry.rules.ast import And, AttrRef, Condition, InSegment, Node, Not, Or, Scalar, Value
 from segmentry.rules.operators import Arity
 
 WIDTH = 80
@@ -40,6 +40,8 @@ def format_value(value: Value) -> str:
         return "(" + ", ".join(format_scalar(v) for v in value) + ")"
     if value is None:
         return ""
+    if isinstance(value, AttrRef):
+        return value.attr
     return format_scalar(value)
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from segmentry.model.schema import Attribute, AttrType, Schema
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar
+from segmentry.rules.ast import And, AttrRef, Condition, InSegment, Node, Not, Or, Scalar
 from segmentry.rules.convert.common import (
     Depth,
     attribute,
@@ -145,7 +145,7 @@ class _Reader:
     def pair(self, op: Op, items: list[Json], path: str) -> Node:
         left, right = (self.var(item, f"{path}[{i}]") for i, item in enumerate(items))
         if left is not None and right is not None:
-            raise refuse("an attribute compared with an attribute", path, NOT_YET)
+            return condition(left, op, AttrRef(right.key), self.schema, path)
         if left is None and right is None:
             for i, item in enumerate(items):  # an operand that is an operator is named
                 self.literal(item, f"{path}[{i}]")
@@ -278,7 +278,7 @@ def _write(node: Node, schema: Schema, path: str) -> Json:
 
 
 def _condition(cond: Condition, schema: Schema, path: str) -> Json:
-    plain(cond, path, "JsonLogic")
+    plain(cond, path, "JsonLogic", pairs=True)
     attr = schema.by_key[cond.attr]
     var = {"var": field_name(attr)}
     op, value = cond.op, cond.value
@@ -287,6 +287,8 @@ def _condition(cond: Condition, schema: Schema, path: str) -> Json:
     if op.positive is Op.IS_NULL:
         missing = {"missing": [field_name(attr)]}
         return missing if op is Op.IS_NULL else {"!": missing}
+    if isinstance(value, AttrRef):
+        return {WRITTEN[op]: [var, {"var": field_name(schema.by_key[value.attr])}]}
     if op in WRITTEN:
         return {WRITTEN[op]: [var, value]}
     items = list(value) if isinstance(value, tuple) else [value]

@@ -18,9 +18,9 @@ import re
 from typing import Any
 
 from segmentry.model.schema import Attribute, AttrType, Schema
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar, Value
+from segmentry.rules.ast import And, AttrRef, Condition, InSegment, Node, Not, Or, Scalar, Value
 from segmentry.rules.convert.common import Depth, attribute, condition, join, plain, refuse
-from segmentry.rules.operators import NEGATION, Arity, Op
+from segmentry.rules.operators import ATTRIBUTE_OPS, NEGATION, Arity, Op
 
 Json = Any
 
@@ -133,17 +133,28 @@ class _Reader:
         for key, why in REFUSED_KEYS.items():
             if data.get(key) is not None:
                 raise refuse(f"{key} {_show(data[key])}", f"{path}.{key}", why)
-        if data.get("valueSource", "value") != "value":
-            why = "comparing an attribute with an attribute is not yet in the language"
-            raise refuse(f"valueSource {data['valueSource']!r}", f"{path}.valueSource", why)
+        source = data.get("valueSource", "value")
+        if source not in ("value", "field"):
+            why = 'valueSource is "value" or "field"'
+            raise refuse(f"valueSource {source!r}", f"{path}.valueSource", why)
         attr = attribute(data.get("field"), self.schema, f"{path}.field")
         name = data.get("operator")
         if name not in OPERATORS:
             known = ", ".join(OPERATORS)
             raise refuse(f"operator {name!r}", f"{path}.operator", f"operators are {known}")
         op = OPERATORS[name]
+        if source == "field":
+            return self.against_field(attr, op, data.get("value"), path)
         value = self.value(attr, op, data.get("value"), f"{path}.value")
         return condition(attr, op, value, self.schema, path)
+
+    def against_field(self, attr: Attribute, op: Op, raw: Json, path: str) -> Node:
+        """``valueSource: "field"``: the value names another attribute."""
+        if op not in ATTRIBUTE_OPS:
+            why = "an attribute compares with another by =, !=, <, <=, > or >="
+            raise refuse(f"operator {op.value!r} against a field", f"{path}.operator", why)
+        other = attribute(raw, self.schema, f"{path}.value")
+        return condition(attr, op, AttrRef(other.key), self.schema, path)
 
     def value(self, attr: Attribute, op: Op, raw: Json, path: str) -> Value:
         if op.arity is Arity.NONE:
@@ -187,7 +198,7 @@ def write(node: Node, schema: Schema) -> Json:
 
 
 def _write(node: Node, path: str) -> Json:
-    plain(node, path, "react-querybuilder")
+    plain(node, path, "react-querybuilder", pairs=True)
     match node:
         case Not(Condition(attr, op, value)) if NEGATION.get(op) in WRITTEN:
             return _rule(attr, WRITTEN[NEGATION[op]], value)
@@ -225,7 +236,9 @@ def _condition(attr: str, op: Op, value: Value, path: str) -> Json:
 
 def _rule(attr: str, operator: str, value: Value) -> Json:
     out: Json = {"field": attr, "operator": operator}
-    if value is not None:
+    if isinstance(value, AttrRef):
+        out.update(value=value.attr, valueSource="field")
+    elif value is not None:
         out["value"] = list(value) if isinstance(value, tuple) else value
     return out
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from segmentry.errors import ConversionError, RuleError
 from segmentry.model.schema import Kind, Schema
 from segmentry.model.temporal import AbsoluteDateTime, read_temporal
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar, Value
+from segmentry.rules.ast import And, AttrRef, Condition, InSegment, Node, Not, Or, Scalar, Value
 from segmentry.rules.convert.common import Depth, condition, join, plain, refuse
 from segmentry.rules.lexer import Positions, Token, TokenKind, error, tokenize
 from segmentry.rules.operators import Op
@@ -332,5 +332,5 @@ def _value(value: Scalar | Value, path: str, dated: bool) -> str:
             )
         return value if parsed is not None else quote(value)
     assert value is not None
-    assert not isinstance(value, tuple)
+    assert not isinstance(value, tuple | AttrRef)
     return format_scalar(value)

@@ -308,8 +308,8 @@ def _row(node: Mapping[str, Any], attributes: Attributes) -> Row | None:
     inner = node.get("not")
     if isinstance(inner, Mapping) and "segment" in inner:
         return Row(SEGMENT, NOT_IN_SEGMENT, [inner["segment"]])
-    if "attr" not in node or "fn" in node:  # rows compare attributes, not functions of them
-        return None
+    if "attr" not in node or "fn" in node or isinstance(node.get("value"), Mapping):
+        return None  # rows compare an attribute with values: not functions, not attributes
     attribute = lookup(attributes, node["attr"])
     key = attribute.key if attribute is not None else node["attr"]
     texts = _texts(node.get("value"), widget(attribute, key, node["op"]), attribute)
