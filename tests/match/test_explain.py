@@ -70,6 +70,15 @@ def test_two_attributes_compared_show_both_values_seen() -> None:
                     "seen": 120, "seen_other": 150, "result": True}  # fmt: skip
 
 
+def test_a_quantified_condition_sees_the_list() -> None:
+    schema = FIXTURE.schemas[Kind.PRODUCT]
+    rule = prepare("ALL categories = 'shoes'", schema).tree
+    tree = explain(rule, schema, FIXTURE.ctx, record=dict(FIXTURE.records[Kind.PRODUCT])["p1"],
+                   document=FIXTURE.documents[Kind.PRODUCT]["p1"], entity_id="p1")  # fmt: skip
+    assert tree == {"attr": "categories", "each": "all", "op": "=", "value": "shoes",
+                    "seen": ["Shoes", "Running"], "result": False}  # fmt: skip
+
+
 @settings(max_examples=examples(500, 60))
 @given(data=st.data())
 def test_explain_agrees_with_the_predicate(data: st.DataObject) -> None:

@@ -18,7 +18,7 @@ from segmentry.model.schema import SEGMENTED_KINDS, Attribute, AttrType, Kind, S
 from segmentry.model.temporal import EvalContext
 from segmentry.rules.ast import And, AttrRef, Condition, InSegment, Node, Not, Or, Scalar
 from segmentry.rules.check import FAMILIES
-from segmentry.rules.operators import ATTRIBUTE_OPS, BY_FN, BY_TYPE, Fn, Op
+from segmentry.rules.operators import ATTRIBUTE_OPS, BY_FN, BY_TYPE, EACH_OPS, Each, Fn, Op
 
 ZONES = ["UTC", "America/New_York", "Asia/Kolkata", "Pacific/Chatham", "Australia/Lord_Howe",
          "Europe/Madrid", "America/Santiago", "Pacific/Kiritimati"]  # fmt: skip
@@ -157,6 +157,8 @@ def conditions(draw: st.DrawFn, schema: Schema) -> Condition:
     attribute = draw(st.sampled_from(list(schema)))
     if attribute.type in BY_FN[Fn.COUNT].takes and draw(st.integers(0, 2)) == 0:
         return draw(count_conditions(attribute))
+    if attribute.type is AttrType.STRING_LIST and draw(st.integers(0, 2)) == 0:
+        return draw(quantified(attribute))
     if attribute.type in FAMILIES and draw(st.integers(0, 5)) == 0:
         return draw(compared_attributes(schema, attribute))
     op = draw(st.sampled_from(sorted(BY_TYPE[attribute.type])))
@@ -171,6 +173,14 @@ def compared_attributes(draw: st.DrawFn, schema: Schema, attribute: Attribute) -
     other = draw(st.sampled_from([a for a in schema if FAMILIES.get(a.type) == family]))
     op = draw(st.sampled_from(sorted(ATTRIBUTE_OPS)))
     return Condition(attribute.key, op, AttrRef(other.key))
+
+
+@st.composite
+def quantified(draw: st.DrawFn, attribute: Attribute) -> Condition:
+    """``ANY|ALL|NONE list <string test>``."""
+    op = draw(st.sampled_from(sorted(EACH_OPS)))
+    value = draw(literal(attribute, op))
+    return Condition(attribute.key, op, value, each=draw(st.sampled_from(list(Each))))
 
 
 @st.composite
@@ -210,8 +220,8 @@ SECOND_ROUND_OPS = frozenset(
 @st.composite
 def second_round_conditions(draw: st.DrawFn, schema: Schema) -> Condition:
     """Conditions of the constructs added in the second round only, so that a property
-    meets them often: the written negations, CONTAINS NONE, count(list) and attributes
-    compared with attributes."""
+    meets them often: the written negations, CONTAINS NONE, count(list), attributes
+    compared with attributes and ANY/ALL/NONE list tests."""
     attribute = draw(
         st.sampled_from(
             [a for a in schema if BY_TYPE[a.type] & SECOND_ROUND_OPS or a.type in FAMILIES]
@@ -221,6 +231,8 @@ def second_round_conditions(draw: st.DrawFn, schema: Schema) -> Condition:
         return draw(compared_attributes(schema, attribute))
     if attribute.type in BY_FN[Fn.COUNT].takes and draw(st.booleans()):
         return draw(count_conditions(attribute))
+    if attribute.type is AttrType.STRING_LIST and draw(st.booleans()):
+        return draw(quantified(attribute))
     if not BY_TYPE[attribute.type] & SECOND_ROUND_OPS:
         return draw(compared_attributes(schema, attribute))
     op = draw(st.sampled_from(sorted(BY_TYPE[attribute.type] & SECOND_ROUND_OPS)))
@@ -300,9 +312,10 @@ def any_conditions(draw: st.DrawFn) -> Condition:
     elif arity == "list":
         value = tuple(draw(st.lists(any_scalars, min_size=1, max_size=4)))
     fn = draw(st.sampled_from([None, None, None, *Fn]))
-    if op in ATTRIBUTE_OPS and fn is None and draw(st.integers(0, 4)) == 0:
+    each = draw(st.sampled_from([None, None, None, *Each])) if fn is None else None
+    if op in ATTRIBUTE_OPS and fn is None and each is None and draw(st.integers(0, 4)) == 0:
         value = AttrRef(draw(ATTR_NAMES))
-    return Condition(draw(ATTR_NAMES), op, value, fn=fn)
+    return Condition(draw(ATTR_NAMES), op, value, fn=fn, each=each)
 
 
 def any_rules(max_leaves: int = 12) -> st.SearchStrategy[Node]:

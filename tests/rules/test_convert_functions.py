@@ -1,6 +1,7 @@
-"""Functions of an attribute (``count(tags)``) have no counterpart in the other formats
-yet: writing one is refused by name, never written as a test of the attribute itself.
-Nor have two attributes compared, in Shopify's queries and the SQL export."""
+"""Functions of an attribute (``count(tags)``) and list quantifiers (``ANY tags``) have
+no counterpart in the other formats yet: writing one is refused by name, never written
+as a test of the attribute itself. Nor have two attributes compared, in Shopify's
+queries and the SQL export."""
 
 from __future__ import annotations
 
@@ -16,12 +17,18 @@ TARGETS = [("jsonlogic", None), ("querybuilder", None), ("shopify", None), ("sql
 
 @pytest.mark.parametrize(("target", "dialect"), TARGETS)
 @pytest.mark.parametrize(
-    "text", ["count(tags) >= 2", "NOT count(tags) = 1", "orders_count > 1 AND count(tags) < 3"]
-)
-def test_a_count_is_refused_naming_it(text: str, target: str, dialect: str | None) -> None:
+    ("text", "construct"),
+    [("count(tags) >= 2", "count(tags)"), ("NOT count(tags) = 1", "count(tags)"),
+     ("orders_count > 1 AND count(tags) < 3", "count(tags)"),
+     ("ANY tags STARTS WITH 'a'", "ANY tags"), ("NOT ALL tags = 'a'", "ALL tags"),
+     ("orders_count > 1 OR NONE tags = 'a'", "NONE tags")],
+)  # fmt: skip
+def test_a_count_or_a_quantifier_is_refused_naming_it(
+    text: str, construct: str, target: str, dialect: str | None
+) -> None:
     with pytest.raises(ConversionError) as raised:
         convert(text, kind=Kind.CUSTOMER, source="text", target=target, dialect=dialect)
-    assert raised.value.construct == "count(tags)"
+    assert raised.value.construct == construct
 
 
 @pytest.mark.parametrize(("target", "dialect"), [("shopify", None), ("sql", "sqlite")])

@@ -34,6 +34,7 @@ from segmentry.match.columnar import (
 from segmentry.match.eval_python import COMPARISONS
 from segmentry.match.lowering import (
     Compare,
+    Items,
     ListCount,
     ListHas,
     ListHasAll,
@@ -43,6 +44,7 @@ from segmentry.match.lowering import (
     Pattern,
     Prefix,
     Present,
+    Primitive,
     Range,
     Substring,
     Suffix,
@@ -158,18 +160,13 @@ class ColumnarCompiler:
 
     def text_test(self, lowered: Lowered, column: Column) -> pl.Expr:
         assert isinstance(column, TextColumn)
-        values = column.dictionary().str
-        test = lowered.test
-        if isinstance(test, Substring):
-            hits = values.contains(test.text, literal=True)
-        elif isinstance(test, Prefix):
-            hits = values.starts_with(test.text)
-        elif isinstance(test, Suffix):
-            hits = values.ends_with(test.text)
-        else:
-            assert isinstance(test, Pattern)
-            hits = values.contains(regex.translate(test.source, "rust"))
-        return self.by_code(column, hits.to_numpy().copy())
+        hits = text_hits(column.dictionary(), lowered.test)
+        return self.by_code(column, hits)
+
+    def items(self, lowered: Lowered, column: Column) -> pl.Expr:
+        assert isinstance(column, ListColumn)
+        assert isinstance(lowered.test, Items)
+        return self.rows(item_rows(column, lowered.test))
 
     def list_has(self, lowered: Lowered, column: Column) -> pl.Expr:
         assert isinstance(column, ListColumn)
@@ -232,6 +229,35 @@ POLARS_COMPARISONS: dict[Op, Callable[[Any, Any], Any]] = dict(COMPARISONS)
 """The same operators: on Polars expressions they build expressions."""
 
 
+def text_hits(values: pl.Series, test: Primitive) -> np.ndarray:
+    """Which of ``values`` (folded strings) pass a string test, run once per value."""
+    if isinstance(test, OneOf):
+        return values.is_in([v for v in test.values if isinstance(v, str)]).to_numpy().copy()
+    strings = values.str
+    if isinstance(test, Substring):
+        hits = strings.contains(test.text, literal=True)
+    elif isinstance(test, Prefix):
+        hits = strings.starts_with(test.text)
+    elif isinstance(test, Suffix):
+        hits = strings.ends_with(test.text)
+    else:
+        assert isinstance(test, Pattern)
+        hits = strings.contains(regex.translate(test.source, "rust"))
+    found: np.ndarray = hits.to_numpy().copy()
+    return found
+
+
+def item_rows(column: ListColumn, test: Items) -> BitMap:
+    """The rows whose list passes a test of its items: once per distinct item."""
+    names = [name for name, rows in column.items.items() if rows]
+    passing = text_hits(pl.Series(names, dtype=pl.String), test.test) != test.flip
+    chosen = [column.items[n] for n, ok in zip(names, passing.tolist(), strict=True)
+              if ok is not test.every]  # fmt: skip
+    union = BitMap.union(*chosen) if chosen else BitMap()
+    # ANY: a row with a passing item; ALL: a row with items, none of them failing
+    return column.present - union if test.every else union
+
+
 def _missing_may_pass(test: Range, column: Column) -> bool:
     """Whether a missing value could pass the range's comparisons, so the range must
     test presence too (two more passes over the column when it need not). A missing
@@ -263,6 +289,7 @@ PRIMITIVE_HANDLERS: dict[type, Callable[[ColumnarCompiler, Lowered, Column], pl.
     ListHasAny: ColumnarCompiler.list_has,
     ListHasAll: ColumnarCompiler.list_has,
     ListCount: ColumnarCompiler.list_count,
+    Items: ColumnarCompiler.items,
     Compare: ColumnarCompiler.compare,
     Present: ColumnarCompiler.present,
 }

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from segmentry.match.lowering import (
     Compare,
+    Items,
     ListCount,
     ListHas,
     ListHasAll,
@@ -188,6 +189,13 @@ def _list_count(test: ListCount) -> Test:
     return lambda v: within(len(v))
 
 
+def _items(test: Items) -> Test:
+    passes, flip = primitive_test(test.test), test.flip
+    if test.every:  # a present list has items
+        return lambda v: all(bool(passes(item)) != flip for item in v)
+    return lambda v: any(bool(passes(item)) != flip for item in v)
+
+
 def _compare(test: Compare) -> Test:
     raise TypeError(
         f"{test.op.text} {test.other} reads two attributes of a record: use compare_records"
@@ -209,6 +217,7 @@ PRIMITIVE_HANDLERS: dict[type, Callable[[Any], Test]] = {
     ListHasAny: _list_has_any,
     ListHasAll: _list_has_all,
     ListCount: _list_count,
+    Items: _items,
     Compare: _compare,
     Present: _present,
 }

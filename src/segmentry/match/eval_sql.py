@@ -19,6 +19,7 @@ from segmentry.match import sql_dialects as d
 from segmentry.match.eval_python import COMPARISONS
 from segmentry.match.lowering import (
     Compare,
+    Items,
     ListCount,
     ListHas,
     ListHasAll,
@@ -28,6 +29,7 @@ from segmentry.match.lowering import (
     Pattern,
     Prefix,
     Present,
+    Primitive,
     Range,
     Substring,
     Suffix,
@@ -123,6 +125,21 @@ class SqlCompiler:
         clause: Clause = SQL_COMPARISONS[test.op](value, against)
         return clause
 
+    def items(self, lowered: Lowered) -> Clause:
+        test = lowered.test
+        assert isinstance(test, Items)
+        item = sa.literal_column(d.ITEM, sa.Text)
+        passes = _item_test(test.test, item)
+        if test.flip:
+            passes = sa.not_(passes)
+        some = d.ItemExists(self.doc, self.key(lowered), passes)
+        if not test.every:
+            return some
+        anything = d.ItemExists(self.doc, self.key(lowered), sa.true())
+        return sa.and_(
+            anything, sa.not_(d.ItemExists(self.doc, self.key(lowered), sa.not_(passes)))
+        )
+
     def list_count(self, lowered: Lowered) -> Clause:
         assert isinstance(lowered.test, ListCount)
         length = d.ListLength(self.doc, self.key(lowered))
@@ -190,6 +207,21 @@ def _within(
     return parts
 
 
+def _item_test(test: Primitive, item: ColumnElement[str]) -> Clause:
+    """A string test of one (folded) list item."""
+    if isinstance(test, OneOf):
+        return item.in_([_text(str(v)) for v in sorted(test.values, key=repr)])
+    if isinstance(test, Substring):
+        return d.StrContains(item, _text(test.text))
+    if isinstance(test, Prefix):
+        return d.StrPrefix(item, _text(test.text), sa.literal(len(test.text)))
+    if isinstance(test, Suffix):
+        return d.StrSuffix(item, _text(test.text), sa.literal(len(test.text)))
+    assert isinstance(test, Pattern)
+    translated = regex.translate(test.source, "postgres")
+    return d.RegexSearch(item, _text(test.source), _text(translated))
+
+
 def _text(value: str) -> ColumnElement[str]:
     return sa.literal(value, sa.Text)
 
@@ -224,6 +256,7 @@ PRIMITIVE_HANDLERS: dict[type, Callable[[SqlCompiler, Lowered], Clause]] = {
     ListHasAny: SqlCompiler.list_has_any,
     ListHasAll: SqlCompiler.list_has_all,
     ListCount: SqlCompiler.list_count,
+    Items: SqlCompiler.items,
     Compare: SqlCompiler.compare,
     Present: SqlCompiler.present,
 }

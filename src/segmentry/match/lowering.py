@@ -23,7 +23,7 @@ from segmentry.model.schema import AttrType, Schema
 from segmentry.model.temporal import EvalContext
 from segmentry.model.values import fold
 from segmentry.rules.ast import AttrRef, Condition, Scalar
-from segmentry.rules.operators import Fn, Op
+from segmentry.rules.operators import Each, Fn, Op
 
 Number = int | float
 
@@ -92,6 +92,17 @@ class ListCount:
 
 
 @dataclass(frozen=True, slots=True)
+class Items:
+    """A string test of each item of a list (items are folded): some item passes it
+    (``ANY``), or the list has items and every one does (``ALL``, ``every``); with
+    ``flip`` an item passes when it fails ``test`` (``!=``)."""
+
+    test: OneOf | Substring | Prefix | Suffix | Pattern
+    flip: bool
+    every: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Compare:
     """The value against another attribute's: ``op`` is one of ``= < <= > >=``; strings
     compare folded, by code point. A missing value on either side fails."""
@@ -117,12 +128,13 @@ Primitive = (
     | ListHasAny
     | ListHasAll
     | ListCount
+    | Items
     | Compare
     | Present
 )
 PRIMITIVE_TYPES: tuple[type[Primitive], ...] = (
     Range, OneOf, Substring, Prefix, Suffix, Pattern, ListHas, ListHasAny, ListHasAll, ListCount,
-    Compare, Present,
+    Items, Compare, Present,
 )  # fmt: skip
 
 
@@ -141,6 +153,8 @@ def lower(cond: Condition, schema: Schema, ctx: EvalContext) -> Lowered:
     attribute = schema.by_key[cond.attr]
     if cond.fn is Fn.COUNT:
         return _count(cond, attribute.key)
+    if cond.each is not None:
+        return _each(cond, attribute.key, ctx)
     if isinstance(cond.value, AttrRef):
         other = schema.by_key[cond.value.attr]
         pair = Compare(cond.op.positive, other.key, other.type)
@@ -153,6 +167,15 @@ def lower(cond: Condition, schema: Schema, ctx: EvalContext) -> Lowered:
     if isinstance(test, Substring | Prefix | Suffix) and not test.text:
         test = Present()  # every present string contains, starts and ends with ''
     return Lowered(attribute.key, attribute.type, test, cond.op.is_negative)
+
+
+def _each(cond: Condition, key: str, ctx: EvalContext) -> Lowered:
+    """ANY and ALL test the items; NONE is NOT ANY."""
+    flip = cond.op is Op.NE
+    test = _text(Op.EQ if flip else cond.op, cond.value, ctx)
+    assert isinstance(test, OneOf | Substring | Prefix | Suffix | Pattern)
+    every = cond.each is Each.ALL
+    return Lowered(key, AttrType.STRING_LIST, Items(test, flip, every), cond.each is Each.NONE)
 
 
 EMPTY = Range(1, True, 0, True)

@@ -38,6 +38,7 @@ from segmentry.match.eval_python import compare_records, primitive_test
 from segmentry.match.index_parts import KeyIndex, Ranges, Timed, moves_with_time, safe_test
 from segmentry.match.lowering import (
     Compare,
+    Items,
     ListCount,
     ListHas,
     ListHasAll,
@@ -243,6 +244,10 @@ class RuleIndex:
                 index.items[item].append(leaf)
             index.need[leaf] = len(items) if isinstance(test, ListHasAll) else 1
             self.tests.values(leaf, key, items, index.need[leaf], primitive_test(test))
+        elif isinstance(test, Items):
+            index.item_tests.append((leaf, test))
+            index.tested.append((leaf, primitive_test(test)))  # names it when items move
+            self.tests.test(leaf, key, index.tested[-1][1])
         elif isinstance(test, ListCount):
             index.counts.add(leaf, test.range)
             self.tests.test(leaf, key, primitive_test(test))

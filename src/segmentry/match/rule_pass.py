@@ -16,6 +16,7 @@ import numpy as np
 from pyroaring import BitMap
 
 from segmentry.match.columnar import ColumnarTable, ListColumn, TextColumn
+from segmentry.match.eval_columnar import item_rows
 from segmentry.match.eval_python import COMPARISONS
 from segmentry.match.index_parts import KeyIndex, Ranges, present_rows, stored_value
 from segmentry.match.lowering import Compare
@@ -108,6 +109,8 @@ def _fill_list(truth: np.ndarray, index: KeyIndex, column: ListColumn, rows: np.
 
     if index.present:
         truth[index.present] = _mask(len(rows), at(column.present & batch))
+    for leaf, test in index.item_tests:
+        truth[leaf] = _mask(len(rows), at(item_rows(column, test) & batch))
     if index.counts.leaves:  # their ranges never hold 0: a missing list fails them
         truth[index.counts.frozen[0]] = index.counts.holding(column.counts[rows].astype(float))
     if not index.items:

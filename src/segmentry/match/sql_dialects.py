@@ -100,6 +100,18 @@ class ListLength(_Construct):
     inherit_cache = True
 
 
+class ItemExists(_Construct):
+    """Some item of the list ``doc[key]`` passes a test of ``ITEM``: ``(doc, key, test)``."""
+
+    type = Boolean()
+    name = "segmentry_item_exists"
+    inherit_cache = True
+
+
+ITEM = "each_item.value"
+"""The column an item test reads inside :class:`ItemExists`."""
+
+
 class CodePointOrder(_Construct):
     """A string ordered by code point, as Python orders it: ``(value)``. SQLite's
     default BINARY collation already is; PostgreSQL's database collation may not be."""
@@ -195,6 +207,12 @@ def _sqlite_list_all(element: ListHasAll, compiler: SQLCompiler, **kw: Any) -> s
 def _sqlite_list_length(element: ListLength, compiler: SQLCompiler, **kw: Any) -> str:
     doc, key = element.args(compiler, **kw)
     return f"json_array_length({doc}, {_sqlite_path(key)})"
+
+
+@compiles(ItemExists, "sqlite")
+def _sqlite_item_exists(element: ItemExists, compiler: SQLCompiler, **kw: Any) -> str:
+    doc, key, test = element.args(compiler, **kw)
+    return f"EXISTS (SELECT 1 FROM {_sqlite_each(doc, key)} AS each_item WHERE {test})"
 
 
 @compiles(CodePointOrder, "sqlite")
@@ -293,6 +311,13 @@ def _pg_list_all(element: ListHasAll, compiler: SQLCompiler, **kw: Any) -> str:
 def _pg_list_length(element: ListLength, compiler: SQLCompiler, **kw: Any) -> str:
     doc, key = element.args(compiler, **kw)
     return f"jsonb_array_length({doc} -> CAST({key} AS TEXT))"
+
+
+@compiles(ItemExists, "postgresql")
+def _pg_item_exists(element: ItemExists, compiler: SQLCompiler, **kw: Any) -> str:
+    doc, key, test = element.args(compiler, **kw)
+    items = f"jsonb_array_elements_text({doc} -> CAST({key} AS TEXT)) AS each_item(value)"
+    return f"EXISTS (SELECT 1 FROM {items} WHERE {test})"
 
 
 @compiles(CodePointOrder, "postgresql")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from segmentry.rules.operators import Fn, Op
+from segmentry.rules.operators import Each, Fn, Op
 
 Scalar = str | int | float | bool
 
@@ -59,7 +59,8 @@ NO_CONDITION_SPANS = ConditionSpans()
 class Condition:
     """``attr op value``; ``value`` is ``None`` for the null tests, a pair for
     ``between`` and a tuple for the list operators. With ``fn`` the condition
-    compares a function of the attribute: ``count(tags) >= 2``."""
+    compares a function of the attribute: ``count(tags) >= 2``; with ``each``, the
+    items of a list: ``ALL tags STARTS WITH 'a'``."""
 
     attr: str
     op: Op
@@ -67,10 +68,15 @@ class Condition:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
     spans: ConditionSpans = field(default=NO_CONDITION_SPANS, compare=False, repr=False)
     fn: Fn | None = None
+    each: Each | None = None
+    """A quantifier: the test applies to the list's items (``ANY tags = 'a'``)."""
 
     @property
     def subject(self) -> str:
-        """What the condition compares, as the text form writes it: ``count(tags)``."""
+        """What the condition compares, as the text form writes it: ``count(tags)``,
+        ``ANY tags``."""
+        if self.each is not None:
+            return f"{self.each.value.upper()} {self.attr}"
         return self.attr if self.fn is None else f"{self.fn.value}({self.attr})"
 
 

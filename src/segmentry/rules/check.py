@@ -106,6 +106,8 @@ class Checker:
             return cond
         if cond.fn is not None:
             return self.function(cond, attribute)
+        if cond.each is not None:
+            return self.quantified(cond, attribute)
         if isinstance(cond.value, AttrRef):
             return self.compared_attributes(cond, attribute, cond.value)
         if cond.op not in operators.BY_TYPE[attribute.type]:
@@ -137,6 +139,28 @@ class Checker:
             )
             return cond
         value = self.value(cond, Attribute(subject, subject, row.gives))
+        return replace(cond, attr=attribute.key, value=value)
+
+    def quantified(self, cond: Condition, attribute: Attribute) -> Node:
+        """``ANY tags STARTS WITH 'a'``: a list, a string test, a string."""
+        assert cond.each is not None
+        word = cond.each.value.upper()
+        if attribute.type is not AttrType.STRING_LIST:
+            self.report(
+                cond.spans.attr,
+                f"{word} does not apply to {attribute.key} ({attribute.described})",
+                f"{word} tests the items of a list: {word} tags STARTS WITH 'a'",
+            )
+            return cond
+        if cond.op not in operators.EACH_OPS:
+            self.report(
+                cond.spans.op,
+                f"{cond.op.text!r} does not apply to each item of {attribute.key} (strings)",
+                f"use one of {operators.listed(operators.EACH_OPS)}",
+            )
+            return cond
+        assert isinstance(cond.value, str | int | float | bool), "a test of one value"
+        value = self.text_value(cond, attribute, cond.value, cond.spans.value)
         return replace(cond, attr=attribute.key, value=value)
 
     def compared_attributes(self, cond: Condition, attribute: Attribute, ref: AttrRef) -> Node:

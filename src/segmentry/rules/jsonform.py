@@ -26,7 +26,7 @@ from segmentry.model.limits import (
 )
 from segmentry.rules import operators
 from segmentry.rules.ast import And, AttrRef, Condition, InSegment, Node, Not, Or, Scalar, Value
-from segmentry.rules.operators import Arity, Fn, Op
+from segmentry.rules.operators import Arity, Each, Fn, Op
 from segmentry.rules.parser import KEYWORDS, LITERAL_WORDS
 
 Json = dict[str, Any]
@@ -40,6 +40,8 @@ def to_json(node: Node) -> Json:
             out: Json = {"attr": attr, "op": op.value}
             if node.fn is not None:
                 out = {"attr": attr, "fn": node.fn.value, "op": op.value}
+            if node.each is not None:
+                out = {"attr": attr, "each": node.each.value, "op": op.value}
             if isinstance(value, AttrRef):
                 out["value"] = {"attr": value.attr}
             elif op.arity is not Arity.NONE:
@@ -112,16 +114,27 @@ class _Reader:
 
     def condition(self, data: dict[str, Any], path: str) -> Node:
         self._count(path)
-        extra = set(data) - {"attr", "fn", "op", "value"}
+        extra = set(data) - {"attr", "fn", "each", "op", "value"}
         if extra:
             raise self.fail(path, f"unknown keys {sorted(extra)} in a condition")
         attr = data.get("attr")
         if not isinstance(attr, str) or not ATTR_RE.fullmatch(attr) or _reserved(attr):
             raise self.fail(f"{path}.attr", f"{_show(attr)} is not an attribute key")
         fn = self.function(data["fn"], f"{path}.fn") if "fn" in data else None
+        each = self.each(data["each"], f"{path}.each") if "each" in data else None
+        if fn is not None and each is not None:
+            raise self.fail(path, "a condition has a function or a quantifier, not both")
         op = self.operator(data.get("op"), f"{path}.op")
         value = self.value(op, data.get("value"), f"{path}.value")
-        return Condition(attr, op, value, fn=fn)
+        if each is not None and isinstance(value, AttrRef):
+            raise self.fail(f"{path}.value", "a quantifier tests items against a value")
+        return Condition(attr, op, value, fn=fn, each=each)
+
+    def each(self, raw: object, path: str) -> Each:
+        if isinstance(raw, str) and raw.lower() in {each.value for each in Each}:
+            return Each(raw.lower())
+        allowed = ", ".join(each.value for each in Each)
+        raise self.fail(path, f"{_show(raw)} is not a quantifier", f"quantifiers are {allowed}")
 
     def function(self, raw: object, path: str) -> Fn:
         if isinstance(raw, str) and raw.lower() in {fn.value for fn in Fn}:

@@ -177,6 +177,19 @@ ATTRIBUTE_OPS = frozenset({Op.EQ, Op.NE, Op.LT, Op.LE, Op.GT, Op.GE})
 """The operators that compare an attribute with another: ``price < original_price``."""
 
 
+class Each(StrEnum):
+    """List quantifiers, written before the list: ``ANY tags STARTS WITH 'sale-'``."""
+
+    ANY = "any"
+    ALL = "all"
+    NONE = "none"
+
+
+EACH_OPS = frozenset({Op.EQ, Op.NE, Op.STARTS_WITH, Op.ENDS_WITH, Op.CONTAINS, Op.MATCHES})
+"""The string tests a quantifier applies to each item of a list."""
+EACH_WORDS: dict[str, Each] = {each.value.upper(): each for each in Each}
+
+
 class Fn(StrEnum):
     """Functions of an attribute, written ``count(tags)``; spelled as in the JSON form."""
 

@@ -150,6 +150,8 @@ class Parser:
             return self.group()
         if self.is_word("IN"):
             return self.segment()
+        if token.word in operators.EACH_WORDS:
+            return self.quantified()
         if (
             token.kind is TokenKind.IDENT
             and token.word not in KEYWORDS
@@ -202,6 +204,23 @@ class Parser:
         spans = ConditionSpans(attr.span, op_span, value_span, items)
         return Condition(attr.text, op, value, self.span_from(start.span), spans, fn)
 
+    def quantified(self) -> Node:
+        """``ANY tags STARTS WITH 'a'``: a string test of each item of a list."""
+        word = self.advance()
+        attr = self.peek()
+        if attr.kind is not TokenKind.IDENT or _reserved(attr):
+            raise self.fail(attr, f"expected a list attribute after {word.word}, found "
+                            f"{describe(attr)}", f"{word.word} tags STARTS WITH 'a'")  # fmt: skip
+        self.advance()
+        self._count(attr)
+        op_token = self.peek()
+        op = self.operator(f"{word.word} {attr.text}")
+        op_span = self.span_from(op_token.span)
+        value, value_span, items = self.operand(op, attr, attributes=False)
+        spans = ConditionSpans(attr.span, op_span, value_span, items)
+        each = operators.EACH_WORDS[word.word]
+        return Condition(attr.text, op, value, self.span_from(word.span), spans, each=each)
+
     def function(self) -> Fn | None:
         """The function a condition starts with (``count(``), if any: a function's
         name is a function only before '(', so an attribute may be named ``count``."""
@@ -253,7 +272,9 @@ class Parser:
                 hint = NEGATION_HINT if words == ("NOT",) else ""
                 raise self.fail(self.peek(), f"{found}, found {describe(self.peek())}", hint)
 
-    def operand(self, op: Op, attr: Token) -> tuple[Value, Span, tuple[Span, ...]]:
+    def operand(
+        self, op: Op, attr: Token, *, attributes: bool = True
+    ) -> tuple[Value, Span, tuple[Span, ...]]:
         start = self.peek().span
         if op.arity is Arity.NONE:
             return None, start, ()
@@ -265,7 +286,12 @@ class Parser:
         if op.arity is Arity.LIST:
             return self.value_list(op)
         token = self.peek()
-        if op in operators.ATTRIBUTE_OPS and token.kind is TokenKind.IDENT and not _reserved(token):
+        if (
+            attributes
+            and op in operators.ATTRIBUTE_OPS
+            and token.kind is TokenKind.IDENT
+            and not _reserved(token)
+        ):
             self.advance()  # another attribute; the checker says if it is none (or meant text)
             return AttrRef(token.text), token.span, ()
         value, span = self.value(op)

@@ -38,7 +38,7 @@ NOT_YET = "not yet in the rule language"
 REFUSED: dict[str, str] = {
     **dict.fromkeys(["+", "-", "*", "/", "%", "min", "max"], "arithmetic is not in the rules"),
     **dict.fromkeys(["map", "reduce", "filter", "merge"], "array building is not in the rules"),
-    **dict.fromkeys(["all", "none", "some"], f"list quantifiers are {NOT_YET}"),
+    **dict.fromkeys(["all", "none", "some"], "list quantifiers are not yet translated"),
     **dict.fromkeys(["cat", "substr"], "string building is not in the rules"),
     **dict.fromkeys(["if", "?:"], "conditional values are not in the rules"),
     "log": "logging is not part of a rule",

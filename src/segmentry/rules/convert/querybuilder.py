@@ -47,7 +47,7 @@ OPERATORS: dict[str, Op] = {
 """react-querybuilder operator → our operator (each of its negations is one of ours)."""
 
 REFUSED_KEYS: dict[str, str] = {
-    "match": "list match modes (all, none, some, at least, at most) are not yet in the language",
+    "match": "list match modes (all, none, some, at least, at most) are not yet translated",
 }
 NUMBER_RE = re.compile(r"-?\d+(\.\d+)?")
 
