@@ -31,16 +31,18 @@ def refuse(construct: str, location: str, why: str = "") -> ConversionError:
     return ConversionError(message, construct=construct, location=location)
 
 
-def plain(node: Node, location: str, target: str, *, pairs: bool = False) -> None:
+def plain(
+    node: Node, location: str, target: str, *, pairs: bool = False, each: bool = False
+) -> None:
     """Refuse a condition on a function of an attribute (``count(tags)``) or a list
-    quantifier (``ANY tags``), or ``NOT`` of one, for a format that has no such thing;
-    and, unless ``pairs``, one that compares two attributes."""
+    quantifier (``ANY tags``, unless ``each``), or ``NOT`` of one, for a format that has
+    no such thing; and, unless ``pairs``, one that compares two attributes."""
     inner = node.item if isinstance(node, Not) else node
     if not isinstance(inner, Condition):
         return
     if inner.fn is not None:
         raise refuse(inner.subject, location, f"{target} has no {inner.fn.value}()")
-    if inner.each is not None:
+    if inner.each is not None and not each:
         raise refuse(inner.subject, location, f"{target} has no list quantifiers here yet")
     if isinstance(inner.value, AttrRef) and not pairs:
         construct = f"{inner.attr} {inner.op.text} {inner.value.attr}"
