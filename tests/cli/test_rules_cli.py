@@ -72,10 +72,10 @@ def test_convert_translates_between_formats_and_prints_json_for_json_formats() -
 
 
 def test_convert_refuses_what_it_cannot_say_with_a_message_not_a_traceback() -> None:
-    result = runner.invoke(app, ["rules", "convert", '{"some": [{"var": "tags"}, true]}',
+    result = runner.invoke(app, ["rules", "convert", '{"map": [{"var": "tags"}, true]}',
                                  "--from", "jsonlogic", "--to", "text"])  # fmt: skip
     assert result.exit_code == 1
-    assert "at rule.some: JsonLogic operator 'some' cannot be converted" in result.stderr
+    assert "at rule.map: JsonLogic operator 'map' cannot be converted" in result.stderr
     broken = runner.invoke(app, ["rules", "convert", "{", "--from", "querybuilder", "--to", "text"])
     assert broken.exit_code == 2
     assert "is JSON" in broken.stderr

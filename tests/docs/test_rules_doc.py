@@ -5,7 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from segmentry.model.schema import AttrType
-from segmentry.rules.operators import BY_OP, EVERY_TYPE, NEGATION, OPERATORS, Operator
+from segmentry.rules.operators import (
+    BY_OP,
+    EVERY_TYPE,
+    FUNCTIONS,
+    NEGATION,
+    OPERATORS,
+    Function,
+    Operator,
+)
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
 HEADER = "| text | JSON | value | applies to | negation | holds when the attribute |"
@@ -15,11 +23,14 @@ TYPE_ORDER = (
 )  # fmt: skip
 
 
-def documented_rows() -> list[str]:
-    """The rows of the table under ``HEADER`` in docs/rules.md, as written."""
+FUNCTION_HEADER = "| function | applies to | compares as | operators | value |"
+
+
+def documented_rows(header: str = HEADER) -> list[str]:
+    """The rows of the table under ``header`` in docs/rules.md, as written."""
     lines = DOC.read_text(encoding="utf-8").splitlines()
-    assert HEADER in lines, f"docs/rules.md has no operator table headed {HEADER}"
-    start = lines.index(HEADER) + 2  # past the header and its --- line
+    assert header in lines, f"docs/rules.md has no table headed {header}"
+    start = lines.index(header) + 2  # past the header and its --- line
     rows = []
     for line in lines[start:]:
         if not line.startswith("|"):
@@ -50,3 +61,16 @@ def test_the_type_order_names_every_type_once() -> None:
 
 def test_the_operator_table_is_the_registry() -> None:
     assert documented_rows() == [row(operator) for operator in OPERATORS]
+
+
+def function_row(function: Function) -> str:
+    """The table row the registry gives ``function``."""
+    takes = ", ".join(t.value for t in TYPE_ORDER if t in function.takes)
+    ops = ", ".join(f"`{row.text}`" for row in OPERATORS if row.op in function.ops)
+    name = f"`{function.fn.value}({function.argument})`"
+    cells = (name, takes, function.gives.value, ops, function.doc)
+    return "| " + " | ".join(cells) + " |"
+
+
+def test_the_function_table_is_the_registry() -> None:
+    assert documented_rows(FUNCTION_HEADER) == [function_row(f) for f in FUNCTIONS]

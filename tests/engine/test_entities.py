@@ -134,3 +134,21 @@ def test_custom_attributes_are_declared_used_and_guarded(shop: Shop) -> None:
     assert "loyalty_status" not in shop.get(Kind.CUSTOMER, "c").attributes
     with pytest.raises(ValidationError, match="unknown attribute 'loyalty_status'"):
         shop.upsert(Kind.CUSTOMER, "c", {"loyalty_status": "Gold"})
+
+
+def test_an_attribute_compared_with_another_is_in_use_on_both_sides(shop: Shop) -> None:
+    shop.declare_attribute(Kind.CUSTOMER, "budget", "number")
+    shop.upsert(Kind.CUSTOMER, "c", {"budget": 50, "lifetime_value": 80})
+    shop.upsert(Kind.CUSTOMER, "d", {"budget": 100, "lifetime_value": 80})
+    shop.create_segment(
+        SegmentSpec(kind=Kind.CUSTOMER, code="over", name="O", rule="lifetime_value > budget")
+    )
+    assert [m.code for m in shop.segments_of(Kind.CUSTOMER, "c")] == ["over"]
+    assert shop.segments_of(Kind.CUSTOMER, "d") == []
+    # a change of either side moves the member, in real time
+    shop.upsert(Kind.CUSTOMER, "d", {"budget": 10, "lifetime_value": 80})
+    shop.upsert(Kind.CUSTOMER, "c", {"budget": 50, "lifetime_value": 20})
+    assert [m.code for m in shop.segments_of(Kind.CUSTOMER, "d")] == ["over"]
+    assert shop.segments_of(Kind.CUSTOMER, "c") == []
+    with pytest.raises(InUseError, match="used by the rules of over"):
+        shop.delete_attribute(Kind.CUSTOMER, "budget")

@@ -47,7 +47,7 @@ def postgres_db(pg_url: str) -> Iterator[SqlHarness]:
 
 
 @st.composite
-def cases(draw: st.DrawFn) -> dict[str, Any]:
+def cases(draw: st.DrawFn, *, second_round: bool = False) -> dict[str, Any]:
     kind = draw(st.sampled_from(list(SEGMENTED_KINDS)))
     schema = SCHEMAS[kind]
     ctx = draw(moments())
@@ -59,7 +59,7 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
     ids = [entity_id for entity_id, _ in records]
     members = {code: set(draw(st.lists(st.sampled_from(ids)))) if ids else set()
                for code in SEGMENT_CODES}  # fmt: skip
-    rule = draw(typed_rules(schema))
+    rule = draw(typed_rules(schema, second_round=second_round))
     return {"schema": schema, "ctx": ctx, "records": records, "members": members, "rule": rule}
 
 
@@ -89,6 +89,19 @@ def checked(case: dict[str, Any]) -> Node:
 def test_python_sqlite_and_postgres_select_the_same_members(
     case: dict[str, Any], sqlite_db: SqlHarness, postgres_db: SqlHarness
 ) -> None:
+    assert_all_agree(case, sqlite_db, postgres_db)
+
+
+@settings(max_examples=examples(500, 100))
+@given(case=cases(second_round=True))
+def test_the_second_rounds_constructs_select_the_same_members_everywhere(
+    case: dict[str, Any], sqlite_db: SqlHarness, postgres_db: SqlHarness
+) -> None:
+    """Rules made only of the constructs added in the second round meet them often."""
+    assert_all_agree(case, sqlite_db, postgres_db)
+
+
+def assert_all_agree(case: dict[str, Any], sqlite_db: SqlHarness, postgres_db: SqlHarness) -> None:
     rule = checked(case)
     everyone = {entity_id for entity_id, _ in case["records"]}
     schema: Schema = case["schema"]

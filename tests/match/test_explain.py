@@ -46,6 +46,39 @@ def test_a_missing_value_is_seen_as_none() -> None:
     assert tree == {"attr": "brand", "op": "!=", "value": "Nike", "seen": None, "result": True}
 
 
+def test_a_count_is_seen_as_the_number_of_items() -> None:
+    schema = FIXTURE.schemas[Kind.PRODUCT]
+    rule = prepare("count(tags) >= 2 OR count(categories) = 0", schema).tree
+    tree = explain(rule, schema, FIXTURE.ctx, record=dict(FIXTURE.records[Kind.PRODUCT])["p6"],
+                   document=FIXTURE.documents[Kind.PRODUCT]["p6"], entity_id="p6")  # fmt: skip
+    assert tree == {
+        "or": [
+            {"attr": "tags", "fn": "count", "op": ">=", "value": 2, "seen": 0, "result": False},
+            {"attr": "categories", "fn": "count", "op": "=", "value": 0, "seen": 0,
+             "result": True},
+        ],
+        "result": True,
+    }  # fmt: skip
+
+
+def test_two_attributes_compared_show_both_values_seen() -> None:
+    schema = FIXTURE.schemas[Kind.PRODUCT]
+    rule = prepare("price < original_price", schema).tree
+    tree = explain(rule, schema, FIXTURE.ctx, record=dict(FIXTURE.records[Kind.PRODUCT])["p1"],
+                   document=FIXTURE.documents[Kind.PRODUCT]["p1"], entity_id="p1")  # fmt: skip
+    assert tree == {"attr": "price", "op": "<", "value": {"attr": "original_price"},
+                    "seen": 120, "seen_other": 150, "result": True}  # fmt: skip
+
+
+def test_a_quantified_condition_sees_the_list() -> None:
+    schema = FIXTURE.schemas[Kind.PRODUCT]
+    rule = prepare("ALL categories = 'shoes'", schema).tree
+    tree = explain(rule, schema, FIXTURE.ctx, record=dict(FIXTURE.records[Kind.PRODUCT])["p1"],
+                   document=FIXTURE.documents[Kind.PRODUCT]["p1"], entity_id="p1")  # fmt: skip
+    assert tree == {"attr": "categories", "each": "all", "op": "=", "value": "shoes",
+                    "seen": ["Shoes", "Running"], "result": False}  # fmt: skip
+
+
 @settings(max_examples=examples(500, 60))
 @given(data=st.data())
 def test_explain_agrees_with_the_predicate(data: st.DataObject) -> None:

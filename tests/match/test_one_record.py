@@ -48,7 +48,8 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
     kind = draw(st.sampled_from(list(SEGMENTED_KINDS)))
     schema = SCHEMAS[kind]
     catalog = {code: SegmentInfo(kind) for code in SEGMENT_CODES}
-    shapes = st.one_of(conjunctions(schema), conjunctions(schema), typed_rules(schema))
+    shapes = st.one_of(conjunctions(schema), conjunctions(schema), typed_rules(schema),
+                       typed_rules(schema, second_round=True))  # fmt: skip
     rules = [check(draw(shapes), schema, segments=catalog) for _ in range(draw(st.integers(1, 12)))]
     ctx = draw(moments())
     records = [

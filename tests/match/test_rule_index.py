@@ -35,8 +35,9 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
     schema = SCHEMAS[kind]
     ctx = draw(moments())
     catalog = {code: SegmentInfo(kind) for code in SEGMENT_CODES}
+    second = typed_rules(schema, second_round=True)  # the new constructs, often
     rules = [
-        check(draw(typed_rules(schema)), schema, segments=catalog)
+        check(draw(st.one_of(typed_rules(schema), second)), schema, segments=catalog)
         for _ in range(draw(st.integers(1, 12)))
     ]
     records = [

@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from segmentry.model.limits import MAX_DEPTH, MAX_SAFE_INTEGER
 from segmentry.model.schema import SEGMENTED_KINDS, Attribute, AttrType, Kind, Schema, declare
 from segmentry.model.temporal import EvalContext
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar
-from segmentry.rules.operators import BY_TYPE, Op
+from segmentry.rules.ast import And, AttrRef, Condition, InSegment, Node, Not, Or, Scalar
+from segmentry.rules.check import FAMILIES
+from segmentry.rules.operators import ATTRIBUTE_OPS, BY_FN, BY_TYPE, EACH_OPS, Each, Fn, Op
 
 ZONES = ["UTC", "America/New_York", "Asia/Kolkata", "Pacific/Chatham", "Australia/Lord_Howe",
          "Europe/Madrid", "America/Santiago", "Pacific/Kiritimati"]  # fmt: skip
@@ -147,12 +148,49 @@ def literal(attribute: Attribute, op: Op) -> st.SearchStrategy[Scalar]:
     ]
 
 
+COUNT_LITERALS = st.one_of(st.integers(-1, 5), st.sampled_from([0.5, 1.5, 2.0]))
+"""Counts around the lists' sizes (0 to 4 items), with decimals between them."""
+
+
 @st.composite
 def conditions(draw: st.DrawFn, schema: Schema) -> Condition:
     attribute = draw(st.sampled_from(list(schema)))
+    if attribute.type in BY_FN[Fn.COUNT].takes and draw(st.integers(0, 2)) == 0:
+        return draw(count_conditions(attribute))
+    if attribute.type is AttrType.STRING_LIST and draw(st.integers(0, 2)) == 0:
+        return draw(quantified(attribute))
+    if attribute.type in FAMILIES and draw(st.integers(0, 5)) == 0:
+        return draw(compared_attributes(schema, attribute))
     op = draw(st.sampled_from(sorted(BY_TYPE[attribute.type])))
     value = draw(operand(attribute, op))
     return Condition(attribute.key, op, value)
+
+
+@st.composite
+def compared_attributes(draw: st.DrawFn, schema: Schema, attribute: Attribute) -> Condition:
+    """``attribute op other`` with another attribute of its family (itself too)."""
+    family = FAMILIES[attribute.type]
+    other = draw(st.sampled_from([a for a in schema if FAMILIES.get(a.type) == family]))
+    op = draw(st.sampled_from(sorted(ATTRIBUTE_OPS)))
+    return Condition(attribute.key, op, AttrRef(other.key))
+
+
+@st.composite
+def quantified(draw: st.DrawFn, attribute: Attribute) -> Condition:
+    """``ANY|ALL|NONE list <string test>``."""
+    op = draw(st.sampled_from(sorted(EACH_OPS)))
+    value = draw(literal(attribute, op))
+    return Condition(attribute.key, op, value, each=draw(st.sampled_from(list(Each))))
+
+
+@st.composite
+def count_conditions(draw: st.DrawFn, attribute: Attribute) -> Condition:
+    op = draw(st.sampled_from(sorted(BY_FN[Fn.COUNT].ops)))
+    if op.arity.value == "pair":
+        value: Any = tuple(sorted((draw(COUNT_LITERALS), draw(COUNT_LITERALS))))
+    else:
+        value = draw(COUNT_LITERALS)
+    return Condition(attribute.key, op, value, fn=Fn.COUNT)
 
 
 def operand(attribute: Attribute, op: Op) -> st.SearchStrategy[Any]:
@@ -173,8 +211,41 @@ def _sort_key(value: Scalar) -> Any:
     return (0, value) if isinstance(value, int | float) else (1, str(value))
 
 
-def typed_rules(schema: Schema, *, segments: bool = True) -> st.SearchStrategy[Node]:
-    leaf: st.SearchStrategy[Node] = conditions(schema)
+SECOND_ROUND_OPS = frozenset(
+    {Op.NOT_STARTS_WITH, Op.NOT_ENDS_WITH, Op.NOT_BETWEEN, Op.CONTAINS_NONE}
+)
+"""The operators added in the second round of the language (SPEC §3)."""
+
+
+@st.composite
+def second_round_conditions(draw: st.DrawFn, schema: Schema) -> Condition:
+    """Conditions of the constructs added in the second round only, so that a property
+    meets them often: the written negations, CONTAINS NONE, count(list), attributes
+    compared with attributes and ANY/ALL/NONE list tests."""
+    attribute = draw(
+        st.sampled_from(
+            [a for a in schema if BY_TYPE[a.type] & SECOND_ROUND_OPS or a.type in FAMILIES]
+        )
+    )
+    if attribute.type in FAMILIES and draw(st.booleans()):
+        return draw(compared_attributes(schema, attribute))
+    if attribute.type in BY_FN[Fn.COUNT].takes and draw(st.booleans()):
+        return draw(count_conditions(attribute))
+    if attribute.type is AttrType.STRING_LIST and draw(st.booleans()):
+        return draw(quantified(attribute))
+    if not BY_TYPE[attribute.type] & SECOND_ROUND_OPS:
+        return draw(compared_attributes(schema, attribute))
+    op = draw(st.sampled_from(sorted(BY_TYPE[attribute.type] & SECOND_ROUND_OPS)))
+    return Condition(attribute.key, op, draw(operand(attribute, op)))
+
+
+def typed_rules(
+    schema: Schema, *, segments: bool = True, second_round: bool = False
+) -> st.SearchStrategy[Node]:
+    """Typed rules; ``second_round``: of the second round's constructs only."""
+    leaf: st.SearchStrategy[Node] = (
+        second_round_conditions(schema) if second_round else conditions(schema)
+    )
     if segments:
         leaf = st.one_of(leaf, leaf, leaf, st.sampled_from(SEGMENT_CODES).map(InSegment))
     return st.recursive(leaf, _groups, max_leaves=8)
@@ -200,6 +271,7 @@ ATTR_NAMES = st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True).filter(
             "YES",
             "ANY",
             "ALL",
+            "NONE",
             "WITH",
             "NULL",
             "TRUE",
@@ -239,7 +311,11 @@ def any_conditions(draw: st.DrawFn) -> Condition:
         value = (draw(any_scalars), draw(any_scalars))
     elif arity == "list":
         value = tuple(draw(st.lists(any_scalars, min_size=1, max_size=4)))
-    return Condition(draw(ATTR_NAMES), op, value)
+    fn = draw(st.sampled_from([None, None, None, *Fn]))
+    each = draw(st.sampled_from([None, None, None, *Each])) if fn is None else None
+    if op in ATTRIBUTE_OPS and fn is None and each is None and draw(st.integers(0, 4)) == 0:
+        value = AttrRef(draw(ATTR_NAMES))
+    return Condition(draw(ATTR_NAMES), op, value, fn=fn, each=each)
 
 
 def any_rules(max_leaves: int = 12) -> st.SearchStrategy[Node]:

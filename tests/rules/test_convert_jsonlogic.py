@@ -33,6 +33,11 @@ def read(data: Any, schema: Schema = PRODUCTS) -> str:
         ({"!==": [{"var": "price"}, 10]}, "price != 10"),
         ({">": [{"var": "price"}, 100]}, "price > 100"),
         ({"<": [100, {"var": "price"}]}, "price > 100"),  # the literal first: flipped
+        ({"<": [{"var": "price"}, {"var": "original_price"}]}, "price < original_price"),
+        ({"!=": [{"var": "brand"}, {"var": "sku"}]}, "brand != sku"),
+        ({"some": [{"var": "tags"}, {"==": [{"var": ""}, "sale"]}]}, "ANY tags = 'sale'"),
+        ({"all": [{"var": "categories"}, {"!=": ["x", {"var": ""}]}]}, "ALL categories != 'x'"),
+        ({"none": [{"var": "tags"}, {"in": ["old", {"var": ""}]}]}, "NONE tags CONTAINS 'old'"),
         ({"<=": [1, {"var": "stock"}, 10]}, "stock BETWEEN 1 AND 10"),
         # the exclusive range of the three-argument "<" is two strict comparisons
         ({"<": [1, {"var": "stock"}, 10]}, "stock > 1 AND stock < 10"),
@@ -71,12 +76,12 @@ def test_custom_attributes_are_read_under_attributes_and_enum_values_take_their_
         ({">": [{"+": [{"var": "price"}, 1]}, 10]}, "'+'", "rule.>[0].+"),
         (
             {"and": [{"==": [{"var": "brand"}, "x"]}, {"some": [{"var": "tags"}, {"==": [1, 1]}]}]},
-            "'some'",
-            "rule.and[1].some",
+            "{'==': [1, 1]}",
+            "rule.and[1].some[1]",
         ),
         ({"filter": [{"var": "tags"}, True]}, "'filter'", "rule.filter"),
         ({"==": [{"cat": ["a", {"var": "name"}]}, "ab"]}, "'cat'", "rule.==[0].cat"),
-        ({"<": [{"var": "price"}, {"var": "original_price"}]}, "attribute", "rule.<"),
+        ({"<": [{"var": "price"}, {"var": "created_at"}]}, "<", "rule.<"),
         ({"==": [{"var": "prce"}, 1]}, "prce", "rule.==[0].var"),
         ({"missing_some": [2, ["brand", "sku", "name"]]}, "missing_some", "rule.missing_some"),
         ({"==": [{"var": "price"}, "cheap"]}, "=", "rule.=="),
@@ -92,10 +97,53 @@ def test_what_segmentry_cannot_say_is_refused_naming_it_and_where(
     assert raised.value.location == location
 
 
-@pytest.mark.parametrize("text", ["name STARTS WITH 'a'", "sku MATCHES '^a'", "IN SEGMENT 'vip'"])
+@pytest.mark.parametrize(
+    "text",
+    ["name STARTS WITH 'a'", "sku MATCHES '^a'", "IN SEGMENT 'vip'", "name NOT STARTS WITH 'a'",
+     "sku NOT ENDS WITH 'a'"],
+)  # fmt: skip
 def test_writing_refuses_what_jsonlogic_has_no_operator_for(text: str) -> None:
     with pytest.raises(ConversionError):
         convert(text, kind=Kind.PRODUCT, source="text", target="jsonlogic")
+
+
+@pytest.mark.parametrize(
+    ("logic", "location"),
+    [({"some": [{"var": "tags"}, {">": [{"var": ""}, "a"]}]}, "rule.some[1]"),
+     ({"all": [{"var": "price"}, {"==": [{"var": ""}, "a"]}]}, "rule.all"),
+     ({"none": [["a"], {"==": [{"var": ""}, "a"]}]}, "rule.none[0]")],
+)  # fmt: skip
+def test_a_quantifier_jsonlogic_says_otherwise_is_refused_where(logic: Any, location: str) -> None:
+    with pytest.raises(ConversionError) as raised:
+        read(logic)
+    assert raised.value.location == location
+
+
+def test_quantifiers_are_written_as_some_all_and_none() -> None:
+    def write(text: str) -> Any:
+        return convert(text, kind=Kind.PRODUCT, source="text", target="jsonlogic")
+
+    assert write("ANY tags = 'a' AND NONE tags CONTAINS 'b'") == {"and": [
+        {"some": [{"var": "tags"}, {"==": [{"var": ""}, "a"]}]},
+        {"none": [{"var": "tags"}, {"in": ["b", {"var": ""}]}]},
+    ]}  # fmt: skip
+    with pytest.raises(ConversionError):
+        write("ALL tags STARTS WITH 'a'")
+
+
+def test_two_attributes_compared_are_two_vars() -> None:
+    out = convert("price <= original_price", kind=Kind.PRODUCT, source="text", target="jsonlogic")
+    assert out == {"<=": [{"var": "price"}, {"var": "original_price"}]}
+
+
+def test_not_between_and_contains_none_are_negations_of_their_twins() -> None:
+    def write(text: str) -> Any:
+        return convert(text, kind=Kind.PRODUCT, source="text", target="jsonlogic")
+
+    assert write("price NOT BETWEEN 1 AND 2") == {"!": {"<=": [1, {"var": "price"}, 2]}}
+    assert write("tags CONTAINS NONE ('a', 'b')") == {
+        "!": {"or": [{"in": ["a", {"var": "tags"}]}, {"in": ["b", {"var": "tags"}]}]}
+    }
 
 
 @settings(max_examples=examples(500, 80), deadline=None)

@@ -33,13 +33,13 @@ def rule(field: str, operator: str, value: Any = "") -> dict[str, Any]:
         (group(rule("brand", "=", "Nike"), rule("price", ">", "100")),
          "brand = 'Nike' AND price > 100"),
         (group(rule("price", "between", "50,100")), "price BETWEEN 50 AND 100"),
-        (group(rule("price", "notBetween", [50, 100])), "NOT price BETWEEN 50 AND 100"),
+        (group(rule("price", "notBetween", [50, 100])), "price NOT BETWEEN 50 AND 100"),
         (group(rule("brand", "in", "Nike, Puma")), "brand IN ('Nike', 'Puma')"),
         (group(rule("brand", "notIn", ["Nike"])), "brand NOT IN ('Nike')"),
         (group(rule("name", "beginsWith", "Air")), "name STARTS WITH 'Air'"),
-        (group(rule("name", "doesNotBeginWith", "Air")), "NOT name STARTS WITH 'Air'"),
+        (group(rule("name", "doesNotBeginWith", "Air")), "name NOT STARTS WITH 'Air'"),
         (group(rule("name", "endsWith", "x")), "name ENDS WITH 'x'"),
-        (group(rule("name", "doesNotEndWith", "x")), "NOT name ENDS WITH 'x'"),
+        (group(rule("name", "doesNotEndWith", "x")), "name NOT ENDS WITH 'x'"),
         (group(rule("name", "contains", "shirt")), "name CONTAINS 'shirt'"),
         (group(rule("tags", "doesNotContain", "sale")), "tags NOT CONTAINS 'sale'"),
         (group(rule("brand", "null", None), rule("sku", "notNull", None), combinator="or"),
@@ -68,8 +68,10 @@ def test_querybuilder_queries_read_as_the_rule_that_means_the_same(query: Any, t
 @pytest.mark.parametrize(
     ("query", "construct", "location"),
     [
-        (group(rule("price", "<", "original_price") | {"valueSource": "field"}),
-         "valueSource 'field'", "rule.rules[0].valueSource"),
+        (group(rule("price", "in", "original_price") | {"valueSource": "field"}),
+         "operator 'in' against a field", "rule.rules[0].operator"),
+        (group(rule("price", "<", "orignal_price") | {"valueSource": "field"}),
+         "field 'orignal_price'", "rule.rules[0].value"),
         (group(rule("tags", "=", "a") | {"match": {"mode": "all"}}),
          "match {'mode': 'all'}", "rule.rules[0].match"),
         (group(rule("brand", "like", "a")), "operator 'like'", "rule.rules[0].operator"),
@@ -95,6 +97,25 @@ def test_writing_uses_the_negated_operators_and_refuses_matches() -> None:
     assert out == group(rule("name", "doesNotBeginWith", "a"), rule("price", "notBetween", [1, 2]))
     with pytest.raises(ConversionError, match="MATCHES"):
         convert("sku MATCHES '^a'", kind=Kind.PRODUCT, source="text", target="querybuilder")
+
+
+def test_two_attributes_compared_are_a_field_value_source_both_ways() -> None:
+    query = group(rule("price", "<", "original_price") | {"valueSource": "field"})
+    assert read(query) == "price < original_price"
+    out = convert("NOT price = original_price AND brand < name", kind=Kind.PRODUCT,
+                  source="text", target="querybuilder")  # fmt: skip
+    assert out == group(rule("price", "!=", "original_price") | {"valueSource": "field"},
+                        rule("brand", "<", "name") | {"valueSource": "field"})  # fmt: skip
+
+
+def test_the_written_negations_and_contains_none_are_its_operators() -> None:
+    text = "name NOT STARTS WITH 'a' AND sku NOT ENDS WITH 'b' AND price NOT BETWEEN 1 AND 2"
+    out = convert(text, kind=Kind.PRODUCT, source="text", target="querybuilder")
+    assert out == group(rule("name", "doesNotBeginWith", "a"), rule("sku", "doesNotEndWith", "b"),
+                        rule("price", "notBetween", [1, 2]))  # fmt: skip
+    out = convert("tags CONTAINS NONE ('a', 'b')", kind=Kind.PRODUCT, source="text",
+                  target="querybuilder")  # fmt: skip
+    assert out == group(rule("tags", "doesNotContain", "a"), rule("tags", "doesNotContain", "b"))
 
 
 @settings(max_examples=examples(500, 80), deadline=None)

@@ -32,6 +32,7 @@ SAYABLE += [
         Op.NOT_CONTAINS,
         Op.CONTAINS_ANY,
         Op.CONTAINS_ALL,
+        Op.CONTAINS_NONE,
         Op.IS_NULL,
         Op.IS_NOT_NULL,
     )
@@ -84,7 +85,7 @@ def read(query: str) -> str:
         ("last_order_date IS NOT NULL", "last_order_at IS NOT NULL"),
         ("customer_language = 'en'", "language = 'en'"),
         ("customer_email_domain = 'gmail.com'", "email ENDS WITH '@gmail.com'"),
-        ("customer_email_domain != 'gmail.com'", "NOT email ENDS WITH '@gmail.com'"),
+        ("customer_email_domain != 'gmail.com'", "email NOT ENDS WITH '@gmail.com'"),
         ("email_subscription_status = 'SUBSCRIBED'", "accepts_marketing = true"),
         ("email_subscription_status != 'SUBSCRIBED'", "accepts_marketing != true"),
         ("amount_spent > 100 and customer_tags contains 'vip' or number_of_orders = 0",
@@ -141,6 +142,9 @@ def test_product_rules_have_no_shopify_form() -> None:
         ("NOT country = 'ES' OR accepts_marketing = true",
          "customer_countries NOT CONTAINS 'ES' OR email_subscription_status = 'SUBSCRIBED'"),
         ("NOT email ENDS WITH '@x.com'", "customer_email_domain != 'x.com'"),
+        ("email NOT ENDS WITH '@x.com'", "customer_email_domain != 'x.com'"),
+        ("tags CONTAINS NONE ('a', 'b')",
+         "(customer_tags NOT CONTAINS 'a' AND customer_tags NOT CONTAINS 'b')"),
         ("last_order_at >= -30d", "last_order_date >= -30d"),
     ],
 )  # fmt: skip
@@ -151,7 +155,8 @@ def test_rules_shopify_can_express_are_written_in_its_filters(text: str, query: 
 @pytest.mark.parametrize(
     "text",
     ["NOT lifetime_value > 1", "IN SEGMENT 'vip'", "city = 'x'", "created_at > 2024-01-01T10:00:00",
-     "accepts_marketing = false"],
+     "accepts_marketing = false", "lifetime_value NOT BETWEEN 1 AND 2",
+     "NOT email NOT ENDS WITH '@x.com'"],
 )  # fmt: skip
 def test_what_shopify_cannot_say_is_refused(text: str) -> None:
     with pytest.raises(ConversionError):

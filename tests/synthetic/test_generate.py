@@ -35,8 +35,9 @@ def column_view(table: ColumnarTable, key: str, n: int) -> object:
     if isinstance(column, TextColumn):
         return [column.values[c] if c else None for c in column.codes[1 : n + 1]]
     if isinstance(column, ListColumn):
-        return {item: rows & BitMap(range(1, n + 1)) for item, rows in column.items.items()
-                if rows & BitMap(range(1, n + 1))}  # fmt: skip
+        items = {item: rows & BitMap(range(1, n + 1)) for item, rows in column.items.items()
+                 if rows & BitMap(range(1, n + 1))}  # fmt: skip
+        return items, column.counts[1 : n + 1].tolist()
     return column.values[1 : n + 1]
 
 

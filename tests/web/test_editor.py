@@ -133,7 +133,7 @@ def test_operators_and_value_inputs_fit_the_attribute_type() -> None:
 
     assert ops("app_installed") == ["=", "!=", "is null", "is not null"]
     assert ops("tags") == ["contains", "not contains", "contains any", "contains all",
-                           "is null", "is not null"]  # fmt: skip
+                           "contains none", "is null", "is not null"]  # fmt: skip
     assert "between" in ops("lifetime_value")
     assert "starts with" not in ops("lifetime_value")
     assert builder.label(">", CUSTOMERS["last_order_at"]) == "after"
@@ -141,6 +141,7 @@ def test_operators_and_value_inputs_fit_the_attribute_type() -> None:
     assert widget(CUSTOMERS["loyalty_status"], "loyalty_status", "in") is Widget.MULTI
     assert widget(CUSTOMERS["platform"], "platform", "starts with") is Widget.TEXT
     assert widget(CUSTOMERS["lifetime_value"], "lifetime_value", "between") is Widget.PAIR
+    assert widget(CUSTOMERS["lifetime_value"], "lifetime_value", "not between") is Widget.PAIR
     assert widget(CUSTOMERS["tags"], "tags", "is null") is Widget.NONE
 
 

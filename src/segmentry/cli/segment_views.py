@@ -13,7 +13,7 @@ from segmentry.errors import InUseError
 from segmentry.rules.jsonform import from_json
 from segmentry.rules.printer import flat, format_value
 
-EXPLAINED = ("seen", "result")  # what explain adds to a condition's JSON form
+EXPLAINED = ("seen", "seen_other", "result")  # what explain adds to a condition's JSON form
 
 
 def segment_table(segments: list[Segment]) -> None:

@@ -11,7 +11,7 @@ from segmentry.errors import AlreadyExistsError, InUseError, NotFoundError, Sche
 from segmentry.match.sql_dialects import JsonHas
 from segmentry.model.schema import Attribute, AttrType, Kind, declare
 from segmentry.model.values import encode
-from segmentry.rules.ast import conditions
+from segmentry.rules.ast import attributes_of, conditions
 from segmentry.store import attributes as attribute_store
 from segmentry.store import entities as entity_store
 from segmentry.store import orders as order_store
@@ -48,7 +48,7 @@ def remove(tx: Transaction, kind: Kind, key: str) -> None:
     users = [
         s.code
         for s in tx.state.of_kind(kind)
-        if s.tree and any(c.attr == key for c in conditions(s.tree))
+        if s.tree and any(key in attributes_of(c) for c in conditions(s.tree))
     ]
     if users:
         raise InUseError(

@@ -14,7 +14,8 @@ when a rule is evaluated:
   for missing;
 * booleans: ``int8`` (1, 0, and -1 for missing);
 * lists: a roaring bitmap of rows per item, not a list column (Polars'
-  ``List(Categorical)`` is hundreds of times slower to test).
+  ``List(Categorical)`` is hundreds of times slower to test), and each row's
+  number of items.
 """
 
 from __future__ import annotations
@@ -118,6 +119,8 @@ class ListColumn:
     def __init__(self, capacity: int) -> None:
         self.items: dict[str, BitMap] = {}
         self.present = BitMap()
+        self.counts = np.zeros(capacity, dtype=np.int32)
+        """Each row's number of items (0: missing), for ``count(list)``."""
 
     def set(self, row: int, value: Any, old: Any = None) -> None:
         for item in old or ():
@@ -128,9 +131,11 @@ class ListColumn:
             self.present.add(row)
         else:
             self.present.discard(row)
+        self.counts[row] = len(value or ())
 
     def grow(self, capacity: int) -> None:
-        """Bitmaps need no room made."""
+        """Bitmaps need no room made; the counts do."""
+        self.counts = _grown(self.counts, capacity, 0)
 
 
 Column = TextColumn | NumberColumn | TimeColumn | BoolColumn | ListColumn

@@ -31,7 +31,11 @@ from segmentry.match.columnar import (
     TextColumn,
     TimeColumn,
 )
+from segmentry.match.eval_python import COMPARISONS
 from segmentry.match.lowering import (
+    Compare,
+    Items,
+    ListCount,
     ListHas,
     ListHasAll,
     ListHasAny,
@@ -40,6 +44,7 @@ from segmentry.match.lowering import (
     Pattern,
     Prefix,
     Present,
+    Primitive,
     Range,
     Substring,
     Suffix,
@@ -49,6 +54,7 @@ from segmentry.model.bitmaps import ascending_bitmap
 from segmentry.model.temporal import EvalContext
 from segmentry.rules import regex
 from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or
+from segmentry.rules.operators import Op
 
 Rows = Callable[[str], BitMap]
 """For ``IN SEGMENT``: the member rows (seqs) of a segment code."""
@@ -172,18 +178,13 @@ class ColumnarCompiler:
 
     def text_test(self, lowered: Lowered, column: Column) -> pl.Expr:
         assert isinstance(column, TextColumn)
-        values = column.dictionary().str
-        test = lowered.test
-        if isinstance(test, Substring):
-            hits = values.contains(test.text, literal=True)
-        elif isinstance(test, Prefix):
-            hits = values.starts_with(test.text)
-        elif isinstance(test, Suffix):
-            hits = values.ends_with(test.text)
-        else:
-            assert isinstance(test, Pattern)
-            hits = values.contains(regex.translate(test.source, "rust"))
-        return self.by_code(column, hits.to_numpy().copy())
+        hits = text_hits(column.dictionary(), lowered.test)
+        return self.by_code(column, hits)
+
+    def items(self, lowered: Lowered, column: Column) -> pl.Expr:
+        assert isinstance(column, ListColumn)
+        assert isinstance(lowered.test, Items)
+        return self.rows(item_rows(column, lowered.test))
 
     def list_has(self, lowered: Lowered, column: Column) -> pl.Expr:
         assert isinstance(column, ListColumn)
@@ -196,8 +197,39 @@ class ColumnarCompiler:
             return self.rows(BitMap.union(*bitmaps) if bitmaps else BitMap())
         return self.rows(functools.reduce(operator.and_, bitmaps))
 
+    def list_count(self, lowered: Lowered, column: Column) -> pl.Expr:
+        assert isinstance(column, ListColumn)
+        assert isinstance(lowered.test, ListCount)
+        test = lowered.test.range
+        counts = pl.lit(pl.Series(column.counts[: self.table.size]))
+        parts = [pl.lit(True)]
+        if test.low is not None:
+            parts.append(counts >= test.low if test.low_inclusive else counts > test.low)
+        if test.high is not None:
+            parts.append(counts <= test.high if test.high_inclusive else counts < test.high)
+        return functools.reduce(operator.and_, parts)
+
+    def compare(self, lowered: Lowered, column: Column) -> pl.Expr:
+        test = lowered.test
+        assert isinstance(test, Compare)
+        other = self.table.columns[test.other]
+        value, against = self.values(lowered.key, column), self.values(test.other, other)
+        both = self.present_of(lowered.key, column) & self.present_of(test.other, other)
+        compared: pl.Expr = POLARS_COMPARISONS[test.op](value, against)
+        return both & compared
+
+    def values(self, key: str, column: Column) -> pl.Expr:
+        """A column's values to compare with another's: strings, not their codes."""
+        if isinstance(column, TextColumn):
+            codes = pl.Series(column.codes[: self.table.size].astype(np.int64))
+            return pl.lit(column.dictionary().gather(codes))
+        return pl.col(key)
+
     def present(self, lowered: Lowered, column: Column) -> pl.Expr:
-        col = pl.col(lowered.key)
+        return self.present_of(lowered.key, column)
+
+    def present_of(self, key: str, column: Column) -> pl.Expr:
+        col = pl.col(key)
         match column:
             case TextColumn():
                 return col != 0
@@ -209,6 +241,39 @@ class ColumnarCompiler:
                 return col != -1
             case ListColumn():
                 return self.rows(column.present)
+
+
+POLARS_COMPARISONS: dict[Op, Callable[[Any, Any], Any]] = dict(COMPARISONS)
+"""The same operators: on Polars expressions they build expressions."""
+
+
+def text_hits(values: pl.Series, test: Primitive) -> np.ndarray:
+    """Which of ``values`` (folded strings) pass a string test, run once per value."""
+    if isinstance(test, OneOf):
+        return values.is_in([v for v in test.values if isinstance(v, str)]).to_numpy().copy()
+    strings = values.str
+    if isinstance(test, Substring):
+        hits = strings.contains(test.text, literal=True)
+    elif isinstance(test, Prefix):
+        hits = strings.starts_with(test.text)
+    elif isinstance(test, Suffix):
+        hits = strings.ends_with(test.text)
+    else:
+        assert isinstance(test, Pattern)
+        hits = strings.contains(regex.translate(test.source, "rust"))
+    found: np.ndarray = hits.to_numpy().copy()
+    return found
+
+
+def item_rows(column: ListColumn, test: Items) -> BitMap:
+    """The rows whose list passes a test of its items: once per distinct item."""
+    names = [name for name, rows in column.items.items() if rows]
+    passing = text_hits(pl.Series(names, dtype=pl.String), test.test) != test.flip
+    chosen = [column.items[n] for n, ok in zip(names, passing.tolist(), strict=True)
+              if ok is not test.every]  # fmt: skip
+    union = BitMap.union(*chosen) if chosen else BitMap()
+    # ANY: a row with a passing item; ALL: a row with items, none of them failing
+    return column.present - union if test.every else union
 
 
 def _missing_may_pass(test: Range, column: Column) -> bool:
@@ -241,5 +306,8 @@ PRIMITIVE_HANDLERS: dict[type, Callable[[ColumnarCompiler, Lowered, Column], pl.
     ListHas: ColumnarCompiler.list_has,
     ListHasAny: ColumnarCompiler.list_has,
     ListHasAll: ColumnarCompiler.list_has,
+    ListCount: ColumnarCompiler.list_count,
+    Items: ColumnarCompiler.items,
+    Compare: ColumnarCompiler.compare,
     Present: ColumnarCompiler.present,
 }

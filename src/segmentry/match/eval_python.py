@@ -15,6 +15,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from segmentry.match.lowering import (
+    Compare,
+    Items,
+    ListCount,
     ListHas,
     ListHasAll,
     ListHasAny,
@@ -32,6 +35,7 @@ from segmentry.model.schema import Schema
 from segmentry.model.temporal import EvalContext
 from segmentry.rules import regex
 from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or
+from segmentry.rules.operators import Op
 
 Record = Mapping[str, Any]
 Predicate = Callable[[Record, Any], bool]
@@ -89,10 +93,32 @@ class Compiler:
         if lowered.test == Present():
             present = not lowered.negated
             return lambda record, entity_id: (key in record) is present
+        if isinstance(lowered.test, Compare):
+            pair = compare_records(key, lowered.test)
+            if lowered.negated:
+                return lambda record, entity_id: not pair(record)
+            return lambda record, entity_id: pair(record)
         test = PRIMITIVE_HANDLERS[type(lowered.test)](lowered.test)
         if lowered.negated:
             return lambda record, entity_id: not _holds(test, record.get(key))
         return lambda record, entity_id: _holds(test, record.get(key))
+
+
+COMPARISONS: dict[Op, Callable[[Any, Any], bool]] = {
+    Op.EQ: operator.eq, Op.LT: operator.lt, Op.LE: operator.le, Op.GT: operator.gt,
+    Op.GE: operator.ge,
+}  # fmt: skip
+
+
+def compare_records(key: str, test: Compare) -> Callable[[Record], bool]:
+    """A record's ``key`` against its ``test.other`` (false when either is missing)."""
+    other, compare = test.other, COMPARISONS[test.op]
+
+    def holds(record: Record) -> bool:
+        value, against = record.get(key), record.get(other)
+        return value is not None and against is not None and compare(value, against)
+
+    return holds
 
 
 def _holds(test: Test, value: Any) -> bool:
@@ -158,6 +184,24 @@ def _list_has_all(test: ListHasAll) -> Test:
     return test.items.issubset
 
 
+def _list_count(test: ListCount) -> Test:
+    within = _range(test.range)
+    return lambda v: within(len(v))
+
+
+def _items(test: Items) -> Test:
+    passes, flip = primitive_test(test.test), test.flip
+    if test.every:  # a present list has items
+        return lambda v: all(bool(passes(item)) != flip for item in v)
+    return lambda v: any(bool(passes(item)) != flip for item in v)
+
+
+def _compare(test: Compare) -> Test:
+    raise TypeError(
+        f"{test.op.text} {test.other} reads two attributes of a record: use compare_records"
+    )
+
+
 def _present(test: Present) -> Test:
     return lambda v: True
 
@@ -172,6 +216,9 @@ PRIMITIVE_HANDLERS: dict[type, Callable[[Any], Test]] = {
     ListHas: _list_has,
     ListHasAny: _list_has_any,
     ListHasAll: _list_has_all,
+    ListCount: _list_count,
+    Items: _items,
+    Compare: _compare,
     Present: _present,
 }
 

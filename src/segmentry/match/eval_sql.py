@@ -16,7 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from segmentry.match import sql_dialects as d
+from segmentry.match.eval_python import COMPARISONS
 from segmentry.match.lowering import (
+    Compare,
+    Items,
+    ListCount,
     ListHas,
     ListHasAll,
     ListHasAny,
@@ -25,6 +29,7 @@ from segmentry.match.lowering import (
     Pattern,
     Prefix,
     Present,
+    Primitive,
     Range,
     Substring,
     Suffix,
@@ -34,6 +39,7 @@ from segmentry.model.schema import AttrType, Schema
 from segmentry.model.temporal import EvalContext
 from segmentry.rules import regex
 from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or
+from segmentry.rules.operators import Op
 
 Clause = ColumnElement[bool]
 SegmentClause = Callable[[str], Clause]
@@ -106,13 +112,38 @@ class SqlCompiler:
         test = lowered.test
         assert isinstance(test, Range)
         value = self.value(lowered)
-        parts: list[Clause] = []
-        if test.low is not None:
-            low = self.bound(lowered, test.low)
-            parts.append(value >= low if test.low_inclusive else value > low)
-        if test.high is not None:
-            high = self.bound(lowered, test.high)
-            parts.append(value <= high if test.high_inclusive else value < high)
+        parts = _within(value, test, lambda bound: self.bound(lowered, bound))
+        return sa.and_(*parts) if parts else self.present(lowered)
+
+    def compare(self, lowered: Lowered) -> Clause:
+        test = lowered.test
+        assert isinstance(test, Compare)
+        value: ColumnElement[Any] = self.value(lowered)
+        against: ColumnElement[Any] = ACCESSORS[test.other_type](self.doc, _text(test.other))
+        if test.other_type.is_textual:
+            value, against = d.CodePointOrder(value), d.CodePointOrder(against)
+        clause: Clause = SQL_COMPARISONS[test.op](value, against)
+        return clause
+
+    def items(self, lowered: Lowered) -> Clause:
+        test = lowered.test
+        assert isinstance(test, Items)
+        item = sa.literal_column(d.ITEM, sa.Text)
+        passes = _item_test(test.test, item)
+        if test.flip:
+            passes = sa.not_(passes)
+        some = d.ItemExists(self.doc, self.key(lowered), passes)
+        if not test.every:
+            return some
+        anything = d.ItemExists(self.doc, self.key(lowered), sa.true())
+        return sa.and_(
+            anything, sa.not_(d.ItemExists(self.doc, self.key(lowered), sa.not_(passes)))
+        )
+
+    def list_count(self, lowered: Lowered) -> Clause:
+        assert isinstance(lowered.test, ListCount)
+        length = d.ListLength(self.doc, self.key(lowered))
+        parts = _within(length, lowered.test.range, lambda bound: sa.literal(bound, sa.Float))
         return sa.and_(*parts) if parts else self.present(lowered)
 
     def one_of(self, lowered: Lowered) -> Clause:
@@ -158,6 +189,39 @@ class SqlCompiler:
         return d.JsonHas(self.doc, self.key(lowered))
 
 
+SQL_COMPARISONS: dict[Op, Callable[[Any, Any], Any]] = dict(COMPARISONS)
+"""The same operators: on SQLAlchemy columns they build clauses."""
+
+
+def _within(
+    value: ColumnElement[Any], test: Range, bound: Callable[[Any], ColumnElement[Any]]
+) -> list[Clause]:
+    """The comparisons of ``value`` with the ends of a range (none for no ends)."""
+    parts: list[Clause] = []
+    if test.low is not None:
+        low = bound(test.low)
+        parts.append(value >= low if test.low_inclusive else value > low)
+    if test.high is not None:
+        high = bound(test.high)
+        parts.append(value <= high if test.high_inclusive else value < high)
+    return parts
+
+
+def _item_test(test: Primitive, item: ColumnElement[str]) -> Clause:
+    """A string test of one (folded) list item."""
+    if isinstance(test, OneOf):
+        return item.in_([_text(str(v)) for v in sorted(test.values, key=repr)])
+    if isinstance(test, Substring):
+        return d.StrContains(item, _text(test.text))
+    if isinstance(test, Prefix):
+        return d.StrPrefix(item, _text(test.text), sa.literal(len(test.text)))
+    if isinstance(test, Suffix):
+        return d.StrSuffix(item, _text(test.text), sa.literal(len(test.text)))
+    assert isinstance(test, Pattern)
+    translated = regex.translate(test.source, "postgres")
+    return d.RegexSearch(item, _text(test.source), _text(translated))
+
+
 def _text(value: str) -> ColumnElement[str]:
     return sa.literal(value, sa.Text)
 
@@ -191,5 +255,8 @@ PRIMITIVE_HANDLERS: dict[type, Callable[[SqlCompiler, Lowered], Clause]] = {
     ListHas: SqlCompiler.list_has,
     ListHasAny: SqlCompiler.list_has_any,
     ListHasAll: SqlCompiler.list_has_all,
+    ListCount: SqlCompiler.list_count,
+    Items: SqlCompiler.items,
+    Compare: SqlCompiler.compare,
     Present: SqlCompiler.present,
 }

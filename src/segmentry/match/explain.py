@@ -2,8 +2,10 @@
 
 The answer is the rule's tree in JSON form where every node also carries its
 ``result``, and every condition the ``seen`` value (as stored, or ``None``
-when missing). It reuses the Python evaluator, so an explanation can never
-disagree with membership.
+when missing; for a function of an attribute, the function's value), and a
+comparison of two attributes the other one's value as ``seen_other``. It
+reuses the Python evaluator, so an explanation can never disagree with
+membership.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from typing import Any
 from segmentry.match.eval_python import Compiler, Members, Record, no_segments
 from segmentry.model.schema import Schema
 from segmentry.model.temporal import EvalContext
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or
+from segmentry.rules.ast import And, AttrRef, Condition, InSegment, Node, Not, Or
 from segmentry.rules.jsonform import to_json
+from segmentry.rules.operators import Fn
 
 Explained = dict[str, Any]
 
@@ -60,9 +63,19 @@ class Explainer:
     def leaf(self, node: Condition | InSegment) -> Explained:
         out = to_json(node)
         if isinstance(node, Condition):
-            out["seen"] = self.document.get(node.attr)
+            out["seen"] = seen(node, self.document.get(node.attr))
+            if isinstance(node.value, AttrRef):
+                out["seen_other"] = self.document.get(node.value.attr)
         out["result"] = self.compiler.node(node)(self.record, self.entity_id)
         return out
+
+
+def seen(cond: Condition, value: Any) -> Any:
+    """What the condition compares: the attribute's value, or the function's of it
+    (``count(tags)`` sees the number of items, 0 for a missing list)."""
+    if cond.fn is Fn.COUNT:
+        return len(value or ())
+    return value
 
 
 NODE_HANDLERS: dict[type, Callable[[Explainer, Any], Explained]] = {

@@ -18,7 +18,7 @@ import numpy as np
 from pyroaring import BitMap
 
 from segmentry.match.columnar import MISSING_TIME, BoolColumn, TextColumn
-from segmentry.match.lowering import ListHas, ListHasAny, Range, lower
+from segmentry.match.lowering import Items, ListHas, ListHasAny, Range, lower
 from segmentry.model import temporal
 from segmentry.model.bitmaps import array_of
 from segmentry.model.schema import Schema
@@ -224,6 +224,9 @@ class KeyIndex:
     items: dict[str, list[int]] = field(default_factory=_leaf_lists)
     need: dict[int, int] = field(default_factory=dict)  # CONTAINS ALL: items a leaf needs
     present: list[int] = field(default_factory=list)
+    counts: Ranges = field(default_factory=lambda: Ranges(False))  # count(list) conditions
+    paired: list[int] = field(default_factory=list)  # comparisons with another attribute
+    item_tests: list[tuple[int, Items]] = field(default_factory=list)  # ANY, ALL, NONE
     tested: list[tuple[int, Callable[[Any], bool]]] = field(default_factory=list)
     lists: ListLeaves = field(default_factory=lambda: ListLeaves.of({}, {}))
     arrays: dict[Any, np.ndarray] = field(default_factory=dict)  # ``equal`` and ``items``
@@ -231,6 +234,7 @@ class KeyIndex:
 
     def freeze(self) -> None:
         self.ranges.freeze()
+        self.counts.freeze()
         self.timed.freeze()
         self.lists = ListLeaves.of(self.items, self.need)
         for value, leaves in [*self.equal.items(), *self.items.items()]:

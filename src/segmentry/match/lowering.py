@@ -22,8 +22,8 @@ from segmentry.model import temporal
 from segmentry.model.schema import AttrType, Schema
 from segmentry.model.temporal import EvalContext
 from segmentry.model.values import fold
-from segmentry.rules.ast import Condition, Scalar
-from segmentry.rules.operators import Op
+from segmentry.rules.ast import AttrRef, Condition, Scalar
+from segmentry.rules.operators import Each, Fn, Op
 
 Number = int | float
 
@@ -83,6 +83,36 @@ class ListHasAll:
 
 
 @dataclass(frozen=True, slots=True)
+class ListCount:
+    """The list's number of items lies in ``range``, which never holds 0: a missing
+    list (0 items) fails it like every primitive, and a count condition whose
+    range holds 0 is lowered to the negation of the counts above it."""
+
+    range: Range
+
+
+@dataclass(frozen=True, slots=True)
+class Items:
+    """A string test of each item of a list (items are folded): some item passes it
+    (``ANY``), or the list has items and every one does (``ALL``, ``every``); with
+    ``flip`` an item passes when it fails ``test`` (``!=``)."""
+
+    test: OneOf | Substring | Prefix | Suffix | Pattern
+    flip: bool
+    every: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    """The value against another attribute's: ``op`` is one of ``= < <= > >=``; strings
+    compare folded, by code point. A missing value on either side fails."""
+
+    op: Op
+    other: str
+    other_type: AttrType
+
+
+@dataclass(frozen=True, slots=True)
 class Present:
     """The attribute has a value (a non-empty list for lists)."""
 
@@ -97,10 +127,14 @@ Primitive = (
     | ListHas
     | ListHasAny
     | ListHasAll
+    | ListCount
+    | Items
+    | Compare
     | Present
 )
 PRIMITIVE_TYPES: tuple[type[Primitive], ...] = (
-    Range, OneOf, Substring, Prefix, Suffix, Pattern, ListHas, ListHasAny, ListHasAll, Present,
+    Range, OneOf, Substring, Prefix, Suffix, Pattern, ListHas, ListHasAny, ListHasAll, ListCount,
+    Items, Compare, Present,
 )  # fmt: skip
 
 
@@ -117,6 +151,14 @@ class Lowered:
 def lower(cond: Condition, schema: Schema, ctx: EvalContext) -> Lowered:
     """The primitive test of a checked condition at the moment ``ctx.now``."""
     attribute = schema.by_key[cond.attr]
+    if cond.fn is Fn.COUNT:
+        return _count(cond, attribute.key)
+    if cond.each is not None:
+        return _each(cond, attribute.key, ctx)
+    if isinstance(cond.value, AttrRef):
+        other = schema.by_key[cond.value.attr]
+        pair = Compare(cond.op.positive, other.key, other.type)
+        return Lowered(attribute.key, attribute.type, pair, cond.op.is_negative)
     positive = cond.op.positive
     if positive is Op.IS_NULL:
         # IS NULL is the negative twin here: it is "not present".
@@ -125,6 +167,45 @@ def lower(cond: Condition, schema: Schema, ctx: EvalContext) -> Lowered:
     if isinstance(test, Substring | Prefix | Suffix) and not test.text:
         test = Present()  # every present string contains, starts and ends with ''
     return Lowered(attribute.key, attribute.type, test, cond.op.is_negative)
+
+
+def _each(cond: Condition, key: str, ctx: EvalContext) -> Lowered:
+    """ANY and ALL test the items; NONE is NOT ANY."""
+    flip = cond.op is Op.NE
+    test = _text(Op.EQ if flip else cond.op, cond.value, ctx)
+    assert isinstance(test, OneOf | Substring | Prefix | Suffix | Pattern)
+    every = cond.each is Each.ALL
+    return Lowered(key, AttrType.STRING_LIST, Items(test, flip, every), cond.each is Each.NONE)
+
+
+EMPTY = Range(1, True, 0, True)
+"""A range no count lies in."""
+
+
+def _count(cond: Condition, key: str) -> Lowered:
+    positive = cond.op.positive
+    if positive is Op.BETWEEN:
+        low, high = _items(cond.value)
+        counts = Range(_number(low), True, _number(high), True)
+    else:
+        counts = _compare(positive, _number(cond.value), _number(cond.value))
+    negated = cond.op.is_negative
+    if _holds_zero(counts):
+        # 0 <= count always, so the counts outside a range that holds 0 lie above it.
+        above = (
+            EMPTY
+            if counts.high is None
+            else Range(counts.high, not counts.high_inclusive, None, False)
+        )
+        counts, negated = above, not negated
+    return Lowered(key, AttrType.STRING_LIST, ListCount(counts), negated)
+
+
+def _holds_zero(counts: Range) -> bool:
+    low, high = counts.low, counts.high
+    above_low = low is None or low < 0 or (low == 0 and counts.low_inclusive)
+    below_high = high is None or high > 0 or (high == 0 and counts.high_inclusive)
+    return above_low and below_high
 
 
 def _items(value: object) -> tuple[Scalar, ...]:

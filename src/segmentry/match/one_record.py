@@ -35,6 +35,8 @@ Record = Mapping[str, Any]
 Moment = Callable[[Timed], Ranges]
 """A :class:`Timed`'s bounds at the moment of evaluation."""
 
+WHOLE = ""
+"""The key of a test answered from the whole record (no attribute is named so)."""
 CODE, ONE_BY_ONE, SEGMENT = range(3)
 """Leaf kinds: one code; answered one by one; ``IN SEGMENT`` (not answered here)."""
 
@@ -121,6 +123,10 @@ class LeafTests:
     def test(self, leaf: int, key: str, test: Callable[[Any], bool]) -> None:
         self.one_by_one[leaf] = (key, test)
 
+    def whole(self, leaf: int, test: Callable[[Record], bool]) -> None:
+        """A test of the whole record (two attributes compared), answered one by one."""
+        self.one_by_one[leaf] = (WHOLE, test)
+
     def freeze(self, leaf_count: int) -> None:
         self.blocks = [self._block(key, by_bounds) for key, by_bounds in self.ranges.items()]
         self.kind = np.full(leaf_count, SEGMENT, dtype=np.int8)
@@ -204,7 +210,10 @@ class LeafTests:
         literals: a negated one's answer is flipped)."""
         for at in np.flatnonzero(self.kind[leaves] == ONE_BY_ONE).tolist():
             key, test = self.one_by_one[int(leaves[at])]
-            out[at] = safe_test(test, reading.record.get(key)) ^ bool(out[at])
+            holds = (
+                test(reading.record) if key is WHOLE else safe_test(test, reading.record.get(key))
+            )
+            out[at] = holds ^ bool(out[at])
 
 
 def spans(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:

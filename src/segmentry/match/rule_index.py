@@ -34,11 +34,22 @@ from typing import Any
 import numpy as np
 
 from segmentry.match.columnar import ColumnarTable
-from segmentry.match.eval_python import primitive_test
+from segmentry.match.eval_python import compare_records, primitive_test
 from segmentry.match.index_parts import KeyIndex, Ranges, Timed, moves_with_time, safe_test
-from segmentry.match.lowering import ListHas, ListHasAll, ListHasAny, OneOf, Present, Range, lower
+from segmentry.match.lowering import (
+    Compare,
+    Items,
+    ListCount,
+    ListHas,
+    ListHasAll,
+    ListHasAny,
+    OneOf,
+    Present,
+    Range,
+    lower,
+)
 from segmentry.match.one_record import CODE, LeafTests, Reading, all_of, spans
-from segmentry.match.rule_pass import fill, levelise, run_levels
+from segmentry.match.rule_pass import compared_rows, fill, levelise, run_levels
 from segmentry.model.schema import AttrType, Schema
 from segmentry.model.temporal import EvalContext
 from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or
@@ -88,6 +99,7 @@ class RuleIndex:
         self.rule_ids = list(rules)
         self.keys: dict[str, KeyIndex] = {}
         self.segments: list[tuple[int, str]] = []
+        self.pairs: list[tuple[int, str, Compare]] = []  # leaf, key, comparison
         self.leaf_rule: list[int] = []
         self.leaf_sign: list[bool | None] = []  # negated in its conjunction; None: not in one
         self.ops: list[tuple[str, list[int]]] = []
@@ -191,7 +203,13 @@ class RuleIndex:
             return leaf
         lowered = lower(node, self.schema, self.ctx)
         index = self._key(lowered.key)
-        if moves_with_time(node):
+        if isinstance(lowered.test, Compare):
+            # Either attribute's change can flip it: both name it.
+            index.paired.append(leaf)
+            self._key(lowered.test.other).paired.append(leaf)
+            self.pairs.append((leaf, lowered.key, lowered.test))
+            self.tests.whole(leaf, compare_records(lowered.key, lowered.test))
+        elif moves_with_time(node):
             index.timed.add(leaf, node)
             group = list(index.timed.groups).index((node.op.value, node.value))
             self.tests.timed_group(leaf, index.key, index.timed, group)
@@ -226,6 +244,13 @@ class RuleIndex:
                 index.items[item].append(leaf)
             index.need[leaf] = len(items) if isinstance(test, ListHasAll) else 1
             self.tests.values(leaf, key, items, index.need[leaf], primitive_test(test))
+        elif isinstance(test, Items):
+            index.item_tests.append((leaf, test))
+            index.tested.append((leaf, primitive_test(test)))  # names it when items move
+            self.tests.test(leaf, key, index.tested[-1][1])
+        elif isinstance(test, ListCount):
+            index.counts.add(leaf, test.range)
+            self.tests.test(leaf, key, primitive_test(test))
         elif isinstance(test, Present):
             index.present.append(leaf)
             self.tests.present(leaf, key)
@@ -247,6 +272,8 @@ class RuleIndex:
         for index in self.keys.values():
             timed = self._moment(index.timed) if index.timed.groups else None
             fill(truth, index, table, rows, timed)
+        for leaf, key, test in self.pairs:
+            truth[leaf] = compared_rows(table, rows, key, test)
         for leaf, code in self.segments:
             truth[leaf] = member_rows(code)
         run_levels(truth, self.levels)
@@ -355,6 +382,10 @@ class RuleIndex:
             leaves.append(_found(index.ranges, before, after))
         if index.timed.groups:
             owners.extend(index.timed.owners[g] for g in self._timed_groups(index, before, after))
+        if index.counts.leaves:
+            leaves.append(_found(index.counts, len(before or ()), len(after or ())))
+        if index.paired:
+            leaves.append(np.array(index.paired, dtype=np.int64))
         listed = isinstance(before, tuple | list) or isinstance(after, tuple | list)
         named = set(before or ()) ^ set(after or ()) if listed else (before, after)
         leaves.extend(found for v in named if (found := index.leaves_of(v)) is not None)

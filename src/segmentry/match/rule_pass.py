@@ -16,7 +16,10 @@ import numpy as np
 from pyroaring import BitMap
 
 from segmentry.match.columnar import ColumnarTable, ListColumn, TextColumn
+from segmentry.match.eval_columnar import item_rows
+from segmentry.match.eval_python import COMPARISONS
 from segmentry.match.index_parts import KeyIndex, Ranges, present_rows, stored_value
+from segmentry.match.lowering import Compare
 from segmentry.model.bitmaps import array_of, bitmap_of
 
 Level = tuple[str, np.ndarray, np.ndarray]
@@ -106,6 +109,10 @@ def _fill_list(truth: np.ndarray, index: KeyIndex, column: ListColumn, rows: np.
 
     if index.present:
         truth[index.present] = _mask(len(rows), at(column.present & batch))
+    for leaf, test in index.item_tests:
+        truth[leaf] = _mask(len(rows), at(item_rows(column, test) & batch))
+    if index.counts.leaves:  # their ranges never hold 0: a missing list fails them
+        truth[index.counts.frozen[0]] = index.counts.holding(column.counts[rows].astype(float))
     if not index.items:
         return
     lists = index.lists
@@ -118,6 +125,26 @@ def _fill_list(truth: np.ndarray, index: KeyIndex, column: ListColumn, rows: np.
             if holding:
                 hits[positions] += _mask(len(rows), at(holding))
     truth[lists.leaves] = hits >= lists.need[:, None]
+
+
+def compared_rows(table: ColumnarTable, rows: np.ndarray, key: str, test: Compare) -> np.ndarray:
+    """Whether each of ``rows`` has ``key`` and ``test.other`` and they compare so."""
+    value, present = _values(table.columns[key], rows)
+    against, present_too = _values(table.columns[test.other], rows)
+    both = present & present_too
+    out = np.zeros(len(rows), dtype=np.bool_)
+    if both.any():
+        out[both] = np.asarray(COMPARISONS[test.op](value[both], against[both]), dtype=np.bool_)
+    return out
+
+
+def _values(column: Any, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A scalar column's values at ``rows`` (strings for text) and where they are present."""
+    if isinstance(column, TextColumn):
+        codes = column.codes[rows]
+        return np.array(column.values, dtype=object)[codes], codes != 0
+    values = column.values[rows]
+    return values, present_rows(column, values)
 
 
 def _mask(size: int, positions: np.ndarray) -> np.ndarray:

@@ -92,6 +92,35 @@ class ListHasAll(_Construct):
     inherit_cache = True
 
 
+class ListLength(_Construct):
+    """The number of items of the list ``doc[key]`` (NULL when absent): ``(doc, key)``."""
+
+    type = BigInteger()
+    name = "segmentry_list_length"
+    inherit_cache = True
+
+
+class ItemExists(_Construct):
+    """Some item of the list ``doc[key]`` passes a test of ``ITEM``: ``(doc, key, test)``."""
+
+    type = Boolean()
+    name = "segmentry_item_exists"
+    inherit_cache = True
+
+
+ITEM = "each_item.value"
+"""The column an item test reads inside :class:`ItemExists`."""
+
+
+class CodePointOrder(_Construct):
+    """A string ordered by code point, as Python orders it: ``(value)``. SQLite's
+    default BINARY collation already is; PostgreSQL's database collation may not be."""
+
+    type = Text()
+    name = "segmentry_code_point_order"
+    inherit_cache = True
+
+
 class StrContains(_Construct):
     type = Boolean()
     name = "segmentry_str_contains"
@@ -172,6 +201,24 @@ def _sqlite_list_all(element: ListHasAll, compiler: SQLCompiler, **kw: Any) -> s
         f"((SELECT count(*) FROM {_sqlite_each(doc, key)} "
         f"WHERE value IN ({', '.join(items)})) = {count})"
     )
+
+
+@compiles(ListLength, "sqlite")
+def _sqlite_list_length(element: ListLength, compiler: SQLCompiler, **kw: Any) -> str:
+    doc, key = element.args(compiler, **kw)
+    return f"json_array_length({doc}, {_sqlite_path(key)})"
+
+
+@compiles(ItemExists, "sqlite")
+def _sqlite_item_exists(element: ItemExists, compiler: SQLCompiler, **kw: Any) -> str:
+    doc, key, test = element.args(compiler, **kw)
+    return f"EXISTS (SELECT 1 FROM {_sqlite_each(doc, key)} AS each_item WHERE {test})"
+
+
+@compiles(CodePointOrder, "sqlite")
+def _sqlite_code_points(element: CodePointOrder, compiler: SQLCompiler, **kw: Any) -> str:
+    (value,) = element.args(compiler, **kw)
+    return value
 
 
 @compiles(StrContains, "sqlite")
@@ -258,6 +305,25 @@ def _pg_list_all(element: ListHasAll, compiler: SQLCompiler, **kw: Any) -> str:
     doc, key, _count, *items = element.args(compiler, **kw)
     array = ", ".join(f"CAST({i} AS TEXT)" for i in items)
     return f"(({doc} -> CAST({key} AS TEXT)) ?& ARRAY[{array}])"
+
+
+@compiles(ListLength, "postgresql")
+def _pg_list_length(element: ListLength, compiler: SQLCompiler, **kw: Any) -> str:
+    doc, key = element.args(compiler, **kw)
+    return f"jsonb_array_length({doc} -> CAST({key} AS TEXT))"
+
+
+@compiles(ItemExists, "postgresql")
+def _pg_item_exists(element: ItemExists, compiler: SQLCompiler, **kw: Any) -> str:
+    doc, key, test = element.args(compiler, **kw)
+    items = f"jsonb_array_elements_text({doc} -> CAST({key} AS TEXT)) AS each_item(value)"
+    return f"EXISTS (SELECT 1 FROM {items} WHERE {test})"
+
+
+@compiles(CodePointOrder, "postgresql")
+def _pg_code_points(element: CodePointOrder, compiler: SQLCompiler, **kw: Any) -> str:
+    (value,) = element.args(compiler, **kw)
+    return f'({value} COLLATE "C")'
 
 
 @compiles(StrContains, "postgresql")

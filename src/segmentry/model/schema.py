@@ -89,7 +89,7 @@ MAX_LABEL_LENGTH = 200
 
 RESERVED_KEYS = frozenset(
     {
-        "and", "or", "not", "in", "segment", "contains", "any", "all", "starts",
+        "and", "or", "not", "in", "segment", "contains", "any", "all", "none", "starts",
         "ends", "with", "matches", "is", "null", "between", "true", "false",
         "yes", "no", "today", "yesterday", "tomorrow", "attributes",
     }

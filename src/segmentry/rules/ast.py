@@ -14,10 +14,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from segmentry.rules.operators import Op
+from segmentry.rules.operators import Each, Fn, Op
 
 Scalar = str | int | float | bool
-Value = Scalar | tuple[Scalar, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class AttrRef:
+    """Another attribute as a condition's value: ``price < original_price``."""
+
+    attr: str
+
+
+Value = Scalar | tuple[Scalar, ...] | AttrRef | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +58,26 @@ NO_CONDITION_SPANS = ConditionSpans()
 @dataclass(frozen=True, slots=True)
 class Condition:
     """``attr op value``; ``value`` is ``None`` for the null tests, a pair for
-    ``between`` and a tuple for the list operators."""
+    ``between`` and a tuple for the list operators. With ``fn`` the condition
+    compares a function of the attribute: ``count(tags) >= 2``; with ``each``, the
+    items of a list: ``ALL tags STARTS WITH 'a'``."""
 
     attr: str
     op: Op
     value: Value = None
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
     spans: ConditionSpans = field(default=NO_CONDITION_SPANS, compare=False, repr=False)
+    fn: Fn | None = None
+    each: Each | None = None
+    """A quantifier: the test applies to the list's items (``ANY tags = 'a'``)."""
+
+    @property
+    def subject(self) -> str:
+        """What the condition compares, as the text form writes it: ``count(tags)``,
+        ``ANY tags``."""
+        if self.each is not None:
+            return f"{self.each.value.upper()} {self.attr}"
+        return self.attr if self.fn is None else f"{self.fn.value}({self.attr})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +140,13 @@ def walk(node: Node) -> list[Node]:
 def conditions(node: Node) -> list[Condition]:
     """The conditions of a rule, in text order."""
     return [n for n in walk(node) if isinstance(n, Condition)]
+
+
+def attributes_of(cond: Condition) -> tuple[str, ...]:
+    """The attributes a condition reads: its own, and the one it compares with."""
+    if isinstance(cond.value, AttrRef):
+        return (cond.attr, cond.value.attr)
+    return (cond.attr,)
 
 
 def segment_refs(node: Node) -> list[InSegment]:

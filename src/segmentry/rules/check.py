@@ -18,10 +18,27 @@ from segmentry.model import temporal
 from segmentry.model.schema import Attribute, AttrType, Kind, Schema
 from segmentry.model.suggest import MAX_SUGGESTIONS, suggest
 from segmentry.rules import operators, regex
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar, Span, Value
+from segmentry.rules.ast import (
+    And,
+    AttrRef,
+    Condition,
+    InSegment,
+    Node,
+    Not,
+    Or,
+    Scalar,
+    Span,
+    Value,
+)
 from segmentry.rules.operators import Arity, Op
 
 ENUM_MEMBERSHIP_OPS = frozenset({Op.EQ, Op.NE, Op.IN, Op.NOT_IN})
+FAMILIES = {
+    AttrType.NUMBER: "number", AttrType.INTEGER: "number", AttrType.STRING: "string",
+    AttrType.ENUM: "string", AttrType.DATE: "date", AttrType.DATETIME: "datetime",
+}  # fmt: skip
+"""The attribute types that compare with one another (a date with a date-time does not:
+a day has no one place among moments)."""
 TEMPORAL_HINT = (
     "dates look like 2024-03-01, date-times like 2024-03-01T10:00:00Z, "
     "relative times like -30d, today"
@@ -87,11 +104,84 @@ class Checker:
         attribute = self.attribute(cond)
         if attribute is None:
             return cond
+        if cond.fn is not None:
+            return self.function(cond, attribute)
+        if cond.each is not None:
+            return self.quantified(cond, attribute)
+        if isinstance(cond.value, AttrRef):
+            return self.compared_attributes(cond, attribute, cond.value)
         if cond.op not in operators.BY_TYPE[attribute.type]:
             self.bad_operator(cond, attribute)
             return cond
         value = self.value(cond, attribute)
         return replace(cond, attr=attribute.key, value=value)
+
+    def function(self, cond: Condition, attribute: Attribute) -> Node:
+        """A function's argument, its operator, and its values as values of the type
+        it gives (``count(tags) >= 'two'`` is told ``count(tags)`` is an integer)."""
+        assert cond.fn is not None
+        row = operators.BY_FN[cond.fn]
+        name = f"{cond.fn.value}()"
+        if attribute.type not in row.takes:
+            takes = " or ".join(sorted(t.described for t in row.takes))
+            self.report(
+                cond.spans.attr,
+                f"{name} does not apply to {attribute.key} ({attribute.described})",
+                f"{name} takes {takes}",
+            )
+            return cond
+        subject = f"{cond.fn.value}({attribute.key})"
+        if cond.op not in row.ops:
+            self.report(
+                cond.spans.op,
+                f"{cond.op.text!r} does not apply to {subject} ({row.gives.described})",
+                f"use one of {operators.listed(row.ops)}",
+            )
+            return cond
+        value = self.value(cond, Attribute(subject, subject, row.gives))
+        return replace(cond, attr=attribute.key, value=value)
+
+    def quantified(self, cond: Condition, attribute: Attribute) -> Node:
+        """``ANY tags STARTS WITH 'a'``: a list, a string test, a string."""
+        assert cond.each is not None
+        word = cond.each.value.upper()
+        if attribute.type is not AttrType.STRING_LIST:
+            self.report(
+                cond.spans.attr,
+                f"{word} does not apply to {attribute.key} ({attribute.described})",
+                f"{word} tests the items of a list: {word} tags STARTS WITH 'a'",
+            )
+            return cond
+        if cond.op not in operators.EACH_OPS:
+            self.report(
+                cond.spans.op,
+                f"{cond.op.text!r} does not apply to each item of {attribute.key} (strings)",
+                f"use one of {operators.listed(operators.EACH_OPS)}",
+            )
+            return cond
+        assert isinstance(cond.value, str | int | float | bool), "a test of one value"
+        value = self.text_value(cond, attribute, cond.value, cond.spans.value)
+        return replace(cond, attr=attribute.key, value=value)
+
+    def compared_attributes(self, cond: Condition, attribute: Attribute, ref: AttrRef) -> Node:
+        """Two attributes of one family: numbers, strings (enums too), dates, date-times."""
+        other = self.schema.get(ref.attr)
+        if other is None:
+            hint = self.did_you_mean(ref.attr.lower(), [a.key for a in self.schema])
+            self.report(cond.spans.value, f"unknown attribute {ref.attr!r}",
+                        hint or f"strings need quotes: '{ref.attr}'")  # fmt: skip
+            return cond
+        family = FAMILIES.get(attribute.type)
+        if family is None or family != FAMILIES.get(other.type):
+            self.report(
+                cond.spans.value,
+                f"{attribute.key} ({attribute.described}) cannot be compared with "
+                f"{other.key} ({other.described})",
+                "compare numbers with numbers, strings with strings, dates with dates and "
+                "date-times with date-times",
+            )
+            return cond
+        return replace(cond, attr=attribute.key, value=AttrRef(other.key))
 
     def attribute(self, cond: Condition) -> Attribute | None:
         attribute = self.schema.get(cond.attr)
@@ -127,6 +217,7 @@ class Checker:
         if op.arity is Arity.NONE:
             return None
         assert cond.value is not None, "the parser gives every valued operator a value"
+        assert not isinstance(cond.value, AttrRef), "compared_attributes checks those"
         values = cond.value if isinstance(cond.value, tuple) else (cond.value,)
         spans = cond.spans.items or (cond.spans.value,) * len(values)
         checked = tuple(

@@ -25,8 +25,8 @@ from segmentry.model.limits import (
     MAX_STRING_LENGTH,
 )
 from segmentry.rules import operators
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar, Value
-from segmentry.rules.operators import Arity, Op
+from segmentry.rules.ast import And, AttrRef, Condition, InSegment, Node, Not, Or, Scalar, Value
+from segmentry.rules.operators import Arity, Each, Fn, Op
 from segmentry.rules.parser import KEYWORDS, LITERAL_WORDS
 
 Json = dict[str, Any]
@@ -38,7 +38,13 @@ def to_json(node: Node) -> Json:
     match node:
         case Condition(attr, op, value):
             out: Json = {"attr": attr, "op": op.value}
-            if op.arity is not Arity.NONE:
+            if node.fn is not None:
+                out = {"attr": attr, "fn": node.fn.value, "op": op.value}
+            if node.each is not None:
+                out = {"attr": attr, "each": node.each.value, "op": op.value}
+            if isinstance(value, AttrRef):
+                out["value"] = {"attr": value.attr}
+            elif op.arity is not Arity.NONE:
                 out["value"] = list(value) if isinstance(value, tuple) else value
             return out
         case InSegment(code):
@@ -108,14 +114,33 @@ class _Reader:
 
     def condition(self, data: dict[str, Any], path: str) -> Node:
         self._count(path)
-        extra = set(data) - {"attr", "op", "value"}
+        extra = set(data) - {"attr", "fn", "each", "op", "value"}
         if extra:
             raise self.fail(path, f"unknown keys {sorted(extra)} in a condition")
         attr = data.get("attr")
         if not isinstance(attr, str) or not ATTR_RE.fullmatch(attr) or _reserved(attr):
             raise self.fail(f"{path}.attr", f"{_show(attr)} is not an attribute key")
+        fn = self.function(data["fn"], f"{path}.fn") if "fn" in data else None
+        each = self.each(data["each"], f"{path}.each") if "each" in data else None
+        if fn is not None and each is not None:
+            raise self.fail(path, "a condition has a function or a quantifier, not both")
         op = self.operator(data.get("op"), f"{path}.op")
-        return Condition(attr, op, self.value(op, data.get("value"), f"{path}.value"))
+        value = self.value(op, data.get("value"), f"{path}.value")
+        if each is not None and isinstance(value, AttrRef):
+            raise self.fail(f"{path}.value", "a quantifier tests items against a value")
+        return Condition(attr, op, value, fn=fn, each=each)
+
+    def each(self, raw: object, path: str) -> Each:
+        if isinstance(raw, str) and raw.lower() in {each.value for each in Each}:
+            return Each(raw.lower())
+        allowed = ", ".join(each.value for each in Each)
+        raise self.fail(path, f"{_show(raw)} is not a quantifier", f"quantifiers are {allowed}")
+
+    def function(self, raw: object, path: str) -> Fn:
+        if isinstance(raw, str) and raw.lower() in {fn.value for fn in Fn}:
+            return Fn(raw.lower())
+        allowed = ", ".join(fn.value for fn in Fn)
+        raise self.fail(path, f"{_show(raw)} is not a function", f"functions are {allowed}")
 
     def operator(self, raw: object, path: str) -> Op:
         if isinstance(raw, str):
@@ -130,6 +155,8 @@ class _Reader:
             if raw is not None:
                 raise self.fail(path, f"{op.value} takes no value")
             return None
+        if isinstance(raw, dict) and op in operators.ATTRIBUTE_OPS:
+            return self.attr_ref(raw, path)
         if op.arity is Arity.ONE:
             return self.scalar(raw, path, op)
         if not isinstance(raw, list):
@@ -139,6 +166,15 @@ class _Reader:
         if not 1 <= len(raw) <= MAX_LIST_ITEMS:
             raise self.fail(path, f"{op.value} takes between 1 and {MAX_LIST_ITEMS:,} values")
         return tuple(self.scalar(item, f"{path}[{i}]", op) for i, item in enumerate(raw))
+
+    def attr_ref(self, raw: dict[str, Any], path: str) -> AttrRef:
+        """Another attribute as the value: ``{"attr": "original_price"}``."""
+        attr = raw.get("attr")
+        if set(raw) != {"attr"} or not isinstance(attr, str):
+            raise self.fail(path, 'another attribute is written {"attr": "key"}')
+        if not ATTR_RE.fullmatch(attr) or _reserved(attr):
+            raise self.fail(f"{path}.attr", f"{_show(attr)} is not an attribute key")
+        return AttrRef(attr)
 
     def scalar(self, raw: object, path: str, op: Op) -> Scalar:
         if isinstance(raw, bool):

@@ -27,14 +27,18 @@ class Op(StrEnum):
     GT = ">"
     GE = ">="
     BETWEEN = "between"
+    NOT_BETWEEN = "not between"
     IN = "in"
     NOT_IN = "not in"
     CONTAINS = "contains"
     NOT_CONTAINS = "not contains"
     CONTAINS_ANY = "contains any"
     CONTAINS_ALL = "contains all"
+    CONTAINS_NONE = "contains none"
     STARTS_WITH = "starts with"
+    NOT_STARTS_WITH = "not starts with"
     ENDS_WITH = "ends with"
+    NOT_ENDS_WITH = "not ends with"
     MATCHES = "matches"
     IS_NULL = "is null"
     IS_NOT_NULL = "is not null"
@@ -112,6 +116,9 @@ OPERATORS: tuple[Operator, ...] = (
              "at least", "on or after"),
     Operator(Op.BETWEEN, _PAIR, NUMERIC | TEMPORAL,
              "lies from the low value to the high one, both included", "between"),
+    Operator(Op.NOT_BETWEEN, _PAIR, NUMERIC | TEMPORAL,
+             "lies outside the low and high values, or is missing", "not between",
+             negates=Op.BETWEEN),
     Operator(Op.IN, _LIST, TEXTUAL | NUMERIC, "equals one of the values", "is one of"),
     Operator(Op.NOT_IN, _LIST, TEXTUAL | NUMERIC,
              "equals none of the values, or is missing", "is none of", negates=Op.IN),
@@ -122,8 +129,14 @@ OPERATORS: tuple[Operator, ...] = (
     Operator(Op.CONTAINS_ANY, _LIST, LIST, "has at least one of the values",
              "contains any of"),
     Operator(Op.CONTAINS_ALL, _LIST, LIST, "has every one of the values", "contains all of"),
+    Operator(Op.CONTAINS_NONE, _LIST, LIST, "has none of the values, or is missing",
+             "contains none of", negates=Op.CONTAINS_ANY),
     Operator(Op.STARTS_WITH, _ONE, TEXTUAL, "begins with the text", "starts with"),
+    Operator(Op.NOT_STARTS_WITH, _ONE, TEXTUAL, "does not begin with the text, or is missing",
+             "does not start with", negates=Op.STARTS_WITH),
     Operator(Op.ENDS_WITH, _ONE, TEXTUAL, "ends with the text", "ends with"),
+    Operator(Op.NOT_ENDS_WITH, _ONE, TEXTUAL, "does not end with the text, or is missing",
+             "does not end with", negates=Op.ENDS_WITH),
     Operator(Op.MATCHES, _ONE, TEXTUAL, "has a match of the pattern in it (see MATCHES)",
              "matches pattern"),
     Operator(Op.IS_NULL, _NONE, EVERY_TYPE, "is missing (an empty string or list too)",
@@ -158,6 +171,55 @@ WORDS: dict[tuple[str, ...], Op] = {
 FIRST_WORDS: tuple[str, ...] = tuple(dict.fromkeys(words[0] for words in WORDS))
 """The words an operator can begin with, for did-you-mean on a misspelt one."""
 OPERATOR_WORDS: frozenset[str] = frozenset(word for words in WORDS for word in words)
+
+
+ATTRIBUTE_OPS = frozenset({Op.EQ, Op.NE, Op.LT, Op.LE, Op.GT, Op.GE})
+"""The operators that compare an attribute with another: ``price < original_price``."""
+
+
+class Each(StrEnum):
+    """List quantifiers, written before the list: ``ANY tags STARTS WITH 'sale-'``."""
+
+    ANY = "any"
+    ALL = "all"
+    NONE = "none"
+
+
+EACH_OPS = frozenset({Op.EQ, Op.NE, Op.STARTS_WITH, Op.ENDS_WITH, Op.CONTAINS, Op.MATCHES})
+"""The string tests a quantifier applies to each item of a list."""
+EACH_WORDS: dict[str, Each] = {each.value.upper(): each for each in Each}
+
+
+class Fn(StrEnum):
+    """Functions of an attribute, written ``count(tags)``; spelled as in the JSON form."""
+
+    COUNT = "count"
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    """One function: the attribute types it takes, the type it gives, the operators
+    it compares with (a subset of its type's) and the line that documents it."""
+
+    fn: Fn
+    argument: str
+    """How the docs name the argument: ``count(list)``."""
+    takes: frozenset[AttrType]
+    gives: AttrType
+    ops: frozenset[Op]
+    doc: str
+
+
+COMPARISONS = frozenset({Op.EQ, Op.NE, Op.LT, Op.LE, Op.GT, Op.GE, Op.BETWEEN, Op.NOT_BETWEEN})
+FUNCTIONS: tuple[Function, ...] = (
+    Function(Fn.COUNT, "list", LIST, AttrType.INTEGER, COMPARISONS,
+             "the number of items of the list, 0 when it is missing"),
+)  # fmt: skip
+"""Every function of an attribute. A function's value is never missing, so it takes
+no IS NULL; nor IN (a set of counts that holds 0 has no single range of complement)."""
+BY_FN: dict[Fn, Function] = {row.fn: row for row in FUNCTIONS}
+FUNCTION_WORDS: dict[str, Fn] = {fn.value.upper(): fn for fn in Fn}
+"""The functions by their upper-case name, as the parser reads them."""
 
 
 def listed(ops: frozenset[Op] | None = None) -> str:

@@ -24,6 +24,7 @@ from segmentry.model.suggest import suggest
 from segmentry.rules import operators
 from segmentry.rules.ast import (
     And,
+    AttrRef,
     Condition,
     ConditionSpans,
     InSegment,
@@ -35,7 +36,7 @@ from segmentry.rules.ast import (
     Value,
 )
 from segmentry.rules.lexer import Token, TokenKind, error, tokenize
-from segmentry.rules.operators import Arity, Op
+from segmentry.rules.operators import Arity, Fn, Op
 
 KEYWORDS = frozenset({"AND", "OR", "NOT", "IN", "SEGMENT"}) | operators.OPERATOR_WORDS
 LITERAL_WORDS: dict[str, Scalar] = {
@@ -149,6 +150,8 @@ class Parser:
             return self.group()
         if self.is_word("IN"):
             return self.segment()
+        if token.word in operators.EACH_WORDS:
+            return self.quantified()
         if (
             token.kind is TokenKind.IDENT
             and token.word not in KEYWORDS
@@ -190,26 +193,66 @@ class Parser:
     # -- conditions ----------------------------------------------------------
 
     def condition(self) -> Node:
-        attr = self.advance()
+        start = self.peek()
+        fn = self.function()
+        attr = self.advance() if fn is None else self.argument(start)
         self._count(attr)
         op_token = self.peek()
-        op = self.operator(attr)
+        op = self.operator(attr.text if fn is None else f"{fn.value}({attr.text})")
         op_span = self.span_from(op_token.span)
         value, value_span, items = self.operand(op, attr)
         spans = ConditionSpans(attr.span, op_span, value_span, items)
-        return Condition(attr.text, op, value, self.span_from(attr.span), spans)
+        return Condition(attr.text, op, value, self.span_from(start.span), spans, fn)
 
-    def operator(self, attr: Token) -> Op:
+    def quantified(self) -> Node:
+        """``ANY tags STARTS WITH 'a'``: a string test of each item of a list."""
+        word = self.advance()
+        attr = self.peek()
+        if attr.kind is not TokenKind.IDENT or _reserved(attr):
+            raise self.fail(attr, f"expected a list attribute after {word.word}, found "
+                            f"{describe(attr)}", f"{word.word} tags STARTS WITH 'a'")  # fmt: skip
+        self.advance()
+        self._count(attr)
+        op_token = self.peek()
+        op = self.operator(f"{word.word} {attr.text}")
+        op_span = self.span_from(op_token.span)
+        value, value_span, items = self.operand(op, attr, attributes=False)
+        spans = ConditionSpans(attr.span, op_span, value_span, items)
+        each = operators.EACH_WORDS[word.word]
+        return Condition(attr.text, op, value, self.span_from(word.span), spans, each=each)
+
+    def function(self) -> Fn | None:
+        """The function a condition starts with (``count(``), if any: a function's
+        name is a function only before '(', so an attribute may be named ``count``."""
+        token = self.peek()
+        following = self.tokens[min(self.at + 1, len(self.tokens) - 1)]
+        if token.word in operators.FUNCTION_WORDS and following.kind is TokenKind.LPAREN:
+            self.advance()
+            self.advance()
+            return operators.FUNCTION_WORDS[token.word]
+        return None
+
+    def argument(self, name: Token) -> Token:
+        """The attribute between a function's parentheses, and the ')' after it."""
+        attr = self.peek()
+        if attr.kind is not TokenKind.IDENT or attr.word in KEYWORDS | LITERAL_WORDS.keys():
+            raise self.fail(attr, f"expected an attribute in {name.text}(), found {describe(attr)}",
+                            f"name a list attribute: {name.text.lower()}(tags)")  # fmt: skip
+        self.advance()
+        self.expect(TokenKind.RPAREN, f"{name.text}({attr.text}", "a function takes one attribute")
+        return attr
+
+    def operator(self, subject: str) -> Op:
         token = self.peek()
         if token.kind is TokenKind.OP:
             self.advance()
             return Op(str(token.value))
         if token.kind is not TokenKind.IDENT:
-            found = f"expected an operator after {attr.text}, found {describe(token)}"
+            found = f"expected an operator after {subject}, found {describe(token)}"
             raise self.fail(token, found, f"operators are {operators.listed()}")
         if token.word not in operators.FIRST_WORDS:
             raise self.fail(
-                token, f"unknown operator {token.text!r} after {attr.text}", _op_hint(token.word)
+                token, f"unknown operator {token.text!r} after {subject}", _op_hint(token.word)
             )
         return self.word_operator((self.advance().word,))
 
@@ -222,13 +265,16 @@ class Parser:
             elif words in operators.WORDS:
                 return operators.WORDS[words]
             else:
-                # name the words that complete an operator: IS NULL, not IS NOT
-                ending = [w for w in following if (*words, w) in operators.WORDS] or following
-                found = f"expected {' or '.join(ending)} after {' '.join(words)}"
+                # name each way on to an operator by its words up to the end of the
+                # shortest one: IS NULL (IS NOT NULL is NOT NULL), NOT STARTS WITH
+                ending = [_completion(words, w) for w in following]
+                found = f"expected {_either(ending)} after {' '.join(words)}"
                 hint = NEGATION_HINT if words == ("NOT",) else ""
                 raise self.fail(self.peek(), f"{found}, found {describe(self.peek())}", hint)
 
-    def operand(self, op: Op, attr: Token) -> tuple[Value, Span, tuple[Span, ...]]:
+    def operand(
+        self, op: Op, attr: Token, *, attributes: bool = True
+    ) -> tuple[Value, Span, tuple[Span, ...]]:
         start = self.peek().span
         if op.arity is Arity.NONE:
             return None, start, ()
@@ -239,6 +285,15 @@ class Parser:
             return (low[0], high[0]), self.span_from(start), (low[1], high[1])
         if op.arity is Arity.LIST:
             return self.value_list(op)
+        token = self.peek()
+        if (
+            attributes
+            and op in operators.ATTRIBUTE_OPS
+            and token.kind is TokenKind.IDENT
+            and not _reserved(token)
+        ):
+            self.advance()  # another attribute; the checker says if it is none (or meant text)
+            return AttrRef(token.text), token.span, ()
         value, span = self.value(op)
         return value, span, ()
 
@@ -273,8 +328,12 @@ class Parser:
             )
         if token.kind is TokenKind.LPAREN:
             raise self.fail(token, f"{op.text} takes a single value, not a list",
-                            "lists go with IN, NOT IN, CONTAINS ANY and CONTAINS ALL")  # fmt: skip
+                            "lists go with IN, NOT IN and CONTAINS ANY, ALL or NONE")  # fmt: skip
         raise self.fail(token, f"expected a value after {op.text}, found {describe(token)}")
+
+
+def _reserved(token: Token) -> bool:
+    return token.word in KEYWORDS or token.word in LITERAL_WORDS
 
 
 def _following(words: tuple[str, ...]) -> list[str]:
@@ -282,6 +341,18 @@ def _following(words: tuple[str, ...]) -> list[str]:
     size = len(words)
     longer = (w[size] for w in operators.WORDS if len(w) > size and w[:size] == words)
     return list(dict.fromkeys(longer))
+
+
+def _completion(words: tuple[str, ...], word: str) -> str:
+    """The words after ``words`` of the shortest operator that goes on with ``word``."""
+    size = len(words)
+    spelled = min((w for w in operators.WORDS if w[: size + 1] == (*words, word)), key=len)
+    return " ".join(spelled[size:])
+
+
+def _either(choices: list[str]) -> str:
+    """``A``, ``A or B``, ``A, B or C``."""
+    return choices[0] if len(choices) == 1 else f"{', '.join(choices[:-1])} or {choices[-1]}"
 
 
 def describe(token: Token) -> str:

@@ -21,8 +21,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from segmentry.model import temporal
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar, Value
-from segmentry.rules.operators import Op
+from segmentry.rules.ast import And, AttrRef, Condition, InSegment, Node, Not, Or, Scalar, Value
+from segmentry.rules.operators import Arity
 
 WIDTH = 80
 ESCAPED = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\x00": "\\0"}
@@ -40,6 +40,8 @@ def format_value(value: Value) -> str:
         return "(" + ", ".join(format_scalar(v) for v in value) + ")"
     if value is None:
         return ""
+    if isinstance(value, AttrRef):
+        return value.attr
     return format_scalar(value)
 
 
@@ -92,11 +94,13 @@ def _verbatim(char: str) -> bool:
 def flat(node: Node) -> str:
     """``node`` on one line."""
     match node:
-        case Condition(attr, op, value):
-            if op in (Op.BETWEEN,) and isinstance(value, tuple) and len(value) == 2:
-                return f"{attr} BETWEEN {format_scalar(value[0])} AND {format_scalar(value[1])}"
+        case Condition(_, op, value):
+            subject = node.subject
+            if op.arity is Arity.PAIR and isinstance(value, tuple) and len(value) == 2:
+                low, high = format_scalar(value[0]), format_scalar(value[1])
+                return f"{subject} {op.text} {low} AND {high}"
             rest = format_value(value)
-            return f"{attr} {op.text}" + (f" {rest}" if rest else "")
+            return f"{subject} {op.text}" + (f" {rest}" if rest else "")
         case InSegment(code):
             return f"IN SEGMENT {quote(code)}"
         case Not(item):

@@ -297,6 +297,7 @@ class Columns:
                 shifted = BitMap(array_of(bitmap) + 1)
                 column.items.setdefault(fold(item), BitMap()).update(shifted)
                 column.present.update(shifted)
+                column.counts[array_of(bitmap) + 1] += 1  # a row holds an item once
 
 
 def _row_lists(

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from segmentry.errors import ConversionError, RuleError
 from segmentry.model.limits import MAX_DEPTH
 from segmentry.model.schema import Attribute, Schema
-from segmentry.rules.ast import And, Condition, Node, Or, Value
+from segmentry.rules.ast import And, AttrRef, Condition, Node, Not, Or, Value
 from segmentry.rules.check import check
 from segmentry.rules.operators import Op
 
@@ -29,6 +29,24 @@ def refuse(construct: str, location: str, why: str = "") -> ConversionError:
     """The error for ``construct`` at ``location``; ``why`` says what to do instead."""
     message = f"{construct} cannot be converted" + (f": {why}" if why else "")
     return ConversionError(message, construct=construct, location=location)
+
+
+def plain(
+    node: Node, location: str, target: str, *, pairs: bool = False, each: bool = False
+) -> None:
+    """Refuse a condition on a function of an attribute (``count(tags)``) or a list
+    quantifier (``ANY tags``, unless ``each``), or ``NOT`` of one, for a format that has
+    no such thing; and, unless ``pairs``, one that compares two attributes."""
+    inner = node.item if isinstance(node, Not) else node
+    if not isinstance(inner, Condition):
+        return
+    if inner.fn is not None:
+        raise refuse(inner.subject, location, f"{target} has no {inner.fn.value}()")
+    if inner.each is not None and not each:
+        raise refuse(inner.subject, location, f"{target} has no list quantifiers here yet")
+    if isinstance(inner.value, AttrRef) and not pairs:
+        construct = f"{inner.attr} {inner.op.text} {inner.value.attr}"
+        raise refuse(construct, location, f"{target} cannot compare two attributes")
 
 
 def attribute(name: object, schema: Schema, location: str) -> Attribute:

@@ -14,17 +14,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from segmentry.errors import RuleError
 from segmentry.model.schema import Attribute, AttrType, Schema
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar
+from segmentry.rules.ast import And, AttrRef, Condition, InSegment, Node, Not, Or, Scalar
+from segmentry.rules.check import check
 from segmentry.rules.convert.common import (
     Depth,
     attribute,
     condition,
     field_name,
     join,
+    plain,
     refuse,
 )
-from segmentry.rules.operators import Op
+from segmentry.rules.operators import Each, Op
 
 Json = Any
 
@@ -37,7 +40,6 @@ NOT_YET = "not yet in the rule language"
 REFUSED: dict[str, str] = {
     **dict.fromkeys(["+", "-", "*", "/", "%", "min", "max"], "arithmetic is not in the rules"),
     **dict.fromkeys(["map", "reduce", "filter", "merge"], "array building is not in the rules"),
-    **dict.fromkeys(["all", "none", "some"], f"list quantifiers are {NOT_YET}"),
     **dict.fromkeys(["cat", "substr"], "string building is not in the rules"),
     **dict.fromkeys(["if", "?:"], "conditional values are not in the rules"),
     "log": "logging is not part of a rule",
@@ -144,7 +146,7 @@ class _Reader:
     def pair(self, op: Op, items: list[Json], path: str) -> Node:
         left, right = (self.var(item, f"{path}[{i}]") for i, item in enumerate(items))
         if left is not None and right is not None:
-            raise refuse("an attribute compared with an attribute", path, NOT_YET)
+            return condition(left, op, AttrRef(right.key), self.schema, path)
         if left is None and right is None:
             for i, item in enumerate(items):  # an operand that is an operator is named
                 self.literal(item, f"{path}[{i}]")
@@ -195,6 +197,35 @@ class _Reader:
             raise refuse("null 'in' an attribute", path)
         return condition(attr, Op.CONTAINS, value, self.schema, path)
 
+    def quantifier(self, each: Each, raw: Json, path: str) -> Node:
+        """``{"some": [{"var": "tags"}, {"==": [{"var": ""}, "a"]}]}``: ANY tags = 'a'
+        (``all`` is false for an empty list in JsonLogic too, ``none`` true)."""
+        listed, test = self.args(raw, path, (2,))
+        attr = self.var(listed, f"{path}[0]")
+        if attr is None:
+            raise refuse(_show(listed), f"{path}[0]", "the first argument must be a list var")
+        op, value = self.item_test(test, f"{path}[1]")
+        try:
+            return check(Condition(attr.key, op, value, each=each), self.schema)
+        except RuleError as exc:
+            why = "; ".join(d.message for d in exc.diagnostics)
+            raise refuse(f"{each.value} over {attr.key}", path, why) from None
+
+    def item_test(self, raw: Json, path: str) -> tuple[Op, Scalar]:
+        """A test of the current item: ``==``/``!=`` with a value, or ``in`` (a substring)."""
+        if isinstance(raw, dict) and len(raw) == 1:
+            name, items = next(iter(raw.items()))
+            if name in COMPARISONS and COMPARISONS[name] in (Op.EQ, Op.NE):
+                pair = self.args(items, f"{path}.{name}", (2,))
+                value = next((v for v in pair if v != ITEM), None)
+                if ITEM in pair and value is not None and not isinstance(value, dict | list):
+                    return COMPARISONS[name], value
+            if name == "in":
+                pair = self.args(items, f"{path}.in", (2,))
+                if pair[1] == ITEM and isinstance(pair[0], str):
+                    return Op.CONTAINS, pair[0]
+        raise refuse(_show(raw), path, 'the item test is ==, != or in with {"var": ""}')
+
     def missing(self, raw: Json, path: str) -> Node:
         names = raw if isinstance(raw, list) else [raw]
         if not names:
@@ -234,6 +265,18 @@ def _comparison(name: str) -> Callable[[_Reader, Json, str], Node]:
     return read_comparison
 
 
+def _quantifier(each: Each) -> Callable[[_Reader, Json, str], Node]:
+    def read_quantifier(reader: _Reader, raw: Json, path: str) -> Node:
+        return reader.quantifier(each, raw, path)
+
+    return read_quantifier
+
+
+ITEM: dict[str, str] = {"var": ""}
+"""The current item inside ``some``, ``all`` and ``none``."""
+QUANTIFIERS = {Each.ANY: "some", Each.ALL: "all", Each.NONE: "none"}
+
+
 READERS: dict[str, Callable[[_Reader, Json, str], Node]] = {
     "and": _Reader.and_,
     "or": _Reader.or_,
@@ -244,6 +287,7 @@ READERS: dict[str, Callable[[_Reader, Json, str], Node]] = {
     "missing": _Reader.missing,
     "missing_some": _Reader.missing_some,
     **{name: _comparison(name) for name in COMPARISONS},
+    **{name: _quantifier(each) for each, name in QUANTIFIERS.items()},
 }
 
 
@@ -277,27 +321,35 @@ def _write(node: Node, schema: Schema, path: str) -> Json:
 
 
 def _condition(cond: Condition, schema: Schema, path: str) -> Json:
+    plain(cond, path, "JsonLogic", pairs=True, each=True)
     attr = schema.by_key[cond.attr]
     var = {"var": field_name(attr)}
     op, value = cond.op, cond.value
-    if op in UNWRITABLE:
-        raise refuse(f"{op.value.upper()} ({cond.attr})", path, UNWRITABLE[op])
+    if op.positive in UNWRITABLE:
+        raise refuse(f"{op.value.upper()} ({cond.attr})", path, UNWRITABLE[op.positive])
+    if cond.each is not None:
+        test = {WRITTEN[op]: [ITEM, value]} if op in WRITTEN else {"in": [value, ITEM]}
+        return {QUANTIFIERS[cond.each]: [var, test]}
     if op.positive is Op.IS_NULL:
         missing = {"missing": [field_name(attr)]}
         return missing if op is Op.IS_NULL else {"!": missing}
+    if isinstance(value, AttrRef):
+        return {WRITTEN[op]: [var, {"var": field_name(schema.by_key[value.attr])}]}
     if op in WRITTEN:
         return {WRITTEN[op]: [var, value]}
     items = list(value) if isinstance(value, tuple) else [value]
-    if op is Op.BETWEEN:
-        return {"<=": [items[0], var, items[1]]}
-    if op.positive is Op.IN:
-        positive: Json = {"in": [var, items]}
-    elif op in (Op.CONTAINS_ANY, Op.CONTAINS_ALL):
+    positive: Json
+    if op.positive is Op.BETWEEN:
+        positive = {"<=": [items[0], var, items[1]]}
+    elif op.positive is Op.IN:
+        positive = {"in": [var, items]}
+    elif op.positive in (Op.CONTAINS_ANY, Op.CONTAINS_ALL):
         tests = [{"in": [item, var]} for item in items]
-        word = "or" if op is Op.CONTAINS_ANY else "and"
-        return tests[0] if len(tests) == 1 else {word: tests}
+        word = "or" if op.positive is Op.CONTAINS_ANY else "and"
+        positive = tests[0] if len(tests) == 1 else {word: tests}
     else:
         positive = {"in": [value, var]}
+    # Negation is the exact complement in both languages, so NOT BETWEEN is ! of the between.
     return {"!": positive} if op.is_negative else positive
 
 

@@ -18,37 +18,36 @@ import re
 from typing import Any
 
 from segmentry.model.schema import Attribute, AttrType, Schema
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar, Value
-from segmentry.rules.convert.common import Depth, attribute, condition, join, refuse
-from segmentry.rules.operators import Arity, Op
+from segmentry.rules.ast import And, AttrRef, Condition, InSegment, Node, Not, Or, Scalar, Value
+from segmentry.rules.convert.common import Depth, attribute, condition, join, plain, refuse
+from segmentry.rules.operators import ATTRIBUTE_OPS, NEGATION, Arity, Op
 
 Json = Any
 
-OPERATORS: dict[str, tuple[Op, bool]] = {
-    "=": (Op.EQ, False),
-    "!=": (Op.NE, False),
-    "<": (Op.LT, False),
-    ">": (Op.GT, False),
-    "<=": (Op.LE, False),
-    ">=": (Op.GE, False),
-    "contains": (Op.CONTAINS, False),
-    "beginsWith": (Op.STARTS_WITH, False),
-    "endsWith": (Op.ENDS_WITH, False),
-    "doesNotContain": (Op.NOT_CONTAINS, False),
-    # NOT of the positive form: negation is the exact complement in segmentry.
-    "doesNotBeginWith": (Op.STARTS_WITH, True),
-    "doesNotEndWith": (Op.ENDS_WITH, True),
-    "null": (Op.IS_NULL, False),
-    "notNull": (Op.IS_NOT_NULL, False),
-    "in": (Op.IN, False),
-    "notIn": (Op.NOT_IN, False),
-    "between": (Op.BETWEEN, False),
-    "notBetween": (Op.BETWEEN, True),
+OPERATORS: dict[str, Op] = {
+    "=": Op.EQ,
+    "!=": Op.NE,
+    "<": Op.LT,
+    ">": Op.GT,
+    "<=": Op.LE,
+    ">=": Op.GE,
+    "contains": Op.CONTAINS,
+    "beginsWith": Op.STARTS_WITH,
+    "endsWith": Op.ENDS_WITH,
+    "doesNotContain": Op.NOT_CONTAINS,
+    "doesNotBeginWith": Op.NOT_STARTS_WITH,
+    "doesNotEndWith": Op.NOT_ENDS_WITH,
+    "null": Op.IS_NULL,
+    "notNull": Op.IS_NOT_NULL,
+    "in": Op.IN,
+    "notIn": Op.NOT_IN,
+    "between": Op.BETWEEN,
+    "notBetween": Op.NOT_BETWEEN,
 }
-"""react-querybuilder operator → (our operator, negated)."""
+"""react-querybuilder operator → our operator (each of its negations is one of ours)."""
 
 REFUSED_KEYS: dict[str, str] = {
-    "match": "list match modes (all, none, some, at least, at most) are not yet in the language",
+    "match": "list match modes (all, none, some, at least, at most) are not yet translated",
 }
 NUMBER_RE = re.compile(r"-?\d+(\.\d+)?")
 
@@ -134,18 +133,28 @@ class _Reader:
         for key, why in REFUSED_KEYS.items():
             if data.get(key) is not None:
                 raise refuse(f"{key} {_show(data[key])}", f"{path}.{key}", why)
-        if data.get("valueSource", "value") != "value":
-            why = "comparing an attribute with an attribute is not yet in the language"
-            raise refuse(f"valueSource {data['valueSource']!r}", f"{path}.valueSource", why)
+        source = data.get("valueSource", "value")
+        if source not in ("value", "field"):
+            why = 'valueSource is "value" or "field"'
+            raise refuse(f"valueSource {source!r}", f"{path}.valueSource", why)
         attr = attribute(data.get("field"), self.schema, f"{path}.field")
         name = data.get("operator")
         if name not in OPERATORS:
             known = ", ".join(OPERATORS)
             raise refuse(f"operator {name!r}", f"{path}.operator", f"operators are {known}")
-        op, negated = OPERATORS[name]
+        op = OPERATORS[name]
+        if source == "field":
+            return self.against_field(attr, op, data.get("value"), path)
         value = self.value(attr, op, data.get("value"), f"{path}.value")
-        node = condition(attr, op, value, self.schema, path)
-        return Not(node) if negated else node
+        return condition(attr, op, value, self.schema, path)
+
+    def against_field(self, attr: Attribute, op: Op, raw: Json, path: str) -> Node:
+        """``valueSource: "field"``: the value names another attribute."""
+        if op not in ATTRIBUTE_OPS:
+            why = "an attribute compares with another by =, !=, <, <=, > or >="
+            raise refuse(f"operator {op.value!r} against a field", f"{path}.operator", why)
+        other = attribute(raw, self.schema, f"{path}.value")
+        return condition(attr, op, AttrRef(other.key), self.schema, path)
 
     def value(self, attr: Attribute, op: Op, raw: Json, path: str) -> Value:
         if op.arity is Arity.NONE:
@@ -179,8 +188,7 @@ def _active(entry: Json) -> bool:
 
 # -- writing ----------------------------------------------------------------------------
 
-WRITTEN: dict[Op, str] = {op: name for name, (op, negated) in OPERATORS.items() if not negated}
-NEGATED: dict[Op, str] = {op: name for name, (op, negated) in OPERATORS.items() if negated}
+WRITTEN: dict[Op, str] = {op: name for name, op in OPERATORS.items()}
 
 
 def write(node: Node, schema: Schema) -> Json:
@@ -190,9 +198,10 @@ def write(node: Node, schema: Schema) -> Json:
 
 
 def _write(node: Node, path: str) -> Json:
+    plain(node, path, "react-querybuilder", pairs=True)
     match node:
-        case Not(Condition(attr, op, value)) if op in NEGATED:
-            return _rule(attr, NEGATED[op], value)
+        case Not(Condition(attr, op, value)) if NEGATION.get(op) in WRITTEN:
+            return _rule(attr, WRITTEN[NEGATION[op]], value)
         case Not(item):
             inner = _write(item, f"{path}.not")
             group = inner if "rules" in inner else {"combinator": "and", "rules": [inner]}
@@ -207,19 +216,29 @@ def _write(node: Node, path: str) -> Json:
             return {"combinator": word, "rules": rules}
 
 
+LIST_TESTS = {
+    Op.CONTAINS_ANY: ("or", "contains"),
+    Op.CONTAINS_ALL: ("and", "contains"),
+    Op.CONTAINS_NONE: ("and", "doesNotContain"),
+}
+"""A list operator written as a group of element tests (NONE: no value is contained)."""
+
+
 def _condition(attr: str, op: Op, value: Value, path: str) -> Json:
     if op in WRITTEN:
         return _rule(attr, WRITTEN[op], value)
-    if op in (Op.CONTAINS_ANY, Op.CONTAINS_ALL):
+    if op in LIST_TESTS:
         assert isinstance(value, tuple)
-        rules = [_rule(attr, "contains", item) for item in value]
-        return {"combinator": "or" if op is Op.CONTAINS_ANY else "and", "rules": rules}
+        combinator, test = LIST_TESTS[op]
+        return {"combinator": combinator, "rules": [_rule(attr, test, item) for item in value]}
     raise refuse(f"{op.value.upper()} ({attr})", path, "react-querybuilder has no such operator")
 
 
 def _rule(attr: str, operator: str, value: Value) -> Json:
     out: Json = {"field": attr, "operator": operator}
-    if value is not None:
+    if isinstance(value, AttrRef):
+        out.update(value=value.attr, valueSource="field")
+    elif value is not None:
         out["value"] = list(value) if isinstance(value, tuple) else value
     return out
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from segmentry.errors import ConversionError, RuleError
 from segmentry.model.schema import Kind, Schema
 from segmentry.model.temporal import AbsoluteDateTime, read_temporal
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar, Value
-from segmentry.rules.convert.common import Depth, condition, join, refuse
+from segmentry.rules.ast import And, AttrRef, Condition, InSegment, Node, Not, Or, Scalar, Value
+from segmentry.rules.convert.common import Depth, condition, join, plain, refuse
 from segmentry.rules.lexer import Positions, Token, TokenKind, error, tokenize
 from segmentry.rules.operators import Op
 from segmentry.rules.parser import LITERAL_WORDS
@@ -45,7 +45,8 @@ def _country(op: Op, value: Value) -> tuple[Op, Value, bool]:
 
 def _email_domain(op: Op, value: Value) -> tuple[Op, Value, bool]:
     if op in (Op.EQ, Op.NE) and isinstance(value, str):
-        return Op.ENDS_WITH, "@" + value.lstrip("@"), op is Op.NE
+        written = Op.NOT_ENDS_WITH if op is Op.NE else Op.ENDS_WITH
+        return written, "@" + value.lstrip("@"), False
     return op, value, False
 
 
@@ -242,6 +243,7 @@ def write(node: Node, schema: Schema) -> str:
 
 
 def _write(node: Node, path: str, *, top: bool = False) -> str:
+    plain(node, path, "Shopify")
     match node:
         case And(items) | Or(items):
             word = " AND " if isinstance(node, And) else " OR "
@@ -259,15 +261,26 @@ def _write(node: Node, path: str, *, top: bool = False) -> str:
             return _condition(node, path)
 
 
+LIST_TESTS = {
+    Op.CONTAINS_ANY: (" OR ", "CONTAINS"),
+    Op.CONTAINS_ALL: (" AND ", "CONTAINS"),
+    Op.CONTAINS_NONE: (" AND ", "NOT CONTAINS"),
+}
+"""A list operator written as a group of single tests (NONE: no value is contained)."""
+SHOPIFY_OPS = frozenset({Op.EQ, Op.NE, Op.LT, Op.LE, Op.GT, Op.GE, Op.BETWEEN, Op.IS_NULL,
+                         Op.IS_NOT_NULL})  # fmt: skip
+"""The operators Shopify's numeric and date filters take as they are."""
+
+
 def _condition(cond: Condition, path: str, *, negated: bool = False) -> str:
     attr, op, value = cond.attr, cond.op, cond.value
     name = WRITTEN_NAMES.get(attr)
     text = f"{attr} {op.value.upper()}"
     if name is None:
         raise refuse(text, path, f"Shopify has no filter for {attr}")
-    if op in (Op.CONTAINS_ANY, Op.CONTAINS_ALL) and isinstance(value, tuple):
-        word = " OR " if op is Op.CONTAINS_ANY else " AND "
-        return "(" + word.join(f"{name} CONTAINS {quote(str(v))}" for v in value) + ")"
+    if op in LIST_TESTS and isinstance(value, tuple):
+        word, test = LIST_TESTS[op]
+        return "(" + word.join(f"{name} {test} {quote(str(v))}" for v in value) + ")"
     written = _translated(attr, op, value, path, negated)
     if written is None:
         raise refuse(text, path, f"Shopify's {name} cannot say this")
@@ -289,8 +302,8 @@ def _translated(
                 Op.IS_NULL: (op, None), Op.IS_NOT_NULL: (op, None)}.get(op)  # fmt: skip
     if attr == "email":
         domain = value[1:] if isinstance(value, str) and value.startswith("@") else None
-        if op is Op.ENDS_WITH and domain and "@" not in domain:
-            return (Op.NE if negated else Op.EQ), domain
+        if op.positive is Op.ENDS_WITH and domain and "@" not in domain:
+            return (Op.NE if negated is not op.is_negative else Op.EQ), domain
         return (op, None) if op in (Op.IS_NULL, Op.IS_NOT_NULL) else None
     if attr == "accepts_marketing":
         if op in (Op.EQ, Op.NE) and value is True:
@@ -302,9 +315,7 @@ def _translated(
             if op in (Op.CONTAINS, Op.NOT_CONTAINS, Op.IS_NULL, Op.IS_NOT_NULL)
             else None
         )
-    if op in (Op.IN, Op.NOT_IN, Op.STARTS_WITH, Op.ENDS_WITH, Op.MATCHES, Op.CONTAINS):
-        return None
-    return op, value
+    return (op, value) if op in SHOPIFY_OPS else None
 
 
 def _value(value: Scalar | Value, path: str, dated: bool) -> str:
@@ -321,5 +332,5 @@ def _value(value: Scalar | Value, path: str, dated: bool) -> str:
             )
         return value if parsed is not None else quote(value)
     assert value is not None
-    assert not isinstance(value, tuple)
+    assert not isinstance(value, tuple | AttrRef)
     return format_scalar(value)

@@ -26,7 +26,7 @@ from sqlglot import exp
 from segmentry.model import temporal
 from segmentry.model.schema import AttrType, Kind, Schema
 from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar
-from segmentry.rules.convert.common import refuse
+from segmentry.rules.convert.common import plain, refuse
 from segmentry.rules.operators import Op
 from segmentry.rules.printer import format_scalar
 
@@ -194,6 +194,7 @@ class _Builder:
                 return self.condition(node, path)
 
     def condition(self, cond: Condition, path: str) -> Expr:
+        plain(cond, path, "the SQL export")
         attr = self.schema.by_key[cond.attr]
         column = exp.column(exp.to_identifier(attr.key, quoted=True))
         present = exp.Not(this=exp.Is(this=column, expression=exp.null()))

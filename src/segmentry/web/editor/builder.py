@@ -330,8 +330,10 @@ def _row(node: Mapping[str, Any], attributes: Attributes) -> Row | None:
     inner = node.get("not")
     if isinstance(inner, Mapping) and "segment" in inner:
         return Row(SEGMENT, NOT_IN_SEGMENT, [inner["segment"]])
-    if "attr" not in node:
-        return None
+    if "attr" not in node or "fn" in node or "each" in node:
+        return None  # rows compare an attribute itself: not a function of it, nor its items
+    if isinstance(node.get("value"), Mapping):
+        return None  # nor with another attribute
     attribute = lookup(attributes, node["attr"])
     key = attribute.key if attribute is not None else node["attr"]
     relative = dates.row_of(node["op"], node.get("value"))
