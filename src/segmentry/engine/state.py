@@ -32,7 +32,7 @@ from segmentry.store import members as member_store
 from segmentry.store import orders as order_store
 from segmentry.store import segments as segment_store
 from segmentry.store.segments import SegmentRow
-from segmentry.store.tenants import TenantRow
+from segmentry.store.tenants import TenantRow, seq_counter
 
 if TYPE_CHECKING:
     from segmentry.engine.matcher import Matcher
@@ -247,8 +247,8 @@ def load(conn: Connection, tenant: TenantRow) -> TenantState:
     state.reordered()
     state.members.update(member_store.load_members(conn, tenant_id=tenant.tenant_id))
     for kind, table in state.tables.items():
-        for entity in entity_store.scan(conn, tenant_id=tenant_id, kind=kind):
-            table.put(entity.seq, entity.record)
+        table.reserve(tenant.counters.get(seq_counter(kind), 0) + 1)
+        table.load(entity_store.records(conn, tenant_id=tenant_id, kind=kind))
     state.committed = state.mutations
     return state
 

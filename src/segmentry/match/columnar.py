@@ -20,7 +20,7 @@ when a rule is evaluated:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -197,14 +197,56 @@ class ColumnarTable:
             else:
                 column.set_many(rows, [record.get(key) for record in records])
 
+    def load(self, rows: Iterable[tuple[int, Mapping[str, Any]]], chunk: int = 20_000) -> None:
+        """Fill a new table with ``(seq, record)`` rows, a column at a time per chunk."""
+        seqs: list[int] = []
+        records: list[Mapping[str, Any]] = []
+        for seq, record in rows:
+            seqs.append(seq)
+            records.append(record)
+            if len(seqs) == chunk:
+                self.put_many(seqs, records, [None] * chunk)
+                seqs, records = [], []
+        self.put_many(seqs, records, [None] * len(seqs))
+
+    def reserve(self, rows: int) -> None:
+        """Make room for ``rows`` rows at once (a load knows how many it will put)."""
+        if rows > self.capacity:
+            self._grow(rows)
+
+    def array_bytes(self, bitmap_bytes: Callable[[BitMap], int]) -> int:
+        """Bytes of the arrays and bitmaps held, strings aside (see :meth:`string_bytes`)."""
+        total = self.alive.nbytes
+        for column in self.columns.values():
+            if isinstance(column, ListColumn):
+                total += bitmap_bytes(column.present)
+                total += sum(bitmap_bytes(b) for b in column.items.values())
+            else:
+                array = column.codes if isinstance(column, TextColumn) else column.values
+                total += array.nbytes
+        return total
+
+    def string_bytes(self) -> int:
+        """An estimate of the bytes of the distinct strings of text columns and list
+        items, with their dictionaries' entries."""
+        total = 0
+        for column in self.columns.values():
+            if isinstance(column, TextColumn):
+                total += sum(len(v) + 120 for v in column.values)
+            elif isinstance(column, ListColumn):
+                total += sum(len(item) + 120 for item in column.items)
+        return total
+
     def _ensure(self, seq: int) -> None:
         if seq >= self.capacity:
-            capacity = max(seq + 1, self.capacity * 2)
-            self.alive = _grown(self.alive, capacity, False)
-            for column in self.columns.values():
-                column.grow(capacity)
-            self.capacity = capacity
+            self._grow(max(seq + 1, self.capacity * 2))
         self.size = max(self.size, seq + 1)
+
+    def _grow(self, capacity: int) -> None:
+        self.alive = _grown(self.alive, capacity, False)
+        for column in self.columns.values():
+            column.grow(capacity)
+        self.capacity = capacity
 
     def with_schema(self, schema: Schema) -> ColumnarTable:
         """The same table for a changed schema: new attributes start empty, dropped ones go."""
