@@ -2,22 +2,48 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
 import uvicorn
 
-from segmentry.cli.options import DEFAULT_DB, DbOption, opened
-from segmentry.cli.server import build_app
+from segmentry.cli.options import DEFAULT_DB, DbOption, opened, reported
+from segmentry.cli.server import BUDGET_VARIABLE, DB_VARIABLE, FACTORY, build_app
+from segmentry.engine.residency import parse_size
+
+BudgetOption = Annotated[
+    str | None,
+    typer.Option(
+        "--memory-budget",
+        envvar=BUDGET_VARIABLE,
+        help="Memory for tenants' states per process, e.g. 512M or 4G; the least recently "
+        "used are dropped beyond it (default: a quarter of physical memory).",
+        show_default=False,
+    ),
+]
 
 
 def serve(
     db: DbOption = DEFAULT_DB,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes sharing the database and the port.")
+    ] = 1,
+    memory_budget: BudgetOption = None,
 ) -> None:
     """Serve the API (/v1, docs at /docs) and the web page (/) until stopped."""
-    with opened(db) as segmentry:
+    with reported():
+        budget = parse_size(memory_budget) if memory_budget else None
+    with opened(db, memory_budget=budget) as segmentry:
         segmentry.sweep()  # time that passed while stopped, before the first request
-        segmentry.start_scheduler()
-        uvicorn.run(build_app(segmentry), host=host, port=port, log_level="info")
+        if workers == 1:
+            segmentry.start_scheduler()
+            uvicorn.run(build_app(segmentry), host=host, port=port, log_level="info")
+            return
+    # Each worker opens the database itself (a Segmentry is not shared across processes).
+    os.environ[DB_VARIABLE] = db
+    if memory_budget:
+        os.environ[BUDGET_VARIABLE] = memory_budget
+    uvicorn.run(FACTORY, factory=True, workers=workers, host=host, port=port, log_level="info")

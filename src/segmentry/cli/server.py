@@ -4,23 +4,57 @@ the browser and API tests."""
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from types import TracebackType
 
 import uvicorn
 from fastapi import FastAPI
 
 from segmentry.api.app import create_app
+from segmentry.engine.residency import parse_size
 from segmentry.engine.segmentry import Segmentry
+from segmentry.store.database import DEFAULT_URL
 from segmentry.web.app import create_web_app
+
+DB_VARIABLE, BUDGET_VARIABLE = "SEGMENTRY_DB", "SEGMENTRY_MEMORY_BUDGET"
+FACTORY = "segmentry.cli.server:app_from_environment"
+"""What each worker process of ``serve --workers N`` imports and calls."""
 
 
 def build_app(segmentry: Segmentry) -> FastAPI:
     """The API's routes first; everything else falls through to the web page."""
     app = create_app(segmentry)
     app.mount("/", create_web_app(segmentry), name="web")
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The served application of one worker process of ``serve --workers N``: its own
+    Segmentry over the database named by ``SEGMENTRY_DB`` (budget
+    ``SEGMENTRY_MEMORY_BUDGET``), with its sweeper, closed when the worker stops.
+    Workers share nothing but the database: each reloads a tenant another one
+    changed, as separate processes always have."""
+    budget = os.environ.get(BUDGET_VARIABLE)
+    segmentry = Segmentry(
+        os.environ.get(DB_VARIABLE, DEFAULT_URL),
+        memory_budget=parse_size(budget) if budget else None,
+    )
+    app = build_app(segmentry)
+
+    @asynccontextmanager
+    async def running(_: object) -> AsyncIterator[None]:
+        segmentry.start_scheduler()
+        try:
+            yield
+        finally:
+            segmentry.close()
+
+    app.router.lifespan_context = running
     return app
 
 

@@ -49,6 +49,17 @@ class TextColumn:
             self._series = None
         return found
 
+    def code_all(self, distinct: list[str]) -> list[int]:
+        """The codes of distinct values, coding the new ones (a load's bulk :meth:`code`)."""
+        index = self.index
+        new = [v for v in distinct if v not in index]
+        if new:
+            start = len(self.values)
+            self.values.extend(new)
+            index.update(zip(new, range(start, start + len(new)), strict=True))
+            self._series = None
+        return [index[v] for v in distinct]
+
     def set(self, row: int, value: Any) -> None:
         self.codes[row] = 0 if value is None else self.code(value)
 
@@ -197,17 +208,11 @@ class ColumnarTable:
             else:
                 column.set_many(rows, [record.get(key) for record in records])
 
-    def load(self, rows: Iterable[tuple[int, Mapping[str, Any]]], chunk: int = 20_000) -> None:
-        """Fill a new table with ``(seq, record)`` rows, a column at a time per chunk."""
-        seqs: list[int] = []
-        records: list[Mapping[str, Any]] = []
-        for seq, record in rows:
-            seqs.append(seq)
-            records.append(record)
-            if len(seqs) == chunk:
-                self.put_many(seqs, records, [None] * chunk)
-                seqs, records = [], []
-        self.put_many(seqs, records, [None] * len(seqs))
+    def put_rows(self, rows: np.ndarray) -> None:
+        """Mark ``rows`` (ascending) live, making room; their values are set by the caller."""
+        if len(rows):
+            self._ensure(int(rows[-1]))
+            self.alive[rows] = True
 
     def reserve(self, rows: int) -> None:
         """Make room for ``rows`` rows at once (a load knows how many it will put)."""

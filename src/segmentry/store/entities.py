@@ -180,19 +180,39 @@ def scan(
         yield _entity(row)
 
 
-def records(conn: Connection, *, tenant_id: int, kind: Kind) -> Iterator[tuple[int, Any]]:
-    """``(seq, record)`` of every living entity in seq order: what loading a tenant's
-    columnar snapshot reads, through the driver (no per-row SQLAlchemy processing) and
-    without the documents."""
+def max_seq(conn: Connection, *, tenant_id: int, kind: Kind) -> int:
+    """The highest seq given to an entity of ``kind`` (0 if none was)."""
+    query = sa.select(sa.func.max(entities.c.seq)).where(*_scope(tenant_id, kind))
+    return int(conn.execute(query).scalar() or 0)
+
+
+SEQ_KEY = "_seq"
+"""The key a loaded record's line carries its seq under (attribute keys start with a
+letter, so it names no attribute)."""
+
+
+def records(
+    conn: Connection, *, tenant_id: int, kind: Kind, up_to: int, chunk: int = 100_000
+) -> Iterator[str]:
+    """The encoded records of every living entity with a seq up to ``up_to``, as
+    newline-delimited JSON, each record with its seq added under :data:`SEQ_KEY` (in
+    no particular order), ``chunk`` seqs at a time: what loading a tenant's columnar
+    snapshot reads. The database writes the lines and joins them, so no row becomes
+    a Python object."""
     mark = driver.mark(conn)
-    rows = conn.exec_driver_sql(
-        f"SELECT seq, record FROM entities WHERE tenant_id = {mark} AND kind = {mark} "
-        "AND doc IS NOT NULL ORDER BY seq",
-        (tenant_id, kind.value),
+    if conn.dialect.name == "postgresql":
+        line = f"string_agg(CAST(record || jsonb_build_object('{SEQ_KEY}', seq) AS TEXT), %s)"
+    else:
+        line = f"group_concat(json_set(record, '$.{SEQ_KEY}', seq), ?)"
+    query = (
+        f"SELECT {line} FROM entities WHERE tenant_id = {mark} AND kind = {mark} "
+        f"AND seq > {mark} AND seq <= {mark} AND doc IS NOT NULL"
     )
-    loads = orjson.loads
-    for seq, record in rows:
-        yield seq, loads(record) if isinstance(record, (str, bytes)) else record
+    for start in range(0, up_to, chunk):
+        params = ("\n", tenant_id, kind.value, start, start + chunk)
+        text = conn.exec_driver_sql(query, params).scalar()
+        if text:
+            yield text
 
 
 class _SeqIn(FunctionElement[bool]):
