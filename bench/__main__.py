@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+import polars as pl
+
 from bench import forward, ingest, report, reverse, shopdata, web
 from bench.timing import bandwidth_bytes_per_second
 
@@ -50,8 +52,12 @@ def run(
     sizes: dict[str, int], log: report.Log, ingest_segments: int = INGEST_SEGMENTS
 ) -> dict[str, object]:
     started = time.perf_counter()
-    bandwidth = bandwidth_bytes_per_second()
-    log(f"memory bandwidth {bandwidth / 1e9:.1f} GB/s; generating {sizes['customers']:,} customers")
+    threads = pl.thread_pool_size()  # the floor reads with as many threads as the scan
+    bandwidth = bandwidth_bytes_per_second(threads=threads)
+    log(
+        f"memory bandwidth {bandwidth / 1e9:.1f} GB/s with {threads} threads; "
+        f"generating {sizes['customers']:,} customers"
+    )
     data = shopdata.customers(sizes["customers"])
     log("forward: columnar vs SQLite")
     ahead = forward.run(data, repeat=7)
