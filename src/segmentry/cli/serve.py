@@ -9,7 +9,7 @@ import typer
 import uvicorn
 
 from segmentry.cli.options import DEFAULT_DB, DbOption, opened, reported
-from segmentry.cli.server import BUDGET_VARIABLE, DB_VARIABLE, FACTORY, build_app
+from segmentry.cli.server import BUDGET_VARIABLE, DB_VARIABLE, FACTORY, HTTP, build_app
 from segmentry.engine.residency import parse_size
 
 BudgetOption = Annotated[
@@ -32,6 +32,7 @@ def serve(
         int, typer.Option(min=1, help="Worker processes sharing the database and the port.")
     ] = 1,
     memory_budget: BudgetOption = None,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
 ) -> None:
     """Serve the API (/v1, docs at /docs) and the web page (/) until stopped."""
     with reported():
@@ -40,10 +41,21 @@ def serve(
         segmentry.sweep()  # time that passed while stopped, before the first request
         if workers == 1:
             segmentry.start_scheduler()
-            uvicorn.run(build_app(segmentry), host=host, port=port, log_level="info")
+            uvicorn.run(
+                build_app(segmentry), host=host, port=port, log_level="info", access_log=access_log
+            )
             return
     # Each worker opens the database itself (a Segmentry is not shared across processes).
     os.environ[DB_VARIABLE] = db
     if memory_budget:
         os.environ[BUDGET_VARIABLE] = memory_budget
-    uvicorn.run(FACTORY, factory=True, workers=workers, host=host, port=port, log_level="info")
+    uvicorn.run(
+        FACTORY,
+        factory=True,
+        workers=workers,
+        http=HTTP,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=access_log,
+    )
