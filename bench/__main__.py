@@ -15,11 +15,29 @@ from pathlib import Path
 
 import polars as pl
 
-from bench import forward, ingest, report, reverse, shopdata, web
+from bench import forward, ingest, report, reverse, scaling, shopdata, tenants, web, writes
 from bench.timing import bandwidth_bytes_per_second
 
-QUICK = {"customers": 1_000_000, "segments": 10_000, "events": 300, "ingest": 8_000}
-FULL = {"customers": 10_000_000, "segments": 100_000, "events": 300, "ingest": 50_000}
+QUICK = {
+    "customers": 1_000_000,
+    "segments": 10_000,
+    "events": 300,
+    "ingest": 8_000,
+    "tenant_customers": 100_000,
+    "write_segments": 300,
+    "writes": 300,
+    "scaling_seconds": 3,
+}
+FULL = {
+    "customers": 10_000_000,
+    "segments": 100_000,
+    "events": 300,
+    "ingest": 50_000,
+    "tenant_customers": 1_000_000,
+    "write_segments": 1_000,
+    "writes": 1_000,
+    "scaling_seconds": 5,
+}
 INGEST_SEGMENTS = 1_000
 
 
@@ -31,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--segments", type=int, help="M, the segments matched per update")
     parser.add_argument("--events", type=int, help="entity updates in the reverse stream")
     parser.add_argument("--ingest", type=int, help="customers imported for ingest_rate")
+    parser.add_argument("--tenant-customers", type=int, help="customers of the cold-loaded tenant")
+    parser.add_argument("--write-segments", type=int, help="segments under the timed PUTs")
+    parser.add_argument("--writes", type=int, help="timed single-customer PUTs")
+    parser.add_argument("--scaling-seconds", type=int, help="seconds of member checks per way")
     parser.add_argument("--results", type=Path, help="write the Markdown table here")
     args = parser.parse_args(argv)
     sizes = dict(QUICK if args.quick else FULL)
@@ -73,10 +95,25 @@ def run(
     log(f"web: the first members page of a {members:,}-member segment")
     page = web.run(members)
     log(f"web: {page.page_s * 1e3:.1f} ms for the page, {page.peer_s * 1e3:.1f} ms bare")
+    serving = _serving(sizes, log, ingest_segments)
     figures = report.figures(
         sizes, bandwidth, ahead, mixed, worst, imported, time.perf_counter() - started
     )
-    return figures | report.web_figures(page)
+    return figures | report.web_figures(page) | serving | {"floor_threads": threads}
+
+
+def _serving(sizes: dict[str, int], log: report.Log, ingest_segments: int) -> dict[str, object]:
+    """What users of a served shop feel: a cold tenant, a write's tail, more processes."""
+    customers = sizes.get("tenant_customers", min(sizes["customers"], 100_000))
+    log(f"tenants: loading a {customers:,}-customer tenant vs a plain SELECT of its rows")
+    loaded = tenants.run(customers)
+    segment_count = sizes.get("write_segments", ingest_segments)
+    count = sizes.get("writes", sizes["events"])
+    log(f"writes: {count:,} single-customer PUTs under {segment_count:,} segments")
+    written = writes.run(segment_count, count)
+    log("scaling: member checks with 2 worker processes vs 1")
+    scaled = scaling.run(float(sizes.get("scaling_seconds", 1)))
+    return report.serving_figures(loaded, written, scaled)
 
 
 if __name__ == "__main__":
