@@ -195,24 +195,26 @@ def records(
     conn: Connection, *, tenant_id: int, kind: Kind, up_to: int, chunk: int = 100_000
 ) -> Iterator[str]:
     """The encoded records of every living entity with a seq up to ``up_to``, as
-    newline-delimited JSON, each record with its seq added under :data:`SEQ_KEY` (in
-    no particular order), ``chunk`` seqs at a time: what loading a tenant's columnar
-    snapshot reads. The database writes the lines and joins them, so no row becomes
-    a Python object."""
+    newline-delimited JSON, each record with its seq added first under
+    :data:`SEQ_KEY` (in no particular order), ``chunk`` seqs at a time: what loading a
+    tenant's columnar snapshot reads. The database writes and joins the lines, so no
+    row becomes a Python object."""
     mark = driver.mark(conn)
-    if conn.dialect.name == "postgresql":
-        line = f"string_agg(CAST(record || jsonb_build_object('{SEQ_KEY}', seq) AS TEXT), %s)"
-    else:
-        line = f"group_concat(json_set(record, '$.{SEQ_KEY}', seq), ?)"
+    text = "CAST(record AS TEXT)"
+    line = (
+        f"'{{\"{SEQ_KEY}\":' || CAST(seq AS TEXT) || "
+        f"CASE WHEN {text} = '{{}}' THEN '}}' ELSE ',' || substr({text}, 2) END"
+    )
+    joined = "group_concat" if conn.dialect.name == "sqlite" else "string_agg"
     query = (
-        f"SELECT {line} FROM entities WHERE tenant_id = {mark} AND kind = {mark} "
-        f"AND seq > {mark} AND seq <= {mark} AND doc IS NOT NULL"
+        f"SELECT {joined}({line}, {mark}) FROM entities WHERE tenant_id = {mark} "
+        f"AND kind = {mark} AND seq > {mark} AND seq <= {mark} AND doc IS NOT NULL"
     )
     for start in range(0, up_to, chunk):
         params = ("\n", tenant_id, kind.value, start, start + chunk)
-        text = conn.exec_driver_sql(query, params).scalar()
-        if text:
-            yield text
+        lines = conn.exec_driver_sql(query, params).scalar()
+        if lines:
+            yield lines
 
 
 class _SeqIn(FunctionElement[bool]):
