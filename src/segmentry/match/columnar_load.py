@@ -62,6 +62,11 @@ def put_json(table: ColumnarTable, lines: str, seq_key: str) -> None:
 
 
 def _put_text(column: TextColumn, rows: np.ndarray, values: pl.Series) -> None:
+    if not column.index:  # a new column: codes are the values' dense ranks
+        distinct = values.drop_nulls().unique().sort()
+        column.code_all(distinct.to_list())  # codes 1, 2, ... in the same order
+        column.codes[rows] = values.rank("dense").fill_null(0).cast(pl.UInt32).to_numpy()
+        return
     distinct = values.drop_nulls().unique(maintain_order=True)
     if distinct.is_empty():
         column.codes[rows] = 0
