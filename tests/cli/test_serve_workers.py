@@ -15,7 +15,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from segmentry.cli.main import app
 from segmentry.cli.server import free_port
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.types import SegmentSpec
@@ -103,3 +105,10 @@ def _worker_pids(log: Path) -> set[str]:
         for line in log.read_text().splitlines()
         if "Started server process" in line
     }
+
+
+def test_a_budget_that_is_not_a_size_is_refused_before_serving(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'shop.db'}"
+    refused = CliRunner().invoke(app, ["serve", "--db", db, "--memory-budget", "lots"])
+    assert refused.exit_code == 1
+    assert "memory budget 'lots' is not a size" in refused.stderr
