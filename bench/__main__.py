@@ -14,7 +14,21 @@ import sys
 import time
 from pathlib import Path
 
-from bench import delivery, forward, ingest, listing, report, reverse, shopdata, web
+import polars as pl
+
+from bench import (
+    delivery,
+    forward,
+    ingest,
+    listing,
+    report,
+    reverse,
+    scaling,
+    shopdata,
+    tenants,
+    web,
+    writes,
+)
 from bench.timing import bandwidth_bytes_per_second
 
 QUICK = {
@@ -23,6 +37,10 @@ QUICK = {
     "events": 300,
     "ingest": 8_000,
     "listing": 100_000,
+    "tenant_customers": 100_000,
+    "write_segments": 300,
+    "writes": 300,
+    "scaling_seconds": 3,
 }
 FULL = {
     "customers": 10_000_000,
@@ -30,6 +48,10 @@ FULL = {
     "events": 300,
     "ingest": 50_000,
     "listing": 1_000_000,
+    "tenant_customers": 1_000_000,
+    "write_segments": 1_000,
+    "writes": 1_000,
+    "scaling_seconds": 5,
 }
 INGEST_SEGMENTS = 1_000
 
@@ -43,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, help="entity updates in the reverse stream")
     parser.add_argument("--ingest", type=int, help="customers imported for ingest_rate")
     parser.add_argument("--listing", type=int, help="customers stored for listing_vs_preview")
+    parser.add_argument("--tenant-customers", type=int, help="customers of the cold-loaded tenant")
+    parser.add_argument("--write-segments", type=int, help="segments under the timed PUTs")
+    parser.add_argument("--writes", type=int, help="timed single-customer PUTs")
+    parser.add_argument("--scaling-seconds", type=int, help="seconds of member checks per way")
     parser.add_argument("--results", type=Path, help="write the Markdown table here")
     args = parser.parse_args(argv)
     sizes = dict(QUICK if args.quick else FULL)
@@ -64,8 +90,12 @@ def run(
     sizes: dict[str, int], log: report.Log, ingest_segments: int = INGEST_SEGMENTS
 ) -> dict[str, object]:
     started = time.perf_counter()
-    bandwidth = bandwidth_bytes_per_second()
-    log(f"memory bandwidth {bandwidth / 1e9:.1f} GB/s; generating {sizes['customers']:,} customers")
+    threads = pl.thread_pool_size()  # the floor reads with as many threads as the scan
+    bandwidth = bandwidth_bytes_per_second(threads=threads)
+    log(
+        f"memory bandwidth {bandwidth / 1e9:.1f} GB/s with {threads} threads; "
+        f"generating {sizes['customers']:,} customers"
+    )
     data = shopdata.customers(sizes["customers"])
     log("forward: columnar vs SQLite")
     ahead = forward.run(data, repeat=7)
@@ -81,18 +111,37 @@ def run(
     log(f"web: the first members page of a {members:,}-member segment")
     page = web.run(members)
     log(f"web: {page.page_s * 1e3:.1f} ms for the page, {page.peer_s * 1e3:.1f} ms bare")
-    writes = min(2_000, max(40, sizes["ingest"] // 12))
-    log(f"delivery: the demo shop with {delivery.WEBHOOKS} webhooks, {writes:,} writes a phase")
-    delivered = delivery.run(customers=min(sizes["ingest"], 20_000), writes=writes)
+    delivery_writes = min(2_000, max(40, sizes["ingest"] // 12))
+    log(
+        f"delivery: the demo shop with {delivery.WEBHOOKS} webhooks, "
+        f"{delivery_writes:,} writes a phase"
+    )
+    delivered = delivery.run(customers=min(sizes["ingest"], 20_000), writes=delivery_writes)
     stored = sizes.get("listing", sizes["customers"])
     log(f"listing: the first page of a selective rule over {stored:,} stored customers")
     listed = listing.run(stored)
     log(f"listing: {listed.listing_s * 1e3:.2f} ms, preview {listed.preview_s * 1e3:.2f} ms")
+    serving = _serving(sizes, log, ingest_segments)
     figures = report.figures(
         sizes, bandwidth, ahead, mixed, worst, imported, time.perf_counter() - started
     )
     figures |= report.web_figures(page) | delivery.figures(delivered)
-    return figures | report.listing_figures(listed)
+    figures |= report.listing_figures(listed) | serving
+    return figures | {"floor_threads": threads}
+
+
+def _serving(sizes: dict[str, int], log: report.Log, ingest_segments: int) -> dict[str, object]:
+    """What users of a served shop feel: a cold tenant, a write's tail, more processes."""
+    customers = sizes.get("tenant_customers", min(sizes["customers"], 100_000))
+    log(f"tenants: loading a {customers:,}-customer tenant vs a plain SELECT of its rows")
+    loaded = tenants.run(customers)
+    segment_count = sizes.get("write_segments", ingest_segments)
+    count = sizes.get("writes", sizes["events"])
+    log(f"writes: {count:,} single-customer PUTs under {segment_count:,} segments")
+    written = writes.run(segment_count, count)
+    log("scaling: member checks with 2 worker processes vs 1")
+    scaled = scaling.run(float(sizes.get("scaling_seconds", 1)))
+    return report.serving_figures(loaded, written, scaled)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import gc
 import statistics
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -41,8 +42,14 @@ def once(run: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
-def bandwidth_bytes_per_second(size_bytes: int = 512 * 2**20) -> float:
-    """Read bandwidth: a numpy sum over an array far larger than the caches."""
+def bandwidth_bytes_per_second(size_bytes: int = 512 * 2**20, threads: int = 1) -> float:
+    """Read bandwidth: numpy sums over an array far larger than the caches, cut into
+    ``threads`` parts summed at once (numpy sums with one core and lets go of the GIL
+    while it does; Polars scans with a pool of threads)."""
     array = np.ones(size_bytes // 8, dtype=np.float64)
-    seconds = median_seconds(array.sum, repeat=9, warmup=2)
+    if threads <= 1:
+        return array.nbytes / median_seconds(array.sum, repeat=9, warmup=2)
+    parts = np.array_split(array, threads)
+    with ThreadPoolExecutor(threads) as pool:
+        seconds = median_seconds(lambda: sum(pool.map(np.sum, parts)), repeat=9, warmup=2)
     return array.nbytes / seconds

@@ -26,6 +26,11 @@ FIGURES = {
     "writes_with_delivery_vs_without",
     "listing_vs_preview",
     "listing_vs_sqlite_json",
+    "cold_tenant_load",
+    "resident_bytes_per_customer",
+    "resident_bytes_per_membership",
+    "write_p99_vs_plain",
+    "read_scaling_2_workers",
 }
 
 
@@ -36,7 +41,8 @@ def test_a_tiny_run_reports_every_figure_as_a_positive_ratio() -> None:
     assert set(figures["reverse_vs_naive"]) == {"mean", "p99"}  # type: ignore[arg-type]
     assert set(figures["reverse_vs_vectorised"]) == {"mean", "worst_case_schema"}  # type: ignore[arg-type]
     ratios = ("forward_vs_sqlite", "forward_vs_floor", "recount_vs_scan", "ingest_rate",
-              "listing_vs_preview", "listing_vs_sqlite_json")  # fmt: skip
+              "listing_vs_preview", "listing_vs_sqlite_json",
+              "cold_tenant_load", "write_p99_vs_plain", "read_scaling_2_workers")  # fmt: skip
     for name in (*ratios, "ingest_vs_no_segments"):
         assert figures[name] > 0, name  # type: ignore[operator]
     json.loads(json.dumps(figures))  # one JSON object
@@ -46,6 +52,7 @@ def test_a_tiny_run_reports_every_figure_as_a_positive_ratio() -> None:
     assert "| `forward_vs_sqlite` |" in table
     assert "| `ingest_rate` |" in table
     assert "`listing_vs_preview`" in table
+    assert "| `read_scaling_2_workers` |" in table
 
 
 def test_the_ingest_profile_times_every_step_of_an_import() -> None:

@@ -62,6 +62,29 @@ def test_editing_stored_bytes_equals_editing_the_arrays(edit: tuple) -> None:
     assert got.since.tolist() == expected.since.tolist()
 
 
+@settings(max_examples=examples(400, 100))
+@given(edit=edits(), seq=st.integers(0, CHUNK_SIZE - 1), entering=st.booleans())
+def test_one_seq_entering_or_leaving_edits_as_the_arrays_do(
+    edit: tuple, seq: int, entering: bool
+) -> None:
+    """A single-entity write's edit (one seq), which takes its place from the rank."""
+    old = edit[0] if edit[0] is not None and len(edit[0]) else Chunk(np.array([5], np.uint32))
+    old.since = old.since if len(old.since) == len(old) else np.array([1], np.int64)
+    seq += int(old.members[0]) // CHUNK_SIZE * CHUNK_SIZE
+    one = np.array([seq], dtype=np.int64)
+    entered, exited = (one, one[:0]) if entering else (one[:0], one)
+    expected = Chunk(old.members.copy(), old.since.copy())
+    expected.apply(entered, exited, 150)
+    result = edit_chunk(old.encode(), BitMap(entered.tolist()), BitMap(exited.tolist()), 150)
+    if not len(expected):
+        assert result is None
+        return
+    assert result is not None
+    got = Chunk.decode(*result)
+    assert got.members.tolist() == expected.members.tolist()
+    assert got.since.tolist() == expected.since.tolist()
+
+
 def test_bitmaps_of_arrays_hold_the_same_seqs() -> None:
     values = np.array([5, 1, 70_000, 4_096, 1], dtype=np.int64)
     assert list(bitmap_of(values)) == [1, 5, 4_096, 70_000]

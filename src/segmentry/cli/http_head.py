@@ -18,6 +18,8 @@ stopped sending, so the client reads the answer instead of a reset connection
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from typing import Any
 
 import h11
@@ -75,6 +77,24 @@ class ProblemH11Protocol(H11Protocol):
         self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
 
+class NoDelayProtocol(ProblemH11Protocol):
+    """The protocol above with Nagle's algorithm off on every connection.
+
+    A worker of ``serve --workers N`` listens on a socket its parent process made,
+    which Python then no longer recognises as TCP, so it leaves Nagle's algorithm on:
+    each answer, written in two parts, waited for the client's delayed acknowledgement
+    (some 40 ms a request on keep-alive connections)."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in {socket.AF_INET, socket.AF_INET6}:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
+
+
+WORKER_PROTOCOL = "segmentry.cli.http_head:NoDelayProtocol"
+"""The protocol each worker process of ``serve --workers N`` imports by name."""
+
 SERVER_OPTIONS: dict[str, Any] = {
     "http": ProblemH11Protocol,
     "h11_max_incomplete_event_size": REQUEST_HEAD_BYTES,
@@ -87,6 +107,8 @@ def server_config(app: Any, *, host: str, port: int, **options: Any) -> uvicorn.
     return uvicorn.Config(app, host=host, port=port, **SERVER_OPTIONS, **options)
 
 
-def serve(app: Any, *, host: str, port: int, log_level: str) -> None:
-    """Serve ``app`` until interrupted, as ``uvicorn.run`` does (Ctrl+C ends it cleanly)."""
-    uvicorn.run(app, host=host, port=port, log_level=log_level, **SERVER_OPTIONS)
+def serve(app: Any, *, host: str, port: int, log_level: str, **options: Any) -> None:
+    """Serve ``app`` until interrupted, as ``uvicorn.run`` does (Ctrl+C ends it cleanly);
+    ``options`` go to uvicorn (``workers``, ``factory``, ``access_log``)."""
+    chosen = SERVER_OPTIONS | ({"http": WORKER_PROTOCOL} if options.get("workers", 1) > 1 else {})
+    uvicorn.run(app, host=host, port=port, log_level=log_level, **chosen, **options)

@@ -55,9 +55,9 @@ def reported() -> Iterator[None]:
 
 
 @contextmanager
-def opened(db: str) -> Iterator[Segmentry]:
+def opened(db: str, *, memory_budget: int | None = None) -> Iterator[Segmentry]:
     """A Segmentry over ``db``, with its errors reported."""
-    with reported(), Segmentry(db) as segmentry:
+    with reported(), Segmentry(db, memory_budget=memory_budget) as segmentry:
         yield segmentry
 
 

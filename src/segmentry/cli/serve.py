@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Annotated, Any
+import os
+from typing import Annotated
 
 import typer
-from fastapi import FastAPI
 
 from segmentry.cli.deliver import AllowPrivateOption, NatsOption
 from segmentry.cli.http_head import serve as serve_app
-from segmentry.cli.options import DEFAULT_DB, DbOption, opened
-from segmentry.cli.server import build_app
-from segmentry.engine.delivery import running
-from segmentry.engine.segmentry import Segmentry
+from segmentry.cli.options import DEFAULT_DB, DbOption, opened, reported
+from segmentry.cli.server import (
+    BUDGET_VARIABLE,
+    DB_VARIABLE,
+    FACTORY,
+    NATS_VARIABLE,
+    PRIVATE_VARIABLE,
+    build_app,
+    delivering,
+)
+from segmentry.engine.residency import parse_size
+
+BudgetOption = Annotated[
+    str | None,
+    typer.Option(
+        "--memory-budget",
+        envvar=BUDGET_VARIABLE,
+        help="Memory for tenants' states per process, e.g. 512M or 4G; the least recently "
+        "used are dropped beyond it (default: a quarter of physical memory).",
+        show_default=False,
+    ),
+]
 
 
 def serve(
@@ -24,34 +39,32 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     allow_private_webhooks: AllowPrivateOption = False,
     nats: NatsOption = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes sharing the database and the port.")
+    ] = 1,
+    memory_budget: BudgetOption = None,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
 ) -> None:
     """Serve the API (/v1, docs at /docs) and the web page (/) until stopped; webhooks
     (and NATS with --nats) are delivered in the background."""
-    with opened(db) as segmentry:
+    with reported():
+        budget = parse_size(memory_budget) if memory_budget else None
+    with opened(db, memory_budget=budget) as segmentry:
         segmentry.sweep()  # time that passed while stopped, before the first request
-        segmentry.start_scheduler()
-        app = build_app(segmentry, allow_private_webhooks=allow_private_webhooks)
-        delivering(app, segmentry, allow_private_webhooks=allow_private_webhooks, nats_url=nats)
-        serve_app(app, host=host, port=port, log_level="info")
-
-
-def delivering(
-    app: FastAPI, segmentry: Segmentry, *, allow_private_webhooks: bool, nats_url: str | None
-) -> None:
-    """Run the delivery workers for as long as the application: started and stopped in
-    its lifespan, since uvicorn ends the process with the signal that stopped it (code
-    after ``uvicorn.run`` never runs) and a worker stopped there gives its leases back."""
-    inner = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(served: FastAPI) -> AsyncIterator[Any]:
-        delivery = running.start(
-            segmentry.database, allow_private_webhooks=allow_private_webhooks, nats_url=nats_url
-        )
-        try:
-            async with inner(served) as state:
-                yield state
-        finally:
-            await asyncio.to_thread(delivery.stop)
-
-    app.router.lifespan_context = lifespan
+        if workers == 1:
+            segmentry.start_scheduler()
+            app = build_app(segmentry, allow_private_webhooks=allow_private_webhooks)
+            delivering(app, segmentry, allow_private_webhooks=allow_private_webhooks, nats_url=nats)
+            serve_app(app, host=host, port=port, log_level="info", access_log=access_log)
+            return
+    # Each worker opens the database itself (a Segmentry is not shared across processes).
+    os.environ[DB_VARIABLE] = db
+    if memory_budget:
+        os.environ[BUDGET_VARIABLE] = memory_budget
+    os.environ[PRIVATE_VARIABLE] = "1" if allow_private_webhooks else "0"
+    if nats:
+        os.environ[NATS_VARIABLE] = nats
+    serve_app(
+        FACTORY, host=host, port=port, log_level="info", access_log=access_log,
+        factory=True, workers=workers,
+    )  # fmt: skip

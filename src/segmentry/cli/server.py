@@ -4,18 +4,31 @@ the browser and API tests."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import socket
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
 from segmentry.api.app import create_app
 from segmentry.cli.http_head import server_config
+from segmentry.engine.delivery import running
+from segmentry.engine.residency import parse_size
 from segmentry.engine.segmentry import Segmentry
+from segmentry.store.database import DEFAULT_URL
 from segmentry.web.app import create_web_app
+
+DB_VARIABLE, BUDGET_VARIABLE = "SEGMENTRY_DB", "SEGMENTRY_MEMORY_BUDGET"
+PRIVATE_VARIABLE, NATS_VARIABLE = "SEGMENTRY_ALLOW_PRIVATE_WEBHOOKS", "SEGMENTRY_NATS"
+FACTORY = "segmentry.cli.server:app_from_environment"
+"""What each worker process of ``serve --workers N`` imports and calls."""
 
 
 def build_app(segmentry: Segmentry, *, allow_private_webhooks: bool = False) -> FastAPI:
@@ -25,6 +38,57 @@ def build_app(segmentry: Segmentry, *, allow_private_webhooks: bool = False) -> 
     web.state.allow_private_webhooks = allow_private_webhooks
     app.mount("/", web, name="web")
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The served application of one worker process of ``serve --workers N``: its own
+    Segmentry over the database named by ``SEGMENTRY_DB`` (budget
+    ``SEGMENTRY_MEMORY_BUDGET``), with its sweeper and delivery workers, closed when the
+    worker stops. Workers share nothing but the database: each reloads a tenant another
+    one changed, as separate processes always have, and webhooks are leased per webhook."""
+    budget = os.environ.get(BUDGET_VARIABLE)
+    segmentry = Segmentry(
+        os.environ.get(DB_VARIABLE, DEFAULT_URL),
+        memory_budget=parse_size(budget) if budget else None,
+    )
+    private = os.environ.get(PRIVATE_VARIABLE) == "1"
+    app = build_app(segmentry, allow_private_webhooks=private)
+
+    @asynccontextmanager
+    async def lifespan(_: object) -> AsyncIterator[None]:
+        segmentry.start_scheduler()
+        try:
+            yield
+        finally:
+            segmentry.close()
+
+    app.router.lifespan_context = lifespan
+    delivering(
+        app, segmentry, allow_private_webhooks=private, nats_url=os.environ.get(NATS_VARIABLE)
+    )
+    return app
+
+
+def delivering(
+    app: FastAPI, segmentry: Segmentry, *, allow_private_webhooks: bool, nats_url: str | None
+) -> None:
+    """Run the delivery workers for as long as the application: started and stopped in
+    its lifespan, since uvicorn ends the process with the signal that stopped it (code
+    after ``uvicorn.run`` never runs) and a worker stopped there gives its leases back."""
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(served: FastAPI) -> AsyncIterator[Any]:
+        delivery = running.start(
+            segmentry.database, allow_private_webhooks=allow_private_webhooks, nats_url=nats_url
+        )
+        try:
+            async with inner(served) as state:
+                yield state
+        finally:
+            await asyncio.to_thread(delivery.stop)
+
+    app.router.lifespan_context = lifespan
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 
 from segmentry.engine import reads, timeflow
 from segmentry.engine import state as state_module
+from segmentry.engine.residency import Residency, default_budget
 from segmentry.engine.shop import Shop
 from segmentry.engine.state import TenantState, View
 from segmentry.engine.transaction import Transaction
@@ -76,7 +77,13 @@ class Segmentry:
     a lock per tenant, the statistics counter of the store and the sweeper thread.
     """
 
-    def __init__(self, url: str = DEFAULT_URL, *, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        *,
+        clock: Clock = system_clock,
+        memory_budget: int | None = None,
+    ) -> None:
         self.url = url
         self.database = create_engine(url, sqlite_setup=register_sqlite_functions)
         self.statistics = TableStatistics(self.database)
@@ -86,7 +93,8 @@ class Segmentry:
         except sa.exc.OperationalError as exc:  # unreachable server, unwritable file
             self.database.dispose()
             raise open_failure(self.database, exc) from exc
-        self._states: dict[int, TenantState] = {}
+        self.residency = Residency(memory_budget or default_budget())
+        """The tenants' states kept in memory, within the memory budget in bytes."""
         self._locks: dict[int, threading.RLock] = {}
         self._locks_guard = threading.Lock()
         self._scheduler: _Scheduler | None = None
@@ -99,8 +107,14 @@ class Segmentry:
             self._ensure_default_tenant()
 
     @classmethod
-    def open(cls, url: str = DEFAULT_URL, *, clock: Clock = system_clock) -> Segmentry:
-        return cls(url, clock=clock)
+    def open(
+        cls,
+        url: str = DEFAULT_URL,
+        *,
+        clock: Clock = system_clock,
+        memory_budget: int | None = None,
+    ) -> Segmentry:
+        return cls(url, clock=clock, memory_budget=memory_budget)
 
     def close(self) -> None:
         self.stop_scheduler()
@@ -240,10 +254,11 @@ class Segmentry:
             return self._locks.setdefault(tenant_id, threading.RLock())
 
     def _state(self, conn: Connection, row: TenantRow) -> TenantState:
-        cached = self._states.get(row.tenant_id)
+        cached = self.residency.get(row.tenant_id)
         if cached is None or cached.revision != row.revision:
             cached = state_module.load(conn, row)
-            self._states[row.tenant_id] = cached
+            for dropped in self.residency.put(row.tenant_id, cached):
+                self._current.discard(dropped)  # swept again before it is next served
         return cached
 
     def _bring_up_to_date(self, tenant_id: int) -> None:
@@ -269,7 +284,7 @@ class Segmentry:
     def _write(
         self, tenant_id: int, *, by_key: str | None = None, bump: bool = True
     ) -> Iterator[Transaction]:
-        with self._lock(tenant_id):
+        with self._lock(tenant_id), self.residency.pinned(tenant_id):
             mutations = None
             try:
                 with write_transaction(self.database) as conn:
@@ -280,9 +295,9 @@ class Segmentry:
                     yield tx
                     tx.flush(bump=bump)
             except BaseException:
-                cached = self._states.get(tenant_id)
+                cached = self.residency.get(tenant_id)
                 if cached is not None and cached.mutations != mutations:
-                    del self._states[tenant_id]  # changed in memory, not in the database
+                    self.residency.discard(tenant_id)  # changed in memory, not in the database
                 raise
             state.revision = tx.revision
             state.committed = state.mutations
@@ -292,7 +307,11 @@ class Segmentry:
     def view(self, tenant_id: int) -> Iterator[View]:
         """A consistent read of one tenant at the clock's current moment."""
         self._bring_up_to_date(tenant_id)
-        with self._lock(tenant_id), read_transaction(self.database) as conn:
+        with (
+            self._lock(tenant_id),
+            self.residency.pinned(tenant_id),
+            read_transaction(self.database) as conn,
+        ):
             row = self._tenant_row(conn, tenant_id)
             state = self._state(conn, row)
             yield View(conn, state, EvalContext(self.now(), state.tz))
@@ -319,7 +338,7 @@ class Segmentry:
     ) -> Member | reads.Kept | None:
         """:meth:`member` from the kept state alone: it never waits for the tenant's
         lock nor loads a state, and says ``Kept.STALE`` when it cannot answer."""
-        state = self._states.get(tenant_id)
+        state = self.residency.get(tenant_id)
         if state is None or tenant_id not in self._current:
             return reads.Kept.STALE
         with single_reads(self.database) as conn:
@@ -339,10 +358,16 @@ class Segmentry:
 
     def sweep(self, tenant_id: int | None = None) -> int:
         """Bring time-dependent segments to the clock's moment (all tenants if none is
-        given); returns how many memberships changed. The scheduler calls this."""
+        given); returns how many memberships changed."""
         with read_transaction(self.database) as conn:
             ids = [tenant_id] if tenant_id is not None else tenant_store.tenant_ids(conn)
         return sum(self._sweep_tenant(tid) for tid in ids)
+
+    def sweep_served(self) -> int:
+        """:meth:`sweep` the tenants this process serves (their states are in memory);
+        the scheduler calls this. Any other tenant is swept before it is next served, so
+        the sweeper does not load every tenant of the database each time."""
+        return sum(self._sweep_tenant(tid) for tid in list(self._current))
 
     def _sweep_tenant(self, tenant_id: int) -> int:
         with self._write(tenant_id, bump=False) as tx:
@@ -372,7 +397,7 @@ class _Scheduler(threading.Thread):
     def run(self) -> None:
         while not self.stopping.wait(self.interval):
             try:
-                self.segmentry.sweep()
+                self.segmentry.sweep_served()
             except Exception:  # a failed sweep is retried at the next tick; keep serving
                 log.exception("time sweep failed")
 

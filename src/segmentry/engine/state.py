@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from segmentry.engine.types import SegmentType, Status
 from segmentry.match.columnar import ColumnarTable
+from segmentry.match.columnar_load import put_json
 from segmentry.match.index_parts import moves_with_time
 from segmentry.model.schema import Kind, Schema
 from segmentry.model.temporal import EvalContext, to_micros
@@ -247,8 +248,10 @@ def load(conn: Connection, tenant: TenantRow) -> TenantState:
     state.reordered()
     state.members.update(member_store.load_members(conn, tenant_id=tenant.tenant_id))
     for kind, table in state.tables.items():
-        for entity in entity_store.scan(conn, tenant_id=tenant_id, kind=kind):
-            table.put(entity.seq, entity.record)
+        last = entity_store.max_seq(conn, tenant_id=tenant_id, kind=kind)
+        table.reserve(last + 1)
+        for lines in entity_store.records(conn, tenant_id=tenant_id, kind=kind, up_to=last):
+            put_json(table, lines, entity_store.SEQ_KEY)
     state.committed = state.mutations
     return state
 

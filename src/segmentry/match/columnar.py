@@ -21,7 +21,7 @@ when a rule is evaluated:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -49,6 +49,17 @@ class TextColumn:
             self.values.append(value)
             self._series = None
         return found
+
+    def code_all(self, distinct: list[str]) -> list[int]:
+        """The codes of distinct values, coding the new ones (a load's bulk :meth:`code`)."""
+        index = self.index
+        new = [v for v in distinct if v not in index]
+        if new:
+            start = len(self.values)
+            self.values.extend(new)
+            index.update(zip(new, range(start, start + len(new)), strict=True))
+            self._series = None
+        return [index[v] for v in distinct]
 
     def set(self, row: int, value: Any) -> None:
         self.codes[row] = 0 if value is None else self.code(value)
@@ -202,14 +213,50 @@ class ColumnarTable:
             else:
                 column.set_many(rows, [record.get(key) for record in records])
 
+    def put_rows(self, rows: np.ndarray) -> None:
+        """Mark ``rows`` (ascending) live, making room; their values are set by the caller."""
+        if len(rows):
+            self._ensure(int(rows[-1]))
+            self.alive[rows] = True
+
+    def reserve(self, rows: int) -> None:
+        """Make room for ``rows`` rows at once (a load knows how many it will put)."""
+        if rows > self.capacity:
+            self._grow(rows)
+
+    def array_bytes(self, bitmap_bytes: Callable[[BitMap], int]) -> int:
+        """Bytes of the arrays and bitmaps held, strings aside (see :meth:`string_bytes`)."""
+        total = self.alive.nbytes
+        for column in self.columns.values():
+            if isinstance(column, ListColumn):
+                total += bitmap_bytes(column.present)
+                total += sum(bitmap_bytes(b) for b in column.items.values())
+            else:
+                array = column.codes if isinstance(column, TextColumn) else column.values
+                total += array.nbytes
+        return total
+
+    def string_bytes(self) -> int:
+        """An estimate of the bytes of the distinct strings of text columns and list
+        items, with their dictionaries' entries."""
+        total = 0
+        for column in self.columns.values():
+            if isinstance(column, TextColumn):
+                total += sum(len(v) + 120 for v in column.values)
+            elif isinstance(column, ListColumn):
+                total += sum(len(item) + 120 for item in column.items)
+        return total
+
     def _ensure(self, seq: int) -> None:
         if seq >= self.capacity:
-            capacity = max(seq + 1, self.capacity * 2)
-            self.alive = _grown(self.alive, capacity, False)
-            for column in self.columns.values():
-                column.grow(capacity)
-            self.capacity = capacity
+            self._grow(max(seq + 1, self.capacity * 2))
         self.size = max(self.size, seq + 1)
+
+    def _grow(self, capacity: int) -> None:
+        self.alive = _grown(self.alive, capacity, False)
+        for column in self.columns.values():
+            column.grow(capacity)
+        self.capacity = capacity
 
     def with_schema(self, schema: Schema) -> ColumnarTable:
         """The same table for a changed schema: new attributes start empty, dropped ones go."""

@@ -158,6 +158,24 @@ def edit_chunk(old: Stored | None, entered: BitMap, exited: BitMap, at: int) -> 
         before = decode_members(old[0])
         if not before or entered.min() > before.max():
             return encode_members(before | entered), append_since(old[1], len(entered), at)
+    if old is not None and len(entered) + len(exited) == 1:
+        return _edit_one(old, entered.min() if entered else exited.min(), bool(entered), at)
     chunk = Chunk.decode(*old) if old is not None else Chunk()
     chunk.apply(array_of(entered), array_of(exited), at)
     return chunk.encode() if len(chunk) else None
+
+
+def _edit_one(old: Stored, seq: int, entering: bool, at: int) -> Stored | None:
+    """:func:`edit_chunk` for one seq entering or leaving, as a single-entity write
+    makes: its place is the bitmap's rank, so nothing is searched or sorted."""
+    members = decode_members(old[0])
+    if (seq in members) == entering:
+        return old
+    since = decode_since(old[1])
+    if entering:
+        since = np.insert(since, members.rank(seq), at)
+        members.add(seq)
+    else:
+        since = np.delete(since, members.rank(seq) - 1)
+        members.discard(seq)
+    return (encode_members(members), encode_since(since)) if members else None
