@@ -29,6 +29,10 @@ def test_the_brief_product_segment_with_the_row_builder(page: Page, site: Site) 
     expect(page.locator("#preview-count")).to_have_text("5")
     expect(page.locator("#rule-as-text")).to_have_text("price > 100")
     shoot(page, "editor-rows")
+    # The selects reload the editor 500 ms after their last change (so type-ahead can
+    # finish a word); let that reload land before switching to text, as a person would.
+    page.wait_for_timeout(600)
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
 
     page.get_by_role("button", name="Text", exact=True).click()
     expect(page.get_by_label("Rule text")).to_have_value("price > 100")
