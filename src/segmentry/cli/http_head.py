@@ -83,7 +83,7 @@ class NoDelayProtocol(ProblemH11Protocol):
     A worker of ``serve --workers N`` listens on a socket its parent process made,
     which Python then no longer recognises as TCP, so it leaves Nagle's algorithm on:
     each answer, written in two parts, waited for the client's delayed acknowledgement
-    (some 40 ms a request on keep-alive connections)."""
+    on every request of a keep-alive connection (the figure is in bench/README.md)."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         sock = transport.get_extra_info("socket")
