@@ -246,3 +246,35 @@ def to_day_number(day: date) -> int:
 
 def from_day_number(number: int) -> date:
     return date.fromordinal(number + EPOCH_ORDINAL)
+
+
+def window_start(value: Temporal, ctx: EvalContext) -> int:
+    """The first moment (microseconds since the epoch) a ``since:`` bound lets in: a
+    day-like literal starts at that day's beginning in the tenant's zone, a relative
+    time or a date-time is that moment."""
+    if isinstance(value, AbsoluteDate | DayWord):
+        return day_start(as_day(value, ctx), ctx.tz)
+    return as_instant(value, ctx)
+
+
+def window_end(value: Temporal, ctx: EvalContext) -> int:
+    """The last moment an ``until:`` bound lets in (the window includes its ends): a
+    day-like literal ends at that day's last microsecond in the tenant's zone."""
+    if isinstance(value, AbsoluteDate | DayWord):
+        return day_start(as_day(value, ctx) + timedelta(days=1), ctx.tz) - 1
+    return as_instant(value, ctx)
+
+
+def window(since: str | None, until: str | None, ctx: EvalContext) -> tuple[int | None, int | None]:
+    """A behaviour window's bounds at ``ctx``, both included; ``None`` is an open end.
+    The literals are checked ones (see ``rules.check``)."""
+    low = None if since is None else window_start(_read_checked(since), ctx)
+    high = None if until is None else window_end(_read_checked(until), ctx)
+    return low, high
+
+
+def _read_checked(text: str) -> Temporal:
+    value = read_temporal(text)
+    if value is None:
+        raise TemporalError(f"{text!r} is not a date, a date-time or a relative time")
+    return value

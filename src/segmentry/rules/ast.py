@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from segmentry.rules.operators import Each, Fn, Op
+from segmentry.rules.operators import Act, Each, Fn, Op
 
 Scalar = str | int | float | bool
 
@@ -119,12 +119,51 @@ class Or:
             raise ValueError("Or needs at least two items")
 
 
-Node = And | Or | Not | Condition | InSegment
-NODE_TYPES: tuple[type[Node], ...] = (And, Or, Not, Condition, InSegment)
+@dataclass(frozen=True, slots=True)
+class WindowSpans:
+    """Where a behaviour function's parts sit in the text, for precise errors."""
+
+    name: Span = NO_SPAN
+    since: Span = NO_SPAN
+    until: Span = NO_SPAN
+    op: Span = NO_SPAN
+    value: Span = NO_SPAN
+
+
+NO_WINDOW_SPANS = WindowSpans()
+
+
+@dataclass(frozen=True, slots=True)
+class Behaviour:
+    """A behaviour function over the tenant's placed orders (SPEC §8):
+    ``amount_spent(channel = 'app', since: -1y) > 500``,
+    ``purchased(IN SEGMENT 'premium', since: -30d)``.
+
+    ``where`` is a rule over another kind (the order, the product bought or the
+    buyer, see :data:`~segmentry.rules.operators.ACTIVITIES`); ``None`` counts
+    everything. ``since`` and ``until`` are temporal literals as in the JSON form
+    (``"-30d"``, ``"2024-03-01"``), both ends included; ``None`` leaves that end
+    open. ``op`` and ``value`` compare the counted value; both are ``None`` for the
+    boolean ``purchased``.
+    """
+
+    act: Act
+    where: Node | None = None
+    since: str | None = None
+    until: str | None = None
+    op: Op | None = None
+    value: int | float | None = None
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+    spans: WindowSpans = field(default=NO_WINDOW_SPANS, compare=False, repr=False)
+
+
+Node = And | Or | Not | Condition | InSegment | Behaviour
+NODE_TYPES: tuple[type[Node], ...] = (And, Or, Not, Condition, InSegment, Behaviour)
 
 
 def walk(node: Node) -> list[Node]:
-    """Every node of the tree, parents before children (iterative: no recursion limit)."""
+    """Every node of the tree, parents before children (iterative: no recursion limit).
+    A behaviour function is a leaf here: its condition is a rule of another kind."""
     out: list[Node] = []
     stack: list[Node] = [node]
     while stack:
@@ -150,8 +189,21 @@ def attributes_of(cond: Condition) -> tuple[str, ...]:
 
 
 def segment_refs(node: Node) -> list[InSegment]:
-    """The ``IN SEGMENT`` references of a rule, in text order."""
+    """The ``IN SEGMENT`` references of a rule to segments of its own kind, in text
+    order (those inside a behaviour function's condition are :func:`cross_refs`)."""
     return [n for n in walk(node) if isinstance(n, InSegment)]
+
+
+def behaviours(node: Node) -> list[Behaviour]:
+    """The behaviour functions of a rule, in text order. :func:`walk` stops at them:
+    their conditions are over another kind, so they are not the rule's conditions."""
+    return [n for n in walk(node) if isinstance(n, Behaviour)]
+
+
+def cross_refs(node: Node) -> list[InSegment]:
+    """The ``IN SEGMENT`` references inside behaviour conditions: to segments of the
+    kind the condition is over (products for ``purchased``, customers for ``units_sold``)."""
+    return [ref for b in behaviours(node) if b.where is not None for ref in segment_refs(b.where)]
 
 
 def depth(node: Node) -> int:
@@ -165,4 +217,6 @@ def depth(node: Node) -> int:
             stack.extend((item, level + 1) for item in current.items)
         elif isinstance(current, Not):
             stack.append((current.item, level + 1))
+        elif isinstance(current, Behaviour) and current.where is not None:
+            stack.append((current.where, level + 1))
     return best

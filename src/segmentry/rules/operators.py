@@ -222,6 +222,55 @@ FUNCTION_WORDS: dict[str, Fn] = {fn.value.upper(): fn for fn in Fn}
 """The functions by their upper-case name, as the parser reads them."""
 
 
+class Act(StrEnum):
+    """Behaviour functions: what a customer did, or what was done with a product, counted
+    over the tenant's placed orders (SPEC §8). Spelled as in the text and JSON forms."""
+
+    ORDERS_PLACED = "orders_placed"
+    AMOUNT_SPENT = "amount_spent"
+    PURCHASED = "purchased"
+    UNITS_PURCHASED = "units_purchased"
+    UNITS_SOLD = "units_sold"
+    REVENUE = "revenue"
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """One behaviour function: the kind of segment it belongs in, the kind its condition
+    is over, what its value is and the line that documents it."""
+
+    act: Act
+    segment_kind: str
+    """``customer`` or ``product``: the segments it may appear in."""
+    condition_kind: str
+    """``order``, ``product`` or ``customer``: what its condition is checked against."""
+    gives: AttrType | None
+    """``INTEGER`` for counts, ``NUMBER`` for money; ``None`` for the boolean ``purchased``."""
+    doc: str
+
+
+BEHAVIOUR_OPS = frozenset({Op.EQ, Op.NE, Op.LT, Op.LE, Op.GT, Op.GE})
+"""What a counted value compares with: one number, never missing (0 when nothing counts)."""
+ACTIVITIES: tuple[Activity, ...] = (
+    Activity(Act.ORDERS_PLACED, "customer", "order", AttrType.INTEGER,
+             "the number of the customer's placed orders that meet the condition"),
+    Activity(Act.AMOUNT_SPENT, "customer", "order", AttrType.NUMBER,
+             "the sum of the totals of those orders, exact to the cent"),
+    Activity(Act.PURCHASED, "customer", "product", None,
+             "true if the customer bought a unit of a product that meets the condition"),
+    Activity(Act.UNITS_PURCHASED, "customer", "product", AttrType.INTEGER,
+             "the units the customer bought of products that meet the condition"),
+    Activity(Act.UNITS_SOLD, "product", "customer", AttrType.INTEGER,
+             "the units of this product sold to buyers that meet the condition"),
+    Activity(Act.REVENUE, "product", "customer", AttrType.NUMBER,
+             "quantity times unit price of this product's lines sold to such buyers"),
+)  # fmt: skip
+"""Every behaviour function, in the order the docs list them."""
+BY_ACT: dict[Act, Activity] = {row.act: row for row in ACTIVITIES}
+ACT_WORDS: dict[str, Act] = {act.value.upper(): act for act in Act}
+"""The behaviour functions by their upper-case name, as the parser reads them."""
+
+
 def listed(ops: frozenset[Op] | None = None) -> str:
     """The operators (all, or those of ``ops``) as messages list them: ``=, !=, <``."""
     return ", ".join(row.text for row in OPERATORS if ops is None or row.op in ops)
