@@ -343,6 +343,7 @@ def test_trees_built_by_a_program_are_checked_too() -> None:
         Behaviour(Act.PURCHASED, op=Op.GE, value=1),
         Behaviour(Act.AMOUNT_SPENT, since="soon", op=Op.GT, value=float("nan")),
         Behaviour(Act.ORDERS_PLACED),
+        Behaviour(Act.AMOUNT_SPENT, op=Op.GT, value=2**60),
     ))  # fmt: skip
     with pytest.raises(RuleError) as caught:
         check(bad, schema, schemas=SCHEMAS)
@@ -351,6 +352,7 @@ def test_trees_built_by_a_program_are_checked_too() -> None:
         "since: 'soon' is not a date or relative time",
         "amount_spent() is compared with a number, not nan",
         "orders_placed() is compared with =, !=, <, <=, >, >=",
+        f"number {2**60} is out of range",
     ]
 
 
