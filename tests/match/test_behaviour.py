@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from pyroaring import BitMap
 
-from segmentry.match.eval_columnar import compile_columnar
+from segmentry.match.eval_columnar import compile_columnar, count, first_rows
 from segmentry.match.eval_python import compile_predicate
 from segmentry.match.explain import explain
 from segmentry.match.rule_index import RuleIndex
@@ -253,3 +253,12 @@ def test_the_rule_index_names_a_function_only_through_the_attributes_beside_it()
         [True, False, True],
         [False, False, False],
     ]
+
+
+def test_a_function_pages_and_counts_like_any_rule() -> None:
+    shop = small_shop()
+    table = shop.tables[C]
+    expr = compile_columnar(fn(Act.PURCHASED), table, NOW, orders=shop.view())
+    assert count(table, expr) == 2
+    assert first_rows(table, expr, -1, 1) == [0]
+    assert first_rows(table, expr, 0, 5) == [1]
