@@ -12,7 +12,10 @@ exact complement (``brand != 'Nike'`` holds where brand is NULL) and NOT, AND
 and OR compose as they do in segmentry. Strings compare as ``LOWER(col)``
 against the literal lower-cased here; date literals become whole days in the
 tenant's zone, computed here as UTC instants; relative times read the
-warehouse's ``CURRENT_TIMESTAMP``.
+warehouse's ``CURRENT_TIMESTAMP``. ``count(list)`` is the list's size with NULL as 0;
+``ANY``/``ALL``/``NONE`` are ``EXISTS`` over the unnested items (never unknown); two
+attributes compare only when both are present, strings folded and, in PostgreSQL,
+``COLLATE "C"`` so that they order by code point as segmentry does.
 """
 
 from __future__ import annotations
@@ -25,9 +28,19 @@ from sqlglot import exp
 
 from segmentry.model import temporal
 from segmentry.model.schema import AttrType, Kind, Schema
-from segmentry.rules.ast import And, Behaviour, Condition, InSegment, Node, Not, Or, Scalar
-from segmentry.rules.convert.common import plain, refuse
-from segmentry.rules.operators import Op
+from segmentry.rules.ast import (
+    And,
+    AttrRef,
+    Behaviour,
+    Condition,
+    InSegment,
+    Node,
+    Not,
+    Or,
+    Scalar,
+)
+from segmentry.rules.convert.common import refuse
+from segmentry.rules.operators import Each, Fn, Op
 from segmentry.rules.printer import format_scalar
 
 TABLES = {Kind.PRODUCT: "products", Kind.CUSTOMER: "customers"}
@@ -99,22 +112,44 @@ class Target:
             return exp.DPipe(this=day, expression=exp.Literal.string(" 00:00:00.000000"))
         return exp.cast(day, self.datetime_type)
 
-    def list_has_any(self, column: Expr, items: list[str]) -> Expr:
-        """Some item of the list column, lower-cased, is one of ``items``."""
-        literals = [exp.Literal.string(i) for i in items]
+    def item(self) -> Expr:
+        """An item of the list :meth:`items` unnests (JSON text in SQLite)."""
+        return exp.column("value", table="_items") if self.sqlite else exp.column("_item")
+
+    def items(self, column: Expr, where: Expr | None = None) -> Expr:
+        """Some item of the list column passes ``where`` (over :meth:`item`); a NULL
+        list has no items, so this is never unknown."""
         if self.sqlite:
-            value = exp.column("value", table="_items")
             each = exp.Anonymous(this="json_each", expressions=[column])
             source: Expr = exp.Table(
                 this=each, alias=exp.TableAlias(this=exp.to_identifier("_items"))
             )
         else:
-            value = exp.column("_item")
             alias = exp.TableAlias(this=exp.to_identifier("_items"),
                                    columns=[exp.to_identifier("_item")])  # fmt: skip
             source = exp.Unnest(expressions=[column], alias=alias)
-        test = exp.In(this=exp.Lower(this=value), expressions=literals)
-        return exp.Exists(this=exp.select("1").from_(source).where(test))
+        query = exp.select("1").from_(source)
+        return exp.Exists(this=query if where is None else query.where(where))
+
+    def list_has_any(self, column: Expr, items: list[str]) -> Expr:
+        """Some item of the list column, lower-cased, is one of ``items``."""
+        literals = [exp.Literal.string(i) for i in items]
+        return self.items(column, exp.In(this=exp.Lower(this=self.item()), expressions=literals))
+
+    def list_size(self, column: Expr) -> Expr:
+        """The number of items of the list column, 0 when it is NULL (never unknown)."""
+        if self.sqlite:
+            size: Expr = exp.Anonymous(this="json_array_length", expressions=[column])
+        else:
+            size = exp.ArraySize(this=column)
+        return exp.Coalesce(this=size, expressions=[exp.Literal.number(0)])
+
+    def ordered(self, text: Expr) -> Expr:
+        """Text that ``<`` orders by code point, as segmentry does: PostgreSQL orders by
+        the database's collation unless told ``COLLATE "C"`` (the others compare bytes)."""
+        if self.dialect != "postgres":
+            return text
+        return exp.Collate(this=text, expression=exp.to_identifier("C", quoted=True))
 
     def suffix(self, text: Expr, length: int) -> Expr:
         if self.sqlite:
@@ -197,9 +232,14 @@ class _Builder:
                 return self.condition(node, path)
 
     def condition(self, cond: Condition, path: str) -> Expr:
-        plain(cond, path, "the SQL export")
         attr = self.schema.by_key[cond.attr]
-        column = exp.column(exp.to_identifier(attr.key, quoted=True))
+        column = _column(attr.key)
+        if cond.fn is Fn.COUNT:
+            return self.count(cond, column)
+        if cond.each is not None:
+            return self.quantified(cond, column, path)
+        if isinstance(cond.value, AttrRef):
+            return self.pair(cond, attr.type, column, cond.value)
         present = exp.Not(this=exp.Is(this=column, expression=exp.null()))
         if cond.op is Op.IS_NOT_NULL:
             return present
@@ -209,6 +249,50 @@ class _Builder:
         # Never unknown: NULL fails the test, so NOT is the exact complement.
         guarded = exp.and_(present, test)
         return exp.not_(exp.paren(guarded)) if cond.op.is_negative else guarded
+
+    def count(self, cond: Condition, column: Expr) -> Expr:
+        """``count(list)``: the size is never NULL (0 for a missing list), so the
+        comparison is never unknown and its negation is the exact complement."""
+        size = self.target.list_size(column)
+        if cond.op.positive is Op.BETWEEN:
+            low, high = _items(cond.value)
+            test = exp.and_(exp.GTE(this=size, expression=_literal(low)),
+                            exp.LTE(this=size, expression=_literal(high)))  # fmt: skip
+        else:
+            assert isinstance(cond.value, int | float)
+            test = COMPARE[cond.op.positive](this=size, expression=_literal(cond.value))
+        return exp.not_(exp.paren(test)) if cond.op.is_negative else test
+
+    def quantified(self, cond: Condition, column: Expr, path: str) -> Expr:
+        """``ANY``: some item passes; ``ALL``: there is an item and none fails;
+        ``NONE``: NOT ANY. Items are never NULL, so an item's test is never unknown."""
+        assert cond.each is not None
+        if cond.op is Op.MATCHES:
+            why = "regular expressions differ from warehouse to warehouse"
+            raise refuse(f"{cond.subject} MATCHES", path, why)
+        flip = cond.op is Op.NE
+        passes = self.text(Op.EQ if flip else cond.op, cond.value, self.target.item(), path)
+        if flip:
+            passes = exp.not_(exp.paren(passes))
+        if cond.each is Each.ALL:
+            fails = exp.not_(exp.paren(passes))
+            return exp.and_(self.target.items(column),
+                            exp.not_(self.target.items(column, fails)))  # fmt: skip
+        some = self.target.items(column, passes)
+        return exp.not_(some) if cond.each is Each.NONE else some
+
+    def pair(self, cond: Condition, kind: AttrType, column: Expr, ref: AttrRef) -> Expr:
+        """One attribute against another: false when either is NULL, so ``!=`` (NOT
+        of the guarded ``=``) holds when either is missing, as in segmentry."""
+        other = _column(ref.attr)
+        present = exp.and_(exp.Not(this=exp.Is(this=column, expression=exp.null())),
+                           exp.Not(this=exp.Is(this=other, expression=exp.null())))  # fmt: skip
+        left, right = column, other
+        if kind.is_textual:  # strings compare folded, ordered by code point
+            left = self.target.ordered(exp.Lower(this=column))
+            right = self.target.ordered(exp.Lower(this=other))
+        test = exp.and_(present, COMPARE[cond.op.positive](this=left, expression=right))
+        return exp.not_(exp.paren(test)) if cond.op.is_negative else test
 
     def test(self, kind: AttrType, op: Op, value: object, column: Expr, path: str) -> Expr:
         if kind.is_textual:
@@ -315,6 +399,10 @@ def _compare_windows(op: Op, column: Expr, windows: list[Window]) -> Expr:
     }  # fmt: skip
     compare, bound = edge[op]
     return compare(this=column, expression=bound)
+
+
+def _column(key: str) -> Expr:
+    return exp.column(exp.to_identifier(key, quoted=True))
 
 
 def _unit(amount: int, unit: str) -> tuple[Expr, str]:
