@@ -254,6 +254,6 @@ def test_strings_compared_with_strings_order_by_code_point_in_postgres() -> None
     clause = convert("name < brand", kind=Kind.PRODUCT, source="text", target="sql",
                      dialect="postgres")  # fmt: skip
     assert clause == (
-        '(NOT "name" IS NULL AND NOT "brand" IS NULL) '
+        'NOT "name" IS NULL AND NOT "brand" IS NULL '
         'AND LOWER("name") COLLATE "C" < LOWER("brand") COLLATE "C"'
     )

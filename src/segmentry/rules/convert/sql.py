@@ -285,13 +285,12 @@ class _Builder:
         """One attribute against another: false when either is NULL, so ``!=`` (NOT
         of the guarded ``=``) holds when either is missing, as in segmentry."""
         other = _column(ref.attr)
-        present = exp.and_(exp.Not(this=exp.Is(this=column, expression=exp.null())),
-                           exp.Not(this=exp.Is(this=other, expression=exp.null())))  # fmt: skip
+        present = [exp.Not(this=exp.Is(this=c, expression=exp.null())) for c in (column, other)]
         left, right = column, other
         if kind.is_textual:  # strings compare folded, ordered by code point
             left = self.target.ordered(exp.Lower(this=column))
             right = self.target.ordered(exp.Lower(this=other))
-        test = exp.and_(present, COMPARE[cond.op.positive](this=left, expression=right))
+        test = exp.and_(*present, COMPARE[cond.op.positive](this=left, expression=right))
         return exp.not_(exp.paren(test)) if cond.op.is_negative else test
 
     def test(self, kind: AttrType, op: Op, value: object, column: Expr, path: str) -> Expr:
