@@ -26,7 +26,7 @@ from segmentry.model.schema import SEGMENTED_KINDS, AttrType, Kind, Schema
 from segmentry.model.temporal import EvalContext
 from segmentry.rules.ast import And, Condition, Node, Not, Or
 from segmentry.rules.check import check
-from segmentry.rules.convert import convert, sql
+from segmentry.rules.convert import convert, sql, sql_targets
 from segmentry.rules.operators import Op
 from segmentry.rules.parser import parse
 from tests.conftest import examples
@@ -202,7 +202,7 @@ def test_the_three_valued_logic_of_sql_is_guarded(
     check_dialect(databases[dialect], dialect, case, check(parse(text), schema))
 
 
-@pytest.mark.parametrize("dialect", list(sql.TARGETS))
+@pytest.mark.parametrize("dialect", list(sql_targets.TARGETS))
 def test_every_dialect_gets_a_clause_that_sqlglot_reads_back(dialect: str) -> None:
     import sqlglot
 

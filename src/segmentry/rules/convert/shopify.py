@@ -7,8 +7,11 @@ A small recursive-descent parser over the rule language's own tokens (the two
 languages share strings, numbers, dates and offsets such as ``-30d`` and
 ``30_days_ago``), with errors at line and column. :data:`FILTERS` maps each
 Shopify filter we read to a segmentry attribute; :data:`REFUSED` names the
-filters and functions we do not have, and why. Filter names, operators and value
-formats follow Shopify's reference of its segment filters.
+filters and functions we do not have, and why; ``products_purchased(...)`` is the
+language's ``purchased(...)`` (:mod:`.shopify_purchases`). Written, a quantifier or
+``count(tags)`` becomes the plain filter that means the same where there is one
+(``ANY tags = 'a'`` is ``customer_tags CONTAINS 'a'``). Filter names, operators and
+value formats follow Shopify's reference of its segment filters.
 """
 
 from __future__ import annotations
