@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from segmentry.errors import ConversionError
 from segmentry.model.schema import Kind
@@ -288,3 +289,70 @@ def test_negated_item_tests_mean_what_react_querybuilder_means() -> None:
         )
         chosen = {f"e{n}" for n, t in enumerate(lists) if holds(t)}
         assert members(node, schema, ctx, shop) == chosen, mode
+
+
+ITEM_TESTS: dict[str, Any] = {
+    "=": lambda item, v: item == v,
+    "!=": lambda item, v: item != v,
+    "contains": lambda item, v: v in item,
+    "beginsWith": lambda item, v: item.startswith(v),
+    "endsWith": lambda item, v: item.endswith(v),
+    "doesNotContain": lambda item, v: v not in item,
+    "doesNotBeginWith": lambda item, v: not item.startswith(v),
+    "doesNotEndWith": lambda item, v: not item.endswith(v),
+    "notNull": lambda item, v: True,
+}
+MODE_HOLDS: dict[str, Any] = {
+    "all": lambda passing, total, n: total > 0 and passing == total,
+    "some": lambda passing, total, n: passing > 0,
+    "none": lambda passing, total, n: passing == 0,
+    "atLeast": lambda passing, total, n: passing >= n,
+    "atMost": lambda passing, total, n: passing <= n,
+    "exactly": lambda passing, total, n: passing == n,
+}
+"""react-querybuilder's meaning of each match mode (its JsonLogic export: ``all`` of an
+empty list is false), over the items folded as segmentry compares them."""
+TAGS = st.lists(st.sampled_from(["a", "ab", "B", "ba", "abc", "c"]), max_size=4)
+
+
+MATCHES = st.fixed_dictionaries({
+    "lists": st.lists(TAGS, min_size=1, max_size=8),
+    "mode": st.sampled_from(list(MODE_HOLDS)),
+    "operator": st.sampled_from(list(ITEM_TESTS)),
+    "value": st.sampled_from(["a", "b", "A", "c", "ab"]),
+    "threshold": st.integers(0, 3),
+    "empty": st.booleans(),
+})  # fmt: skip
+
+
+@settings(max_examples=examples(400, 80), deadline=None)
+@given(case=MATCHES)
+def test_a_match_mode_read_selects_what_react_querybuilder_selects(case: dict[str, Any]) -> None:
+    from datetime import UTC, datetime
+
+    from segmentry.model.temporal import EvalContext
+
+    mode, operator, value = case["mode"], case["operator"], case["value"]
+    schema = SCHEMAS[Kind.PRODUCT]
+    ctx = EvalContext(datetime.now(UTC), UTC)
+    shop = build_shop(schema, [{"tags": t} for t in case["lists"]], ctx)
+    test = {"field": "", "operator": operator, "value": value}
+    subquery = items() if case["empty"] and operator == "notNull" else items(test)
+    query = group(matching("tags", mode, subquery, case["threshold"]))
+    refused = ""
+    try:
+        node = querybuilder.read(query, schema)
+    except ConversionError as exc:
+        refused = exc.construct
+    if refused:  # only a count of the items passing a test is refused
+        assert (refused, operator != "notNull") == (f"match mode {mode!r}", True)
+        event("refused")
+        return
+    expected = set()
+    for n, (_, doc, _) in enumerate(shop):
+        stored = [i.lower() for i in doc.get("tags") or []]
+        passing = sum(1 for i in stored if ITEM_TESTS[operator](i, value.lower()))
+        if MODE_HOLDS[mode](passing, len(stored), case["threshold"]):
+            expected.add(f"e{n}")
+    assert members(node, schema, ctx, shop) == expected, node
+    event(f"read {mode}")
