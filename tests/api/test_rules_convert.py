@@ -117,6 +117,15 @@ def test_shopify_refuses_by_name_what_its_filters_cannot_say(api: Caller) -> Non
     assert api.post("/v1/rules/convert", json=body).json() == {
         "rule": "customer_tags CONTAINS 'vip' AND products_purchased(id: 42, date: >= -30d) = true"
     }
+    read = {"kind": "customer", "from": "shopify", "to": "text",
+            "rule": "products_purchased(id: (42, 43), date: >= -30d) = false"}  # fmt: skip
+    assert api.post("/v1/rules/convert", json=read).json() == {
+        "rule": "NOT purchased(id IN ('42', '43'), since: -30d)"
+    }
+    read["rule"] = "number_of_orders > 1 AND\n products_purchased(id: 1, tag: 'a') = true"
+    problem = is_problem(api.post("/v1/rules/convert", json=read), 422, "unconvertible-rule")
+    assert problem["construct"] == "products_purchased(id:, tag:)"
+    assert problem["errors"][0]["location"] == "line 2, column 28"
 
 
 def test_counts_quantifiers_and_pairs_export_to_a_warehouse(api: Caller) -> None:
