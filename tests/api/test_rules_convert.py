@@ -89,3 +89,54 @@ def test_a_deeply_nested_rule_is_a_4xx_not_a_500(api: Caller) -> None:
         logic = {"!": logic}
     body = {"kind": "product", "from": "jsonlogic", "to": "sql", "dialect": "sqlite", "rule": logic}
     is_problem(api.post("/v1/rules/convert", json=body), 422, "unconvertible-rule")
+
+
+def test_match_modes_convert_and_counting_items_that_pass_a_test_is_a_422(api: Caller) -> None:
+    some = {"field": "tags", "operator": "=", "match": {"mode": "some"},
+            "value": {"combinator": "and", "rules": [
+                {"field": "", "operator": "beginsWith", "value": "sale-"}]}}  # fmt: skip
+    body = {"kind": "product", "from": "querybuilder", "to": "text",
+            "rule": {"combinator": "and", "rules": [some]}}  # fmt: skip
+    answer = api.post("/v1/rules/convert", json=body)
+    assert answer.json() == {"rule": "ANY tags STARTS WITH 'sale-'"}, answer.text
+    at_least = {**some, "match": {"mode": "atLeast", "threshold": 2}}
+    body["rule"] = {"combinator": "or", "rules": [{"field": "price", "operator": ">",
+                                                   "value": 1}, at_least]}  # fmt: skip
+    problem = is_problem(api.post("/v1/rules/convert", json=body), 422, "unconvertible-rule")
+    assert problem["construct"] == "match mode 'atLeast'"
+    assert problem["errors"][0]["location"] == "rule.rules[1].match"
+
+
+def test_shopify_refuses_by_name_what_its_filters_cannot_say(api: Caller) -> None:
+    body = {"kind": "customer", "from": "text", "to": "shopify",
+            "rule": "orders_count > 1 AND count(tags) >= 2"}  # fmt: skip
+    problem = is_problem(api.post("/v1/rules/convert", json=body), 422, "unconvertible-rule")
+    assert problem["construct"] == "count(tags) >= 2"
+    assert problem["errors"][0]["location"] == "rule[1]"
+    body["rule"] = "ANY tags = 'vip' AND purchased(id IN ('42'), since: -30d)"
+    assert api.post("/v1/rules/convert", json=body).json() == {
+        "rule": "customer_tags CONTAINS 'vip' AND products_purchased(id: 42, date: >= -30d) = true"
+    }
+    read = {"kind": "customer", "from": "shopify", "to": "text",
+            "rule": "products_purchased(id: (42, 43), date: >= -30d) = false"}  # fmt: skip
+    assert api.post("/v1/rules/convert", json=read).json() == {
+        "rule": "NOT purchased(id IN ('42', '43'), since: -30d)"
+    }
+    read["rule"] = "number_of_orders > 1 AND\n products_purchased(id: 1, tag: 'a') = true"
+    problem = is_problem(api.post("/v1/rules/convert", json=read), 422, "unconvertible-rule")
+    assert problem["construct"] == "products_purchased(id:, tag:)"
+    assert problem["errors"][0]["location"] == "line 2, column 28"
+
+
+def test_counts_quantifiers_and_pairs_export_to_a_warehouse(api: Caller) -> None:
+    body = {"kind": "product", "from": "text", "to": "sql", "dialect": "duckdb",
+            "rule": "count(tags) >= 2 AND NONE tags = 'x' AND price < original_price"}  # fmt: skip
+    answer = api.post("/v1/rules/convert", json=body)
+    assert answer.json() == {"rule": (
+        "COALESCE(ARRAY_LENGTH(\"tags\"), 0) >= 2 AND NOT EXISTS(SELECT 1 FROM UNNEST(\"tags\") "
+        "AS _items(_item) WHERE LOWER(_item) = 'x') AND (NOT \"price\" IS NULL AND NOT "
+        "\"original_price\" IS NULL AND \"price\" < \"original_price\")"
+    )}, answer.text  # fmt: skip
+    body["rule"] = "ANY tags MATCHES '^a'"
+    problem = is_problem(api.post("/v1/rules/convert", json=body), 422, "unconvertible-rule")
+    assert (problem["construct"], problem["errors"][0]["location"]) == ("ANY tags MATCHES", "rule")

@@ -33,10 +33,13 @@ def members(rule: Node, schema: Schema, ctx: EvalContext, shop: Shop) -> set[str
 
 
 @st.composite
-def cases(draw: st.DrawFn, kinds: tuple[Kind, ...] = SEGMENTED_KINDS) -> dict[str, Any]:
-    """A checked rule without segment references, and a shop with missing values."""
+def cases(
+    draw: st.DrawFn, kinds: tuple[Kind, ...] = SEGMENTED_KINDS, second_round: bool = False
+) -> dict[str, Any]:
+    """A checked rule without segment references, and a shop with missing values;
+    ``second_round``: a rule of the second round's constructs only."""
     schema = SCHEMAS[draw(st.sampled_from(kinds))]
     ctx = draw(moments())
     raw = draw(st.lists(entity_values(schema), min_size=2, max_size=10))
-    rule = check(draw(typed_rules(schema, segments=False)), schema)
+    rule = check(draw(typed_rules(schema, segments=False, second_round=second_round)), schema)
     return {"schema": schema, "ctx": ctx, "shop": build_shop(schema, raw, ctx), "rule": rule}

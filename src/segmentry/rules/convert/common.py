@@ -18,7 +18,7 @@ from segmentry.model.limits import MAX_DEPTH
 from segmentry.model.schema import Attribute, Schema
 from segmentry.rules.ast import And, AttrRef, Condition, Node, Not, Or, Value
 from segmentry.rules.check import check
-from segmentry.rules.operators import Op
+from segmentry.rules.operators import Each, Fn, Op
 
 CUSTOM_PREFIX = "attributes."
 """Custom attributes sit under ``attributes`` in the API's entity documents, so a
@@ -67,10 +67,20 @@ def field_name(attr: Attribute) -> str:
     return attr.key if attr.builtin else CUSTOM_PREFIX + attr.key
 
 
-def condition(attr: Attribute, op: Op, value: Value, schema: Schema, location: str) -> Node:
-    """A checked condition; a type error is reported at ``location`` of the input."""
+def condition(
+    attr: Attribute,
+    op: Op,
+    value: Value,
+    schema: Schema,
+    location: str,
+    *,
+    fn: Fn | None = None,
+    each: Each | None = None,
+) -> Node:
+    """A checked condition (of ``fn(attr)``, or of ``each`` item of a list); a type
+    error is reported at ``location`` of the input."""
     try:
-        return check(Condition(attr.key, op, value), schema)
+        return check(Condition(attr.key, op, value, fn=fn, each=each), schema)
     except RuleError as exc:
         problems = "; ".join(
             d.message + (f" ({d.hint})" if d.hint else "") for d in exc.diagnostics

@@ -8,8 +8,8 @@ left out, as react-querybuilder's exports leave them out. Values may be
 strings as the UI sends them (``"100"`` for a number, ``"a,b"`` for a list)
 or JSON values. Written: ``RuleGroupType`` with the default operators.
 
-:data:`OPERATORS` is every operator we read; :data:`REFUSED_KEYS` the rule
-properties whose meaning the language does not have yet.
+:data:`OPERATORS` is every operator we read. Match modes over list
+fields (``match``) are read and written by :mod:`.match_modes`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from segmentry.rules.ast import (
     Scalar,
     Value,
 )
-from segmentry.rules.convert.common import Depth, attribute, condition, join, plain, refuse
+from segmentry.rules.convert import match_modes
+from segmentry.rules.convert.common import Depth, attribute, condition, join, refuse
 from segmentry.rules.operators import ATTRIBUTE_OPS, NEGATION, Arity, Op
 
 Json = Any
@@ -57,9 +58,6 @@ OPERATORS: dict[str, Op] = {
 }
 """react-querybuilder operator → our operator (each of its negations is one of ours)."""
 
-REFUSED_KEYS: dict[str, str] = {
-    "match": "list match modes (all, none, some, at least, at most) are not yet translated",
-}
 NUMBER_RE = re.compile(r"-?\d+(\.\d+)?")
 
 
@@ -141,14 +139,13 @@ class _Reader:
     def rule(self, data: Json, path: str) -> Node:
         if not isinstance(data, dict):
             raise refuse(_show(data), path, "expected a rule or a group")
-        for key, why in REFUSED_KEYS.items():
-            if data.get(key) is not None:
-                raise refuse(f"{key} {_show(data[key])}", f"{path}.{key}", why)
         source = data.get("valueSource", "value")
         if source not in ("value", "field"):
             why = 'valueSource is "value" or "field"'
             raise refuse(f"valueSource {source!r}", f"{path}.valueSource", why)
         attr = attribute(data.get("field"), self.schema, f"{path}.field")
+        if data.get("match") is not None:  # its operator is ignored, as react-querybuilder does
+            return match_modes.read(data, attr, self.schema, path)
         name = data.get("operator")
         if name not in OPERATORS:
             known = ", ".join(OPERATORS)
@@ -209,9 +206,10 @@ def write(node: Node, schema: Schema) -> Json:
 
 
 def _write(node: Node, path: str) -> Json:
-    plain(node, path, "react-querybuilder", pairs=True)
     match node:
-        case Not(Condition(attr, op, value)) if NEGATION.get(op) in WRITTEN:
+        case Condition() if node.fn is not None or node.each is not None:
+            return match_modes.write(node, path)
+        case Not(Condition(attr, op, value, fn=None, each=None)) if NEGATION.get(op) in WRITTEN:
             return _rule(attr, WRITTEN[NEGATION[op]], value)
         case Not(item):
             inner = _write(item, f"{path}.not")

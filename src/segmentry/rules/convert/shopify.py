@@ -7,12 +7,16 @@ A small recursive-descent parser over the rule language's own tokens (the two
 languages share strings, numbers, dates and offsets such as ``-30d`` and
 ``30_days_ago``), with errors at line and column. :data:`FILTERS` maps each
 Shopify filter we read to a segmentry attribute; :data:`REFUSED` names the
-filters and functions we do not have, and why. Filter names, operators and value
-formats follow Shopify's reference of its segment filters.
+filters and functions we do not have, and why; ``products_purchased(...)`` is the
+language's ``purchased(...)`` (:mod:`.shopify_purchases`). Written, a quantifier or
+``count(tags)`` becomes the plain filter that means the same where there is one
+(``ANY tags = 'a'`` is ``customer_tags CONTAINS 'a'``). Filter names, operators and
+value formats follow Shopify's reference of its segment filters.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,11 +36,12 @@ from segmentry.rules.ast import (
     Scalar,
     Value,
 )
+from segmentry.rules.convert import shopify_purchases
 from segmentry.rules.convert.common import Depth, condition, join, plain, refuse
 from segmentry.rules.lexer import Positions, Token, TokenKind, error, tokenize
-from segmentry.rules.operators import Op
+from segmentry.rules.operators import Act, Each, Fn, Op
 from segmentry.rules.parser import LITERAL_WORDS
-from segmentry.rules.printer import format_scalar, quote
+from segmentry.rules.printer import format_rule, format_scalar, quote
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +86,6 @@ FILTERS: dict[str, Filter] = {
 NOT_YET = "not yet in the rule language"
 REFUSED: dict[str, str] = {
     "anniversary": f"anniversaries are {NOT_YET}",
-    "products_purchased": "Shopify's parameters are not read; write it in segmentry's "
-    "language: purchased(id IN ('p1', 'p2'), since: -30d)",
     "orders_placed": "Shopify's parameters are not read; write it in segmentry's language: "
     "orders_placed(since: -30d) >= 2",
     "customer_cities": "Shopify city codes (US-NY-NewYorkCity) are not city names",
@@ -116,7 +119,8 @@ def _refuse_functions(text: str) -> None:
     positions = Positions(text)
     for match in FUNCTION_RE.finditer(text):
         name = match.group(1)
-        if name and name.upper() not in ("AND", "OR", "NOT", "CONTAINS", "IN", "BETWEEN"):
+        known = ("AND", "OR", "NOT", "CONTAINS", "IN", "BETWEEN", shopify_purchases.NAME.upper())
+        if name and name.upper() not in known:
             span = positions.span(match.start(1), match.end(1))
             why = REFUSED.get(name, "Shopify functions and event filters are not read")
             raise refuse(f"{name}()", f"line {span.line}, column {span.column}", why)
@@ -188,6 +192,8 @@ class _Parser:
         if name.kind is not TokenKind.IDENT:
             raise self.fail(name, f"expected a filter name, found {name.text!r}")
         where = f"line {name.span.line}, column {name.span.column}"
+        if name.text.lower() == shopify_purchases.NAME:
+            return shopify_purchases.read(self, name, where)
         known = FILTERS.get(name.text.lower())
         if known is None:
             why = REFUSED.get(name.text.lower(), "not a Shopify filter segmentry reads; "
@@ -256,8 +262,14 @@ def write(node: Node, schema: Schema) -> str:
 
 
 def _write(node: Node, path: str, *, top: bool = False) -> str:
+    node = _plain_form(node, path)
     plain(node, path, "Shopify")
     match node:
+        case Behaviour(Act.PURCHASED) | Not(Behaviour(Act.PURCHASED)):
+            bought = node.item if isinstance(node, Not) else node
+            assert isinstance(bought, Behaviour)
+            return shopify_purchases.write(bought, path, negated=isinstance(node, Not),
+                                           dated=lambda v: _value(v, path, True))  # fmt: skip
         case And(items) | Or(items):
             word = " AND " if isinstance(node, And) else " OR "
             text = word.join(_write(i, f"{path}[{n}]") for n, i in enumerate(items))
@@ -275,6 +287,49 @@ def _write(node: Node, path: str, *, top: bool = False) -> str:
             raise refuse(f"{node.act.value}()", path, why)
         case Condition():
             return _condition(node, path)
+
+
+def _plain_form(node: Node, path: str) -> Node:
+    """A quantifier or ``count(tags)`` as the plain condition that means the same, where
+    Shopify has one: ``ANY tags = 'a'`` is ``tags CONTAINS 'a'``, ``count(tags) = 0`` is
+    ``tags IS NULL``; anything else is refused, naming it."""
+    negated = isinstance(node, Not)
+    cond = node.item if isinstance(node, Not) else node
+    if not isinstance(cond, Condition) or (cond.fn is None and cond.each is None):
+        return node
+    plain_form: Condition | None = None
+    if cond.each in (Each.ANY, Each.NONE) and cond.op is Op.EQ:
+        contains = Op.CONTAINS if (cond.each is Each.ANY) is not negated else Op.NOT_CONTAINS
+        plain_form = Condition(cond.attr, contains, cond.value)
+    elif cond.fn is Fn.COUNT:
+        empty, any_items = _counts(cond)
+        if any_items is not None and empty is not any_items:  # it tells none from some
+            holds_for_none = empty is not negated
+            plain_form = Condition(cond.attr, Op.IS_NULL if holds_for_none else Op.IS_NOT_NULL)
+    if plain_form is None:
+        why = "Shopify's filters have no such test (only CONTAINS, and IS NULL for no items)"
+        raise refuse(format_rule(cond), path, why)
+    return plain_form
+
+
+def _counts(cond: Condition) -> tuple[bool, bool | None]:
+    """Whether ``count(list) op value`` holds for 0 items, and for every count from 1 on
+    (True), for none (False) or for some only (None)."""
+    positive, value = cond.op.positive, cond.value
+    low, high = value if isinstance(value, tuple) else (value, value)
+    assert isinstance(low, int | float)
+    assert isinstance(high, int | float)
+    holds_at_zero, from_one = {
+        Op.EQ: (low == 0, False if not (low >= 1 and float(low).is_integer()) else None),
+        Op.LT: (low > 0, False if low <= 1 else None),
+        Op.LE: (low >= 0, False if low < 1 else None),
+        Op.GT: (low < 0, True if low < 1 else None),
+        Op.GE: (low <= 0, True if low <= 1 else None),
+        Op.BETWEEN: (low <= 0 <= high, False if high < max(1, math.ceil(low)) else None),
+    }[positive]
+    if cond.op.is_negative:
+        return not holds_at_zero, None if from_one is None else not from_one
+    return holds_at_zero, from_one
 
 
 LIST_TESTS = {

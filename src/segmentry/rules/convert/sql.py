@@ -12,134 +12,40 @@ exact complement (``brand != 'Nike'`` holds where brand is NULL) and NOT, AND
 and OR compose as they do in segmentry. Strings compare as ``LOWER(col)``
 against the literal lower-cased here; date literals become whole days in the
 tenant's zone, computed here as UTC instants; relative times read the
-warehouse's ``CURRENT_TIMESTAMP``.
+warehouse's ``CURRENT_TIMESTAMP``. ``count(list)`` is the list's size with NULL as 0;
+``ANY``/``ALL``/``NONE`` are ``EXISTS`` over the unnested items (never unknown); two
+attributes compare only when both are present, strings folded and, in PostgreSQL,
+``COLLATE "C"`` so that they order by code point as segmentry does.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from sqlglot import exp
 
 from segmentry.model import temporal
 from segmentry.model.schema import AttrType, Kind, Schema
-from segmentry.rules.ast import And, Behaviour, Condition, InSegment, Node, Not, Or, Scalar
-from segmentry.rules.convert.common import plain, refuse
-from segmentry.rules.operators import Op
+from segmentry.rules.ast import (
+    And,
+    AttrRef,
+    Behaviour,
+    Condition,
+    InSegment,
+    Node,
+    Not,
+    Or,
+    Scalar,
+)
+from segmentry.rules.convert.common import refuse
+from segmentry.rules.convert.sql_targets import COLUMN_TYPES, Expr, Target, target_of
+from segmentry.rules.operators import Each, Fn, Op
 from segmentry.rules.printer import format_scalar
 
 TABLES = {Kind.PRODUCT: "products", Kind.CUSTOMER: "customers"}
-Expr = exp.Expr
 Window = tuple[Expr, Expr, bool]
 """``(start, end, half_open)``: a whole day ``[start, end)``, or a point ``[t, t]``."""
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """What differs between warehouses, beyond what sqlglot's dialects transpile."""
-
-    dialect: str
-    list_type: str
-    datetime_type: str = "TIMESTAMPTZ"
-    calendar_on_timestamps: bool = True
-    """Whether month and year steps can be added to a timestamp (BigQuery cannot)."""
-
-    @property
-    def sqlite(self) -> bool:
-        return self.dialect == "sqlite"
-
-    def date_literal(self, day: date) -> Expr:
-        text = exp.Literal.string(day.isoformat())
-        return text if self.sqlite else exp.cast(text, "DATE")
-
-    def instant(self, micros: int) -> Expr:
-        moment = temporal.from_micros(micros).replace(tzinfo=None)
-        text = moment.isoformat(sep=" ", timespec="microseconds")
-        if self.sqlite:
-            return exp.Literal.string(text)
-        return exp.cast(exp.Literal.string(text + "+00:00"), self.datetime_type)
-
-    def now_shifted(self, amount: int, unit: str, where: str) -> Expr:
-        days = {"d": 1, "w": 7}.get(unit)
-        if self.sqlite:
-            if unit in ("m", "y"):
-                raise refuse(f"{amount:+d}{unit} in SQLite", where, SQLITE_MONTHS)
-            step = f"{amount * (days or 1):+d} {'hours' if unit == 'h' else 'days'}"
-            stamp = exp.Anonymous(this="strftime", expressions=[
-                exp.Literal.string("%Y-%m-%d %H:%M:%f"), exp.Literal.string("now"),
-                exp.Literal.string(step)])  # fmt: skip
-            return exp.DPipe(this=stamp, expression=exp.Literal.string("000"))
-        if unit in ("m", "y") and not self.calendar_on_timestamps:
-            raise refuse(f"{amount:+d}{unit} in {self.dialect}", where,
-                         "its timestamps take no month or year steps")  # fmt: skip
-        count, name = _unit(amount, unit)
-        return exp.TimestampAdd(this=exp.CurrentTimestamp(), expression=count, unit=exp.var(name))
-
-    def today_shifted(self, amount: int, unit: str, where: str) -> Expr:
-        """The date ``amount`` units from now (UTC), as a DATE (or TEXT in SQLite)."""
-        if self.sqlite:
-            if unit in ("m", "y"):
-                raise refuse(f"{amount:+d}{unit} in SQLite", where, SQLITE_MONTHS)
-            days = {"d": 1, "w": 7}.get(unit)
-            step = f"{amount * (days or 1):+d} {'hours' if unit == 'h' else 'days'}"
-            return exp.Anonymous(this="date", expressions=[exp.Literal.string("now"),
-                                                           exp.Literal.string(step)])  # fmt: skip
-        if unit == "h":
-            return exp.cast(self.now_shifted(amount, unit, where), "DATE")
-        if amount == 0:
-            return exp.CurrentDate()
-        count, name = _unit(amount, unit)
-        return exp.cast(exp.DateAdd(this=exp.CurrentDate(), expression=count, unit=exp.var(name)),
-                        "DATE")  # fmt: skip
-
-    def day_start(self, day: Expr) -> Expr:
-        if self.sqlite:
-            return exp.DPipe(this=day, expression=exp.Literal.string(" 00:00:00.000000"))
-        return exp.cast(day, self.datetime_type)
-
-    def list_has_any(self, column: Expr, items: list[str]) -> Expr:
-        """Some item of the list column, lower-cased, is one of ``items``."""
-        literals = [exp.Literal.string(i) for i in items]
-        if self.sqlite:
-            value = exp.column("value", table="_items")
-            each = exp.Anonymous(this="json_each", expressions=[column])
-            source: Expr = exp.Table(
-                this=each, alias=exp.TableAlias(this=exp.to_identifier("_items"))
-            )
-        else:
-            value = exp.column("_item")
-            alias = exp.TableAlias(this=exp.to_identifier("_items"),
-                                   columns=[exp.to_identifier("_item")])  # fmt: skip
-            source = exp.Unnest(expressions=[column], alias=alias)
-        test = exp.In(this=exp.Lower(this=value), expressions=literals)
-        return exp.Exists(this=exp.select("1").from_(source).where(test))
-
-    def suffix(self, text: Expr, length: int) -> Expr:
-        if self.sqlite:
-            return exp.Substring(this=text, start=exp.Literal.number(-length))
-        return exp.Right(this=text, expression=exp.Literal.number(length))
-
-
-SQLITE_MONTHS = "SQLite's month steps run over into the next month where segmentry's clamp"
-TARGETS: dict[str, Target] = {
-    "sqlite": Target("sqlite", "TEXT", "TEXT"),
-    "postgres": Target("postgres", "TEXT[]"),
-    "duckdb": Target("duckdb", "VARCHAR[]"),
-    "bigquery": Target("bigquery", "ARRAY<STRING>", calendar_on_timestamps=False),
-    "snowflake": Target("snowflake", "ARRAY"),
-}
-COLUMN_TYPES: dict[AttrType, str] = {
-    AttrType.STRING: "TEXT", AttrType.ENUM: "TEXT", AttrType.NUMBER: "DOUBLE PRECISION",
-    AttrType.INTEGER: "BIGINT", AttrType.BOOLEAN: "BOOLEAN", AttrType.DATE: "DATE",
-}  # fmt: skip
-
-
-def target_of(dialect: str | None) -> Target:
-    if dialect not in TARGETS:
-        raise refuse(f"dialect {dialect!r}", "dialect", f"dialects are {', '.join(TARGETS)}")
-    return TARGETS[dialect]
 
 
 def write(node: Node, schema: Schema, *, dialect: str | None, tz: tzinfo = UTC) -> str:
@@ -197,9 +103,14 @@ class _Builder:
                 return self.condition(node, path)
 
     def condition(self, cond: Condition, path: str) -> Expr:
-        plain(cond, path, "the SQL export")
         attr = self.schema.by_key[cond.attr]
-        column = exp.column(exp.to_identifier(attr.key, quoted=True))
+        column = _column(attr.key)
+        if cond.fn is Fn.COUNT:
+            return self.count(cond, column)
+        if cond.each is not None:
+            return self.quantified(cond, column, path)
+        if isinstance(cond.value, AttrRef):
+            return self.pair(cond, attr.type, column, cond.value)
         present = exp.Not(this=exp.Is(this=column, expression=exp.null()))
         if cond.op is Op.IS_NOT_NULL:
             return present
@@ -209,6 +120,49 @@ class _Builder:
         # Never unknown: NULL fails the test, so NOT is the exact complement.
         guarded = exp.and_(present, test)
         return exp.not_(exp.paren(guarded)) if cond.op.is_negative else guarded
+
+    def count(self, cond: Condition, column: Expr) -> Expr:
+        """``count(list)``: the size is never NULL (0 for a missing list), so the
+        comparison is never unknown and its negation is the exact complement."""
+        size = self.target.list_size(column)
+        if cond.op.positive is Op.BETWEEN:
+            low, high = _items(cond.value)
+            test = exp.and_(exp.GTE(this=size, expression=_literal(low)),
+                            exp.LTE(this=size, expression=_literal(high)))  # fmt: skip
+        else:
+            assert isinstance(cond.value, int | float)
+            test = COMPARE[cond.op.positive](this=size, expression=_literal(cond.value))
+        return exp.not_(exp.paren(test)) if cond.op.is_negative else test
+
+    def quantified(self, cond: Condition, column: Expr, path: str) -> Expr:
+        """``ANY``: some item passes; ``ALL``: there is an item and none fails;
+        ``NONE``: NOT ANY. Items are never NULL, so an item's test is never unknown."""
+        assert cond.each is not None
+        if cond.op is Op.MATCHES:
+            why = "regular expressions differ from warehouse to warehouse"
+            raise refuse(f"{cond.subject} MATCHES", path, why)
+        flip = cond.op is Op.NE
+        passes = self.text(Op.EQ if flip else cond.op, cond.value, self.target.item(), path)
+        if flip:
+            passes = exp.not_(exp.paren(passes))
+        if cond.each is Each.ALL:
+            fails = exp.not_(exp.paren(passes))
+            return exp.and_(self.target.items(column),
+                            exp.not_(self.target.items(column, fails)))  # fmt: skip
+        some = self.target.items(column, passes)
+        return exp.not_(some) if cond.each is Each.NONE else some
+
+    def pair(self, cond: Condition, kind: AttrType, column: Expr, ref: AttrRef) -> Expr:
+        """One attribute against another: false when either is NULL, so ``!=`` (NOT
+        of the guarded ``=``) holds when either is missing, as in segmentry."""
+        other = _column(ref.attr)
+        present = [exp.Not(this=exp.Is(this=c, expression=exp.null())) for c in (column, other)]
+        left, right = column, other
+        if kind.is_textual:  # strings compare folded, ordered by code point
+            left = self.target.ordered(exp.Lower(this=column))
+            right = self.target.ordered(exp.Lower(this=other))
+        test = exp.and_(*present, COMPARE[cond.op.positive](this=left, expression=right))
+        return exp.not_(exp.paren(test)) if cond.op.is_negative else test
 
     def test(self, kind: AttrType, op: Op, value: object, column: Expr, path: str) -> Expr:
         if kind.is_textual:
@@ -317,11 +271,8 @@ def _compare_windows(op: Op, column: Expr, windows: list[Window]) -> Expr:
     return compare(this=column, expression=bound)
 
 
-def _unit(amount: int, unit: str) -> tuple[Expr, str]:
-    if unit == "w":
-        return exp.Literal.number(amount * 7), "DAY"
-    names = {"h": "HOUR", "d": "DAY", "m": "MONTH", "y": "YEAR"}
-    return exp.Literal.number(amount), names[unit]
+def _column(key: str) -> Expr:
+    return exp.column(exp.to_identifier(key, quoted=True))
 
 
 def _items(value: object) -> tuple[Scalar, ...]:
