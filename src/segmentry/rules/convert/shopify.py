@@ -20,7 +20,18 @@ from dataclasses import dataclass
 from segmentry.errors import ConversionError, RuleError
 from segmentry.model.schema import Kind, Schema
 from segmentry.model.temporal import AbsoluteDateTime, read_temporal
-from segmentry.rules.ast import And, AttrRef, Condition, InSegment, Node, Not, Or, Scalar, Value
+from segmentry.rules.ast import (
+    And,
+    AttrRef,
+    Behaviour,
+    Condition,
+    InSegment,
+    Node,
+    Not,
+    Or,
+    Scalar,
+    Value,
+)
 from segmentry.rules.convert.common import Depth, condition, join, plain, refuse
 from segmentry.rules.lexer import Positions, Token, TokenKind, error, tokenize
 from segmentry.rules.operators import Op
@@ -257,6 +268,9 @@ def _write(node: Node, path: str, *, top: bool = False) -> str:
             raise refuse("NOT", path, "Shopify queries negate only =, CONTAINS and IS NULL")
         case InSegment(code):
             raise refuse(f"IN SEGMENT {code!r}", path, "Shopify queries cannot name segments")
+        case Behaviour():
+            why = "Shopify's event filters are not written from behaviour functions"
+            raise refuse(f"{node.act.value}()", path, why)
         case Condition():
             return _condition(node, path)
 
