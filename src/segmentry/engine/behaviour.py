@@ -144,7 +144,7 @@ def cascade(
     found = plan(tx.state)
     steps = found.everything if every_segment else found.linked
     changed: dict[int, BitMap] = {s: BitMap(seqs) for s, seqs in (flipped or {}).items()}
-    purchases = tx.state.purchases
+    purchases, records = tx.state.purchases, Records(tx)
     for step in steps:
         segment = step.segment
         candidates = BitMap((recheck or {}).get(segment.seg_id, ()))
@@ -157,7 +157,7 @@ def cascade(
             if via:
                 candidates |= across(purchases, reach.over, via)
         if candidates:
-            flips = recheck_in(tx, segment, candidates, cause)
+            flips = recheck_in(tx, segment, candidates, cause, records)
             if flips:
                 changed.setdefault(segment.seg_id, BitMap()).update(flips)
     return changed
@@ -178,16 +178,37 @@ def across(purchases: Purchases, kind: Kind, seqs: BitMap) -> BitMap:
     return purchases.buyers_of(seqs) if kind is Kind.PRODUCT else purchases.products_of(seqs)
 
 
-def recheck_in(tx: Transaction, segment: SegmentDef, seqs: BitMap, cause: Cause) -> BitMap:
+class Records:
+    """The stored records of the entities one pass re-checks, each read once (an order's
+    customer is re-checked in every segment that counts orders)."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
+        self.held: dict[Kind, dict[int, Record | None]] = {kind: {} for kind in Kind}
+
+    def of(self, kind: Kind, seqs: BitMap) -> list[tuple[int, Record]]:
+        """The living ones among ``seqs``, in seq order."""
+        held = self.held[kind]
+        missing = [seq for seq in seqs if seq not in held]
+        if missing:
+            held.update(dict.fromkeys(missing))
+            tx = self.tx
+            for row in entity_store.rows_by_seqs(
+                tx.conn, tenant_id=tx.tenant_id, kind=kind, seqs=missing
+            ):
+                held[row.seq] = row.record
+        return [(seq, record) for seq in seqs if (record := held[seq]) is not None]
+
+
+def recheck_in(
+    tx: Transaction, segment: SegmentDef, seqs: BitMap, cause: Cause, records: Records
+) -> BitMap:
     """Re-check living entities ``seqs`` in one segment; returns those that flipped."""
     test = evaluation.predicate(tx.state, segment, tx.ctx)
     flipped = BitMap()
-    rows = entity_store.rows_by_seqs(tx.conn, tenant_id=tx.tenant_id, kind=segment.kind, seqs=seqs)
-    for row in rows:
-        if row.record is not None and tx.set_member(
-            segment, row.seq, test(row.record, row.seq), cause
-        ):
-            flipped.add(row.seq)
+    for seq, record in records.of(segment.kind, seqs):
+        if tx.set_member(segment, seq, test(record, seq), cause):
+            flipped.add(seq)
     return flipped
 
 
