@@ -33,6 +33,7 @@ from segmentry.model.orders import (
     OrderStatus,
     cents,
     from_micros,
+    order_record,
     placed_micros,
     read_money,
     to_micros,
@@ -256,6 +257,7 @@ def _row(tx: Transaction, order: Order, seq: int, before: OrderRow | None) -> Or
         attributes=order.attributes,
         created_at=before.created_at if before else tx.now_us,
         updated_at=tx.now_us,
+        record=order_record(tx.state.schemas[Kind.ORDER], order),
     )
 
 

@@ -33,6 +33,8 @@ class OrderRow:
     attributes: dict[str, Any]
     created_at: int
     updated_at: int
+    record: dict[str, Any]
+    """The order's evaluation record (:func:`segmentry.model.orders.order_record`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,7 @@ ORDER_COLUMNS = (
     orders.c.attributes,
     orders.c.created_at,
     orders.c.updated_at,
+    orders.c.record,
 )
 
 
@@ -128,6 +131,7 @@ _CHANGED = (
     "line_count",
     "attributes",
     "updated_at",
+    "record",
 )
 
 
@@ -164,21 +168,32 @@ def customer_orders(
 
 
 def strip_attribute(conn: Connection, *, tenant_id: int, key: str, now: int) -> int:
-    """Remove a deleted order attribute's values from every order (read in Python: the
-    JSON functions differ between the back ends, and deleting an attribute is rare)."""
-    query = sa.select(orders.c.seq, orders.c.attributes).where(orders.c.tenant_id == tenant_id)
-    holding = [(seq, attrs) for seq, attrs in conn.execute(query) if key in attrs]
+    """Remove a deleted order attribute's values from every order, and from its record
+    (read in Python: the JSON functions differ between the back ends, and deleting an
+    attribute is rare)."""
+    query = sa.select(orders.c.seq, orders.c.attributes, orders.c.record).where(
+        orders.c.tenant_id == tenant_id
+    )
+    holding = [(seq, attrs, record) for seq, attrs, record in conn.execute(query) if key in attrs]
     statement = (
         orders.update()
         .where(orders.c.tenant_id == tenant_id, orders.c.seq == sa.bindparam("t_seq"))
-        .values(attributes=sa.bindparam("v_attributes"), updated_at=now)
+        .values(
+            attributes=sa.bindparam("v_attributes"),
+            record=sa.bindparam("v_record"),
+            updated_at=now,
+        )
     )
     if holding:
         conn.execute(
             statement,
             [
-                {"t_seq": seq, "v_attributes": {k: v for k, v in attrs.items() if k != key}}
-                for seq, attrs in holding
+                {
+                    "t_seq": seq,
+                    "v_attributes": {k: v for k, v in attrs.items() if k != key},
+                    "v_record": {k: v for k, v in record.items() if k != key},
+                }
+                for seq, attrs, record in holding
             ],
         )
     return len(holding)
