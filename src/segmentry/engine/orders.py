@@ -203,7 +203,7 @@ def _hold(
 ) -> tuple[BitMap, BitMap]:
     """Bring the in-memory orders up to date; returns the customers and existing
     products the orders named, before and after."""
-    purchases, schema = tx.state.purchases, tx.state.schemas[Kind.ORDER]
+    purchases = tx.state.purchases
     changed = [row.seq for row, _ in written] + list(deleted)
     customers, products = behaviour.touched_by(purchases, changed)
     customer_seqs = _seqs(tx, Kind.CUSTOMER, {r.customer_id for r, _ in written} - {None})
@@ -214,7 +214,7 @@ def _hold(
     for row, lines in written:
         customer = None if row.customer_id is None else customer_seqs.get(row.customer_id)
         held = [(line, product_seqs.get(line.product_id)) for line in lines]
-        purchasing.hold(purchases, schema, HeldOrder(row, customer, held))
+        purchasing.hold(purchases, HeldOrder(row, customer, held))
     after_customers, after_products = behaviour.touched_by(purchases, changed)
     return customers | after_customers, products | after_products
 

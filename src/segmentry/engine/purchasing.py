@@ -3,9 +3,8 @@ from the stored rows: once when a tenant's state loads, and for each order an or
 write stores or deletes (``engine/orders.py``).
 
 An order's record, what the conditions of ``orders_placed`` and ``amount_spent``
-read, is its attributes encoded as an entity's are: the built-in ones (``id``,
-``customer_id``, ``placed_at``, ``status``, ``channel``, ``total``, ``updated_at``)
-and the declared ones at the top level.
+read, is the one stored with it (``model.orders.order_record``), so the SQL
+evaluator and the in-memory ones read the same values.
 """
 
 from __future__ import annotations
@@ -16,27 +15,15 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from segmentry.match.purchases import NO_SEQ, PurchaseLine, Purchases
-from segmentry.model.orders import from_micros, money_number
 from segmentry.model.schema import Schema
-from segmentry.model.values import encode
 from segmentry.store import orders as order_store
 from segmentry.store.orders import PLACED, HeldOrder, LineRow, OrderRow
 
 
-def order_record(schema: Schema, row: OrderRow) -> dict[str, Any]:
-    """The encoded record of a stored order."""
-    doc: dict[str, Any] = dict(row.attributes)
-    doc.update(
-        id=row.id,
-        customer_id=row.customer_id,
-        status=row.status,
-        channel=row.channel,
-        total=money_number(from_micros(row.total_micros)),
-    )
-    record = encode(schema, doc)
-    record["placed_at"] = row.placed_at  # date-times are encoded as microseconds
-    record["updated_at"] = row.updated_at
-    return record
+def order_record(row: OrderRow) -> dict[str, Any]:
+    """The encoded record of a stored order (as read back from JSON, lists as tuples:
+    the shape ``encode`` gives)."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in row.record.items()}
 
 
 def purchase_lines(lines: Iterable[tuple[LineRow, int | None]]) -> list[PurchaseLine]:
@@ -51,12 +38,12 @@ def purchase_lines(lines: Iterable[tuple[LineRow, int | None]]) -> list[Purchase
     ]
 
 
-def hold(purchases: Purchases, schema: Schema, order: HeldOrder) -> None:
+def hold(purchases: Purchases, order: HeldOrder) -> None:
     """Put one stored order (new or replaced) into ``purchases``."""
     row = order.row
     purchases.put(
         row.seq,
-        record=order_record(schema, row),
+        record=order_record(row),
         customer_seq=NO_SEQ if order.customer_seq is None else int(order.customer_seq),
         placed_at=row.placed_at,
         total_micros=row.total_micros,
@@ -70,5 +57,5 @@ def load(conn: Connection, *, tenant_id: int, schema: Schema) -> Purchases:
     purchases = Purchases(schema)
     for batch in order_store.held_orders(conn, tenant_id=tenant_id):
         for order in batch:
-            hold(purchases, schema, order)
+            hold(purchases, order)
     return purchases
