@@ -8,6 +8,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
+from segmentry.engine import orders as order_ops
+from segmentry.engine.orders import OrderWrite
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.engine.types import Cause, Change, SegmentEdit, SegmentSpec
@@ -220,3 +224,19 @@ def test_an_order_change_that_moves_no_order_value_is_seen(shop: Shop) -> None:
     assert last_events(shop, 1) == [("app_buyers", "c1", Change.ENTERED, Cause.ORDER_CHANGED)]
     shop.patch_order("o1", {"customer_id": "c2"})  # the order moves: both customers are re-checked
     assert (ids(shop, "app_buyers"), ids(shop, "sold_to_vips")) == ({"c2"}, set())
+
+
+def test_a_failed_order_write_leaves_no_order_in_memory(segmentry: Segmentry, shop: Shop) -> None:
+    shop.put_order("o0", order(None, "2024-03-01", ("p0", 1, "5")))  # the tenant's first order
+
+    def failing() -> None:
+        with segmentry.transaction(shop.tenant_id) as tx:
+            order_ops.write(tx, [OrderWrite("o1", order(None, "2024-03-02", ("p9", 2, "5")))])
+            raise RuntimeError("the write fails before its commit")
+
+    with pytest.raises(RuntimeError, match="before its commit"):
+        failing()
+    # Had the order stayed in memory, the new product would match its line.
+    shop.upsert(Kind.PRODUCT, "p9", {"name": "Pen"})
+    segment(shop, Kind.PRODUCT, "sold", "units_sold() >= 1")
+    assert ids(shop, "sold") == set()
