@@ -15,6 +15,7 @@ from segmentry.engine.orders import OrderWrite
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.engine.types import Cause, Change, SegmentEdit, SegmentSpec
+from segmentry.errors import InUseError
 from segmentry.model.schema import Kind
 from tests.engine.conftest import ManualClock
 
@@ -240,3 +241,17 @@ def test_a_failed_order_write_leaves_no_order_in_memory(segmentry: Segmentry, sh
     shop.upsert(Kind.PRODUCT, "p9", {"name": "Pen"})
     segment(shop, Kind.PRODUCT, "sold", "units_sold() >= 1")
     assert ids(shop, "sold") == set()
+
+
+def test_an_attribute_a_behaviour_condition_reads_is_in_use(shop: Shop) -> None:
+    shop.declare_attribute(Kind.ORDER, "gift", "boolean")
+    shop.declare_attribute(Kind.PRODUCT, "vegan", "boolean")
+    segment(shop, Kind.CUSTOMER, "gifters", "orders_placed(gift = true) >= 1")
+    segment(shop, Kind.CUSTOMER, "vegans", "purchased(vegan = true)")
+    shop.put_order("o1", order("c1", "2024-03-01", ("p1", 1, "5"), attributes={"gift": True}))
+    assert ids(shop, "gifters") == {"c1"}
+    shop.patch_order("o1", {"attributes": {"gift": False}})
+    assert ids(shop, "gifters") == set()
+    for kind, key, user in ((Kind.ORDER, "gift", "gifters"), (Kind.PRODUCT, "vegan", "vegans")):
+        with pytest.raises(InUseError, match=user):
+            shop.delete_attribute(kind, key)
