@@ -122,8 +122,9 @@ class View:
 class TenantState:
     """What the engine keeps of one tenant between calls: its schemas, segments (with
     checked rules and dependency order), the kept members of each segment, a columnar
-    snapshot of every living entity and the compiled matchers, all as of ``revision``.
-    Write transactions change it in place under the tenant's lock."""
+    snapshot of every living entity, its orders (``purchases``) and the compiled
+    matchers, all as of ``revision``. Write transactions change it in place under the
+    tenant's lock."""
 
     def __init__(self, tenant: TenantRow, schemas: dict[Kind, Schema]) -> None:
         self.tenant_id = tenant.tenant_id
