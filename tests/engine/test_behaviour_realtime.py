@@ -5,18 +5,22 @@ Through the library, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from pyroaring import BitMap
 
+from segmentry.engine import behaviour
 from segmentry.engine import orders as order_ops
 from segmentry.engine.orders import OrderWrite
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.engine.types import Cause, Change, SegmentEdit, SegmentSpec
 from segmentry.errors import InUseError
-from segmentry.model.schema import Kind
+from segmentry.match.purchases import NO_SEQ, PurchaseLine, Purchases
+from segmentry.model.schema import Kind, Schema
 from tests.engine.conftest import ManualClock
 
 
@@ -255,3 +259,27 @@ def test_an_attribute_a_behaviour_condition_reads_is_in_use(shop: Shop) -> None:
     for kind, key, user in ((Kind.ORDER, "gift", "gifters"), (Kind.PRODUCT, "vegan", "vegans")):
         with pytest.raises(InUseError, match=user):
             shop.delete_attribute(kind, key)
+
+
+def test_the_orders_a_window_passed_name_their_customers_and_products() -> None:
+    """A long pause passes thousands of orders, found in one pass over the lines; a few
+    are found order by order: both give every customer and existing product named."""
+    rng = random.Random(5)
+    purchases = Purchases(Schema(Kind.ORDER))
+    for seq in range(3_000):
+        lines = [
+            PurchaseLine("p", rng.choice([NO_SEQ, *range(40)]), 1, 100)
+            for _ in range(rng.randint(1, 3))
+        ]
+        purchases.put(seq, record={}, customer_seq=rng.choice([NO_SEQ, *range(60)]),
+                      placed_at=seq, total_micros=100, counted=True, lines=lines)  # fmt: skip
+    for seq in rng.sample(range(3_000), 500):
+        purchases.remove(seq)
+    for wanted in (range(3_000), rng.sample(range(3_000), 30), [2_999, 5_000]):
+        held = [s for s in wanted if s < purchases.size and purchases.orders.alive[s]]
+        customers = {int(purchases.customer[s]) for s in held} - {NO_SEQ}
+        products = {int(purchases.line_product[r]) for s in held for r in purchases.line_rows(s)}
+        assert behaviour.touched_by(purchases, wanted) == (
+            BitMap(customers),
+            BitMap(products - {NO_SEQ}),
+        )

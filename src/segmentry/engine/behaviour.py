@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from pyroaring import BitMap
 
 from segmentry.engine import evaluation
@@ -285,16 +286,28 @@ def orders_changed(tx: Transaction, customers: BitMap, products: BitMap) -> None
 
 def touched_by(purchases: Purchases, order_seqs: Iterable[int]) -> tuple[BitMap, BitMap]:
     """The customers and existing products the held orders ``order_seqs`` name."""
-    customers, products = BitMap(), BitMap()
-    for seq in order_seqs:
-        if seq >= purchases.size or not purchases.orders.alive[seq]:
-            continue
-        customer = int(purchases.customer[seq])
-        if customer != NO_SEQ:
-            customers.add(customer)
-        rows = purchases.line_rows(seq)
-        products.update(int(p) for p in purchases.line_product[rows.start : rows.stop] if p >= 0)
-    return customers, products
+    wanted = np.fromiter(order_seqs, dtype=np.int64)
+    wanted = wanted[wanted < purchases.size]
+    wanted = wanted[purchases.orders.alive[wanted]]
+    customers = purchases.customer[wanted]
+    if len(wanted) > MANY_ORDERS:  # a long pause's sweep: one pass over the lines
+        size = purchases.lines
+        rows = np.flatnonzero(
+            purchases.line_alive[:size] & np.isin(purchases.line_order[:size], wanted)
+        )
+    else:
+        ranges = [purchases.line_rows(int(seq)) for seq in wanted]
+        rows = np.fromiter((r for span in ranges for r in span), dtype=np.int64)
+    products = purchases.line_product[rows]
+    return _bitmap(customers), _bitmap(products)
+
+
+MANY_ORDERS = 2_000
+"""Orders above which their lines are found in one pass over all lines."""
+
+
+def _bitmap(seqs: np.ndarray) -> BitMap:
+    return BitMap(np.unique(seqs[seqs != NO_SEQ]).tolist())
 
 
 def propagate(tx: Transaction, sources: Iterable[int], seqs: BitMap, cause: Cause) -> None:

@@ -51,6 +51,7 @@ def sweep(tx: Transaction, swept_at: int) -> int:
         return 0
     before = EvalContext(from_micros(swept_at), tx.state.tz)
     spans: dict[Span, BitMap] = {}
+    passed: dict[tuple[int, int], BitMap] = {}  # the orders a window end passed
     seeds: dict[int, BitMap] = {}
     for step in behaviour.plan(tx.state).everything:
         segment = step.segment
@@ -58,7 +59,7 @@ def sweep(tx: Transaction, swept_at: int) -> int:
         moments = (before, tx.ctx)
         candidates = _moved(segment.time_conditions, segment.kind, table, moments, spans)
         if step.behavioural:
-            candidates |= _behaviour_moved(tx, segment, moments, spans)
+            candidates |= _behaviour_moved(tx, segment, moments, spans, passed)
         if candidates:
             seeds[segment.seg_id] = candidates
     changed = behaviour.cascade(tx, Cause.TIME_PASSED, recheck=seeds, every_segment=True)
@@ -100,6 +101,7 @@ def _behaviour_moved(
     segment: SegmentDef,
     moments: tuple[EvalContext, EvalContext],
     spans: dict[Span, BitMap],
+    passed: dict[tuple[int, int], BitMap],
 ) -> BitMap:
     """Entities whose behaviour values can have moved since ``before``: those of the
     counted orders a window end passed (``Purchases.placed_between``, from the end's
@@ -113,7 +115,10 @@ def _behaviour_moved(
         now = window(function.since, function.until, moments[1])
         for a, b in zip(was, now, strict=True):
             if a is not None and b is not None and a != b:
-                orders.update(purchases.placed_between(min(a, b) - 1, max(a, b)).tolist())
+                low, high = min(a, b) - 1, max(a, b)
+                if (low, high) not in passed:  # segments with the same window share it
+                    passed[low, high] = BitMap(purchases.placed_between(low, high).tolist())
+                orders |= passed[low, high]
         if function.where is None:
             continue
         over = Kind(BY_ACT[function.act].condition_kind)
