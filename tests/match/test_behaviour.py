@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from pyroaring import BitMap
 
-from segmentry.match.eval_columnar import compile_columnar
+from segmentry.match.eval_columnar import compile_columnar, count, first_rows
 from segmentry.match.eval_python import compile_predicate
 from segmentry.match.explain import explain
+from segmentry.match.rule_index import RuleIndex
 from segmentry.model.schema import Kind
 from segmentry.rules.ast import And, Behaviour, Condition, Node, Not
 from segmentry.rules.check import SegmentInfo
@@ -216,3 +218,47 @@ def test_explain_shows_the_value_and_the_counted_orders() -> None:
                    entity_id=1, orders=shop.view())  # fmt: skip
     assert (tree["seen"], tree["orders"], tree["result"]) == (False, [], False)
     assert tree["where"] == {"attr": "brand", "op": "=", "value": "Adidas"}
+
+
+def test_the_rule_index_names_a_function_only_through_the_attributes_beside_it() -> None:
+    shop = small_shop()
+    german = prepare("country = 'DE'", SCHEMAS[C]).tree
+    french = prepare("country = 'FR'", SCHEMAS[C]).tree
+    rules: dict[int, Node] = {
+        0: fn(Act.PURCHASED),
+        1: And((german, fn(Act.AMOUNT_SPENT, op=Op.GT, value=20))),
+        2: french,
+    }
+    # many more rules, so that re-checking a few beats the vectorised pass
+    rich = prepare("lifetime_value > 1", SCHEMAS[C]).tree
+    rules.update(dict.fromkeys(range(3, 3000), rich))
+    index = RuleIndex(rules, SCHEMAS[C], NOW)
+    de, fr = {"country": "de"}, {"country": "fr"}
+    assert index.candidates(de, {**de, "city": "berlin"}).tolist() == []
+    assert index.candidates(de, fr).tolist() == [1, 2]
+    # out of Germany the mixed rule cannot hold; into it, its predicate answers
+    out_of = index.recheck(de, fr)
+    assert out_of is not None
+    answered = dict(zip(out_of.answered.tolist(), out_of.holds.tolist(), strict=True))
+    assert (answered, out_of.others.tolist()) == ({1: False, 2: True}, [])
+    into = index.recheck(fr, de)
+    assert into is not None
+    answered = dict(zip(into.answered.tolist(), into.holds.tolist(), strict=True))
+    assert (answered, into.others.tolist()) == ({2: False}, [1])
+    rows = np.array([0, 1, 2], dtype=np.int64)
+    no_members = lambda code: np.zeros(3, np.bool_)  # noqa: E731
+    holds = index.holds(shop.tables[C], rows, no_members, orders=shop.view())
+    assert holds[:, :3].tolist() == [
+        [True, True, False],
+        [True, False, True],
+        [False, False, False],
+    ]
+
+
+def test_a_function_pages_and_counts_like_any_rule() -> None:
+    shop = small_shop()
+    table = shop.tables[C]
+    expr = compile_columnar(fn(Act.PURCHASED), table, NOW, orders=shop.view())
+    assert count(table, expr) == 2
+    assert first_rows(table, expr, -1, 1) == [0]
+    assert first_rows(table, expr, 0, 5) == [1]

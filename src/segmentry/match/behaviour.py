@@ -183,7 +183,7 @@ def meets_of(table: ColumnarTable, test: Callable[[int], bool]) -> Meets:
     def meets(seq: int) -> bool:
         found = answers.get(seq)
         if found is None:
-            alive = seq < table.size and bool(table.alive[seq])
+            alive = 0 <= seq < table.size and bool(table.alive[seq])
             found = answers[seq] = alive and test(seq)
         return found
 

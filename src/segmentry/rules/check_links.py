@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from segmentry.model import temporal
+from segmentry.model.limits import MAX_SAFE_INTEGER
 from segmentry.model.schema import Kind
 from segmentry.rules import operators
 from segmentry.rules.ast import Behaviour, Condition, InSegment, Node, Span
@@ -161,6 +162,9 @@ def comparison(checker: Checker, node: Behaviour, row: Activity) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         checker.report(node.spans.value, f"{name} is compared with a number, not {value!r}",
                        "write a number without quotes: 500 or 99.99")  # fmt: skip
+    elif abs(value) > MAX_SAFE_INTEGER:
+        checker.report(node.spans.value, f"number {value} is out of range",
+                       f"numbers are limited to ±{MAX_SAFE_INTEGER:,}")  # fmt: skip
 
 
 def window(checker: Checker, node: Behaviour) -> None:

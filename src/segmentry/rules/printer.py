@@ -14,6 +14,9 @@ opens nested groups on their own indented lines::
 
 Nested groups are always parenthesised, even where precedence would not need
 it, so the structure of the tree is visible and ``parse(format(r)) == r``.
+A behaviour function that does not fit puts its condition and each end of its
+window on lines of their own, and its ')' back at the line's indentation;
+window ends are printed in their canonical spelling (``-30d``).
 """
 
 from __future__ import annotations

@@ -81,8 +81,10 @@ FILTERS: dict[str, Filter] = {
 NOT_YET = "not yet in the rule language"
 REFUSED: dict[str, str] = {
     "anniversary": f"anniversaries are {NOT_YET}",
-    "products_purchased": f"purchase behaviour is {NOT_YET}",
-    "orders_placed": f"purchase behaviour is {NOT_YET}",
+    "products_purchased": "Shopify's parameters are not read; write it in segmentry's "
+    "language: purchased(id IN ('p1', 'p2'), since: -30d)",
+    "orders_placed": "Shopify's parameters are not read; write it in segmentry's language: "
+    "orders_placed(since: -30d) >= 2",
     "customer_cities": "Shopify city codes (US-NY-NewYorkCity) are not city names",
     "customer_regions": "segmentry keeps no state or province",
     "abandoned_checkout_date": "segmentry keeps no abandoned checkouts",
