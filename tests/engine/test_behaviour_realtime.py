@@ -283,3 +283,17 @@ def test_the_orders_a_window_passed_name_their_customers_and_products() -> None:
             BitMap(customers),
             BitMap(products - {NO_SEQ}),
         )
+
+
+def test_an_entity_write_settles_a_rule_with_a_function_and_conditions(shop: Shop) -> None:
+    segment(shop, Kind.CUSTOMER, "local_spenders", "city = 'Oslo' AND amount_spent() > 10")
+    segment(shop, Kind.CUSTOMER, "far_or_spent", "city != 'Oslo' OR amount_spent() > 10")
+    shop.upsert(Kind.CUSTOMER, "c1", {"city": "Oslo"})
+    shop.put_order("o1", order("c1", "2024-03-01", ("p1", 1, "20")))
+    assert (ids(shop, "local_spenders"), ids(shop, "far_or_spent")) == ({"c1"}, {"c1"})
+    shop.patch(Kind.CUSTOMER, "c1", {"city": "Bergen"})
+    assert (ids(shop, "local_spenders"), ids(shop, "far_or_spent")) == (set(), {"c1"})
+    shop.patch(Kind.CUSTOMER, "c1", {"city": "Oslo"})
+    assert (ids(shop, "local_spenders"), ids(shop, "far_or_spent")) == ({"c1"}, {"c1"})
+    shop.upsert_many(Kind.CUSTOMER, [{"id": "c1", "city": "Bergen"}, {"id": "c2"}])
+    assert (ids(shop, "local_spenders"), ids(shop, "far_or_spent")) == (set(), {"c1", "c2"})

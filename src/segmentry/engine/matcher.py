@@ -8,8 +8,10 @@ with their Python predicates. When that would be more work than evaluating
 every segment in one vectorised pass (a change that could flip most segments),
 it runs the pass instead. A batch runs one pass over all its rows.
 Segments with ``IN SEGMENT`` are left out of the index and checked afterwards,
-referred segments first, so they see the entities' new memberships; so are
-segments with behaviour functions, whose answer reads the tenant's orders.
+referred segments first, so they see the entities' new memberships. A behaviour
+function is answered from the tenant's orders; what moves it without a write of
+the entity (an order, a product bought, time) is re-checked by
+``engine/behaviour.py``.
 """
 
 from __future__ import annotations
@@ -40,8 +42,8 @@ class Matcher:
     def __init__(self, state: TenantState, kind: Kind, ctx: EvalContext) -> None:
         segments = state.evaluated(kind)
         self.kind = kind
-        self.indexed = [s for s in segments if not (s.refs or s.behavioural)]
-        self.nested = [s for s in segments if s.refs or s.behavioural]
+        self.indexed = [s for s in segments if not s.refs]
+        self.nested = [s for s in segments if s.refs]
         self.index = RuleIndex(
             {s.seg_id: s.tree for s in self.indexed if s.tree}, state.schemas[kind], ctx
         )
@@ -98,7 +100,13 @@ class Matcher:
         only the segments some of them enter are touched."""
         self.index.ctx = tx.ctx
         table = tx.state.tables[self.kind]
-        holds = self.index.holds(table, seqs, lambda code: rows_in(seqs, tx.state.member_set(code)))
+        holds = self.index.holds(
+            table,
+            seqs,
+            lambda code: rows_in(seqs, tx.state.member_set(code)),
+            orders=tx.state.order_view(),
+            members=tx.state.member_set,
+        )
         by_rule = holds.T  # each rule's answers for the rows, contiguous
         if len(seqs) == 1 and not fresh:
             self._one(tx, int(seqs[0]), by_rule[:, 0].tolist(), cause)
