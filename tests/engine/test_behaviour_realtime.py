@@ -297,3 +297,16 @@ def test_an_entity_write_settles_a_rule_with_a_function_and_conditions(shop: Sho
     assert (ids(shop, "local_spenders"), ids(shop, "far_or_spent")) == ({"c1"}, {"c1"})
     shop.upsert_many(Kind.CUSTOMER, [{"id": "c1", "city": "Bergen"}, {"id": "c2"}])
     assert (ids(shop, "local_spenders"), ids(shop, "far_or_spent")) == (set(), {"c1", "c2"})
+
+
+def test_the_lines_of_replaced_orders_are_reclaimed(segmentry: Segmentry, shop: Shop) -> None:
+    products = [f"p{n}" for n in range(150)]
+    shop.upsert_many(Kind.PRODUCT, [{"id": p} for p in products])
+    segment(shop, Kind.PRODUCT, "sellers", "units_sold() >= 3")
+    for round_ in range(9):
+        quantity = 2 + round_ % 2
+        shop.put_order("o1", order("c1", "2024-03-01", *((p, quantity, "1") for p in products)))
+        assert ids(shop, "sellers") == (set(products) if quantity == 3 else set())
+    with segmentry.view(shop.tenant_id) as view:
+        held = view.state.purchases
+        assert held.lines <= held.line_capacity == 1024  # not 9 x 150 lines

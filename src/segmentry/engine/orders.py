@@ -209,6 +209,9 @@ def _hold(
     customer_seqs = _seqs(tx, Kind.CUSTOMER, {r.customer_id for r, _ in written} - {None})
     product_seqs = _seqs(tx, Kind.PRODUCT, {ln.product_id for _, lines in written for ln in lines})
     tx.state.mutations += 1  # undone by a reload if the write fails
+    needed = purchases.lines + sum(len(lines) for _, lines in written)
+    if needed > purchases.line_capacity and purchases.dead_lines() * 4 > purchases.lines:
+        purchases.compact()  # reclaim replaced orders' lines rather than grow (amortised)
     for seq in deleted:
         purchases.remove(seq)
     for row, lines in written:
