@@ -12,12 +12,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.engine.types import SegmentSpec
 from segmentry.errors import ValidationError
 from segmentry.store import order_sums as sums_store
+from segmentry.store.tables import orders as orders_table
 from tests.orders_data import DATA, MAP, expected
 
 
@@ -142,3 +144,57 @@ def test_an_order_moved_to_another_customer_moves_its_values(shop: Shop) -> None
     assert (a["orders_count"], a["lifetime_value"]) == (0, 0)
     assert "first_order_at" not in a
     assert "last_order_at" not in a
+
+
+def test_an_order_keeps_the_record_its_conditions_are_read_from(
+    segmentry: Segmentry, shop: Shop
+) -> None:
+    """The SQL evaluator reads an order's encoded record: written with the order, changed
+    with it, and losing a deleted attribute's value."""
+    shop.declare_attribute("order", "coupon", "string")
+    shop.put_order(
+        "o1",
+        {
+            "customer_id": "Ann",
+            "placed_at": "2024-03-01T10:00:00",
+            "channel": "App",
+            "coupon": "Spring",
+            "lines": [line("p1", 2, "4.5")],
+        },
+    )
+    placed = 1_709_283_600_000_000  # 10:00 in Madrid is 09:00 UTC
+
+    def record() -> dict[str, Any]:
+        query = sa.select(orders_table.c.record).where(
+            orders_table.c.tenant_id == shop.tenant_id, orders_table.c.id == "o1"
+        )
+        with segmentry.database.connect() as conn:
+            found: dict[str, Any] = conn.execute(query).scalar_one()
+        return found
+
+    assert record() == {
+        "id": "o1",
+        "customer_id": "ann",
+        "placed_at": placed,
+        "status": "placed",
+        "channel": "app",
+        "total": 9,
+        "coupon": "spring",
+    }
+    shop.patch_order("o1", {"status": "cancelled", "channel": None, "total": "8.25"})
+    assert record() == {
+        "id": "o1",
+        "customer_id": "ann",
+        "placed_at": placed,
+        "status": "cancelled",
+        "total": 8.25,
+        "coupon": "spring",
+    }
+    shop.delete_attribute("order", "coupon")
+    assert record() == {
+        "id": "o1",
+        "customer_id": "ann",
+        "placed_at": placed,
+        "status": "cancelled",
+        "total": 8.25,
+    }

@@ -118,3 +118,15 @@ def test_budgets_are_read_in_binary_units(text: str, size: int) -> None:
 def test_a_budget_that_is_not_a_size_is_refused(text: str) -> None:
     with pytest.raises(ValidationError, match="memory budget"):
         parse_size(text)
+
+
+def test_a_states_orders_count_in_its_size(shop: Shop) -> None:
+    """Orders are held in memory with the entities: a shop with many order lines weighs
+    more, so the budget drops it sooner."""
+    shop.upsert("customer", "c1", {})
+    with shop.segmentry.view(shop.tenant_id) as view:
+        before = footprint(view.state).columns
+    lines = [{"product_id": f"p{n}", "quantity": 1, "unit_price": 1} for n in range(3_000)]
+    shop.put_order("o1", {"customer_id": "c1", "placed_at": "2024-03-01", "lines": lines})
+    with shop.segmentry.view(shop.tenant_id) as view:
+        assert footprint(view.state).columns >= before + 3_000 * 8 * 4

@@ -38,6 +38,7 @@ JSON_COLUMNS = {
     ("imports", "errors"),
     ("idempotency_keys", "answer"),
     ("orders", "attributes"),
+    ("orders", "record"),
 }
 
 
@@ -262,3 +263,67 @@ def test_sqlite_connections_are_durable_wal_with_foreign_keys(empty_sqlite_url: 
         assert plain.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     finally:
         plain.close()
+
+
+def test_order_records_are_filled_from_the_orders_already_stored(empty_engine: Engine) -> None:
+    """0008 gives every order its evaluation record: an order stored before it gains the
+    record its write would store now, with its tenant's custom order attributes."""
+    at = 1_709_287_200_000_000  # 2024-03-01T10:00:00Z
+    with empty_engine.begin() as conn:
+        command.upgrade(migrate.alembic_config(conn), "0007")
+        for tenant_id in (1, 2):
+            conn.execute(
+                sa.text(
+                    "insert into tenants (tenant_id, name, time_zone, created_at) "
+                    "values (:t, 'shop', 'UTC', 1)"
+                ),
+                {"t": tenant_id},
+            )
+        for position, (key, type_) in enumerate((("gift", "boolean"), ("note", "string"))):
+            conn.execute(
+                tables.attributes.insert().values(
+                    tenant_id=1,
+                    kind="order",
+                    key=key,
+                    label=key,
+                    type=type_,
+                    enum_values=[],
+                    position=position,
+                    created_at=1,
+                )
+            )
+        stored = [
+            (1, 1, "o-1", "Ann", "placed", "App", 12_340_000, {"gift": True, "note": "Hi"}),
+            (1, 2, "o-2", None, "cancelled", None, 5_000_000, {}),
+            (2, 1, "o-1", "Bob", "refunded", "web", 7_000_000, {}),
+        ]
+        for tenant_id, seq, order_id, customer, status, channel, total, attrs in stored:
+            conn.execute(
+                sa.text(
+                    "insert into orders (tenant_id, seq, id, customer_id, placed_at, status, "
+                    "channel, total_micros, line_count, attributes, created_at, updated_at) "
+                    "values (:t, :s, :i, :c, :p, :st, :ch, :tot, 1, :a, 1, 1)"
+                ).bindparams(sa.bindparam("a", type_=tables.Json)),
+                {
+                    "t": tenant_id,
+                    "s": seq,
+                    "i": order_id,
+                    "c": customer,
+                    "p": at + seq,
+                    "st": status,
+                    "ch": channel,
+                    "tot": total,
+                    "a": attrs,
+                },
+            )
+    migrate.upgrade(empty_engine)
+    query = sa.select(tables.orders.c.tenant_id, tables.orders.c.seq, tables.orders.c.record)
+    with empty_engine.connect() as conn:
+        found = {(r.tenant_id, r.seq): r.record for r in conn.execute(query)}
+    assert found == {
+        (1, 1): {"id": "o-1", "customer_id": "ann", "placed_at": at + 1, "status": "placed",
+                 "channel": "app", "total": 12.34, "gift": True, "note": "hi"},
+        (1, 2): {"id": "o-2", "placed_at": at + 2, "status": "cancelled", "total": 5},
+        (2, 1): {"id": "o-1", "customer_id": "bob", "placed_at": at + 1, "status": "refunded",
+                 "channel": "web", "total": 7},
+    }  # fmt: skip

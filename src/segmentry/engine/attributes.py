@@ -11,7 +11,8 @@ from segmentry.errors import AlreadyExistsError, InUseError, NotFoundError, Sche
 from segmentry.match.sql_dialects import JsonHas
 from segmentry.model.schema import Attribute, AttrType, Kind, declare
 from segmentry.model.values import encode
-from segmentry.rules.ast import attributes_of, conditions
+from segmentry.rules.ast import attributes_of, behaviours, conditions
+from segmentry.rules.operators import BY_ACT
 from segmentry.store import attributes as attribute_store
 from segmentry.store import entities as entity_store
 from segmentry.store import orders as order_store
@@ -45,11 +46,7 @@ def remove(tx: Transaction, kind: Kind, key: str) -> None:
         raise NotFoundError(f"no {kind} attribute {key!r}")
     if attribute.builtin:
         raise SchemaError(f"{key} is a built-in {kind} attribute and cannot be deleted")
-    users = [
-        s.code
-        for s in tx.state.of_kind(kind)
-        if s.tree and any(key in attributes_of(c) for c in conditions(s.tree))
-    ]
+    users = _users(tx, kind, key)
     if users:
         raise InUseError(
             f"{kind} attribute {key!r} is used by the rules of " + ", ".join(users),
@@ -61,6 +58,23 @@ def remove(tx: Transaction, kind: Kind, key: str) -> None:
         order_store.strip_attribute(tx.conn, tenant_id=tx.tenant_id, key=key, now=tx.now_us)
     else:
         _strip(tx, kind, key)
+
+
+def _users(tx: Transaction, kind: Kind, key: str) -> list[str]:
+    """The segments whose rules read ``key`` of ``kind``: in their own conditions, or in
+    the conditions of their behaviour functions over that kind (orders, products bought,
+    buyers)."""
+    out = []
+    for segment in tx.state.segments.values():
+        if segment.tree is None:
+            continue
+        read = conditions(segment.tree) if segment.kind is kind else []
+        for function in behaviours(segment.tree):
+            if function.where is not None and BY_ACT[function.act].condition_kind == kind:
+                read += conditions(function.where)
+        if any(key in attributes_of(c) for c in read):
+            out.append(segment.code)
+    return out
 
 
 def _strip(tx: Transaction, kind: Kind, key: str) -> None:

@@ -8,7 +8,10 @@ with their Python predicates. When that would be more work than evaluating
 every segment in one vectorised pass (a change that could flip most segments),
 it runs the pass instead. A batch runs one pass over all its rows.
 Segments with ``IN SEGMENT`` are left out of the index and checked afterwards,
-referred segments first, so they see the entities' new memberships.
+referred segments first, so they see the entities' new memberships. A behaviour
+function is answered from the tenant's orders; what moves it without a write of
+the entity (an order, a product bought, time) is re-checked by
+``engine/behaviour.py``.
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ from typing import Any
 import numpy as np
 from pyroaring import BitMap
 
+from segmentry.engine import evaluation
 from segmentry.engine.state import SegmentDef, TenantState
 from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Cause
-from segmentry.match.eval_python import Predicate, compile_predicate
+from segmentry.match.eval_python import Predicate
 from segmentry.match.index_parts import rows_in
 from segmentry.match.rule_index import Recheck, RuleIndex
 from segmentry.model.bitmaps import ascending_bitmap, bitmap_of
@@ -96,7 +100,13 @@ class Matcher:
         only the segments some of them enter are touched."""
         self.index.ctx = tx.ctx
         table = tx.state.tables[self.kind]
-        holds = self.index.holds(table, seqs, lambda code: rows_in(seqs, tx.state.member_set(code)))
+        holds = self.index.holds(
+            table,
+            seqs,
+            lambda code: rows_in(seqs, tx.state.member_set(code)),
+            orders=tx.state.order_view(),
+            members=tx.state.member_set,
+        )
         by_rule = holds.T  # each rule's answers for the rows, contiguous
         if len(seqs) == 1 and not fresh:
             self._one(tx, int(seqs[0]), by_rule[:, 0].tolist(), cause)
@@ -131,15 +141,13 @@ class Matcher:
                 tx.set_member(segment, seq, test(record, seq), cause)
 
     def predicate(self, tx: Transaction, segment: SegmentDef) -> Predicate:
-        """A segment's Python predicate; rules that do not move with time are compiled once."""
+        """A segment's Python predicate; rules that do not move with time and count no
+        orders are compiled once."""
         cached = self._predicates.get(segment.seg_id)
         if cached is not None:
             return cached
-        assert segment.tree is not None
-        compiled = compile_predicate(
-            segment.tree, tx.state.schemas[segment.kind], tx.ctx, tx.state.member_set
-        )
-        if not segment.time_conditions:
+        compiled = evaluation.predicate(tx.state, segment, tx.ctx)
+        if not (segment.time_conditions or segment.behavioural):
             self._predicates[segment.seg_id] = compiled
         return compiled
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from segmentry.errors import ValidationError
 from segmentry.model.schema import Schema
-from segmentry.model.values import Document, check_id, coerce, validate
+from segmentry.model.values import Document, Record, check_id, coerce, encode, validate
 
 MAX_LINES = 10_000
 """Lines in one order: more than the 5,000 the contract asks for, and bounded so that
@@ -314,6 +314,16 @@ def _custom(schema: Schema, oid: str, values: Mapping[str, Any], tz: tzinfo) -> 
     return doc
 
 
+def order_record(schema: Schema, order: Order) -> Record:
+    """The evaluation record of an order (what the conditions of ``orders_placed`` and
+    ``amount_spent`` read): its built-in and custom attributes, not its lines, encoded
+    as an entity's are (:func:`~segmentry.model.values.encode`)."""
+    doc = order.doc()
+    del doc["lines"]
+    custom = doc.pop("attributes")
+    return encode(schema, {**custom, **doc})
+
+
 def placed_micros(order: Order) -> int:
     """``placed_at`` as microseconds since the epoch (the stored time unit)."""
     moment = datetime.fromisoformat(order.placed_at)
@@ -329,6 +339,7 @@ __all__ = [
     "cents",
     "from_micros",
     "money_number",
+    "order_record",
     "placed_micros",
     "read_money",
     "to_micros",

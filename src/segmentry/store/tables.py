@@ -236,6 +236,9 @@ orders = sa.Table(
     sa.Column("line_count", sa.Integer, nullable=False),
     # The order's custom attributes (validated), as stored.
     sa.Column("attributes", Json, nullable=False),
+    # Its evaluation record (built-in and custom attributes, encoded as an entity's):
+    # what the SQL evaluator's order conditions read.
+    sa.Column("record", Json, nullable=False),
     sa.Column("created_at", Micros, nullable=False),
     sa.Column("updated_at", Micros, nullable=False),
     sa.UniqueConstraint("tenant_id", "id"),
