@@ -11,7 +11,9 @@ with the same indexes: a customer's orders by time, orders by time, a product's
 lines) of the same database file with the same durability (WAL,
 ``synchronous=FULL``), one transaction per batch. The tenant's first order (the
 switch to derived values, every customer recomputed once) is written before
-the timing starts.
+the timing starts. The same orders are also written into a shop with no
+segments (``order_ingest_vs_no_segments``, not a target): what the order write
+itself costs, apart from the segments.
 
 ``order_state_bytes_per_line``: the tenant's orders in memory
 (``match.purchases.Purchases``) holding the generated lines, as its
@@ -59,6 +61,8 @@ class OrderIngestResult:
     """True: the behavioural segments use behaviour functions; False: their stand-ins."""
     segmentry_per_s: float
     plain_per_s: float
+    no_segments_per_s: float
+    """The same orders into a shop with no segments: what the write costs before them."""
 
     @property
     def ratio(self) -> float:
@@ -71,7 +75,7 @@ def history(count: int, *, customers: int, products: int, seed: int = 29) -> Ord
 
 
 def run_ingest(count: int, segment_count: int = SEGMENTS) -> OrderIngestResult:
-    customers, products = max(1_000, count // 2), max(500, count // 10)
+    customers, products = _catalog_sizes(count + 1)
     made = history(count + 1, customers=customers, products=products)
     docs = list(made.documents())
     first, rest = docs[:1], docs[1:]
@@ -80,16 +84,11 @@ def run_ingest(count: int, segment_count: int = SEGMENTS) -> OrderIngestResult:
     functions = order_rules.behaviour_parses()
     with tempfile.TemporaryDirectory(prefix="segmentry-bench-") as folder:
         path = Path(folder) / "orders.db"
-        with Segmentry(f"sqlite:///{path}") as segmentry:
-            shop = segmentry.default_shop()
-            _catalog(shop, customers, products)
-            _segments(shop, segment_count, behavioural, functions=functions)
-            shop.put_orders(first)  # the switch to derived values, once per tenant
-            start = time.perf_counter()
-            for batch in batches:
-                shop.put_orders(batch)
-            ours = time.perf_counter() - start
+        ours = _import_seconds(
+            path, first, batches, segment_count, behavioural, functions=functions
+        )
         plain = plain_seconds(path, batches)
+        bare = _import_seconds(Path(folder) / "bare.db", first, batches, 0, 0, functions=functions)
     return OrderIngestResult(
         orders=len(rest),
         lines=made.lines - int(made.line_start[1]),
@@ -98,7 +97,36 @@ def run_ingest(count: int, segment_count: int = SEGMENTS) -> OrderIngestResult:
         behaviour_functions=functions,
         segmentry_per_s=len(rest) / ours,
         plain_per_s=len(rest) / plain,
+        no_segments_per_s=len(rest) / bare,
     )
+
+
+def _import_seconds(
+    path: Path,
+    first: list[dict[str, Any]],
+    batches: list[list[dict[str, Any]]],
+    segment_count: int,
+    behavioural: int,
+    *,
+    functions: bool,
+) -> float:
+    """Seconds to write ``batches`` into a new file holding the shop's customers and
+    products and ``segment_count`` segments, after its first order."""
+    customers, products = _catalog_sizes(sum(len(b) for b in batches) + 1)
+    with Segmentry(f"sqlite:///{path}") as segmentry:
+        shop = segmentry.default_shop()
+        _catalog(shop, customers, products)
+        _segments(shop, segment_count, behavioural, functions=functions)
+        shop.put_orders(first)  # the switch to derived values, once per tenant
+        start = time.perf_counter()
+        for batch in batches:
+            shop.put_orders(batch)
+        return time.perf_counter() - start
+
+
+def _catalog_sizes(orders: int) -> tuple[int, int]:
+    """How many customers and products the orders are drawn from."""
+    return max(1_000, orders // 2), max(500, orders // 10)
 
 
 def _catalog(shop: Shop, customers: int, products: int) -> None:

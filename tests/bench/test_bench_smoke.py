@@ -32,6 +32,7 @@ FIGURES = {
     "write_p99_vs_plain",
     "read_scaling_2_workers",
     "order_ingest_rate",
+    "order_ingest_vs_no_segments",
     "order_state_bytes_per_line",
     "behaviour_forward_vs_duckdb",
     "behaviour_update_vs_recompute",
@@ -48,7 +49,7 @@ def test_a_tiny_run_reports_every_figure_as_a_positive_ratio() -> None:
               "listing_vs_preview", "listing_vs_sqlite_json",
               "cold_tenant_load", "write_p99_vs_plain", "read_scaling_2_workers",
               "order_ingest_rate")  # fmt: skip
-    for name in (*ratios, "ingest_vs_no_segments"):
+    for name in (*ratios, "ingest_vs_no_segments", "order_ingest_vs_no_segments"):
         assert figures[name] > 0, name  # type: ignore[operator]
     json.loads(json.dumps(figures))  # one JSON object
     assert figures["writes_with_delivery_vs_without"] > 0  # type: ignore[operator]

@@ -43,7 +43,7 @@ def test_the_steps_report_progress_up_to_their_totals() -> None:
     assert seen == {
         "products": (120, 120),
         "customers": (7_001, 7_001),
-        "orders": (2_800, 2_800),  # ORDERS_PER_CUSTOMER, rounded
+        "orders": (1_750, 1_750),  # ORDERS_PER_CUSTOMER, rounded
         "segments": (segments, segments),
     }
 
