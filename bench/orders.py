@@ -13,7 +13,8 @@ lines) of the same database file with the same durability (WAL,
 switch to derived values, every customer recomputed once) is written before
 the timing starts. The same orders are also written into a shop with no
 segments (``order_ingest_vs_no_segments``, not a target): what the order write
-itself costs, apart from the segments.
+itself costs, apart from the segments. The three ways take turns batch by
+batch, so a machine busy with something else for a while weighs on all alike.
 
 ``order_state_bytes_per_line``: the tenant's orders in memory
 (``match.purchases.Purchases``) holding the generated lines, as its
@@ -29,6 +30,7 @@ import gc
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,44 +86,67 @@ def run_ingest(count: int, segment_count: int = SEGMENTS) -> OrderIngestResult:
     functions = order_rules.behaviour_parses()
     with tempfile.TemporaryDirectory(prefix="segmentry-bench-") as folder:
         path = Path(folder) / "orders.db"
-        ours = _import_seconds(
-            path, first, batches, segment_count, behavioural, functions=functions
-        )
-        plain = plain_seconds(path, batches)
-        bare = _import_seconds(Path(folder) / "bare.db", first, batches, 0, 0, functions=functions)
+        with (
+            Segmentry(f"sqlite:///{path}") as ours,
+            Segmentry(f"sqlite:///{Path(folder) / 'bare.db'}") as bare,
+        ):
+            writers = {
+                "ours": _shop_writer(ours, customers, products, first,
+                                     segment_count=segment_count, behavioural=behavioural,
+                                     functions=functions),
+                "plain": _plain_writer(plain_engine(path)),
+                "bare": _shop_writer(bare, customers, products, first,
+                                     segment_count=0, behavioural=0, functions=functions),
+            }  # fmt: skip
+            seconds = _taking_turns(writers, batches)
     return OrderIngestResult(
         orders=len(rest),
         lines=made.lines - int(made.line_start[1]),
         segments=segment_count,
         behavioural=behavioural,
         behaviour_functions=functions,
-        segmentry_per_s=len(rest) / ours,
-        plain_per_s=len(rest) / plain,
-        no_segments_per_s=len(rest) / bare,
+        segmentry_per_s=len(rest) / seconds["ours"],
+        plain_per_s=len(rest) / seconds["plain"],
+        no_segments_per_s=len(rest) / seconds["bare"],
     )
 
 
-def _import_seconds(
-    path: Path,
+Writer = Callable[[list[dict[str, Any]]], object]
+
+
+def _taking_turns(
+    writers: dict[str, Writer], batches: list[list[dict[str, Any]]]
+) -> dict[str, float]:
+    """Seconds each writer took for every batch, the writers taking turns batch by batch
+    (each goes first in turn), so a machine busy for a while weighs on all alike."""
+    seconds = dict.fromkeys(writers, 0.0)
+    names = list(writers)
+    for number, batch in enumerate(batches):
+        turn = number % len(names)
+        for name in names[turn:] + names[:turn]:
+            start = time.perf_counter()
+            writers[name](batch)
+            seconds[name] += time.perf_counter() - start
+    return seconds
+
+
+def _shop_writer(
+    segmentry: Segmentry,
+    customers: int,
+    products: int,
     first: list[dict[str, Any]],
-    batches: list[list[dict[str, Any]]],
+    *,
     segment_count: int,
     behavioural: int,
-    *,
     functions: bool,
-) -> float:
-    """Seconds to write ``batches`` into a new file holding the shop's customers and
-    products and ``segment_count`` segments, after its first order."""
-    customers, products = _catalog_sizes(sum(len(b) for b in batches) + 1)
-    with Segmentry(f"sqlite:///{path}") as segmentry:
-        shop = segmentry.default_shop()
-        _catalog(shop, customers, products)
-        _segments(shop, segment_count, behavioural, functions=functions)
-        shop.put_orders(first)  # the switch to derived values, once per tenant
-        start = time.perf_counter()
-        for batch in batches:
-            shop.put_orders(batch)
-        return time.perf_counter() - start
+) -> Writer:
+    """``Shop.put_orders`` on a shop holding the customers, products and
+    ``segment_count`` segments, after its first order."""
+    shop = segmentry.default_shop()
+    _catalog(shop, customers, products)
+    _segments(shop, segment_count, behavioural, functions=functions)
+    shop.put_orders(first)  # the switch to derived values, once per tenant
+    return shop.put_orders
 
 
 def _catalog_sizes(orders: int) -> tuple[int, int]:
@@ -228,20 +253,17 @@ def _micros(iso: str) -> int:
     return int(np.datetime64(iso.rstrip("Z"), "us").astype(np.int64))
 
 
-def plain_seconds(path: Path, batches: list[list[dict[str, Any]]]) -> float:
-    """Plain SQLAlchemy Core inserts of the same orders and lines, a transaction a batch
+def _plain_writer(engine: sa.Engine) -> Writer:
+    """Plain SQLAlchemy Core inserts of a batch's orders and lines in one transaction
     (the rows built from the documents inside the timing, as the engine builds its own)."""
-    engine = plain_engine(path)
-    try:
-        start = time.perf_counter()
-        for batch in batches:
-            order_rows, line_rows = plain_rows(batch)
-            with engine.begin() as conn:
-                conn.execute(PLAIN_ORDERS.insert(), order_rows)
-                conn.execute(PLAIN_LINES.insert(), line_rows)
-        return time.perf_counter() - start
-    finally:
-        engine.dispose()
+
+    def write(batch: list[dict[str, Any]]) -> None:
+        order_rows, line_rows = plain_rows(batch)
+        with engine.begin() as conn:
+            conn.execute(PLAIN_ORDERS.insert(), order_rows)
+            conn.execute(PLAIN_LINES.insert(), line_rows)
+
+    return write
 
 
 # -- the order state in memory ---------------------------------------------------------------
