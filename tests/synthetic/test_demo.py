@@ -88,7 +88,14 @@ def test_the_behaviour_segments_hold_who_the_orders_say() -> None:
 
 
 def _members(shop: Shop, code: str) -> set[str]:
-    return {m.id for m in shop.members(code, limit=10_000).items}
+    found: set[str] = set()
+    cursor = None
+    while True:
+        page = shop.members(code, limit=1_000, cursor=cursor)
+        found.update(m.id for m in page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            return found
 
 
 def _expected(made: OrderColumns, prices: np.ndarray) -> dict[str, set[str]]:
