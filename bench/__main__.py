@@ -21,6 +21,7 @@ from bench import (
     forward,
     ingest,
     listing,
+    order_report,
     report,
     reverse,
     scaling,
@@ -41,6 +42,7 @@ QUICK = {
     "write_segments": 300,
     "writes": 300,
     "scaling_seconds": 3,
+    **order_report.QUICK,
 }
 FULL = {
     "customers": 10_000_000,
@@ -52,6 +54,7 @@ FULL = {
     "write_segments": 1_000,
     "writes": 1_000,
     "scaling_seconds": 5,
+    **order_report.FULL,
 }
 INGEST_SEGMENTS = 1_000
 
@@ -69,6 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-segments", type=int, help="segments under the timed PUTs")
     parser.add_argument("--writes", type=int, help="timed single-customer PUTs")
     parser.add_argument("--scaling-seconds", type=int, help="seconds of member checks per way")
+    parser.add_argument("--orders", type=int, help="orders written for order_ingest_rate")
+    parser.add_argument("--order-lines", type=int, help="lines in the measured order state")
+    parser.add_argument("--behaviour-customers", type=int, help="customers of the preview")
+    parser.add_argument("--behaviour-lines", type=int, help="order lines of the preview")
+    parser.add_argument("--behaviour-orders", type=int, help="orders stored under the update")
     parser.add_argument("--results", type=Path, help="write the Markdown table here")
     args = parser.parse_args(argv)
     sizes = dict(QUICK if args.quick else FULL)
@@ -107,6 +115,7 @@ def run(
     )
     log(f"ingest: {sizes['ingest']:,} customers, {ingest_segments:,} segments vs plain inserts")
     imported = ingest.run(sizes["ingest"], ingest_segments)
+    ordered = order_report.run(sizes, log, ingest_segments)
     members = min(web.MEMBERS, sizes["customers"])  # a tiny run stays tiny
     log(f"web: the first members page of a {members:,}-member segment")
     page = web.run(members)
@@ -126,7 +135,7 @@ def run(
         sizes, bandwidth, ahead, mixed, worst, imported, time.perf_counter() - started
     )
     figures |= report.web_figures(page) | delivery.figures(delivered)
-    figures |= report.listing_figures(listed) | serving
+    figures |= report.listing_figures(listed) | serving | ordered
     return figures | {"floor_threads": threads}
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from bench import order_report
 from bench.forward import RULE, ForwardResult
 from bench.ingest import IngestResult
 from bench.listing import ListingResult
@@ -261,6 +262,8 @@ def markdown(fig: dict[str, Any]) -> str:
         ("ingest_rate", fig["ingest_rate"]),
         *((name, fig[name]) for name in SERVING if name in fig),
     ]
+    targets = TARGETS | {name: target for name, _, target in order_report.rows(fig)}
+    rows += [(name, value) for name, value, _ in order_report.rows(fig)]
     sizes = fig["sizes"]
     lines = [
         "# Benchmark results",
@@ -274,7 +277,7 @@ def markdown(fig: dict[str, Any]) -> str:
         "",
         "| figure | ratio | target |",
         "|---|---:|---|",
-        *(f"| `{name}` | {value} | {TARGETS[name]} |" for name, value in rows),
+        *(f"| `{name}` | {value} | {targets[name]} |" for name, value in rows),
         "",
         "Medians (ms):",
         "",
@@ -300,6 +303,7 @@ def markdown(fig: dict[str, Any]) -> str:
         *_delivery_lines(fig),
         *_listing_line(fig),
         *_serving_lines(fig),
+        *order_report.lines(fig),
         "What limits each figure, with the profiles: [`bench/README.md`](README.md).",
         "",
     ]

@@ -31,6 +31,11 @@ FIGURES = {
     "resident_bytes_per_membership",
     "write_p99_vs_plain",
     "read_scaling_2_workers",
+    "order_ingest_rate",
+    "order_ingest_vs_no_segments",
+    "order_state_bytes_per_line",
+    "behaviour_forward_vs_duckdb",
+    "behaviour_update_vs_recompute",
 }
 
 
@@ -42,8 +47,9 @@ def test_a_tiny_run_reports_every_figure_as_a_positive_ratio() -> None:
     assert set(figures["reverse_vs_vectorised"]) == {"mean", "worst_case_schema"}  # type: ignore[arg-type]
     ratios = ("forward_vs_sqlite", "forward_vs_floor", "recount_vs_scan", "ingest_rate",
               "listing_vs_preview", "listing_vs_sqlite_json",
-              "cold_tenant_load", "write_p99_vs_plain", "read_scaling_2_workers")  # fmt: skip
-    for name in (*ratios, "ingest_vs_no_segments"):
+              "cold_tenant_load", "write_p99_vs_plain", "read_scaling_2_workers",
+              "order_ingest_rate")  # fmt: skip
+    for name in (*ratios, "ingest_vs_no_segments", "order_ingest_vs_no_segments"):
         assert figures[name] > 0, name  # type: ignore[operator]
     json.loads(json.dumps(figures))  # one JSON object
     assert figures["writes_with_delivery_vs_without"] > 0  # type: ignore[operator]
@@ -53,6 +59,17 @@ def test_a_tiny_run_reports_every_figure_as_a_positive_ratio() -> None:
     assert "| `ingest_rate` |" in table
     assert "`listing_vs_preview`" in table
     assert "| `read_scaling_2_workers` |" in table
+    assert "| `order_ingest_rate` |" in table
+    assert figures["order_state_bytes_per_line"] > 0  # type: ignore[operator]
+    assert figures["order_ingest"]["behavioural_segments"] == 8  # type: ignore[index]
+    pairs = (("behaviour_forward_vs_duckdb", "behaviour_forward_skipped"),
+             ("behaviour_update_vs_recompute", "behaviour_update_skipped"))  # fmt: skip
+    for name, skipped in pairs:
+        if figures[name] is None:  # the language or evaluator cannot run them yet: said why
+            assert f"`{name}`: not measured: {figures[skipped]}" in table
+        else:
+            assert figures[name] > 0, name  # type: ignore[operator]
+            assert f"| `{name}` |" in table
 
 
 def test_the_ingest_profile_times_every_step_of_an_import() -> None:

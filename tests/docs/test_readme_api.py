@@ -49,15 +49,14 @@ class Run:
         return self.answers[number - 1][1]
 
 
-def examples() -> str:
-    found = re.search(re.escape(MARK) + r"\n```sh\n(.*?)\n```", README.read_text(), re.S)
-    assert found, f"README.md has no ```sh block after {MARK}"
+def examples(mark: str = MARK) -> str:
+    found = re.search(re.escape(mark) + r"\n```sh\n(.*?)\n```", README.read_text(), re.S)
+    assert found, f"README.md has no ```sh block after {mark}"
     return found.group(1).replace("URL=http://127.0.0.1:8000", "URL=$DEMO_URL", 1)
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    work = tmp_path_factory.mktemp("readme")
+def record(work: Path, mark: str = MARK) -> Run:
+    """Run the block after ``mark`` against a small demo shop served from ``work``."""
     (work / "answers").mkdir()
     with Segmentry(f"sqlite:///{work / 'demo.db'}") as segmentry:
         built = build_demo(segmentry, products=2_000, customers=5_000)
@@ -65,12 +64,17 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         with LiveServer(build_app(segmentry)) as live:
             env = {"PATH": "/usr/bin:/bin", "KEY": built.api_key, "DEMO_URL": live.url}
             done = subprocess.run(
-                ["bash", "-c", RECORDER + examples()],
+                ["bash", "-c", RECORDER + examples(mark)],
                 cwd=work, env=env, capture_output=True, text=True, timeout=120, check=False,
             )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     numbered = sorted((work / "answers").iterdir(), key=lambda p: int(p.name))
     return Run([_answer(path) for path in numbered], work, counts)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    return record(tmp_path_factory.mktemp("readme"))
 
 
 def _answer(path: Path) -> tuple[int, Any]:
@@ -80,7 +84,7 @@ def _answer(path: Path) -> tuple[int, Any]:
 
 def test_every_call_answers_the_status_the_readme_implies(run: Run) -> None:
     statuses = [status for status, _ in run.answers]
-    assert statuses == [200] * 6 + [201] + [200] * 6 + [201, 200, 422]
+    assert statuses == [200] * 6 + [201] + [200] * 6 + [201, 200, 200, 404] + [200] * 3 + [422]
 
 
 def test_the_demo_segments_are_listed_with_plausible_counts(run: Run) -> None:
@@ -126,6 +130,17 @@ def test_batch_import_use_events_and_a_rule_error(run: Run) -> None:
     assert imported["errors"][0]["line"] == 3
     assert run.body(14)["name"] == "Spring mail"
     assert len(run.body(15)["items"]) == 3
-    problem = run.body(16)
+    problem = run.body(21)
     assert problem["type"].endswith("/invalid-rule")
     assert problem["errors"][0]["hint"] == "did you mean 'price'?"
+
+
+def test_orders_move_the_customer_and_are_listed_newest_first(run: Run) -> None:
+    assert run.body(16)["total"] == 120.99  # derived from the line: 3 x 40.33
+    assert run.answers[16][0] == 404  # a lifetime value now: out of engageNoOrders
+    assert run.body(18) == {"upserted": 2}
+    imported = run.body(19)
+    assert (imported["applied"], imported["rejected"]) == (2, 0)  # two lines of one order
+    listed = run.body(20)["items"]
+    assert [o["id"] for o in listed] == ["o-9004", "o-9002", "o-9001"]
+    assert [len(o["lines"]) for o in listed] == [2, 1, 1]

@@ -33,6 +33,10 @@ def demo(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     products: Annotated[int, typer.Option(min=1, help="How many products.")] = PRODUCTS,
     customers: Annotated[int, typer.Option(min=1, help="How many customers.")] = CUSTOMERS,
+    orders: Annotated[
+        int | None,
+        typer.Option(min=0, help="How many orders (default: 1 for every 4 customers)."),
+    ] = None,
     serve: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Serve the shop once it is built.")
     ] = True,
@@ -43,7 +47,7 @@ def demo(
     _fresh(db)
     started = time.perf_counter()
     with opened(f"sqlite:///{db}") as segmentry:
-        built = _build(segmentry, products, customers)
+        built = _build(segmentry, products, customers, orders)
         _summary(built, db, time.perf_counter() - started)
         if serve:
             _serve(segmentry, built, host, port)
@@ -82,7 +86,7 @@ def _fresh(db: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _build(segmentry: Segmentry, products: int, customers: int) -> DemoShop:
+def _build(segmentry: Segmentry, products: int, customers: int, orders: int | None) -> DemoShop:
     bar = Progress(TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(),
                    console=err())  # fmt: skip
     tasks: dict[str, TaskID] = {}
@@ -93,13 +97,15 @@ def _build(segmentry: Segmentry, products: int, customers: int) -> DemoShop:
         bar.update(tasks[what], completed=done)
 
     with bar:
-        return build_demo(segmentry, products=products, customers=customers, progress=step)
+        return build_demo(
+            segmentry, products=products, customers=customers, orders=orders, progress=step
+        )
 
 
 def _summary(built: DemoShop, db: Path, seconds: float) -> None:
     line(
-        f"Built {built.products:,} products and {built.customers:,} customers "
-        f"in {seconds:.1f} s ({db})."
+        f"Built {built.products:,} products, {built.customers:,} customers and "
+        f"{built.orders:,} orders in {seconds:.1f} s ({db})."
     )
     used = {code for code, _ in built.uses}
     rows = [

@@ -107,8 +107,19 @@ def server_config(app: Any, *, host: str, port: int, **options: Any) -> uvicorn.
     return uvicorn.Config(app, host=host, port=port, **SERVER_OPTIONS, **options)
 
 
+WORKER_HEALTHCHECK_SECONDS = 60
+"""How long uvicorn waits for a worker process to answer its health check. A worker
+answers only once it has imported the application, which takes seconds (numpy,
+Polars, SQLAlchemy, FastAPI); uvicorn's default of 5 s, on a busy machine (imports
+took 8 s with a load average of 7 on two cores), killed each new worker before it
+could answer and started another, for ever."""
+
+
 def serve(app: Any, *, host: str, port: int, log_level: str, **options: Any) -> None:
     """Serve ``app`` until interrupted, as ``uvicorn.run`` does (Ctrl+C ends it cleanly);
     ``options`` go to uvicorn (``workers``, ``factory``, ``access_log``)."""
-    chosen = SERVER_OPTIONS | ({"http": WORKER_PROTOCOL} if options.get("workers", 1) > 1 else {})
+    chosen = dict(SERVER_OPTIONS)
+    if options.get("workers", 1) > 1:
+        chosen |= {"http": WORKER_PROTOCOL,
+                   "timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS}  # fmt: skip
     uvicorn.run(app, host=host, port=port, log_level=log_level, **chosen, **options)
