@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from segmentry.engine import order_values
+from segmentry.engine import behaviour, order_values
 from segmentry.engine.matcher import matcher_for
 from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Cause
@@ -125,7 +125,12 @@ def _apply(
     before = {r.seq: r.record for r in existing.values()}
     table, match = tx.state.tables[kind], matcher_for(tx, kind)
     records = [(seq, row["record"]) for seq, row in rows.items()]
+    crossing = behaviour.watch(tx, kind, rows)
+    tx.state.mutations += 1  # the snapshot changes: undone by a reload if the write fails
     table.put_many(list(rows), [r for _, r in records], [before.get(seq) for seq in rows])
+    if kind is Kind.PRODUCT:  # lines that named a new product by id now count it
+        for seq in rows.keys() - before.keys():
+            tx.state.purchases.product_appeared(rows[seq]["id"], seq)
     if len(records) == 1:
         seq, record = records[0]
         match.update(tx, seq, before.get(seq), record, cause)
@@ -133,6 +138,7 @@ def _apply(
         fresh = all(r is None for r in before.values())  # new, or written again after a delete
         seqs = np.array(list(rows), dtype=np.int64)
         match.update_many(tx, seqs, records, cause, fresh=fresh)
+    crossing.settle(tx, [(seq, before.get(seq), record) for seq, record in records], cause)
     return [rows[seq]["doc"] for seq in rows]  # built for this write, shared with no one
 
 
@@ -304,6 +310,8 @@ def delete(tx: Transaction, kind: Kind, entity_id: str) -> None:
     if found is None or not found.alive:
         raise NotFoundError(f"{kind} {entity_id!r} does not exist")
     seq = found.seq
+    crossing = behaviour.watch(tx, kind, [seq])
+    tx.state.mutations += 1
     tx.state.tables[kind].put(seq, None, found.record)
     for segment in tx.state.of_kind(kind):
         tx.set_member(segment, seq, False, Cause.ENTITY_DELETED)
@@ -311,6 +319,7 @@ def delete(tx: Transaction, kind: Kind, entity_id: str) -> None:
             member_store.remove_fixed(
                 tx.conn, tenant_id=tx.tenant_id, seg_id=segment.seg_id, seqs=[seq]
             )
+    crossing.settle(tx, [(seq, found.record, None)], Cause.ENTITY_DELETED)
     entity_store.update_rows(
         tx.conn,
         tenant_id=tx.tenant_id,

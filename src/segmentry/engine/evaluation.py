@@ -3,17 +3,17 @@ membership of the segments it refers to changed.
 
 Saving, editing or activating a segment (and previewing a rule) evaluates its rule
 over the columnar snapshot with the columnar evaluator; the segments that refer to
-it then re-check the entities whose membership changed with their Python
-predicates, as does the time sweep. An ad-hoc listing with a rule takes its page
-from the columnar snapshot too; its SQL clause (``rule_clause``) remains the oracle
-the differential tests compare listings with. Entity writes are matched by the rule
-index instead (``engine/matcher.py``). The differential property test of
-``match`` proves the evaluators agree.
+it, of its kind or through behaviour conditions of the other, then re-check the
+entities whose membership changed with their Python predicates
+(``engine/behaviour.py``), as does the time sweep. An ad-hoc listing with a rule
+takes its page from the columnar snapshot too; its SQL clause (``rule_clause``)
+remains the oracle the differential tests compare listings with. Entity writes are
+matched by the rule index instead (``engine/matcher.py``). Every evaluator reads
+the tenant's orders (``TenantState.order_view``) for behaviour functions. The
+differential property test of ``match`` proves the evaluators agree.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 import sqlalchemy as sa
 from pyroaring import BitMap
@@ -36,7 +36,7 @@ from segmentry.store.tables import entities
 def predicate(state: TenantState, segment: SegmentDef, ctx: EvalContext) -> Predicate:
     assert segment.tree is not None
     schema = state.schemas[segment.kind]
-    return compile_predicate(segment.tree, schema, ctx, state.member_set)
+    return compile_predicate(segment.tree, schema, ctx, state.member_set, orders=state.order_view())
 
 
 def rule_clause(
@@ -56,7 +56,8 @@ def rule_clause(
 def members_of_rule(state: TenantState, kind: Kind, tree: Node, ctx: EvalContext) -> BitMap:
     """Every living entity of ``kind`` the rule selects, evaluated on the columnar snapshot."""
     table = state.tables[kind]
-    return columnar.select(table, columnar.compile_columnar(tree, table, ctx, state.member_set))
+    expr = columnar.compile_columnar(tree, table, ctx, state.member_set, orders=state.order_view())
+    return columnar.select(table, expr)
 
 
 def page_of_rule(
@@ -65,7 +66,7 @@ def page_of_rule(
     """The first ``limit`` seqs above ``after`` of the living entities the rule selects,
     evaluated on the columnar snapshot: a page of a listing."""
     table = state.tables[kind]
-    expr = columnar.compile_columnar(tree, table, ctx, state.member_set)
+    expr = columnar.compile_columnar(tree, table, ctx, state.member_set, orders=state.order_view())
     return columnar.first_rows(table, expr, after, limit)
 
 
@@ -79,18 +80,3 @@ def reevaluate(tx: Transaction, segment: SegmentDef, cause: Cause) -> BitMap:
     else:
         target = member_store.fixed_list(tx.conn, tenant_id=tx.tenant_id, seg_id=segment.seg_id)
     return tx.replace_members(segment, target, cause)
-
-
-def propagate(tx: Transaction, sources: Iterable[int], seqs: BitMap, cause: Cause) -> None:
-    """Re-check ``seqs`` in every segment that refers (transitively) to ``sources``."""
-    dependents = tx.state.dependents(sources)
-    if not dependents or not seqs:
-        return
-    rows = entity_store.rows_by_seqs(
-        tx.conn, tenant_id=tx.tenant_id, kind=dependents[0].kind, seqs=seqs
-    )
-    records = [(row.seq, row.record) for row in rows if row.record is not None]
-    for segment in dependents:
-        test = predicate(tx.state, segment, tx.ctx)
-        for seq, record in records:
-            tx.set_member(segment, seq, test(record, seq), cause)

@@ -8,7 +8,8 @@ with their Python predicates. When that would be more work than evaluating
 every segment in one vectorised pass (a change that could flip most segments),
 it runs the pass instead. A batch runs one pass over all its rows.
 Segments with ``IN SEGMENT`` are left out of the index and checked afterwards,
-referred segments first, so they see the entities' new memberships.
+referred segments first, so they see the entities' new memberships; so are
+segments with behaviour functions, whose answer reads the tenant's orders.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from typing import Any
 import numpy as np
 from pyroaring import BitMap
 
+from segmentry.engine import evaluation
 from segmentry.engine.state import SegmentDef, TenantState
 from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Cause
-from segmentry.match.eval_python import Predicate, compile_predicate
+from segmentry.match.eval_python import Predicate
 from segmentry.match.index_parts import rows_in
 from segmentry.match.rule_index import Recheck, RuleIndex
 from segmentry.model.bitmaps import ascending_bitmap, bitmap_of
@@ -38,8 +40,8 @@ class Matcher:
     def __init__(self, state: TenantState, kind: Kind, ctx: EvalContext) -> None:
         segments = state.evaluated(kind)
         self.kind = kind
-        self.indexed = [s for s in segments if not s.refs]
-        self.nested = [s for s in segments if s.refs]
+        self.indexed = [s for s in segments if not (s.refs or s.behavioural)]
+        self.nested = [s for s in segments if s.refs or s.behavioural]
         self.index = RuleIndex(
             {s.seg_id: s.tree for s in self.indexed if s.tree}, state.schemas[kind], ctx
         )
@@ -131,15 +133,13 @@ class Matcher:
                 tx.set_member(segment, seq, test(record, seq), cause)
 
     def predicate(self, tx: Transaction, segment: SegmentDef) -> Predicate:
-        """A segment's Python predicate; rules that do not move with time are compiled once."""
+        """A segment's Python predicate; rules that do not move with time and count no
+        orders are compiled once."""
         cached = self._predicates.get(segment.seg_id)
         if cached is not None:
             return cached
-        assert segment.tree is not None
-        compiled = compile_predicate(
-            segment.tree, tx.state.schemas[segment.kind], tx.ctx, tx.state.member_set
-        )
-        if not segment.time_conditions:
+        compiled = evaluation.predicate(tx.state, segment, tx.ctx)
+        if not (segment.time_conditions or segment.behavioural):
             self._predicates[segment.seg_id] = compiled
         return compiled
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from segmentry.engine import behaviour
 from segmentry.engine.matcher import matcher_for
 from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Cause
@@ -157,6 +158,8 @@ def _store(tx: Transaction, kind: Kind, changed: list[tuple[EntityRow, Document,
     )
     seqs = [row.seq for row, _, _ in changed]
     records = [(row.seq, record) for row, _, record in changed]
+    crossing = behaviour.watch(tx, kind, seqs)
+    tx.state.mutations += 1
     tx.state.tables[kind].put_many(seqs, [r for _, r in records], [r.record for r, _, _ in changed])
     match = matcher_for(tx, kind)
     if len(changed) == 1:
@@ -165,3 +168,5 @@ def _store(tx: Transaction, kind: Kind, changed: list[tuple[EntityRow, Document,
     else:
         array = np.array(seqs, dtype=np.int64)
         match.update_many(tx, array, records, Cause.ORDER_CHANGED)
+    olds = [(row.seq, row.record, record) for row, _, record in changed]
+    crossing.settle(tx, olds, Cause.ORDER_CHANGED)

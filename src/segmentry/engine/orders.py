@@ -19,9 +19,10 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
+from pyroaring import BitMap
 
+from segmentry.engine import behaviour, order_sums, order_values, purchasing
 from segmentry.engine import entities as entity_ops
-from segmentry.engine import order_sums, order_values
 from segmentry.engine.entities import MAX_BATCH, MAX_REPORTED, Mode, Write
 from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Cause, Page
@@ -42,9 +43,11 @@ from segmentry.model.schema import Kind
 from segmentry.model.values import check_id
 from segmentry.store import entities as entity_store
 from segmentry.store import orders as order_store
-from segmentry.store.orders import LineRow, OrderRow
+from segmentry.store.orders import HeldOrder, LineRow, OrderRow
 
 MAX_PAGE = 1_000
+KEPT_SEQS = 100_000
+"""Ids whose seq a tenant's state keeps per kind (``engine/reads.py`` keeps as many)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,25 +164,70 @@ def _store(tx: Transaction, orders: list[Order], existing: Mapping[str, OrderRow
     removed = [order_sums.contribution(r, old_lines[r.seq]) for r in old_rows]
     added = [order_sums.contribution(r, lines) for r, lines in written]
     customers, products = order_sums.apply(tx, removed, added)
-    _settle(tx, customers, products, named=named)
+    _settle(tx, customers, products, named=named, written=written, deleted=[])
 
 
-def _settle(tx: Transaction, customers: set[str], products: set[str], *, named: set[str]) -> None:
+def _settle(
+    tx: Transaction,
+    customers: set[str],
+    products: set[str],
+    *,
+    named: set[str],
+    written: Sequence[tuple[OrderRow, Sequence[LineRow]]],
+    deleted: Sequence[int],
+) -> None:
     """After orders changed and their sums moved: switch the tenant at its first order,
-    create the unknown customers orders ``named``, and bring the derived values of the
-    customers and products whose sums moved up to date."""
+    create the unknown customers orders ``named``, hold the ``written`` orders (and
+    forget the ``deleted`` ones) in memory, bring the derived values of the customers
+    and products whose sums moved up to date, and re-check the customers and products
+    the orders named, before and after, in the segments that count orders."""
     first = not order_values.orders_written(tx)
     if first:
         order_store.mark_orders_since(tx.conn, tenant_id=tx.tenant_id, now=tx.now_us)
         tx.state.set_schema(Kind.CUSTOMER, tx.state.schemas[Kind.CUSTOMER].with_orders())
     if named:
         _create_customers(tx, named)
+    touched_customers, touched_products = _hold(tx, written, deleted)
     if first:  # every customer and product recomputed, in one pass each
         order_values.refresh(tx, Kind.CUSTOMER, None)
         order_values.refresh(tx, Kind.PRODUCT, None)
-        return
-    order_values.refresh(tx, Kind.CUSTOMER, customers)
-    order_values.refresh(tx, Kind.PRODUCT, products)
+    else:
+        order_values.refresh(tx, Kind.CUSTOMER, customers)
+        order_values.refresh(tx, Kind.PRODUCT, products)
+    behaviour.orders_changed(tx, touched_customers, touched_products)
+
+
+def _hold(
+    tx: Transaction, written: Sequence[tuple[OrderRow, Sequence[LineRow]]], deleted: Sequence[int]
+) -> tuple[BitMap, BitMap]:
+    """Bring the in-memory orders up to date; returns the customers and existing
+    products the orders named, before and after."""
+    purchases, schema = tx.state.purchases, tx.state.schemas[Kind.ORDER]
+    changed = [row.seq for row, _ in written] + list(deleted)
+    customers, products = behaviour.touched_by(purchases, changed)
+    customer_seqs = _seqs(tx, Kind.CUSTOMER, {r.customer_id for r, _ in written} - {None})
+    product_seqs = _seqs(tx, Kind.PRODUCT, {ln.product_id for _, lines in written for ln in lines})
+    tx.state.mutations += 1  # undone by a reload if the write fails
+    for seq in deleted:
+        purchases.remove(seq)
+    for row, lines in written:
+        customer = None if row.customer_id is None else customer_seqs.get(row.customer_id)
+        held = [(line, product_seqs.get(line.product_id)) for line in lines]
+        purchasing.hold(purchases, schema, HeldOrder(row, customer, held))
+    after_customers, after_products = behaviour.touched_by(purchases, changed)
+    return customers | after_customers, products | after_products
+
+
+def _seqs(tx: Transaction, kind: Kind, ids: set[Any]) -> dict[str, int]:
+    """The seqs of ids (an id keeps its seq for good, so they are remembered)."""
+    known = tx.state.seqs[kind]
+    wanted = [i for i in ids if i not in known]
+    if wanted:
+        found = entity_store.seqs_by_ids(tx.conn, tenant_id=tx.tenant_id, kind=kind, ids=wanted)
+        if len(known) + len(found) > KEPT_SEQS:
+            known.clear()  # as the member check does: forget them all at once
+        known.update(found)
+    return {i: known[i] for i in ids if i in known}
 
 
 def _create_customers(tx: Transaction, customers: set[str]) -> None:
@@ -228,7 +276,7 @@ def delete(tx: Transaction, order_id: str) -> None:
     order_store.delete_lines(tx.conn, tenant_id=tx.tenant_id, seqs=[found.seq])
     order_store.delete_orders(tx.conn, tenant_id=tx.tenant_id, seqs=[found.seq])
     customers, products = order_sums.apply(tx, [order_sums.contribution(found, lines)], [])
-    _settle(tx, customers, products, named=set())
+    _settle(tx, customers, products, named=set(), written=[], deleted=[found.seq])
 
 
 # -- reads --------------------------------------------------------------------------------------

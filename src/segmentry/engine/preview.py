@@ -102,6 +102,7 @@ def explain(view: View, code: str, entity_id: str) -> Explanation:
         document=row.doc,
         entity_id=row.seq,
         members=state.member_set,
+        orders=state.order_view(),
     )
     if not segment.active:
         tree = {"inactive": code, "rule": tree, "result": False}

@@ -68,7 +68,7 @@ class Footprint:
     """A state's estimated resident bytes, by part."""
 
     columns: int
-    """numpy arrays and list-item bitmaps of the columnar snapshot."""
+    """numpy arrays and list-item bitmaps of the columnar snapshot, and of the orders."""
     strings: int
     """The distinct values of text columns and their dictionaries."""
     members: int
@@ -96,6 +96,8 @@ def footprint(state: TenantState) -> Footprint:
     for table in state.tables.values():
         columns += table.array_bytes(bitmap_bytes)
         strings += table.string_bytes()
+    columns += state.purchases.array_bytes()  # the orders and their lines
+    strings += state.purchases.orders.string_bytes()
     members = sum(bitmap_bytes(b) for b in state.members.values())
     seqs = sum(len(s) for s in state.seqs.values())
     return Footprint(

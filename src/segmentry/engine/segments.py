@@ -13,7 +13,7 @@ from typing import Any
 
 from pyroaring import BitMap
 
-from segmentry.engine import evaluation
+from segmentry.engine import behaviour, evaluation
 from segmentry.engine import webhooks as webhook_ops
 from segmentry.engine.state import SegmentDef, TenantState
 from segmentry.engine.transaction import Transaction
@@ -182,7 +182,7 @@ def edit(
     if new_row.rule != row.rule or new_row.status != row.status:
         cause = Cause.SEGMENT_CHANGED if updated.dynamic else Cause.MEMBERS_EDITED
         changed = evaluation.reevaluate(tx, updated, cause)
-        evaluation.propagate(tx, [updated.seg_id], changed, Cause.SEGMENT_CHANGED)
+        behaviour.propagate(tx, [updated.seg_id], changed, Cause.SEGMENT_CHANGED)
     return updated
 
 
@@ -345,7 +345,7 @@ def edit_members(tx: Transaction, code: str, add: list[str], remove: list[str]) 
             tx.set_member(segment, seq, True, Cause.MEMBERS_EDITED)
         for seq in removing:
             tx.set_member(segment, seq, False, Cause.MEMBERS_EDITED)
-        evaluation.propagate(tx, [segment.seg_id], adding | removing, Cause.MEMBERS_EDITED)
+        behaviour.propagate(tx, [segment.seg_id], adding | removing, Cause.MEMBERS_EDITED)
     tx.counted.add(segment.seg_id)
     return len(adding), len(removing)
 

@@ -16,13 +16,22 @@ from zoneinfo import ZoneInfo
 from pyroaring import BitMap
 from sqlalchemy.engine import Connection
 
+from segmentry.engine import purchasing
 from segmentry.engine.types import SegmentType, Status
 from segmentry.match.columnar import ColumnarTable
 from segmentry.match.columnar_load import put_json
 from segmentry.match.index_parts import moves_with_time
+from segmentry.match.purchases import OrderView, Purchases
 from segmentry.model.schema import Kind, Schema
 from segmentry.model.temporal import EvalContext, to_micros
-from segmentry.rules.ast import Condition, Node, conditions, cross_refs, segment_refs
+from segmentry.rules.ast import (
+    Condition,
+    Node,
+    behaviours,
+    conditions,
+    cross_refs,
+    segment_refs,
+)
 from segmentry.rules.check import SegmentInfo, check
 from segmentry.rules.jsonform import from_json
 from segmentry.rules.parser import parse
@@ -36,6 +45,7 @@ from segmentry.store.segments import SegmentRow
 from segmentry.store.tenants import TenantRow
 
 if TYPE_CHECKING:
+    from segmentry.engine.behaviour import Plan
     from segmentry.engine.matcher import Matcher
 
 
@@ -74,8 +84,14 @@ class SegmentDef:
     @property
     def cross_refs(self) -> tuple[str, ...]:
         """The codes named inside the rule's behaviour conditions: segments of the kind
-        a condition is over (products for ``purchased``, customers for ``units_sold``)."""
+        a condition is over (products for ``purchased``, customers for ``units_sold``);
+        they settle before it."""
         return tuple(dict.fromkeys(r.code for r in cross_refs(self.tree))) if self.tree else ()
+
+    @property
+    def behavioural(self) -> bool:
+        """Whether its rule counts orders (a behaviour function)."""
+        return self.tree is not None and bool(behaviours(self.tree))
 
     @property
     def info(self) -> SegmentInfo:
@@ -135,6 +151,17 @@ class TenantState:
         """Seqs of ids the member check looked up, kept: an id keeps its seq for good."""
         self.matchers: dict[Kind, tuple[int, Matcher]] = {}
         """Each kind's compiled matcher, with the ``definitions`` it was built at."""
+        self.behaviour_plan: tuple[int, Plan] | None = None
+        """How the real-time pass walks the segments (``engine/behaviour.py``), with the
+        ``definitions`` it was built at."""
+        self.purchases = Purchases(schemas[Kind.ORDER])
+        """The tenant's orders and lines, what behaviour functions count; changed in
+        place by order writes (after ``mutations`` is counted, like the rest)."""
+
+    def order_view(self) -> OrderView:
+        """What behaviour functions read besides the entity: the orders and the current
+        customers and products."""
+        return OrderView(self.purchases, self.tables)
 
     # -- segments ------------------------------------------------------------------
 
@@ -168,6 +195,8 @@ class TenantState:
         self.definitions += 1
         self.schemas[kind] = schema
         self.tables[kind] = self.tables[kind].with_schema(schema)
+        if kind is Kind.ORDER:
+            self.purchases.orders.with_schema(schema)
 
     def drop(self, seg_id: int) -> None:
         self.mutations += 1
@@ -202,11 +231,15 @@ class TenantState:
         return self._order
 
     def _sort(self) -> list[SegmentDef]:
+        """Every segment after those it refers to, of its kind or, through behaviour
+        conditions, of the other (the checker refuses loops, across kinds too)."""
         order: list[SegmentDef] = []
         placed: set[int] = set()
         pending = sorted(self.segments.values(), key=lambda s: s.seg_id)
         while pending:
-            ready = [s for s in pending if all(self._placed(r, placed) for r in s.refs)]
+            ready = [
+                s for s in pending if all(self._placed(r, placed) for r in s.refs + s.cross_refs)
+            ]
             if not ready:  # pragma: no cover - the checker refuses cycles
                 raise RuntimeError("segment references form a cycle")
             order.extend(ready)
@@ -230,7 +263,7 @@ class TenantState:
         return out
 
     def referrers(self, code: str) -> list[SegmentDef]:
-        return [s for s in self.segments.values() if code in s.refs]
+        return [s for s in self.segments.values() if code in s.refs or code in s.cross_refs]
 
     def member_set(self, code: str) -> BitMap:
         """For ``IN SEGMENT``: the kept members of a code (empty if unknown or inactive)."""
@@ -264,6 +297,7 @@ def load(conn: Connection, tenant: TenantRow) -> TenantState:
         table.reserve(last + 1)
         for lines in entity_store.records(conn, tenant_id=tenant_id, kind=kind, up_to=last):
             put_json(table, lines, entity_store.SEQ_KEY)
+    state.purchases = purchasing.load(conn, tenant_id=tenant_id, schema=schemas[Kind.ORDER])
     state.committed = state.mutations
     return state
 

@@ -13,20 +13,34 @@ attribute's column, not in the database: its records are JSON that no index
 covers, so each moved bound there was a scan of every entity's record, made
 while holding the tenant's write lock (docs/architecture.md, Time). Segments with
 the same bound share one test.
+
+Behaviour functions move with time through their windows: an end that moved
+passed exactly the counted orders placed between its two positions
+(``Purchases.placed_between``), whose customers (or products, for
+``units_sold`` and ``revenue``) are re-checked; a moving bound inside a
+function's condition passed orders, products or customers found as above, and
+the entities linked to them by orders are re-checked. The re-checks and what
+they flip pass through ``engine/behaviour.py``'s one pass over the segments in
+dependency order, across kinds.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pyroaring import BitMap
 
-from segmentry.engine import evaluation
+from segmentry.engine import behaviour
 from segmentry.engine.state import SegmentDef
 from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Cause
+from segmentry.match.columnar import ColumnarTable
+from segmentry.match.index_parts import moves_with_time
 from segmentry.match.lowering import Range, lower
 from segmentry.model.schema import Kind
-from segmentry.model.temporal import EvalContext, from_micros
-from segmentry.store import entities as entity_store
+from segmentry.model.temporal import EvalContext, from_micros, window
+from segmentry.rules.ast import Condition, behaviours, conditions
+from segmentry.rules.operators import BY_ACT
 from segmentry.store import history as history_store
 
 
@@ -36,18 +50,18 @@ def sweep(tx: Transaction, swept_at: int) -> int:
     if tx.now_us <= swept_at:
         return 0
     before = EvalContext(from_micros(swept_at), tx.state.tz)
-    changed: dict[int, BitMap] = {}
     spans: dict[Span, BitMap] = {}
-    for segment in tx.state.in_dependency_order():
-        if not (segment.dynamic and segment.active):
-            continue
-        candidates = _moved(tx, segment, before, spans)
-        for code in segment.refs:
-            ref = tx.state.by_code(code)
-            if ref is not None:
-                candidates |= changed.get(ref.seg_id, BitMap())
+    seeds: dict[int, BitMap] = {}
+    for step in behaviour.plan(tx.state).everything:
+        segment = step.segment
+        table = tx.state.tables[segment.kind]
+        moments = (before, tx.ctx)
+        candidates = _moved(segment.time_conditions, segment.kind, table, moments, spans)
+        if step.behavioural:
+            candidates |= _behaviour_moved(tx, segment, moments, spans)
         if candidates:
-            changed[segment.seg_id] = _recheck(tx, segment, candidates)
+            seeds[segment.seg_id] = candidates
+    changed = behaviour.cascade(tx, Cause.TIME_PASSED, recheck=seeds, every_segment=True)
     tx.counters["swept_at"] = tx.now_us
     history_store.thin(tx.conn, tenant_id=tx.tenant_id, now=tx.now_us)
     return sum(len(c) for c in changed.values())
@@ -58,36 +72,61 @@ Span = tuple[Kind, str, float, float]
 
 
 def _moved(
-    tx: Transaction, segment: SegmentDef, before: EvalContext, spans: dict[Span, BitMap]
+    conds: Iterable[Condition],
+    kind: Kind,
+    table: ColumnarTable,
+    moments: tuple[EvalContext, EvalContext],
+    spans: dict[Span, BitMap],
 ) -> BitMap:
-    """Entities whose value lies where a time-bound of the segment moved; ``spans``
-    keeps the entities of each span found in this sweep."""
-    schema, table = tx.state.schemas[segment.kind], tx.state.tables[segment.kind]
-    moved = BitMap()
-    for cond in segment.time_conditions:
-        old, new = lower(cond, schema, before).test, lower(cond, schema, tx.ctx).test
+    """Rows of ``table`` whose value lies where a time-bound of ``conds`` moved between
+    the two ``moments``; ``spans`` keeps the rows of each span found in this sweep."""
+    moved, schema = BitMap(), table.schema
+    before, now = moments
+    for cond in conds:
+        old, new = lower(cond, schema, before).test, lower(cond, schema, now).test
         assert isinstance(old, Range)
         assert isinstance(new, Range)
         for a, b in ((old.low, new.low), (old.high, new.high)):
             if a is not None and b is not None and a != b:
-                span = (segment.kind, cond.attr, min(a, b), max(a, b))
+                span = (kind, cond.attr, min(a, b), max(a, b))
                 if span not in spans:
                     spans[span] = table.rows_between(cond.attr, span[2], span[3])
                 moved |= spans[span]
     return moved
 
 
-def _recheck(tx: Transaction, segment: SegmentDef, seqs: BitMap) -> BitMap:
-    test = evaluation.predicate(tx.state, segment, tx.ctx)
-    flipped = BitMap()
-    for row in entity_store.rows_by_seqs(
-        tx.conn, tenant_id=tx.tenant_id, kind=segment.kind, seqs=seqs
-    ):
-        if row.record is not None and tx.set_member(
-            segment, row.seq, test(row.record, row.seq), Cause.TIME_PASSED
-        ):
-            flipped.add(row.seq)
-    return flipped
+def _behaviour_moved(
+    tx: Transaction,
+    segment: SegmentDef,
+    moments: tuple[EvalContext, EvalContext],
+    spans: dict[Span, BitMap],
+) -> BitMap:
+    """Entities whose behaviour values can have moved since ``before``: those of the
+    counted orders a window end passed (``Purchases.placed_between``, from the end's
+    two positions, so a long pause is as exact as a minute), and those linked by
+    orders to the orders or entities a moving bound inside a condition passed."""
+    assert segment.tree is not None
+    purchases, state = tx.state.purchases, tx.state
+    orders, linked = BitMap(), BitMap()
+    for function in behaviours(segment.tree):
+        was = window(function.since, function.until, moments[0])
+        now = window(function.since, function.until, moments[1])
+        for a, b in zip(was, now, strict=True):
+            if a is not None and b is not None and a != b:
+                orders.update(purchases.placed_between(min(a, b) - 1, max(a, b)).tolist())
+        if function.where is None:
+            continue
+        over = Kind(BY_ACT[function.act].condition_kind)
+        conds = [c for c in conditions(function.where) if moves_with_time(c)]
+        if not conds:
+            continue
+        if over is Kind.ORDER:
+            orders |= _moved(conds, over, purchases.orders, moments, spans)
+        else:
+            via = _moved(conds, over, state.tables[over], moments, spans)
+            linked |= behaviour.across(purchases, over, via)
+    customers, products = behaviour.touched_by(purchases, orders)
+    return linked | (customers if segment.kind is Kind.CUSTOMER else products)
 
 
 SWEEP_INTERVAL = 30.0

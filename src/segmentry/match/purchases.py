@@ -119,7 +119,7 @@ class Purchases:
         for row in range(start, start + count):
             self._unindex_line(row)
         self.line_alive[start : start + count] = False
-        self.orders.put(seq, None)
+        self.orders.put(seq, None, self.orders.record(seq))  # list items forget the row
         self.customer[seq] = NO_SEQ
         self.counted[seq] = False
         self.line_count[seq] = 0

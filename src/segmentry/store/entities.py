@@ -88,6 +88,21 @@ def seq_of(conn: Connection, *, tenant_id: int, kind: Kind, entity_id: str) -> i
     return int(value) if value is not None else None
 
 
+def seqs_by_ids(
+    conn: Connection, *, tenant_id: int, kind: Kind, ids: Iterable[str]
+) -> dict[str, int]:
+    """The seqs of the given external ids that have one (tombstones' too)."""
+    wanted = list(dict.fromkeys(ids))
+    out: dict[str, int] = {}
+    for start in range(0, len(wanted), ID_BATCH):
+        part = wanted[start : start + ID_BATCH]
+        query = sa.select(entities.c.id, entities.c.seq).where(
+            *_scope(tenant_id, kind), _id_in(part, conn)
+        )
+        out.update((entity_id, int(seq)) for entity_id, seq in conn.execute(query))
+    return out
+
+
 def _id_in(ids: list[str], conn: Connection) -> sa.ColumnElement[bool]:
     """``id`` is one of ``ids``, bound as one parameter: a JSON array on SQLite; on
     PostgreSQL a text array, whose length the planner knows (it guesses 100 rows for a
