@@ -3,14 +3,21 @@ and that text back to the same rows; what rows cannot show stays text."""
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
+from segmentry.engine.shop import Shop
+from segmentry.engine.types import SegmentSpec
 from segmentry.model.schema import Kind, Schema
 from segmentry.rules.jsonform import to_json
 from segmentry.rules.parser import parse
 from segmentry.web.editor import behaviour, builder, editing
 from segmentry.web.editor.behaviour import Window
 from segmentry.web.editor.builder import Group, Row
+from tests.web.conftest import Tenant, Visitor
+from tests.web.test_forms import field_error
 
 CUSTOMERS = {a.key: a for a in Schema(Kind.CUSTOMER)}
 PRODUCTS = {a.key: a for a in Schema(Kind.PRODUCT)}
@@ -163,3 +170,75 @@ def test_changing_the_function_of_a_row_starts_its_condition_afresh() -> None:
     ]  # fmt: skip
     editor = editing.from_form(fields, CUSTOMERS)
     assert editor.items == [row("orders_placed", "=", window=Window(behaviour.IN_LAST, "7", "d"))]
+
+
+# -- through the page, without JavaScript ------------------------------------------------------
+
+SPENT_ROW = {
+    "mode": "builder", "row-0-attr": "@amount_spent", "row-0-op": ">", "row-0-value": "100",
+    "row-0-where": "", "row-0-window": "last", "row-0-count": "30", "row-0-unit": "d",
+}  # fmt: skip
+
+
+def orders(shop: Shop) -> None:
+    """c2 spent 150 a week ago; c1 spent 150 a year ago and 20 yesterday."""
+    now = datetime.now(UTC)
+    for code, customer, days, price in (("o1", "c2", 7, "150"), ("o2", "c1", 365, "150"),
+                                        ("o3", "c1", 1, "20")):  # fmt: skip
+        placed = (now - timedelta(days=days)).isoformat()
+        line = {"product_id": "p1", "quantity": 1, "unit_price": price}
+        shop.put_order(code, {"customer_id": customer, "placed_at": placed, "lines": [line]})
+
+
+def test_the_attribute_select_offers_the_functions_of_the_kind(signed_in: Visitor) -> None:
+    customers = signed_in.get("/customers/segments/new").text
+    behaviours = customers[customers.index('<optgroup label="Behaviour">') :]
+    assert re.findall(r'<option value="@(\w+)"', behaviours) == [
+        "orders_placed", "amount_spent", "purchased", "units_purchased",
+    ]  # fmt: skip
+    products = signed_in.get("/products/segments/new").text
+    assert re.findall(r'<option value="@(\w+)"', products) == ["segment", "units_sold", "revenue"]
+
+
+def test_a_behaviour_row_draws_its_controls_labelled_with_its_row(
+    signed_in: Visitor, tenant: Tenant
+) -> None:
+    tenant.shop.create_segment(SegmentSpec(kind="product", code="shoes", name="Shoes",
+                                           rule="price > 100"))  # fmt: skip
+    fields = {"kind": "customer", "mode": "builder", "row-0-attr": "@purchased",
+              "row-0-window": "between", "action": "refresh"}  # fmt: skip
+    page = signed_in.post("/rule/editor", fields).text
+    labels = re.findall(r'<label for="row-0-(\w+)"><span class="visually-hidden">'
+                        r"Condition 1: </span>([^<]*)<", page)  # fmt: skip
+    assert labels == [("attr", "Attribute"), ("op", "Operator"), ("where", "Which products"),
+                      ("window", "When"), ("since", "From"), ("until", "to")]  # fmt: skip
+    assert '<option value="segment:shoes">a product in segment shoes</option>' in page
+    assert 'id="row-0-since" name="row-0-since" type="date"' in page
+    assert 'id="row-0-value"' not in page  # purchased is true or false: no number
+
+
+def test_a_behaviour_row_previews_saves_and_opens_again_as_rows(
+    signed_in: Visitor, tenant: Tenant
+) -> None:
+    orders(tenant.shop)
+    preview = signed_in.post("/rule/preview", {"kind": "customer", **SPENT_ROW})
+    assert '<strong id="preview-count">1</strong>' in preview.text
+    assert "amount_spent(since: -30d) &gt; 100" in preview.text
+    form = {"name": "Big spenders", "code": "bigSpenders", "type": "dynamic",
+            "status": "active", "description": "", "action": "save", **SPENT_ROW}  # fmt: skip
+    saved = signed_in.post("/customers/segments/new", form)
+    assert saved.url.path == "/segments/bigSpenders"
+    assert tenant.shop.segment("bigSpenders").rule_text == "amount_spent(since: -30d) > 100"
+    assert [m.id for m in tenant.shop.members("bigSpenders").items] == ["c2"]
+    edit = signed_in.get("/segments/bigSpenders/edit").text
+    assert '<option value="@amount_spent" selected>' in edit
+    assert re.search(r'id="row-0-count" name="row-0-count" value="30"', edit)
+    assert '<option value="last" selected>in the last</option>' in edit
+
+
+def test_a_problem_in_a_behaviour_row_is_shown_at_the_row(signed_in: Visitor) -> None:
+    fields = {"kind": "customer", "mode": "builder", "row-0-attr": "@purchased",
+              "row-0-op": "purchased", "row-0-where": "segment:nope"}  # fmt: skip
+    page = signed_in.post("/rule/preview", fields)
+    assert "nope" in field_error(page, "row-0")
+    assert "Fix the rule to see how many customers it selects." in page.text
