@@ -149,7 +149,7 @@ def test_choosing_a_function_offers_its_comparisons_and_conditions() -> None:
     assert builder.label("not purchased", None) == "has not purchased"
     assert builder.widget(None, "@purchased", "purchased") is builder.Widget.NONE
     assert builder.widget(None, "@revenue", ">") is builder.Widget.NUMBER
-    assert behaviour.choices("product") == [("@units_sold", "Units sold"), ("@revenue", "Revenue")]
+    assert [k for k, _ in behaviour.choices("product")] == ["@units_sold", "@revenue"]
     assert [k for k, _ in behaviour.choices("customer")] == [
         "@orders_placed", "@amount_spent", "@purchased", "@units_purchased",
     ]  # fmt: skip

@@ -28,9 +28,11 @@ LABELS = {
     Act.AMOUNT_SPENT: "Amount spent",
     Act.PURCHASED: "Purchased",
     Act.UNITS_PURCHASED: "Units purchased",
-    Act.UNITS_SOLD: "Units sold",
-    Act.REVENUE: "Revenue",
+    Act.UNITS_SOLD: "Units sold (by buyer and time)",
+    Act.REVENUE: "Revenue (by buyer and time)",
 }
+"""The Attribute select's words; a product's own ``Units Sold`` and ``Revenue`` are
+attributes (all time, every buyer), so the functions say what sets them apart."""
 DID, DID_NOT = "purchased", "not purchased"
 OP_LABELS = {DID: "has purchased", DID_NOT: "has not purchased"}
 COMPARISONS = [row.op.value for row in OPERATORS if row.op in BEHAVIOUR_OPS]
