@@ -205,3 +205,18 @@ def test_another_process_loads_the_orders(database_url: str, shop: Shop) -> None
         assert ids(other, "spenders") == {"c1"}
     shop.delete_order("o1")  # this process reloads: another wrote
     assert ids(shop, "spenders") == set()
+
+
+def test_an_order_change_that_moves_no_order_value_is_seen(shop: Shop) -> None:
+    segment(shop, Kind.CUSTOMER, "app_buyers", "orders_placed(channel = 'app') >= 1")
+    segment(shop, Kind.PRODUCT, "sold_to_vips", "units_sold(tags CONTAINS 'vip') >= 1")
+    shop.upsert(Kind.CUSTOMER, "c1", {"tags": ["vip"]})
+    shop.upsert(Kind.CUSTOMER, "c2", {})
+    shop.upsert(Kind.PRODUCT, "p1", {"name": "Mug"})
+    shop.put_order("o1", order("c1", "2024-03-01", ("p1", 1, "5"), channel="web"))
+    assert (ids(shop, "app_buyers"), ids(shop, "sold_to_vips")) == (set(), {"p1"})
+    shop.patch_order("o1", {"channel": "app"})
+    assert ids(shop, "app_buyers") == {"c1"}
+    assert last_events(shop, 1) == [("app_buyers", "c1", Change.ENTERED, Cause.ORDER_CHANGED)]
+    shop.patch_order("o1", {"customer_id": "c2"})  # the order moves: both customers are re-checked
+    assert (ids(shop, "app_buyers"), ids(shop, "sold_to_vips")) == ({"c2"}, set())
