@@ -4,10 +4,11 @@ The builder shows a rule as rows (attribute / operator / value) that must all
 hold, and groups of rows of which any one must hold. That is exactly the rules
 whose JSON form is a condition, an ``or`` of conditions, or an ``and`` of
 conditions and such ``or`` groups, where a condition may also be ``IN SEGMENT``
-or ``NOT IN SEGMENT``. Any other rule (a NOT around a group, groups inside
-groups, a behaviour function such as ``purchased(...)``) has no rows:
-:func:`rows_from_rule` answers ``None`` and the page keeps it in text mode. Rows
-only shape a rule; the library checks it.
+or ``NOT IN SEGMENT``, or a behaviour function whose condition and window a row
+can show (see ``behaviour``). Any other rule (a NOT around a group, groups inside
+groups, ``purchased(brand = 'Nike')``) has no rows: :func:`rows_from_rule` answers
+``None`` and the page keeps it in text mode. Rows only shape a rule; the library
+checks it.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from enum import StrEnum
 from typing import Any
 
 from segmentry.model.schema import Attribute, AttrType
-from segmentry.rules.operators import BY_TYPE, OPERATORS, Arity, Op
-from segmentry.web.editor import dates
+from segmentry.rules.operators import BY_TYPE, OPERATORS, Act, Arity, Op
+from segmentry.web.editor import behaviour, dates
+from segmentry.web.editor.behaviour import Window
 
 SEGMENT = "@segment"
 """The pseudo attribute of a row that tests membership of another segment."""
@@ -43,6 +45,11 @@ class Row:
     values: list[str] = field(default_factory=list)
     error: str = ""
     pending: bool = False
+    window: Window = field(default_factory=Window)
+    """A behaviour row's window (``@amount_spent``): "any time", "in the last"…"""
+    where: str = ""
+    """A behaviour row's condition: any (empty), ``channel`` or ``segment:<code>``."""
+    channel: str = ""
 
 
 @dataclass
@@ -90,6 +97,8 @@ def operators(attribute: Attribute | None, attr: str) -> list[str]:
     """The operators that apply to the attribute, in the language's order."""
     if attr == SEGMENT:
         return [IN_SEGMENT, NOT_IN_SEGMENT]
+    if (act := behaviour.act_of(attr)) is not None:
+        return behaviour.operators(act)
     if attribute is None:
         return [op.value for op in Op]
     own = list(dates.RELATIVE_OPS) if attribute.type.is_temporal else []
@@ -97,6 +106,8 @@ def operators(attribute: Attribute | None, attr: str) -> list[str]:
 
 
 def label(op: str, attribute: Attribute | None) -> str:
+    if op in behaviour.OP_LABELS:
+        return behaviour.OP_LABELS[op]
     if attribute is not None and attribute.type.is_temporal:
         return dates.ON.get(op) or TEMPORAL_LABELS.get(op) or LABELS.get(op, op)
     return LABELS.get(op, op)
@@ -105,6 +116,8 @@ def label(op: str, attribute: Attribute | None) -> str:
 def widget(attribute: Attribute | None, attr: str, op: str) -> Widget:
     if attr == SEGMENT:
         return Widget.SEGMENT
+    if (act := behaviour.act_of(attr)) is not None:
+        return Widget.NONE if act is Act.PURCHASED else Widget.NUMBER
     arity = _arity(op)
     kind = attribute.type if attribute is not None else AttrType.STRING
     if op in dates.RELATIVE_OPS and kind.is_temporal:
@@ -133,7 +146,10 @@ def _arity(op: str) -> Arity | None:
 
 # -- form fields to rows --------------------------------------------------------------
 
-ROW_FIELD = re.compile(r"row-(\d{1,3})(?:\.(\d{1,3}))?-(attr|op|value)")
+ROW_FIELD = re.compile(
+    r"row-(\d{1,3})(?:\.(\d{1,3}))?-(attr|op|value|window|count|unit|since|until|where|channel)"
+)
+WINDOW_PARTS = {"window": "shape"} | {part: part for part in ("count", "unit", "since", "until")}
 GROUP_FIELD = re.compile(r"group-(\d{1,3})")
 
 
@@ -155,6 +171,8 @@ def rows_from_form(fields: Iterable[tuple[str, str]]) -> list[Item]:
 def _set(row: Row, part: str, value: str) -> None:
     if part == "value":
         row.values.append(value)
+    elif part in WINDOW_PARTS:
+        setattr(row.window, WINDOW_PARTS[part], value)
     else:
         setattr(row, part, value)
 
@@ -223,6 +241,8 @@ def _leaf(row: Row, attributes: Attributes, strict: bool) -> Rule | None:
 def _condition(row: Row, attributes: Attributes) -> Rule:
     if row.attr == SEGMENT:
         return _segment(row)
+    if (act := behaviour.act_of(row.attr)) is not None:
+        return _behaviour(act, row)
     if row.op in dates.RELATIVE_OPS:
         return _relative(row)
     if _arity(row.op) is None:
@@ -243,6 +263,19 @@ def _relative(row: Row) -> Rule:
     if written is None:
         raise MissingValueError("Enter a number.")
     return {"attr": row.attr, "op": dates.RELATIVE_OPS[row.op].value, "value": written}
+
+
+def _behaviour(act: Act, row: Row) -> Rule:
+    text = row.values[0].strip() if row.values else ""
+    number = _number(text) if text and act is not Act.PURCHASED else None
+    try:
+        return behaviour.to_json(
+            act, row.op, number, window=row.window, where=row.where, channel=row.channel
+        )
+    except behaviour.WindowError as problem:
+        if problem.missing:
+            raise MissingValueError(str(problem)) from None
+        raise BadValueError(str(problem)) from None
 
 
 def _segment(row: Row) -> Rule:
@@ -331,6 +364,9 @@ def _row(node: Mapping[str, Any], attributes: Attributes) -> Row | None:
     inner = node.get("not")
     if isinstance(inner, Mapping) and "segment" in inner:
         return Row(SEGMENT, NOT_IN_SEGMENT, [inner["segment"]])
+    if "fn" in (inner if isinstance(inner, Mapping) else node) and "attr" not in node:
+        found = behaviour.shown(node)  # a behaviour function, NOT purchased(...) included
+        return None if found is None else Row(found.key, found.op, found.values, **found.parts)
     if "attr" not in node or "fn" in node or "each" in node:
         return None  # rows compare an attribute itself: not a function of it, nor its items
     if isinstance(node.get("value"), Mapping):

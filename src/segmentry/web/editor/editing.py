@@ -15,18 +15,20 @@ from typing import Any
 
 from segmentry.errors import Diagnostic, RuleError
 from segmentry.model.schema import Attribute
-from segmentry.rules.ast import Condition, InSegment, Not, Span, walk
+from segmentry.rules.ast import Behaviour, Condition, InSegment, Not, Span, walk
 from segmentry.rules.jsonform import from_json, to_json
 from segmentry.rules.load import RuleSource
+from segmentry.rules.operators import Act
 from segmentry.rules.parser import parse
 from segmentry.rules.printer import format_rule
-from segmentry.web.editor import builder, dates
+from segmentry.web.editor import behaviour, builder, dates
 from segmentry.web.editor.builder import Attributes, Group, Item, Row, Widget
 
 BUILDER, TEXT = "builder", "text"
 NO_ROWS_NOTE = (
     "This rule uses a NOT around a group, groups within groups or a behaviour function "
-    "(such as purchased()), which rows cannot show: edit it as text."
+    "whose condition or window rows cannot show (such as purchased(brand = 'Nike')): "
+    "edit it as text."
 )
 
 
@@ -101,7 +103,7 @@ def _normalise(editor: Editor, attributes: Attributes, shown: list[tuple[str, st
             continue
         attribute = builder.lookup(attributes, row.attr)
         if before and before != row.attr:
-            row.values = []
+            row.values, row.where, row.channel = [], "", ""
         elif before_op and before_op != row.op:
             was = builder.widget(attribute, row.attr, before_op)
             if was is not builder.widget(attribute, row.attr, row.op):
@@ -159,7 +161,8 @@ def _first_row(editor: Editor) -> str:
 def _first_error(editor: Editor) -> str:
     for path, row in zip(paths(editor), editor.rows, strict=True):
         if row.error:
-            return f"row-{path}-value" if row.attr else _attr_id(path)
+            valued = builder.widget(None, row.attr, row.op) is not Widget.NONE
+            return f"row-{path}-value" if row.attr and valued else _attr_id(path)
     return _first_row(editor)
 
 
@@ -269,11 +272,11 @@ def _row_spans(text: str) -> list[Span]:
     spans: list[Span] = []
     negated: set[int] = set()
     for node in walk(parse(text)):
-        if isinstance(node, Not) and isinstance(node.item, InSegment):
+        if isinstance(node, Not) and isinstance(node.item, InSegment | Behaviour):
             spans.append(node.span)
             negated.add(id(node.item))
         elif isinstance(node, Condition) or (
-            isinstance(node, InSegment) and id(node) not in negated
+            isinstance(node, InSegment | Behaviour) and id(node) not in negated
         ):
             spans.append(node.span)
     return spans
@@ -304,6 +307,19 @@ class RowView:
     widget: str
     choices: list[str]
     units: list[tuple[str, str]]
+    act: Act | None = None
+    """The behaviour function of the row, if it is one (its window and condition show)."""
+    where: list[tuple[str, str]] = field(default_factory=list)
+    """A behaviour row's condition choices: "any product", each product segment…"""
+
+    @property
+    def which(self) -> str:
+        """The label of a behaviour row's condition: "Which orders"."""
+        return behaviour.WHICH[behaviour.condition_kind(self.act)] if self.act else ""
+
+    @property
+    def windows(self) -> list[tuple[str, str]]:
+        return behaviour.WINDOWS
 
     def value(self, index: int = 0) -> str:
         return self.row.values[index] if index < len(self.row.values) else ""
@@ -334,10 +350,15 @@ def _choices(shown: Widget, attribute: Attribute | None, row: Row, codes: list[s
     return known + [v for v in row.values if v and v not in known]
 
 
-def row_view(path: str, row: Row, attributes: Attributes, codes: list[str]) -> RowView:
+def row_view(
+    path: str, row: Row, attributes: Attributes, codes: list[str], cross: list[str]
+) -> RowView:
+    """What the template draws of a row; ``codes`` are the segments of the rule's kind
+    (``IN SEGMENT``), ``cross`` those of the other kind (a behaviour row's condition)."""
     attribute = builder.lookup(attributes, row.attr) if row.attr else None
     ops = builder.operators(attribute, row.attr) if row.attr else []
     shown = builder.widget(attribute, row.attr, row.op) if row.attr else Widget.NONE
+    act = behaviour.act_of(row.attr)
     return RowView(
         path,
         row,
@@ -345,16 +366,21 @@ def row_view(path: str, row: Row, attributes: Attributes, codes: list[str]) -> R
         [(op, builder.label(op, attribute)) for op in ops],
         shown.value,
         _choices(shown, attribute, row, codes),
-        dates.units(attribute),
+        list(dates.UNITS.items()) if act else dates.units(attribute),
+        act,
+        behaviour.where_choices(act, cross, row.where) if act else [],
     )
 
 
-def items_view(editor: Editor, attributes: Attributes, codes: list[str]) -> list[ItemView]:
+def items_view(
+    editor: Editor, attributes: Attributes, codes: list[str], cross: list[str]
+) -> list[ItemView]:
     out = []
     for i, item in enumerate(editor.items):
-        if isinstance(item, Group):
-            rows = [row_view(f"{i}.{j}", r, attributes, codes) for j, r in enumerate(item.rows)]
-            out.append(ItemView(i, rows, group=True))
-        else:
-            out.append(ItemView(i, [row_view(str(i), item, attributes, codes)], group=False))
+        rows = item.rows if isinstance(item, Group) else [item]
+        called = [f"{i}.{j}" for j in range(len(rows))] if isinstance(item, Group) else [str(i)]
+        views = [
+            row_view(p, r, attributes, codes, cross) for p, r in zip(called, rows, strict=True)
+        ]
+        out.append(ItemView(i, views, group=isinstance(item, Group)))
     return out

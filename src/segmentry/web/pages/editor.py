@@ -31,7 +31,7 @@ from segmentry.rules.load import RuleSource
 from segmentry.web import render
 from segmentry.web.auth import shop_of
 from segmentry.web.csrf import post
-from segmentry.web.editor import editing
+from segmentry.web.editor import behaviour, editing
 from segmentry.web.editor.builder import Attributes, Row
 from segmentry.web.editor.editing import items_view
 from segmentry.web.editor.live import PreviewView, preview, suggestions
@@ -87,11 +87,14 @@ def _page(request: Request, shop: Shop, form: Form, status: int = 200) -> Respon
 
 
 def _editor_context(form: Form, shown: PreviewView | None, shop: Shop) -> dict[str, Any]:
+    other = Kind.PRODUCT if form.kind is Kind.CUSTOMER else Kind.CUSTOMER
+    cross = [s.code for s in shop.segments(other)]  # what a behaviour row's condition names
     return {
         "suggestions": suggestions(shop, form.kind, form.editor, form.attributes),
         "kind": form.kind,
         "editor": form.editor,
-        "items": items_view(form.editor, form.attributes, form.codes),
+        "items": items_view(form.editor, form.attributes, form.codes, cross),
+        "behaviours": behaviour.choices(form.kind.value),
         "attributes": list(form.attributes.values()),
         "preview": shown,
         "original_code": form.segment.code if form.segment else "",
