@@ -20,28 +20,13 @@ import pytest
 
 from segmentry.engine.shop import Shop
 from segmentry.engine.types import SegmentSpec
-from segmentry.errors import RuleError
-from segmentry.rules.parser import parse
 from tests.cli.conftest import Cli
 from tests.orders_data import DATA, MAP, KeptOrder, kept_orders
 
 SUBSET = 60_000
 
 
-def _behaviour_parses() -> bool:
-    try:
-        parse("amount_spent() > 1")
-    except RuleError:
-        return False
-    return True
-
-
-pytestmark = [
-    pytest.mark.skipif(not DATA.exists(), reason=f"{DATA} is absent"),
-    pytest.mark.skipif(
-        not _behaviour_parses(), reason="the rule language does not parse behaviour functions yet"
-    ),
-]
+pytestmark = pytest.mark.skipif(not DATA.exists(), reason=f"{DATA} is absent")
 
 Expect = Callable[[list[KeptOrder], set[str]], set[str]]
 

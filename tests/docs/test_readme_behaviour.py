@@ -5,14 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from segmentry.synthetic.demo import behaviour_segments
 from tests.docs.test_readme_api import Run, record
 
 MARK = "<!-- readme-behaviour-examples -->"
-
-pytestmark = pytest.mark.skipif(
-    not behaviour_segments(), reason="the rule language does not read behaviour functions yet"
-)
 
 
 @pytest.fixture(scope="module")

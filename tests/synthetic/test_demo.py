@@ -7,12 +7,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import numpy as np
-import pytest
 
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.synthetic import generate
-from segmentry.synthetic.demo import ORDERS_PER_CUSTOMER, behaviour_segments, build_demo
+from segmentry.synthetic.demo import BEHAVIOUR_SEGMENTS, ORDERS_PER_CUSTOMER, build_demo
 from segmentry.synthetic.orders import GUEST, OrderColumns, orders
 
 MOMENT = datetime(2027, 2, 3, 4, 5, tzinfo=UTC)
@@ -39,7 +38,7 @@ def test_the_steps_report_progress_up_to_their_totals() -> None:
 
     with Segmentry("sqlite://", clock=lambda: MOMENT) as segmentry:
         build_demo(segmentry, products=120, customers=7_001, progress=step)
-    segments = 8 + len(behaviour_segments())
+    segments = 8 + len(BEHAVIOUR_SEGMENTS)
     assert seen == {
         "products": (120, 120),
         "customers": (7_001, 7_001),
@@ -72,9 +71,6 @@ def test_the_demo_customers_have_the_generated_orders() -> None:
         assert str(top) in {m.id for m in shop.members("handpickedVips").items}
 
 
-@pytest.mark.skipif(
-    not behaviour_segments(), reason="the rule language does not read behaviour functions yet"
-)
 def test_the_behaviour_segments_hold_who_the_orders_say() -> None:
     with Segmentry("sqlite://", clock=lambda: MOMENT) as segmentry:
         built = build_demo(segmentry, products=800, customers=1_500)

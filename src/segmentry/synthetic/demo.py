@@ -21,9 +21,7 @@ import numpy as np
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.engine.types import Segment, SegmentSpec, SegmentType, Use, UseType
-from segmentry.errors import RuleError
 from segmentry.model.schema import Kind
-from segmentry.rules.parser import parse
 from segmentry.synthetic import generate
 from segmentry.synthetic import orders as order_gen
 
@@ -97,17 +95,6 @@ class DemoShop:
     orders: int = 0
 
 
-def behaviour_segments() -> list[SegmentSpec]:
-    """``BEHAVIOUR_SEGMENTS`` when the rule language reads behaviour functions, else none
-    (so the demo builds on a tree whose language does not have them yet)."""
-    try:
-        for spec in BEHAVIOUR_SEGMENTS:
-            parse(str(spec.rule))
-    except RuleError:
-        return []
-    return list(BEHAVIOUR_SEGMENTS)
-
-
 def build_demo(
     segmentry: Segmentry,
     *,
@@ -178,7 +165,7 @@ def _segments(shop: Shop, handpicked: list[str], step: Step) -> list[Segment]:
     fixed = SegmentSpec(kind=Kind.CUSTOMER, code="handpickedVips", name="Hand-picked VIPs",
                         description="Managed by hand: invited to the spring preview.",
                         type=SegmentType.FIXED, members=handpicked)  # fmt: skip
-    specs = [*SEGMENTS, *behaviour_segments(), fixed]
+    specs = [*SEGMENTS, *BEHAVIOUR_SEGMENTS, fixed]
     made = []
     for number, spec in enumerate(specs, start=1):
         made.append(shop.create_segment(spec))
