@@ -22,6 +22,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
+from itertools import repeat
 from typing import Any
 
 import polars as pl
@@ -73,8 +74,9 @@ def validate_many(
     present: set[Any] = set().union(*values)
     unusual = _unusual(schema, items, present, ids_checked=ids_checked)
     fixes: list[list[tuple[str, Any]]] = [[] for _ in items]
+    dicts = all(type(v) is dict for v in values)
     for key in present & schema.writable.keys():
-        raws = [v.get(key, MISSING) for v in values]
+        raws = _raws(values, key, dicts=dicts)
         column = _column(schema.writable[key], raws, tz, encoder)
         unusual.update(column.bad)
         for at, stored in column.fixes:
@@ -93,6 +95,15 @@ DROP: Any = object()
 """A value that is not stored (``null``, an empty string or list)."""
 
 
+def _raws(values: list[Mapping[str, Any]], key: str, *, dicts: bool) -> list[Any]:
+    """The items' values of ``key``, :data:`MISSING` where an item has none. Plain
+    dicts (``dicts``: as JSON gives them) are read by ``dict.get`` mapped over them,
+    with no Python step per item: this runs for every attribute of every item."""
+    if dicts:
+        return list(map(dict.get, values, repeat(key), repeat(MISSING)))  # type: ignore[arg-type]
+    return [v.get(key, MISSING) for v in values]
+
+
 def _unusual(
     schema: Schema,
     items: Sequence[tuple[str, Mapping[str, Any]]],
@@ -105,7 +116,14 @@ def _unusual(
     unusual: set[int] = set()
     if not ids_checked:
         unusual = {n for n, (entity_id, _) in enumerate(items) if not _plain_id(entity_id)}
-    if not present <= schema.writable.keys():
+    odd_keys = present - schema.writable.keys()
+    if odd_keys == {"id"}:
+        # Only ids beside the writable keys (as in most imports): an item is unusual
+        # only if its id is not the item's own.
+        unusual.update(
+            n for n, (entity_id, v) in enumerate(items) if "id" in v and v["id"] != entity_id
+        )
+    elif odd_keys:
         # One pass over the items, not one per odd key: a batch whose every item
         # has keys of its own would otherwise cost items times keys.
         writable = schema.writable.keys()

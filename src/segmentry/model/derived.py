@@ -12,10 +12,16 @@ The ratio is computed to ``PRECISION`` digits before it is rounded to the hundre
 That second rounding cannot go wrong for numbers of up to 17 significant digits (all
 a float holds) while the ratio's whole part has at most 20 digits: the expansion of
 a/b with b below 10^17 cannot hold a run of 18 nines or zeros without ending there.
+
+Every customer of an import has its average computed, so the ratio is first taken in
+floating point with a bound on how far that can be from the decimal one; the result
+is the decimal's whenever the ratio in hundredths is farther than that bound from a
+half (where rounding could go either way), and only the others take the decimal way.
 """
 
 from __future__ import annotations
 
+import math
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 PRECISION = 40
@@ -28,6 +34,14 @@ def discount_percent(price: float, original: float) -> float | None:
     without an original price (or one of 0)."""
     if not original:
         return None
+    if type(price) in QUICK and type(original) in QUICK and max(abs(price), abs(original)) < LARGE:
+        # Each number is within half an ulp of the decimal it was sent as (relative
+        # 2^-53 of it) and each of the three operations adds as much of its result.
+        hundredths = 10_000 * (original - price) / original
+        error = (10_000 * (abs(original) + abs(price)) / abs(original) + abs(hundredths)) * ERROR
+        found = _rounded(hundredths, error)
+        if found is not None:
+            return found
     sent = _decimal(original)
     return _hundredths(
         EXACT.divide(EXACT.multiply(100, EXACT.subtract(sent, _decimal(price))), sent)
@@ -38,7 +52,38 @@ def average_order_value(lifetime_value: float, orders_count: int) -> float | Non
     """Lifetime value / orders count, to the cent; ``None`` without orders."""
     if not orders_count:
         return None
+    quick = type(lifetime_value) in QUICK and type(orders_count) is int
+    if quick and max(abs(lifetime_value), abs(orders_count)) < LARGE:
+        # As for the discount: the value and the two operations, 2^-53 each.
+        hundredths = 100 * lifetime_value / orders_count
+        found = _rounded(hundredths, abs(hundredths) * ERROR)
+        if found is not None:
+            return found
     return _hundredths(EXACT.divide(_decimal(lifetime_value), Decimal(orders_count)))
+
+
+QUICK = (float, int)
+LARGE = 2.0**52
+"""Below this, a number (or a count) is held exactly by a float if it is an int."""
+ERROR = 1e-15
+"""Relative error bound of a floating-point ratio: four roundings of 2^-53 each
+(1.1e-16), with room to spare."""
+
+
+def _rounded(hundredths: float, error: float) -> float | None:
+    """``hundredths`` (the ratio times 100, within ``error`` of the decimal one)
+    rounded half away from zero to a whole number, over 100: the decimal result, or
+    ``None`` when the two could round differently (the ratio is within ``error`` of a
+    half), for a zero (whose sign the decimal keeps) and beyond 2^52 hundredths."""
+    size = abs(hundredths)
+    if not 0 < size < LARGE:
+        return None
+    whole = math.floor(size)
+    part = size - whole  # exact: the bits of size below the point
+    if abs(part - 0.5) <= error:
+        return None
+    value = (int(whole) + (part > 0.5)) / 100  # int / int: the float nearest the decimal
+    return value if hundredths > 0 else -value
 
 
 def _decimal(value: float) -> Decimal:
