@@ -34,6 +34,7 @@ from segmentry.model.schema import Attribute, AttrType, Schema
 from segmentry.model.values import (
     COERCERS,
     ENCODERS,
+    MAX_VALUE_LENGTH,
     Document,
     InvalidValueError,
     Record,
@@ -261,9 +262,14 @@ def _distinct_strings(attribute: Attribute, raws: list[Any], tz: tzinfo) -> _Col
     is coerced once and only the positions of those stored otherwise are visited."""
     coercer = COERCERS[attribute.type]
     column = _Column()
+    distinct = set(raws)
+    distinct.discard(MISSING)
+    if attribute.type is AttrType.STRING and _kept_as_sent(distinct):
+        column.same = distinct
+        return column
     changed: dict[str, Any] = {}
     failed: set[str] = set()
-    for raw in set(raws) - {MISSING}:
+    for raw in distinct:
         try:
             stored = coercer(attribute, raw, tz)
         except InvalidValueError:
@@ -280,6 +286,21 @@ def _distinct_strings(attribute: Attribute, raws: list[Any], tz: tzinfo) -> _Col
             elif raw in changed:
                 column.fixes.append((at, changed[raw]))
     return column
+
+
+def _kept_as_sent(texts: set[str]) -> bool:
+    """Whether every one of ``texts`` is a string value stored as it is sent, as the
+    coercer would find one by one: ASCII (so no lone surrogate) without NUL, not empty,
+    no space at either end, within the length limit. Asked of the whole set with no
+    Python step per string (emails and names are nearly all distinct)."""
+    listed = list(texts)
+    return (
+        all(map(str.isascii, listed))
+        and all(listed)
+        and "\x00" not in "".join(listed)
+        and listed == list(map(str.strip, listed))
+        and max(map(len, listed), default=0) <= MAX_VALUE_LENGTH
+    )
 
 
 def _distinct_any(attribute: Attribute, raws: list[Any], tz: tzinfo) -> _Column:
@@ -351,7 +372,12 @@ class Encoder:
         """Encode the strings an attribute will store, all at once."""
         memo = self.memo[key]
         assert memo is not None
-        memo.update((t, fold(t)) for t in texts if type(t) is str)
+        strings = [t for t in texts if type(t) is str]
+        plain = [t for t in strings if t.isascii()]
+        # NFC leaves ASCII as it is, and casefolding ASCII is lowering it.
+        memo.update(zip(plain, map(str.lower, plain), strict=True))
+        if len(plain) < len(strings):
+            memo.update((t, fold(t)) for t in strings if not t.isascii())
 
     def record(self, doc: Mapping[str, Any]) -> Record:
         """The evaluation record of a stored document (which holds no nulls): equal to
