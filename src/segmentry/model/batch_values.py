@@ -70,19 +70,30 @@ def validate_many(
     ``ids_checked``: every id has passed ``check_id`` already (a write checks them first)."""
     encoder = Encoder(schema)
     if len(items) < FEW:
-        return [_outcome(schema, item, True, [], tz) for item in items], encoder
+        return [_validated(schema, item, tz) for item in items], encoder
     values = [v for _, v in items]
     present: set[Any] = set().union(*values)
     unusual = _unusual(schema, items, present, ids_checked=ids_checked)
-    fixes: list[list[tuple[str, Any]]] = [[] for _ in items]
+    fixes: list[tuple[str, list[tuple[int, Any]]]] = []
     dicts = all(type(v) is dict for v in values)
     for key in present & schema.writable.keys():
         raws = _raws(values, key, dicts=dicts)
         column = _column(schema.writable[key], raws, tz, encoder)
         unusual.update(column.bad)
-        for at, stored in column.fixes:
-            fixes[at].append((key, stored))
-    outcomes = [_outcome(schema, item, n in unusual, fixes[n], tz) for n, item in enumerate(items)]
+        if column.fixes:
+            fixes.append((key, column.fixes))
+    # Each item's values as they came (in their order, as ``validate`` keeps it), then
+    # the values whose stored form differs replaced or dropped, an attribute at a time.
+    docs: list[Document] = [{"id": entity_id, **v} for entity_id, v in items]
+    for key, found in fixes:
+        for at, stored in found:
+            if stored is DROP:
+                del docs[at][key]
+            else:
+                docs[at][key] = stored
+    outcomes: list[Outcome] = list(docs)
+    for n in unusual:  # their documents are validate's (or its error)
+        outcomes[n] = _validated(schema, items[n], tz)
     return outcomes, encoder
 
 
@@ -143,28 +154,13 @@ def _plain_id(entity_id: str) -> bool:
     return True
 
 
-def _outcome(
-    schema: Schema,
-    item: tuple[str, Mapping[str, Any]],
-    unusual: bool,
-    fixes: list[tuple[str, Any]],
-    tz: tzinfo,
-) -> Outcome:
-    """The item's document: its values as they came (in their order, as ``validate``
-    keeps it), with the values whose stored form differs replaced or dropped."""
+def _validated(schema: Schema, item: tuple[str, Mapping[str, Any]], tz: tzinfo) -> Outcome:
+    """``validate`` of one item: its document, or the error it raises."""
     entity_id, values = item
-    if unusual:
-        try:
-            return validate(schema, entity_id, values, tz=tz)
-        except ValidationError as exc:
-            return exc
-    doc: Document = {"id": entity_id, **values}
-    for key, stored in fixes:
-        if stored is DROP:
-            del doc[key]
-        else:
-            doc[key] = stored
-    return doc
+    try:
+        return validate(schema, entity_id, values, tz=tz)
+    except ValidationError as exc:
+        return exc
 
 
 # -- one attribute over the batch -------------------------------------------------------
@@ -254,6 +250,10 @@ def _distinct(attribute: Attribute, raws: list[Any], tz: tzinfo) -> _Column:
         return _Column()  # flags are stored as they are sent
     if kinds <= {str, type(MISSING)} and attribute.type is not AttrType.STRING_LIST:
         return _distinct_strings(attribute, raws, tz)
+    if kinds <= {list, type(MISSING)} and attribute.type is AttrType.STRING_LIST:
+        column = _distinct_lists(attribute, raws, tz)
+        if column is not None:
+            return column
     return _distinct_any(attribute, raws, tz)
 
 
@@ -301,6 +301,37 @@ def _kept_as_sent(texts: set[str]) -> bool:
         and listed == list(map(str.strip, listed))
         and max(map(len, listed), default=0) <= MAX_VALUE_LENGTH
     )
+
+
+def _distinct_lists(attribute: Attribute, raws: list[Any], tz: tzinfo) -> _Column | None:
+    """A column of lists only: each distinct list of strings coerced once, told apart by
+    its items; ``None`` if an item is not a string (left to :func:`_distinct_any`, which
+    sends it to ``validate``). Every list is stored anew, as documents do not share them."""
+    keys = [raw if raw is MISSING else tuple(raw) for raw in raws]
+    try:
+        distinct = set(keys)
+    except TypeError:  # an item that cannot be hashed, so not a string
+        return None
+    distinct.discard(MISSING)
+    if not all(type(item) is str for key in distinct for item in key):
+        return None
+    coercer = COERCERS[attribute.type]
+    stored: dict[Any, Any] = {}
+    for key in distinct:
+        try:
+            stored[key] = coercer(attribute, list(key), tz)
+        except InvalidValueError:
+            stored[key] = InvalidValueError
+    column = _Column()
+    bad, fixes = column.bad.append, column.fixes.append
+    for at, key in enumerate(keys):
+        if key is not MISSING:
+            value = stored[key]
+            if value is InvalidValueError:
+                bad(at)
+            else:
+                fixes((at, DROP if value is None else list(value)))
+    return column
 
 
 def _distinct_any(attribute: Attribute, raws: list[Any], tz: tzinfo) -> _Column:
