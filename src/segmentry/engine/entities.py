@@ -133,7 +133,8 @@ def _apply(
     before = {r.seq: r.record for r in existing.values()}
     table, match = tx.state.tables[kind], matcher_for(tx, kind)
     records = [(seq, row["record"]) for seq, row in rows.items()]
-    table.put_many(list(rows), [r for _, r in records], [before.get(seq) for seq in rows])
+    befores = [before.get(seq) for seq in rows] if before else [None] * len(rows)
+    table.put_many(list(rows), [r for _, r in records], befores)
     if len(records) == 1:
         seq, record = records[0]
         match.update(tx, seq, before.get(seq), record, cause)
@@ -292,30 +293,34 @@ def _store(
     new_ids = {doc["id"] for doc in docs if doc["id"] not in seqs}
     next_seq = tx.take(seq_counter(kind), len(new_ids)) if new_ids else 0
     rows: dict[int, dict[str, Any]] = {}
+    now, revision, record = tx.now_us, tx.revision, encoder.record
     for doc in docs:
-        if doc["id"] not in seqs:
-            seqs[doc["id"]] = next_seq
+        entity_id = doc["id"]
+        seq = seqs.get(entity_id)
+        if seq is None:
+            seq = seqs[entity_id] = next_seq
             next_seq += 1
-        seq = seqs[doc["id"]]
         rows[seq] = {
             "seq": seq,
-            "id": doc["id"],
+            "id": entity_id,
             "doc": doc,
-            "record": encoder.record(doc),
-            "created_at": tx.now_us,
-            "updated_at": tx.now_us,
-            "revision": tx.revision,
+            "record": record(doc),
+            "created_at": now,
+            "updated_at": now,
+            "revision": revision,
         }
     old = {r.seq for r in existing.values()}
-    for seq, row in rows.items():
-        if seq in old:
-            row["created_at"] = existing[row["id"]].created_at
-    inserted = [r for s, r in rows.items() if s not in old]
+    if old:
+        for seq, row in rows.items():
+            if seq in old:
+                row["created_at"] = existing[row["id"]].created_at
+        inserted = [r for s, r in rows.items() if s not in old]
+        updated = [r for s, r in rows.items() if s in old]
+    else:  # an import of new entities
+        inserted, updated = list(rows.values()), []
     entity_store.insert_rows(tx.conn, tenant_id=tx.tenant_id, kind=kind, rows=inserted)
     tx.inserted_entities += len(inserted)
-    entity_store.update_rows(
-        tx.conn, tenant_id=tx.tenant_id, kind=kind, rows=[r for s, r in rows.items() if s in old]
-    )
+    entity_store.update_rows(tx.conn, tenant_id=tx.tenant_id, kind=kind, rows=updated)
     return rows
 
 

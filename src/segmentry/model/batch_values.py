@@ -419,11 +419,12 @@ class Encoder:
             doc = {k: v for k, v in doc.items() if k in self.keys and v is not None}
         record: Record = dict(doc)
         for key, memo in self.encoded:
-            value = record.get(key)
-            if value is not None:
-                found = tuple(value) if type(value) is list else value
-                encoded = memo.get(found, MISSING)
-                if encoded is MISSING:
-                    encoded = memo[found] = self.encoders[key](value)
-                record[key] = encoded
+            if key in record:
+                value = record[key]
+                try:
+                    record[key] = memo[tuple(value) if type(value) is list else value]
+                except KeyError:  # first seen in this batch (or None, left as it is)
+                    if value is not None:
+                        found = tuple(value) if type(value) is list else value
+                        record[key] = memo[found] = self.encoders[key](value)
         return record
