@@ -133,7 +133,9 @@ def _apply(
     before = {r.seq: r.record for r in existing.values()}
     table, match = tx.state.tables[kind], matcher_for(tx, kind)
     records = [(seq, row["record"]) for seq, row in rows.items()]
-    befores = [before.get(seq) for seq in rows] if before else [None] * len(rows)
+    befores: list[Mapping[str, Any] | None] = (
+        [before.get(seq) for seq in rows] if before else [None] * len(rows)
+    )
     table.put_many(list(rows), [r for _, r in records], befores)
     if len(records) == 1:
         seq, record = records[0]
