@@ -106,3 +106,28 @@ def test_halves_round_away_from_zero_both_ways() -> None:
     assert str(average_order_value(-0.0, 3)) == "-0.0"
     assert discount_percent(0.995, 1.0) == 0.5  # 0.5 exactly
     assert discount_percent(1.00005, 1.0) == -0.01  # -0.005
+
+
+@given(
+    k=st.integers(min_value=0, max_value=10**6),
+    orders=st.integers(min_value=1, max_value=10**4),
+    beside=st.sampled_from([-1, 0, 1]),
+)
+def test_averages_of_three_decimals_at_and_beside_halves(k: int, orders: int, beside: int) -> None:
+    """Values in mills whose average is a half cent, or a mill away: where floating
+    point may round the wrong way, so the decimal way must decide."""
+    value = Decimal((2 * k + 1) * 5 * orders + beside) / 1000
+    found = average_order_value(float(value), orders)
+    assert str(found) == str(by_decimal(value, Decimal(orders)))
+
+
+@given(
+    j=st.integers(min_value=1, max_value=10**5),
+    k=st.integers(min_value=0, max_value=9_999),
+    beside=st.sampled_from([-1, 0, 1]),
+)
+def test_discounts_of_three_decimals_at_and_beside_halves(j: int, k: int, beside: int) -> None:
+    original = Decimal(20 * j)
+    price = original - Decimal(j * (2 * k + 1) + beside) / 1000
+    found = discount_percent(float(price), float(original))
+    assert str(found) == str(by_decimal(100 * (original - price), original))
