@@ -87,13 +87,12 @@ significant digits, so it is the float nearest to no other such number: if it is
 the float nearest to a whole number of cents, it was sent as that number."""
 
 
-def _cents(value: float) -> int | None:
+def _cents(value: float | int) -> int | None:
     """The number of cents ``value`` was sent as, if it was sent in whole cents (and is
     not 0, whose sign a float keeps and cents do not); else ``None``."""
-    kind = type(value)
-    if kind is int:
+    if type(value) is int:
         return 100 * value if 0 < abs(value) < WHOLE_CENTS // 100 else None
-    if kind is not float or not 0 < abs(value) < WHOLE_CENTS // 100:
+    if type(value) is not float or not 0 < abs(value) < WHOLE_CENTS // 100:
         return None
     cents = round(value * 100)
     return cents if cents / 100 == value else None
