@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -47,9 +47,10 @@ class Mode(StrEnum):
     PATCH = "patch"
 
 
-@dataclass(frozen=True, slots=True)
-class Write:
-    """One entity to write: all its attributes (replace) or a merge patch."""
+class Write(NamedTuple):
+    """One entity to write: all its attributes (replace) or a merge patch. A named
+    tuple, immutable like a frozen dataclass but made several times faster: a batch
+    makes one per item."""
 
     id: str
     values: Mapping[str, Any]
