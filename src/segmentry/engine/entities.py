@@ -23,7 +23,8 @@ from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Cause
 from segmentry.errors import NotFoundError, ValidationError
 from segmentry.model import derived
-from segmentry.model.batch_values import Encoder, validate_many
+from segmentry.model.batch_encoder import Encoder
+from segmentry.model.batch_values import validate_many
 from segmentry.model.schema import Kind, Schema, segmented
 from segmentry.model.values import (
     CONTROL_OR_SURROGATE,
