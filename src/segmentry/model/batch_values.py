@@ -22,29 +22,28 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
+from itertools import repeat
 from typing import Any
 
 import polars as pl
 
 from segmentry.errors import ValidationError
 from segmentry.model import temporal
+from segmentry.model.batch_encoder import Encoder
 from segmentry.model.limits import MAX_SAFE_INTEGER
 from segmentry.model.schema import Attribute, AttrType, Schema
 from segmentry.model.values import (
     COERCERS,
-    ENCODERS,
+    MAX_VALUE_LENGTH,
     Document,
     InvalidValueError,
-    Record,
     check_id,
-    fold,
     validate,
 )
 
 Outcome = Document | ValidationError
 NUMBERS = (AttrType.NUMBER, AttrType.INTEGER)
 FOLDED = (AttrType.STRING, AttrType.ENUM)
-SAME = (AttrType.NUMBER, AttrType.INTEGER, AttrType.BOOLEAN)  # encoded as they are
 CANONICAL = {
     AttrType.DATETIME: (
         r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z$",
@@ -68,18 +67,30 @@ def validate_many(
     ``ids_checked``: every id has passed ``check_id`` already (a write checks them first)."""
     encoder = Encoder(schema)
     if len(items) < FEW:
-        return [_outcome(schema, item, True, [], tz) for item in items], encoder
+        return [_validated(schema, item, tz) for item in items], encoder
     values = [v for _, v in items]
     present: set[Any] = set().union(*values)
     unusual = _unusual(schema, items, present, ids_checked=ids_checked)
-    fixes: list[list[tuple[str, Any]]] = [[] for _ in items]
+    fixes: list[tuple[str, list[tuple[int, Any]]]] = []
+    dicts = all(type(v) is dict for v in values)
     for key in present & schema.writable.keys():
-        raws = [v.get(key, MISSING) for v in values]
+        raws = _raws(values, key, dicts=dicts)
         column = _column(schema.writable[key], raws, tz, encoder)
         unusual.update(column.bad)
-        for at, stored in column.fixes:
-            fixes[at].append((key, stored))
-    outcomes = [_outcome(schema, item, n in unusual, fixes[n], tz) for n, item in enumerate(items)]
+        if column.fixes:
+            fixes.append((key, column.fixes))
+    # Each item's values as they came (in their order, as ``validate`` keeps it), then
+    # the values whose stored form differs replaced or dropped, an attribute at a time.
+    docs: list[Document] = [{"id": entity_id, **v} for entity_id, v in items]
+    for key, found in fixes:
+        for at, stored in found:
+            if stored is DROP:
+                del docs[at][key]
+            else:
+                docs[at][key] = stored
+    outcomes: list[Outcome] = list(docs)
+    for n in unusual:  # their documents are validate's (or its error)
+        outcomes[n] = _validated(schema, items[n], tz)
     return outcomes, encoder
 
 
@@ -91,6 +102,15 @@ MISSING: Any = object()
 """An attribute the item does not have."""
 DROP: Any = object()
 """A value that is not stored (``null``, an empty string or list)."""
+
+
+def _raws(values: list[Mapping[str, Any]], key: str, *, dicts: bool) -> list[Any]:
+    """The items' values of ``key``, :data:`MISSING` where an item has none. Plain
+    dicts (``dicts``: as JSON gives them) are read by ``dict.get`` mapped over them,
+    with no Python step per item: this runs for every attribute of every item."""
+    if dicts:
+        return list(map(dict.get, values, repeat(key), repeat(MISSING)))  # type: ignore[arg-type]
+    return [v.get(key, MISSING) for v in values]
 
 
 def _unusual(
@@ -105,7 +125,14 @@ def _unusual(
     unusual: set[int] = set()
     if not ids_checked:
         unusual = {n for n, (entity_id, _) in enumerate(items) if not _plain_id(entity_id)}
-    if not present <= schema.writable.keys():
+    odd_keys = present - schema.writable.keys()
+    if odd_keys == {"id"}:
+        # Only ids beside the writable keys (as in most imports): an item is unusual
+        # only if its id is not the item's own.
+        unusual.update(
+            n for n, (entity_id, v) in enumerate(items) if "id" in v and v["id"] != entity_id
+        )
+    elif odd_keys:
         # One pass over the items, not one per odd key: a batch whose every item
         # has keys of its own would otherwise cost items times keys.
         writable = schema.writable.keys()
@@ -124,28 +151,13 @@ def _plain_id(entity_id: str) -> bool:
     return True
 
 
-def _outcome(
-    schema: Schema,
-    item: tuple[str, Mapping[str, Any]],
-    unusual: bool,
-    fixes: list[tuple[str, Any]],
-    tz: tzinfo,
-) -> Outcome:
-    """The item's document: its values as they came (in their order, as ``validate``
-    keeps it), with the values whose stored form differs replaced or dropped."""
+def _validated(schema: Schema, item: tuple[str, Mapping[str, Any]], tz: tzinfo) -> Outcome:
+    """``validate`` of one item: its document, or the error it raises."""
     entity_id, values = item
-    if unusual:
-        try:
-            return validate(schema, entity_id, values, tz=tz)
-        except ValidationError as exc:
-            return exc
-    doc: Document = {"id": entity_id, **values}
-    for key, stored in fixes:
-        if stored is DROP:
-            del doc[key]
-        else:
-            doc[key] = stored
-    return doc
+    try:
+        return validate(schema, entity_id, values, tz=tz)
+    except ValidationError as exc:
+        return exc
 
 
 # -- one attribute over the batch -------------------------------------------------------
@@ -235,6 +247,10 @@ def _distinct(attribute: Attribute, raws: list[Any], tz: tzinfo) -> _Column:
         return _Column()  # flags are stored as they are sent
     if kinds <= {str, type(MISSING)} and attribute.type is not AttrType.STRING_LIST:
         return _distinct_strings(attribute, raws, tz)
+    if kinds <= {list, type(MISSING)} and attribute.type is AttrType.STRING_LIST:
+        column = _distinct_lists(attribute, raws, tz)
+        if column is not None:
+            return column
     return _distinct_any(attribute, raws, tz)
 
 
@@ -243,9 +259,14 @@ def _distinct_strings(attribute: Attribute, raws: list[Any], tz: tzinfo) -> _Col
     is coerced once and only the positions of those stored otherwise are visited."""
     coercer = COERCERS[attribute.type]
     column = _Column()
+    distinct = set(raws)
+    distinct.discard(MISSING)
+    if attribute.type is AttrType.STRING and _kept_as_sent(distinct):
+        column.same = distinct
+        return column
     changed: dict[str, Any] = {}
     failed: set[str] = set()
-    for raw in set(raws) - {MISSING}:
+    for raw in distinct:
         try:
             stored = coercer(attribute, raw, tz)
         except InvalidValueError:
@@ -261,6 +282,52 @@ def _distinct_strings(attribute: Attribute, raws: list[Any], tz: tzinfo) -> _Col
                 column.bad.append(at)
             elif raw in changed:
                 column.fixes.append((at, changed[raw]))
+    return column
+
+
+def _kept_as_sent(texts: set[str]) -> bool:
+    """Whether every one of ``texts`` is a string value stored as it is sent, as the
+    coercer would find one by one: ASCII (so no lone surrogate) without NUL, not empty,
+    no space at either end, within the length limit. Asked of the whole set with no
+    Python step per string (emails and names are nearly all distinct)."""
+    listed = list(texts)
+    return (
+        all(map(str.isascii, listed))
+        and all(listed)
+        and "\x00" not in "".join(listed)
+        and listed == list(map(str.strip, listed))
+        and max(map(len, listed), default=0) <= MAX_VALUE_LENGTH
+    )
+
+
+def _distinct_lists(attribute: Attribute, raws: list[Any], tz: tzinfo) -> _Column | None:
+    """A column of lists only: each distinct list of strings coerced once, told apart by
+    its items; ``None`` if an item is not a string (left to :func:`_distinct_any`, which
+    sends it to ``validate``). Every list is stored anew, as documents do not share them."""
+    keys = [raw if raw is MISSING else tuple(raw) for raw in raws]
+    try:
+        distinct = set(keys)
+    except TypeError:  # an item that cannot be hashed, so not a string
+        return None
+    distinct.discard(MISSING)
+    if not all(type(item) is str for key in distinct for item in key):
+        return None
+    coercer = COERCERS[attribute.type]
+    stored: dict[Any, Any] = {}
+    for key in distinct:
+        try:
+            stored[key] = coercer(attribute, list(key), tz)
+        except InvalidValueError:
+            stored[key] = InvalidValueError
+    column = _Column()
+    bad, fixes = column.bad.append, column.fixes.append
+    for at, key in enumerate(keys):
+        if key is not MISSING:
+            value = stored[key]
+            if value is InvalidValueError:
+                bad(at)
+            else:
+                fixes((at, DROP if value is None else list(value)))
     return column
 
 
@@ -305,50 +372,3 @@ def _key(raw: Any) -> Any:
     if (kind is list or kind is tuple) and all(type(item) is str for item in raw):
         return (list, tuple(raw))
     return None
-
-
-# -- encoding ------------------------------------------------------------------------
-
-
-class Encoder:
-    """``encode`` for the documents of one batch, each distinct value encoded once."""
-
-    def __init__(self, schema: Schema) -> None:
-        self.encoders = {a.key: ENCODERS[a.type] for a in schema}
-        # Per attribute: stored value -> encoded (lists by their tuple); None where a
-        # value is encoded as it is.
-        self.memo: dict[str, dict[Any, Any] | None] = {
-            a.key: None if a.type in SAME else {} for a in schema
-        }
-        self.keys = frozenset(self.memo)
-        self.encoded = [(k, m) for k, m in self.memo.items() if m is not None]
-
-    def seed(self, key: str, encoded: Mapping[Any, Any]) -> None:
-        """The encoded forms of some stored values, known already."""
-        memo = self.memo[key]
-        assert memo is not None
-        memo.update(encoded)
-
-    def fold_all(self, key: str, texts: set[Any]) -> None:
-        """Encode the strings an attribute will store, all at once."""
-        memo = self.memo[key]
-        assert memo is not None
-        memo.update((t, fold(t)) for t in texts if type(t) is str)
-
-    def record(self, doc: Mapping[str, Any]) -> Record:
-        """The evaluation record of a stored document (which holds no nulls): equal to
-        ``encode``'s. Runs for every entity of a batch: numbers and flags are encoded as
-        they are, so the document is copied whole and only the other values are
-        replaced, each found in its attribute's memo (one lookup)."""
-        if not doc.keys() <= self.keys:  # keys outside the schema are left out
-            doc = {k: v for k, v in doc.items() if k in self.keys and v is not None}
-        record: Record = dict(doc)
-        for key, memo in self.encoded:
-            value = record.get(key)
-            if value is not None:
-                found = tuple(value) if type(value) is list else value
-                encoded = memo.get(found, MISSING)
-                if encoded is MISSING:
-                    encoded = memo[found] = self.encoders[key](value)
-                record[key] = encoded
-        return record
