@@ -1,7 +1,8 @@
 """Time passing: keeping segments that speak of time exact without a write.
 
 Every bound a relative time or a day word puts on a date attribute moves with
-the clock. Between two sweeps at ``before`` and ``now``, a condition can only
+the clock, and so does every anniversary (found by month-day, see
+:func:`_anniversaries_moved`). Between two sweeps at ``before`` and ``now``, a condition can only
 change its answer for an entity whose value lies between the bound at
 ``before`` and the bound at ``now``: so a sweep finds exactly those entities,
 re-checks them, and then re-checks them in the segments that refer to the ones
@@ -17,13 +18,17 @@ the same bound share one test.
 
 from __future__ import annotations
 
+import numpy as np
 from pyroaring import BitMap
 
 from segmentry.engine import evaluation
 from segmentry.engine.state import SegmentDef
 from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Cause
-from segmentry.match.lowering import Range, lower
+from segmentry.match.columnar import ColumnarTable, TimeColumn
+from segmentry.match.eval_columnar import anniversary_mask
+from segmentry.match.lowering import Anniversary, Range, lower
+from segmentry.model.bitmaps import ascending_bitmap
 from segmentry.model.schema import Kind
 from segmentry.model.temporal import EvalContext, from_micros
 from segmentry.store import entities as entity_store
@@ -66,6 +71,9 @@ def _moved(
     moved = BitMap()
     for cond in segment.time_conditions:
         old, new = lower(cond, schema, before).test, lower(cond, schema, tx.ctx).test
+        if isinstance(old, Anniversary) and isinstance(new, Anniversary):
+            moved |= _anniversaries_moved(table, cond.attr, old, new)
+            continue
         assert isinstance(old, Range)
         assert isinstance(new, Range)
         for a, b in ((old.low, new.low), (old.high, new.high)):
@@ -75,6 +83,21 @@ def _moved(
                     spans[span] = table.rows_between(cond.attr, span[2], span[3])
                 moved |= spans[span]
     return moved
+
+
+def _anniversaries_moved(
+    table: ColumnarTable, key: str, old: Anniversary, new: Anniversary
+) -> BitMap:
+    """Entities whose anniversary entered or left the condition's days: their month-day
+    is one of the old test's or the new one's, not both. Both are worked out for their
+    own moment, so a sweep after days of pause is as exact as a daily one."""
+    changed = old.days ^ new.days
+    if not changed:
+        return BitMap()
+    column = table.columns[key]
+    assert isinstance(column, TimeColumn), key
+    rows = anniversary_mask(column.values[: table.size], Anniversary(changed, new.tz))
+    return ascending_bitmap(np.flatnonzero(rows & table.alive[: table.size]))
 
 
 def _recheck(tx: Transaction, segment: SegmentDef, seqs: BitMap) -> BitMap:

@@ -9,6 +9,7 @@ calendar (year ends, 29 February) is worked out here, once, for every evaluator.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta, tzinfo
 
 from segmentry.model import temporal
@@ -37,6 +38,7 @@ def next_occurrence(month_day: int, today: date) -> date:
     return this_year if this_year >= today else occurrence(month_day, today.year + 1)
 
 
+@functools.lru_cache(maxsize=256)
 def within(first: date | None, last: date | None, today: date) -> frozenset[int]:
     """The month-days whose next occurrence from ``today`` lies from ``first`` to
     ``last``, both included; ``None`` leaves that end open."""
@@ -67,22 +69,6 @@ def zone_name(tz: tzinfo) -> str:
     if not isinstance(name, str) or not name:
         raise ValueError(f"time zone {tz!r} has no name a database knows")
     return name
-
-
-def changes_between(old: date, new: date) -> frozenset[int]:
-    """The month-days whose next occurrence differs between the days ``old`` and ``new``
-    (``old < new``): those that occurred from ``old`` to the day before ``new``. Only
-    their anniversary moved, so only entities with them can change membership."""
-    passed = (new - old).days
-    if passed >= 366:
-        return frozenset(MONTH_DAYS)
-    out: set[int] = set()
-    for n in range(passed):
-        day = old + timedelta(days=n)
-        out.add(day.month * 100 + day.day)
-        if (day.month, day.day) == (2, 28) and not _is_leap(day.year):
-            out.add(LEAP_DAY)  # 29 February occurred on the 28th
-    return frozenset(out)
 
 
 def _is_leap(year: int) -> bool:
