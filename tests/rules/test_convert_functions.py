@@ -18,12 +18,24 @@ TARGETS = [("jsonlogic", None), ("querybuilder", None), ("shopify", None), ("sql
 COUNTS = ["count(tags) >= 2", "NOT count(tags) = 1", "orders_count > 1 AND count(tags) < 3"]
 QUANTIFIED = [("ANY tags STARTS WITH 'a'", "ANY tags"), ("NOT ALL tags = 'a'", "ALL tags"),
               ("orders_count > 1 OR NONE tags = 'a'", "NONE tags")]  # fmt: skip
-CASES = [(text, "count(tags)", *target) for text in COUNTS for target in TARGETS] + [
-    (text, construct, *target)
-    for text, construct in QUANTIFIED
-    for target in TARGETS
-    if target[0] != "jsonlogic"  # JsonLogic has some, all and none: see its converter's tests
+ANNIVERSARIES = [
+    "anniversary(birthday) = today",
+    "NOT anniversary(created_at) BETWEEN today AND +7d",
 ]
+CASES = (
+    [(text, "count(tags)", *target) for text in COUNTS for target in TARGETS]
+    + [
+        (text, text.removeprefix("NOT ").split(" ")[0], *target)
+        for text in ANNIVERSARIES
+        for target in TARGETS
+    ]
+    + [
+        (text, construct, *target)
+        for text, construct in QUANTIFIED
+        for target in TARGETS
+        if target[0] != "jsonlogic"  # JsonLogic has some, all and none: see its converter's tests
+    ]
+)
 
 
 @pytest.mark.parametrize(("text", "construct", "target", "dialect"), CASES)
