@@ -50,6 +50,23 @@ def within(first: date | None, last: date | None, today: date) -> frozenset[int]
     )
 
 
+def runs(days: frozenset[int]) -> list[tuple[int, int]]:
+    """The month-days as runs of consecutive ones in calendar order, first and last:
+    every month-day between two in number is between them in the calendar, so a run is
+    one ``BETWEEN`` (a week across the year end is two)."""
+    out: list[tuple[int, int]] = []
+    previous = -1
+    for position, day in enumerate(MONTH_DAYS):
+        if day not in days:
+            continue
+        if out and previous == position - 1:
+            out[-1] = (out[-1][0], day)
+        else:
+            out.append((day, day))
+        previous = position
+    return out
+
+
 def of_day_number(number: int) -> int:
     """The month-day of a date (a day number, as dates are encoded)."""
     day = temporal.from_day_number(number)

@@ -198,7 +198,12 @@ class SqlCompiler:
             if test.tz is None
             else d.MomentMonthDay(value, _text(anniversaries.zone_name(test.tz)))
         )
-        return month_day.in_([sa.literal(day, sa.BigInteger) for day in sorted(test.days)])
+        return sa.or_(
+            *(
+                month_day.between(sa.literal(first, sa.BigInteger), sa.literal(last, sa.BigInteger))
+                for first, last in anniversaries.runs(test.days)
+            )
+        )
 
     def present(self, lowered: Lowered) -> Clause:
         return d.JsonHas(self.doc, self.key(lowered))
