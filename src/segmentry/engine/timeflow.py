@@ -1,13 +1,14 @@
 """Time passing: keeping segments that speak of time exact without a write.
 
 Every bound a relative time or a day word puts on a date attribute moves with
-the clock, and so does every anniversary (found by month-day, see
-:func:`_anniversaries_moved`). Between two sweeps at ``before`` and ``now``, a condition can only
+the clock. Between two sweeps at ``before`` and ``now``, a condition can only
 change its answer for an entity whose value lies between the bound at
-``before`` and the bound at ``now``: so a sweep finds exactly those entities,
-re-checks them, and then re-checks them in the segments that refer to the ones
-that changed. Nothing is kept per entity, and a sweep after a long pause (or a
-clock jumped forward in a test) is as exact as one a minute later.
+``before`` and the bound at ``now`` (for an anniversary: whose month-day it let
+in at one moment and not the other, see :func:`_anniversaries_moved`): so a
+sweep finds exactly those entities, re-checks them, and then re-checks them in
+the segments that refer to the ones that changed. Nothing is kept per entity,
+and a sweep after a long pause (or a clock jumped forward in a test) is as
+exact as one a minute later.
 
 The entities are found in the columnar snapshot, a vectorised range test over the
 attribute's column, not in the database: its records are JSON that no index
