@@ -11,7 +11,9 @@ partition all rows in each.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -22,14 +24,22 @@ from pyroaring import BitMap
 from segmentry.match.columnar import ColumnarTable
 from segmentry.match.eval_columnar import compile_columnar, select
 from segmentry.match.eval_python import compile_predicate
-from segmentry.model.schema import SEGMENTED_KINDS, Schema
+from segmentry.model.schema import SEGMENTED_KINDS, Kind, Schema
 from segmentry.model.temporal import EvalContext
 from segmentry.model.values import encode, validate
-from segmentry.rules.ast import Node, Not
+from segmentry.rules.ast import Node, Not, Or
 from segmentry.rules.check import SegmentInfo, check
 from tests.conftest import examples
 from tests.match.sql_harness import SqlHarness, sqlite_engine
-from tests.rules.strategies import SCHEMAS, SEGMENT_CODES, entity_values, moments, typed_rules
+from tests.rules.strategies import (
+    SCHEMAS,
+    SEGMENT_CODES,
+    ZONES,
+    anniversary_conditions,
+    entity_values,
+    moments,
+    typed_rules,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -117,3 +127,43 @@ def assert_all_agree(case: dict[str, Any], sqlite_db: SqlHarness, postgres_db: S
     assert python_select(case, Not(rule)) == everyone - expected
     assert columnar_select(case, rule) == expected
     assert columnar_select(case, Not(rule)) == everyone - expected
+
+
+ANNIVERSARY_TODAYS = [date(2026, 12, 28), date(2026, 12, 31), date(2027, 1, 1), date(2027, 2, 28),
+                      date(2028, 2, 28), date(2028, 2, 29), date(2027, 3, 1),
+                      date(2028, 3, 1)]  # fmt: skip
+"""Days around the year end and 29 February, in leap and other years."""
+BIRTH_DAYS = ["1980-02-29", "2000-02-28", "1999-03-01", "1990-12-31", "1990-01-01", "1985-01-02",
+              "1970-12-29", "1969-12-28", "2024-02-29", "1000-03-01", "9998-12-31"]  # fmt: skip
+BIRTH_TIMES = ["T00:00:00", "T23:59:59.999999", "T12:00:00Z", "T23:30:00-03:00", "T00:30:00+05:30"]
+
+
+@st.composite
+def anniversary_cases(draw: st.DrawFn) -> dict[str, Any]:
+    schema = SCHEMAS[Kind.CUSTOMER]
+    today = draw(st.sampled_from(ANNIVERSARY_TODAYS))
+    tz = ZoneInfo(draw(st.sampled_from(ZONES)))
+    hour = draw(st.sampled_from([0, 1, 12, 23]))
+    ctx = EvalContext(datetime(today.year, today.month, today.day, hour, tzinfo=tz), tz)
+    records = []
+    for number in range(draw(st.integers(2, 12))):
+        values: dict[str, Any] = {}
+        if draw(st.integers(0, 5)):
+            values["c_date"] = draw(st.sampled_from(BIRTH_DAYS))
+        if draw(st.integers(0, 5)):
+            values["c_dt"] = draw(st.sampled_from(BIRTH_DAYS)) + draw(st.sampled_from(BIRTH_TIMES))
+        entity_id = f"e{number}"
+        records.append((entity_id, encode(schema, validate(schema, entity_id, values, tz=tz))))
+    attribute = schema.by_key[draw(st.sampled_from(["c_date", "c_dt"]))]
+    rule = draw(st.lists(anniversary_conditions(attribute), min_size=1, max_size=2))
+    node = rule[0] if len(rule) == 1 else Or(tuple(rule))
+    return {"schema": schema, "ctx": ctx, "records": records, "members": {}, "rule": node}
+
+
+@settings(max_examples=examples(500, 150))
+@given(case=anniversary_cases())
+def test_anniversaries_select_the_same_members_everywhere(
+    case: dict[str, Any], sqlite_db: SqlHarness, postgres_db: SqlHarness
+) -> None:
+    """Across the year end and 29 February, for dates and date-times in many zones."""
+    assert_all_agree(case, sqlite_db, postgres_db)

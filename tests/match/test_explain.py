@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -59,6 +60,24 @@ def test_a_count_is_seen_as_the_number_of_items() -> None:
         ],
         "result": True,
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("entity_id", "seen", "result"),
+    [("c1", "2024-03-15", True), ("c3", "2025-02-28", False), ("c2", None, False)],
+)
+def test_an_anniversary_is_seen_as_its_next_day(
+    entity_id: str, seen: str | None, result: bool
+) -> None:
+    """c1 was born on 15 March (today), c3 on 29 February (2025 has none), c2 not told."""
+    schema = FIXTURE.schemas[Kind.CUSTOMER]
+    rule = prepare("anniversary(birthday) BETWEEN today AND +7d", schema).tree
+    tree = explain(rule, schema, FIXTURE.ctx,
+                   record=dict(FIXTURE.records[Kind.CUSTOMER])[entity_id],
+                   document=FIXTURE.documents[Kind.CUSTOMER][entity_id],
+                   entity_id=entity_id)  # fmt: skip
+    assert tree == {"attr": "birthday", "fn": "anniversary", "op": "between",
+                    "value": ["today", "+7d"], "seen": seen, "result": result}  # fmt: skip
 
 
 def test_two_attributes_compared_show_both_values_seen() -> None:

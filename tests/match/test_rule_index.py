@@ -91,8 +91,10 @@ def moving_cases(draw: st.DrawFn) -> dict[str, Any]:
     schema = case["schema"]
     key = draw(st.sampled_from(["c_dt", "c_date"]))
     extra = case["rules"][: draw(st.integers(0, 3))]
+    subjects = [key, key, f"anniversary({key})"]  # anniversaries move with every day
     texts = [
-        f"{key} {draw(st.sampled_from(['<', '<=', '>', '>=', '=', '!=']))} "
+        f"{draw(st.sampled_from(subjects))} "
+        f"{draw(st.sampled_from(['<', '<=', '>', '>=', '=', '!=']))} "
         f"'{draw(st.sampled_from(MOVING))}'"
         for _ in range(draw(st.integers(1, 6)))
     ]
@@ -105,6 +107,7 @@ def moving_cases(draw: st.DrawFn) -> dict[str, Any]:
     for record in records:
         if draw(st.integers(0, 9)):  # a value some hours around the moment, or missing
             at = case["ctx"].now - timedelta(hours=draw(st.integers(-72, 24 * 70)))
+            at -= timedelta(days=365 * draw(st.sampled_from([0, 0, 1, 30])))  # a birthday
             raw = at.date().isoformat() if key == "c_date" else at.isoformat()
             record[key] = encode(schema, validate(schema, "e", {key: raw}, tz=tz))[key]
     catalog = {code: SegmentInfo(schema.kind) for code in SEGMENT_CODES}

@@ -157,6 +157,8 @@ def conditions(draw: st.DrawFn, schema: Schema) -> Condition:
     attribute = draw(st.sampled_from(list(schema)))
     if attribute.type in BY_FN[Fn.COUNT].takes and draw(st.integers(0, 2)) == 0:
         return draw(count_conditions(attribute))
+    if attribute.type in BY_FN[Fn.ANNIVERSARY].takes and draw(st.integers(0, 2)) == 0:
+        return draw(anniversary_conditions(attribute))
     if attribute.type is AttrType.STRING_LIST and draw(st.integers(0, 2)) == 0:
         return draw(quantified(attribute))
     if attribute.type in FAMILIES and draw(st.integers(0, 5)) == 0:
@@ -191,6 +193,24 @@ def count_conditions(draw: st.DrawFn, attribute: Attribute) -> Condition:
     else:
         value = draw(COUNT_LITERALS)
     return Condition(attribute.key, op, value, fn=Fn.COUNT)
+
+
+ANNIVERSARY_LITERALS = st.one_of(
+    st.sampled_from(["today", "yesterday", "tomorrow", "+7d", "-1d", "+1y", "+11m", "-12h"]),
+    temporal_literals,
+)
+"""Days around today (where anniversaries are), and every other temporal literal."""
+
+
+@st.composite
+def anniversary_conditions(draw: st.DrawFn, attribute: Attribute) -> Condition:
+    op = draw(st.sampled_from(sorted(BY_FN[Fn.ANNIVERSARY].ops)))
+    if op.arity.value == "pair":
+        pair = (draw(ANNIVERSARY_LITERALS), draw(ANNIVERSARY_LITERALS))
+        value: Any = tuple(sorted(pair, key=_sort_key))
+    else:
+        value = draw(ANNIVERSARY_LITERALS)
+    return Condition(attribute.key, op, value, fn=Fn.ANNIVERSARY)
 
 
 def operand(attribute: Attribute, op: Op) -> st.SearchStrategy[Any]:
@@ -231,6 +251,8 @@ def second_round_conditions(draw: st.DrawFn, schema: Schema) -> Condition:
         return draw(compared_attributes(schema, attribute))
     if attribute.type in BY_FN[Fn.COUNT].takes and draw(st.booleans()):
         return draw(count_conditions(attribute))
+    if attribute.type in BY_FN[Fn.ANNIVERSARY].takes and draw(st.booleans()):
+        return draw(anniversary_conditions(attribute))
     if attribute.type is AttrType.STRING_LIST and draw(st.booleans()):
         return draw(quantified(attribute))
     if not BY_TYPE[attribute.type] & SECOND_ROUND_OPS:

@@ -26,6 +26,21 @@ REFUSED = [
     # warehouses: patterns differ from one to the next
     ("NONE tags MATCHES 'a'", "sql", "sqlite", "NONE tags MATCHES"),
     ("ANY tags MATCHES 'a'", "sql", "postgres", "ANY tags MATCHES"),
+    # no format has anniversaries of ours
+    *(
+        (text, target, dialect, text.removeprefix("NOT ").split(" ")[0])
+        for text in (
+            "anniversary(birthday) = today",
+            "NOT anniversary(created_at) BETWEEN today AND +7d",
+        )
+        for target, dialect in (
+            ("jsonlogic", None),
+            ("querybuilder", None),
+            ("shopify", None),
+            ("sql", "sqlite"),
+            ("sql", "postgres"),
+        )
+    ),
 ]
 WRITTEN = [
     (text, target, dialect)

@@ -3,10 +3,12 @@
 Every bound a relative time or a day word puts on a date attribute moves with
 the clock. Between two sweeps at ``before`` and ``now``, a condition can only
 change its answer for an entity whose value lies between the bound at
-``before`` and the bound at ``now``: so a sweep finds exactly those entities,
-re-checks them, and then re-checks them in the segments that refer to the ones
-that changed. Nothing is kept per entity, and a sweep after a long pause (or a
-clock jumped forward in a test) is as exact as one a minute later.
+``before`` and the bound at ``now`` (for an anniversary: whose month-day it let
+in at one moment and not the other, see :func:`_anniversaries_moved`): so a
+sweep finds exactly those entities, re-checks them, and then re-checks them in
+the segments that refer to the ones that changed. Nothing is kept per entity,
+and a sweep after a long pause (or a clock jumped forward in a test) is as
+exact as one a minute later.
 
 The entities are found in the columnar snapshot, a vectorised range test over the
 attribute's column, not in the database: its records are JSON that no index
@@ -28,15 +30,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
 from pyroaring import BitMap
 
 from segmentry.engine import behaviour
 from segmentry.engine.state import SegmentDef
 from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Cause
-from segmentry.match.columnar import ColumnarTable
+from segmentry.match.columnar import ColumnarTable, TimeColumn
+from segmentry.match.eval_columnar import anniversary_mask
 from segmentry.match.index_parts import moves_with_time
-from segmentry.match.lowering import Range, lower
+from segmentry.match.lowering import Anniversary, Range, lower
+from segmentry.model.bitmaps import ascending_bitmap
 from segmentry.model.schema import Kind
 from segmentry.model.temporal import EvalContext, from_micros, window
 from segmentry.rules.ast import Condition, behaviours, conditions
@@ -85,6 +90,9 @@ def _moved(
     before, now = moments
     for cond in conds:
         old, new = lower(cond, schema, before).test, lower(cond, schema, now).test
+        if isinstance(old, Anniversary) and isinstance(new, Anniversary):
+            moved |= _anniversaries_moved(table, cond.attr, old, new)
+            continue
         assert isinstance(old, Range)
         assert isinstance(new, Range)
         for a, b in ((old.low, new.low), (old.high, new.high)):
@@ -132,6 +140,21 @@ def _behaviour_moved(
             linked |= behaviour.across(purchases, over, via)
     customers, products = behaviour.touched_by(purchases, orders)
     return linked | (customers if segment.kind is Kind.CUSTOMER else products)
+
+
+def _anniversaries_moved(
+    table: ColumnarTable, key: str, old: Anniversary, new: Anniversary
+) -> BitMap:
+    """Entities whose anniversary entered or left the condition's days: their month-day
+    is one of the old test's or the new one's, not both. Both are worked out for their
+    own moment, so a sweep after days of pause is as exact as a daily one."""
+    changed = old.days ^ new.days
+    if not changed:
+        return BitMap()
+    column = table.columns[key]
+    assert isinstance(column, TimeColumn), key
+    rows = anniversary_mask(column.values[: table.size], Anniversary(changed, new.tz))
+    return ascending_bitmap(np.flatnonzero(rows & table.alive[: table.size]))
 
 
 SWEEP_INTERVAL = 30.0

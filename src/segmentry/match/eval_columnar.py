@@ -24,6 +24,7 @@ import numpy as np
 import polars as pl
 from pyroaring import BitMap
 
+from segmentry.match import anniversaries
 from segmentry.match.behaviour import (
     bounds,
     condition_table,
@@ -44,6 +45,7 @@ from segmentry.match.columnar import (
 )
 from segmentry.match.eval_python import COMPARISONS
 from segmentry.match.lowering import (
+    Anniversary,
     Compare,
     Items,
     ListCount,
@@ -265,6 +267,11 @@ class ColumnarCompiler:
         compared: pl.Expr = POLARS_COMPARISONS[test.op](value, against)
         return both & compared
 
+    def anniversary(self, lowered: Lowered, column: Column) -> pl.Expr:
+        assert isinstance(column, TimeColumn)
+        assert isinstance(lowered.test, Anniversary)
+        return pl.lit(pl.Series(anniversary_mask(column.values[: self.table.size], lowered.test)))
+
     def values(self, key: str, column: Column) -> pl.Expr:
         """A column's values to compare with another's: strings, not their codes."""
         if isinstance(column, TextColumn):
@@ -323,6 +330,28 @@ def item_rows(column: ListColumn, test: Items) -> BitMap:
     return column.present - union if test.every else union
 
 
+def anniversary_mask(values: np.ndarray, test: Anniversary) -> np.ndarray:
+    """Which rows' month-day is one of the test's: dates with numpy's calendar, date-times
+    once per distinct moment (the zone's offsets are only known to Python)."""
+    present = values != MISSING_TIME
+    out = np.zeros(len(values), dtype=bool)
+    if not test.days or not present.any():
+        return out
+    found = values[present]
+    if test.tz is None:
+        days = found.astype("datetime64[D]")
+        months = days.astype("datetime64[M]")
+        month_days = (months.astype(np.int64) % 12 + 1) * 100 + (days - months).astype(np.int64) + 1
+    else:
+        distinct, inverse = np.unique(found, return_inverse=True)
+        tz = test.tz
+        month_days = np.array(
+            [anniversaries.of_moment(int(v), tz) for v in distinct.tolist()], dtype=np.int64
+        )[inverse]
+    out[present] = np.isin(month_days, np.array(sorted(test.days), dtype=np.int64))
+    return out
+
+
 def _missing_may_pass(test: Range, column: Column) -> bool:
     """Whether a missing value could pass the range's comparisons, so the range must
     test presence too (two more passes over the column when it need not). A missing
@@ -357,5 +386,6 @@ PRIMITIVE_HANDLERS: dict[type, Callable[[ColumnarCompiler, Lowered, Column], pl.
     ListCount: ColumnarCompiler.list_count,
     Items: ColumnarCompiler.items,
     Compare: ColumnarCompiler.compare,
+    Anniversary: ColumnarCompiler.anniversary,
     Present: ColumnarCompiler.present,
 }

@@ -18,6 +18,7 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from segmentry.match import anniversaries
 from segmentry.match.behaviour import (
     Tally,
     bounds,
@@ -28,6 +29,7 @@ from segmentry.match.behaviour import (
     threshold,
 )
 from segmentry.match.lowering import (
+    Anniversary,
     Compare,
     Items,
     ListCount,
@@ -252,6 +254,13 @@ def _compare(test: Compare) -> Test:
     )
 
 
+def _anniversary(test: Anniversary) -> Test:
+    days, tz = test.days, test.tz
+    if tz is None:
+        return lambda v: anniversaries.of_day_number(v) in days
+    return lambda v: anniversaries.of_moment(v, tz) in days
+
+
 def _present(test: Present) -> Test:
     return lambda v: True
 
@@ -269,6 +278,7 @@ PRIMITIVE_HANDLERS: dict[type, Callable[[Any], Test]] = {
     ListCount: _list_count,
     Items: _items,
     Compare: _compare,
+    Anniversary: _anniversary,
     Present: _present,
 }
 

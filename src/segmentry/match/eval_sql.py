@@ -15,9 +15,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
+from segmentry.match import anniversaries
 from segmentry.match import sql_dialects as d
 from segmentry.match.eval_python import COMPARISONS
 from segmentry.match.lowering import (
+    Anniversary,
     Compare,
     Items,
     ListCount,
@@ -185,6 +187,24 @@ class SqlCompiler:
         items = [_text(i) for i in sorted(lowered.test.items)]
         return d.ListHasAll(self.doc, self.key(lowered), sa.literal(len(items)), *items)
 
+    def anniversary(self, lowered: Lowered) -> Clause:
+        test = lowered.test
+        assert isinstance(test, Anniversary)
+        if not test.days:
+            return sa.false()
+        value = self.value(lowered)
+        month_day: ColumnElement[int] = (
+            d.DayMonthDay(value)
+            if test.tz is None
+            else d.MomentMonthDay(value, _text(anniversaries.zone_name(test.tz)))
+        )
+        return sa.or_(
+            *(
+                month_day.between(sa.literal(first, sa.BigInteger), sa.literal(last, sa.BigInteger))
+                for first, last in anniversaries.runs(test.days)
+            )
+        )
+
     def present(self, lowered: Lowered) -> Clause:
         return d.JsonHas(self.doc, self.key(lowered))
 
@@ -258,5 +278,6 @@ PRIMITIVE_HANDLERS: dict[type, Callable[[SqlCompiler, Lowered], Clause]] = {
     ListCount: SqlCompiler.list_count,
     Items: SqlCompiler.items,
     Compare: SqlCompiler.compare,
+    Anniversary: SqlCompiler.anniversary,
     Present: SqlCompiler.present,
 }

@@ -2,7 +2,8 @@
 
 The answer is the rule's tree in JSON form where every node also carries its
 ``result``, and every condition the ``seen`` value (as stored, or ``None``
-when missing; for a function of an attribute, the function's value), and a
+when missing; for a function of an attribute, the function's value: an
+anniversary's day in ISO form), and a
 comparison of two attributes the other one's value as ``seen_other``. A
 behaviour function carries the value it computed as ``seen`` (money as a number
 of the shop's currency) and the ids of the orders that made it as ``orders``. It
@@ -16,11 +17,12 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from segmentry.match import anniversaries
 from segmentry.match.behaviour import MONEY, MONEY_DIGITS
 from segmentry.match.eval_python import Compiler, Members, Record, no_segments
 from segmentry.match.purchases import OrderView
-from segmentry.model.schema import Schema
-from segmentry.model.temporal import EvalContext
+from segmentry.model.schema import AttrType, Schema
+from segmentry.model.temporal import EvalContext, local_now
 from segmentry.rules.ast import And, AttrRef, Behaviour, Condition, InSegment, Node, Not, Or
 from segmentry.rules.jsonform import to_json
 from segmentry.rules.operators import Act, Fn
@@ -72,10 +74,25 @@ class Explainer:
         out = to_json(node)
         if isinstance(node, Condition):
             out["seen"] = seen(node, self.document.get(node.attr))
+            if node.fn is Fn.ANNIVERSARY:
+                out["seen"] = self.anniversary(node)
             if isinstance(node.value, AttrRef):
                 out["seen_other"] = self.document.get(node.value.attr)
         out["result"] = self.compiler.node(node)(self.record, self.entity_id)
         return out
+
+    def anniversary(self, node: Condition) -> str | None:
+        """The anniversary's day (ISO), ``None`` for a missing date."""
+        value, ctx = self.record.get(node.attr), self.compiler.ctx
+        if value is None:
+            return None
+        type_ = self.compiler.schema.by_key[node.attr].type
+        month_day = (
+            anniversaries.of_moment(value, ctx.tz)
+            if type_ is AttrType.DATETIME
+            else anniversaries.of_day_number(value)
+        )
+        return anniversaries.next_occurrence(month_day, local_now(ctx).date()).isoformat()
 
     def behaviour(self, node: Behaviour) -> Explained:
         made = self.compiler.counter(node)(self.entity_id)  # raises without orders

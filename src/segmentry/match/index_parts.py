@@ -18,20 +18,25 @@ import numpy as np
 from pyroaring import BitMap
 
 from segmentry.match.columnar import MISSING_TIME, BoolColumn, TextColumn
-from segmentry.match.lowering import Items, ListHas, ListHasAny, Range, lower
+from segmentry.match.eval_columnar import anniversary_mask
+from segmentry.match.eval_python import primitive_test
+from segmentry.match.lowering import Anniversary, Items, ListHas, ListHasAny, Range, lower
 from segmentry.model import temporal
 from segmentry.model.bitmaps import array_of
 from segmentry.model.schema import Schema
 from segmentry.model.temporal import EvalContext
 from segmentry.rules.ast import Condition
-from segmentry.rules.operators import Op
+from segmentry.rules.operators import Fn, Op
 
 INT_LOW, INT_HIGH = np.iinfo(np.int64).min + 1, np.iinfo(np.int64).max
 """Unbounded ends of integer ranges: the lowest stands above ``MISSING_TIME``."""
 
 
 def moves_with_time(cond: Condition) -> bool:
-    """Whether a condition's answer can change as the clock moves."""
+    """Whether a condition's answer can change as the clock moves: an anniversary's
+    always (it is the next one from today), others' with a relative time or day word."""
+    if cond.fn is Fn.ANNIVERSARY:
+        return True
     values = cond.value if isinstance(cond.value, tuple) else (cond.value,)
     for value in values:
         if isinstance(value, str):
@@ -42,6 +47,35 @@ def moves_with_time(cond: Condition) -> bool:
             if isinstance(parsed, temporal.Relative | temporal.DayWord):
                 return True
     return False
+
+
+class Yearly:
+    """An anniversary condition of an index, at whatever moment the index is at: its
+    month-days are lowered again when the moment moves (kept for the last few: a change
+    asks for the moment of the last sweep and now in turn)."""
+
+    def __init__(self, cond: Condition, schema: Schema) -> None:
+        self.cond = cond
+        self.schema = schema
+        self._at: dict[EvalContext, tuple[Anniversary, Callable[[Any], bool]]] = {}
+
+    def at(self, ctx: EvalContext) -> tuple[Anniversary, Callable[[Any], bool]]:
+        found = self._at.get(ctx)
+        if found is None:
+            if len(self._at) >= MOMENTS_KEPT:
+                self._at.clear()
+            test = lower(self.cond, self.schema, ctx).test
+            assert isinstance(test, Anniversary)
+            found = self._at[ctx] = (test, primitive_test(test))
+        return found
+
+    def holds(self, ctx: EvalContext, value: Any) -> bool:
+        """Whether a value's anniversary passes the (positive) test at ``ctx``."""
+        return value is not None and bool(self.at(ctx)[1](value))
+
+    def rows(self, ctx: EvalContext, values: np.ndarray) -> np.ndarray:
+        """The same for a column's values (``MISSING_TIME`` fails)."""
+        return anniversary_mask(values, self.at(ctx)[0])
 
 
 MOMENTS_KEPT = 4

@@ -16,8 +16,9 @@ missing).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta, tzinfo
 
+from segmentry.match import anniversaries
 from segmentry.model import temporal
 from segmentry.model.schema import AttrType, Schema
 from segmentry.model.temporal import EvalContext
@@ -113,6 +114,16 @@ class Compare:
 
 
 @dataclass(frozen=True, slots=True)
+class Anniversary:
+    """The value's month-day (``month * 100 + day``; a date-time's on the wall clock of
+    ``tz``, a date's when ``tz`` is ``None``) is one of ``days``: see
+    :mod:`segmentry.match.anniversaries`."""
+
+    days: frozenset[int]
+    tz: tzinfo | None
+
+
+@dataclass(frozen=True, slots=True)
 class Present:
     """The attribute has a value (a non-empty list for lists)."""
 
@@ -130,11 +141,12 @@ Primitive = (
     | ListCount
     | Items
     | Compare
+    | Anniversary
     | Present
 )
 PRIMITIVE_TYPES: tuple[type[Primitive], ...] = (
     Range, OneOf, Substring, Prefix, Suffix, Pattern, ListHas, ListHasAny, ListHasAll, ListCount,
-    Items, Compare, Present,
+    Items, Compare, Anniversary, Present,
 )  # fmt: skip
 
 
@@ -153,6 +165,8 @@ def lower(cond: Condition, schema: Schema, ctx: EvalContext) -> Lowered:
     attribute = schema.by_key[cond.attr]
     if cond.fn is Fn.COUNT:
         return _count(cond, attribute.key)
+    if cond.fn is Fn.ANNIVERSARY:
+        return _anniversary(cond, attribute.key, attribute.type, ctx)
     if cond.each is not None:
         return _each(cond, attribute.key, ctx)
     if isinstance(cond.value, AttrRef):
@@ -199,6 +213,34 @@ def _count(cond: Condition, key: str) -> Lowered:
         )
         counts, negated = above, not negated
     return Lowered(key, AttrType.STRING_LIST, ListCount(counts), negated)
+
+
+def _anniversary(cond: Condition, key: str, type_: AttrType, ctx: EvalContext) -> Lowered:
+    """The month-days whose next occurrence the comparison lets in; an anniversary is
+    never before today, so ``< today`` lets in none."""
+    positive = cond.op.positive
+    first: date | None
+    last: date | None
+    if positive is Op.BETWEEN:
+        first, last = (temporal.as_day(_read(v), ctx) for v in _items(cond.value))
+    else:
+        first, last = _days(positive, temporal.as_day(_read(cond.value), ctx))
+    today = temporal.local_now(ctx).date()
+    days = anniversaries.within(first, last, today)
+    tz = ctx.tz if type_ is AttrType.DATETIME else None
+    return Lowered(key, type_, Anniversary(days, tz), cond.op.is_negative)
+
+
+def _days(op: Op, day: date) -> tuple[date | None, date | None]:
+    """The days, first and last included, that ``op day`` lets in."""
+    one = timedelta(days=1)
+    return {
+        Op.EQ: (day, day),
+        Op.LT: (None, day - one),
+        Op.LE: (None, day),
+        Op.GT: (day + one, None),
+        Op.GE: (day, None),
+    }[op]
 
 
 def _holds_zero(counts: Range) -> bool:

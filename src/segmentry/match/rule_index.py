@@ -38,12 +38,20 @@ from typing import Any
 
 import numpy as np
 
-from segmentry.match.columnar import ColumnarTable
+from segmentry.match.columnar import ColumnarTable, TimeColumn
 from segmentry.match.eval_columnar import Rows
 from segmentry.match.eval_columnar import no_segments as no_member_rows
 from segmentry.match.eval_python import compare_records, primitive_test
-from segmentry.match.index_parts import KeyIndex, Ranges, Timed, moves_with_time, safe_test
+from segmentry.match.index_parts import (
+    KeyIndex,
+    Ranges,
+    Timed,
+    Yearly,
+    moves_with_time,
+    safe_test,
+)
 from segmentry.match.lowering import (
+    Anniversary,
     Compare,
     Items,
     ListCount,
@@ -109,6 +117,7 @@ class RuleIndex:
         self.segments: list[tuple[int, str]] = []
         self.behaviours: list[tuple[int, Behaviour]] = []
         self.pairs: list[tuple[int, str, Compare]] = []  # leaf, key, comparison
+        self.yearly: dict[str, list[tuple[int, Yearly]]] = {}  # anniversaries by attribute
         self.leaf_rule: list[int] = []
         self.leaf_sign: list[bool | None] = []  # negated in its conjunction; None: not in one
         self.ops: list[tuple[str, list[int]]] = []
@@ -223,6 +232,9 @@ class RuleIndex:
             self._key(lowered.test.other).paired.append(leaf)
             self.pairs.append((leaf, lowered.key, lowered.test))
             self.tests.whole(leaf, compare_records(lowered.key, lowered.test))
+        elif isinstance(lowered.test, Anniversary):
+            self._anniversary(leaf, index.key, node)
+            self.moving[rule] = True
         elif moves_with_time(node):
             index.timed.add(leaf, node)
             group = list(index.timed.groups).index((node.op.value, node.value))
@@ -235,6 +247,13 @@ class RuleIndex:
         if sign is False:
             self._consider_guard(rule, leaf, lowered.test)
         return self._op("not", [leaf]) if lowered.negated else leaf
+
+    def _anniversary(self, leaf: int, key: str, node: Condition) -> None:
+        """An anniversary: answered one by one at the index's moment, not by value (its
+        answer for a value changes with the day)."""
+        yearly = Yearly(node, self.schema)
+        self.yearly.setdefault(key, []).append((leaf, yearly))
+        self.tests.test(leaf, key, lambda value: yearly.holds(self.ctx, value))
 
     def _consider_guard(self, rule: int, leaf: int, test: Any) -> None:
         """A condition of the rule's conjunction, not negated: the rule cannot hold
@@ -297,6 +316,11 @@ class RuleIndex:
             fill(truth, index, table, rows, timed)
         for leaf, key, test in self.pairs:
             truth[leaf] = compared_rows(table, rows, key, test)
+        for key, yearly in self.yearly.items():
+            column = table.columns[key]
+            assert isinstance(column, TimeColumn)
+            for leaf, condition in yearly:
+                truth[leaf] = condition.rows(self.ctx, column.values[rows])
         for leaf, code in self.segments:
             truth[leaf] = member_rows(code)
         for leaf, node in self.behaviours:
@@ -421,7 +445,23 @@ class RuleIndex:
         if index.tested:
             moved = [n for n, t in index.tested if safe_test(t, before) != safe_test(t, after)]
             leaves.append(np.array(moved, dtype=np.int64))
+        if index.key in self.yearly:
+            leaves.append(self._yearly_leaves(index.key, before, after))
         return sum(len(a) for a in leaves[added[0] :]) + sum(len(a) for a in owners[added[1] :])
+
+    def _yearly_leaves(self, key: str, before: Any, after: Any) -> np.ndarray:
+        """The anniversaries a move can flip now, and those whose answer for the old value
+        changed since ``since`` (its kept answer may be the one from before)."""
+        now, since = self.ctx, self.since
+        return np.array(
+            [
+                leaf
+                for leaf, yearly in self.yearly[key]
+                if yearly.holds(now, before) != yearly.holds(now, after)
+                or (since is not None and yearly.holds(since, before) != yearly.holds(now, before))
+            ],
+            dtype=np.int64,
+        )
 
     def _timed_groups(self, index: KeyIndex, before: Any, after: Any) -> list[int]:
         """The time groups of one attribute a move can flip now, and those whose bounds

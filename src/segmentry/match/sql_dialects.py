@@ -12,15 +12,18 @@ from __future__ import annotations
 import functools
 import sqlite3
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Boolean, Float, Text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from segmentry.match import anniversaries
 from segmentry.rules import regex
 
 SQLITE_REGEXP = "segmentry_regexp"
+SQLITE_MONTH_DAY = "segmentry_month_day"
 
 
 class _Construct(FunctionElement[Any]):
@@ -155,6 +158,22 @@ class RegexSearch(_Construct):
     inherit_cache = True
 
 
+class DayMonthDay(_Construct):
+    """The month-day (``month * 100 + day``) of a date's day number: ``(value)``."""
+
+    type = BigInteger()
+    name = "segmentry_day_month_day"
+    inherit_cache = True
+
+
+class MomentMonthDay(_Construct):
+    """The month-day of a moment (microseconds) on a zone's wall clock: ``(value, zone)``."""
+
+    type = BigInteger()
+    name = "segmentry_moment_month_day"
+    inherit_cache = True
+
+
 # -- SQLite ----------------------------------------------------------------------
 
 
@@ -245,13 +264,38 @@ def _sqlite_regex(element: RegexSearch, compiler: SQLCompiler, **kw: Any) -> str
     return f"{SQLITE_REGEXP}({source}, {value})"
 
 
+@compiles(DayMonthDay, "sqlite")
+def _sqlite_day_month_day(element: DayMonthDay, compiler: SQLCompiler, **kw: Any) -> str:
+    (value,) = element.args(compiler, **kw)
+    return f"CAST(strftime('%m%d', {value} * 86400, 'unixepoch') AS INTEGER)"
+
+
+@compiles(MomentMonthDay, "sqlite")
+def _sqlite_moment_month_day(element: MomentMonthDay, compiler: SQLCompiler, **kw: Any) -> str:
+    value, zone = element.args(compiler, **kw)
+    return f"{SQLITE_MONTH_DAY}({value}, {zone})"
+
+
 def register_sqlite_functions(connection: sqlite3.Connection) -> None:
     """Give a SQLite connection the functions the SQL evaluator calls.
 
     SQLite has no regular expressions of its own; this one runs the same
-    linear-time RE2 search as the Python evaluator.
+    linear-time RE2 search as the Python evaluator. Nor has it time zones: the
+    month-day of a moment in a zone is Python's.
     """
     connection.create_function(SQLITE_REGEXP, 2, _sqlite_regexp, deterministic=True)
+    connection.create_function(SQLITE_MONTH_DAY, 2, _sqlite_month_day, deterministic=True)
+
+
+def _sqlite_month_day(micros: int | None, zone: str | None) -> int | None:
+    if micros is None or zone is None:
+        return None
+    return anniversaries.of_moment(micros, _zone(zone))
+
+
+@functools.lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 def _sqlite_regexp(pattern: str | None, value: str | None) -> int | None:
@@ -348,6 +392,24 @@ def _pg_suffix(element: StrSuffix, compiler: SQLCompiler, **kw: Any) -> str:
 def _pg_regex(element: RegexSearch, compiler: SQLCompiler, **kw: Any) -> str:
     value, _, translated = element.args(compiler, **kw)
     return f"({value} ~ CAST({translated} AS TEXT))"
+
+
+@compiles(DayMonthDay, "postgresql")
+def _pg_day_month_day(element: DayMonthDay, compiler: SQLCompiler, **kw: Any) -> str:
+    (value,) = element.args(compiler, **kw)
+    return f"CAST(to_char(DATE '1970-01-01' + CAST({value} AS INTEGER), 'MMDD') AS INTEGER)"
+
+
+@compiles(MomentMonthDay, "postgresql")
+def _pg_moment_month_day(element: MomentMonthDay, compiler: SQLCompiler, **kw: Any) -> str:
+    # Whole seconds and the rest apart: a double (what interval arithmetic multiplies
+    # by) is exact only to 2**53, fewer microseconds than a year 9998 moment has.
+    value, zone = element.args(compiler, **kw)
+    moment = (
+        f"(TIMESTAMPTZ '1970-01-01 00:00:00+00' + ({value} / 1000000) * INTERVAL '1 second'"
+        f" + mod({value}, 1000000) * INTERVAL '1 microsecond')"
+    )
+    return f"CAST(to_char(timezone(CAST({zone} AS TEXT), {moment}), 'MMDD') AS INTEGER)"
 
 
 @compiles(_Construct)

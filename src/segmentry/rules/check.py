@@ -32,7 +32,7 @@ from segmentry.rules.ast import (
     Span,
     Value,
 )
-from segmentry.rules.operators import Activity, Arity, Op
+from segmentry.rules.operators import Activity, Arity, Fn, Op
 
 ENUM_MEMBERSHIP_OPS = frozenset({Op.EQ, Op.NE, Op.IN, Op.NOT_IN})
 FAMILIES = {
@@ -173,10 +173,13 @@ class Checker:
             return cond
         subject = f"{cond.fn.value}({attribute.key})"
         if cond.op not in row.ops:
+            hint = f"use one of {operators.listed(row.ops)}"
+            if cond.op.positive is Op.IS_NULL and cond.fn is Fn.ANNIVERSARY:
+                hint = f"a missing date has no anniversary: {attribute.key} {cond.op.text}"
             self.report(
                 cond.spans.op,
                 f"{cond.op.text!r} does not apply to {subject} ({row.gives.described})",
-                f"use one of {operators.listed(row.ops)}",
+                hint,
             )
             return cond
         value = self.value(cond, Attribute(subject, subject, row.gives))

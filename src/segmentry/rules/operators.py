@@ -194,6 +194,7 @@ class Fn(StrEnum):
     """Functions of an attribute, written ``count(tags)``; spelled as in the JSON form."""
 
     COUNT = "count"
+    ANNIVERSARY = "anniversary"
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,9 +215,12 @@ COMPARISONS = frozenset({Op.EQ, Op.NE, Op.LT, Op.LE, Op.GT, Op.GE, Op.BETWEEN, O
 FUNCTIONS: tuple[Function, ...] = (
     Function(Fn.COUNT, "list", LIST, AttrType.INTEGER, COMPARISONS,
              "the number of items of the list, 0 when it is missing"),
+    Function(Fn.ANNIVERSARY, "date attribute", TEMPORAL, AttrType.DATE, COMPARISONS,
+             "the next day, today included, with the month and day of the date"),
 )  # fmt: skip
-"""Every function of an attribute. A function's value is never missing, so it takes
-no IS NULL; nor IN (a set of counts that holds 0 has no single range of complement)."""
+"""Every function of an attribute. None takes IS NULL (a count is never missing; a missing
+date has no anniversary, which fails the positive operators as a missing value does);
+nor IN (a set of counts that holds 0 has no single range of complement)."""
 BY_FN: dict[Fn, Function] = {row.fn: row for row in FUNCTIONS}
 FUNCTION_WORDS: dict[str, Fn] = {fn.value.upper(): fn for fn in Fn}
 """The functions by their upper-case name, as the parser reads them."""

@@ -145,6 +145,8 @@ EVERY_ITEM: Json = {"combinator": "and", "rules": [{"field": "", "operator": "no
 
 def write(cond: Condition, path: str) -> Json:
     """A quantifier or ``count(list)`` as match-mode rules."""
+    if cond.fn is not None and cond.fn is not Fn.COUNT:  # anniversary(): no such field test
+        raise refuse(cond.subject, path, f"react-querybuilder has no {cond.fn.value}()")
     if cond.fn is Fn.COUNT:
         return _count(cond, path)
     assert cond.each is not None

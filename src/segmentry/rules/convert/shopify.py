@@ -297,6 +297,9 @@ def _plain_form(node: Node, path: str) -> Node:
     cond = node.item if isinstance(node, Not) else node
     if not isinstance(cond, Condition) or (cond.fn is None and cond.each is None):
         return node
+    if cond.fn is not None and cond.fn is not Fn.COUNT:
+        # Shopify's anniversary() takes its own arguments, not written from ours yet
+        raise refuse(cond.subject, path, f"{cond.fn.value}() is not written to Shopify yet")
     plain_form: Condition | None = None
     if cond.each in (Each.ANY, Each.NONE) and cond.op is Op.EQ:
         contains = Op.CONTAINS if (cond.each is Each.ANY) is not negated else Op.NOT_CONTAINS

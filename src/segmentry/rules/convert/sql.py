@@ -105,6 +105,9 @@ class _Builder:
     def condition(self, cond: Condition, path: str) -> Expr:
         attr = self.schema.by_key[cond.attr]
         column = _column(attr.key)
+        if cond.fn is not None and cond.fn is not Fn.COUNT:
+            why = f"the export has no {cond.fn.value}() (it needs the tenant's day and zone)"
+            raise refuse(cond.subject, path, why)
         if cond.fn is Fn.COUNT:
             return self.count(cond, column)
         if cond.each is not None:
