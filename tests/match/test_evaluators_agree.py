@@ -6,6 +6,10 @@ Typed rules over entities with missing values, Unicode, decimals, dates and
 date-times in many time zones; the Python predicate, SQLite and PostgreSQL
 must return identical member sets, and ``rows(p)`` and ``rows(NOT p)`` must
 partition all rows in each.
+
+Rules with behaviour functions run over generated shops with orders
+(``tests/match/behaviour_cases.py``); each evaluator must select exactly what
+the test's own count of the orders selects.
 """
 
 from __future__ import annotations
@@ -15,19 +19,21 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import event, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pyroaring import BitMap
 
 from segmentry.match.columnar import ColumnarTable
 from segmentry.match.eval_columnar import compile_columnar, select
 from segmentry.match.eval_python import compile_predicate
-from segmentry.model.schema import SEGMENTED_KINDS, Schema
+from segmentry.model.schema import SEGMENTED_KINDS, Kind, Schema
 from segmentry.model.temporal import EvalContext
 from segmentry.model.values import encode, validate
 from segmentry.rules.ast import Node, Not
 from segmentry.rules.check import SegmentInfo, check
 from tests.conftest import examples
+from tests.match.behaviour_cases import Shop, expected, rules, shops
+from tests.match.order_harness import OrderDb
 from tests.match.sql_harness import SqlHarness, sqlite_engine
 from tests.rules.strategies import SCHEMAS, SEGMENT_CODES, entity_values, moments, typed_rules
 
@@ -117,3 +123,51 @@ def assert_all_agree(case: dict[str, Any], sqlite_db: SqlHarness, postgres_db: S
     assert python_select(case, Not(rule)) == everyone - expected
     assert columnar_select(case, rule) == expected
     assert columnar_select(case, Not(rule)) == everyone - expected
+
+
+# -- behaviour functions -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sqlite_shop() -> OrderDb:
+    return OrderDb(sqlite_engine())
+
+
+@pytest.fixture(scope="module")
+def postgres_shop(pg_url: str) -> Iterator[OrderDb]:
+    engine = sa.create_engine(pg_url)
+    db = OrderDb(engine)
+    yield db
+    with engine.begin() as conn:
+        db.clear(conn)
+    engine.dispose()
+
+
+@st.composite
+def behaviour_cases(draw: st.DrawFn) -> tuple[Shop, Kind, Node]:
+    shop = draw(shops())
+    kind = draw(st.sampled_from([Kind.CUSTOMER, Kind.PRODUCT]))
+    return shop, kind, draw(rules(kind, shop))
+
+
+@settings(
+    max_examples=examples(1000, 150),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(case=behaviour_cases())
+def test_behaviour_functions_select_what_the_orders_say_everywhere(
+    case: tuple[Shop, Kind, Node], sqlite_shop: OrderDb, postgres_shop: OrderDb
+) -> None:
+    shop, kind, rule = case
+    everyone = {e.seq for e in shop.living(kind).values()}
+    want = expected(rule, kind, shop)
+    event("selects some but not all" if want and want != everyone else "selects none or all")
+    for db in (sqlite_shop, postgres_shop):
+        db.load(shop)
+    evaluators = {
+        "sqlite": lambda node: sqlite_shop.select(node, kind, shop),
+        "postgresql": lambda node: postgres_shop.select(node, kind, shop),
+    }
+    for name, members in evaluators.items():
+        assert members(rule) == want, name
+        assert members(Not(rule)) == everyone - want, name
