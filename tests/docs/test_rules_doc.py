@@ -1,19 +1,25 @@
-"""docs/rules.md stays true: its operator table is the registry of operators, row for row."""
+"""docs/rules.md stays true: its tables of operators, functions and behaviour functions
+are the registries, row for row, and its behaviour examples read as written."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from segmentry.model.schema import AttrType
+from segmentry.rules.ast import behaviours
 from segmentry.rules.operators import (
+    ACTIVITIES,
     BY_OP,
     EVERY_TYPE,
     FUNCTIONS,
     NEGATION,
     OPERATORS,
+    Activity,
     Function,
     Operator,
 )
+from segmentry.rules.parser import parse
+from segmentry.rules.printer import format_rule
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
 HEADER = "| text | JSON | value | applies to | negation | holds when the attribute |"
@@ -74,3 +80,34 @@ def function_row(function: Function) -> str:
 
 def test_the_function_table_is_the_registry() -> None:
     assert documented_rows(FUNCTION_HEADER) == [function_row(f) for f in FUNCTIONS]
+
+
+ACTIVITY_HEADER = "| function | in rules of | its condition is over | value | counts |"
+
+
+def activity_row(activity: Activity) -> str:
+    """The table row the registry gives a behaviour function."""
+    gives = activity.gives.value if activity.gives is not None else "boolean"
+    cells = (f"`{activity.act.value}()`", activity.segment_kind, activity.condition_kind, gives,
+             activity.doc)  # fmt: skip
+    return "| " + " | ".join(cells) + " |"
+
+
+def test_the_behaviour_table_is_the_registry() -> None:
+    assert documented_rows(ACTIVITY_HEADER) == [activity_row(a) for a in ACTIVITIES]
+
+
+def section_blocks(title: str) -> list[str]:
+    """The ```text blocks of the section of docs/rules.md headed ``title``."""
+    text = DOC.read_text(encoding="utf-8")
+    section = text.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+    return [block.split("```", 1)[0] for block in section.split("```text\n")[1:]]
+
+
+def test_the_behaviour_examples_read_and_the_long_one_is_printed_as_shown() -> None:
+    examples, layout = section_blocks("Behaviour functions")
+    for line in examples.splitlines():
+        rule = line.split("--")[0].strip()
+        assert behaviours(parse(rule)), rule
+        assert format_rule(parse(rule), 10_000) == rule
+    assert format_rule(parse(layout)) == layout.rstrip("\n")

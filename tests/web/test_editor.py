@@ -47,6 +47,9 @@ def test_rows_give_back_exactly_the_rule_they_show(text: str) -> None:
         "price > 1 OR (brand = 'Nike' AND stock > 0)",
         "(price > 1 OR stock > 1) AND (brand = 'a' OR (brand = 'b' AND stock = 2))",
         "tags CONTAINS ANY ('a, b', 'c')",  # a comma inside a value: one box cannot hold it
+        "revenue(since: -30d) > 100",  # behaviour functions: rows compare attributes only
+        "price > 1 AND NOT units_sold(country = 'ES') >= 2",
+        "brand = 'a' OR revenue(IN SEGMENT 'vip') > 5",
     ],
 )
 def test_rules_rows_cannot_show_stay_in_text(text: str) -> None:
@@ -55,6 +58,12 @@ def test_rules_rows_cannot_show_stay_in_text(text: str) -> None:
     editing.to_builder(editor, PRODUCTS)
     assert editor.mode == editing.TEXT
     assert editor.note == editing.NO_ROWS_NOTE
+
+
+def test_a_saved_behaviour_rule_opens_as_its_text() -> None:
+    text = "NOT purchased(brand = 'Nike', since: -30d) AND orders_placed() >= 2"
+    editor = editing.from_rule(to_json(parse(text)), CUSTOMERS)
+    assert (editor.mode, editor.text, editor.note) == (editing.TEXT, text, editing.NO_ROWS_NOTE)
 
 
 def test_enum_values_come_back_in_their_declared_spelling() -> None:

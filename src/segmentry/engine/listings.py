@@ -75,4 +75,4 @@ def list_entities_sql(
 
 def _checked(view: View, kind: Kind, rule: RuleSource) -> Node:
     state = view.state
-    return prepare(rule, state.schemas[kind], segments=state.catalog()).tree
+    return prepare(rule, state.schemas[kind], segments=state.catalog(), schemas=state.schemas).tree

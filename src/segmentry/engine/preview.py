@@ -33,13 +33,15 @@ def _sample(
 
 def check_rule(view: View, kind: Kind, rule: RuleSource) -> CheckedRule:
     """A rule checked against the tenant's attributes and segments, in its canonical forms."""
-    return prepare(rule, view.state.schemas[kind], segments=view.state.catalog())
+    return prepare(
+        rule, view.state.schemas[kind], segments=view.state.catalog(), schemas=view.state.schemas
+    )
 
 
 def preview(view: View, kind: Kind, rule: RuleSource, limit: int = 10) -> Preview:
     """How many entities an unsaved rule selects, and a sample of them."""
     conn, state, ctx = view.conn, view.state, view.ctx
-    checked = prepare(rule, state.schemas[kind], segments=state.catalog())
+    checked = prepare(rule, state.schemas[kind], segments=state.catalog(), schemas=state.schemas)
     selected = evaluation.members_of_rule(state, kind, checked.tree, ctx)
     return Preview(len(selected), _sample(conn, state, kind, selected, page_size(limit)))
 
@@ -55,7 +57,13 @@ def preview_edit(view: View, code: str, rule: RuleSource, limit: int = 10) -> Ed
     if not segment.dynamic:
         raise ValidationError(f"segment {code!r} is fixed: it has no rule to preview")
     assert segment.tree is not None
-    checked = prepare(rule, state.schemas[segment.kind], segments=state.catalog(), own_code=code)
+    checked = prepare(
+        rule,
+        state.schemas[segment.kind],
+        segments=state.catalog(),
+        own_code=code,
+        schemas=state.schemas,
+    )
     after = evaluation.members_of_rule(state, segment.kind, checked.tree, ctx)
     if segment.active:
         before = state.members.get(segment.seg_id, BitMap())

@@ -71,7 +71,10 @@ def check_description(description: object) -> str:
 
 
 def _rule(tx: Transaction, kind: Kind, source: RuleSource, code: str) -> CheckedRule:
-    return prepare(source, tx.state.schemas[kind], segments=tx.state.catalog(), own_code=code)
+    state = tx.state
+    return prepare(
+        source, state.schemas[kind], segments=state.catalog(), own_code=code, schemas=state.schemas
+    )
 
 
 def definition(row: SegmentRow) -> dict[str, Any]:

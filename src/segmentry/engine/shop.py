@@ -249,7 +249,8 @@ class Shop(OrderCalls):
         with self._read() as view:
             schema = view.state.schemas[Kind(kind)]
             tz = view.state.tz
-            node = convert.read_rule(rule, source=source, schema=schema)
+            schemas = view.state.schemas
+            node = convert.read_rule(rule, source=source, schema=schema, schemas=schemas)
         return convert.write_rule(node, target=target, schema=schema, dialect=dialect, tz=tz)
 
     def rule_in_format(self, kind: Kind | str, rule: Any, rule_format: str) -> RuleSource:

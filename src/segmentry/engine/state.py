@@ -22,7 +22,7 @@ from segmentry.match.columnar_load import put_json
 from segmentry.match.index_parts import moves_with_time
 from segmentry.model.schema import Kind, Schema
 from segmentry.model.temporal import EvalContext, to_micros
-from segmentry.rules.ast import Condition, Node, conditions, segment_refs
+from segmentry.rules.ast import Condition, Node, conditions, cross_refs, segment_refs
 from segmentry.rules.check import SegmentInfo, check
 from segmentry.rules.jsonform import from_json
 from segmentry.rules.parser import parse
@@ -68,7 +68,19 @@ class SegmentDef:
 
     @property
     def refs(self) -> tuple[str, ...]:
+        """The codes ``IN SEGMENT`` names in the rule: segments of this one's kind."""
         return tuple(dict.fromkeys(r.code for r in segment_refs(self.tree))) if self.tree else ()
+
+    @property
+    def cross_refs(self) -> tuple[str, ...]:
+        """The codes named inside the rule's behaviour conditions: segments of the kind
+        a condition is over (products for ``purchased``, customers for ``units_sold``)."""
+        return tuple(dict.fromkeys(r.code for r in cross_refs(self.tree))) if self.tree else ()
+
+    @property
+    def info(self) -> SegmentInfo:
+        """What the checker knows of this segment."""
+        return SegmentInfo(self.kind, self.refs, self.cross_refs)
 
     @property
     def time_conditions(self) -> list[Condition]:
@@ -144,7 +156,7 @@ class TenantState:
         if self._catalog is not None:  # kept up to date: one entry changes
             if old is not None:
                 self._catalog.pop(old.code, None)
-            self._catalog[segment.code] = SegmentInfo(segment.kind, segment.refs)
+            self._catalog[segment.code] = segment.info
 
     def reordered(self) -> None:
         """Forget the cached dependency order and catalog (after trees were attached)."""
@@ -174,7 +186,7 @@ class TenantState:
         new rule against them all, and walking every tree for each check made creating
         segments quadratic."""
         if self._catalog is None:
-            self._catalog = {s.code: SegmentInfo(s.kind, s.refs) for s in self.segments.values()}
+            self._catalog = {s.code: s.info for s in self.segments.values()}
         return self._catalog
 
     def of_kind(self, kind: Kind) -> list[SegmentDef]:
@@ -244,7 +256,7 @@ def load(conn: Connection, tenant: TenantRow) -> TenantState:
     catalog = state.catalog()
     for row in rows:
         if row.rule is not None:
-            state.segments[row.seg_id].tree = checked_tree(row, schemas[Kind(row.kind)], catalog)
+            state.segments[row.seg_id].tree = checked_tree(row, schemas, catalog)
     state.reordered()
     state.members.update(member_store.load_members(conn, tenant_id=tenant.tenant_id))
     for kind, table in state.tables.items():
@@ -256,8 +268,11 @@ def load(conn: Connection, tenant: TenantRow) -> TenantState:
     return state
 
 
-def checked_tree(row: SegmentRow, schema: Schema, catalog: Mapping[str, SegmentInfo]) -> Node:
+def checked_tree(
+    row: SegmentRow, schemas: Mapping[Kind, Schema], catalog: Mapping[str, SegmentInfo]
+) -> Node:
     """The normalised tree of a stored rule (stored rules always check)."""
     assert row.rule is not None
     tree = parse(format_rule(from_json(row.rule)))
-    return check(tree, schema, segments=catalog, own_code=row.code)
+    schema = schemas[Kind(row.kind)]
+    return check(tree, schema, segments=catalog, own_code=row.code, schemas=schemas)

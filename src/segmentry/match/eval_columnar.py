@@ -7,6 +7,10 @@ once per distinct value of the column's dictionary and become a lookup of
 each row's code; list tests and ``IN SEGMENT`` are row bitmaps turned into
 masks. Every primitive is two-valued (a missing value is false), so ``~`` is
 exactly the negative twin, as in the other evaluators.
+
+A behaviour function is computed for every row at once with numpy over the
+tenant's orders (:func:`behaviour_rows`); its condition is a mask over the
+orders, products or customers selected by this same evaluator.
 """
 
 from __future__ import annotations
@@ -20,6 +24,13 @@ import numpy as np
 import polars as pl
 from pyroaring import BitMap
 
+from segmentry.match.behaviour import (
+    bounds,
+    condition_table,
+    no_orders,
+    threshold,
+    values_of_all,
+)
 from segmentry.match.columnar import (
     ALIVE,
     MISSING_TIME,
@@ -50,11 +61,12 @@ from segmentry.match.lowering import (
     Suffix,
     lower,
 )
+from segmentry.match.purchases import OrderView
 from segmentry.model.bitmaps import ascending_bitmap
 from segmentry.model.temporal import EvalContext
 from segmentry.rules import regex
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or
-from segmentry.rules.operators import Op
+from segmentry.rules.ast import And, Behaviour, Condition, InSegment, Node, Not, Or
+from segmentry.rules.operators import Act, Op
 
 Rows = Callable[[str], BitMap]
 """For ``IN SEGMENT``: the member rows (seqs) of a segment code."""
@@ -66,10 +78,33 @@ def no_segments(code: str) -> BitMap:
 
 
 def compile_columnar(
-    node: Node, table: ColumnarTable, ctx: EvalContext, members: Rows = no_segments
+    node: Node,
+    table: ColumnarTable,
+    ctx: EvalContext,
+    members: Rows = no_segments,
+    orders: OrderView | None = None,
 ) -> pl.Expr:
-    """A boolean Polars expression over ``table.frame()`` for a checked rule."""
-    return ColumnarCompiler(table, ctx, members).node(node)
+    """A boolean Polars expression over ``table.frame()`` for a checked rule; a rule with
+    a behaviour function needs ``orders``."""
+    return ColumnarCompiler(table, ctx, members, orders).node(node)
+
+
+def behaviour_rows(
+    node: Behaviour, size: int, ctx: EvalContext, members: Rows, orders: OrderView | None
+) -> np.ndarray:
+    """Whether a behaviour function holds, for every entity seq below ``size``."""
+    if orders is None:
+        raise no_orders(node)
+    where = None
+    if node.where is not None:
+        other = condition_table(node, orders)
+        selected = select(other, ColumnarCompiler(other, ctx, members).node(node.where))
+        where = other.mask(selected)
+    values = values_of_all(node, orders.purchases, bounds(node, ctx), where, size)
+    if node.act is Act.PURCHASED:
+        held: np.ndarray = values > 0
+        return held
+    return threshold(node).mask(values)
 
 
 def select(table: ColumnarTable, expr: pl.Expr) -> BitMap:
@@ -112,10 +147,17 @@ def count(table: ColumnarTable, expr: pl.Expr) -> int:
 
 
 class ColumnarCompiler:
-    def __init__(self, table: ColumnarTable, ctx: EvalContext, members: Rows) -> None:
+    def __init__(
+        self,
+        table: ColumnarTable,
+        ctx: EvalContext,
+        members: Rows,
+        orders: OrderView | None = None,
+    ) -> None:
         self.table = table
         self.ctx = ctx
         self.members = members
+        self.orders = orders
 
     def node(self, node: Node) -> pl.Expr:
         return NODE_HANDLERS[type(node)](self, node)
@@ -131,6 +173,11 @@ class ColumnarCompiler:
 
     def in_segment(self, node: InSegment) -> pl.Expr:
         return self.rows(self.members(node.code))
+
+    def behaviour(self, node: Behaviour) -> pl.Expr:
+        """A row mask, like ``IN SEGMENT``'s: the function's value per row, compared."""
+        held = behaviour_rows(node, self.table.size, self.ctx, self.members, self.orders)
+        return pl.lit(pl.Series(held))
 
     def condition(self, node: Condition) -> pl.Expr:
         lowered = lower(node, self.table.schema, self.ctx)
@@ -294,6 +341,7 @@ NODE_HANDLERS: dict[type, Callable[[ColumnarCompiler, Any], pl.Expr]] = {
     Not: ColumnarCompiler.not_,
     InSegment: ColumnarCompiler.in_segment,
     Condition: ColumnarCompiler.condition,
+    Behaviour: ColumnarCompiler.behaviour,
 }
 
 PRIMITIVE_HANDLERS: dict[type, Callable[[ColumnarCompiler, Lowered, Column], pl.Expr]] = {

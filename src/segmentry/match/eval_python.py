@@ -6,6 +6,10 @@ The predicate takes an entity's encoded record (see
 builds a tree of closures, one per node, so evaluation does no dispatch on
 node types; relative times are fixed at compile time, so compile again when
 the moment of evaluation moves.
+
+A behaviour function reads the tenant's orders (an :class:`OrderView`) for the
+entity whose key is its seq: see :mod:`segmentry.match.behaviour`. Its condition is
+compiled once, by this same compiler, against the schema of the kind it is over.
 """
 
 from __future__ import annotations
@@ -14,6 +18,15 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from segmentry.match.behaviour import (
+    Tally,
+    bounds,
+    condition_table,
+    meets_of,
+    no_orders,
+    tally,
+    threshold,
+)
 from segmentry.match.lowering import (
     Compare,
     Items,
@@ -31,11 +44,12 @@ from segmentry.match.lowering import (
     Suffix,
     lower,
 )
+from segmentry.match.purchases import OrderView
 from segmentry.model.schema import Schema
 from segmentry.model.temporal import EvalContext
 from segmentry.rules import regex
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or
-from segmentry.rules.operators import Op
+from segmentry.rules.ast import And, Behaviour, Condition, InSegment, Node, Not, Or
+from segmentry.rules.operators import Act, Op
 
 Record = Mapping[str, Any]
 Predicate = Callable[[Record, Any], bool]
@@ -56,17 +70,29 @@ def no_segments(code: str) -> MemberSet:
 
 
 def compile_predicate(
-    node: Node, schema: Schema, ctx: EvalContext, members: Members = no_segments
+    node: Node,
+    schema: Schema,
+    ctx: EvalContext,
+    members: Members = no_segments,
+    orders: OrderView | None = None,
 ) -> Predicate:
-    """A predicate over ``(record, entity_id)`` for a checked rule."""
-    return Compiler(schema, ctx, members).node(node)
+    """A predicate over ``(record, entity_id)`` for a checked rule; a rule with a
+    behaviour function needs ``orders`` and entity seqs as keys."""
+    return Compiler(schema, ctx, members, orders).node(node)
 
 
 class Compiler:
-    def __init__(self, schema: Schema, ctx: EvalContext, members: Members) -> None:
+    def __init__(
+        self,
+        schema: Schema,
+        ctx: EvalContext,
+        members: Members,
+        orders: OrderView | None = None,
+    ) -> None:
         self.schema = schema
         self.ctx = ctx
         self.members = members
+        self.orders = orders
 
     def node(self, node: Node) -> Predicate:
         return NODE_HANDLERS[type(node)](self, node)
@@ -86,6 +112,29 @@ class Compiler:
     def in_segment(self, node: InSegment) -> Predicate:
         ids = self.members(node.code)
         return lambda record, entity_id: entity_id in ids
+
+    def behaviour(self, node: Behaviour) -> Predicate:
+        counter = self.counter(node)
+        if node.act is Act.PURCHASED:
+            return lambda record, entity_id: counter(entity_id).value > 0
+        check = threshold(node)
+        return lambda record, entity_id: check.holds(counter(entity_id).value)
+
+    def counter(self, node: Behaviour) -> Callable[[int], Tally]:
+        """A function's value for an entity seq, its condition compiled once. A product or
+        buyer is read anew at each call: a condition is over current records."""
+        if self.orders is None:
+            raise no_orders(node)
+        view, window_ = self.orders, bounds(node, self.ctx)
+        if node.where is None:
+            return lambda seq: tally(node, view, window_, None, seq)
+        table = condition_table(node, view)
+        inner = Compiler(table.schema, self.ctx, self.members).node(node.where)
+
+        def test(seq: int) -> bool:
+            return inner(table.record(seq), seq)
+
+        return lambda seq: tally(node, view, window_, meets_of(table, test), seq)
 
     def condition(self, node: Condition) -> Predicate:
         lowered = lower(node, self.schema, self.ctx)
@@ -131,6 +180,7 @@ NODE_HANDLERS: dict[type, Callable[[Compiler, Any], Predicate]] = {
     Not: Compiler.not_,
     InSegment: Compiler.in_segment,
     Condition: Compiler.condition,
+    Behaviour: Compiler.behaviour,
 }
 
 

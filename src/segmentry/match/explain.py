@@ -3,7 +3,9 @@
 The answer is the rule's tree in JSON form where every node also carries its
 ``result``, and every condition the ``seen`` value (as stored, or ``None``
 when missing; for a function of an attribute, the function's value), and a
-comparison of two attributes the other one's value as ``seen_other``. It
+comparison of two attributes the other one's value as ``seen_other``. A
+behaviour function carries the value it computed as ``seen`` (money as a number
+of the shop's currency) and the ids of the orders that made it as ``orders``. It
 reuses the Python evaluator, so an explanation can never disagree with
 membership.
 """
@@ -11,14 +13,17 @@ membership.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
+from segmentry.match.behaviour import MONEY, MONEY_DIGITS
 from segmentry.match.eval_python import Compiler, Members, Record, no_segments
+from segmentry.match.purchases import OrderView
 from segmentry.model.schema import Schema
 from segmentry.model.temporal import EvalContext
-from segmentry.rules.ast import And, AttrRef, Condition, InSegment, Node, Not, Or
+from segmentry.rules.ast import And, AttrRef, Behaviour, Condition, InSegment, Node, Not, Or
 from segmentry.rules.jsonform import to_json
-from segmentry.rules.operators import Fn
+from segmentry.rules.operators import Act, Fn
 
 Explained = dict[str, Any]
 
@@ -32,9 +37,12 @@ def explain(
     document: Mapping[str, Any],
     entity_id: Any,
     members: Members = no_segments,
+    orders: OrderView | None = None,
 ) -> Explained:
-    """The tree of ``node`` with each condition's seen value and each node's result."""
-    explainer = Explainer(Compiler(schema, ctx, members), record, document, entity_id)
+    """The tree of ``node`` with each condition's seen value and each node's result
+    (``entity_id`` is the entity's seq when the rule has a behaviour function)."""
+    compiler = Compiler(schema, ctx, members, orders)
+    explainer = Explainer(compiler, record, document, entity_id)
     return explainer.node(node)
 
 
@@ -69,6 +77,39 @@ class Explainer:
         out["result"] = self.compiler.node(node)(self.record, self.entity_id)
         return out
 
+    def behaviour(self, node: Behaviour) -> Explained:
+        made = self.compiler.counter(node)(self.entity_id)  # raises without orders
+        assert self.compiler.orders is not None
+        records = self.compiler.orders.purchases.orders
+        out = function_json(node)
+        truth = node.act is Act.PURCHASED
+        out["seen"] = made.value > 0 if truth else money_or_count(node, made.value)
+        out["orders"] = [records.record(order).get("id") for order in made.orders]
+        out["result"] = self.compiler.node(node)(self.record, self.entity_id)
+        return out
+
+
+def function_json(node: Behaviour) -> Explained:
+    """A behaviour function in the JSON form of SPEC §8."""
+    out: Explained = {
+        "fn": node.act.value,
+        "where": None if node.where is None else to_json(node.where),
+        "since": node.since,
+        "until": node.until,
+    }
+    if node.op is not None:
+        out["op"], out["value"] = node.op.value, node.value
+    return out
+
+
+def money_or_count(node: Behaviour, value: int) -> int | float:
+    """A function's whole value as the user reads it: money from millionths (a whole
+    amount as an integer), counts as they are."""
+    if node.act not in MONEY:
+        return value
+    amount = Decimal(value).scaleb(-MONEY_DIGITS)
+    return int(amount) if amount == amount.to_integral_value() else float(amount)
+
 
 def seen(cond: Condition, value: Any) -> Any:
     """What the condition compares: the attribute's value, or the function's of it
@@ -84,4 +125,5 @@ NODE_HANDLERS: dict[type, Callable[[Explainer, Any], Explained]] = {
     Not: Explainer.not_,
     InSegment: Explainer.leaf,
     Condition: Explainer.leaf,
+    Behaviour: Explainer.behaviour,
 }

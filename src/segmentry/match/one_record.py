@@ -38,7 +38,8 @@ Moment = Callable[[Timed], Ranges]
 WHOLE = ""
 """The key of a test answered from the whole record (no attribute is named so)."""
 CODE, ONE_BY_ONE, SEGMENT = range(3)
-"""Leaf kinds: one code; answered one by one; ``IN SEGMENT`` (not answered here)."""
+"""Leaf kinds: one code; answered one by one; ``IN SEGMENT`` or a behaviour function
+(not answered here: they read no attribute of the record)."""
 
 
 @dataclass(frozen=True, slots=True)

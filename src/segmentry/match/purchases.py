@@ -243,8 +243,8 @@ class Purchases:
         self.line_alive[len(live) : self.lines] = False
         self.lines = len(live)
         starts = self.line_start[: self.size]
-        counted = self.line_count[: self.size] > 0
-        starts[counted] = renumber[starts[counted]]
+        with_lines = self.line_count[: self.size] > 0
+        starts[with_lines] = renumber[starts[with_lines]]
         self._of_product = {p: _renumbered(rows, renumber) for p, rows in self._of_product.items()}
         self._waiting = {i: _renumbered(rows, renumber) for i, rows in self._waiting.items()}
         self._line_ids = {int(renumber[r]): i for r, i in self._line_ids.items()}

@@ -23,6 +23,11 @@ shapes whose guard held are left to their predicates.
 Conditions with relative times or day words move with the clock. They are
 grouped by their literal: at each new moment every distinct literal is
 lowered once and its bounds stand for all the conditions that share it.
+
+``IN SEGMENT`` and behaviour functions read no attribute of the entity (they are
+answered from memberships and the tenant's orders): a change never names a rule on
+their account, and a rule with one, once named and its guard holding, is left to
+its predicate.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from typing import Any
 import numpy as np
 
 from segmentry.match.columnar import ColumnarTable
+from segmentry.match.eval_columnar import Rows
+from segmentry.match.eval_columnar import no_segments as no_member_rows
 from segmentry.match.eval_python import compare_records, primitive_test
 from segmentry.match.index_parts import KeyIndex, Ranges, Timed, moves_with_time, safe_test
 from segmentry.match.lowering import (
@@ -49,10 +56,11 @@ from segmentry.match.lowering import (
     lower,
 )
 from segmentry.match.one_record import CODE, LeafTests, Reading, all_of, spans
-from segmentry.match.rule_pass import compared_rows, fill, levelise, run_levels
+from segmentry.match.purchases import OrderView
+from segmentry.match.rule_pass import behaviour_held, compared_rows, fill, levelise, run_levels
 from segmentry.model.schema import AttrType, Schema
 from segmentry.model.temporal import EvalContext
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or
+from segmentry.rules.ast import And, Behaviour, Condition, InSegment, Node, Not, Or
 
 Record = Mapping[str, Any]
 MemberRows = Callable[[str], np.ndarray]
@@ -99,6 +107,7 @@ class RuleIndex:
         self.rule_ids = list(rules)
         self.keys: dict[str, KeyIndex] = {}
         self.segments: list[tuple[int, str]] = []
+        self.behaviours: list[tuple[int, Behaviour]] = []
         self.pairs: list[tuple[int, str, Compare]] = []  # leaf, key, comparison
         self.leaf_rule: list[int] = []
         self.leaf_sign: list[bool | None] = []  # negated in its conjunction; None: not in one
@@ -172,7 +181,7 @@ class RuleIndex:
     def _emit(self, node: Node, rule: int, negated: bool | None) -> int:
         """Compile ``node``; ``negated`` is its parity of ``NOT`` while every node above it
         keeps the rule a conjunction of conditions (``None`` once one does not)."""
-        if isinstance(node, Condition | InSegment):
+        if isinstance(node, Condition | InSegment | Behaviour):
             return self._leaf(node, rule, negated)
         if isinstance(node, Not):
             return self._op("not", [self._emit(node.item, rule, _flip(negated))])
@@ -194,12 +203,17 @@ class RuleIndex:
             self.keys[key] = KeyIndex(key, Ranges(integer), Timed(key, integer))
         return self.keys[key]
 
-    def _leaf(self, node: Condition | InSegment, rule: int, negated: bool | None) -> int:
+    def _leaf(
+        self, node: Condition | InSegment | Behaviour, rule: int, negated: bool | None
+    ) -> int:
         leaf = len(self.leaf_rule)
         self.leaf_rule.append(rule)
-        if isinstance(node, InSegment):
-            self.segments.append((leaf, node.code))
-            self.leaf_sign.append(None)  # answered from memberships, not from the record
+        if isinstance(node, InSegment | Behaviour):
+            if isinstance(node, InSegment):
+                self.segments.append((leaf, node.code))
+            else:
+                self.behaviours.append((leaf, node))
+            self.leaf_sign.append(None)  # answered from outside the record
             return leaf
         lowered = lower(node, self.schema, self.ctx)
         index = self._key(lowered.key)
@@ -264,10 +278,19 @@ class RuleIndex:
 
     # -- all rules, many rows -----------------------------------------------------------------
 
-    def holds(self, table: ColumnarTable, rows: np.ndarray, member_rows: MemberRows) -> np.ndarray:
+    def holds(
+        self,
+        table: ColumnarTable,
+        rows: np.ndarray,
+        member_rows: MemberRows,
+        *,
+        orders: OrderView | None = None,
+        members: Rows = no_member_rows,
+    ) -> np.ndarray:
         """A rows x rules boolean matrix: which rules hold for each of the distinct
         ``rows`` of ``table`` (a view of a rules x rows one: each rule's answers for the
-        rows are contiguous)."""
+        rows are contiguous). Behaviour functions read ``orders``, and the ``IN SEGMENT``
+        inside their conditions ``members`` (the member seqs of a code of any kind)."""
         truth = np.zeros((self.leaf_count + len(self.ops), len(rows)), dtype=np.bool_)
         for index in self.keys.values():
             timed = self._moment(index.timed) if index.timed.groups else None
@@ -276,6 +299,10 @@ class RuleIndex:
             truth[leaf] = compared_rows(table, rows, key, test)
         for leaf, code in self.segments:
             truth[leaf] = member_rows(code)
+        for leaf, node in self.behaviours:
+            truth[leaf] = behaviour_held(
+                node, self.schema, self.ctx, table, rows, members=members, orders=orders
+            )
         run_levels(truth, self.levels)
         result: np.ndarray = truth[self.roots].T
         return result

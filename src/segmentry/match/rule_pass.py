@@ -5,7 +5,9 @@ The leaves of all rules are filled a column at a time into a nodes x rows
 matrix (ranges compared with every bound at once, equality and string tests
 once per distinct value of the rows, list items from their bitmaps); the inner
 nodes follow level by level with ``reduceat``. Nodes are the matrix's rows, so
-gathering a level's children copies whole contiguous rows.
+gathering a level's children copies whole contiguous rows. A behaviour function
+is counted from the tenant's orders: row by row for a few rows, for every entity
+at once for more.
 """
 
 from __future__ import annotations
@@ -16,11 +18,19 @@ import numpy as np
 from pyroaring import BitMap
 
 from segmentry.match.columnar import ColumnarTable, ListColumn, TextColumn
-from segmentry.match.eval_columnar import item_rows
-from segmentry.match.eval_python import COMPARISONS
+from segmentry.match.eval_columnar import Rows, behaviour_rows, item_rows
+from segmentry.match.eval_python import COMPARISONS, Compiler
 from segmentry.match.index_parts import KeyIndex, Ranges, present_rows, stored_value
 from segmentry.match.lowering import Compare
+from segmentry.match.purchases import OrderView
 from segmentry.model.bitmaps import array_of, bitmap_of
+from segmentry.model.schema import Schema
+from segmentry.model.temporal import EvalContext
+from segmentry.rules.ast import Behaviour
+
+FEW_ROWS = 16
+"""Up to this many rows, a behaviour function is counted row by row from the orders'
+indexes; for more, for every entity at once over the orders' arrays."""
 
 Level = tuple[str, np.ndarray, np.ndarray]
 """Inner nodes of one height, kind and number of children: kind, node ids, and their
@@ -136,6 +146,25 @@ def compared_rows(table: ColumnarTable, rows: np.ndarray, key: str, test: Compar
     if both.any():
         out[both] = np.asarray(COMPARISONS[test.op](value[both], against[both]), dtype=np.bool_)
     return out
+
+
+def behaviour_held(
+    node: Behaviour,
+    schema: Schema,
+    ctx: EvalContext,
+    table: ColumnarTable,
+    rows: np.ndarray,
+    *,
+    members: Rows,
+    orders: OrderView | None,
+) -> np.ndarray:
+    """Whether a behaviour function holds for each of ``rows`` (entity seqs)."""
+    if len(rows) > FEW_ROWS:
+        every: np.ndarray = behaviour_rows(node, table.size, ctx, members, orders)
+        held: np.ndarray = every[rows]
+        return held
+    predicate = Compiler(schema, ctx, members, orders).node(node)
+    return np.array([predicate({}, seq) for seq in rows.tolist()], dtype=np.bool_)
 
 
 def _values(column: Any, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

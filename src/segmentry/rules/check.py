@@ -3,9 +3,10 @@
 :func:`check` walks the whole tree, collects every problem (unknown
 attributes with did-you-mean, operators that do not apply, values of the
 wrong type, enum values that do not exist, bad patterns, unknown or circular
-segment references) and either raises one RuleError listing them all or
-returns a new, normalised tree: attribute keys in their declared spelling and
-enum values in their declared case.
+segment references, misplaced or malformed behaviour functions) and either
+raises one RuleError listing them all or returns a new, normalised tree:
+attribute keys in their declared spelling and enum values in their declared
+case. References and behaviour functions are checked in :mod:`.check_links`.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from segmentry.errors import Diagnostic, RuleError
 from segmentry.model import temporal
 from segmentry.model.schema import Attribute, AttrType, Kind, Schema
 from segmentry.model.suggest import MAX_SUGGESTIONS, suggest
-from segmentry.rules import operators, regex
+from segmentry.rules import check_links, operators, regex
 from segmentry.rules.ast import (
     And,
     AttrRef,
+    Behaviour,
     Condition,
     InSegment,
     Node,
@@ -30,7 +32,7 @@ from segmentry.rules.ast import (
     Span,
     Value,
 )
-from segmentry.rules.operators import Arity, Op
+from segmentry.rules.operators import Activity, Arity, Op
 
 ENUM_MEMBERSHIP_OPS = frozenset({Op.EQ, Op.NE, Op.IN, Op.NOT_IN})
 FAMILIES = {
@@ -47,10 +49,12 @@ TEMPORAL_HINT = (
 
 @dataclass(frozen=True, slots=True)
 class SegmentInfo:
-    """What the checker needs to know of another segment."""
+    """What the checker needs to know of another segment: its kind, its references to
+    segments of its kind and those inside its behaviour conditions, to other kinds."""
 
     kind: Kind
     refs: tuple[str, ...] = ()
+    cross: tuple[str, ...] = ()
 
 
 def check(
@@ -60,9 +64,15 @@ def check(
     text: str = "",
     segments: Mapping[str, SegmentInfo] | None = None,
     own_code: str | None = None,
+    schemas: Mapping[Kind, Schema] | None = None,
 ) -> Node:
-    """The normalised tree of ``node``, or a RuleError with every problem found."""
-    checker = Checker(schema, text, segments or {}, own_code)
+    """The normalised tree of ``node``, or a RuleError with every problem found.
+
+    ``schemas`` holds the tenant's schema of each kind, for the conditions of behaviour
+    functions (over orders, products or customers); a kind it lacks has its built-ins."""
+    checker = Checker(
+        schema, text, segments=segments or {}, own_code=own_code, schemas=schemas or {}
+    )
     result = checker.node(node)
     if checker.problems:
         raise RuleError(sorted(checker.problems, key=lambda d: d.offset), text)
@@ -71,14 +81,43 @@ def check(
 
 class Checker:
     def __init__(
-        self, schema: Schema, text: str, segments: Mapping[str, SegmentInfo], own_code: str | None
+        self,
+        schema: Schema,
+        text: str,
+        *,
+        segments: Mapping[str, SegmentInfo],
+        own_code: str | None,
+        schemas: Mapping[Kind, Schema],
+        within: Activity | None = None,
     ) -> None:
         self.schema = schema
         self.text = text
         self.segments = segments
         self.own_code = own_code
+        self.schemas = schemas
+        self.within = within
+        """The behaviour function whose condition this checker checks, if any."""
         self.problems: list[Diagnostic] = []
         self.asked = 0  # names a did-you-mean was sought for
+
+    def schema_of(self, kind: Kind) -> Schema:
+        if kind is self.schema.kind and self.within is None:
+            return self.schema
+        return self.schemas.get(kind) or Schema(kind)
+
+    def over(self, kind: Kind, within: Activity) -> Checker:
+        """A checker of the condition of ``within``, over ``kind``, reporting with this one."""
+        inner = Checker(
+            self.schema_of(kind),
+            self.text,
+            segments=self.segments,
+            own_code=self.own_code,
+            schemas=self.schemas,
+            within=within,
+        )
+        inner.problems = self.problems
+        inner.asked = self.asked
+        return inner
 
     def report(self, span: Span, message: str, hint: str = "") -> None:
         length = max(1, span.end - span.start)
@@ -93,10 +132,12 @@ class Checker:
             case Not(item):
                 return replace(node, item=self.node(item))
             case InSegment():
-                self.segment(node)
+                check_links.segment(self, node)
                 return node
             case Condition():
                 return self.condition(node)
+            case Behaviour():
+                return check_links.behaviour(self, node)
 
     # -- conditions ----------------------------------------------------------
 
@@ -186,9 +227,11 @@ class Checker:
     def attribute(self, cond: Condition) -> Attribute | None:
         attribute = self.schema.get(cond.attr)
         if attribute is None:
-            self.report(
-                cond.spans.attr, f"unknown attribute {cond.attr!r}", self.suggest_attr(cond.attr)
-            )
+            if elsewhere := check_links.unknown_elsewhere(self, cond):
+                self.report(cond.spans.attr, *elsewhere)
+            else:
+                self.report(cond.spans.attr, f"unknown attribute {cond.attr!r}",
+                            self.suggest_attr(cond.attr))  # fmt: skip
         return attribute
 
     def did_you_mean(self, word: str, choices: list[str] | dict[str, str]) -> str:
@@ -319,41 +362,6 @@ class Checker:
                 "the low end is above the high end",
                 f"swap them: BETWEEN {_show(high)} AND {_show(low)}",
             )
-
-    # -- segment references --------------------------------------------------
-
-    def segment(self, ref: InSegment) -> None:
-        info = self.segments.get(ref.code)
-        span = ref.code_span
-        if ref.code == self.own_code:
-            self.report(span, f"a segment cannot refer to itself ({ref.code!r})")
-        elif info is None:
-            hint = self.did_you_mean(ref.code, list(self.segments))
-            self.report(span, f"unknown segment {ref.code!r}", hint)
-        elif info.kind is not self.schema.kind:
-            self.report(
-                span,
-                f"segment {ref.code!r} is a {info.kind} segment; "
-                f"this rule is about {self.schema.kind}s",
-            )
-        elif self.own_code is not None and (cycle := self.cycle_through(ref.code)):
-            path = " → ".join([self.own_code, *cycle])
-            self.report(span, f"circular segment reference: {path}", "remove one of the references")
-
-    def cycle_through(self, start: str) -> list[str]:
-        """The path from ``start`` back to the segment being checked, if any (iterative DFS)."""
-        stack: list[tuple[str, list[str]]] = [(start, [start])]
-        seen: set[str] = set()
-        while stack:
-            code, path = stack.pop()
-            if code == self.own_code:
-                return path
-            if code in seen:
-                continue
-            seen.add(code)
-            info = self.segments.get(code)
-            stack.extend((nxt, [*path, nxt]) for nxt in (info.refs if info else ()))
-        return []
 
 
 def _comparable(low: Scalar, high: Scalar) -> bool:

@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 from segmentry.errors import Diagnostic, RuleError
+from segmentry.model import temporal
 from segmentry.model.limits import (
     MAX_CONDITIONS,
     MAX_DEPTH,
@@ -25,8 +26,19 @@ from segmentry.model.limits import (
     MAX_STRING_LENGTH,
 )
 from segmentry.rules import operators
-from segmentry.rules.ast import And, AttrRef, Condition, InSegment, Node, Not, Or, Scalar, Value
-from segmentry.rules.operators import Arity, Each, Fn, Op
+from segmentry.rules.ast import (
+    And,
+    AttrRef,
+    Behaviour,
+    Condition,
+    InSegment,
+    Node,
+    Not,
+    Or,
+    Scalar,
+    Value,
+)
+from segmentry.rules.operators import Act, Arity, Each, Fn, Op
 from segmentry.rules.parser import KEYWORDS, LITERAL_WORDS
 
 Json = dict[str, Any]
@@ -55,6 +67,18 @@ def to_json(node: Node) -> Json:
             return {"and": [to_json(i) for i in items]}
         case Or(items):
             return {"or": [to_json(i) for i in items]}
+        case Behaviour():
+            return _behaviour(node)
+
+
+def _behaviour(node: Behaviour) -> Json:
+    """``{"fn": "purchased", "where": ..., "since": "-30d", "until": null}``, with
+    ``op`` and ``value`` for the functions compared with a number."""
+    where = None if node.where is None else to_json(node.where)
+    out: Json = {"fn": node.act.value, "where": where, "since": node.since, "until": node.until}
+    if node.op is not None:
+        out.update(op=node.op.value, value=node.value)
+    return out
 
 
 def from_json(data: object) -> Node:
@@ -78,6 +102,8 @@ class _Reader:
             raise self.fail(
                 path, f"expected an object, got {_kind(data)}", f"a condition looks like {example}"
             )
+        if "fn" in data and "attr" not in data:
+            return self.behaviour(data, path, level)
         if "attr" in data or "op" in data:
             return self.condition(data, path)
         if len(data) != 1:
@@ -129,6 +155,67 @@ class _Reader:
         if each is not None and isinstance(value, AttrRef):
             raise self.fail(f"{path}.value", "a quantifier tests items against a value")
         return Condition(attr, op, value, fn=fn, each=each)
+
+    def behaviour(self, data: dict[str, Any], path: str, level: int) -> Node:
+        """A behaviour function: ``{"fn": "amount_spent", "where": null, "since": "-1y",
+        "op": ">", "value": 500}``; ``where``, ``since`` and ``until`` may be left out."""
+        self._count(path)
+        act = self.act(data["fn"], f"{path}.fn")
+        extra = set(data) - {"fn", "where", "since", "until", "op", "value"}
+        if extra:
+            raise self.fail(path, f"unknown keys {sorted(extra)} in a behaviour function")
+        raw_where = data.get("where")
+        where = None if raw_where is None else self.node(raw_where, f"{path}.where", level + 1)
+        since = self.window_end(data.get("since"), f"{path}.since")
+        until = self.window_end(data.get("until"), f"{path}.until")
+        op, value = self.counted(act, data.get("op"), data.get("value"), path)
+        return Behaviour(act, where, since, until, op, value)
+
+    def act(self, raw: object, path: str) -> Act:
+        if isinstance(raw, str) and raw.lower() in {act.value for act in Act}:
+            return Act(raw.lower())
+        acts = ", ".join(act.value for act in Act)
+        hint = f"behaviour functions are {acts}"
+        if raw in {fn.value for fn in Fn}:
+            hint = f'{raw}() takes an attribute: {{"fn": "{raw}", "attr": "tags", ...}}'
+        raise self.fail(path, f"{_show(raw)} is not a behaviour function", hint)
+
+    def window_end(self, raw: object, path: str) -> str | None:
+        """A ``since``/``until``: a temporal literal, kept in its canonical spelling."""
+        if raw is None:
+            return None
+        try:
+            value = temporal.read_temporal(raw) if isinstance(raw, str) else None
+        except temporal.TemporalError as exc:
+            raise self.fail(path, str(exc)) from None
+        if value is None:
+            hint = 'write "-30d", "2024-01-01", "2024-01-01T10:00:00Z" or "today"'
+            raise self.fail(path, f"{_show(raw)} is not a date or relative time", hint)
+        return temporal.canonical(value)
+
+    def counted(
+        self, act: Act, raw_op: object, raw: object, path: str
+    ) -> tuple[Op | None, int | float | None]:
+        """The comparison of a counted value; ``purchased`` takes none, though its truth
+        written as ``>= 1`` (or ``> 0``) is read as the truth it is."""
+        if act is Act.PURCHASED:
+            if raw_op is None and raw is None:
+                return None, None
+            op = self.operator(raw_op, f"{path}.op")
+            truth = (op is Op.GE and raw == 1) or (op is Op.GT and raw == 0)
+            if truth and not isinstance(raw, bool):
+                return None, None
+            raise self.fail(f"{path}.op", f"purchased is true or false: {_show(raw_op)} "
+                            f"{_show(raw)} is no comparison it takes (leave op and value out)",
+                            'to compare the units bought, use "units_purchased"')  # fmt: skip
+        op = self.operator(raw_op, f"{path}.op")
+        if op not in operators.BEHAVIOUR_OPS:
+            allowed = operators.listed(operators.BEHAVIOUR_OPS)
+            raise self.fail(f"{path}.op", f"{act.value} is compared with one of {allowed}")
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            raise self.fail(f"{path}.value", f"{act.value} is compared with a number, "
+                            f"got {_kind(raw)}", "write a number: 500 or 99.99")  # fmt: skip
+        return op, self.number(raw, f"{path}.value")
 
     def each(self, raw: object, path: str) -> Each:
         if isinstance(raw, str) and raw.lower() in {each.value for each in Each}:

@@ -31,6 +31,7 @@ class TokenKind(StrEnum):
     LPAREN = "'('"
     RPAREN = "')'"
     COMMA = "','"
+    COLON = "':'"
     EOF = "end of rule"
 
 
@@ -64,6 +65,7 @@ TOKEN_RE = re.compile(
   | (?P<lparen>\()
   | (?P<rparen>\))
   | (?P<comma>,)
+  | (?P<colon>:)
   | (?P<quote>['"])
     """,
     re.VERBOSE,
@@ -143,6 +145,7 @@ class Lexer:
             "lparen": TokenKind.LPAREN,
             "rparen": TokenKind.RPAREN,
             "comma": TokenKind.COMMA,
+            "colon": TokenKind.COLON,
         }[group]
         return Token(kind, lexeme, lexeme, span)
 
@@ -245,6 +248,14 @@ def _char_hint(char: str) -> str:
     if char == ".":
         return "decimals need a digit before the point: 0.5"
     return "strings need quotes: 'text'"
+
+
+def describe(token: Token) -> str:
+    """How an error names the token it found."""
+    if token.kind is TokenKind.EOF:
+        return "the end of the rule"
+    text = token.text if len(token.text) <= 30 else token.text[:27] + "..."
+    return f"{token.kind} {text!r}" if token.kind is not TokenKind.IDENT else repr(text)
 
 
 def tokenize(text: str) -> list[Token]:

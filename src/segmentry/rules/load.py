@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from segmentry.model.schema import Schema
+from segmentry.model.schema import Kind, Schema
 from segmentry.rules.ast import Node
 from segmentry.rules.check import SegmentInfo, check
 from segmentry.rules.jsonform import Json, from_json, to_json
@@ -45,8 +45,10 @@ def prepare(
     *,
     segments: Mapping[str, SegmentInfo] | None = None,
     own_code: str | None = None,
+    schemas: Mapping[Kind, Schema] | None = None,
 ) -> CheckedRule:
-    """Read and check a rule; a RuleError lists every problem with line and column."""
+    """Read and check a rule; a RuleError lists every problem with line and column.
+    ``schemas`` are the tenant's schemas of every kind, for behaviour conditions."""
     node, text = read(source)
-    checked = check(node, schema, text=text, segments=segments, own_code=own_code)
+    checked = check(node, schema, text=text, segments=segments, own_code=own_code, schemas=schemas)
     return CheckedRule(checked, format_rule(checked), to_json(checked))

@@ -10,8 +10,9 @@ speed (a fuzz run parses tens of thousands of inputs per CI run).
     or        := and (OR and)*
     and       := not (AND not)*
     not       := NOT not | primary
-    primary   := '(' or ')' | IN SEGMENT string | condition
+    primary   := '(' or ')' | IN SEGMENT string | behaviour | condition
     condition := word operator
+    behaviour := see segmentry.rules.behaviour_text
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ from segmentry.rules.ast import (
     Span,
     Value,
 )
-from segmentry.rules.lexer import Token, TokenKind, error, tokenize
+from segmentry.rules.behaviour_text import behaviour, starts_behaviour
+from segmentry.rules.lexer import Token, TokenKind, describe, error, tokenize
 from segmentry.rules.operators import Arity, Fn, Op
 
 KEYWORDS = frozenset({"AND", "OR", "NOT", "IN", "SEGMENT"}) | operators.OPERATOR_WORDS
@@ -63,6 +65,10 @@ class Parser:
 
     def peek(self) -> Token:
         return self.tokens[self.at]
+
+    def following(self) -> Token:
+        """The token after the next one."""
+        return self.tokens[min(self.at + 1, len(self.tokens) - 1)]
 
     def advance(self) -> Token:
         token = self.tokens[self.at]
@@ -152,6 +158,8 @@ class Parser:
             return self.segment()
         if token.word in operators.EACH_WORDS:
             return self.quantified()
+        if starts_behaviour(self):
+            return behaviour(self)
         if (
             token.kind is TokenKind.IDENT
             and token.word not in KEYWORDS
@@ -225,8 +233,7 @@ class Parser:
         """The function a condition starts with (``count(``), if any: a function's
         name is a function only before '(', so an attribute may be named ``count``."""
         token = self.peek()
-        following = self.tokens[min(self.at + 1, len(self.tokens) - 1)]
-        if token.word in operators.FUNCTION_WORDS and following.kind is TokenKind.LPAREN:
+        if token.word in operators.FUNCTION_WORDS and self.following().kind is TokenKind.LPAREN:
             self.advance()
             self.advance()
             return operators.FUNCTION_WORDS[token.word]
@@ -353,14 +360,6 @@ def _completion(words: tuple[str, ...], word: str) -> str:
 def _either(choices: list[str]) -> str:
     """``A``, ``A or B``, ``A, B or C``."""
     return choices[0] if len(choices) == 1 else f"{', '.join(choices[:-1])} or {choices[-1]}"
-
-
-def describe(token: Token) -> str:
-    """How an error names the token it found."""
-    if token.kind is TokenKind.EOF:
-        return "the end of the rule"
-    text = token.text if len(token.text) <= 30 else token.text[:27] + "..."
-    return f"{token.kind} {text!r}" if token.kind is not TokenKind.IDENT else repr(text)
 
 
 def _op_hint(word: str) -> str:

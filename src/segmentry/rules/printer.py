@@ -14,6 +14,9 @@ opens nested groups on their own indented lines::
 
 Nested groups are always parenthesised, even where precedence would not need
 it, so the structure of the tree is visible and ``parse(format(r)) == r``.
+A behaviour function that does not fit puts its condition and each end of its
+window on lines of their own, and its ')' back at the line's indentation;
+window ends are printed in their canonical spelling (``-30d``).
 """
 
 from __future__ import annotations
@@ -21,7 +24,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 from segmentry.model import temporal
-from segmentry.rules.ast import And, AttrRef, Condition, InSegment, Node, Not, Or, Scalar, Value
+from segmentry.rules.ast import (
+    And,
+    AttrRef,
+    Behaviour,
+    Condition,
+    InSegment,
+    Node,
+    Not,
+    Or,
+    Scalar,
+    Value,
+)
 from segmentry.rules.operators import Arity
 
 WIDTH = 80
@@ -103,6 +117,9 @@ def flat(node: Node) -> str:
             return f"{subject} {op.text}" + (f" {rest}" if rest else "")
         case InSegment(code):
             return f"IN SEGMENT {quote(code)}"
+        case Behaviour():
+            inner = "" if node.where is None else flat(node.where)
+            return _call(node, [inner] if inner else [])
         case Not(item):
             inner = flat(item)
             return f"NOT ({inner})" if isinstance(item, And | Or) else f"NOT {inner}"
@@ -111,14 +128,46 @@ def flat(node: Node) -> str:
             return word.join(f"({flat(i)})" if isinstance(i, And | Or) else flat(i) for i in items)
 
 
+def _call(node: Behaviour, parts: list[str], pad: str | None = None) -> str:
+    """``name(parts..., since: a, until: b) op value``; with ``pad``, one part a line."""
+    window = [f"{word}: {_temporal(end)}" for word, end in _ends(node)]
+    items = [*parts, *window]
+    if pad is not None and items:
+        inside = f",\n{pad}  ".join(items)
+        call = f"{node.act.value}(\n{pad}  {inside}\n{pad})"
+    else:
+        call = f"{node.act.value}({', '.join(items)})"
+    if node.op is None or node.value is None:
+        return call
+    return f"{call} {node.op.text} {format_scalar(node.value)}"
+
+
+def _ends(node: Behaviour) -> list[tuple[str, str]]:
+    ends = (("since", node.since), ("until", node.until))
+    return [(word, end) for word, end in ends if end is not None]
+
+
+def _temporal(text: str) -> str:
+    """A window end in its canonical spelling (the tree may hold another, from a program)."""
+    try:
+        value = temporal.read_temporal(text)
+    except temporal.TemporalError:
+        value = None
+    return temporal.canonical(value) if value is not None else quote(text)
+
+
 def _block(node: Node, indent: int, width: int) -> str:
     line = flat(node)
     if indent + len(line) <= width or isinstance(node, Condition | InSegment):
         return line
     pad = " " * indent
+    if isinstance(node, Behaviour):
+        return _behaviour(node, indent, width)
     if isinstance(node, Not):
         if isinstance(node.item, And | Or):
             return f"NOT {_nested(node.item, indent, width)}"
+        if isinstance(node.item, Behaviour):
+            return _behaviour(node, indent, width)
         return "NOT " + _block(node.item, indent + 4, width)
     assert isinstance(node, And | Or)
     word = "AND" if isinstance(node, And) else "OR"
@@ -129,7 +178,22 @@ def _block(node: Node, indent: int, width: int) -> str:
 def _item(item: Node, indent: int, width: int) -> str:
     if isinstance(item, And | Or):
         return _nested(item, indent, width)
+    if isinstance(item, Behaviour) or (isinstance(item, Not) and isinstance(item.item, Behaviour)):
+        return _behaviour(item, indent, width)
     return _block(item, indent + 4, width)
+
+
+def _behaviour(node: Behaviour | Not, indent: int, width: int) -> str:
+    """A function (or NOT of one) that does not fit on its line: its condition and
+    window each on a line of their own, indented, and the ')' back on the line's
+    indentation."""
+    line = flat(node)
+    call = node.item if isinstance(node, Not) else node
+    assert isinstance(call, Behaviour)
+    if call.where is None or indent + 4 + len(line) <= width:
+        return line
+    text = _call(call, [_block(call.where, indent + 2, width)], " " * indent)
+    return f"NOT {text}" if isinstance(node, Not) else text
 
 
 def _nested(group: And | Or, indent: int, width: int) -> str:

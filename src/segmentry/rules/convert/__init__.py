@@ -23,12 +23,13 @@ from typing import Any
 
 from segmentry.errors import ConversionError
 from segmentry.model.schema import Kind, Schema
-from segmentry.rules.ast import Node, segment_refs
+from segmentry.rules.ast import Node, behaviours, segment_refs
 from segmentry.rules.check import SegmentInfo, check
 from segmentry.rules.convert import jsonlogic, querybuilder, shopify, sql
 from segmentry.rules.convert.common import refuse
 from segmentry.rules.jsonform import to_json
 from segmentry.rules.load import read as read_ours
+from segmentry.rules.operators import BY_ACT
 from segmentry.rules.printer import format_rule
 
 READERS: dict[str, Callable[[Any, Schema], Node]] = {
@@ -53,11 +54,13 @@ def read_rule(
     source: str,
     schema: Schema,
     segments: Mapping[str, SegmentInfo] | None = None,
+    schemas: Mapping[Kind, Schema] | None = None,
 ) -> Node:
     """The checked rule tree of ``rule`` written in format ``source``.
 
     ``segments`` is the tenant's segments, for ``IN SEGMENT``; without it every
-    reference is taken as a segment of the rule's kind (conversion alone).
+    reference is taken as a segment of the kind it must be (conversion alone).
+    ``schemas`` are the tenant's schemas of every kind, for behaviour conditions.
     """
     if source in ("text", "json"):
         if source == "text" and not isinstance(rule, str):
@@ -65,7 +68,8 @@ def read_rule(
         if source == "json" and not isinstance(rule, dict):
             raise refuse("a non-object rule", "rule", "format 'json' takes an object")
         node, text = read_ours(rule)
-        return check(node, schema, text=text, segments=_catalog(node, schema, segments))
+        catalog = _catalog(node, schema, segments)
+        return check(node, schema, text=text, segments=catalog, schemas=schemas)
     reader = READERS.get(source)
     if reader is None:
         raise refuse(f"input format {source!r}", "from", f"formats are {', '.join(INPUT_FORMATS)}")
@@ -110,4 +114,9 @@ def _catalog(
 ) -> Mapping[str, SegmentInfo]:
     if segments is not None:
         return segments
-    return {ref.code: SegmentInfo(schema.kind) for ref in segment_refs(node)}
+    catalog = {ref.code: SegmentInfo(schema.kind) for ref in segment_refs(node)}
+    for call in behaviours(node):
+        kind = Kind(BY_ACT[call.act].condition_kind)
+        if call.where is not None:
+            catalog.update({ref.code: SegmentInfo(kind) for ref in segment_refs(call.where)})
+    return catalog

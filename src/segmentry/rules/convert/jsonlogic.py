@@ -16,7 +16,7 @@ from typing import Any
 
 from segmentry.errors import RuleError
 from segmentry.model.schema import Attribute, AttrType, Schema
-from segmentry.rules.ast import And, AttrRef, Condition, InSegment, Node, Not, Or, Scalar
+from segmentry.rules.ast import And, AttrRef, Behaviour, Condition, InSegment, Node, Not, Or, Scalar
 from segmentry.rules.check import check
 from segmentry.rules.convert.common import (
     Depth,
@@ -318,6 +318,8 @@ def _write(node: Node, schema: Schema, path: str) -> Json:
             raise refuse(f"IN SEGMENT {code!r}", path, "JsonLogic has no segments")
         case Condition():
             return _condition(node, schema, path)
+        case Behaviour():
+            raise refuse(f"{node.act.value}()", path, "JsonLogic has no behaviour functions")
 
 
 def _condition(cond: Condition, schema: Schema, path: str) -> Json:

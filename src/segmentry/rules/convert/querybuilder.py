@@ -18,7 +18,18 @@ import re
 from typing import Any
 
 from segmentry.model.schema import Attribute, AttrType, Schema
-from segmentry.rules.ast import And, AttrRef, Condition, InSegment, Node, Not, Or, Scalar, Value
+from segmentry.rules.ast import (
+    And,
+    AttrRef,
+    Behaviour,
+    Condition,
+    InSegment,
+    Node,
+    Not,
+    Or,
+    Scalar,
+    Value,
+)
 from segmentry.rules.convert.common import Depth, attribute, condition, join, plain, refuse
 from segmentry.rules.operators import ATTRIBUTE_OPS, NEGATION, Arity, Op
 
@@ -208,6 +219,9 @@ def _write(node: Node, path: str) -> Json:
             return {**group, "not": not group.get("not", False)}
         case InSegment(code):
             raise refuse(f"IN SEGMENT {code!r}", path, "react-querybuilder has no segments")
+        case Behaviour():
+            why = "react-querybuilder has no behaviour functions"
+            raise refuse(f"{node.act.value}()", path, why)
         case Condition(attr, op, value):
             return _condition(attr, op, value, path)
         case And(items) | Or(items):

@@ -20,7 +20,18 @@ from dataclasses import dataclass
 from segmentry.errors import ConversionError, RuleError
 from segmentry.model.schema import Kind, Schema
 from segmentry.model.temporal import AbsoluteDateTime, read_temporal
-from segmentry.rules.ast import And, AttrRef, Condition, InSegment, Node, Not, Or, Scalar, Value
+from segmentry.rules.ast import (
+    And,
+    AttrRef,
+    Behaviour,
+    Condition,
+    InSegment,
+    Node,
+    Not,
+    Or,
+    Scalar,
+    Value,
+)
 from segmentry.rules.convert.common import Depth, condition, join, plain, refuse
 from segmentry.rules.lexer import Positions, Token, TokenKind, error, tokenize
 from segmentry.rules.operators import Op
@@ -70,8 +81,10 @@ FILTERS: dict[str, Filter] = {
 NOT_YET = "not yet in the rule language"
 REFUSED: dict[str, str] = {
     "anniversary": f"anniversaries are {NOT_YET}",
-    "products_purchased": f"purchase behaviour is {NOT_YET}",
-    "orders_placed": f"purchase behaviour is {NOT_YET}",
+    "products_purchased": "Shopify's parameters are not read; write it in segmentry's "
+    "language: purchased(id IN ('p1', 'p2'), since: -30d)",
+    "orders_placed": "Shopify's parameters are not read; write it in segmentry's language: "
+    "orders_placed(since: -30d) >= 2",
     "customer_cities": "Shopify city codes (US-NY-NewYorkCity) are not city names",
     "customer_regions": "segmentry keeps no state or province",
     "abandoned_checkout_date": "segmentry keeps no abandoned checkouts",
@@ -257,6 +270,9 @@ def _write(node: Node, path: str, *, top: bool = False) -> str:
             raise refuse("NOT", path, "Shopify queries negate only =, CONTAINS and IS NULL")
         case InSegment(code):
             raise refuse(f"IN SEGMENT {code!r}", path, "Shopify queries cannot name segments")
+        case Behaviour():
+            why = "Shopify's event filters are not written from behaviour functions"
+            raise refuse(f"{node.act.value}()", path, why)
         case Condition():
             return _condition(node, path)
 

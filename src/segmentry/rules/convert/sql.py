@@ -25,7 +25,7 @@ from sqlglot import exp
 
 from segmentry.model import temporal
 from segmentry.model.schema import AttrType, Kind, Schema
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or, Scalar
+from segmentry.rules.ast import And, Behaviour, Condition, InSegment, Node, Not, Or, Scalar
 from segmentry.rules.convert.common import plain, refuse
 from segmentry.rules.operators import Op
 from segmentry.rules.printer import format_scalar
@@ -190,6 +190,9 @@ class _Builder:
                 return exp.not_(exp.paren(self.node(item, f"{path}.not")))
             case InSegment(code):
                 raise refuse(f"IN SEGMENT {code!r}", path, "a warehouse has no segment members")
+            case Behaviour():
+                why = "the export reads one table of entities, not their orders"
+                raise refuse(f"{node.act.value}()", path, why)
             case Condition():
                 return self.condition(node, path)
 

@@ -5,8 +5,9 @@ hold, and groups of rows of which any one must hold. That is exactly the rules
 whose JSON form is a condition, an ``or`` of conditions, or an ``and`` of
 conditions and such ``or`` groups, where a condition may also be ``IN SEGMENT``
 or ``NOT IN SEGMENT``. Any other rule (a NOT around a group, groups inside
-groups) has no rows: :func:`rows_from_rule` answers ``None`` and the page keeps it
-in text mode. Rows only shape a rule; the library checks it.
+groups, a behaviour function such as ``purchased(...)``) has no rows:
+:func:`rows_from_rule` answers ``None`` and the page keeps it in text mode. Rows
+only shape a rule; the library checks it.
 """
 
 from __future__ import annotations

@@ -25,8 +25,8 @@ from segmentry.web.editor.builder import Attributes, Group, Item, Row, Widget
 
 BUILDER, TEXT = "builder", "text"
 NO_ROWS_NOTE = (
-    "This rule uses a NOT around a group, or groups within groups, which rows cannot "
-    "show: edit it as text."
+    "This rule uses a NOT around a group, groups within groups or a behaviour function "
+    "(such as purchased()), which rows cannot show: edit it as text."
 )
 
 
