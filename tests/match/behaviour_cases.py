@@ -100,6 +100,8 @@ class Shop:
     """Seqs by segment code (codes are distinct across kinds)."""
     amounts: list[Decimal] = field(default_factory=list)
     """Totals and line amounts of the orders: compared values that hit sums exactly."""
+    ends: list[str] = field(default_factory=list)
+    """Window ends the rules mostly name, on whose very edges some orders are placed."""
 
     def living(self, kind: Kind) -> dict[str, Entity]:
         return {e.id: e for e in self.entities[kind] if e.record is not None}
@@ -127,10 +129,10 @@ def entities(draw: st.DrawFn, kind: Kind, ctx: EvalContext) -> list[Entity]:
 
 
 @st.composite
-def placed_moments(draw: st.DrawFn, ctx: EvalContext) -> datetime:
+def placed_moments(draw: st.DrawFn, ctx: EvalContext, ends: list[str]) -> datetime:
     """Around now: on a window edge a rule may name (to the microsecond), or near one."""
     if draw(st.booleans()):
-        literal = read_temporal(draw(temporal_literals))
+        literal = read_temporal(draw(st.sampled_from(ends)))
         assert literal is not None
         edge = draw(st.sampled_from([window_start, window_end]))(literal, ctx)
         micros = edge + draw(st.sampled_from([0, 0, -1, 1]))
@@ -142,7 +144,9 @@ STATUSES = ["placed", "placed", "placed", "cancelled", "refunded"]
 
 
 @st.composite
-def orders(draw: st.DrawFn, ctx: EvalContext, customers: list[str], products: list[str]) -> Shop:
+def orders(
+    draw: st.DrawFn, ctx: EvalContext, customers: list[str], products: list[str], ends: list[str]
+) -> Shop:
     out: list[StoredOrder] = []
     amounts: list[Decimal] = []
     for number in range(draw(st.sampled_from([1, 4, 8, 14]))):
@@ -153,7 +157,7 @@ def orders(draw: st.DrawFn, ctx: EvalContext, customers: list[str], products: li
         ]  # fmt: skip
         values: dict[str, Any] = {
             "customer_id": draw(st.sampled_from([*customers, *customers, None, GHOST_CUSTOMER])),
-            "placed_at": format_instant(draw(placed_moments(ctx))),
+            "placed_at": format_instant(draw(placed_moments(ctx, ends))),
             "status": draw(
                 st.sampled_from(["placed", "placed", "placed", "cancelled", "refunded"])
             ),
@@ -181,7 +185,7 @@ def orders(draw: st.DrawFn, ctx: EvalContext, customers: list[str], products: li
                 stored,
             )
         )
-    return Shop(ctx, {}, out, {}, amounts)
+    return Shop(ctx, {}, out, {}, amounts, ends)
 
 
 @st.composite
@@ -189,7 +193,8 @@ def shops(draw: st.DrawFn) -> Shop:
     ctx = draw(moments())
     people = draw(entities(Kind.CUSTOMER, ctx))
     goods = draw(entities(Kind.PRODUCT, ctx))
-    shop = draw(orders(ctx, [e.id for e in people], [e.id for e in goods]))
+    ends = draw(st.lists(window_literals(ctx), min_size=1, max_size=3))
+    shop = draw(orders(ctx, [e.id for e in people], [e.id for e in goods], ends))
     shop.entities = {Kind.CUSTOMER: people, Kind.PRODUCT: goods}
     for kind, group in shop.entities.items():
         seqs = [e.seq for e in group]
@@ -243,8 +248,10 @@ def window_literals(ctx: EvalContext) -> st.SearchStrategy[str]:
 def behaviours(draw: st.DrawFn, kind: Kind, shop: Shop) -> Behaviour:
     act = draw(st.sampled_from(ACTS[kind]))
     where = draw(st.one_of(st.none(), st.none(), plain_rules(OVER[act])))
-    since = draw(st.none() | window_literals(shop.ctx))
-    until = draw(st.one_of(st.none(), st.none(), window_literals(shop.ctx)))
+    named = st.sampled_from(shop.ends)
+    ends = st.one_of(named, named, window_literals(shop.ctx))
+    since = draw(st.none() | ends)
+    until = draw(st.one_of(st.none(), st.none(), ends))
     if act is Act.PURCHASED:
         return Behaviour(act, where, since, until)
     op = draw(st.sampled_from([Op.EQ, Op.NE, Op.LT, Op.LE, Op.GT, Op.GE]))

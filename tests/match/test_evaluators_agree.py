@@ -34,6 +34,7 @@ from segmentry.rules.check import SegmentInfo, check
 from tests.conftest import examples
 from tests.match.behaviour_cases import Shop, expected, rules, shops
 from tests.match.order_harness import OrderDb
+from tests.match.order_memory import InMemory
 from tests.match.sql_harness import SqlHarness, sqlite_engine
 from tests.rules.strategies import SCHEMAS, SEGMENT_CODES, entity_values, moments, typed_rules
 
@@ -164,9 +165,12 @@ def test_behaviour_functions_select_what_the_orders_say_everywhere(
     event("selects some but not all" if want and want != everyone else "selects none or all")
     for db in (sqlite_shop, postgres_shop):
         db.load(shop)
+    memory = InMemory(shop)
     evaluators = {
         "sqlite": lambda node: sqlite_shop.select(node, kind, shop),
         "postgresql": lambda node: postgres_shop.select(node, kind, shop),
+        "python": lambda node: memory.python(node, kind),
+        "columnar": lambda node: memory.columnar(node, kind),
     }
     for name, members in evaluators.items():
         assert members(rule) == want, name
