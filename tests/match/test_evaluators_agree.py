@@ -32,7 +32,7 @@ from segmentry.model.values import encode, validate
 from segmentry.rules.ast import Node, Not
 from segmentry.rules.check import SegmentInfo, check
 from tests.conftest import examples
-from tests.match.behaviour_cases import Shop, expected, rules, shops
+from tests.match.behaviour_cases import Shop, expected, probes, rules, shops
 from tests.match.order_harness import OrderDb
 from tests.match.order_memory import InMemory
 from tests.match.sql_harness import SqlHarness, sqlite_engine
@@ -175,3 +175,7 @@ def test_behaviour_functions_select_what_the_orders_say_everywhere(
     for name, members in evaluators.items():
         assert members(rule) == want, name
         assert members(Not(rule)) == everyone - want, name
+    for probe in probes(kind, shop):
+        want = expected(probe, kind, shop)
+        for name, members in evaluators.items():
+            assert members(probe) == want, (name, probe)
