@@ -276,23 +276,24 @@ NUDGES = {
 
 def probes(kind: Kind, shop: Shop) -> list[Behaviour]:
     """Every function of ``kind``, with no condition and with ``IN SEGMENT`` (or a channel
-    for orders), over all time and from each window end of the shop, compared with a
+    for orders), over all time and from and to each window end of the shop, compared with a
     value that splits the entities: checked beside the drawn rule, so that every
     example meets every function whatever the drawn rule happened to be."""
     out: list[Behaviour] = []
     for act in ACTS[kind]:
         codes = CODES[OVER[act]]
         split: Node = InSegment(codes[0]) if codes else Condition("channel", Op.IS_NOT_NULL)
+        windows = [(None, None), *((e, None) for e in shop.ends), *((None, e) for e in shop.ends)]
         for where in (None, split):
-            for since in (None, *shop.ends):
+            for since, until in windows:
                 if act is Act.PURCHASED:
-                    out.append(Behaviour(act, where, since))
+                    out.append(Behaviour(act, where, since, until))
                     continue
-                plain = Behaviour(act, where, since)
+                plain = Behaviour(act, where, since, until)
                 found = sorted({value_of(plain, e.id, shop) for e in shop.living(kind).values()})
                 middle = found[len(found) // 2] if found else Decimal(0)
                 value = int(middle) if middle == int(middle) else float(middle)
-                out.append(Behaviour(act, where, since, None, Op.GE, value))
+                out.append(Behaviour(act, where, since, until, Op.GE, value))
     return out
 
 
