@@ -57,10 +57,13 @@ class SqlHarness:
             if links:
                 conn.execute(members.insert(), links)
 
-    def segment_clause(self, code: str) -> sa.ColumnElement[bool]:
-        return sa.exists().where(members.c.segment == code, members.c.entity_id == entities.c.id)
+    def segment_clause(self, code: str, key: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+        """Memberships are kept by id here: ``key`` is the id column."""
+        return sa.exists().where(members.c.segment == code, members.c.entity_id == key)
 
     def select(self, node: Node, schema: Schema, ctx: EvalContext) -> set[str]:
-        clause = compile_sql(node, schema, ctx, doc=entities.c.doc, segment=self.segment_clause)
+        clause = compile_sql(
+            node, schema, ctx, doc=entities.c.doc, seq=entities.c.id, segment=self.segment_clause
+        )
         with self.engine.connect() as conn:
             return set(conn.scalars(sa.select(entities.c.id).where(clause)))

@@ -6,6 +6,10 @@ Typed rules over entities with missing values, Unicode, decimals, dates and
 date-times in many time zones; the Python predicate, SQLite and PostgreSQL
 must return identical member sets, and ``rows(p)`` and ``rows(NOT p)`` must
 partition all rows in each.
+
+Rules with behaviour functions run over generated shops with orders
+(``tests/match/behaviour_cases.py``); each evaluator must select exactly what
+the test's own count of the orders selects.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import event, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pyroaring import BitMap
 
@@ -30,6 +34,9 @@ from segmentry.model.values import encode, validate
 from segmentry.rules.ast import Node, Not, Or
 from segmentry.rules.check import SegmentInfo, check
 from tests.conftest import examples
+from tests.match.behaviour_cases import Shop, expected, probes, rules, shops
+from tests.match.order_harness import OrderDb
+from tests.match.order_memory import InMemory
 from tests.match.sql_harness import SqlHarness, sqlite_engine
 from tests.rules.strategies import (
     SCHEMAS,
@@ -167,3 +174,58 @@ def test_anniversaries_select_the_same_members_everywhere(
 ) -> None:
     """Across the year end and 29 February, for dates and date-times in many zones."""
     assert_all_agree(case, sqlite_db, postgres_db)
+
+
+# -- behaviour functions -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sqlite_shop() -> OrderDb:
+    return OrderDb(sqlite_engine())
+
+
+@pytest.fixture(scope="module")
+def postgres_shop(pg_url: str) -> Iterator[OrderDb]:
+    engine = sa.create_engine(pg_url)
+    db = OrderDb(engine)
+    yield db
+    with engine.begin() as conn:
+        db.clear(conn)
+    engine.dispose()
+
+
+@st.composite
+def behaviour_cases(draw: st.DrawFn) -> tuple[Shop, Kind, Node]:
+    shop = draw(shops())
+    kind = draw(st.sampled_from([Kind.CUSTOMER, Kind.PRODUCT]))
+    return shop, kind, draw(rules(kind, shop))
+
+
+@settings(
+    max_examples=examples(1000, 150),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(case=behaviour_cases())
+def test_behaviour_functions_select_what_the_orders_say_everywhere(
+    case: tuple[Shop, Kind, Node], sqlite_shop: OrderDb, postgres_shop: OrderDb
+) -> None:
+    shop, kind, rule = case
+    everyone = {e.seq for e in shop.living(kind).values()}
+    want = expected(rule, kind, shop)
+    event("selects some but not all" if want and want != everyone else "selects none or all")
+    for db in (sqlite_shop, postgres_shop):
+        db.load(shop)
+    memory = InMemory(shop)
+    evaluators = {
+        "sqlite": lambda node: sqlite_shop.select(node, kind, shop),
+        "postgresql": lambda node: postgres_shop.select(node, kind, shop),
+        "python": lambda node: memory.python(node, kind),
+        "columnar": lambda node: memory.columnar(node, kind),
+    }
+    for name, members in evaluators.items():
+        assert members(rule) == want, name
+        assert members(Not(rule)) == everyone - want, name
+    for probe in probes(kind, shop):
+        want = expected(probe, kind, shop)
+        for name, members in evaluators.items():
+            assert members(probe) == want, (name, probe)

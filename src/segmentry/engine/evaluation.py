@@ -25,12 +25,13 @@ from segmentry.engine.types import Cause
 from segmentry.match import eval_columnar as columnar
 from segmentry.match.eval_python import Predicate, compile_predicate
 from segmentry.match.eval_sql import compile_sql
+from segmentry.match.sql_behaviour import OrderTables
 from segmentry.model.schema import Kind
 from segmentry.model.temporal import EvalContext
 from segmentry.rules.ast import Node
 from segmentry.store import entities as entity_store
 from segmentry.store import members as member_store
-from segmentry.store.tables import entities
+from segmentry.store.tables import entities, order_lines, orders
 
 
 def predicate(state: TenantState, segment: SegmentDef, ctx: EvalContext) -> Predicate:
@@ -42,14 +43,19 @@ def predicate(state: TenantState, segment: SegmentDef, ctx: EvalContext) -> Pred
 def rule_clause(
     conn: Connection, state: TenantState, kind: Kind, tree: Node, ctx: EvalContext
 ) -> sa.ColumnElement[bool]:
-    """The SQL clause of a checked rule over the ``entities`` table."""
+    """The SQL clause of a checked rule over the ``entities`` table (behaviour functions
+    read the ``orders`` and ``order_lines`` tables)."""
     dialect = conn.dialect.name
     return compile_sql(
         tree,
         state.schemas[kind],
         ctx,
         doc=entities.c.record,
-        segment=lambda code: entity_store.seq_in(state.member_set(code), dialect),
+        seq=entities.c.seq,
+        segment=lambda code, seq: entity_store.seq_in(state.member_set(code), dialect, seq),
+        orders=OrderTables(
+            orders, order_lines, entities, entities.c.tenant_id, entities.c.id, state.schemas
+        ),
     )
 
 

@@ -4,7 +4,8 @@ The clause reads a JSON column of encoded records (see
 :mod:`segmentry.model.values`) and runs inside SQLite or PostgreSQL. Every
 primitive test is wrapped in ``COALESCE(test, false)`` so that SQL's
 three-valued logic never leaks out: a missing attribute makes a test false,
-and ``NOT`` of it true, exactly as in the Python evaluator.
+and ``NOT`` of it true, exactly as in the Python evaluator. Behaviour functions
+are subqueries over the stored orders (:mod:`segmentry.match.sql_behaviour`).
 """
 
 from __future__ import annotations
@@ -37,18 +38,20 @@ from segmentry.match.lowering import (
     Suffix,
     lower,
 )
+from segmentry.match.sql_behaviour import OrderTables, behaviour_clause
 from segmentry.model.schema import AttrType, Schema
 from segmentry.model.temporal import EvalContext
 from segmentry.rules import regex
-from segmentry.rules.ast import And, Condition, InSegment, Node, Not, Or
+from segmentry.rules.ast import And, Behaviour, Condition, InSegment, Node, Not, Or
 from segmentry.rules.operators import Op
 
 Clause = ColumnElement[bool]
-SegmentClause = Callable[[str], Clause]
-"""For ``IN SEGMENT``: a clause true for the members of a segment code."""
+SegmentClause = Callable[[str, ColumnElement[Any]], Clause]
+"""For ``IN SEGMENT``: a clause true when the seq column given holds a member of the
+segment code (the tested entity's seq, or a joined product's or buyer's)."""
 
 
-def no_segments(code: str) -> Clause:
+def no_segments(code: str, seq: ColumnElement[Any]) -> Clause:
     raise LookupError(f"no membership table was given to resolve IN SEGMENT {code!r}")
 
 
@@ -58,20 +61,32 @@ def compile_sql(
     ctx: EvalContext,
     *,
     doc: ColumnElement[Any],
+    seq: ColumnElement[Any] | None = None,
     segment: SegmentClause = no_segments,
+    orders: OrderTables | None = None,
 ) -> Clause:
-    """A boolean clause over the JSON column ``doc`` for a checked rule."""
-    return SqlCompiler(schema, ctx, doc, segment).node(node)
+    """A boolean clause over the JSON column ``doc`` for a checked rule; ``seq`` is the
+    tested entity's seq (for ``IN SEGMENT``), ``orders`` what behaviour functions read."""
+    return SqlCompiler(schema, ctx, doc, seq=seq, segment=segment, orders=orders).node(node)
 
 
 class SqlCompiler:
     def __init__(
-        self, schema: Schema, ctx: EvalContext, doc: ColumnElement[Any], segment: SegmentClause
+        self,
+        schema: Schema,
+        ctx: EvalContext,
+        doc: ColumnElement[Any],
+        *,
+        seq: ColumnElement[Any] | None,
+        segment: SegmentClause,
+        orders: OrderTables | None,
     ) -> None:
         self.schema = schema
         self.ctx = ctx
         self.doc = doc
+        self.seq = seq
         self.segment = segment
+        self.orders = orders
 
     def node(self, node: Node) -> Clause:
         return NODE_HANDLERS[type(node)](self, node)
@@ -86,7 +101,22 @@ class SqlCompiler:
         return sa.not_(self.node(node.item))
 
     def in_segment(self, node: InSegment) -> Clause:
-        return self.segment(node.code)
+        if self.seq is None:
+            raise LookupError(f"no seq column was given to resolve IN SEGMENT {node.code!r}")
+        return self.segment(node.code, self.seq)
+
+    def behaviour(self, node: Behaviour) -> Clause:
+        if self.orders is None:
+            raise LookupError(f"no order tables were given to count {node.act.value}()")
+        return behaviour_clause(node, self.orders, self.ctx, self.inner)
+
+    def inner(
+        self, node: Node, schema: Schema, doc: ColumnElement[Any], seq: ColumnElement[Any] | None
+    ) -> Clause:
+        """A behaviour function's condition, over the record of the order, product or
+        buyer it joins (a behaviour inside one is refused by the checker)."""
+        compiler = SqlCompiler(schema, self.ctx, doc, seq=seq, segment=self.segment, orders=None)
+        return compiler.node(node)
 
     def condition(self, node: Condition) -> Clause:
         lowered = lower(node, self.schema, self.ctx)
@@ -263,6 +293,7 @@ NODE_HANDLERS: dict[type, Callable[[SqlCompiler, Any], Clause]] = {
     Not: SqlCompiler.not_,
     InSegment: SqlCompiler.in_segment,
     Condition: SqlCompiler.condition,
+    Behaviour: SqlCompiler.behaviour,
 }
 
 PRIMITIVE_HANDLERS: dict[type, Callable[[SqlCompiler, Lowered], Clause]] = {

@@ -305,12 +305,15 @@ def _seq_in_postgres(element: _SeqIn, compiler: SQLCompiler, **kw: Any) -> str:
     return f"({seq} IN (SELECT unnest(CAST(CAST({values} AS TEXT) AS BIGINT[]))))"
 
 
-def seq_in(seqs: BitMap, dialect: str) -> sa.ColumnElement[bool]:
-    """A clause true for the entities whose seq is in ``seqs``."""
+def seq_in(
+    seqs: BitMap, dialect: str, column: sa.ColumnElement[Any] = entities.c.seq
+) -> sa.ColumnElement[bool]:
+    """A clause true for the entities whose seq (``column``: the entities table's, or
+    that of an alias of it) is in ``seqs``."""
     if not seqs:
         return sa.false()
     if dialect == "postgresql":
         text = "{" + ",".join(map(str, seqs)) + "}"
     else:
         text = orjson.dumps(list(seqs)).decode()
-    return _SeqIn(entities.c.seq, sa.literal(text, sa.Text))
+    return _SeqIn(column, sa.literal(text, sa.Text))
