@@ -310,3 +310,14 @@ def test_the_lines_of_replaced_orders_are_reclaimed(segmentry: Segmentry, shop: 
     with segmentry.view(shop.tenant_id) as view:
         held = view.state.purchases
         assert held.lines <= held.line_capacity == 1024  # not 9 x 150 lines
+
+
+def test_explain_names_the_counted_orders_as_the_shop_wrote_them(shop: Shop) -> None:
+    segment(shop, Kind.CUSTOMER, "buyers", "orders_placed(status = 'placed') >= 2")
+    shop.put_order("INV-1", order("c1", "2024-03-10T10:00:00Z", ("p1", 1, "5")))
+    shop.put_order("Inv-2", order("c1", "2024-03-11T10:00:00Z", ("p1", 1, "5")))
+    shop.put_order("INV-3", order("c1", "2024-03-12T10:00:00Z", ("p1", 1, "5"), status="cancelled"))
+    explained = shop.explain("buyers", "c1")
+    assert explained.member
+    assert sorted(explained.tree["orders"]) == ["INV-1", "Inv-2"]
+    assert explained.tree["seen"] == 2

@@ -5,6 +5,9 @@ Nothing here writes: previews evaluate inside a read transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
+from functools import partial
 from itertools import islice
 
 from pyroaring import BitMap
@@ -21,6 +24,7 @@ from segmentry.model.schema import AttrType, Kind
 from segmentry.model.values import check_id
 from segmentry.rules.load import CheckedRule, RuleSource, prepare
 from segmentry.store import entities as entity_store
+from segmentry.store import orders as order_store
 
 
 def _sample(
@@ -80,6 +84,11 @@ def preview_edit(view: View, code: str, rule: RuleSource, limit: int = 10) -> Ed
     )
 
 
+def _order_ids(conn: Connection, tenant_id: int, seqs: Sequence[int]) -> list[str]:
+    found = order_store.ids_by_seqs(conn, tenant_id=tenant_id, seqs=seqs)
+    return [found[seq] for seq in seqs]
+
+
 def explain(view: View, code: str, entity_id: str) -> Explanation:
     """One entity against one segment: kept membership, and the rule condition by condition."""
     conn, state, ctx = view.conn, view.state, view.ctx
@@ -102,7 +111,7 @@ def explain(view: View, code: str, entity_id: str) -> Explanation:
         document=row.doc,
         entity_id=row.seq,
         members=state.member_set,
-        orders=state.order_view(),
+        orders=replace(state.order_view(), order_ids=partial(_order_ids, conn, state.tenant_id)),
     )
     if not segment.active:
         tree = {"inactive": code, "rule": tree, "result": False}

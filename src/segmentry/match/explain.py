@@ -96,12 +96,15 @@ class Explainer:
 
     def behaviour(self, node: Behaviour) -> Explained:
         made = self.compiler.counter(node)(self.entity_id)  # raises without orders
-        assert self.compiler.orders is not None
-        records = self.compiler.orders.purchases.orders
+        view = self.compiler.orders
+        assert view is not None
+        records = view.purchases.orders
         out = function_json(node)
         truth = node.act is Act.PURCHASED
         out["seen"] = made.value > 0 if truth else money_or_count(node, made.value)
-        out["orders"] = [records.record(order).get("id") for order in made.orders]
+        seqs = list(made.orders)
+        named = view.order_ids
+        out["orders"] = named(seqs) if named else [records.record(o).get("id") for o in seqs]
         out["result"] = self.compiler.node(node)(self.record, self.entity_id)
         return out
 

@@ -20,7 +20,7 @@ whole. The engine keeps it current in the write's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -284,3 +284,6 @@ class OrderView:
 
     purchases: Purchases
     tables: Mapping[Kind, ColumnarTable]
+    order_ids: Callable[[Sequence[int]], list[str]] | None = None
+    """The ids of orders by seq, as the shop wrote them, for explain (the records hold
+    them case-folded, as the language compares text); without it, the records' ids."""

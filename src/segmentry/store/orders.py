@@ -95,6 +95,19 @@ def rows_by_ids(conn: Connection, *, tenant_id: int, ids: Iterable[str]) -> dict
     return out
 
 
+def ids_by_seqs(conn: Connection, *, tenant_id: int, seqs: Iterable[int]) -> dict[int, str]:
+    """The ids of the orders with these seqs."""
+    wanted = list(dict.fromkeys(seqs))
+    out: dict[int, str] = {}
+    for start in range(0, len(wanted), ID_BATCH):
+        part = wanted[start : start + ID_BATCH]
+        query = sa.select(orders.c.seq, orders.c.id).where(
+            orders.c.tenant_id == tenant_id, orders.c.seq.in_(part)
+        )
+        out.update((int(seq), order_id) for seq, order_id in conn.execute(query))
+    return out
+
+
 def next_seq(conn: Connection, *, tenant_id: int) -> int:
     query = sa.select(sa.func.coalesce(sa.func.max(orders.c.seq), 0) + 1).where(
         orders.c.tenant_id == tenant_id
