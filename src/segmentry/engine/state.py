@@ -46,6 +46,7 @@ from segmentry.store.tenants import TenantRow
 
 if TYPE_CHECKING:
     from segmentry.engine.behaviour import Plan
+    from segmentry.engine.evaluation import Predicates
     from segmentry.engine.matcher import Matcher
 
 
@@ -155,6 +156,9 @@ class TenantState:
         self.behaviour_plan: tuple[int, Plan] | None = None
         """How the real-time pass walks the segments (``engine/behaviour.py``), with the
         ``definitions`` it was built at."""
+        self.predicates: Predicates | None = None
+        """The segments' compiled Python predicates (``engine/evaluation.py``), made
+        when first needed."""
         self.purchases = Purchases(schemas[Kind.ORDER])
         """The tenant's orders and lines, what behaviour functions count; changed in
         place by order writes (after ``mutations`` is counted, like the rest)."""

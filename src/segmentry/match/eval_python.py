@@ -48,7 +48,17 @@ from segmentry.match.purchases import OrderView
 from segmentry.model.schema import Schema
 from segmentry.model.temporal import EvalContext
 from segmentry.rules import regex
-from segmentry.rules.ast import And, Behaviour, Condition, InSegment, Node, Not, Or
+from segmentry.rules.ast import (
+    And,
+    Behaviour,
+    Condition,
+    InSegment,
+    Node,
+    Not,
+    Or,
+    attributes_of,
+    conditions,
+)
 from segmentry.rules.operators import Act, Op
 
 Record = Mapping[str, Any]
@@ -61,6 +71,11 @@ class MemberSet(Protocol):
 
 Members = Callable[[str], MemberSet]
 """For ``IN SEGMENT``: the member keys of a segment code."""
+
+Windows = Callable[[Behaviour], tuple[int, int]]
+"""A function's window as ``[low, high]`` microseconds, read at each evaluation: a
+predicate compiled with one follows the moment its source is set to, instead of
+the one it was compiled at (see ``compile_predicate``)."""
 
 Test = Callable[[Any], bool]
 
@@ -75,10 +90,14 @@ def compile_predicate(
     ctx: EvalContext,
     members: Members = no_segments,
     orders: OrderView | None = None,
+    *,
+    windows: Windows | None = None,
 ) -> Predicate:
     """A predicate over ``(record, entity_id)`` for a checked rule; a rule with a
-    behaviour function needs ``orders`` and entity seqs as keys."""
-    return Compiler(schema, ctx, members, orders).node(node)
+    behaviour function needs ``orders`` and entity seqs as keys. With ``windows``,
+    behaviour windows are read from it at each evaluation (the rule's other relative
+    times stay fixed at ``ctx``), so one compiled predicate serves every moment."""
+    return Compiler(schema, ctx, members, orders, windows).node(node)
 
 
 class Compiler:
@@ -88,11 +107,13 @@ class Compiler:
         ctx: EvalContext,
         members: Members,
         orders: OrderView | None = None,
+        windows: Windows | None = None,
     ) -> None:
         self.schema = schema
         self.ctx = ctx
         self.members = members
         self.orders = orders
+        self.windows = windows
 
     def node(self, node: Node) -> Predicate:
         return NODE_HANDLERS[type(node)](self, node)
@@ -125,16 +146,18 @@ class Compiler:
         buyer is read anew at each call: a condition is over current records."""
         if self.orders is None:
             raise no_orders(node)
-        view, window_ = self.orders, bounds(node, self.ctx)
+        view = self.orders
+        windows = self.windows or _fixed_window(bounds(node, self.ctx))
         if node.where is None:
-            return lambda seq: tally(node, view, window_, None, seq)
+            return lambda seq: tally(node, view, windows(node), None, seq)
         table = condition_table(node, view)
         inner = Compiler(table.schema, self.ctx, self.members).node(node.where)
+        reads = tuple(dict.fromkeys(k for c in conditions(node.where) for k in attributes_of(c)))
 
-        def test(seq: int) -> bool:
-            return inner(table.record(seq), seq)
+        def test(seq: int) -> bool:  # only what the condition reads of the record
+            return inner(table.record(seq, reads), seq)
 
-        return lambda seq: tally(node, view, window_, meets_of(table, test), seq)
+        return lambda seq: tally(node, view, windows(node), meets_of(table, test), seq)
 
     def condition(self, node: Condition) -> Predicate:
         lowered = lower(node, self.schema, self.ctx)
@@ -151,6 +174,10 @@ class Compiler:
         if lowered.negated:
             return lambda record, entity_id: not _holds(test, record.get(key))
         return lambda record, entity_id: _holds(test, record.get(key))
+
+
+def _fixed_window(window_: tuple[int, int]) -> Windows:
+    return lambda node: window_
 
 
 COMPARISONS: dict[Op, Callable[[Any, Any], bool]] = {
