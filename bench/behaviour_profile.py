@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import order_rules
+from bench import order_rules, orders
 from bench.orders import history
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.types import SegmentSpec
@@ -33,7 +33,13 @@ def main() -> None:
     parser.add_argument("--segments", type=int, default=1_000)
     parser.add_argument("--writes", type=int, default=10)
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument(
+        "--ingest", action="store_true", help="profile order_ingest_rate's batches instead"
+    )
     args = parser.parse_args()
+    if args.ingest:
+        ingest(args.orders, args.segments, args.top)
+        return
     customers = max(500, args.orders // 2)
     products = max(500, customers // 10)
     made = history(args.orders + args.writes, customers=customers, products=products, seed=37)
@@ -69,6 +75,31 @@ def main() -> None:
     print(f"median {statistics.median(seconds) * 1e3:.1f} ms per order (profiled)")
     pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top)
     pstats.Stats(profile).sort_stats("tottime").print_stats(args.top)
+
+
+def ingest(count: int, segment_count: int, top: int) -> None:
+    """``order_ingest_rate``'s shop (customers, products, ``segment_count`` segments of
+    which a fifth behavioural) taking ``count`` orders in batches, profiled."""
+    customers, products = max(1_000, count // 2), max(500, count // 10)
+    docs = list(history(count + 1, customers=customers, products=products).documents())
+    with (
+        tempfile.TemporaryDirectory(prefix="segmentry-bench-") as folder,
+        Segmentry(f"sqlite:///{Path(folder) / 'orders.db'}") as segmentry,
+    ):
+        write = orders._shop_writer(
+            segmentry, customers, products, docs[:1], segment_count=segment_count,
+            behavioural=segment_count // 5, functions=True,
+        )  # fmt: skip
+        profile = cProfile.Profile()
+        start = time.perf_counter()
+        for first in range(1, len(docs), orders.BATCH):
+            profile.enable()
+            write(docs[first : first + orders.BATCH])
+            profile.disable()
+        seconds = time.perf_counter() - start
+    print(f"{count / seconds:.0f} orders/s (profiled)")
+    pstats.Stats(profile).sort_stats("cumulative").print_stats(top)
+    pstats.Stats(profile).sort_stats("tottime").print_stats(top)
 
 
 if __name__ == "__main__":

@@ -310,3 +310,31 @@ def test_the_lines_of_replaced_orders_are_reclaimed(segmentry: Segmentry, shop: 
     with segmentry.view(shop.tenant_id) as view:
         held = view.state.purchases
         assert held.lines <= held.line_capacity == 1024  # not 9 x 150 lines
+
+
+def test_a_batch_of_orders_for_many_customers_settles_them_all(shop: Shop) -> None:
+    # More customers than behaviour.AT_ONCE_LEAST in one batch: they are re-checked
+    # with one columnar evaluation per segment instead of one at a time.
+    many = behaviour.AT_ONCE_LEAST + 16
+    shop.upsert(Kind.PRODUCT, "p1", {"name": "Mug"})
+    segment(shop, Kind.CUSTOMER, "spenders", "amount_spent(since: -30d) > 50")
+    segment(shop, Kind.CUSTOMER, "mug_buyers", "purchased(name = 'Mug') AND orders_placed() >= 2")
+    segment(shop, Kind.PRODUCT, "sellers", "units_sold(since: -30d) > 100")
+    shop.put_orders([
+        {"id": f"o{n}", **order(f"c{n}", "2024-03-10T10:00:00Z", ("p1", 1, str(n)))}
+        for n in range(many)
+    ])  # fmt: skip
+    assert ids(shop, "spenders") == {f"c{n}" for n in range(51, many)}
+    assert ids(shop, "mug_buyers") == set()
+    assert ids(shop, "sellers") == set()
+    shop.put_orders([
+        {"id": f"again{n}", **order(f"c{n}", "2024-03-11T10:00:00Z", ("p1", 2, "1"))}
+        for n in range(0, many, 2)
+    ] + [
+        {"id": f"o{n}", **order(f"c{n}", "2024-03-10T10:00:00Z", ("p1", 1, str(n)),
+                                status="cancelled")}
+        for n in range(1, many, 2)
+    ])  # fmt: skip
+    assert ids(shop, "spenders") == {f"c{n}" for n in range(50, many, 2) if n + 2 > 50}
+    assert ids(shop, "mug_buyers") == {f"c{n}" for n in range(0, many, 2)}
+    assert ids(shop, "sellers") == {"p1"}
