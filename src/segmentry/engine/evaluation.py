@@ -24,7 +24,7 @@ from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Cause
 from segmentry.match import eval_columnar as columnar
 from segmentry.match.behaviour import bounds
-from segmentry.match.eval_python import Predicate, compile_predicate
+from segmentry.match.eval_python import Predicate, Terms, compile_predicate
 from segmentry.match.eval_sql import compile_sql
 from segmentry.match.index_parts import moves_with_time
 from segmentry.model.schema import Kind
@@ -54,7 +54,11 @@ class Predicates:
     computed once per moment. A rule with another relative time (a condition such
     as ``last_order_at > -90d``, inside a function's condition too) fixes it when
     compiled, so it is compiled once per moment. Member sets and the orders are read
-    through objects the state changes in place."""
+    through objects the state changes in place. Equal behaviour functions of different
+    segments share their value for an entity until the state changes
+    (``TenantState.mutations``, counted before every change of orders, records and
+    memberships; a value whose condition names no segment ignores membership
+    changes), so an order's customer is counted once per distinct function."""
 
     def __init__(self) -> None:
         self.definitions = -1
@@ -64,10 +68,13 @@ class Predicates:
         self.fixed: dict[int, bool] = {}
         """Per segment: whether its rule has relative times outside behaviour windows."""
         self.bounds: dict[tuple[str | None, str | None], tuple[int, int]] = {}
+        self.terms: Terms | None = None
 
     def of(self, state: TenantState, segment: SegmentDef, ctx: EvalContext) -> Predicate:
-        if self.definitions != state.definitions:
+        zone_moved = self.moment is not None and ctx.tz != self.moment.tz  # absolute dates
+        if self.definitions != state.definitions or zone_moved:
             self.definitions = state.definitions
+            self.terms = Terms(lambda members: _generation(state, members=members))
             self.kept.clear()
             self.fixed.clear()
             self.at_moment.clear()
@@ -90,6 +97,7 @@ class Predicates:
                 state.member_set,
                 orders=state.order_view(),
                 windows=self.windows,
+                terms=self.terms,
             )
         return found
 
@@ -101,6 +109,11 @@ class Predicates:
             assert self.moment is not None
             found = self.bounds[key] = bounds(node, self.moment)
         return found
+
+
+def _generation(state: TenantState, *, members: bool) -> int:
+    """Moves whenever the orders or records change, and with ``members`` memberships too."""
+    return state.mutations if members else state.mutations - state.memberships
 
 
 def _moves_with_time(segment: SegmentDef) -> bool:

@@ -140,6 +140,10 @@ class TenantState:
         self.mutations = 0
         """Counts changes made in memory: a transaction that fails after changing the
         state must not leave it cached. Counted before each change is made."""
+        self.memberships = 0
+        """Counts the ``mutations`` that changed only memberships: what is left changed
+        orders, records or definitions (behaviour values without ``IN SEGMENT`` in their
+        conditions are kept while it stays, ``engine/evaluation.py``)."""
         self.committed = 0
         """``mutations`` when this state last matched the database (loaded, or a write of
         this process committed): while the two are equal, no write is half-way through

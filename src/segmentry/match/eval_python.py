@@ -58,6 +58,7 @@ from segmentry.rules.ast import (
     Or,
     attributes_of,
     conditions,
+    segment_refs,
 )
 from segmentry.rules.operators import Act, Op
 
@@ -80,6 +81,48 @@ the one it was compiled at (see ``compile_predicate``)."""
 Test = Callable[[Any], bool]
 
 
+class Terms:
+    """Behaviour functions shared by the predicates compiled with it: each distinct
+    function (its condition and window) is compiled once, and its value for an entity
+    is computed once while ``generation(reads_members)`` and the window stay the same.
+    The caller moves the generation whenever the orders or records a value reads may
+    have changed, and, for functions whose condition has ``IN SEGMENT``
+    (``reads_members``), the memberships too."""
+
+    def __init__(self, generation: Callable[[bool], int]) -> None:
+        self.generation = generation
+        self.counters: dict[tuple[object, ...], Callable[[int], Tally]] = {}
+
+    def shared(
+        self, node: Behaviour, make: Callable[[], Callable[[int], Tally]], windows: Windows
+    ) -> Callable[[int], Tally]:
+        term = (node.act, node.where, node.since, node.until)  # the comparison aside
+        found = self.counters.get(term)
+        if found is None:
+            found = self.counters[term] = self._memoised(node, make(), windows)
+        return found
+
+    def _memoised(
+        self, node: Behaviour, count: Callable[[int], Tally], windows: Windows
+    ) -> Callable[[int], Tally]:
+        held: dict[tuple[int, tuple[int, int]], Tally] = {}
+        reads_members = node.where is not None and bool(segment_refs(node.where))
+        at = [self.generation(reads_members)]
+
+        def counted(seq: int) -> Tally:
+            generation = self.generation(reads_members)
+            if generation != at[0]:
+                held.clear()
+                at[0] = generation
+            key = (seq, windows(node))
+            found = held.get(key)
+            if found is None:
+                found = held[key] = count(seq)
+            return found
+
+        return counted
+
+
 def no_segments(code: str) -> MemberSet:
     raise LookupError(f"no segment memberships were given to resolve IN SEGMENT {code!r}")
 
@@ -92,12 +135,15 @@ def compile_predicate(
     orders: OrderView | None = None,
     *,
     windows: Windows | None = None,
+    terms: Terms | None = None,
 ) -> Predicate:
     """A predicate over ``(record, entity_id)`` for a checked rule; a rule with a
     behaviour function needs ``orders`` and entity seqs as keys. With ``windows``,
     behaviour windows are read from it at each evaluation (the rule's other relative
-    times stay fixed at ``ctx``), so one compiled predicate serves every moment."""
-    return Compiler(schema, ctx, members, orders, windows).node(node)
+    times stay fixed at ``ctx``), so one compiled predicate serves every moment. With
+    ``terms``, equal behaviour functions share one value per entity (see :class:`Terms`);
+    it needs ``windows`` too."""
+    return Compiler(schema, ctx, members, orders, windows=windows, terms=terms).node(node)
 
 
 class Compiler:
@@ -107,13 +153,16 @@ class Compiler:
         ctx: EvalContext,
         members: Members,
         orders: OrderView | None = None,
+        *,
         windows: Windows | None = None,
+        terms: Terms | None = None,
     ) -> None:
         self.schema = schema
         self.ctx = ctx
         self.members = members
         self.orders = orders
         self.windows = windows
+        self.terms = terms
 
     def node(self, node: Node) -> Predicate:
         return NODE_HANDLERS[type(node)](self, node)
@@ -144,6 +193,11 @@ class Compiler:
     def counter(self, node: Behaviour) -> Callable[[int], Tally]:
         """A function's value for an entity seq, its condition compiled once. A product or
         buyer is read anew at each call: a condition is over current records."""
+        if self.terms is not None and self.windows is not None:
+            return self.terms.shared(node, lambda: self._counter(node), self.windows)
+        return self._counter(node)
+
+    def _counter(self, node: Behaviour) -> Callable[[int], Tally]:
         if self.orders is None:
             raise no_orders(node)
         view = self.orders
