@@ -16,7 +16,9 @@ read it. The checker refuses loops, so the order exists. The Transaction
 collects the net changes as for any write.
 
 The work is that of the entities concerned: an order's customer and products,
-a product's buyers, a customer's products; nothing scans the shop.
+a product's buyers, a customer's products; nothing scans the shop, except when
+those entities are so many (a batch of orders, a long pause's sweep) that one
+columnar evaluation of a segment costs less than re-checking them one by one.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ The predicate takes an entity's encoded record (see
 (the engine uses dense integer seqs; tests use ids), and answers membership. Compiling
 builds a tree of closures, one per node, so evaluation does no dispatch on
 node types; relative times are fixed at compile time, so compile again when
-the moment of evaluation moves.
+the moment of evaluation moves (behaviour windows may instead be read at each
+evaluation: ``windows``).
 
 A behaviour function reads the tenant's orders (an :class:`OrderView`) for the
 entity whose key is its seq: see :mod:`segmentry.match.behaviour`. Its condition is
