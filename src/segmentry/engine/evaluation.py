@@ -97,7 +97,7 @@ class Predicates:
                 state.member_set,
                 orders=state.order_view(),
                 windows=self.windows,
-                terms=self.terms,
+                terms=None if fixed else self.terms,  # its functions hold this moment's bounds
             )
         return found
 
