@@ -106,19 +106,18 @@ class Terms:
     def _memoised(
         self, node: Behaviour, count: Callable[[int], Tally], windows: Windows
     ) -> Callable[[int], Tally]:
-        held: dict[tuple[int, tuple[int, int]], Tally] = {}
+        held: dict[int, Tally] = {}
         reads_members = node.where is not None and bool(segment_refs(node.where))
-        at = [self.generation(reads_members)]
+        at: list[object] = [None]
 
         def counted(seq: int) -> Tally:
-            generation = self.generation(reads_members)
-            if generation != at[0]:
+            now = (self.generation(reads_members), windows(node))
+            if now != at[0]:  # values of another state or moment: forget them all
                 held.clear()
-                at[0] = generation
-            key = (seq, windows(node))
-            found = held.get(key)
+                at[0] = now
+            found = held.get(seq)
             if found is None:
-                found = held[key] = count(seq)
+                found = held[seq] = count(seq)
             return found
 
         return counted
