@@ -24,7 +24,7 @@ from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Cause
 from segmentry.match import eval_columnar as columnar
 from segmentry.match.behaviour import bounds
-from segmentry.match.eval_python import Predicate, Terms, compile_predicate
+from segmentry.match.eval_python import Predicate, Terms, Windows, compile_predicate
 from segmentry.match.eval_sql import compile_sql
 from segmentry.match.index_parts import moves_with_time
 from segmentry.model.schema import Kind
@@ -38,9 +38,13 @@ from segmentry.store.tables import entities
 def predicate(state: TenantState, segment: SegmentDef, ctx: EvalContext) -> Predicate:
     """A segment's Python predicate at ``ctx``, compiled once while definitions hold
     (see :class:`Predicates`). Use it before asking for another moment's."""
+    return predicates(state).of(state, segment, ctx)
+
+
+def predicates(state: TenantState) -> Predicates:
     if state.predicates is None:
         state.predicates = Predicates()
-    return state.predicates.of(state, segment, ctx)
+    return state.predicates
 
 
 class Predicates:
@@ -70,18 +74,15 @@ class Predicates:
         self.bounds: dict[tuple[str | None, str | None], tuple[int, int]] = {}
         self.terms: Terms | None = None
 
+    def shared(self, state: TenantState, ctx: EvalContext) -> tuple[Windows, Terms]:
+        """The windows at ``ctx`` and the shared values, for evaluators of the same state
+        other than these predicates (the rule index's pass over a few rows)."""
+        self._at(state, ctx)
+        assert self.terms is not None
+        return self.windows, self.terms
+
     def of(self, state: TenantState, segment: SegmentDef, ctx: EvalContext) -> Predicate:
-        zone_moved = self.moment is not None and ctx.tz != self.moment.tz  # absolute dates
-        if self.definitions != state.definitions or zone_moved:
-            self.definitions = state.definitions
-            self.terms = Terms(lambda members: _generation(state, members=members))
-            self.kept.clear()
-            self.fixed.clear()
-            self.at_moment.clear()
-        if ctx != self.moment:
-            self.moment = ctx
-            self.bounds.clear()
-            self.at_moment.clear()
+        self._at(state, ctx)
         seg_id = segment.seg_id
         fixed = self.fixed.get(seg_id)
         if fixed is None:
@@ -100,6 +101,19 @@ class Predicates:
                 terms=None if fixed else self.terms,  # its functions hold this moment's bounds
             )
         return found
+
+    def _at(self, state: TenantState, ctx: EvalContext) -> None:
+        zone_moved = self.moment is not None and ctx.tz != self.moment.tz  # absolute dates
+        if self.definitions != state.definitions or zone_moved:
+            self.definitions = state.definitions
+            self.terms = Terms(lambda members: _generation(state, members=members))
+            self.kept.clear()
+            self.fixed.clear()
+            self.at_moment.clear()
+        if ctx != self.moment:
+            self.moment = ctx
+            self.bounds.clear()
+            self.at_moment.clear()
 
     def windows(self, node: Behaviour) -> tuple[int, int]:
         """A function's window at the moment last asked for."""

@@ -98,6 +98,7 @@ class Matcher:
         rows; ``fresh``: none of them is in any dynamic segment yet (new entities), so
         only the segments some of them enter are touched."""
         self.index.ctx = tx.ctx
+        self.index.shared = evaluation.predicates(tx.state).shared(tx.state, tx.ctx)
         table = tx.state.tables[self.kind]
         holds = self.index.holds(
             table,
