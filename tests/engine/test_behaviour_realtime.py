@@ -321,3 +321,47 @@ def test_explain_names_the_counted_orders_as_the_shop_wrote_them(shop: Shop) -> 
     assert explained.member
     assert sorted(explained.tree["orders"]) == ["INV-1", "Inv-2"]
     assert explained.tree["seen"] == 2
+
+
+def test_a_batch_of_orders_for_many_customers_settles_them_all(shop: Shop) -> None:
+    # More customers than behaviour.AT_ONCE_LEAST in one batch: they are re-checked
+    # with one columnar evaluation per segment instead of one at a time.
+    many = behaviour.AT_ONCE_LEAST + 16
+    shop.upsert(Kind.PRODUCT, "p1", {"name": "Mug"})
+    segment(shop, Kind.CUSTOMER, "spenders", "amount_spent(since: -30d) > 50")
+    segment(shop, Kind.CUSTOMER, "mug_buyers", "purchased(name = 'Mug') AND orders_placed() >= 2")
+    segment(shop, Kind.PRODUCT, "sellers", "units_sold(since: -30d) > 100")
+    shop.put_orders([
+        {"id": f"o{n}", **order(f"c{n}", "2024-03-10T10:00:00Z", ("p1", 1, str(n)))}
+        for n in range(many)
+    ])  # fmt: skip
+    assert ids(shop, "spenders") == {f"c{n}" for n in range(51, many)}
+    assert ids(shop, "mug_buyers") == set()
+    assert ids(shop, "sellers") == set()
+    shop.put_orders([
+        {"id": f"again{n}", **order(f"c{n}", "2024-03-11T10:00:00Z", ("p1", 2, "1"))}
+        for n in range(0, many, 2)
+    ] + [
+        {"id": f"o{n}", **order(f"c{n}", "2024-03-10T10:00:00Z", ("p1", 1, str(n)),
+                                status="cancelled")}
+        for n in range(1, many, 2)
+    ])  # fmt: skip
+    assert ids(shop, "spenders") == {f"c{n}" for n in range(50, many, 2) if n + 2 > 50}
+    assert ids(shop, "mug_buyers") == {f"c{n}" for n in range(0, many, 2)}
+    assert ids(shop, "sellers") == {"p1"}
+
+
+def test_a_relative_time_inside_a_condition_moves_with_the_clock_in_every_segment(
+    shop: Shop, clock: ManualClock
+) -> None:
+    # Two segments count the same thing; the condition's bound moves with the clock,
+    # so neither may keep a value computed at an earlier moment.
+    shop.declare_attribute(Kind.PRODUCT, "launched_at", "datetime")
+    shop.upsert(Kind.PRODUCT, "p1", {"launched_at": "2024-03-10T12:00:00Z"})
+    segment(shop, Kind.CUSTOMER, "new_buyers", "purchased(launched_at > -7d)")
+    segment(shop, Kind.CUSTOMER, "new_buyers_too", "purchased(launched_at > -7d)")
+    shop.put_order("o1", order("c1", "2024-03-14T10:00:00Z", ("p1", 1, "5")))
+    assert ids(shop, "new_buyers") == ids(shop, "new_buyers_too") == {"c1"}
+    clock.advance(timedelta(days=30))
+    shop.put_order("o2", order("c2", "2024-04-14T10:00:00Z", ("p1", 1, "5")))
+    assert "c2" not in ids(shop, "new_buyers") | ids(shop, "new_buyers_too")

@@ -7,6 +7,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pyroaring import BitMap
 
 from segmentry.match.purchases import NO_SEQ, PurchaseLine, Purchases
 from segmentry.model.schema import Kind, Schema
@@ -153,3 +154,38 @@ def test_any_writes_leave_indexes_that_agree_with_a_plain_record_of_them(
 def _seq(name: str, late: int) -> int:
     number = int(name[1:])
     return late if number == 4 else number
+
+
+def test_loading_many_orders_at_once_holds_what_putting_them_one_by_one_does() -> None:
+    orders = {
+        1: (7, [("a", 1), ("b", 2)]),
+        2: (NO_SEQ, [("a", 1)]),
+        3: (8, [("new", NO_SEQ), ("b", 2), ("a", 1)]),
+        4: (7, []),
+        5: (9, [("new", NO_SEQ)]),
+    }
+    one_by_one, at_once = Purchases(SCHEMA), Purchases(SCHEMA)
+    for seq, (customer, lines) in orders.items():
+        put(one_by_one, seq, customer, lines, counted=seq != 4)
+    at_once.put_many(
+        list(orders),
+        records=[{"id": f"o{seq}"} for seq in orders],
+        customer_seqs=[customer for customer, _ in orders.values()],
+        placed_at=[100 * seq for seq in orders],
+        total_micros=[1_000_000] * len(orders),
+        counted=[seq != 4 for seq in orders],
+        lines=[
+            [PurchaseLine(pid, pseq, pseq + 2, 500_000) for pid, pseq in lines]
+            for _, lines in orders.values()
+        ],
+    )
+    for p in (one_by_one, at_once):
+        p.product_appeared("new", 3)
+    assert held(at_once) == held(one_by_one)
+    for product in (1, 2, 3):
+        assert at_once.lines_of_product(product) == one_by_one.lines_of_product(product)
+    for customer in (7, 8, 9):
+        assert at_once.orders_of(customer) == one_by_one.orders_of(customer)
+    assert at_once.buyers_of([1, 2, 3]) == one_by_one.buyers_of([1, 2, 3]) == BitMap([7, 8, 9])
+    assert list(at_once.counted[:6]) == list(one_by_one.counted[:6])
+    assert list(at_once.placed_at[:6]) == list(one_by_one.placed_at[:6])

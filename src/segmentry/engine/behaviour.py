@@ -16,7 +16,9 @@ read it. The checker refuses loops, so the order exists. The Transaction
 collects the net changes as for any write.
 
 The work is that of the entities concerned: an order's customer and products,
-a product's buyers, a customer's products; nothing scans the shop.
+a product's buyers, a customer's products; nothing scans the shop, except when
+those entities are so many (a batch of orders, a long pause's sweep) that one
+columnar evaluation of a segment costs less than re-checking them one by one.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from segmentry.engine.state import SegmentDef, TenantState
 from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Cause
 from segmentry.match.purchases import NO_SEQ, Purchases
+from segmentry.model.bitmaps import array_of, bitmap_of
 from segmentry.model.schema import Kind
 from segmentry.rules.ast import attributes_of, behaviours, conditions, segment_refs
 from segmentry.rules.operators import BY_ACT
@@ -204,12 +207,39 @@ class Records:
 def recheck_in(
     tx: Transaction, segment: SegmentDef, seqs: BitMap, cause: Cause, records: Records
 ) -> BitMap:
-    """Re-check living entities ``seqs`` in one segment; returns those that flipped."""
+    """Re-check living entities ``seqs`` in one segment; returns those that flipped.
+
+    One at a time with the segment's Python predicate, or, when they are so many that
+    one columnar evaluation of the rule over the kind and the orders costs less (a
+    batch of orders, a long pause's sweep), with that evaluation."""
+    rows = tx.state.tables[segment.kind].size + tx.state.purchases.lines
+    if len(seqs) >= AT_ONCE_LEAST and len(seqs) * PER_ENTITY >= rows:
+        return _recheck_at_once(tx, segment, seqs, cause)
     test = evaluation.predicate(tx.state, segment, tx.ctx)
     flipped = BitMap()
     for seq, record in records.of(segment.kind, seqs):
         if tx.set_member(segment, seq, test(record, seq), cause):
             flipped.add(seq)
+    return flipped
+
+
+AT_ONCE_LEAST = 64
+"""Entities below which they are re-checked one at a time whatever the shop's size."""
+PER_ENTITY = 500
+"""About how many rows (entities and order lines) a columnar evaluation reads in the
+time one entity is re-checked with a predicate."""
+
+
+def _recheck_at_once(tx: Transaction, segment: SegmentDef, seqs: BitMap, cause: Cause) -> BitMap:
+    assert segment.tree is not None
+    table = tx.state.tables[segment.kind]
+    wanted = array_of(seqs)
+    wanted = wanted[wanted < table.size]
+    living = bitmap_of(wanted[table.alive[wanted]])
+    target = evaluation.members_of_rule(tx.state, segment.kind, segment.tree, tx.ctx) & living
+    before = tx.state.members.get(segment.seg_id, BitMap()) & living
+    tx.set_members(segment, living, target, cause)
+    flipped: BitMap = before ^ target
     return flipped
 
 

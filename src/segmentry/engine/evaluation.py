@@ -23,21 +23,122 @@ from segmentry.engine.state import SegmentDef, TenantState
 from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Cause
 from segmentry.match import eval_columnar as columnar
-from segmentry.match.eval_python import Predicate, compile_predicate
+from segmentry.match.behaviour import bounds
+from segmentry.match.eval_python import Predicate, Terms, Windows, compile_predicate
 from segmentry.match.eval_sql import compile_sql
+from segmentry.match.index_parts import moves_with_time
 from segmentry.match.sql_behaviour import OrderTables
 from segmentry.model.schema import Kind
 from segmentry.model.temporal import EvalContext
-from segmentry.rules.ast import Node
+from segmentry.rules.ast import Behaviour, Node, behaviours, conditions
 from segmentry.store import entities as entity_store
 from segmentry.store import members as member_store
 from segmentry.store.tables import entities, order_lines, orders
 
 
 def predicate(state: TenantState, segment: SegmentDef, ctx: EvalContext) -> Predicate:
+    """A segment's Python predicate at ``ctx``, compiled once while definitions hold
+    (see :class:`Predicates`). Use it before asking for another moment's."""
+    return predicates(state).of(state, segment, ctx)
+
+
+def predicates(state: TenantState) -> Predicates:
+    if state.predicates is None:
+        state.predicates = Predicates()
+    return state.predicates
+
+
+class Predicates:
+    """The compiled Python predicates of a tenant's segments, kept between writes.
+
+    Compiling a rule with behaviour functions is most of a re-check's cost, and an
+    order re-checks its customer and products in every segment that counts orders.
+    A rule whose only relative times are behaviour windows is compiled once per
+    change of definitions (which also marks new tables, segments and schemas): its
+    windows are read at evaluation from :meth:`windows`, each distinct window
+    computed once per moment. A rule with another relative time (a condition such
+    as ``last_order_at > -90d``, inside a function's condition too) fixes it when
+    compiled, so it is compiled once per moment. Member sets and the orders are read
+    through objects the state changes in place. Equal behaviour functions of different
+    segments share their value for an entity until the state changes
+    (``TenantState.mutations``, counted before every change of orders, records and
+    memberships; a value whose condition names no segment ignores membership
+    changes), so an order's customer is counted once per distinct function."""
+
+    def __init__(self) -> None:
+        self.definitions = -1
+        self.moment: EvalContext | None = None
+        self.kept: dict[int, Predicate] = {}
+        self.at_moment: dict[int, Predicate] = {}
+        self.fixed: dict[int, bool] = {}
+        """Per segment: whether its rule has relative times outside behaviour windows."""
+        self.bounds: dict[tuple[str | None, str | None], tuple[int, int]] = {}
+        self.terms: Terms | None = None
+
+    def shared(self, state: TenantState, ctx: EvalContext) -> tuple[Windows, Terms]:
+        """The windows at ``ctx`` and the shared values, for evaluators of the same state
+        other than these predicates (the rule index's pass over a few rows)."""
+        self._at(state, ctx)
+        assert self.terms is not None
+        return self.windows, self.terms
+
+    def of(self, state: TenantState, segment: SegmentDef, ctx: EvalContext) -> Predicate:
+        self._at(state, ctx)
+        seg_id = segment.seg_id
+        fixed = self.fixed.get(seg_id)
+        if fixed is None:
+            fixed = self.fixed[seg_id] = _moves_with_time(segment)
+        held = self.at_moment if fixed else self.kept
+        found = held.get(seg_id)
+        if found is None:
+            assert segment.tree is not None
+            found = held[seg_id] = compile_predicate(
+                segment.tree,
+                state.schemas[segment.kind],
+                ctx,
+                state.member_set,
+                orders=state.order_view(),
+                windows=self.windows,
+                terms=None if fixed else self.terms,  # its functions hold this moment's bounds
+            )
+        return found
+
+    def _at(self, state: TenantState, ctx: EvalContext) -> None:
+        zone_moved = self.moment is not None and ctx.tz != self.moment.tz  # absolute dates
+        if self.definitions != state.definitions or zone_moved:
+            self.definitions = state.definitions
+            self.terms = Terms(lambda members: _generation(state, members=members))
+            self.kept.clear()
+            self.fixed.clear()
+            self.at_moment.clear()
+        if ctx != self.moment:
+            self.moment = ctx
+            self.bounds.clear()
+            self.at_moment.clear()
+
+    def windows(self, node: Behaviour) -> tuple[int, int]:
+        """A function's window at the moment last asked for."""
+        key = (node.since, node.until)
+        found = self.bounds.get(key)
+        if found is None:
+            assert self.moment is not None
+            found = self.bounds[key] = bounds(node, self.moment)
+        return found
+
+
+def _generation(state: TenantState, *, members: bool) -> int:
+    """Moves whenever the orders or records change, and with ``members`` memberships too."""
+    return state.mutations if members else state.mutations - state.memberships
+
+
+def _moves_with_time(segment: SegmentDef) -> bool:
+    """Whether the rule has a relative time outside behaviour windows."""
     assert segment.tree is not None
-    schema = state.schemas[segment.kind]
-    return compile_predicate(segment.tree, schema, ctx, state.member_set, orders=state.order_view())
+    found = list(conditions(segment.tree))
+    for function in behaviours(segment.tree):
+        if function.where is not None:
+            found += conditions(function.where)
+    return any(moves_with_time(c) for c in found)
 
 
 def rule_clause(

@@ -47,7 +47,6 @@ class Matcher:
         self.index = RuleIndex(
             {s.seg_id: s.tree for s in self.indexed if s.tree}, state.schemas[kind], ctx
         )
-        self._predicates: dict[int, Predicate] = {}
 
     def update(
         self, tx: Transaction, seq: int, old: Record | None, new: Record, cause: Cause
@@ -99,6 +98,7 @@ class Matcher:
         rows; ``fresh``: none of them is in any dynamic segment yet (new entities), so
         only the segments some of them enter are touched."""
         self.index.ctx = tx.ctx
+        self.index.shared = evaluation.predicates(tx.state).shared(tx.state, tx.ctx)
         table = tx.state.tables[self.kind]
         holds = self.index.holds(
             table,
@@ -141,15 +141,9 @@ class Matcher:
                 tx.set_member(segment, seq, test(record, seq), cause)
 
     def predicate(self, tx: Transaction, segment: SegmentDef) -> Predicate:
-        """A segment's Python predicate; rules that do not move with time and count no
-        orders are compiled once."""
-        cached = self._predicates.get(segment.seg_id)
-        if cached is not None:
-            return cached
-        compiled = evaluation.predicate(tx.state, segment, tx.ctx)
-        if not (segment.time_conditions or segment.behavioural):
-            self._predicates[segment.seg_id] = compiled
-        return compiled
+        """A segment's Python predicate at the write's moment (kept compiled by the
+        tenant's state)."""
+        return evaluation.predicate(tx.state, segment, tx.ctx)
 
 
 def _bitmaps_of(seqs: np.ndarray) -> Callable[[np.ndarray], BitMap]:

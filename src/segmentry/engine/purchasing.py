@@ -56,6 +56,14 @@ def load(conn: Connection, *, tenant_id: int, schema: Schema) -> Purchases:
     """Every order of a tenant, in memory."""
     purchases = Purchases(schema)
     for batch in order_store.held_orders(conn, tenant_id=tenant_id):
-        for order in batch:
-            hold(purchases, order)
+        rows = [order.row for order in batch]
+        purchases.put_many(
+            [row.seq for row in rows],
+            records=[order_record(row) for row in rows],
+            customer_seqs=[NO_SEQ if o.customer_seq is None else o.customer_seq for o in batch],
+            placed_at=[row.placed_at for row in rows],
+            total_micros=[row.total_micros for row in rows],
+            counted=[row.status == PLACED for row in rows],
+            lines=[purchase_lines(order.lines) for order in batch],
+        )
     return purchases

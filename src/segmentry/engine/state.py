@@ -46,6 +46,7 @@ from segmentry.store.tenants import TenantRow
 
 if TYPE_CHECKING:
     from segmentry.engine.behaviour import Plan
+    from segmentry.engine.evaluation import Predicates
     from segmentry.engine.matcher import Matcher
 
 
@@ -139,6 +140,10 @@ class TenantState:
         self.mutations = 0
         """Counts changes made in memory: a transaction that fails after changing the
         state must not leave it cached. Counted before each change is made."""
+        self.memberships = 0
+        """Counts the ``mutations`` that changed only memberships: what is left changed
+        orders, records or definitions (behaviour values without ``IN SEGMENT`` in their
+        conditions are kept while it stays, ``engine/evaluation.py``)."""
         self.committed = 0
         """``mutations`` when this state last matched the database (loaded, or a write of
         this process committed): while the two are equal, no write is half-way through
@@ -155,6 +160,9 @@ class TenantState:
         self.behaviour_plan: tuple[int, Plan] | None = None
         """How the real-time pass walks the segments (``engine/behaviour.py``), with the
         ``definitions`` it was built at."""
+        self.predicates: Predicates | None = None
+        """The segments' compiled Python predicates (``engine/evaluation.py``), made
+        when first needed."""
         self.purchases = Purchases(schemas[Kind.ORDER])
         """The tenant's orders and lines, what behaviour functions count; changed in
         place by order writes (after ``mutations`` is counted, like the rest)."""

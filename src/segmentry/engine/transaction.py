@@ -116,6 +116,7 @@ class Transaction:
         if (seq in members) == member:
             return False
         self.state.mutations += 1
+        self.state.memberships += 1
         if member:
             members.add(seq)
         else:
@@ -130,6 +131,7 @@ class Transaction:
         entering, leaving = target - current, current - target
         if entering or leaving:
             self.state.mutations += 1
+            self.state.memberships += 1
         if entering:
             members |= entering
             self.flips.record(segment, entering, True, cause)
@@ -141,6 +143,7 @@ class Transaction:
         """Make ``seqs``, none of which is a member, members (new entities of a batch)."""
         if seqs:
             self.state.mutations += 1
+            self.state.memberships += 1
             self.state.members.setdefault(segment.seg_id, BitMap()).update(seqs)
             self.flips.record(segment, seqs, True, cause)
 

@@ -29,7 +29,7 @@ import polars as pl
 from pyroaring import BitMap
 
 from segmentry.model.bitmaps import array_of, ascending_bitmap
-from segmentry.model.schema import AttrType, Schema
+from segmentry.model.schema import Attribute, AttrType, Schema
 
 MISSING_TIME = np.iinfo(np.int64).min
 ALIVE = "__alive"
@@ -279,10 +279,12 @@ class ColumnarTable:
                 series.append(pl.Series(key, array[: self.size]))
         return pl.DataFrame(series)
 
-    def record(self, seq: int) -> dict[str, Any]:
-        """The encoded record row ``seq`` holds (what :meth:`put` was given)."""
+    def record(self, seq: int, keys: Iterable[str] | None = None) -> dict[str, Any]:
+        """The encoded record row ``seq`` holds (what :meth:`put` was given); with
+        ``keys``, only those attributes of it (what a condition reads)."""
         out: dict[str, Any] = {}
-        for attribute in self.schema:
+        wanted = self.schema if keys is None else _attributes(self.schema, keys)
+        for attribute in wanted:
             value = _read(self.columns[attribute.key], seq)
             if value is not None:
                 integral = attribute.type is AttrType.INTEGER
@@ -326,6 +328,10 @@ class ColumnarTable:
             selected = array_of(rows)
             out[selected[selected < self.size]] = True
         return out
+
+
+def _attributes(schema: Schema, keys: Iterable[str]) -> list[Attribute]:
+    return [found for key in keys if (found := schema.get(key)) is not None]
 
 
 def _read(column: Column, seq: int) -> Any:

@@ -5,7 +5,8 @@ The predicate takes an entity's encoded record (see
 (the engine uses dense integer seqs; tests use ids), and answers membership. Compiling
 builds a tree of closures, one per node, so evaluation does no dispatch on
 node types; relative times are fixed at compile time, so compile again when
-the moment of evaluation moves.
+the moment of evaluation moves (behaviour windows may instead be read at each
+evaluation: ``windows``).
 
 A behaviour function reads the tenant's orders (an :class:`OrderView`) for the
 entity whose key is its seq: see :mod:`segmentry.match.behaviour`. Its condition is
@@ -50,7 +51,18 @@ from segmentry.match.purchases import OrderView
 from segmentry.model.schema import Schema
 from segmentry.model.temporal import EvalContext
 from segmentry.rules import regex
-from segmentry.rules.ast import And, Behaviour, Condition, InSegment, Node, Not, Or
+from segmentry.rules.ast import (
+    And,
+    Behaviour,
+    Condition,
+    InSegment,
+    Node,
+    Not,
+    Or,
+    attributes_of,
+    conditions,
+    segment_refs,
+)
 from segmentry.rules.operators import Act, Op
 
 Record = Mapping[str, Any]
@@ -64,7 +76,53 @@ class MemberSet(Protocol):
 Members = Callable[[str], MemberSet]
 """For ``IN SEGMENT``: the member keys of a segment code."""
 
+Windows = Callable[[Behaviour], tuple[int, int]]
+"""A function's window as ``[low, high]`` microseconds, read at each evaluation: a
+predicate compiled with one follows the moment its source is set to, instead of
+the one it was compiled at (see ``compile_predicate``)."""
+
 Test = Callable[[Any], bool]
+
+
+class Terms:
+    """Behaviour functions shared by the predicates compiled with it: each distinct
+    function (its condition and window) is compiled once, and its value for an entity
+    is computed once while ``generation(reads_members)`` and the window stay the same.
+    The caller moves the generation whenever the orders or records a value reads may
+    have changed, and, for functions whose condition has ``IN SEGMENT``
+    (``reads_members``), the memberships too."""
+
+    def __init__(self, generation: Callable[[bool], int]) -> None:
+        self.generation = generation
+        self.counters: dict[tuple[object, ...], Callable[[int], Tally]] = {}
+
+    def shared(
+        self, node: Behaviour, make: Callable[[], Callable[[int], Tally]], windows: Windows
+    ) -> Callable[[int], Tally]:
+        term = (node.act, node.where, node.since, node.until)  # the comparison aside
+        found = self.counters.get(term)
+        if found is None:
+            found = self.counters[term] = self._memoised(node, make(), windows)
+        return found
+
+    def _memoised(
+        self, node: Behaviour, count: Callable[[int], Tally], windows: Windows
+    ) -> Callable[[int], Tally]:
+        held: dict[int, Tally] = {}
+        reads_members = node.where is not None and bool(segment_refs(node.where))
+        at: list[object] = [None]
+
+        def counted(seq: int) -> Tally:
+            now = (self.generation(reads_members), windows(node))
+            if now != at[0]:  # values of another state or moment: forget them all
+                held.clear()
+                at[0] = now
+            found = held.get(seq)
+            if found is None:
+                found = held[seq] = count(seq)
+            return found
+
+        return counted
 
 
 def no_segments(code: str) -> MemberSet:
@@ -77,10 +135,17 @@ def compile_predicate(
     ctx: EvalContext,
     members: Members = no_segments,
     orders: OrderView | None = None,
+    *,
+    windows: Windows | None = None,
+    terms: Terms | None = None,
 ) -> Predicate:
     """A predicate over ``(record, entity_id)`` for a checked rule; a rule with a
-    behaviour function needs ``orders`` and entity seqs as keys."""
-    return Compiler(schema, ctx, members, orders).node(node)
+    behaviour function needs ``orders`` and entity seqs as keys. With ``windows``,
+    behaviour windows are read from it at each evaluation (the rule's other relative
+    times stay fixed at ``ctx``), so one compiled predicate serves every moment. With
+    ``terms``, equal behaviour functions share one value per entity (see :class:`Terms`);
+    it needs ``windows`` too."""
+    return Compiler(schema, ctx, members, orders, windows=windows, terms=terms).node(node)
 
 
 class Compiler:
@@ -90,11 +155,16 @@ class Compiler:
         ctx: EvalContext,
         members: Members,
         orders: OrderView | None = None,
+        *,
+        windows: Windows | None = None,
+        terms: Terms | None = None,
     ) -> None:
         self.schema = schema
         self.ctx = ctx
         self.members = members
         self.orders = orders
+        self.windows = windows
+        self.terms = terms
 
     def node(self, node: Node) -> Predicate:
         return NODE_HANDLERS[type(node)](self, node)
@@ -125,18 +195,25 @@ class Compiler:
     def counter(self, node: Behaviour) -> Callable[[int], Tally]:
         """A function's value for an entity seq, its condition compiled once. A product or
         buyer is read anew at each call: a condition is over current records."""
+        if self.terms is not None and self.windows is not None:
+            return self.terms.shared(node, lambda: self._counter(node), self.windows)
+        return self._counter(node)
+
+    def _counter(self, node: Behaviour) -> Callable[[int], Tally]:
         if self.orders is None:
             raise no_orders(node)
-        view, window_ = self.orders, bounds(node, self.ctx)
+        view = self.orders
+        windows = self.windows or _fixed_window(bounds(node, self.ctx))
         if node.where is None:
-            return lambda seq: tally(node, view, window_, None, seq)
+            return lambda seq: tally(node, view, windows(node), None, seq)
         table = condition_table(node, view)
         inner = Compiler(table.schema, self.ctx, self.members).node(node.where)
+        reads = tuple(dict.fromkeys(k for c in conditions(node.where) for k in attributes_of(c)))
 
-        def test(seq: int) -> bool:
-            return inner(table.record(seq), seq)
+        def test(seq: int) -> bool:  # only what the condition reads of the record
+            return inner(table.record(seq, reads), seq)
 
-        return lambda seq: tally(node, view, window_, meets_of(table, test), seq)
+        return lambda seq: tally(node, view, windows(node), meets_of(table, test), seq)
 
     def condition(self, node: Condition) -> Predicate:
         lowered = lower(node, self.schema, self.ctx)
@@ -153,6 +230,10 @@ class Compiler:
         if lowered.negated:
             return lambda record, entity_id: not _holds(test, record.get(key))
         return lambda record, entity_id: _holds(test, record.get(key))
+
+
+def _fixed_window(window_: tuple[int, int]) -> Windows:
+    return lambda node: window_
 
 
 COMPARISONS: dict[Op, Callable[[Any, Any], bool]] = {

@@ -41,7 +41,7 @@ import numpy as np
 from segmentry.match.columnar import ColumnarTable, TimeColumn
 from segmentry.match.eval_columnar import Rows
 from segmentry.match.eval_columnar import no_segments as no_member_rows
-from segmentry.match.eval_python import compare_records, primitive_test
+from segmentry.match.eval_python import Terms, Windows, compare_records, primitive_test
 from segmentry.match.index_parts import (
     KeyIndex,
     Ranges,
@@ -108,6 +108,9 @@ class RuleIndex:
     def __init__(self, rules: Mapping[int, Node], schema: Schema, ctx: EvalContext) -> None:
         self.schema = schema
         self.ctx = ctx
+        self.shared: tuple[Windows, Terms] | None = None
+        """Behaviour windows and values shared with the segments' predicates, for the
+        few rows a pass answers one by one (``eval_python.Terms``)."""
         self.since: EvalContext | None = None
         """The moment the kept answers of time-moving rules were last brought to (the
         last sweep): a change also names the rules whose bounds passed the old value
@@ -325,8 +328,9 @@ class RuleIndex:
             truth[leaf] = member_rows(code)
         for leaf, node in self.behaviours:
             truth[leaf] = behaviour_held(
-                node, self.schema, self.ctx, table, rows, members=members, orders=orders
-            )
+                node, self.schema, self.ctx, table, rows, members=members, orders=orders,
+                shared=self.shared,
+            )  # fmt: skip
         run_levels(truth, self.levels)
         result: np.ndarray = truth[self.roots].T
         return result

@@ -19,14 +19,20 @@ from pyroaring import BitMap
 
 from segmentry.match.columnar import ColumnarTable, ListColumn, TextColumn
 from segmentry.match.eval_columnar import Rows, behaviour_rows, item_rows
-from segmentry.match.eval_python import COMPARISONS, Compiler
-from segmentry.match.index_parts import KeyIndex, Ranges, present_rows, stored_value
+from segmentry.match.eval_python import COMPARISONS, Compiler, Terms, Windows
+from segmentry.match.index_parts import (
+    KeyIndex,
+    Ranges,
+    moves_with_time,
+    present_rows,
+    stored_value,
+)
 from segmentry.match.lowering import Compare
 from segmentry.match.purchases import OrderView
 from segmentry.model.bitmaps import array_of, bitmap_of
 from segmentry.model.schema import Schema
 from segmentry.model.temporal import EvalContext
-from segmentry.rules.ast import Behaviour
+from segmentry.rules.ast import Behaviour, conditions
 
 FEW_ROWS = 16
 """Up to this many rows, a behaviour function is counted row by row from the orders'
@@ -157,14 +163,22 @@ def behaviour_held(
     *,
     members: Rows,
     orders: OrderView | None,
+    shared: tuple[Windows, Terms] | None = None,
 ) -> np.ndarray:
-    """Whether a behaviour function holds for each of ``rows`` (entity seqs)."""
+    """Whether a behaviour function holds for each of ``rows`` (entity seqs). A few rows
+    are answered by the Python evaluator, with ``shared`` windows and values (see
+    ``eval_python.Terms``) when given and the condition has no relative time."""
     if len(rows) > FEW_ROWS:
         every: np.ndarray = behaviour_rows(node, table.size, ctx, members, orders)
         held: np.ndarray = every[rows]
         return held
-    predicate = Compiler(schema, ctx, members, orders).node(node)
+    windows, terms = shared if shared and not _moves(node) else (None, None)
+    predicate = Compiler(schema, ctx, members, orders, windows=windows, terms=terms).node(node)
     return np.array([predicate({}, seq) for seq in rows.tolist()], dtype=np.bool_)
+
+
+def _moves(node: Behaviour) -> bool:
+    return node.where is not None and any(moves_with_time(c) for c in conditions(node.where))
 
 
 def _values(column: Any, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
