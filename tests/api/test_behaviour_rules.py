@@ -4,6 +4,7 @@ kind (order attributes it declared too)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -77,3 +78,46 @@ def test_converting_a_function_to_another_format_is_refused_naming_it(api: Calle
     })  # fmt: skip
     body = is_problem(answer, 422, "unconvertible-rule")
     assert "purchased()" in body["detail"], body
+
+
+def members(api: Caller, code: str) -> set[str]:
+    answer = api.get(f"/v1/segments/{code}/members", params={"limit": 100})
+    assert answer.status_code == 200, answer.text
+    return {m["id"] for m in answer.json()["items"]}
+
+
+def test_a_behaviour_segment_follows_orders_and_products_over_http(api: Caller) -> None:
+    """SPEC §8 end to end: a product segment joined to a customer segment, orders that
+    enter and leave it, a product edit that moves its buyers, explain and the feed."""
+    recent = (datetime.now(UTC) - timedelta(days=3)).isoformat()
+    api.put("/v1/products/p1", json={"name": "Espresso machine", "price": 400})
+    api.put("/v1/products/p2", json={"name": "Filter papers", "price": 4})
+    assert save_as(api, "product", "premium", "price > 100").status_code == 201
+    rule = "purchased(IN SEGMENT 'premium', since: -30d) AND amount_spent(since: -1y) > 300"
+    assert save_as(api, "customer", "premiumBuyers", rule).status_code == 201
+    line = {"product_id": "p1", "quantity": 1, "unit_price": 400}
+    order = {"customer_id": "c1", "placed_at": recent, "lines": [line]}
+    assert api.put("/v1/orders/A-1", json=order).status_code in (200, 201)
+    assert members(api, "premiumBuyers") == {"c1"}
+    explained = api.get("/v1/segments/premiumBuyers/explain/c1").json()
+    assert explained["member"] is True
+    assert "A-1" in str(explained["tree"])
+    api.patch("/v1/products/p1", json={"price": 90})  # leaves premium: its buyer leaves too
+    assert members(api, "premium") == set()
+    assert members(api, "premiumBuyers") == set()
+    api.patch("/v1/products/p1", json={"price": 400})
+    assert members(api, "premiumBuyers") == {"c1"}
+    assert api.patch("/v1/orders/A-1", json={"status": "cancelled"}).status_code == 200
+    assert members(api, "premiumBuyers") == set()
+    events = api.get("/v1/segments/premiumBuyers/events", params={"limit": 100}).json()["items"]
+    causes = [(e["entity_id"], e["change"], e["cause"]) for e in events]
+    assert causes == [  # the product's edits move its buyer with the product's own cause
+        ("c1", "entered", "order_changed"),
+        ("c1", "exited", "entity_changed"),
+        ("c1", "entered", "entity_changed"),
+        ("c1", "exited", "order_changed"),
+    ]
+
+
+def save_as(api: Caller, kind: str, code: str, rule: str) -> Any:
+    return api.post("/v1/segments", json={"kind": kind, "code": code, "name": code, "rule": rule})
