@@ -3,6 +3,8 @@ them: what the order import should make of a slice of the file."""
 
 from __future__ import annotations
 
+import csv
+import gzip
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +38,13 @@ class KeptOrder:
     def total(self) -> Decimal:
         total = sum((quantity * price for _, quantity, price in self.lines), Decimal(0))
         return total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def first_rows(count: int) -> list[dict[str, str]]:
+    """The first ``count`` invoice lines of the Online Retail file, as CSV rows."""
+    with gzip.open(DATA, "rt", encoding="utf-8", newline="") as source:
+        reader = csv.DictReader(source)
+        return [row for _, row in zip(range(count), reader, strict=False)]
 
 
 def kept_orders(rows: list[dict[str, str]]) -> tuple[list[KeptOrder], int]:

@@ -21,7 +21,7 @@ import pytest
 from segmentry.engine.shop import Shop
 from segmentry.engine.types import SegmentSpec
 from tests.cli.conftest import Cli
-from tests.orders_data import DATA, MAP, KeptOrder, kept_orders
+from tests.orders_data import DATA, MAP, KeptOrder, first_rows, kept_orders
 
 SUBSET = 60_000
 
@@ -100,9 +100,7 @@ def _expected(orders: list[KeptOrder], products: set[str]) -> dict[str, set[str]
 
 @pytest.fixture(scope="module")
 def rows() -> list[dict[str, str]]:
-    with gzip.open(DATA, "rt", encoding="utf-8", newline="") as source:
-        reader = csv.DictReader(source)
-        return [row for _, row in zip(range(SUBSET), reader, strict=False)]
+    return first_rows(SUBSET)
 
 
 def test_behaviour_segments_over_the_invoices_agree_with_an_independent_computation(

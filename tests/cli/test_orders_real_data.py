@@ -15,7 +15,7 @@ import pytest
 from segmentry.engine.shop import Shop
 from segmentry.engine.types import Entity, SegmentSpec
 from tests.cli.conftest import Cli
-from tests.orders_data import DATA, MAP, expected
+from tests.orders_data import DATA, MAP, expected, first_rows
 
 SUBSET = 20_000
 
@@ -24,9 +24,7 @@ pytestmark = pytest.mark.skipif(not DATA.exists(), reason=f"{DATA} is absent")
 
 @pytest.fixture(scope="module")
 def subset_rows() -> list[dict[str, str]]:
-    with gzip.open(DATA, "rt", encoding="utf-8", newline="") as source:
-        reader = csv.DictReader(source)
-        return [row for _, row in zip(range(SUBSET), reader, strict=False)]
+    return first_rows(SUBSET)
 
 
 def test_the_invoices_load_and_agree_with_an_independent_computation(
