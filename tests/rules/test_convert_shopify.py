@@ -306,6 +306,8 @@ BIRTH_DATE = "metafields.facts.birth_date"
         (f"anniversary('{BIRTH_DATE}') != +3m", "anniversary(birthday) != +3m"),
         ("anniversary('customer_added_date') BETWEEN +1w AND +11m",
          "anniversary(created_at) BETWEEN +1w AND +11m"),
+        ("anniversary('customer_added_date') BETWEEN +2m AND +2m",
+         "anniversary(created_at) BETWEEN +2m AND +2m"),
         (f"anniversary('{BIRTH_DATE}') IS NULL", "birthday IS NULL"),
         ("anniversary('customer_added_date') IS NOT NULL", "created_at IS NOT NULL"),
         ("anniversary('metafields.custom.c_date') = today", "anniversary(c_date) = today"),
@@ -334,6 +336,8 @@ def test_shopify_anniversaries_read_as_ours(query: str, text: str) -> None:
         (f"anniversary('{BIRTH_DATE}') = +365d", "anniversary() = +365d", "line 1, column 44"),
         (f"anniversary('{BIRTH_DATE}') = +12m", "anniversary() = +12m", "line 1, column 44"),
         (f"anniversary('{BIRTH_DATE}') > today", "anniversary() >", "line 1, column 44"),
+        (f"anniversary('{BIRTH_DATE}') BETWEEN +1m AND +30d",
+         "anniversary() BETWEEN +1m AND +30d", "line 1, column 44"),
         (f"anniversary('{BIRTH_DATE}') <= +30d", "anniversary() <=", "line 1, column 44"),
         ("anniversary('metafields.facts.wedding_date') = today",
          "anniversary('metafields.facts.wedding_date')", "line 1, column 13"),
@@ -385,6 +389,8 @@ def test_our_anniversaries_are_written_as_shopifys(text: str, query: str) -> Non
         ("anniversary(birthday) NOT BETWEEN today AND +7d",
          "anniversary(birthday) NOT BETWEEN", "rule"),
         ("anniversary(first_order_at) = today", "anniversary(first_order_at)", "rule"),
+        ("anniversary(birthday) BETWEEN +30d AND today",
+         "anniversary(birthday) BETWEEN +30d AND today", "rule"),
     ],
 )  # fmt: skip
 def test_anniversaries_shopify_cannot_say_are_refused_naming_them(

@@ -12,7 +12,8 @@ month-day falls at most once: ``= today``, ``= +3w``, ``!= +10d``, ``BETWEEN tod
 year's 3 May in Shopify, one day in segmentry), a day before today (Shopify's
 ``-3d`` is a month-day, segmentry's anniversary is never in the past), a day a year or
 more ahead, and ``<``, ``>`` (Shopify orders month-days within a calendar year).
-``IS NULL`` and ``IS NOT NULL`` test the date itself. :data:`DATES` names the dates
+So is a ``BETWEEN`` whose days could swap (``+1m AND +30d``). ``IS NULL`` and
+``IS NOT NULL`` test the date itself. :data:`DATES` names the dates
 both ways; ``metafields.<namespace>.<key>`` is the tenant's declared date attribute
 ``<key>``.
 """
@@ -47,6 +48,7 @@ merchant's own metafield definitions)."""
 AHEAD = {"d": 364, "w": 52, "m": 11}
 """How far ahead of today a day may be, per unit, for the two meanings to agree."""
 OPS = (Op.EQ, Op.NE, Op.BETWEEN)
+WHY_ORDER = "the first day must come before the second on every day (+1m and +30d swap)"
 WHY_AHEAD = (
     "Shopify's anniversary is a month and day of any year, segmentry's the next one from "
     "today: they agree on today, tomorrow and +Nd, +Nw, +Nm up to a year ahead "
@@ -76,6 +78,9 @@ def read(parser: _Parser, name: Token, where: str) -> Node:
     for day in values:
         if not ahead(day):
             raise refuse(f"{NAME}() {op.text} {day}", _at(op_token), WHY_AHEAD)
+    if len(values) == 2 and not ordered(values[0], values[1]):
+        construct = f"{NAME}() BETWEEN {values[0]} AND {values[1]}"
+        raise refuse(construct, _at(op_token), WHY_ORDER)
     value: Value = (values[0], values[1]) if op is Op.BETWEEN else values[0]
     return condition(attr, op, value, parser.schema, where, fn=Fn.ANNIVERSARY)
 
@@ -95,6 +100,8 @@ def _operator(parser: _Parser, name: Token) -> Op:
         parser.advance()
         return Op.IS_NOT_NULL if negated else Op.IS_NULL
     why = "Shopify's anniversary takes =, !=, BETWEEN, IS NULL and IS NOT NULL"
+    if token.kind is TokenKind.EOF:
+        raise parser.fail(token, "expected an operator after anniversary(...)", why)
     raise refuse(f"{NAME}() {token.text}", _at(token), why)
 
 
@@ -127,6 +134,26 @@ def ahead(value: str) -> bool:
     return False
 
 
+def ordered(low: str, high: str) -> bool:
+    """Whether ``low`` is on or before ``high`` whatever day today is (``+1m`` and
+    ``+30d`` swap with the month): otherwise the window is empty here on some days
+    and Shopify does not say what it is."""
+    return low == high or _reach(low)[1] <= _reach(high)[0]
+
+
+def _reach(value: str) -> tuple[int, int]:
+    """The fewest and most days ahead a value of :func:`ahead` can be."""
+    match read_temporal(value):
+        case DayWord(offset):
+            return offset, offset
+        case Relative(amount, "m"):
+            return 28 * amount, 31 * amount
+        case Relative(amount, unit):
+            days = amount * (7 if unit == "w" else 1)
+            return days, days
+    raise AssertionError(f"not a day ahead: {value}")
+
+
 def _at(token: Token) -> str:
     return f"line {token.span.line}, column {token.span.column}"
 
@@ -147,9 +174,11 @@ def write(node: Node, path: str, schema: Schema) -> str:
         raise refuse(("NOT " if negated else "") + f"{cond.subject} {op.text}", path, why)
     values = cond.value if isinstance(cond.value, tuple) else (cond.value,)
     written = [_day(str(v)) for v in values]
+    construct = f"{cond.subject} {op.text} {' AND '.join(map(str, values))}"
     if None in written:
-        raise refuse(f"{cond.subject} {op.text} {' AND '.join(map(str, values))}", path,
-                     WHY_AHEAD)  # fmt: skip
+        raise refuse(construct, path, WHY_AHEAD)
+    if len(values) == 2 and not ordered(str(values[0]), str(values[1])):
+        raise refuse(construct, path, WHY_ORDER)
     call = f"{NAME}({quote(shopify_date(schema.by_key[cond.attr], path))})"
     if op is Op.BETWEEN:
         return f"{call} BETWEEN {written[0]} AND {written[1]}"
