@@ -3,7 +3,9 @@ refusals with line and column, and the way back where Shopify can say it."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import event, given, settings
@@ -11,10 +13,13 @@ from hypothesis import strategies as st
 
 from segmentry.errors import ConversionError, RuleError
 from segmentry.model.schema import Kind
+from segmentry.model.temporal import EvalContext
 from segmentry.rules.ast import And, Condition, Node, Not, Or
 from segmentry.rules.check import check
 from segmentry.rules.convert import convert, shopify
-from segmentry.rules.operators import Op
+from segmentry.rules.operators import Fn, Op
+from segmentry.rules.parser import parse
+from segmentry.rules.printer import format_rule
 from tests.conftest import examples
 from tests.rules.convert_oracle import build_shop, cases, members
 from tests.rules.strategies import SCHEMAS, entity_values, moments, operand
@@ -101,8 +106,6 @@ def test_shopify_filters_read_as_our_attributes(query: str, text: str) -> None:
 @pytest.mark.parametrize(
     ("query", "construct", "location"),
     [
-        ("anniversary(date: 'birthday') BETWEEN today AND +30d", "anniversary()",
-         "line 1, column 1"),
         ("number_of_orders > 1 AND\n  orders_placed(count_at_least: 2) = true", "orders_placed()",
          "line 2, column 3"),
         ("products_purchased(id: 1, tag: 'a') = true", "products_purchased(id:, tag:)",
@@ -286,3 +289,212 @@ def test_a_rule_through_shopify_and_back_selects_the_same_members(case: dict[str
 def test_a_query_nested_past_the_limit_is_refused_not_a_recursion_error() -> None:
     with pytest.raises(ConversionError, match="nesting deeper than 64"):
         read("(" * 3_000 + "number_of_orders > 1" + ")" * 3_000)
+
+
+# -- anniversary() ------------------------------------------------------------------------
+
+BIRTH_DATE = "metafields.facts.birth_date"
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [  # Shopify's reference: "Anniversary", its examples and its operators and values
+        (f"anniversary('{BIRTH_DATE}') = today", "anniversary(birthday) = today"),
+        (f"anniversary('{BIRTH_DATE}') BETWEEN today AND +30d",
+         "anniversary(birthday) BETWEEN today AND +30d"),
+        (f"anniversary('{BIRTH_DATE}') = +4w", "anniversary(birthday) = +4w"),
+        (f"anniversary('{BIRTH_DATE}') != +3m", "anniversary(birthday) != +3m"),
+        ("anniversary('customer_added_date') BETWEEN +1w AND +11m",
+         "anniversary(created_at) BETWEEN +1w AND +11m"),
+        ("anniversary('customer_added_date') BETWEEN +2m AND +2m",
+         "anniversary(created_at) BETWEEN +2m AND +2m"),
+        (f"anniversary('{BIRTH_DATE}') IS NULL", "birthday IS NULL"),
+        ("anniversary('customer_added_date') IS NOT NULL", "created_at IS NOT NULL"),
+        ("anniversary('metafields.custom.c_date') = today", "anniversary(c_date) = today"),
+        ("anniversary('metafields.loyalty.c_dt') BETWEEN today AND +364d",
+         "anniversary(c_dt) BETWEEN today AND +364d"),
+        (f"number_of_orders > 0 AND anniversary('{BIRTH_DATE}') = tomorrow",
+         "orders_count > 0 AND anniversary(birthday) = tomorrow"),
+    ],
+)  # fmt: skip
+def test_shopify_anniversaries_read_as_ours(query: str, text: str) -> None:
+    assert format_rule(shopify.read(query, CUSTOMERS)) == text
+
+
+@pytest.mark.parametrize(
+    ("query", "construct", "location"),
+    [  # a year of its own, a day before today or a year ahead, an order of month-days
+        (f"anniversary('{BIRTH_DATE}') = 2024-05-03", "anniversary() = 2024-05-03",
+         "line 1, column 44"),
+        (f"anniversary('{BIRTH_DATE}') BETWEEN today AND 2027-01-01",
+         "anniversary() BETWEEN 2027-01-01", "line 1, column 44"),
+        (f"anniversary('{BIRTH_DATE}') = -3d", "anniversary() = -3d", "line 1, column 44"),
+        (f"anniversary('{BIRTH_DATE}') = 30_days_ago", "anniversary() = -30d",
+         "line 1, column 44"),
+        (f"number_of_orders > 1 AND\n  anniversary('{BIRTH_DATE}') BETWEEN today AND +1y",
+         "anniversary() BETWEEN +1y", "line 2, column 46"),
+        (f"anniversary('{BIRTH_DATE}') = +365d", "anniversary() = +365d", "line 1, column 44"),
+        (f"anniversary('{BIRTH_DATE}') = +12m", "anniversary() = +12m", "line 1, column 44"),
+        (f"anniversary('{BIRTH_DATE}') > today", "anniversary() >", "line 1, column 44"),
+        (f"anniversary('{BIRTH_DATE}') BETWEEN +1m AND +30d",
+         "anniversary() BETWEEN +1m AND +30d", "line 1, column 44"),
+        (f"anniversary('{BIRTH_DATE}') <= +30d", "anniversary() <=", "line 1, column 44"),
+        ("anniversary('metafields.facts.wedding_date') = today",
+         "anniversary('metafields.facts.wedding_date')", "line 1, column 13"),
+        ("anniversary('metafields.custom.c_str') = today",
+         "anniversary('metafields.custom.c_str')", "line 1, column 13"),
+        ("anniversary('metafields.custom.birthday') = today",
+         "anniversary('metafields.custom.birthday')", "line 1, column 13"),
+        ("anniversary('amount_spent') = today", "anniversary('amount_spent')",
+         "line 1, column 13"),
+    ],
+)  # fmt: skip
+def test_anniversaries_that_would_mean_something_else_are_refused_naming_them(
+    query: str, construct: str, location: str
+) -> None:
+    with pytest.raises(ConversionError) as raised:
+        shopify.read(query, CUSTOMERS)
+    assert (raised.value.construct, raised.value.location) == (construct, location)
+
+
+@pytest.mark.parametrize(
+    ("text", "query"),
+    [
+        ("anniversary(birthday) = today", f"anniversary('{BIRTH_DATE}') = today"),
+        ("anniversary(birthday) BETWEEN today AND +30d",
+         f"anniversary('{BIRTH_DATE}') BETWEEN today AND +30d"),
+        ("NOT anniversary(created_at) = tomorrow", "anniversary('customer_added_date') != +1d"),
+        ("NOT anniversary(last_order_at) != +2w", "anniversary('last_order_date') = +2w"),
+        ("anniversary(c_date) = +3m", "anniversary('metafields.custom.c_date') = +3m"),
+        ("lifetime_value > 5 AND anniversary(c_dt) != today",
+         "amount_spent > 5 AND anniversary('metafields.custom.c_dt') != today"),
+    ],
+)  # fmt: skip
+def test_our_anniversaries_are_written_as_shopifys(text: str, query: str) -> None:
+    assert shopify.write(check(parse(text), CUSTOMERS), CUSTOMERS) == query
+
+
+@pytest.mark.parametrize(
+    ("text", "construct", "location"),
+    [
+        ("anniversary(birthday) < +7d", "anniversary(birthday) <", "rule"),
+        ("orders_count > 1 OR anniversary(birthday) = yesterday",
+         "anniversary(birthday) = yesterday", "rule[1]"),
+        ("anniversary(birthday) = 2027-03-01", "anniversary(birthday) = 2027-03-01", "rule"),
+        ("anniversary(birthday) BETWEEN today AND +1y",
+         "anniversary(birthday) BETWEEN today AND +1y", "rule"),
+        ("anniversary(created_at) = +12h", "anniversary(created_at) = +12h", "rule"),
+        ("NOT anniversary(birthday) BETWEEN today AND +7d", "NOT anniversary(birthday) BETWEEN",
+         "rule"),
+        ("anniversary(birthday) NOT BETWEEN today AND +7d",
+         "anniversary(birthday) NOT BETWEEN", "rule"),
+        ("anniversary(first_order_at) = today", "anniversary(first_order_at)", "rule"),
+        ("anniversary(birthday) BETWEEN +30d AND today",
+         "anniversary(birthday) BETWEEN +30d AND today", "rule"),
+    ],
+)  # fmt: skip
+def test_anniversaries_shopify_cannot_say_are_refused_naming_them(
+    text: str, construct: str, location: str
+) -> None:
+    with pytest.raises(ConversionError) as raised:
+        shopify.write(check(parse(text), CUSTOMERS), CUSTOMERS)
+    assert (raised.value.construct, raised.value.location) == (construct, location)
+
+
+AHEAD = ["today", "tomorrow", "+0d", "+1d", "+6d", "+30d", "+364d", "+1w", "+4w", "+52w",
+         "+1m", "+3m", "+11m"]  # fmt: skip
+DAYS_OF = {"d": 1, "w": 7, "m": 31}
+
+
+def _day_of(value: str, today: date) -> date:
+    ctx_words = {"today": 0, "tomorrow": 1}
+    if value in ctx_words:
+        return today + timedelta(days=ctx_words[value])
+    amount, unit = int(value[1:-1]), value[-1]
+    if unit != "m":
+        return today + timedelta(days=amount * DAYS_OF[unit])
+    month = today.month - 1 + amount
+    year, month = today.year + month // 12, month % 12 + 1
+    last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(today.day, last))
+
+
+def shopify_meaning(birthday: date, today: date, op: Op, values: tuple[str, ...]) -> bool:
+    """Shopify's anniversary as its reference says: the month and day, the year not
+    considered, on the days the values name (29 February on 28 February in other years,
+    our decision where Shopify says nothing)."""
+    first, last = _day_of(values[0], today), _day_of(values[-1], today)
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+    def falls_on(day: date) -> bool:
+        if (birthday.month, birthday.day) == (day.month, day.day):
+            return True
+        leap = day.year % 4 == 0 and (day.year % 100 != 0 or day.year % 400 == 0)
+        return (birthday.month, birthday.day, day.month, day.day, leap) == (2, 29, 2, 28, False)
+
+    holds = any(falls_on(d) for d in days)
+    return not holds if op is Op.NE else holds
+
+
+@settings(max_examples=examples(400, 80), deadline=None)
+@given(
+    today=st.dates(date(2023, 1, 1), date(2029, 12, 31)),
+    ahead=st.lists(st.integers(-3, 370), min_size=1, max_size=12),
+    op=st.sampled_from([Op.EQ, Op.NE, Op.BETWEEN]),
+    values=st.lists(st.sampled_from(AHEAD), min_size=2, max_size=2),
+)  # fmt: skip
+def test_a_shopify_anniversary_read_selects_whom_shopify_means(
+    today: date, ahead: list[int], op: Op, values: list[str]
+) -> None:
+    # birthdays around the window: the month-days of days from 3 before today to a year
+    # ahead and at the values' edges, in 2000 (a leap year), and 29 February itself
+    edges = [(_day_of(v, today) - today).days + n for v in values for n in (-1, 0, 1)]
+    birthdays = [(today + timedelta(days=n)).replace(year=2000) for n in ahead + edges]
+    birthdays.append(date(2000, 2, 29))
+    tz = ZoneInfo("Pacific/Auckland")
+    now = datetime(today.year, today.month, today.day, 13, tzinfo=tz).astimezone(UTC)
+    ctx = EvalContext(now, tz)
+    pair = (
+        tuple(sorted(values, key=lambda v: _day_of(v, today))) if op is Op.BETWEEN else (values[0],)
+    )
+    shown = f"BETWEEN {pair[0]} AND {pair[1]}" if op is Op.BETWEEN else f"{op.text} {pair[0]}"
+    try:
+        node = shopify.read(f"anniversary('{BIRTH_DATE}') {shown}", CUSTOMERS)
+    except (ConversionError, RuleError):
+        event("bounds out of order")
+        return
+    raw = [{"birthday": b.isoformat()} for b in birthdays]
+    shop = build_shop(CUSTOMERS, raw, ctx)
+    expected = {
+        entity_id
+        for (entity_id, _, _), b in zip(shop, birthdays, strict=True)
+        if shopify_meaning(b, today, op, pair)
+    }
+    assert members(node, CUSTOMERS, ctx, shop) == expected, shown
+
+
+@settings(max_examples=examples(200, 50), deadline=None)
+@given(case=cases(kinds=(Kind.CUSTOMER,)),
+       key=st.sampled_from(["birthday", "created_at", "last_order_at", "c_date", "c_dt"]),
+       op=st.sampled_from([Op.EQ, Op.NE, Op.BETWEEN]),
+       values=st.lists(st.sampled_from(AHEAD), min_size=2, max_size=2),
+       negated=st.booleans())  # fmt: skip
+def test_an_anniversary_through_shopify_and_back_selects_the_same_members(
+    case: dict[str, Any], key: str, op: Op, values: list[str], negated: bool
+) -> None:
+    schema, ctx, shop = case["schema"], case["ctx"], case["shop"]
+    value: Any = tuple(values) if op is Op.BETWEEN else values[0]
+    try:
+        node: Node = check(Condition(key, op, value, fn=Fn.ANNIVERSARY), schema)
+    except RuleError:
+        return  # bounds out of order
+    node = check(And((node, case["rule"])), schema)
+    node = Not(node.items[0]) if negated and op is not Op.BETWEEN else node
+    try:
+        query = shopify.write(node, schema)
+    except ConversionError:
+        event("refused: the rest of the rule")
+        return
+    event("written")
+    back = shopify.read(query, schema)
+    assert members(back, schema, ctx, shop) == members(node, schema, ctx, shop)

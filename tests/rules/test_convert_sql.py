@@ -14,8 +14,9 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import assume, event, given, settings
@@ -29,6 +30,7 @@ from segmentry.rules.check import check
 from segmentry.rules.convert import convert, sql, sql_targets
 from segmentry.rules.operators import Op
 from segmentry.rules.parser import parse
+from segmentry.rules.printer import format_rule
 from tests.conftest import examples
 from tests.rules.convert_oracle import Shop, build_shop, members
 from tests.rules.strategies import SCHEMAS, entity_values, moments, typed_rules
@@ -109,9 +111,12 @@ def databases() -> Iterator[dict[str, Any]]:
     lite = sqlite3.connect(":memory:")
     duck = duckdb.connect()
     duck.execute("SET TimeZone = 'UTC'")
-    yield {"sqlite": lite, "duckdb": duck}
+    opened: dict[str, Any] = {"sqlite": lite, "duckdb": duck}
+    yield opened
     lite.close()
     duck.close()
+    if "postgres" in opened:
+        opened["postgres"].conn.close()
 
 
 def check_dialect(conn: Any, dialect: str, case: dict[str, Any], rule: Node) -> None:
@@ -150,11 +155,15 @@ def test_counts_quantifiers_and_attribute_pairs_select_exactly_segmentrys_member
     except ConversionError as exc:
         refused = exc.construct
     # What the first round refuses still is (patterns, relative times outside UTC,
-    # month steps in SQLite), and anniversaries (the export has no tenant's day); every
-    # other construct of the second round is exported.
-    pattern = r"MATCHES|^relative time|in SQLite$|^anniversary\("
+    # month steps in SQLite), and anniversaries in SQLite outside UTC (it knows no other
+    # zone); every other construct of the second round is exported.
+    pattern = r"MATCHES|^relative time|in SQLite$"
     assert not refused or re.search(pattern, refused), refused
     event(f"refused: {refused.split()[0]}" if refused else "exported")
+    if not refused and "anniversary" in format_rule(case["rule"]):
+        event(
+            f"anniversary exported ({dialect}, {'UTC' if case['ctx'].tz.key == 'UTC' else 'zone'})"
+        )
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "duckdb"])
@@ -210,7 +219,8 @@ def test_every_dialect_gets_a_clause_that_sqlglot_reads_back(dialect: str) -> No
 
     text = ("brand = 'Nike' AND NOT tags CONTAINS 'x' AND created_at > 2024-01-01 "
             "AND last_order_at > -2h AND count(tags) >= 2 AND ALL tags STARTS WITH 'a' "
-            "AND NONE categories = 'b' AND price < original_price AND name != brand")  # fmt: skip
+            "AND NONE categories = 'b' AND price < original_price AND name != brand "
+            "AND anniversary(published_at) BETWEEN today AND +7d")  # fmt: skip
     clause = convert(text.replace("last_order_at", "updated_at"), kind=Kind.PRODUCT,
                      source="text", target="sql", dialect=dialect)  # fmt: skip
     assert isinstance(clause, str)
@@ -235,8 +245,6 @@ def test_what_a_warehouse_cannot_do_exactly_is_refused(
 
 
 def test_relative_times_outside_utc_are_refused_and_absolute_days_use_the_tenants_zone() -> None:
-    from zoneinfo import ZoneInfo
-
     schema = Schema(Kind.PRODUCT)
     madrid = ZoneInfo("Europe/Madrid")
     with pytest.raises(ConversionError, match="UTC"):
@@ -259,3 +267,104 @@ def test_strings_compared_with_strings_order_by_code_point_in_postgres() -> None
         'NOT "name" IS NULL AND NOT "brand" IS NULL '
         'AND LOWER("name") COLLATE "C" < LOWER("brand") COLLATE "C"'
     )
+
+
+def _next(today: date, month: int, day: int) -> date:
+    """The next ``month``-``day`` on or after ``today`` (a day every year has)."""
+    this_year = date(today.year, month, day)
+    return this_year if this_year >= today else date(today.year + 1, month, day)
+
+
+def anniversary_rules(today: date) -> list[str]:
+    """Windows around 29 February and across the year end, whatever day ``today`` is."""
+    feb28, mar1 = (_next(today, 2, 28) - today).days, (_next(today, 3, 1) - today).days
+    dec30 = (_next(today, 12, 30) - today).days
+    return [
+        "anniversary(birthday) = today", "anniversary(birthday) != tomorrow",
+        f"anniversary(birthday) = +{feb28}d", f"anniversary(birthday) = +{mar1}d",
+        f"anniversary(birthday) BETWEEN +{feb28}d AND +{mar1}d",
+        f"anniversary(birthday) BETWEEN +{dec30}d AND +{dec30 + 3}d",
+        f"anniversary(created_at) = +{feb28}d", f"anniversary(created_at) = +{mar1}d",
+        f"anniversary(created_at) BETWEEN +{dec30}d AND +{dec30 + 3}d",
+        "anniversary(created_at) BETWEEN today AND +7d", "anniversary(birthday) < +5w",
+        "anniversary(birthday) >= +2w", "anniversary(created_at) NOT BETWEEN today AND +3d",
+        f"anniversary(birthday) <= {today + timedelta(days=40)}", "anniversary(birthday) = -1d",
+        "anniversary(created_at) = +12h",
+    ]  # fmt: skip
+
+
+class _Postgres:
+    """A psycopg connection taking the ``?`` parameters :func:`load` writes."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.conn = psycopg.connect(url.replace("+psycopg", ""), autocommit=True)
+
+    def execute(self, query: str) -> Any:
+        return self.conn.execute(query)  # type: ignore[arg-type]  # no parameters: % is modulo
+
+    def executemany(self, query: str, rows: list[tuple[Any, ...]]) -> None:
+        with self.conn.cursor() as cursor:
+            cursor.executemany(query.replace("?", "%s"), rows)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("dialect", "zone"), [("sqlite", "UTC"), ("duckdb", "UTC"),
+                                               ("duckdb", "Pacific/Kiritimati"),
+                                               ("duckdb", "America/Santiago"),
+                                               ("postgres", "Pacific/Kiritimati"),
+                                               ("postgres", "America/Santiago")])  # fmt: skip
+def test_anniversaries_select_exactly_segmentrys_members_on_the_warehouses_today(
+    dialect: str, zone: str, databases: dict[str, Any], request: pytest.FixtureRequest
+) -> None:
+    """29 February (on 28 February in other years), windows across the year end and
+    date-times near midnight in the tenant's zone, on the day the test runs."""
+    if dialect == "postgres" and dialect not in databases:
+        databases[dialect] = _Postgres(request.getfixturevalue("pg_url"))
+    tz = ZoneInfo(zone)
+    now = datetime.now(UTC)
+    today = now.astimezone(tz).date()
+    days = [today + timedelta(days=n) for n in (-1, 0, 1, 2, 7, 8)]
+    birthdays = [
+        "2000-02-29",
+        "1990-02-28",
+        "1990-03-01",
+        "1999-12-31",
+        "2001-01-01",
+        "1999-12-29",
+        "2002-01-03",
+        *(d.replace(year=2000).isoformat() for d in days),
+    ]
+    moments = [
+        "2024-02-29T23:30:00Z",
+        "2024-02-28T12:00:00Z",
+        "2024-02-29T09:00:00Z",
+        "2023-12-31T23:00:00Z",
+        "2024-01-01T03:00:00Z",
+        "2023-02-28T22:00:00Z",
+        *(f"{d.replace(year=2000).isoformat()}T{h}:30:00Z" for d in days for h in ("00", "13")),
+    ]
+    raw: list[dict[str, Any]] = [{}]
+    raw += [{"birthday": b, "created_at": m} for b, m in zip(birthdays, moments, strict=False)]
+    raw += [{"created_at": m} for m in moments[len(birthdays) :]]
+    schema = Schema(Kind.CUSTOMER)
+    ctx = EvalContext(now, tz)
+    case = {"schema": schema, "ctx": ctx, "shop": build_shop(schema, raw, ctx)}
+    months = [] if dialect == "sqlite" else ["anniversary(birthday) < +1m"]  # SQLite: refused
+    for text in anniversary_rules(today) + months:
+        check_dialect(databases[dialect], dialect, case, check(parse(text), schema))
+
+
+def test_sqlite_knows_no_zone_but_utc_so_anniversaries_elsewhere_are_refused() -> None:
+    schema = Schema(Kind.CUSTOMER)
+    rule = check(parse("anniversary(birthday) = today"), schema)
+    with pytest.raises(ConversionError) as raised:
+        sql.write(rule, schema, dialect="sqlite", tz=ZoneInfo("Europe/Madrid"))
+    assert raised.value.construct == "anniversary(birthday) in SQLite"
+    import sqlglot
+
+    rule = check(parse("anniversary(created_at) NOT BETWEEN today AND +1m"), schema)
+    for dialect in ("postgres", "duckdb", "bigquery", "snowflake"):
+        clause = sql.write(rule, schema, dialect=dialect, tz=ZoneInfo("Europe/Madrid"))
+        assert "'Europe/Madrid'" in clause
+        sqlglot.parse_one(f"SELECT id FROM customers WHERE {clause}", read=dialect)

@@ -8,7 +8,9 @@ languages share strings, numbers, dates and offsets such as ``-30d`` and
 ``30_days_ago``), with errors at line and column. :data:`FILTERS` maps each
 Shopify filter we read to a segmentry attribute; :data:`REFUSED` names the
 filters and functions we do not have, and why; ``products_purchased(...)`` is the
-language's ``purchased(...)`` (:mod:`.shopify_purchases`). Written, a quantifier or
+language's ``purchased(...)`` (:mod:`.shopify_purchases`), ``anniversary('date')``
+its ``anniversary(date attribute)`` where the two mean the same
+(:mod:`.shopify_anniversary`). Written, a quantifier or
 ``count(tags)`` becomes the plain filter that means the same where there is one
 (``ANY tags = 'a'`` is ``customer_tags CONTAINS 'a'``). Filter names, operators and
 value formats follow Shopify's reference of its segment filters.
@@ -36,7 +38,7 @@ from segmentry.rules.ast import (
     Scalar,
     Value,
 )
-from segmentry.rules.convert import shopify_purchases
+from segmentry.rules.convert import shopify_anniversary, shopify_purchases
 from segmentry.rules.convert.common import Depth, condition, join, plain, refuse
 from segmentry.rules.lexer import Positions, Token, TokenKind, error, tokenize
 from segmentry.rules.operators import Act, Each, Fn, Op
@@ -83,9 +85,7 @@ FILTERS: dict[str, Filter] = {
     "customer_email_domain": Filter("email", _email_domain),
     "email_subscription_status": Filter("accepts_marketing", _subscription),
 }
-NOT_YET = "not yet in the rule language"
 REFUSED: dict[str, str] = {
-    "anniversary": f"anniversaries are {NOT_YET}",
     "orders_placed": "Shopify's parameters are not read; write it in segmentry's language: "
     "orders_placed(since: -30d) >= 2",
     "customer_cities": "Shopify city codes (US-NY-NewYorkCity) are not city names",
@@ -119,7 +119,8 @@ def _refuse_functions(text: str) -> None:
     positions = Positions(text)
     for match in FUNCTION_RE.finditer(text):
         name = match.group(1)
-        known = ("AND", "OR", "NOT", "CONTAINS", "IN", "BETWEEN", shopify_purchases.NAME.upper())
+        known = ("AND", "OR", "NOT", "CONTAINS", "IN", "BETWEEN", shopify_purchases.NAME.upper(),
+                 shopify_anniversary.NAME.upper())  # fmt: skip
         if name and name.upper() not in known:
             span = positions.span(match.start(1), match.end(1))
             why = REFUSED.get(name, "Shopify functions and event filters are not read")
@@ -194,6 +195,8 @@ class _Parser:
         where = f"line {name.span.line}, column {name.span.column}"
         if name.text.lower() == shopify_purchases.NAME:
             return shopify_purchases.read(self, name, where)
+        if name.text.lower() == shopify_anniversary.NAME:
+            return shopify_anniversary.read(self, name, where)
         known = FILTERS.get(name.text.lower())
         if known is None:
             why = REFUSED.get(name.text.lower(), "not a Shopify filter segmentry reads; "
@@ -258,10 +261,12 @@ def write(node: Node, schema: Schema) -> str:
     """The Shopify query of a checked customer rule, or a ConversionError."""
     if schema.kind is not Kind.CUSTOMER:
         raise refuse("a product rule", "rule", "Shopify segments are of customers")
-    return _write(node, "rule", top=True)
+    return _write(node, "rule", schema, top=True)
 
 
-def _write(node: Node, path: str, *, top: bool = False) -> str:
+def _write(node: Node, path: str, schema: Schema, *, top: bool = False) -> str:
+    if _is_anniversary(node):
+        return shopify_anniversary.write(node, path, schema)
     node = _plain_form(node, path)
     plain(node, path, "Shopify")
     match node:
@@ -272,7 +277,7 @@ def _write(node: Node, path: str, *, top: bool = False) -> str:
                                            dated=lambda v: _value(v, path, True))  # fmt: skip
         case And(items) | Or(items):
             word = " AND " if isinstance(node, And) else " OR "
-            text = word.join(_write(i, f"{path}[{n}]") for n, i in enumerate(items))
+            text = word.join(_write(i, f"{path}[{n}]", schema) for n, i in enumerate(items))
             return text if top else f"({text})"
         case Not(Condition(attr, op, value)) if op in TWINS:
             return _condition(Condition(attr, TWINS[op], value), path)
@@ -289,6 +294,11 @@ def _write(node: Node, path: str, *, top: bool = False) -> str:
             return _condition(node, path)
 
 
+def _is_anniversary(node: Node) -> bool:
+    inner = node.item if isinstance(node, Not) else node
+    return isinstance(inner, Condition) and inner.fn is Fn.ANNIVERSARY
+
+
 def _plain_form(node: Node, path: str) -> Node:
     """A quantifier or ``count(tags)`` as the plain condition that means the same, where
     Shopify has one: ``ANY tags = 'a'`` is ``tags CONTAINS 'a'``, ``count(tags) = 0`` is
@@ -297,9 +307,7 @@ def _plain_form(node: Node, path: str) -> Node:
     cond = node.item if isinstance(node, Not) else node
     if not isinstance(cond, Condition) or (cond.fn is None and cond.each is None):
         return node
-    if cond.fn is not None and cond.fn is not Fn.COUNT:
-        # Shopify's anniversary() takes its own arguments, not written from ours yet
-        raise refuse(cond.subject, path, f"{cond.fn.value}() is not written to Shopify yet")
+    assert cond.fn in (None, Fn.COUNT), "anniversaries are written on their own"
     plain_form: Condition | None = None
     if cond.each in (Each.ANY, Each.NONE) and cond.op is Op.EQ:
         contains = Op.CONTAINS if (cond.each is Each.ANY) is not negated else Op.NOT_CONTAINS

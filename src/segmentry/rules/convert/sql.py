@@ -16,6 +16,8 @@ warehouse's ``CURRENT_TIMESTAMP``. ``count(list)`` is the list's size with NULL 
 ``ANY``/``ALL``/``NONE`` are ``EXISTS`` over the unnested items (never unknown); two
 attributes compare only when both are present, strings folded and, in PostgreSQL,
 ``COLLATE "C"`` so that they order by code point as segmentry does.
+``anniversary(date)`` is worked out by the warehouse on the day it runs, in the
+tenant's zone (:mod:`.sql_anniversary`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from segmentry.rules.ast import (
     Or,
     Scalar,
 )
+from segmentry.rules.convert import sql_anniversary
 from segmentry.rules.convert.common import refuse
 from segmentry.rules.convert.sql_targets import COLUMN_TYPES, Expr, Target, target_of
 from segmentry.rules.operators import Each, Fn, Op
@@ -105,9 +108,9 @@ class _Builder:
     def condition(self, cond: Condition, path: str) -> Expr:
         attr = self.schema.by_key[cond.attr]
         column = _column(attr.key)
-        if cond.fn is not None and cond.fn is not Fn.COUNT:
-            why = f"the export has no {cond.fn.value}() (it needs the tenant's day and zone)"
-            raise refuse(cond.subject, path, why)
+        if cond.fn is Fn.ANNIVERSARY:
+            return sql_anniversary.condition(self.target, self.tz, cond, kind=attr.type,
+                                             column=column, path=path)  # fmt: skip
         if cond.fn is Fn.COUNT:
             return self.count(cond, column)
         if cond.each is not None:

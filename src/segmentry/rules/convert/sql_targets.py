@@ -74,6 +74,48 @@ class Target:
         return exp.cast(exp.DateAdd(this=exp.CurrentDate(), expression=count, unit=exp.var(name)),
                         "DATE")  # fmt: skip
 
+    def shift_day(self, day: Expr, amount: int, unit: str, where: str) -> Expr:
+        """The day ``amount`` days, weeks, months or years from ``day`` (a DATE, or TEXT
+        in SQLite), a month step past a month's end on its last day."""
+        if self.sqlite:
+            if unit in ("m", "y"):
+                raise refuse(f"{amount:+d}{unit} in SQLite", where, SQLITE_MONTHS)
+            step = exp.Literal.string(f"{amount * (7 if unit == 'w' else 1):+d} days")
+            return exp.Anonymous(this="date", expressions=[day, step])
+        if amount == 0:
+            return day
+        count, name = _unit(amount, unit)
+        return exp.cast(exp.DateAdd(this=day, expression=count, unit=exp.var(name)), "DATE")
+
+    def local_day(self, moment: Expr, zone: str) -> Expr:
+        """The calendar day a moment has in ``zone`` (SQLite: UTC, the only zone it knows)."""
+        if self.sqlite:
+            return exp.Anonymous(this="date", expressions=[moment])
+        return exp.cast(exp.AtTimeZone(this=moment, zone=exp.Literal.string(zone)), "DATE")
+
+    def local_today(self, zone: str) -> Expr:
+        """Today in ``zone`` by the warehouse's clock."""
+        if self.sqlite:
+            return exp.Anonymous(this="date", expressions=[exp.Literal.string("now")])
+        return self.local_day(exp.CurrentTimestamp(), zone)
+
+    def part(self, unit: str, day: Expr) -> Expr:
+        """The ``YEAR``, ``MONTH`` or ``DAY`` of a day, as an integer."""
+        if self.sqlite:
+            code = {"YEAR": "%Y", "MONTH": "%m", "DAY": "%d"}[unit]
+            text = exp.Anonymous(this="strftime", expressions=[exp.Literal.string(code), day])
+            return exp.cast(text, "INTEGER")
+        return exp.cast(exp.Extract(this=exp.var(unit), expression=day), "INT")
+
+    def make_date(self, year: Expr, month: Expr, day: Expr) -> Expr:
+        """The day of that year, month and day (a valid one)."""
+        if self.sqlite:
+            pattern = exp.Literal.string("%04d-%02d-%02d")
+            return exp.Anonymous(this="printf", expressions=[pattern, year, month, day])
+        if self.dialect == "postgres":
+            return exp.Anonymous(this="MAKE_DATE", expressions=[year, month, day])
+        return exp.DateFromParts(year=year, month=month, day=day)
+
     def day_start(self, day: Expr) -> Expr:
         if self.sqlite:
             return exp.DPipe(this=day, expression=exp.Literal.string(" 00:00:00.000000"))
