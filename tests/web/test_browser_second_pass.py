@@ -48,7 +48,7 @@ def test_a_segment_is_built_previewed_and_saved_with_the_keyboard_alone(
     expect(page.locator(".sample")).to_contain_text("Air Zoom Pegasus")  # names beside ids
 
     add = page.get_by_role("button", name="Add condition")
-    assert tab_to(page, add) == 2  # past "Remove condition 1"
+    assert tab_to(page, add) == 3  # past "Compare with" and "Remove condition 1"
     page.keyboard.press("Enter")
     expect(page.locator("#row-1-attr")).to_be_focused()  # the new row's first control
     page.keyboard.type("Unit P")
