@@ -108,6 +108,21 @@ def test_a_shape_rows_cannot_give_back_stays_text(text: str) -> None:
     assert builder.rows_from_rule(to_json(parse(text)), CUSTOMERS | PRODUCTS) is None
 
 
+def test_a_wrong_other_attribute_leaves_the_focus_on_it_after_text() -> None:
+    fields = [
+        ("row-0-attr", "price"),
+        ("row-0-op", "<"),
+        ("row-0-against", "attribute"),
+        ("row-0-other", "original_price"),
+        ("row-1-attr", "stock"),
+        ("row-1-value", "x"),
+    ]
+    editor = editing.from_form(fields, PRODUCTS)
+    editor.rows[0].error = "no such attribute"  # as the library's error is placed
+    editing.apply(editor, "to-text", PRODUCTS)
+    assert (editor.mode, editor.focus) == (editing.BUILDER, "row-0-other")
+
+
 def test_the_form_fields_of_the_new_rows_make_their_rule() -> None:
     fields = [
         ("row-0-attr", "price"), ("row-0-op", "<"), ("row-0-value", ""),
@@ -138,6 +153,11 @@ def test_another_attribute_is_chosen_at_once_and_only_where_it_compares() -> Non
     assert editor.focus == "row-0-other"  # what took the value's place
     assert (between.against, between.other) == ("", "")  # BETWEEN takes values
     assert (changed.against, changed.other) == ("", "")  # a new attribute starts afresh
+    fields = [
+        ("row-0-shown", "price"), ("row-0-shownop", "<"), ("row-0-shownagainst", "attribute"),
+        ("row-0-attr", "stock"), ("row-0-op", "<"), ("row-0-against", "attribute"),
+    ]  # fmt: skip
+    assert editing.from_form(fields, PRODUCTS).focus == ""  # left on the attribute chosen
 
 
 def test_an_anniversary_row_starts_at_today() -> None:

@@ -25,9 +25,9 @@ from segmentry.web.editor.builder import Attributes, Group, Item, Row, Widget
 
 BUILDER, TEXT = "builder", "text"
 NO_ROWS_NOTE = (
-    "This rule uses a NOT around a group, groups within groups or a behaviour function "
-    "whose condition or window rows cannot show (such as purchased(brand = 'Nike')): "
-    "edit it as text."
+    "This rule uses a NOT around a group, groups within groups, a behaviour function "
+    "whose condition or window rows cannot show (such as purchased(brand = 'Nike')) "
+    "or a count compared with an attribute: edit it as text."
 )
 
 
@@ -69,8 +69,11 @@ def from_form(fields: Iterable[tuple[str, str]], attributes: Attributes) -> Edit
         (values.get(f"row-{p}-shown", ""), values.get(f"row-{p}-shownop", ""))
         for p in paths(editor)
     ]
+    moved = [
+        _against_moved(values, p, row) for p, row in zip(paths(editor), editor.rows, strict=True)
+    ]
     _normalise(editor, attributes, before)
-    _follow_against(editor, [values.get(f"row-{p}-shownagainst") for p in paths(editor)])
+    _follow_against(editor, moved)
     return editor
 
 
@@ -131,10 +134,17 @@ def _fit_shape(row: Row, attributes: Attributes, attribute: Attribute | None) ->
         row.other = others[0]
 
 
-def _follow_against(editor: Editor, before: list[str | None]) -> None:
+def _against_moved(values: Mapping[str, str], path: str, row: Row) -> bool:
+    """Whether "Compare with" is what changed in a row (not its attribute or operator)."""
+    was = values.get(f"row-{path}-shownagainst")
+    shown = (values.get(f"row-{path}-shown"), values.get(f"row-{path}-shownop"))
+    return was is not None and was != row.against and shown == (row.attr, row.op)
+
+
+def _follow_against(editor: Editor, moved: list[bool]) -> None:
     """After "Compare with" changed, the focus goes to what takes the value's place."""
-    for path, row, was in zip(paths(editor), editor.rows, before, strict=False):
-        if was is not None and was != row.against:
+    for path, row, changed in zip(paths(editor), editor.rows, moved, strict=True):
+        if changed:
             editor.focus = f"row-{path}-other" if row.against else f"row-{path}-value"
 
 
@@ -181,6 +191,8 @@ def _first_row(editor: Editor) -> str:
 
 def _first_error(editor: Editor) -> str:
     for path, row in zip(paths(editor), editor.rows, strict=True):
+        if row.error and row.against:
+            return f"row-{path}-other"
         if row.error:
             valued = builder.widget(None, row.attr, row.op) is not Widget.NONE
             return f"row-{path}-value" if row.attr and valued else _attr_id(path)
