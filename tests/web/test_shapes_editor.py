@@ -201,6 +201,8 @@ def test_the_new_rows_draw_their_controls_labelled_with_their_row(signed_in: Vis
     assert '<option value="count(tags)" selected>Number of Tags</option>' in page
     assert '<option value="any starts with" selected>any item starts with</option>' in page
     assert ("against", "Compare with") not in labels(page, "2", 3)
+    assert 'list="row-2-values"' in page  # the shop's tags suggested for each item
+    assert '<option value="sale" label="1 product">' in page
 
 
 def test_an_anniversary_segment_previews_saves_and_opens_again_as_rows(
