@@ -59,6 +59,8 @@ def test_a_segment_is_built_previewed_and_saved_with_the_keyboard_alone(
     expect(page.locator("#row-1-op")).to_have_value(">")
     expect(page.locator("#row-1-value")).to_be_visible()
     expect(page.locator("#row-1-op")).to_be_focused()
+    page.wait_for_timeout(600)  # the select re-renders the editor 500 ms after its change
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
     page.keyboard.press("Tab")
     page.keyboard.type("100")
     expect(page.locator("#preview-count")).to_have_text("2")
