@@ -48,7 +48,7 @@ def test_a_segment_is_built_previewed_and_saved_with_the_keyboard_alone(
     expect(page.locator(".sample")).to_contain_text("Air Zoom Pegasus")  # names beside ids
 
     add = page.get_by_role("button", name="Add condition")
-    assert tab_to(page, add) == 2  # past "Remove condition 1"
+    assert tab_to(page, add) == 3  # past "Compare with" and "Remove condition 1"
     page.keyboard.press("Enter")
     expect(page.locator("#row-1-attr")).to_be_focused()  # the new row's first control
     page.keyboard.type("Unit P")
@@ -59,6 +59,8 @@ def test_a_segment_is_built_previewed_and_saved_with_the_keyboard_alone(
     expect(page.locator("#row-1-op")).to_have_value(">")
     expect(page.locator("#row-1-value")).to_be_visible()
     expect(page.locator("#row-1-op")).to_be_focused()
+    page.wait_for_timeout(600)  # the select re-renders the editor 500 ms after its change
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
     page.keyboard.press("Tab")
     page.keyboard.type("100")
     expect(page.locator("#preview-count")).to_have_text("2")

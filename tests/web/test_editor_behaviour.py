@@ -13,7 +13,7 @@ from segmentry.engine.types import SegmentSpec
 from segmentry.model.schema import Kind, Schema
 from segmentry.rules.jsonform import to_json
 from segmentry.rules.parser import parse
-from segmentry.web.editor import behaviour, builder, editing
+from segmentry.web.editor import behaviour, builder, editing, view
 from segmentry.web.editor.behaviour import Window
 from segmentry.web.editor.builder import Group, Row
 from tests.web.conftest import Tenant, Visitor
@@ -153,12 +153,12 @@ def test_choosing_a_function_offers_its_comparisons_and_conditions() -> None:
     assert [k for k, _ in behaviour.choices("customer")] == [
         "@orders_placed", "@amount_spent", "@purchased", "@units_purchased",
     ]  # fmt: skip
-    view = editing.row_view("0", row("purchased", "purchased"), CUSTOMERS, ["vip"], ["shoes"])
-    assert (view.which, view.where) == (
+    shown = view.row_view("0", row("purchased", "purchased"), CUSTOMERS, ["vip"], ["shoes"])
+    assert (shown.which, shown.where) == (
         "Which products",
         [("", "any product"), ("segment:shoes", "a product in segment shoes")],
     )
-    orders = editing.row_view("0", row("orders_placed", ">"), CUSTOMERS, [], ["shoes"])
+    orders = view.row_view("0", row("orders_placed", ">"), CUSTOMERS, [], ["shoes"])
     assert orders.where == [("", "any order"), ("channel", "channel is")]
 
 

@@ -4,16 +4,17 @@ The builder shows a rule as rows (attribute / operator / value) that must all
 hold, and groups of rows of which any one must hold. That is exactly the rules
 whose JSON form is a condition, an ``or`` of conditions, or an ``and`` of
 conditions and such ``or`` groups, where a condition may also be ``IN SEGMENT``
-or ``NOT IN SEGMENT``, or a behaviour function whose condition and window a row
-can show (see ``behaviour``). Any other rule (a NOT around a group, groups inside
-groups, ``purchased(brand = 'Nike')``) has no rows: :func:`rows_from_rule` answers
+or ``NOT IN SEGMENT``, a behaviour function whose condition and window a row
+can show (see ``behaviour``), an attribute against another, ``count`` or
+``anniversary`` of an attribute, or a list quantifier (see ``shapes``). Any
+other rule (a NOT around a group, groups inside groups,
+``purchased(brand = 'Nike')``) has no rows: :func:`rows_from_rule` answers
 ``None`` and the page keeps it in text mode. Rows only shape a rule; the library
 checks it.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -21,9 +22,12 @@ from enum import StrEnum
 from typing import Any
 
 from segmentry.model.schema import Attribute, AttrType
-from segmentry.rules.operators import BY_TYPE, OPERATORS, Act, Arity, Op
-from segmentry.web.editor import behaviour, dates
+from segmentry.rules.operators import ATTRIBUTE_OPS, BY_TYPE, OPERATORS, Act, Arity, Op
+from segmentry.web.editor import behaviour, dates, shapes, values
 from segmentry.web.editor.behaviour import Window
+from segmentry.web.editor.values import BadValueError, MissingValueError
+
+__all__ = ["BadValueError", "MissingValueError"]  # read here by the editor and its tests
 
 SEGMENT = "@segment"
 """The pseudo attribute of a row that tests membership of another segment."""
@@ -50,6 +54,10 @@ class Row:
     where: str = ""
     """A behaviour row's condition: any (empty), ``channel`` or ``segment:<code>``."""
     channel: str = ""
+    against: str = shapes.VALUE
+    """"a value" (empty) or "another attribute": what the row compares with."""
+    other: str = ""
+    """The other attribute, when the row compares with one: ``original_price``."""
 
 
 @dataclass
@@ -84,13 +92,19 @@ LABELS = {
     IN_SEGMENT: "is in segment",
     NOT_IN_SEGMENT: "is not in segment",
     **dates.LABELS,
+    **shapes.EACH_LABELS,
 }
 TEMPORAL_LABELS = {row.op.value: row.time_label for row in OPERATORS if row.time_label}
 
 
 def lookup(attributes: Attributes, key: str) -> Attribute | None:
-    """The attribute a row names; keys match ignoring case, as in rules."""
-    return attributes.get(key) or attributes.get(key.lower())
+    """The attribute a row names; keys match ignoring case, as in rules. A function of
+    an attribute, ``count(tags)``, is an attribute of the type the function gives."""
+    return (
+        attributes.get(key)
+        or attributes.get(key.lower())
+        or shapes.function_attribute(attributes, key)
+    )
 
 
 def operators(attribute: Attribute | None, attr: str) -> list[str]:
@@ -99,10 +113,13 @@ def operators(attribute: Attribute | None, attr: str) -> list[str]:
         return [IN_SEGMENT, NOT_IN_SEGMENT]
     if (act := behaviour.act_of(attr)) is not None:
         return behaviour.operators(act)
+    if (function := shapes.function_operators(attr)) is not None:
+        return function
     if attribute is None:
         return [op.value for op in Op]
     own = list(dates.RELATIVE_OPS) if attribute.type.is_temporal else []
-    return own + [op.value for op in Op if op in BY_TYPE[attribute.type]]
+    each = shapes.each_operators(attribute)
+    return own + [op.value for op in Op if op in BY_TYPE[attribute.type]] + each
 
 
 def label(op: str, attribute: Attribute | None) -> str:
@@ -122,8 +139,12 @@ def widget(attribute: Attribute | None, attr: str, op: str) -> Widget:
     kind = attribute.type if attribute is not None else AttrType.STRING
     if op in dates.RELATIVE_OPS and kind.is_temporal:
         return Widget.RELATIVE
+    if op in shapes.EACH_ROW_OPS:
+        return Widget.TEXT
     if arity is None or arity is Arity.NONE:
         return Widget.NONE
+    if shapes.is_anniversary(attr):  # today, +7d: words a date picker cannot hold
+        return Widget.PAIR if arity is Arity.PAIR else Widget.TEXT
     if kind.is_temporal and arity in (Arity.ONE, Arity.PAIR):
         return Widget.DATE if arity is Arity.ONE else Widget.DATES
     if arity is Arity.PAIR:
@@ -147,7 +168,8 @@ def _arity(op: str) -> Arity | None:
 # -- form fields to rows --------------------------------------------------------------
 
 ROW_FIELD = re.compile(
-    r"row-(\d{1,3})(?:\.(\d{1,3}))?-(attr|op|value|window|count|unit|since|until|where|channel)"
+    r"row-(\d{1,3})(?:\.(\d{1,3}))?-"
+    r"(attr|op|value|window|count|unit|since|until|where|channel|against|other)"
 )
 WINDOW_PARTS = {"window": "shape"} | {part: part for part in ("count", "unit", "since", "until")}
 GROUP_FIELD = re.compile(r"group-(\d{1,3})")
@@ -196,14 +218,6 @@ def flat(items: Iterable[Item]) -> list[Row]:
 # -- rows to a rule -----------------------------------------------------------------------
 
 
-class BadValueError(ValueError):
-    pass
-
-
-class MissingValueError(BadValueError):
-    """A row whose value is not typed yet: an error only when saving."""
-
-
 def to_rule(items: list[Item], attributes: Attributes, *, strict: bool = True) -> Rule | None:
     """The JSON form of the rows, or ``None`` when there are none, or some row has
     an error (each such row gets its ``error``), or (unless ``strict``) a row still
@@ -245,13 +259,18 @@ def _condition(row: Row, attributes: Attributes) -> Rule:
         return _behaviour(act, row)
     if row.op in dates.RELATIVE_OPS:
         return _relative(row)
+    if row.op in shapes.EACH_ROW_OPS:
+        return shapes.each_json(row.attr, row.op, values.read(row.values, Arity.ONE, None))
     if _arity(row.op) is None:
         raise BadValueError("Choose an operator.")
     op = Op(row.op)
-    attribute = lookup(attributes, row.attr)
-    out: Rule = {"attr": row.attr, "op": op.value}
-    if op.arity is not Arity.NONE:
-        out["value"] = _value(row.values, op.arity, attribute)
+    out: Rule = shapes.head(row.attr) | {"op": op.value}
+    if row.against == shapes.ATTRIBUTE and op in ATTRIBUTE_OPS:
+        if not row.other:
+            raise MissingValueError("Choose the other attribute.")
+        out["value"] = {"attr": row.other}
+    elif op.arity is not Arity.NONE:
+        out["value"] = values.read(row.values, op.arity, lookup(attributes, row.attr))
     return out
 
 
@@ -267,7 +286,7 @@ def _relative(row: Row) -> Rule:
 
 def _behaviour(act: Act, row: Row) -> Rule:
     text = row.values[0].strip() if row.values else ""
-    number = _number(text) if text and act is not Act.PURCHASED else None
+    number = values.number(text) if text and act is not Act.PURCHASED else None
     try:
         return behaviour.to_json(
             act, row.op, number, window=row.window, where=row.where, channel=row.channel
@@ -285,50 +304,6 @@ def _segment(row: Row) -> Rule:
     if row.op == NOT_IN_SEGMENT:
         return {"not": {"segment": code}}
     return {"segment": code}
-
-
-def _value(texts: list[str], arity: Arity, attribute: Attribute | None) -> Any:
-    kind = attribute.type if attribute is not None else AttrType.STRING
-    if arity is Arity.ONE:
-        text = texts[0].strip() if texts else ""  # "-30d " and "Westton 4 " mean no space
-        if not text:
-            raise MissingValueError("Enter a value.")
-        return _scalar(text, kind)
-    if arity is Arity.PAIR:
-        if len(texts) < 2 or not all(t.strip() for t in texts[:2]):
-            raise MissingValueError("Enter both ends of the range.")
-        return [_scalar(t.strip(), kind) for t in texts[:2]]
-    items = texts if len(texts) > 1 else [t.strip() for t in texts[0].split(",")] if texts else []
-    items = [i.strip() for i in items if i.strip()]
-    if not items:
-        raise MissingValueError("Enter one or more values, separated by commas.")
-    return [_scalar(i, kind) for i in items]
-
-
-BOOLEANS = {"yes": True, "true": True, "no": False, "false": False}
-INTEGER = re.compile(r"[+-]?\d{1,18}")
-
-
-def _scalar(text: str, kind: AttrType) -> Any:
-    if kind.is_numeric:
-        return _number(text.strip())
-    if kind is AttrType.BOOLEAN:
-        if text.strip().casefold() not in BOOLEANS:
-            raise BadValueError("Choose yes or no.")
-        return BOOLEANS[text.strip().casefold()]
-    return text
-
-
-def _number(text: str) -> int | float:
-    if INTEGER.fullmatch(text):
-        return int(text)
-    try:
-        number = float(text)
-    except ValueError:
-        raise BadValueError(f"{text!r} is not a number; write it like 100 or 19.99") from None
-    if not math.isfinite(number):
-        raise BadValueError(f"{text!r} is not a number; write it like 100 or 19.99")
-    return number
 
 
 # -- a rule to rows -------------------------------------------------------------------------
@@ -367,10 +342,14 @@ def _row(node: Mapping[str, Any], attributes: Attributes) -> Row | None:
     if "fn" in (inner if isinstance(inner, Mapping) else node) and "attr" not in node:
         found = behaviour.shown(node)  # a behaviour function, NOT purchased(...) included
         return None if found is None else Row(found.key, found.op, found.values, **found.parts)
-    if "attr" not in node or "fn" in node or "each" in node:
-        return None  # rows compare an attribute itself: not a function of it, nor its items
-    if isinstance(node.get("value"), Mapping):
-        return None  # nor with another attribute
+    if "attr" not in node:
+        return None
+    if "fn" in node or "each" in node or isinstance(node.get("value"), Mapping):
+        shape = shapes.shown(node, attributes)  # a function of it, its items, another one
+        if shape is None:
+            return None
+        against = shapes.ATTRIBUTE if shape[3] else shapes.VALUE
+        return Row(*shape[:3], against=against, other=shape[3])
     attribute = lookup(attributes, node["attr"])
     key = attribute.key if attribute is not None else node["attr"]
     relative = dates.row_of(node["op"], node.get("value"))

@@ -18,17 +18,16 @@ from segmentry.model.schema import Attribute
 from segmentry.rules.ast import Behaviour, Condition, InSegment, Not, Span, walk
 from segmentry.rules.jsonform import from_json, to_json
 from segmentry.rules.load import RuleSource
-from segmentry.rules.operators import Act
 from segmentry.rules.parser import parse
 from segmentry.rules.printer import format_rule
-from segmentry.web.editor import behaviour, builder, dates
+from segmentry.web.editor import builder, shapes
 from segmentry.web.editor.builder import Attributes, Group, Item, Row, Widget
 
 BUILDER, TEXT = "builder", "text"
 NO_ROWS_NOTE = (
-    "This rule uses a NOT around a group, groups within groups or a behaviour function "
-    "whose condition or window rows cannot show (such as purchased(brand = 'Nike')): "
-    "edit it as text."
+    "This rule uses a NOT around a group, groups within groups, a behaviour function "
+    "whose condition or window rows cannot show (such as purchased(brand = 'Nike')) "
+    "or a count compared with an attribute: edit it as text."
 )
 
 
@@ -70,7 +69,11 @@ def from_form(fields: Iterable[tuple[str, str]], attributes: Attributes) -> Edit
         (values.get(f"row-{p}-shown", ""), values.get(f"row-{p}-shownop", ""))
         for p in paths(editor)
     ]
+    moved = [
+        _against_moved(values, p, row) for p, row in zip(paths(editor), editor.rows, strict=True)
+    ]
     _normalise(editor, attributes, before)
+    _follow_against(editor, moved)
     return editor
 
 
@@ -103,7 +106,7 @@ def _normalise(editor: Editor, attributes: Attributes, shown: list[tuple[str, st
             continue
         attribute = builder.lookup(attributes, row.attr)
         if before and before != row.attr:
-            row.values, row.where, row.channel = [], "", ""
+            row.values, row.where, row.channel, row.against, row.other = [], "", "", "", ""
         elif before_op and before_op != row.op:
             was = builder.widget(attribute, row.attr, before_op)
             if was is not builder.widget(attribute, row.attr, row.op):
@@ -115,6 +118,34 @@ def _normalise(editor: Editor, attributes: Attributes, shown: list[tuple[str, st
             row.values = ["yes"]
         if not row.values and builder.widget(attribute, row.attr, row.op) is Widget.SELECT:
             row.values = list(attribute.values[:1]) if attribute else []
+        _fit_shape(row, attributes, attribute)
+
+
+def _fit_shape(row: Row, attributes: Attributes, attribute: Attribute | None) -> None:
+    """An anniversary's boxes start at ``today`` (and ``+7d``); "another attribute"
+    only where the operator compares two, and then one of them is chosen."""
+    if not row.values and shapes.is_anniversary(row.attr):
+        pair = builder.widget(attribute, row.attr, row.op) is Widget.PAIR
+        row.values = list(shapes.ANNIVERSARY_HINTS[: 2 if pair else 1])
+    others = [key for key, _ in shapes.others(attributes.values(), attribute, row.op)]
+    if row.against != shapes.ATTRIBUTE or not others:
+        row.against, row.other = shapes.VALUE, ""
+    elif not row.other:
+        row.other = others[0]
+
+
+def _against_moved(values: Mapping[str, str], path: str, row: Row) -> bool:
+    """Whether "Compare with" is what changed in a row (not its attribute or operator)."""
+    was = values.get(f"row-{path}-shownagainst")
+    shown = (values.get(f"row-{path}-shown"), values.get(f"row-{path}-shownop"))
+    return was is not None and was != row.against and shown == (row.attr, row.op)
+
+
+def _follow_against(editor: Editor, moved: list[bool]) -> None:
+    """After "Compare with" changed, the focus goes to what takes the value's place."""
+    for path, row, changed in zip(paths(editor), editor.rows, moved, strict=True):
+        if changed:
+            editor.focus = f"row-{path}-other" if row.against else f"row-{path}-value"
 
 
 # -- the buttons --------------------------------------------------------------------------
@@ -160,6 +191,8 @@ def _first_row(editor: Editor) -> str:
 
 def _first_error(editor: Editor) -> str:
     for path, row in zip(paths(editor), editor.rows, strict=True):
+        if row.error and row.against:
+            return f"row-{path}-other"
         if row.error:
             valued = builder.widget(None, row.attr, row.op) is not Widget.NONE
             return f"row-{path}-value" if row.attr and valued else _attr_id(path)
@@ -293,94 +326,3 @@ def caret(diagnostic: Diagnostic, text: str) -> tuple[str, str]:
     """The line of ``text`` a problem is on (around the problem, if long), and a caret
     line under the problem."""
     return diagnostic.excerpt(text)
-
-
-# -- what the template draws ------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RowView:
-    path: str
-    row: Row
-    attribute: Attribute | None
-    ops: list[tuple[str, str]]
-    widget: str
-    choices: list[str]
-    units: list[tuple[str, str]]
-    act: Act | None = None
-    """The behaviour function of the row, if it is one (its window and condition show)."""
-    where: list[tuple[str, str]] = field(default_factory=list)
-    """A behaviour row's condition choices: "any product", each product segment…"""
-
-    @property
-    def which(self) -> str:
-        """The label of a behaviour row's condition: "Which orders"."""
-        return behaviour.WHICH[behaviour.condition_kind(self.act)] if self.act else ""
-
-    @property
-    def windows(self) -> list[tuple[str, str]]:
-        return behaviour.WINDOWS
-
-    def value(self, index: int = 0) -> str:
-        return self.row.values[index] if index < len(self.row.values) else ""
-
-    def day(self, index: int = 0) -> bool:
-        """Whether the value fits a date picker (else it is shown as the text it is)."""
-        return dates.is_day(self.value(index))
-
-
-@dataclass(frozen=True, slots=True)
-class ItemView:
-    index: int
-    rows: list[RowView]
-    group: bool
-
-
-def _choices(shown: Widget, attribute: Attribute | None, row: Row, codes: list[str]) -> list[str]:
-    if shown is Widget.SEGMENT:
-        known = codes
-    elif shown is Widget.BOOLEAN:
-        known = ["yes", "no"]
-    elif shown in (Widget.SELECT, Widget.MULTI) and attribute is not None:
-        known = list(attribute.values)
-    else:
-        return []
-    # A value the choices lack (typed as text, or since removed) stays visible, so
-    # the error the library reports about it can be seen and fixed.
-    return known + [v for v in row.values if v and v not in known]
-
-
-def row_view(
-    path: str, row: Row, attributes: Attributes, codes: list[str], cross: list[str]
-) -> RowView:
-    """What the template draws of a row; ``codes`` are the segments of the rule's kind
-    (``IN SEGMENT``), ``cross`` those of the other kind (a behaviour row's condition)."""
-    attribute = builder.lookup(attributes, row.attr) if row.attr else None
-    ops = builder.operators(attribute, row.attr) if row.attr else []
-    shown = builder.widget(attribute, row.attr, row.op) if row.attr else Widget.NONE
-    act = behaviour.act_of(row.attr)
-    return RowView(
-        path,
-        row,
-        attribute,
-        [(op, builder.label(op, attribute)) for op in ops],
-        shown.value,
-        _choices(shown, attribute, row, codes),
-        list(dates.UNITS.items()) if act else dates.units(attribute),
-        act,
-        behaviour.where_choices(act, cross, row.where) if act else [],
-    )
-
-
-def items_view(
-    editor: Editor, attributes: Attributes, codes: list[str], cross: list[str]
-) -> list[ItemView]:
-    out = []
-    for i, item in enumerate(editor.items):
-        rows = item.rows if isinstance(item, Group) else [item]
-        called = [f"{i}.{j}" for j in range(len(rows))] if isinstance(item, Group) else [str(i)]
-        views = [
-            row_view(p, r, attributes, codes, cross) for p, r in zip(called, rows, strict=True)
-        ]
-        out.append(ItemView(i, views, group=isinstance(item, Group)))
-    return out

@@ -87,7 +87,7 @@ def suggestions(
         attribute = builder.lookup(attributes, row.attr) if row.attr else None
         if attribute is None or attribute.type not in SUGGESTED:
             continue
-        if builder.widget(attribute, row.attr, row.op) is Widget.TEXT:
+        if builder.widget(attribute, row.attr, row.op) is Widget.TEXT and not row.against:
             typed = row.values[0] if row.values else ""
             out[path] = shop.value_counts(kind, attribute.key, typed, limit=SUGGESTIONS)
     return out

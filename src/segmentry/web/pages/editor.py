@@ -31,10 +31,10 @@ from segmentry.rules.load import RuleSource
 from segmentry.web import render
 from segmentry.web.auth import shop_of
 from segmentry.web.csrf import post
-from segmentry.web.editor import behaviour, editing
+from segmentry.web.editor import behaviour, editing, shapes
 from segmentry.web.editor.builder import Attributes, Row
-from segmentry.web.editor.editing import items_view
 from segmentry.web.editor.live import PreviewView, preview, suggestions
+from segmentry.web.editor.view import items_view
 from segmentry.web.paths import kind_of
 
 FIELDS = ("name", "code", "description", "type", "status")
@@ -95,6 +95,7 @@ def _editor_context(form: Form, shown: PreviewView | None, shop: Shop) -> dict[s
         "editor": form.editor,
         "items": items_view(form.editor, form.attributes, form.codes, cross),
         "behaviours": behaviour.choices(form.kind.value),
+        "functions": shapes.function_choices(form.attributes.values()),
         "attributes": list(form.attributes.values()),
         "preview": shown,
         "original_code": form.segment.code if form.segment else "",
