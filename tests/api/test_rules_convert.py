@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import Caller, is_problem
+from segmentry.engine.segmentry import Segmentry
+from tests.api.conftest import Caller, TestClient, is_problem
 
 
 def test_a_rule_converts_against_the_tenants_own_attributes(api: Caller) -> None:
@@ -140,3 +141,20 @@ def test_counts_quantifiers_and_pairs_export_to_a_warehouse(api: Caller) -> None
     body["rule"] = "ANY tags MATCHES '^a'"
     problem = is_problem(api.post("/v1/rules/convert", json=body), 422, "unconvertible-rule")
     assert (problem["construct"], problem["errors"][0]["location"]) == ("ANY tags MATCHES", "rule")
+
+
+def test_relative_times_export_in_the_tenants_zone_but_sqlite_refuses_them(
+    segmentry: Segmentry, client: TestClient
+) -> None:
+    tenant = segmentry.create_tenant("santiago shop", time_zone="America/Santiago")
+    _, key = segmentry.issue_key(tenant.tenant_id, "santiago key")
+    api = Caller(client, key, tenant.tenant_id)
+    body = {"kind": "customer", "from": "text", "to": "sql", "dialect": "postgres",
+            "rule": "birthday > -30d AND last_order_at >= today"}  # fmt: skip
+    answer = api.post("/v1/rules/convert", json=body)
+    assert answer.status_code == 200, answer.text
+    assert "CURRENT_TIMESTAMP AT TIME ZONE 'America/Santiago'" in answer.json()["rule"]
+    refused = is_problem(api.post("/v1/rules/convert", json={**body, "dialect": "sqlite"}),
+                         422, "unconvertible-rule")  # fmt: skip
+    assert refused["construct"] == "relative time '-30d' in SQLite"
+    assert refused["errors"][0]["location"] == "rule.and[0]"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from typer.testing import CliRunner
 
@@ -89,3 +91,46 @@ def test_convert_reads_custom_attributes_of_the_tenant_with_db(tmp_path: Path) -
     result = runner.invoke(app, ["rules", "convert", logic, "--from", "jsonlogic", "--to", "text",
                                  "--db", db])  # fmt: skip
     assert (result.exit_code, result.stdout.strip()) == (0, "season = 'summer'")
+
+
+def test_convert_to_sql_takes_the_tenants_zone_by_its_iana_name() -> None:
+    """``--zone``: the printed clause, run in DuckDB, counts days in that zone."""
+    import duckdb
+
+    zone = ZoneInfo("Pacific/Kiritimati")
+    today = datetime.now(UTC).astimezone(zone).date()
+    options = ["--from", "text", "--to", "sql", "--dialect", "duckdb", "--kind", "customer"]
+    result = runner.invoke(app, ["rules", "convert", "birthday >= -30d", *options,
+                                 "--zone", "Pacific/Kiritimati"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "'Pacific/Kiritimati'" in result.stdout
+    conn = duckdb.connect()
+    conn.execute("CREATE TABLE customers (id TEXT, birthday DATE)")
+    days = {f"c{n}": today - timedelta(days=n) for n in (29, 30, 31)}
+    conn.executemany("INSERT INTO customers VALUES (?, ?)", list(days.items()))
+    found = conn.execute(f"SELECT id FROM customers WHERE {result.stdout}").fetchall()
+    assert sorted(row[0] for row in found) == ["c29", "c30"]
+    madrid = runner.invoke(app, ["rules", "convert", "created_at = 2024-07-01", *options,
+                                 "--zone", "Europe/Madrid"])  # fmt: skip
+    assert "'2024-06-30 22:00:00.000000+00:00'" in madrid.stdout
+    utc = runner.invoke(app, ["rules", "convert", "created_at = 2024-07-01", *options])
+    assert "'2024-07-01 00:00:00.000000+00:00'" in utc.stdout
+
+
+def test_convert_refuses_an_unknown_zone_and_a_zone_beside_db(tmp_path: Path) -> None:
+    options = ["--from", "text", "--to", "sql", "--dialect", "postgres", "--kind", "customer"]
+    unknown = runner.invoke(app, ["rules", "convert", "birthday > -1d", *options,
+                                  "--zone", "Mars/Olympus_Mons"])  # fmt: skip
+    assert unknown.exit_code == 2
+    assert "unknown time zone 'Mars/Olympus_Mons'" in unknown.stderr
+    db = f"sqlite:///{tmp_path / 'shop.db'}"
+    Segmentry(db).close()
+    both = runner.invoke(app, ["rules", "convert", "birthday > -1d", *options,
+                               "--zone", "UTC", "--db", db])  # fmt: skip
+    assert both.exit_code == 2
+    assert "tenant's own time zone" in both.stderr
+    sqlite = runner.invoke(app, ["rules", "convert", "birthday > -1d", "--from", "text",
+                                 "--to", "sql", "--dialect", "sqlite", "--kind", "customer",
+                                 "--zone", "Europe/Madrid"])  # fmt: skip
+    assert sqlite.exit_code == 1
+    assert "relative time '-1d' in SQLite cannot be converted" in sqlite.stderr

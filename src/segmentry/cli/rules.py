@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, tzinfo
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.console import Console
@@ -77,15 +79,25 @@ def convert_rule(
         typer.Option(help="With --to sql: sqlite, postgres, duckdb, bigquery or snowflake."),
     ] = None,
     kind: Annotated[Kind, typer.Option(help="What the rule selects.")] = Kind.PRODUCT,
+    zone: Annotated[
+        str | None,
+        typer.Option(
+            help="The tenant's time zone (IANA name, e.g. Europe/Madrid) that dates and "
+            "relative times are days in; default UTC, or with --db the tenant's own.",
+            show_default=False,
+        ),
+    ] = None,
     db: CheckDbOption = None,
     tenant: TenantOption = None,
 ) -> None:
     """Translate a rule between formats and print it (JSON for the JSON formats); what
     the target cannot say exactly is refused, naming the construct and where it is."""
     value = _source_value(rule, source)
+    tz = _zone(zone, db)
     try:
         if db is None:
-            out = convert.convert(value, kind=kind, source=source, target=target, dialect=dialect)
+            out = convert.convert(value, kind=kind, source=source, target=target,
+                                  dialect=dialect, tz=tz)  # fmt: skip
         else:
             with shop_of(db, tenant) as shop:
                 out = shop.convert_rule(kind, value, source=source, target=target, dialect=dialect)
@@ -96,6 +108,23 @@ def convert_rule(
         typer.echo(exc.message, err=True)
         raise typer.Exit(1) from None
     typer.echo(out if isinstance(out, str) else json.dumps(out, ensure_ascii=False))
+
+
+def _zone(name: str | None, db: str | None) -> tzinfo:
+    """The zone ``--zone`` names (UTC without it); with ``--db`` the tenant's is used."""
+    if name is None:
+        return UTC
+    if db is not None:
+        raise typer.BadParameter(
+            "with --db the tenant's own time zone is used; leave --zone out", param_hint="--zone"
+        )
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise typer.BadParameter(
+            f"unknown time zone {name!r}; use an IANA name such as Europe/Madrid",
+            param_hint="--zone",
+        ) from None
 
 
 def _source_value(rule: str, source: str) -> Any:

@@ -11,8 +11,10 @@ Segmentry's meaning is kept with guards: a condition on a column is
 exact complement (``brand != 'Nike'`` holds where brand is NULL) and NOT, AND
 and OR compose as they do in segmentry. Strings compare as ``LOWER(col)``
 against the literal lower-cased here; date literals become whole days in the
-tenant's zone, computed here as UTC instants; relative times read the
-warehouse's ``CURRENT_TIMESTAMP``. ``count(list)`` is the list's size with NULL as 0;
+tenant's zone, computed here as UTC instants; relative times (``-30d``, ``today``)
+are worked out by the warehouse on the day the clause runs, from its clock, in the
+tenant's zone named in the clause (:mod:`.sql_zone`; SQLite, which knows no zone but
+UTC, only for tenants in UTC). ``count(list)`` is the list's size with NULL as 0;
 ``ANY``/``ALL``/``NONE`` are ``EXISTS`` over the unnested items (never unknown); two
 attributes compare only when both are present, strings folded and, in PostgreSQL,
 ``COLLATE "C"`` so that they order by code point as segmentry does.
@@ -40,7 +42,7 @@ from segmentry.rules.ast import (
     Or,
     Scalar,
 )
-from segmentry.rules.convert import sql_anniversary
+from segmentry.rules.convert import sql_anniversary, sql_zone
 from segmentry.rules.convert.common import refuse
 from segmentry.rules.convert.sql_targets import COLUMN_TYPES, Expr, Target, target_of
 from segmentry.rules.operators import Each, Fn, Op
@@ -180,6 +182,8 @@ class _Builder:
             return self.target.list_has_any(column, items)
         if kind.is_temporal:
             windows = [self.window(kind, v, path) for v in _items(value)]
+            if kind is AttrType.DATETIME:
+                column = sql_zone.instant_column(self.target, column)
             return _compare_windows(op, column, windows)
         if op is Op.IN:
             return exp.In(this=column, expressions=[_literal(v) for v in _items(value)])
@@ -215,41 +219,73 @@ class _Builder:
     def window(self, kind: AttrType, value: Scalar, path: str) -> Window:
         parsed = temporal.read_temporal(str(value))
         assert parsed is not None, "a checked rule holds only temporal literals here"
-        dynamic = isinstance(parsed, temporal.Relative | temporal.DayWord)
-        exact_anywhere = (  # hours are durations: the same in every zone
-            isinstance(parsed, temporal.Relative)
-            and parsed.unit == "h"
-            and kind is not AttrType.DATE
-        )
-        if dynamic and not exact_anywhere and not _is_utc(self.tz):
-            raise refuse(f"relative time {value!r}", path,
-                         "relative times are exported for tenants in UTC only")  # fmt: skip
+        if isinstance(parsed, temporal.Relative | temporal.DayWord):
+            if self.target.sqlite:
+                return self.sqlite_window(kind, parsed, str(value), path)
+            return self.zoned_window(kind, parsed, path)
         if kind is AttrType.DATE:
-            day = self.day(parsed, path)
+            day = self.target.date_literal(temporal.as_day(parsed, self.context()))
             return day, day, False
-        if isinstance(parsed, temporal.Relative):
-            point = self.target.now_shifted(parsed.amount, parsed.unit, path)
-            return point, point, False
-        if isinstance(parsed, temporal.DayWord):
-            start = self.target.today_shifted(parsed.offset, "d", path)
-            end = self.target.today_shifted(parsed.offset + 1, "d", path)
-            return self.target.day_start(start), self.target.day_start(end), True
-        if isinstance(parsed, temporal.AbsoluteDate):
+        if isinstance(parsed, temporal.AbsoluteDate):  # its whole day in the tenant's zone
             start_micros = temporal.day_start(parsed.day, self.tz)
             end_micros = temporal.day_start(parsed.day + timedelta(days=1), self.tz)
             return self.target.instant(start_micros), self.target.instant(end_micros), True
-        ctx = temporal.EvalContext(datetime.now(UTC), self.tz)
-        moment = self.target.instant(temporal.as_instant(parsed, ctx))
+        moment = self.target.instant(temporal.as_instant(parsed, self.context()))
         return moment, moment, False
 
-    def day(self, parsed: temporal.Temporal, path: str) -> Expr:
-        match parsed:
-            case temporal.Relative(amount, unit):
-                return self.target.today_shifted(amount, unit, path)
-            case temporal.DayWord(offset):
-                return self.target.today_shifted(offset, "d", path)
-        ctx = temporal.EvalContext(datetime.now(UTC), self.tz)
-        return self.target.date_literal(temporal.as_day(parsed, ctx))
+    def context(self) -> temporal.EvalContext:
+        """For literals that name their day or moment: the clock plays no part."""
+        return temporal.EvalContext(datetime.now(UTC), self.tz)
+
+    def zoned_window(
+        self, kind: AttrType, parsed: temporal.Relative | temporal.DayWord, path: str
+    ) -> Window:
+        """A relative time worked out by the warehouse in the tenant's named zone."""
+        zone = sql_zone.zone_name(self.tz)
+        if kind is AttrType.DATE:
+            day = self.zoned_day(parsed, zone, path)
+            return day, day, False
+        if isinstance(parsed, temporal.Relative):
+            point = sql_zone.relative_point(self.target, parsed.amount, parsed.unit, zone)
+            return point, point, False
+        today = self.target.local_today(zone)
+        days = [self.target.shift_day(today.copy(), parsed.offset + n, "d", path) for n in (0, 1)]
+        start, end = (sql_zone.day_start(self.target, day, zone) for day in days)
+        return start, end, True
+
+    def zoned_day(self, parsed: temporal.Relative | temporal.DayWord, zone: str, path: str) -> Expr:
+        """The day in the tenant's zone: hours from now, or days and more from today."""
+        target = self.target
+        if isinstance(parsed, temporal.DayWord):
+            return target.shift_day(target.local_today(zone), parsed.offset, "d", path)
+        if parsed.unit == "h":
+            return target.local_day(target.now_shifted(parsed.amount, "h", path), zone)
+        return target.shift_day(target.local_today(zone), parsed.amount, parsed.unit, path)
+
+    def sqlite_window(
+        self, kind: AttrType, parsed: temporal.Relative | temporal.DayWord, text: str, path: str
+    ) -> Window:
+        """SQLite knows no zone but UTC: relative times for tenants in UTC only, but
+        for hours from now against a date-time (a duration, the same in every zone)."""
+        exact_anywhere = isinstance(parsed, temporal.Relative) and parsed.unit == "h"
+        if not sql_zone.is_utc(self.tz) and not (exact_anywhere and kind is AttrType.DATETIME):
+            raise refuse(f"relative time {text!r} in SQLite", path, SQLITE_ZONES)
+        if isinstance(parsed, temporal.Relative):
+            amount, unit = parsed.amount, parsed.unit
+        else:
+            amount, unit = parsed.offset, "d"
+        if kind is AttrType.DATE:
+            day = self.target.today_shifted(amount, unit, path)
+            return day, day, False
+        if isinstance(parsed, temporal.Relative):
+            point = self.target.now_shifted(amount, unit, path)
+            return point, point, False
+        start = self.target.today_shifted(amount, "d", path)
+        end = self.target.today_shifted(amount + 1, "d", path)
+        return self.target.day_start(start), self.target.day_start(end), True
+
+
+SQLITE_ZONES = "SQLite knows no time zone but UTC (relative times are days in the tenant's zone)"
 
 
 COMPARE: dict[Op, type[exp.Binary]] = {
@@ -294,9 +330,3 @@ def _literal(value: Scalar) -> Expr:
     if isinstance(value, int | float):
         return exp.Literal.number(format_scalar(value))
     return exp.Literal.string(value)
-
-
-def _is_utc(tz: tzinfo) -> bool:
-    """Whether the tenant's zone is UTC itself (not merely at offset 0 today)."""
-    name = str(getattr(tz, "key", None) or tz.tzname(None) or "")
-    return tz is UTC or name in ("UTC", "Etc/UTC", "GMT", "Etc/GMT", "Zulu")

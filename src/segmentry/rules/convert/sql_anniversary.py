@@ -20,6 +20,7 @@ from segmentry.model.schema import AttrType
 from segmentry.rules.ast import Condition, Scalar
 from segmentry.rules.convert.common import refuse
 from segmentry.rules.convert.sql_targets import Expr, Target
+from segmentry.rules.convert.sql_zone import is_utc, zone_name
 from segmentry.rules.operators import Op
 
 COMPARE: dict[Op, type[exp.Binary]] = {
@@ -84,7 +85,7 @@ def _bound(target: Target, today: Expr, value: Scalar, *, tz: tzinfo, path: str)
         case temporal.DayWord(offset):
             return target.shift_day(today.copy(), offset, "d", path)
         case temporal.Relative(amount, "h"):
-            return target.local_day(target.now_shifted(amount, "h", path), _zone_name(tz))
+            return target.local_day(target.now_shifted(amount, "h", path), zone_name(tz))
         case temporal.Relative(amount, unit):
             return target.shift_day(today.copy(), amount, unit, path)
     assert parsed is not None, "a checked rule holds only temporal literals here"
@@ -92,16 +93,11 @@ def _bound(target: Target, today: Expr, value: Scalar, *, tz: tzinfo, path: str)
 
 
 def _zone(target: Target, tz: tzinfo, cond: Condition, path: str) -> str:
-    name = _zone_name(tz)
-    if target.sqlite and name not in ("UTC", "Etc/UTC"):
+    name = zone_name(tz)
+    if target.sqlite and not is_utc(tz):
         why = "SQLite knows no time zone but UTC (today and date-times in the tenant's zone)"
         raise refuse(f"{cond.subject} in SQLite", path, why)
     return name
-
-
-def _zone_name(tz: tzinfo) -> str:
-    """The IANA name of the tenant's zone, as warehouses know it."""
-    return "UTC" if tz is UTC else str(getattr(tz, "key", None) or tz.tzname(None) or "UTC")
 
 
 def _items(value: object) -> tuple[Scalar, ...]:

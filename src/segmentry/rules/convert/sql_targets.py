@@ -23,8 +23,6 @@ class Target:
     dialect: str
     list_type: str
     datetime_type: str = "TIMESTAMPTZ"
-    calendar_on_timestamps: bool = True
-    """Whether month and year steps can be added to a timestamp (BigQuery cannot)."""
 
     @property
     def sqlite(self) -> bool:
@@ -39,6 +37,8 @@ class Target:
         text = moment.isoformat(sep=" ", timespec="microseconds")
         if self.sqlite:
             return exp.Literal.string(text)
+        if self.dialect == "snowflake":  # compared as UTC without a zone (see .sql_zone)
+            return exp.cast(exp.Literal.string(text), "DATETIME")
         return exp.cast(exp.Literal.string(text + "+00:00"), self.datetime_type)
 
     def now_shifted(self, amount: int, unit: str, where: str) -> Expr:
@@ -51,28 +51,19 @@ class Target:
                 exp.Literal.string("%Y-%m-%d %H:%M:%f"), exp.Literal.string("now"),
                 exp.Literal.string(step)])  # fmt: skip
             return exp.DPipe(this=stamp, expression=exp.Literal.string("000"))
-        if unit in ("m", "y") and not self.calendar_on_timestamps:
-            raise refuse(f"{amount:+d}{unit} in {self.dialect}", where,
-                         "its timestamps take no month or year steps")  # fmt: skip
         count, name = _unit(amount, unit)
         return exp.TimestampAdd(this=exp.CurrentTimestamp(), expression=count, unit=exp.var(name))
 
     def today_shifted(self, amount: int, unit: str, where: str) -> Expr:
-        """The date ``amount`` units from now (UTC), as a DATE (or TEXT in SQLite)."""
-        if self.sqlite:
-            if unit in ("m", "y"):
-                raise refuse(f"{amount:+d}{unit} in SQLite", where, SQLITE_MONTHS)
-            days = {"d": 1, "w": 7}.get(unit)
-            step = f"{amount * (days or 1):+d} {'hours' if unit == 'h' else 'days'}"
-            return exp.Anonymous(this="date", expressions=[exp.Literal.string("now"),
-                                                           exp.Literal.string(step)])  # fmt: skip
-        if unit == "h":
-            return exp.cast(self.now_shifted(amount, unit, where), "DATE")
-        if amount == 0:
-            return exp.CurrentDate()
-        count, name = _unit(amount, unit)
-        return exp.cast(exp.DateAdd(this=exp.CurrentDate(), expression=count, unit=exp.var(name)),
-                        "DATE")  # fmt: skip
+        """In SQLite: the day ``amount`` units from now in UTC, its only zone, as TEXT
+        (the other warehouses work days out in the tenant's zone: see :mod:`.sql_zone`)."""
+        assert self.sqlite, "only SQLite reads days in UTC alone"
+        if unit in ("m", "y"):
+            raise refuse(f"{amount:+d}{unit} in SQLite", where, SQLITE_MONTHS)
+        days = {"d": 1, "w": 7}.get(unit)
+        step = f"{amount * (days or 1):+d} {'hours' if unit == 'h' else 'days'}"
+        return exp.Anonymous(this="date", expressions=[exp.Literal.string("now"),
+                                                       exp.Literal.string(step)])  # fmt: skip
 
     def shift_day(self, day: Expr, amount: int, unit: str, where: str) -> Expr:
         """The day ``amount`` days, weeks, months or years from ``day`` (a DATE, or TEXT
@@ -117,9 +108,9 @@ class Target:
         return exp.DateFromParts(year=year, month=month, day=day)
 
     def day_start(self, day: Expr) -> Expr:
-        if self.sqlite:
-            return exp.DPipe(this=day, expression=exp.Literal.string(" 00:00:00.000000"))
-        return exp.cast(day, self.datetime_type)
+        """In SQLite: the first moment of a day in UTC, as the TEXT its columns hold."""
+        assert self.sqlite, "the other warehouses start days in the tenant's zone"
+        return exp.DPipe(this=day, expression=exp.Literal.string(" 00:00:00.000000"))
 
     def item(self) -> Expr:
         """An item of the list :meth:`items` unnests (JSON text in SQLite)."""
@@ -171,7 +162,7 @@ TARGETS: dict[str, Target] = {
     "sqlite": Target("sqlite", "TEXT", "TEXT"),
     "postgres": Target("postgres", "TEXT[]"),
     "duckdb": Target("duckdb", "VARCHAR[]"),
-    "bigquery": Target("bigquery", "ARRAY<STRING>", calendar_on_timestamps=False),
+    "bigquery": Target("bigquery", "ARRAY<STRING>"),
     "snowflake": Target("snowflake", "ARRAY"),
 }
 COLUMN_TYPES: dict[AttrType, str] = {
