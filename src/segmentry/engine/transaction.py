@@ -212,17 +212,14 @@ class Transaction:
         kept, at = self.state.members, self.now_us
         for key, (entered, exited) in edits.items():
             members = kept.get(key[0])
-            if exited or not entered or members is None:
-                edited[key] = (entered, exited)
+            if exited or not entered or members is None or not entered <= members:
+                edited[key] = (entered, exited)  # not as kept, or members left: read it
                 continue
-            now = members & _span(key[1])
-            before = now - entered
-            if len(now) != len(before) + len(entered):  # not as kept: read it
-                edited[key] = (entered, exited)
-            elif not before:
-                new[key] = (encode_members(entered), one_run(len(entered), at))
-            elif entered.min() > before.max():
-                appended.append((*key, encode_members(now), len(entered), at))
+            count, end = len(entered), (key[1] + 1) << CHUNK_BITS
+            if members.range_cardinality(key[1] << CHUNK_BITS, end) == count:
+                new[key] = (encode_members(entered), one_run(count, at))
+            elif members.range_cardinality(entered.min(), end) == count:
+                appended.append((*key, encode_members(members & _span(key[1])), count, at))
             else:
                 edited[key] = (entered, exited)
         return new, appended, edited
