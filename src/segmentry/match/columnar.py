@@ -156,8 +156,9 @@ class ListColumn:
         list found first, then each item's rows added at once."""
         by_list: dict[Any, list[int]] = {}
         for row, value in zip(rows.tolist(), values, strict=True):
-            if value:
-                by_list.setdefault(value, []).append(row)
+            if value:  # encoded lists are tuples; any other sequence is told apart as one
+                key = value if type(value) is tuple else tuple(value)
+                by_list.setdefault(key, []).append(row)
         by_item: dict[str, list[int]] = {}
         for value, holders in by_list.items():
             for item in value:
