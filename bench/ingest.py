@@ -90,13 +90,18 @@ def import_seconds(
             return time.perf_counter() - start
 
 
-def plain_seconds(path: Path, batches: list[list[dict[str, Any]]]) -> float:
+def plain_seconds(
+    path: Path,
+    batches: list[list[dict[str, Any]]],
+    *,
+    clock: Callable[[], float] = time.perf_counter,
+) -> float:
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("CREATE TABLE plain_customers (id TEXT PRIMARY KEY, doc TEXT NOT NULL)")
-        start = time.perf_counter()
+        start = clock()
         for batch in batches:
             conn.execute("BEGIN")
             conn.executemany(
@@ -104,6 +109,6 @@ def plain_seconds(path: Path, batches: list[list[dict[str, Any]]]) -> float:
                 [(doc["id"], json.dumps(doc)) for doc in batch],
             )
             conn.execute("COMMIT")
-        return time.perf_counter() - start
+        return clock() - start
     finally:
         conn.close()

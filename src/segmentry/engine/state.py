@@ -9,7 +9,7 @@ as they go and ``Segmentry`` discards it if the transaction does not commit.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -56,6 +56,11 @@ class SegmentDef:
 
     row: SegmentRow
     tree: Node | None
+    _named: tuple[Node | None, tuple[str, ...], tuple[str, ...]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    """The codes the rule names (:attr:`refs`, :attr:`cross_refs`), found once per tree:
+    a write after segments change sorts and splits them all, each asking for both."""
 
     @property
     def seg_id(self) -> int:
@@ -80,14 +85,22 @@ class SegmentDef:
     @property
     def refs(self) -> tuple[str, ...]:
         """The codes ``IN SEGMENT`` names in the rule: segments of this one's kind."""
-        return tuple(dict.fromkeys(r.code for r in segment_refs(self.tree))) if self.tree else ()
+        return self._names()[1]
 
     @property
     def cross_refs(self) -> tuple[str, ...]:
         """The codes named inside the rule's behaviour conditions: segments of the kind
         a condition is over (products for ``purchased``, customers for ``units_sold``);
         they settle before it."""
-        return tuple(dict.fromkeys(r.code for r in cross_refs(self.tree))) if self.tree else ()
+        return self._names()[2]
+
+    def _names(self) -> tuple[Node | None, tuple[str, ...], tuple[str, ...]]:
+        named, tree = self._named, self.tree
+        if named is None or named[0] is not tree:
+            refs = tuple(dict.fromkeys(r.code for r in segment_refs(tree))) if tree else ()
+            cross = tuple(dict.fromkeys(r.code for r in cross_refs(tree))) if tree else ()
+            named = self._named = (tree, refs, cross)
+        return named
 
     @property
     def behavioural(self) -> bool:

@@ -24,10 +24,13 @@ from segmentry.store import history as history_store
 from segmentry.store import members as member_store
 from segmentry.store import segments as segment_store
 from segmentry.store import tenants as tenant_store
-from segmentry.store.codec import CHUNK_BITS, edit_chunk
+from segmentry.store.codec import CHUNK_BITS, Stored, edit_chunk, encode_members, one_run
+from segmentry.store.members import Appended, ChunkKey
 from segmentry.store.tenants import TenantRow
 
 ByCause = dict[Cause, BitMap]
+Edit = tuple[BitMap, BitMap]
+"""Members entered and exited in one chunk."""
 
 
 @dataclass(slots=True)
@@ -187,14 +190,39 @@ class Transaction:
                 (entered if change is Change.ENTERED else exited).update(part)
         if not edits:
             return
-        existing = member_store.read_stored_chunks(self.conn, tenant_id=self.tenant_id, keys=edits)
-        chunks = {
-            key: edit_chunk(existing.get(key), entered, exited, self.now_us)
-            for key, (entered, exited) in edits.items()
-        }
+        chunks, appended, edited = self._unread(edits)
+        existing = member_store.read_stored_chunks(self.conn, tenant_id=self.tenant_id, keys=edited)
+        for key, (entered, exited) in edited.items():
+            chunks[key] = edit_chunk(existing.get(key), entered, exited, self.now_us)
         member_store.write_chunks(
             self.conn, tenant_id=self.tenant_id, chunks=chunks, existing=set(existing)
         )
+        member_store.append_chunks(self.conn, tenant_id=self.tenant_id, chunks=appended)
+
+    def _unread(
+        self, edits: dict[ChunkKey, Edit]
+    ) -> tuple[dict[ChunkKey, Stored | None], list[Appended], dict[ChunkKey, Edit]]:
+        """The chunk edits that need no read of the stored chunk: new chunks, and members
+        appended above a chunk's others (a bulk import's). The kept members tell them
+        apart: they are the stored chunks with this transaction's changes made. The
+        other edits are returned to be read and edited."""
+        new: dict[ChunkKey, Stored | None] = {}
+        appended: list[Appended] = []
+        edited: dict[ChunkKey, Edit] = {}
+        kept, at = self.state.members, self.now_us
+        for key, (entered, exited) in edits.items():
+            members = kept.get(key[0])
+            if exited or not entered or members is None or not entered <= members:
+                edited[key] = (entered, exited)  # not as kept, or members left: read it
+                continue
+            count, end = len(entered), (key[1] + 1) << CHUNK_BITS
+            if members.range_cardinality(key[1] << CHUNK_BITS, end) == count:
+                new[key] = (encode_members(entered), one_run(count, at))
+            elif members.range_cardinality(entered.min(), end) == count:
+                appended.append((*key, encode_members(members & _span(key[1])), count, at))
+            else:
+                edited[key] = (entered, exited)
+        return new, appended, edited
 
     def _write_events(self) -> None:
         changes = sorted(self.flips.changes(), key=_block_order)

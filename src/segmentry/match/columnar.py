@@ -20,8 +20,10 @@ when a rule is evaluated:
 
 from __future__ import annotations
 
+import array
 import math
 from collections.abc import Callable, Iterable, Mapping
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -65,10 +67,15 @@ class TextColumn:
         self.codes[row] = 0 if value is None else self.code(value)
 
     def set_many(self, rows: np.ndarray, values: list[Any]) -> None:
-        index = self.index
-        codes = [index.get(v, 0) for v in values]  # 0: missing, or a value not coded yet
-        for at in [at for at, code in enumerate(codes) if not code and values[at] is not None]:
-            codes[at] = self.code(values[at])
+        """Rows' values; the new ones coded together, in order of first appearance (a
+        batch of new customers brings thousands of distinct emails and names)."""
+        get = self.index.get
+        codes = list(map(get, values, repeat(0)))  # 0: missing, or a value not coded yet
+        if 0 in codes:
+            new = [v for v, code in zip(values, codes, strict=True) if not code and v is not None]
+            if new:
+                self.code_all(list(dict.fromkeys(new)))
+                codes = list(map(get, values, repeat(0)))
         self.codes[rows] = codes
 
     def dictionary(self) -> pl.Series:
@@ -144,6 +151,23 @@ class ListColumn:
             self.present.discard(row)
         self.counts[row] = len(value or ())
 
+    def set_many(self, rows: np.ndarray, values: list[Any]) -> None:
+        """:meth:`set` of rows that held no list (new ones): the rows of each distinct
+        list found first, then each item's rows added at once."""
+        by_list: dict[Any, list[int]] = {}
+        for row, value in zip(rows.tolist(), values, strict=True):
+            if value:  # encoded lists are tuples; any other sequence is told apart as one
+                key = value if type(value) is tuple else tuple(value)
+                by_list.setdefault(key, []).append(row)
+        by_item: dict[str, list[int]] = {}
+        for value, holders in by_list.items():
+            for item in value:
+                by_item.setdefault(item, []).extend(holders)
+        for item, holders in by_item.items():
+            self.items.setdefault(item, BitMap()).update(_bitmap(holders))
+        self.present.update(_bitmap([r for held in by_list.values() for r in held]))
+        self.counts[rows] = [len(value) if value else 0 for value in values]
+
     def grow(self, capacity: int) -> None:
         """Bitmaps need no room made; the counts do."""
         self.counts = _grown(self.counts, capacity, 0)
@@ -160,6 +184,10 @@ COLUMN_TYPES: dict[AttrType, type[Column]] = {
     AttrType.BOOLEAN: BoolColumn,
     AttrType.STRING_LIST: ListColumn,
 }
+
+
+def _bitmap(rows: list[int]) -> BitMap:
+    return BitMap(array.array("I", rows))
 
 
 def _grown(array: np.ndarray, capacity: int, fill: Any) -> np.ndarray:
@@ -206,8 +234,9 @@ class ColumnarTable:
         self._ensure(max(seqs))
         rows = np.array(seqs, dtype=np.int64)
         self.alive[rows] = True
+        fresh = not any(olds)
         for key, column in self.columns.items():
-            if isinstance(column, ListColumn):
+            if isinstance(column, ListColumn) and not fresh:
                 for seq, record, old in zip(seqs, records, olds, strict=True):
                     column.set(seq, record.get(key), (old or {}).get(key))
             else:

@@ -15,6 +15,7 @@ missing).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
 
@@ -262,13 +263,16 @@ def _text(op: Op, value: object, ctx: EvalContext) -> Primitive:
     if op is Op.MATCHES:
         return Pattern(text)
     folded = fold(text)
-    simple: dict[Op, Primitive] = {
-        Op.EQ: OneOf(frozenset({folded})),
-        Op.CONTAINS: Substring(folded),
-        Op.STARTS_WITH: Prefix(folded),
-        Op.ENDS_WITH: Suffix(folded),
-    }
-    return simple[op]
+    if op is Op.EQ:
+        return OneOf(frozenset({folded}))
+    return TEXT_TESTS[op](folded)
+
+
+TEXT_TESTS: dict[Op, Callable[[str], Primitive]] = {
+    Op.CONTAINS: Substring,
+    Op.STARTS_WITH: Prefix,
+    Op.ENDS_WITH: Suffix,
+}
 
 
 def _list(op: Op, value: object, ctx: EvalContext) -> Primitive:
@@ -298,14 +302,19 @@ def _number(value: object) -> Number:
 
 
 def _compare(op: Op, start: Number, end: Number) -> Range:
-    """``op`` against a value that covers ``[start, end]`` (one point when equal)."""
-    return {
-        Op.EQ: Range(start, True, end, True),
-        Op.LT: Range(None, False, start, False),
-        Op.LE: Range(None, False, end, True),
-        Op.GT: Range(end, False, None, False),
-        Op.GE: Range(start, True, None, False),
-    }[op]
+    """``op`` against a value that covers ``[start, end]`` (one point when equal). Only
+    the range asked for is made: a rule index lowers thousands of conditions at once."""
+    if op is Op.EQ:
+        return Range(start, True, end, True)
+    if op is Op.LT:
+        return Range(None, False, start, False)
+    if op is Op.LE:
+        return Range(None, False, end, True)
+    if op is Op.GT:
+        return Range(end, False, None, False)
+    if op is Op.GE:
+        return Range(start, True, None, False)
+    raise KeyError(op)
 
 
 def _read(value: object) -> temporal.Temporal:

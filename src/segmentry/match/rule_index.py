@@ -261,7 +261,7 @@ class RuleIndex:
     def _consider_guard(self, rule: int, leaf: int, test: Any) -> None:
         """A condition of the rule's conjunction, not negated: the rule cannot hold
         without it. Keep the one most likely to fail (values named over ranges)."""
-        rank = next((r for r, kinds in enumerate(GUARD_RANKS) if isinstance(test, kinds)), None)
+        rank = _guard_rank(type(test))
         if rank is not None and rank < self.guard_rank[rule]:
             self.guard[rule], self.guard_rank[rule] = leaf, rank
 
@@ -490,6 +490,16 @@ def _found(ranges: Ranges, before: Any, after: Any) -> np.ndarray:
 
 GUARD_RANKS: tuple[tuple[type, ...], ...] = (VALUE_TESTS, (Range,))
 """Conditions that can guard a rule, best first: values named fail for most records."""
+
+
+def _guard_rank(kind: type) -> int | None:
+    """A test's place in :data:`GUARD_RANKS` by its type (asked for every condition)."""
+    if kind not in _RANKS:
+        _RANKS[kind] = next((r for r, ks in enumerate(GUARD_RANKS) if issubclass(kind, ks)), None)
+    return _RANKS[kind]
+
+
+_RANKS: dict[type, int | None] = {}
 
 
 def _flip(negated: bool | None) -> bool | None:

@@ -212,14 +212,18 @@ def _numbers(attribute: Attribute, raws: list[Any]) -> _Column:
 def _instants(attribute: Attribute, raws: list[Any], tz: tzinfo, encoder: Encoder) -> _Column:
     """Canonical spellings are their own stored form: parsed (and encoded) a column at
     a time; the rest are coerced one distinct value at a time."""
-    canonical = _canonical(attribute, raws, encoder)
+    canonical, count = _canonical(attribute, raws, encoder)
+    if count + raws.count(MISSING) == len(raws):  # every value sent is canonical
+        return _Column()
     rest = [MISSING if type(raw) is str and raw in canonical else raw for raw in raws]
     return _distinct(attribute, rest, tz)
 
 
-def _canonical(attribute: Attribute, raws: list[Any], encoder: Encoder) -> set[str]:
-    """The raw values spelled canonically (their own stored form); their encoded forms
-    go to ``encoder``."""
+def _canonical(
+    attribute: Attribute, raws: list[Any], encoder: Encoder
+) -> tuple[dict[str, int], int]:
+    """The raw values spelled canonically (their own stored form), with their encoded
+    forms (also given to ``encoder``), and how many of ``raws`` they are."""
     pattern, layout, dtype = CANONICAL[attribute.type]
     # Canonical spellings are ASCII; others (lone surrogates too) cannot be, nor enter Polars.
     texts = [raw if type(raw) is str and raw.isascii() else "" for raw in raws]
@@ -237,7 +241,7 @@ def _canonical(attribute: Attribute, raws: list[Any], encoder: Encoder) -> set[s
         )
     )
     encoder.seed(attribute.key, found)
-    return set(found)
+    return found, int(plain.sum())
 
 
 def _distinct(attribute: Attribute, raws: list[Any], tz: tzinfo) -> _Column:

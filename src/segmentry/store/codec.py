@@ -64,6 +64,16 @@ def one_run(count: int, at: int) -> bytes:
     return RUNS + struct.pack("<qq", count, at)
 
 
+def run(count: int, at: int) -> bytes:
+    """One run of entry times, as appended to times stored as runs."""
+    return struct.pack("<qq", count, at)
+
+
+def plain(count: int, at: int) -> bytes:
+    """``count`` entry times at ``at``, as appended to times stored plain."""
+    return np.full(count, at, dtype="<i8").tobytes()
+
+
 def decode_since(data: bytes) -> np.ndarray:
     if len(data) % 8 != 1:
         return np.frombuffer(data, dtype="<i8")

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
 from pyroaring import BitMap
 from sqlalchemy.engine import Connection
 
 from segmentry.store import driver
-from segmentry.store.codec import Chunk, Stored, chunk_of, decode_members, entered_at
+from segmentry.store.codec import (
+    Chunk,
+    Stored,
+    chunk_of,
+    decode_members,
+    entered_at,
+    plain,
+    run,
+)
 from segmentry.store.tables import fixed_members, member_chunks
 
 ChunkKey = tuple[int, int]  # (seg_id, chunk)
@@ -104,6 +112,32 @@ def write_chunks(
     driver.insert(conn, table, (*key, "members", "since"), inserts)
     driver.update(conn, table, ("members", "since"), key, updates)
     driver.delete(conn, table, key, deletes)
+
+
+Appended = tuple[int, int, bytes, int, int]
+"""Members appended to a stored chunk above its members: (seg_id, chunk, the chunk's
+members bitmap afterwards, how many entered, when)."""
+
+
+def append_chunks(conn: Connection, *, tenant_id: int, chunks: Sequence[Appended]) -> None:
+    """Append members to stored chunks without reading them: the bitmap is replaced by
+    the one given, and the entry times are extended in the database by a run (times
+    stored as runs) or by plain times (times stored plain), as :func:`codec.append_since`
+    would, but without merging a last run of the same moment."""
+    if not chunks:
+        return
+    postgres = conn.dialect.name == "postgresql"
+    mark = driver.mark(conn)
+    modulo = "%%" if postgres else "%"  # psycopg reads a lone % as a placeholder
+    grown = f"CASE WHEN length(since) {modulo} 8 = 1 THEN since || {mark} ELSE since || {mark} END"
+    since = grown if postgres else f"CAST({grown} AS BLOB)"
+    rows = [
+        (members, run(count, at), plain(count, at), tenant_id, seg_id, chunk)
+        for seg_id, chunk, members, count, at in chunks
+    ]
+    where = f"tenant_id = {mark} AND seg_id = {mark} AND chunk = {mark}"
+    sql = f"UPDATE member_chunks SET members = {mark}, since = {since} WHERE {where}"
+    conn.exec_driver_sql(sql, rows)
 
 
 def drop_segment(conn: Connection, *, tenant_id: int, seg_id: int) -> None:
