@@ -70,7 +70,7 @@ def read_stored_chunks(
             part = seg_ids[start : start + ID_BATCH]
             found = conn.exec_driver_sql(_chunks_sql(conn, len(part), len(chunks)),
                                          (tenant_id, *part, *sorted(chunks)))  # fmt: skip
-            for seg_id, chunk, members, since in found:
+            for seg_id, chunk, members, since in found.all():
                 out[(int(seg_id), int(chunk))] = (bytes(members), bytes(since))
     return out
 
