@@ -122,9 +122,9 @@ def router(kind: Kind) -> APIRouter:
         with_types(upsert, body=body_model)
     )
 
-    def patch(shop: ShopDep, entity_id: EntityId, body: EntityBody) -> EntityOut:
+    async def patch(shop: KeyedShop, entity_id: EntityId, body: EntityBody) -> EntityOut:
         """A JSON merge patch (RFC 7396): attributes given replace, `null` removes."""
-        return render.entity(shop.patch(kind, entity_id, body.sent(), nested=True))
+        return await run_in_threadpool(_patch, shop, kind, entity_id, body)
 
     routes.patch(
         "/{entity_id}",
@@ -151,6 +151,11 @@ def _upsert(shop: Shop, kind: Kind, entity_id: str, body: EntityBody) -> EntityO
     check the answer, and each hand-over between the event loop and a thread cost
     about as much as the key check (``KeyedShop``: that runs on the loop)."""
     return render.entity(shop.upsert(kind, entity_id, body.sent(), nested=True))
+
+
+def _patch(shop: Shop, kind: Kind, entity_id: str, body: EntityBody) -> EntityOut:
+    """As :func:`_upsert`, for a merge patch."""
+    return render.entity(shop.patch(kind, entity_id, body.sent(), nested=True))
 
 
 def _listed(page: Pages[Entity]) -> Page[EntityOut]:
