@@ -59,3 +59,13 @@ def test_another_tenants_entity_is_not_found_even_with_the_same_id(
     is_problem(other.delete("/v1/products/only-a"), 404, "not-found")
     assert other.get("/v1/products/shared").json()["name"] == "B's"
     assert [e["id"] for e in other.get("/v1/products").json()["items"]] == ["shared"]
+
+
+def test_a_write_without_a_valid_key_answers_401_before_reading_its_body(api: Caller) -> None:
+    bad_body = {"attributes": ["not", "an", "object"]}  # refused by the body's model
+    for method in ("PUT", "PATCH"):
+        for headers in ({}, {"Authorization": "Bearer nope"}):
+            answer = api.client.request(method, "/v1/customers/c9", json=bad_body, headers=headers)
+            is_problem(answer, 401, "unauthenticated")
+    is_problem(api.put("/v1/customers/c9", json=bad_body), 422, "invalid-request")
+    is_problem(api.get("/v1/customers/c9"), 404, "not-found")

@@ -308,19 +308,15 @@ def _check_consistent(shop: Shop) -> None:
     segmentry, tenant_id = shop.segmentry, shop.tenant_id
     docs = [e.attributes for e in _pages(lambda c: shop.entities("customer", limit=PAGE, cursor=c))]
     with segmentry.database.connect() as conn:
-        stored_counts = dict(
-            conn.execute(
-                sa.select(segments.c.code, segments.c.member_count).where(
-                    segments.c.tenant_id == tenant_id
-                )
-            ).all()
+        stored_codes = set(
+            conn.scalars(sa.select(segments.c.code).where(segments.c.tenant_id == tenant_id))
         )
         next_event_id = conn.execute(
             sa.select(tenants.c.next_event_id).where(tenants.c.tenant_id == tenant_id)
         ).scalar_one()
     replayed = _replay_events(shop)
     assert next_event_id == replayed.last_id + 1, "the event counter and the feed disagree"
-    assert set(stored_counts) == {code for code, _ in SEGMENTS}
+    assert stored_codes == {code for code, _ in SEGMENTS}
 
     for code, _ in SEGMENTS:
         segment = shop.segment(code)
@@ -337,7 +333,6 @@ def _check_consistent(shop: Shop) -> None:
         assert set(selected) == kept, f"{code}: entities(rule) and the kept members differ"
         assert shop.preview("customer", segment.rule_text).count == len(kept)
         assert segment.member_count == len(kept)
-        assert stored_counts[code] == len(kept), f"{code}: stored member_count is stale"
         history = shop.history(code)
         assert history, f"{code}: no count history"
         assert history[-1].member_count == len(kept), f"{code}: last history point is stale"

@@ -63,19 +63,28 @@ def test_editing_stored_bytes_equals_editing_the_arrays(edit: tuple) -> None:
 
 
 @settings(max_examples=examples(400, 100))
-@given(edit=edits(), seq=st.integers(0, CHUNK_SIZE - 1), entering=st.booleans())
+@given(
+    edit=edits(),
+    seq=st.integers(0, CHUNK_SIZE - 1),
+    entering=st.booleans(),
+    at=st.sampled_from([7, 100, 150]),
+)
 def test_one_seq_entering_or_leaving_edits_as_the_arrays_do(
-    edit: tuple, seq: int, entering: bool
+    edit: tuple, seq: int, entering: bool, at: int
 ) -> None:
-    """A single-entity write's edit (one seq), which takes its place from the rank."""
+    """A single-entity write's edit (one seq), which takes its place from the rank and
+    edits the stored times as bytes (the new time often equal to a neighbour's)."""
     old = edit[0] if edit[0] is not None and len(edit[0]) else Chunk(np.array([5], np.uint32))
     old.since = old.since if len(old.since) == len(old) else np.array([1], np.int64)
     seq += int(old.members[0]) // CHUNK_SIZE * CHUNK_SIZE
     one = np.array([seq], dtype=np.int64)
     entered, exited = (one, one[:0]) if entering else (one[:0], one)
     expected = Chunk(old.members.copy(), old.since.copy())
-    expected.apply(entered, exited, 150)
-    result = edit_chunk(old.encode(), BitMap(entered.tolist()), BitMap(exited.tolist()), 150)
+    expected.apply(entered, exited, at)
+    stored = old.encode()
+    if old.since[0] % 2:  # as stored before runs
+        stored = (stored[0], old.since.astype("<i8").tobytes())
+    result = edit_chunk(stored, BitMap(entered.tolist()), BitMap(exited.tolist()), at)
     if not len(expected):
         assert result is None
         return

@@ -167,7 +167,6 @@ def test_sqlite_server_defaults_are_the_declared_ones(empty_sqlite_url: str) -> 
         ("tenants", "next_product_seq"): "'1'",
         ("tenants", "next_customer_seq"): "'1'",
         ("segments", "description"): "''",
-        ("segments", "member_count"): "'0'",
     }
 
 

@@ -44,6 +44,7 @@ class Matcher:
         self.kind = kind
         self.indexed = [s for s in segments if not s.refs]
         self.nested = [s for s in segments if s.refs]
+        self.seg_ids = [s.seg_id for s in self.indexed]
         self.index = RuleIndex(
             {s.seg_id: s.tree for s in self.indexed if s.tree}, state.schemas[kind], ctx
         )
@@ -117,10 +118,12 @@ class Matcher:
     def _one(self, tx: Transaction, seq: int, holds: list[bool], cause: Cause) -> None:
         """One row's answers: only the segments whose kept membership differs change
         (a lookup per segment instead of bitmap operations per segment)."""
-        members = tx.state.members
-        for segment, member in zip(self.indexed, holds, strict=True):
-            if (seq in members.get(segment.seg_id, ())) is not member:
-                tx.set_member(segment, seq, member, cause)
+        kept = tx.state.members.get
+        empty = BitMap()
+        held = [seq in kept(seg_id, empty) for seg_id in self.seg_ids]
+        if held != holds:
+            for position in np.flatnonzero(np.array(held) != np.array(holds)).tolist():
+                tx.set_member(self.indexed[position], seq, holds[position], cause)
 
     def _many(
         self, tx: Transaction, seqs: np.ndarray, by_rule: np.ndarray, cause: Cause, *, fresh: bool

@@ -41,6 +41,7 @@ from segmentry.store import tenants as tenant_store
 from segmentry.store.database import (
     DEFAULT_URL,
     create_engine,
+    dispose,
     open_failure,
     read_transaction,
     single_reads,
@@ -91,7 +92,7 @@ class Segmentry:
         try:
             migrate.upgrade(self.database)
         except sa.exc.OperationalError as exc:  # unreachable server, unwritable file
-            self.database.dispose()
+            dispose(self.database)
             raise open_failure(self.database, exc) from exc
         self.residency = Residency(memory_budget or default_budget())
         """The tenants' states kept in memory, within the memory budget in bytes."""
@@ -118,7 +119,7 @@ class Segmentry:
 
     def close(self) -> None:
         self.stop_scheduler()
-        self.database.dispose()
+        dispose(self.database)
 
     def __enter__(self) -> Segmentry:
         return self

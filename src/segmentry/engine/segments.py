@@ -114,7 +114,6 @@ def create(tx: Transaction, spec: SegmentSpec) -> SegmentDef:
         spec.status.value,
         checked.json if checked else None,
         1,
-        0,
         tx.now_us,
         tx.now_us,
     )

@@ -22,7 +22,6 @@ from segmentry.model.temporal import EvalContext, from_micros, to_micros
 from segmentry.store import events as event_store
 from segmentry.store import history as history_store
 from segmentry.store import members as member_store
-from segmentry.store import segments as segment_store
 from segmentry.store import tenants as tenant_store
 from segmentry.store.codec import CHUNK_BITS, Stored, edit_chunk, encode_members, one_run
 from segmentry.store.members import Appended, ChunkKey
@@ -114,8 +113,15 @@ class Transaction:
         return first
 
     def set_member(self, segment: SegmentDef, seq: int, member: bool, cause: Cause) -> bool:
-        """Make ``seq`` a member or not; returns whether that changed anything."""
-        members = self.state.members.setdefault(segment.seg_id, BitMap())
+        """Make ``seq`` a member or not; returns whether that changed anything. Most calls
+        change nothing (a single write asks about every candidate segment), so those
+        return before anything is built."""
+        seg_id = segment.row.seg_id
+        members = self.state.members.get(seg_id)
+        if members is None:
+            if not member:
+                return False
+            members = self.state.members[seg_id] = BitMap()
         if (seq in members) == member:
             return False
         self.state.mutations += 1
@@ -274,7 +280,6 @@ class Transaction:
         counts = {
             s: len(self.state.members.get(s, BitMap())) for s in touched if s in self.state.segments
         }
-        segment_store.set_counts(self.conn, tenant_id=self.tenant_id, counts=counts)
         history_store.record(self.conn, tenant_id=self.tenant_id, counts=counts, at=self.now_us)
 
 

@@ -177,15 +177,70 @@ def edit_chunk(old: Stored | None, entered: BitMap, exited: BitMap, at: int) -> 
 
 def _edit_one(old: Stored, seq: int, entering: bool, at: int) -> Stored | None:
     """:func:`edit_chunk` for one seq entering or leaving, as a single-entity write
-    makes: its place is the bitmap's rank, so nothing is searched or sorted."""
+    makes: its place is the bitmap's rank, so nothing is searched or sorted, and its
+    entry time goes in or out of the stored bytes (decoding the times, inserting into
+    the array and encoding them again took most of a write's chunk edits)."""
     members = decode_members(old[0])
     if (seq in members) == entering:
         return old
-    since = decode_since(old[1])
     if entering:
-        since = np.insert(since, members.rank(seq), at)
         members.add(seq)
+        since = _time_added(old[1], members.rank(seq) - 1, len(members), at)
     else:
-        since = np.delete(since, members.rank(seq) - 1)
+        since = _time_removed(old[1], members.rank(seq) - 1)
         members.discard(seq)
-    return (encode_members(members), encode_since(since)) if members else None
+    return (encode_members(members), since) if members else None
+
+
+def _time_added(data: bytes, place: int, count: int, at: int) -> bytes:
+    """Stored entry times with ``at`` at ``place``, ``count`` times in all."""
+    if len(data) % 8 != 1:
+        return data[: 8 * place] + struct.pack("<q", at) + data[8 * place :]
+    runs = np.frombuffer(data, dtype=RUN, offset=1)
+    ends = np.cumsum(runs["count"])
+    after = int(np.searchsorted(ends, place, side="right"))  # the run of the time now there
+    before = int(np.searchsorted(ends, place - 1, side="right"))  # the run of the one before
+    if place > 0 and runs["at"][before] == at:
+        return _run_set(data, before, int(runs["count"][before]) + 1, at)
+    if after < len(runs) and runs["at"][after] == at:
+        return _run_set(data, after, int(runs["count"][after]) + 1, at)
+    added = struct.pack("<qq", 1, at)
+    if place == 0 or before != after:  # between two runs (or at either end)
+        data = data[: 1 + RUN.itemsize * after] + added + data[1 + RUN.itemsize * after :]
+    else:  # inside a run: split it around the new time
+        start, total, moment = (
+            int(ends[after] - runs["count"][after]),
+            int(runs["count"][after]),
+            int(runs["at"][after]),
+        )
+        parts = (
+            struct.pack("<qq", place - start, moment)
+            + added
+            + struct.pack("<qq", start + total - place, moment)
+        )
+        data = data[: 1 + RUN.itemsize * after] + parts + data[1 + RUN.itemsize * (after + 1) :]
+    if len(data) >= 8 * count:  # plain times are shorter now
+        return decode_since(data).astype("<i8").tobytes()
+    return data
+
+
+def _time_removed(data: bytes, place: int) -> bytes:
+    """Stored entry times without the one at ``place``."""
+    if len(data) % 8 != 1:
+        return data[: 8 * place] + data[8 * place + 8 :]
+    runs = np.frombuffer(data, dtype=RUN, offset=1)
+    run = int(np.searchsorted(np.cumsum(runs["count"]), place, side="right"))
+    left = int(runs["count"][run]) - 1
+    if left:
+        return _run_set(data, run, left, int(runs["at"][run]))
+    if 0 < run < len(runs) - 1 and runs["at"][run - 1] == runs["at"][run + 1]:  # neighbours join
+        joined = struct.pack(
+            "<qq", int(runs["count"][run - 1] + runs["count"][run + 1]), int(runs["at"][run - 1])
+        )
+        return data[: 1 + RUN.itemsize * (run - 1)] + joined + data[1 + RUN.itemsize * (run + 2) :]
+    return data[: 1 + RUN.itemsize * run] + data[1 + RUN.itemsize * (run + 1) :]
+
+
+def _run_set(data: bytes, run: int, count: int, at: int) -> bytes:
+    offset = 1 + RUN.itemsize * run
+    return data[:offset] + struct.pack("<qq", count, at) + data[offset + RUN.itemsize :]

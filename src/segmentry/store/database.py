@@ -1,7 +1,8 @@
 """Opening a database: SQLite (the embedded default) or PostgreSQL.
 
 SQLite runs in WAL mode with ``synchronous=FULL`` (nothing acknowledged is
-lost on a crash) and foreign keys on; write transactions start with ``BEGIN
+lost on a crash), checkpointed by a thread rather than inside a write's commit
+(``store.checkpoints``), and foreign keys on; write transactions start with ``BEGIN
 IMMEDIATE`` so two writers queue for the lock instead of deadlocking when
 both try to upgrade a read lock. PostgreSQL is reached through psycopg 3.
 Either way the schema is brought to the newest migration on open.
@@ -20,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from segmentry.errors import DatabaseError
+from segmentry.store import checkpoints
 
 DEFAULT_URL = "sqlite:///segmentry.db"
 
@@ -93,7 +95,15 @@ def _sqlite_engine(url: sa.URL, setup: SqliteSetup | None) -> Engine:
     if setup is not None:
         sa.event.listen(engine, "connect", lambda dbapi, _record: setup(dbapi))
     sa.event.listen(engine, "begin", _begin_sqlite)
+    if not in_memory and url.database and "uri" not in url.query:
+        checkpoints.attach(engine, url.database)
     return engine
+
+
+def dispose(engine: Engine) -> None:
+    """Close the engine's connections, after its checkpoints (SQLite) are done."""
+    checkpoints.stop(engine)
+    engine.dispose()
 
 
 def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: object) -> None:
@@ -103,6 +113,8 @@ def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: object) -> 
     cursor = dbapi_connection.cursor()
     for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
         cursor.execute(f"PRAGMA {pragma}")
+    # A bound only: a thread checkpoints after writes (``store.checkpoints``).
+    cursor.execute(f"PRAGMA wal_autocheckpoint={checkpoints.BOUND_PAGES}")
     cursor.close()
 
 

@@ -75,19 +75,23 @@ def read_stored_chunks(
     out: dict[ChunkKey, Stored] = {}
     for chunks, seg_ids in groups.items():
         for start in range(0, len(seg_ids), ID_BATCH):
-            query = sa.select(
-                member_chunks.c.seg_id,
-                member_chunks.c.chunk,
-                member_chunks.c.members,
-                member_chunks.c.since,
-            ).where(
-                member_chunks.c.tenant_id == tenant_id,
-                member_chunks.c.seg_id.in_(seg_ids[start : start + ID_BATCH]),
-                member_chunks.c.chunk.in_(sorted(chunks)),
-            )
-            for seg_id, chunk, members, since in conn.execute(query):
+            part = seg_ids[start : start + ID_BATCH]
+            found = conn.exec_driver_sql(_chunks_sql(conn, len(part), len(chunks)),
+                                         (tenant_id, *part, *sorted(chunks)))  # fmt: skip
+            for seg_id, chunk, members, since in found.all():
                 out[(int(seg_id), int(chunk))] = (bytes(members), bytes(since))
     return out
+
+
+def _chunks_sql(conn: Connection, segments: int, chunks: int) -> str:
+    """Chunks of some segments, through the driver (a single write reads a few dozen,
+    and building the query with SQLAlchemy took longer than running it)."""
+    mark = driver.mark(conn)
+    return (
+        "SELECT seg_id, chunk, members, since FROM member_chunks WHERE tenant_id = "
+        f"{mark} AND seg_id IN ({', '.join([mark] * segments)}) "
+        f"AND chunk IN ({', '.join([mark] * chunks)})"
+    )
 
 
 def write_chunks(

@@ -8,7 +8,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from segmentry.store import driver
 from segmentry.store.tables import segment_versions, segments
 
 
@@ -23,7 +22,6 @@ class SegmentRow:
     status: str
     rule: dict[str, Any] | None
     version: int
-    member_count: int
     created_at: int
     updated_at: int
 
@@ -46,7 +44,6 @@ COLUMNS = (
     segments.c.status,
     segments.c.rule,
     segments.c.version,
-    segments.c.member_count,
     segments.c.created_at,
     segments.c.updated_at,
 )
@@ -67,11 +64,6 @@ def update(conn: Connection, *, tenant_id: int, row: SegmentRow) -> None:
         .where(segments.c.tenant_id == tenant_id, segments.c.seg_id == row.seg_id)
         .values(**_values(row))
     )
-
-
-def set_counts(conn: Connection, *, tenant_id: int, counts: dict[int, int]) -> None:
-    rows = [(n, tenant_id, seg) for seg, n in counts.items()]
-    driver.update(conn, "segments", ("member_count",), ("tenant_id", "seg_id"), rows)
 
 
 def delete(conn: Connection, *, tenant_id: int, seg_id: int) -> None:

@@ -104,7 +104,6 @@ segments = sa.Table(
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("rule", NullableJson),
     sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("member_count", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("created_at", Micros, nullable=False),
     sa.Column("updated_at", Micros, nullable=False),
     sa.UniqueConstraint("tenant_id", "code"),

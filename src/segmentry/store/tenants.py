@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from segmentry.model.schema import Kind
+from segmentry.store import driver
 from segmentry.store.tables import api_keys, tenants
 
 KEY_PREFIX = "sgk"
@@ -99,8 +100,9 @@ def set_counters(conn: Connection, *, tenant_id: int, values: Mapping[str, int])
     unknown = set(values) - set(COUNTERS)
     if unknown:
         raise ValueError(f"not a tenant counter: {sorted(unknown)}")
-    if values:
-        conn.execute(tenants.update().where(tenants.c.tenant_id == tenant_id).values(**values))
+    if values:  # through the driver: every write ends with this statement
+        row = (*values.values(), tenant_id)
+        driver.update(conn, "tenants", list(values), ("tenant_id",), [row])
 
 
 # -- API keys --------------------------------------------------------------------------

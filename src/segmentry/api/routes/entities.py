@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from segmentry.api import render
-from segmentry.api.auth import ShopDep
+from segmentry.api.auth import KeyedShop, ShopDep
 from segmentry.api.entity_bodies import (
     EntityBody,
     EntityOut,
@@ -21,6 +22,7 @@ from segmentry.api.json_route import JsonRoute
 from segmentry.api.pagination import Cursor, Limit, Page, keyed_page
 from segmentry.api.problems import described
 from segmentry.api.routes.kinds import BATCHES, BODIES, OUTS, with_types
+from segmentry.engine.shop import Shop
 from segmentry.engine.types import Entity
 from segmentry.engine.types import Page as Pages
 from segmentry.model.limits import MAX_TEXT_LENGTH
@@ -111,18 +113,18 @@ def router(kind: Kind) -> APIRouter:
     def get_entity(shop: ShopDep, entity_id: EntityId) -> EntityOut:
         return render.entity(shop.get(kind, entity_id))
 
-    def upsert(shop: ShopDep, entity_id: EntityId, body: EntityBody) -> EntityOut:
+    async def upsert(shop: KeyedShop, entity_id: EntityId, body: EntityBody) -> EntityOut:
         """Write all of the entity's attributes: built-in ones at the top level, custom
         ones under `attributes`; attributes not given are removed."""
-        return render.entity(shop.upsert(kind, entity_id, body.sent(), nested=True))
+        return await run_in_threadpool(_upsert, shop, kind, entity_id, body)
 
     routes.put("/{entity_id}", response_model=out, summary=f"Upsert a {kind}")(
         with_types(upsert, body=body_model)
     )
 
-    def patch(shop: ShopDep, entity_id: EntityId, body: EntityBody) -> EntityOut:
+    async def patch(shop: KeyedShop, entity_id: EntityId, body: EntityBody) -> EntityOut:
         """A JSON merge patch (RFC 7396): attributes given replace, `null` removes."""
-        return render.entity(shop.patch(kind, entity_id, body.sent(), nested=True))
+        return await run_in_threadpool(_patch, shop, kind, entity_id, body)
 
     routes.patch(
         "/{entity_id}",
@@ -141,6 +143,19 @@ def router(kind: Kind) -> APIRouter:
         return Response(status_code=204)
 
     return routes
+
+
+def _upsert(shop: Shop, kind: Kind, entity_id: str, body: EntityBody) -> EntityOut:
+    """The write and its answer in one worker thread. With a synchronous route and
+    dependency, FastAPI takes one thread for the key, one for the write and one to
+    check the answer, and each hand-over between the event loop and a thread cost
+    about as much as the key check (``KeyedShop``: that runs on the loop)."""
+    return render.entity(shop.upsert(kind, entity_id, body.sent(), nested=True))
+
+
+def _patch(shop: Shop, kind: Kind, entity_id: str, body: EntityBody) -> EntityOut:
+    """As :func:`_upsert`, for a merge patch."""
+    return render.entity(shop.patch(kind, entity_id, body.sent(), nested=True))
 
 
 def _listed(page: Pages[Entity]) -> Page[EntityOut]:
