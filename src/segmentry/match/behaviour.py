@@ -276,30 +276,33 @@ EXACT = 2**53
 
 def _sums(entity: np.ndarray, weights: np.ndarray | None, size: int) -> np.ndarray:
     """Per entity seq below ``size``: how many ``entity`` entries name it, or the sum
-    of their ``weights``, exactly in int64. ``bincount`` sums weights in float64, exact
-    while no partial sum can pass 2**53: at once when the entries are small enough,
-    else as two sums of the weights' high and low bits; beyond even those (weights
-    near int64's ends), ``np.add.at`` in int64."""
-    kept = (entity >= 0) & (entity < size)
-    named = entity[kept]
+    of their ``weights``, exactly in int64 (``NO_SEQ`` and seqs beyond are left out).
+    ``bincount`` sums weights in float64, exact while no partial sum can pass 2**53:
+    at once when the entries are small enough, else as two sums of the weights' high
+    and low bits; beyond even those (weights near int64's ends), ``np.add.at``."""
+    shifted = entity + 1  # NO_SEQ counts in place 0, cut off with those beyond size
     if weights is None:
-        return np.bincount(named, minlength=size)[:size].astype(np.int64)
-    weighed = weights[kept].astype(np.int64, copy=False)
+        return _counted(shifted, None, size)
+    weighed = weights.astype(np.int64, copy=False)
     if not len(weighed):
         return np.zeros(size, dtype=np.int64)
     largest, entries = max(-int(weighed.min()), int(weighed.max())), len(weighed)
     if largest * entries <= EXACT:
-        return _weighed(named, weighed, size)
+        return _counted(shifted, weighed, size)
     low_bits = (EXACT // entries).bit_length() - 1  # entries * 2**low_bits <= 2**53
     if low_bits > 0 and ((largest >> low_bits) + 1) * entries <= EXACT:
         high, low = weighed >> low_bits, weighed & ((1 << low_bits) - 1)
-        both: np.ndarray = (_weighed(named, high, size) << low_bits) + _weighed(named, low, size)
+        both: np.ndarray = (_counted(shifted, high, size) << low_bits) + _counted(
+            shifted, low, size
+        )
         return both
+    kept = (entity >= 0) & (entity < size)
     out = np.zeros(size, dtype=np.int64)
-    np.add.at(out, named, weighed)
+    np.add.at(out, entity[kept], weighed[kept])
     return out
 
 
-def _weighed(named: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
-    summed = np.bincount(named, weights=weights, minlength=size)[:size]
+def _counted(shifted: np.ndarray, weights: np.ndarray | None, size: int) -> np.ndarray:
+    """``bincount`` of seqs shifted up by one, back to seqs ``0 .. size - 1``."""
+    summed = np.bincount(shifted, weights=weights, minlength=size + 1)[1 : size + 1]
     return summed.astype(np.int64)
