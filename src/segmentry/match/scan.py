@@ -4,12 +4,14 @@ A compiled rule is a :data:`Mask`: given a range of rows it answers which pass,
 reading only that range of each column it needs. The scan walks the table in
 chunks small enough that a chunk's columns and the intermediate masks stay in
 the core's cache, so every column is read from memory once and the
-intermediates never are; the chunks are shared among :data:`THREADS` threads
-(numpy lets go of the GIL while it compares, so they run at once).
+intermediates never are; the chunks are shared among :data:`THREADS` threads,
+the caller's and the pool's (numpy lets go of the GIL while it compares, so
+they run at once).
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from collections.abc import Callable
@@ -30,7 +32,7 @@ may be a view of an array the rule holds, so callers never change it in place.""
 CHUNK = 1 << 16
 """Rows per chunk: a few columns of 65,536 values fit a core's cache."""
 THREADS = max(1, min(pl.thread_pool_size(), os.cpu_count() or 1))
-"""Threads a scan uses (as many as Polars would)."""
+"""Threads a scan uses, the caller's among them (as many as Polars would)."""
 
 T = TypeVar("T")
 _pools: dict[int, ThreadPoolExecutor] = {}
@@ -122,17 +124,27 @@ def compared(values: np.ndarray, op: Callable[[Any, Any], Any], bound: Any) -> M
 
 
 def _each_chunk(size: int, work: Callable[[int, int], T]) -> list[T]:
-    """``work`` over every chunk of rows below ``size``, results in row order; the
-    chunks are cut into one contiguous run per thread."""
+    """``work`` over every chunk of rows below ``size``, results in row order. The
+    calling thread takes chunks one after another and the pool's threads join in
+    taking the next untaken one, so a thread the machine leaves waiting does fewer
+    chunks rather than holding the scan up; a helper that has not started by the end
+    is called off."""
     spans = [(start, min(start + CHUNK, size)) for start in range(0, size, CHUNK)] or [(0, 0)]
     if THREADS < 2 or len(spans) < 2:
         return [work(start, stop) for start, stop in spans]
-    runs = [run.tolist() for run in np.array_split(np.arange(len(spans)), THREADS) if len(run)]
+    done: dict[int, T] = {}
+    taken = itertools.count()  # next() on it is atomic under the GIL
 
-    def do(run: list[int]) -> list[T]:
-        return [work(*spans[at]) for at in run]
+    def take() -> None:
+        while (at := next(taken)) < len(spans):
+            done[at] = work(*spans[at])
 
-    return [result for results in _executor().map(do, runs) for result in results]
+    helpers = [_executor().submit(take) for _ in range(THREADS - 1)]
+    take()
+    for helper in helpers:
+        if not helper.cancel():
+            helper.result()
+    return [done[at] for at in range(len(spans))]
 
 
 def _executor() -> ThreadPoolExecutor:
@@ -140,5 +152,5 @@ def _executor() -> ThreadPoolExecutor:
     with _pool_lock:
         pid = os.getpid()
         if pid not in _pools:
-            _pools[pid] = ThreadPoolExecutor(THREADS, thread_name_prefix="scan")
+            _pools[pid] = ThreadPoolExecutor(max(1, THREADS - 1), thread_name_prefix="scan")
         return _pools[pid]
