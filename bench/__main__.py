@@ -14,8 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-import polars as pl
-
 from bench import (
     delivery,
     forward,
@@ -31,6 +29,7 @@ from bench import (
     writes,
 )
 from bench.timing import bandwidth_bytes_per_second
+from segmentry.match import scan
 
 QUICK = {
     "customers": 1_000_000,
@@ -98,7 +97,7 @@ def run(
     sizes: dict[str, int], log: report.Log, ingest_segments: int = INGEST_SEGMENTS
 ) -> dict[str, object]:
     started = time.perf_counter()
-    threads = pl.thread_pool_size()  # the floor reads with as many threads as the scan
+    threads = scan.THREADS  # the floor reads with as many threads as the scan
     bandwidth = bandwidth_bytes_per_second(threads=threads)
     log(
         f"memory bandwidth {bandwidth / 1e9:.1f} GB/s with {threads} threads; "

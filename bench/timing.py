@@ -45,7 +45,7 @@ def once(run: Callable[[], Any]) -> tuple[float, Any]:
 def bandwidth_bytes_per_second(size_bytes: int = 512 * 2**20, threads: int = 1) -> float:
     """Read bandwidth: numpy sums over an array far larger than the caches, cut into
     ``threads`` parts summed at once (numpy sums with one core and lets go of the GIL
-    while it does; Polars scans with a pool of threads)."""
+    while it does; the columnar scan shares its chunks among a pool of threads)."""
     array = np.ones(size_bytes // 8, dtype=np.float64)
     if threads <= 1:
         return array.nbytes / median_seconds(array.sum, repeat=9, warmup=2)

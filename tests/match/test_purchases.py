@@ -9,8 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyroaring import BitMap
 
+from segmentry.match.behaviour import values_of_all
 from segmentry.match.purchases import NO_SEQ, PurchaseLine, Purchases
 from segmentry.model.schema import Kind, Schema
+from segmentry.rules.ast import Behaviour
+from segmentry.rules.operators import Act, Op
 from tests.conftest import examples
 
 SCHEMA = Schema(Kind.ORDER)
@@ -189,3 +192,29 @@ def test_loading_many_orders_at_once_holds_what_putting_them_one_by_one_does() -
     assert at_once.buyers_of([1, 2, 3]) == one_by_one.buyers_of([1, 2, 3]) == BitMap([7, 8, 9])
     assert list(at_once.counted[:6]) == list(one_by_one.counted[:6])
     assert list(at_once.placed_at[:6]) == list(one_by_one.placed_at[:6])
+
+
+@settings(max_examples=examples(300, 60))
+@given(
+    orders=st.lists(
+        st.tuples(st.integers(-1, 3), st.integers(-(2**58), 2**58), st.booleans()),
+        min_size=1,
+        max_size=40,
+    ),
+    small=st.booleans(),
+)
+def test_amounts_spent_sum_exactly_whatever_the_totals(
+    orders: list[tuple[int, int, bool]], small: bool
+) -> None:
+    """Money sums are whole millionths in int64, exact where float64 would round: totals
+    near 2**58 as well as everyday ones, guests (customer -1) and uncounted orders left out."""
+    p = Purchases(SCHEMA, capacity=16)
+    for seq, (customer, total, counted) in enumerate(orders):
+        put(p, seq, customer, [], total=total % 10**9 if small else total, counted=counted)
+    spent = Behaviour(Act.AMOUNT_SPENT, None, None, None, Op.GT, 0)
+    values = values_of_all(spent, p, (-(2**63), 2**63 - 1), None, 4)
+    expected = [
+        sum(int(p.total[s]) for s, (c, _, counted) in enumerate(orders) if c == who and counted)
+        for who in range(4)
+    ]
+    assert values.tolist() == expected

@@ -212,51 +212,97 @@ def values_of_all(
 ) -> np.ndarray:
     """The value of ``node`` for every entity seq below ``size`` (int64; 0 or 1 for
     ``purchased``). ``where`` is the condition as a mask over the seqs of the kind it is
-    over (orders, products or customers; a seq beyond it meets nothing), or ``None``."""
-    n, low, high = purchases.size, *window_
-    placed = purchases.placed_at[:n]
-    counted = purchases.counted[:n] & (placed >= low) & (placed <= high)
+    over (orders, products or customers; a seq beyond it meets nothing), or ``None``.
+
+    Only the counted orders in the window are read further, and only their lines (an
+    order's lines are one stretch, so they are gathered, not searched for)."""
+    picked = _counted_in(purchases, window_)
     if node.act in PER_ORDER:
         if where is not None:
-            counted &= _within(where, np.arange(n))
-        picked = np.flatnonzero(counted)
+            picked = picked[_within(where, picked)]
         weights = purchases.total[picked] if node.act is Act.AMOUNT_SPENT else None
         return _sums(purchases.customer[picked], weights, size)
-    lines = purchases.lines
-    order = purchases.line_order[:lines]
-    taken = purchases.line_alive[:lines] & counted[order]
-    other = purchases.customer[order] if node.act in BY_PRODUCT else purchases.line_product[:lines]
+    rows, order = _lines_of(purchases, picked)
+    by_product = node.act in BY_PRODUCT
     if where is not None:
-        taken &= _within(where, other)
-    picked = np.flatnonzero(taken)
-    quantity = purchases.line_quantity[picked]
+        other = purchases.customer[order] if by_product else purchases.line_product[rows]
+        met = _within(where, other)
+        rows, order = rows[met], order[met]
+    quantity = purchases.line_quantity[rows]
     if node.act is Act.REVENUE:
-        quantity = quantity * purchases.line_price[picked]
-    if node.act in BY_PRODUCT:
-        entity = purchases.line_product[picked]
-    else:
-        entity = purchases.customer[order[picked]]
+        quantity = quantity * purchases.line_price[rows]
+    entity = purchases.line_product[rows] if by_product else purchases.customer[order]
     out = _sums(entity, quantity, size)
     if node.act is Act.PURCHASED:
         out = (out > 0).astype(np.int64)
     return out
 
 
+def _counted_in(purchases: Purchases, window_: tuple[int, int]) -> np.ndarray:
+    """The seqs of the counted orders placed in the window, ascending."""
+    n, (low, high) = purchases.size, window_
+    counted = purchases.counted[:n]
+    placed = purchases.placed_at[:n]
+    if low > INT64_MIN:
+        counted = counted & (placed >= low)
+    if high < INT64_MAX:
+        counted = counted & (placed <= high)
+    return np.flatnonzero(counted)
+
+
+def _lines_of(purchases: Purchases, orders: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The line rows of ``orders`` (live orders: their lines are live), and each row's
+    order."""
+    counts = purchases.line_count[orders]
+    total = int(counts.sum())
+    ends = np.cumsum(counts)
+    # each row: its order's first line, plus its place among the order's lines
+    shift = np.repeat(purchases.line_start[orders] - (ends - counts), counts)
+    rows = shift + np.arange(total, dtype=np.int64)
+    return rows, np.repeat(orders, counts)
+
+
 def _within(mask: np.ndarray, seqs: np.ndarray) -> np.ndarray:
     """Whether each seq is set in ``mask``; ``NO_SEQ`` and seqs beyond it are not."""
-    inside = (seqs >= 0) & (seqs < len(mask))
-    out = np.zeros(len(seqs), dtype=np.bool_)
-    out[inside] = mask[seqs[inside]]
+    padded = np.zeros(len(mask) + 1, dtype=np.bool_)  # its last place answers NO_SEQ
+    padded[: len(mask)] = mask
+    out: np.ndarray = padded[np.minimum(seqs, len(mask))]
     return out
+
+
+EXACT = 2**53
+"""Below this, float64 holds every whole number exactly."""
 
 
 def _sums(entity: np.ndarray, weights: np.ndarray | None, size: int) -> np.ndarray:
     """Per entity seq below ``size``: how many ``entity`` entries name it, or the sum
-    of their ``weights``, exactly in int64 (``bincount`` with weights sums in float64)."""
+    of their ``weights``, exactly in int64 (``NO_SEQ`` and seqs beyond are left out).
+    ``bincount`` sums weights in float64, exact while no partial sum can pass 2**53:
+    at once when the entries are small enough, else as two sums of the weights' high
+    and low bits; beyond even those (weights near int64's ends), ``np.add.at``."""
+    shifted = entity + 1  # NO_SEQ counts in place 0, cut off with those beyond size
+    if weights is None:
+        return _counted(shifted, None, size)
+    weighed = weights.astype(np.int64, copy=False)
+    if not len(weighed):
+        return np.zeros(size, dtype=np.int64)
+    largest, entries = max(-int(weighed.min()), int(weighed.max())), len(weighed)
+    if largest * entries <= EXACT:
+        return _counted(shifted, weighed, size)
+    low_bits = (EXACT // entries).bit_length() - 1  # entries * 2**low_bits <= 2**53
+    if low_bits > 0 and ((largest >> low_bits) + 1) * entries <= EXACT:
+        high, low = weighed >> low_bits, weighed & ((1 << low_bits) - 1)
+        both: np.ndarray = (_counted(shifted, high, size) << low_bits) + _counted(
+            shifted, low, size
+        )
+        return both
     kept = (entity >= 0) & (entity < size)
     out = np.zeros(size, dtype=np.int64)
-    if weights is None:
-        out += np.bincount(entity[kept], minlength=size)[:size]
-    else:
-        np.add.at(out, entity[kept], weights[kept].astype(np.int64))
+    np.add.at(out, entity[kept], weighed[kept])
     return out
+
+
+def _counted(shifted: np.ndarray, weights: np.ndarray | None, size: int) -> np.ndarray:
+    """``bincount`` of seqs shifted up by one, back to seqs ``0 .. size - 1``."""
+    summed = np.bincount(shifted, weights=weights, minlength=size + 1)[1 : size + 1]
+    return summed.astype(np.int64)

@@ -1,12 +1,15 @@
-"""The columnar evaluator: a checked rule as one Polars expression over a
-:class:`~segmentry.match.columnar.ColumnarTable`.
+"""The columnar evaluator: a checked rule as a :data:`~segmentry.match.scan.Mask`
+over a :class:`~segmentry.match.columnar.ColumnarTable`, scanned by
+:mod:`segmentry.match.scan` a chunk of rows at a time.
 
-Comparisons on numbers, times, booleans and string codes are Polars
-expressions that Polars runs vectorised and in parallel; tests on strings run
-once per distinct value of the column's dictionary and become a lookup of
-each row's code; list tests and ``IN SEGMENT`` are row bitmaps turned into
-masks. Every primitive is two-valued (a missing value is false), so ``~`` is
-exactly the negative twin, as in the other evaluators.
+Comparisons on numbers, times, booleans and string codes are numpy comparisons
+of each chunk of the column's array (a missing number is NaN, which fails
+every comparison; a missing time is the least int64, and a missing code 0);
+tests on strings run once per distinct value of the column's dictionary (with
+Polars) and become a lookup of each row's code; list tests and ``IN SEGMENT``
+are row bitmaps turned into masks. Every primitive is two-valued (a missing
+value is false), so ``~`` is exactly the negative twin, as in the other
+evaluators.
 
 A behaviour function is computed for every row at once with numpy over the
 tenant's orders (:func:`behaviour_rows`); its condition is a mask over the
@@ -15,7 +18,6 @@ orders, products or customers selected by this same evaluator.
 
 from __future__ import annotations
 
-import functools
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -24,7 +26,7 @@ import numpy as np
 import polars as pl
 from pyroaring import BitMap
 
-from segmentry.match import anniversaries
+from segmentry.match import anniversaries, scan
 from segmentry.match.behaviour import (
     bounds,
     condition_table,
@@ -33,7 +35,6 @@ from segmentry.match.behaviour import (
     values_of_all,
 )
 from segmentry.match.columnar import (
-    ALIVE,
     MISSING_TIME,
     BoolColumn,
     Column,
@@ -64,7 +65,7 @@ from segmentry.match.lowering import (
     lower,
 )
 from segmentry.match.purchases import OrderView
-from segmentry.model.bitmaps import ascending_bitmap
+from segmentry.match.scan import Mask, compared, either, every, negated, nothing, sliced
 from segmentry.model.temporal import EvalContext
 from segmentry.rules import regex
 from segmentry.rules.ast import And, Behaviour, Condition, InSegment, Node, Not, Or
@@ -72,7 +73,6 @@ from segmentry.rules.operators import Act, Op
 
 Rows = Callable[[str], BitMap]
 """For ``IN SEGMENT``: the member rows (seqs) of a segment code."""
-ROW = "__row"
 
 
 def no_segments(code: str) -> BitMap:
@@ -85,9 +85,10 @@ def compile_columnar(
     ctx: EvalContext,
     members: Rows = no_segments,
     orders: OrderView | None = None,
-) -> pl.Expr:
-    """A boolean Polars expression over ``table.frame()`` for a checked rule; a rule with
-    a behaviour function needs ``orders``."""
+) -> Mask:
+    """The rows a checked rule selects, as a mask over ranges of ``table``'s rows (for
+    :func:`count`, :func:`select` and :func:`first_rows` on the table as it is now); a
+    rule with a behaviour function needs ``orders``."""
     return ColumnarCompiler(table, ctx, members, orders).node(node)
 
 
@@ -109,43 +110,20 @@ def behaviour_rows(
     return threshold(node).mask(values)
 
 
-def select(table: ColumnarTable, expr: pl.Expr) -> BitMap:
-    """The live rows the expression selects."""
-    found = (
-        table.frame(expr.meta.root_names())
-        .lazy()
-        .with_row_index(ROW)
-        .filter(pl.col(ALIVE) & expr)
-        .select(ROW)
-        .collect()
-        .to_series()
-        .to_numpy()
-    )
-    return ascending_bitmap(found)  # a filter keeps the rows' order
+def select(table: ColumnarTable, test: Mask) -> BitMap:
+    """The live rows the rule selects."""
+    return scan.select(table, test)
 
 
-def first_rows(table: ColumnarTable, expr: pl.Expr, after: int, limit: int) -> list[int]:
-    """The first ``limit`` live rows above ``after`` that the expression selects, in
+def first_rows(table: ColumnarTable, test: Mask, after: int, limit: int) -> list[int]:
+    """The first ``limit`` live rows above ``after`` that the rule selects, in
     ascending order: a page of a listing, whose cursor is the last row handed out."""
-    if after >= table.size:  # also keeps a cursor past every row out of the u32 row index
-        return []
-    found = (
-        table.frame(expr.meta.root_names())
-        .lazy()
-        .with_row_index(ROW)
-        .filter(pl.col(ALIVE) & (pl.col(ROW) > after) & expr)
-        .head(limit)
-        .select(ROW)
-        .collect()
-        .to_series()
-    )
-    return [int(row) for row in found]
+    return scan.first_rows(table, test, after, limit)
 
 
-def count(table: ColumnarTable, expr: pl.Expr) -> int:
-    frame = table.frame(expr.meta.root_names())
-    frame = frame.lazy().filter(pl.col(ALIVE) & expr).select(pl.len()).collect()
-    return int(frame.item())
+def count(table: ColumnarTable, test: Mask) -> int:
+    """How many live rows the rule selects."""
+    return scan.count(table, test)
 
 
 class ColumnarCompiler:
@@ -161,81 +139,87 @@ class ColumnarCompiler:
         self.members = members
         self.orders = orders
 
-    def node(self, node: Node) -> pl.Expr:
+    def node(self, node: Node) -> Mask:
         return NODE_HANDLERS[type(node)](self, node)
 
-    def and_(self, node: And) -> pl.Expr:
-        return functools.reduce(operator.and_, (self.node(i) for i in node.items))
+    def and_(self, node: And) -> Mask:
+        return every(*(self.node(i) for i in node.items))
 
-    def or_(self, node: Or) -> pl.Expr:
-        return functools.reduce(operator.or_, (self.node(i) for i in node.items))
+    def or_(self, node: Or) -> Mask:
+        return either(*(self.node(i) for i in node.items))
 
-    def not_(self, node: Not) -> pl.Expr:
-        return ~self.node(node.item)
+    def not_(self, node: Not) -> Mask:
+        return negated(self.node(node.item))
 
-    def in_segment(self, node: InSegment) -> pl.Expr:
+    def in_segment(self, node: InSegment) -> Mask:
         return self.rows(self.members(node.code))
 
-    def behaviour(self, node: Behaviour) -> pl.Expr:
+    def behaviour(self, node: Behaviour) -> Mask:
         """A row mask, like ``IN SEGMENT``'s: the function's value per row, compared."""
-        held = behaviour_rows(node, self.table.size, self.ctx, self.members, self.orders)
-        return pl.lit(pl.Series(held))
+        return sliced(behaviour_rows(node, self.table.size, self.ctx, self.members, self.orders))
 
-    def condition(self, node: Condition) -> pl.Expr:
+    def condition(self, node: Condition) -> Mask:
         lowered = lower(node, self.table.schema, self.ctx)
         column = self.table.columns[lowered.key]
-        expr = PRIMITIVE_HANDLERS[type(lowered.test)](self, lowered, column)
-        return ~expr if lowered.negated else expr
+        test = PRIMITIVE_HANDLERS[type(lowered.test)](self, lowered, column)
+        return negated(test) if lowered.negated else test
 
-    def rows(self, rows: BitMap) -> pl.Expr:
-        return pl.lit(pl.Series(self.table.mask(rows)))
+    def rows(self, rows: BitMap) -> Mask:
+        return sliced(self.table.mask(rows))
 
-    def by_code(self, column: TextColumn, lookup: np.ndarray) -> pl.Expr:
+    def by_code(self, column: TextColumn, lookup: np.ndarray) -> Mask:
         """Rows whose code is marked in ``lookup`` (a mask over the dictionary)."""
         lookup[0] = False
-        return pl.lit(pl.Series(lookup[column.codes[: self.table.size]]))
+        codes = column.codes
+        return lambda start, stop: lookup[codes[start:stop]]
 
     # -- primitives ---------------------------------------------------------------------
 
-    def range(self, lowered: Lowered, column: Column) -> pl.Expr:
+    def range(self, lowered: Lowered, column: Column) -> Mask:
         test = lowered.test
         assert isinstance(test, Range)
-        col = pl.col(lowered.key)
-        parts: list[pl.Expr] = []
+        values = _array(column)
+        parts: list[Mask] = []
         if test.low is not None:
-            parts.append(col >= test.low if test.low_inclusive else col > test.low)
+            op = operator.ge if test.low_inclusive else operator.gt
+            parts.append(compared(values, op, test.low))
         if test.high is not None:
-            parts.append(col <= test.high if test.high_inclusive else col < test.high)
-        if _missing_may_pass(test, column):
+            op = operator.le if test.high_inclusive else operator.lt
+            parts.append(compared(values, op, test.high))
+        if _missing_may_pass(test, column) or not parts:
             parts.append(self.present(lowered, column))
-        return functools.reduce(operator.and_, parts)
+        return every(*parts)
 
-    def one_of(self, lowered: Lowered, column: Column) -> pl.Expr:
+    def one_of(self, lowered: Lowered, column: Column) -> Mask:
         test = lowered.test
         assert isinstance(test, OneOf)
-        col = pl.col(lowered.key)
         if isinstance(column, TextColumn):
             codes = [
                 column.index[v] for v in test.values if isinstance(v, str) and v in column.index
             ]
             if len(codes) == 1:
-                return col == codes[0]  # a plain comparison scans faster than a lookup
-            return col.is_in(codes) if codes else pl.lit(False)
+                return compared(column.codes, operator.eq, codes[0])
+            lookup = np.zeros(len(column.values), dtype=np.bool_)
+            lookup[codes] = True
+            return self.by_code(column, lookup) if codes else nothing
         if isinstance(column, BoolColumn):
-            return col.is_in([int(v) for v in test.values])
-        return col.is_in([float(v) for v in test.values])
+            wanted: list[Any] = sorted({int(v) for v in test.values})
+        else:
+            wanted = sorted({float(v) for v in test.values})
+        values = _array(column)
+        return either(*(compared(values, operator.eq, v) for v in wanted)) if wanted else nothing
 
-    def text_test(self, lowered: Lowered, column: Column) -> pl.Expr:
+    def text_test(self, lowered: Lowered, column: Column) -> Mask:
         assert isinstance(column, TextColumn)
         hits = text_hits(column.dictionary(), lowered.test)
         return self.by_code(column, hits)
 
-    def items(self, lowered: Lowered, column: Column) -> pl.Expr:
+    def items(self, lowered: Lowered, column: Column) -> Mask:
         assert isinstance(column, ListColumn)
         assert isinstance(lowered.test, Items)
         return self.rows(item_rows(column, lowered.test))
 
-    def list_has(self, lowered: Lowered, column: Column) -> pl.Expr:
+    def list_has(self, lowered: Lowered, column: Column) -> Mask:
         assert isinstance(column, ListColumn)
         test = lowered.test
         if isinstance(test, ListHas):
@@ -244,61 +228,73 @@ class ColumnarCompiler:
         bitmaps = [column.items.get(item, BitMap()) for item in test.items]
         if isinstance(test, ListHasAny):
             return self.rows(BitMap.union(*bitmaps) if bitmaps else BitMap())
-        return self.rows(functools.reduce(operator.and_, bitmaps))
+        return self.rows(BitMap.intersection(*bitmaps))
 
-    def list_count(self, lowered: Lowered, column: Column) -> pl.Expr:
+    def list_count(self, lowered: Lowered, column: Column) -> Mask:
         assert isinstance(column, ListColumn)
         assert isinstance(lowered.test, ListCount)
-        test = lowered.test.range
-        counts = pl.lit(pl.Series(column.counts[: self.table.size]))
-        parts = [pl.lit(True)]
+        test, counts = lowered.test.range, column.counts
+        parts: list[Mask] = [lambda start, stop: np.ones(stop - start, dtype=np.bool_)]
         if test.low is not None:
-            parts.append(counts >= test.low if test.low_inclusive else counts > test.low)
+            op = operator.ge if test.low_inclusive else operator.gt
+            parts.append(compared(counts, op, test.low))
         if test.high is not None:
-            parts.append(counts <= test.high if test.high_inclusive else counts < test.high)
-        return functools.reduce(operator.and_, parts)
+            op = operator.le if test.high_inclusive else operator.lt
+            parts.append(compared(counts, op, test.high))
+        return every(*parts[1:]) if len(parts) > 1 else parts[0]
 
-    def compare(self, lowered: Lowered, column: Column) -> pl.Expr:
+    def compare(self, lowered: Lowered, column: Column) -> Mask:
         test = lowered.test
         assert isinstance(test, Compare)
         other = self.table.columns[test.other]
-        value, against = self.values(lowered.key, column), self.values(test.other, other)
-        both = self.present_of(lowered.key, column) & self.present_of(test.other, other)
-        compared: pl.Expr = POLARS_COMPARISONS[test.op](value, against)
-        return both & compared
+        both = every(self.present(lowered, column), self.present_of(other))
+        op = POLARS_COMPARISONS[test.op]
+        if isinstance(column, TextColumn) or isinstance(other, TextColumn):
+            size = self.table.size  # strings compare by code point, not by code
+            held = op(_strings(column, size), _strings(other, size)).to_numpy()
+            return every(both, sliced(held))
+        mine, theirs = _array(column), _array(other)
+        return every(both, lambda start, stop: op(mine[start:stop], theirs[start:stop]))
 
-    def anniversary(self, lowered: Lowered, column: Column) -> pl.Expr:
+    def anniversary(self, lowered: Lowered, column: Column) -> Mask:
         assert isinstance(column, TimeColumn)
         assert isinstance(lowered.test, Anniversary)
-        return pl.lit(pl.Series(anniversary_mask(column.values[: self.table.size], lowered.test)))
+        return sliced(anniversary_mask(column.values[: self.table.size], lowered.test))
 
-    def values(self, key: str, column: Column) -> pl.Expr:
-        """A column's values to compare with another's: strings, not their codes."""
-        if isinstance(column, TextColumn):
-            codes = pl.Series(column.codes[: self.table.size].astype(np.int64))
-            return pl.lit(column.dictionary().gather(codes))
-        return pl.col(key)
+    def present(self, lowered: Lowered, column: Column) -> Mask:
+        return self.present_of(column)
 
-    def present(self, lowered: Lowered, column: Column) -> pl.Expr:
-        return self.present_of(lowered.key, column)
-
-    def present_of(self, key: str, column: Column) -> pl.Expr:
-        col = pl.col(key)
+    def present_of(self, column: Column) -> Mask:
         match column:
             case TextColumn():
-                return col != 0
+                return compared(column.codes, operator.ne, 0)
             case NumberColumn():
-                return col.is_not_nan()
+                values = column.values
+                return lambda start, stop: ~np.isnan(values[start:stop])
             case TimeColumn():
-                return col != MISSING_TIME
+                return compared(column.values, operator.ne, MISSING_TIME)
             case BoolColumn():
-                return col != -1
+                return compared(column.values, operator.ne, -1)
             case ListColumn():
                 return self.rows(column.present)
 
 
+def _array(column: Column) -> np.ndarray:
+    """The array of a scalar column: its codes or values."""
+    assert not isinstance(column, ListColumn)
+    array: np.ndarray = column.codes if isinstance(column, TextColumn) else column.values
+    return array
+
+
+def _strings(column: Column, size: int) -> pl.Series:
+    """A column's values as strings (a text column's, not their codes), or as they are."""
+    if isinstance(column, TextColumn):
+        return column.dictionary().gather(pl.Series(column.codes[:size].astype(np.int64)))
+    return pl.Series(_array(column)[:size])
+
+
 POLARS_COMPARISONS: dict[Op, Callable[[Any, Any], Any]] = dict(COMPARISONS)
-"""The same operators: on Polars expressions they build expressions."""
+"""The same operators: on numpy arrays and Polars series they compare each row."""
 
 
 def text_hits(values: pl.Series, test: Primitive) -> np.ndarray:
@@ -364,7 +360,7 @@ def _missing_may_pass(test: Range, column: Column) -> bool:
     return True
 
 
-NODE_HANDLERS: dict[type, Callable[[ColumnarCompiler, Any], pl.Expr]] = {
+NODE_HANDLERS: dict[type, Callable[[ColumnarCompiler, Any], Mask]] = {
     And: ColumnarCompiler.and_,
     Or: ColumnarCompiler.or_,
     Not: ColumnarCompiler.not_,
@@ -373,7 +369,7 @@ NODE_HANDLERS: dict[type, Callable[[ColumnarCompiler, Any], pl.Expr]] = {
     Behaviour: ColumnarCompiler.behaviour,
 }
 
-PRIMITIVE_HANDLERS: dict[type, Callable[[ColumnarCompiler, Lowered, Column], pl.Expr]] = {
+PRIMITIVE_HANDLERS: dict[type, Callable[[ColumnarCompiler, Lowered, Column], Mask]] = {
     Range: ColumnarCompiler.range,
     OneOf: ColumnarCompiler.one_of,
     Substring: ColumnarCompiler.text_test,
