@@ -13,7 +13,7 @@ found by a join, list columns become a bitmap of rows per item.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import polars as pl
@@ -49,30 +49,37 @@ def put_json(table: ColumnarTable, lines: bytes, seq_key: str) -> None:
 
 
 def put_chunks(table: ColumnarTable, chunks: Iterable[bytes], seq_key: str) -> None:
-    """:func:`put_json` for each chunk, with the text columns coded once at the end:
-    their values are kept as parsed until the last chunk, so a load codes each column's
+    """:func:`put_json` for each chunk, with the text columns coded once at the end."""
+    put_frames(table, parsed(table, chunks, seq_key), seq_key)
+
+
+def parsed(table: ColumnarTable, chunks: Iterable[bytes], seq_key: str) -> Iterator[pl.DataFrame]:
+    """Each chunk parsed with the table's column types, by seq (what :func:`put_frames`
+    takes)."""
+    schema = {a.key: POLARS_TYPES[a.type] for a in table.schema} | {seq_key: pl.Int64()}
+    for lines in chunks:
+        frame = pl.read_ndjson(io.BytesIO(lines), schema=schema)
+        yield frame if frame[seq_key].is_sorted() else frame.sort(seq_key)
+
+
+def put_frames(table: ColumnarTable, frames: Iterable[pl.DataFrame], seq_key: str) -> None:
+    """Set the rows of parsed chunks, with the text columns coded once at the end: their
+    values are kept as parsed until the last chunk, so a load codes each column's
     distinct values in one pass, never through the dictionary a value at a time."""
     texts = {k: c for k, c in table.columns.items() if isinstance(c, TextColumn)}
-    parsed: dict[str, list[pl.Series]] = {k: [] for k in texts}
+    kept: dict[str, list[pl.Series]] = {k: [] for k in texts}
     seqs: list[np.ndarray] = []
-    for lines in chunks:
-        frame = _parse(table, lines, seq_key)
+    for frame in frames:
         rows = frame[seq_key].to_numpy()
         table.put_rows(rows)
         _put_scalars(table, rows, frame)
         seqs.append(rows)
         for key in texts:
-            parsed[key].append(frame[key])
+            kept[key].append(frame[key])
     if seqs:
         rows = np.concatenate(seqs)
-        frame = pl.DataFrame([pl.concat(parsed[k]) for k in texts])
+        frame = pl.DataFrame([pl.concat(kept[k]) for k in texts])
         _put_texts(texts, rows, frame)
-
-
-def _parse(table: ColumnarTable, lines: bytes, seq_key: str) -> pl.DataFrame:
-    schema = {a.key: POLARS_TYPES[a.type] for a in table.schema} | {seq_key: pl.Int64()}
-    frame = pl.read_ndjson(io.BytesIO(lines), schema=schema)
-    return frame if frame[seq_key].is_sorted() else frame.sort(seq_key)
 
 
 def _put_scalars(table: ColumnarTable, rows: np.ndarray, frame: pl.DataFrame) -> None:
@@ -99,19 +106,20 @@ def _put_scalars(table: ColumnarTable, rows: np.ndarray, frame: pl.DataFrame) ->
 def _put_texts(texts: dict[str, TextColumn], rows: np.ndarray, frame: pl.DataFrame) -> None:
     """Each column's distinct values coded (in order of appearance; for a new column,
     as in a load, they take codes 1, 2, ...), then every value's code found by a hash
-    join on them (sorting the strings to rank them cost twice as much)."""
+    join on them (sorting the strings to rank them cost twice as much). Where no value
+    repeats (ids), the codes are the distinct values' codes in row order: no join."""
     for key, column in texts.items():
         values = frame[key]
         distinct = values.drop_nulls().unique(maintain_order=True)
-        codes = pl.Series(CODE, column.code_all(distinct.to_list()), dtype=pl.UInt32)
+        codes = np.asarray(column.code_all(distinct.to_list()), dtype=np.uint32)
+        if len(distinct) == len(values) - values.null_count():
+            column.codes[rows] = 0
+            column.codes[rows[values.is_not_null().to_numpy()]] = codes
+            continue
+        mapping = pl.DataFrame([distinct.alias(VALUE), pl.Series(CODE, codes)])
         coded = (
             values.to_frame(VALUE)
-            .join(
-                pl.DataFrame([distinct.alias(VALUE), codes]),
-                on=VALUE,
-                how="left",
-                maintain_order="left",
-            )
+            .join(mapping, on=VALUE, how="left", maintain_order="left")
             .get_column(CODE)
             .fill_null(0)
         )
