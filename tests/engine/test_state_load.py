@@ -69,3 +69,14 @@ def test_a_snapshot_loaded_in_many_chunks_equals_one_put_a_row_at_a_time(
             assert isinstance(loaded, ListColumn)
             assert (loaded.counts == column.counts).all(), key
             assert loaded.present == column.present, key
+
+
+def test_a_rule_on_a_lists_count_holds_in_a_process_that_loaded_the_tenant(
+    database_url: str, shop: Shop
+) -> None:
+    tags = {"c0": [], "c1": ["a"], "c2": ["a", "b"], "c3": ["a", "b", "c"]}
+    shop.upsert_many("customer", [{"id": c, "tags": t} for c, t in tags.items()])
+    with Segmentry(database_url) as other:  # a fresh process: its state is loaded
+        found = other.shop(shop.tenant_id).preview("customer", "count(tags) >= 2", limit=10)
+    assert found.count == 2
+    assert set(found.sample) == {"c2", "c3"}
