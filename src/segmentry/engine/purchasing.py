@@ -12,11 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 from sqlalchemy.engine import Connection
 
-from segmentry.match.purchases import NO_SEQ, PurchaseLine, Purchases
+from segmentry.engine.prefetch import ahead
+from segmentry.match.columnar_load import put_chunks
+from segmentry.match.purchases import NO_SEQ, HeldArrays, PurchaseLine, Purchases
 from segmentry.model.schema import Schema
-from segmentry.store import orders as order_store
+from segmentry.store import order_load
+from segmentry.store.entities import SEQ_KEY
 from segmentry.store.orders import PLACED, HeldOrder, LineRow, OrderRow
 
 
@@ -53,17 +57,31 @@ def hold(purchases: Purchases, order: HeldOrder) -> None:
 
 
 def load(conn: Connection, *, tenant_id: int, schema: Schema) -> Purchases:
-    """Every order of a tenant, in memory."""
+    """Every order of a tenant, in memory, read as columns (``store/order_load.py``)."""
     purchases = Purchases(schema)
-    for batch in order_store.held_orders(conn, tenant_id=tenant_id):
-        rows = [order.row for order in batch]
-        purchases.put_many(
-            [row.seq for row in rows],
-            records=[order_record(row) for row in rows],
-            customer_seqs=[NO_SEQ if o.customer_seq is None else o.customer_seq for o in batch],
-            placed_at=[row.placed_at for row in rows],
-            total_micros=[row.total_micros for row in rows],
-            counted=[row.status == PLACED for row in rows],
-            lines=[purchase_lines(order.lines) for order in batch],
+    last = order_load.last_seq(conn, tenant_id=tenant_id)
+    if not last:
+        return purchases
+    purchases.orders.reserve(last + 1)
+    with ahead(order_load.records(conn, tenant_id=tenant_id, up_to=last)) as read:
+        put_chunks(purchases.orders, read, SEQ_KEY)
+    orders = order_load.numbers(conn, tenant_id=tenant_id, up_to=last)
+    lines = order_load.lines(conn, tenant_id=tenant_id, up_to=last)
+    product = order_load.column(lines, "product", NO_SEQ)
+    places = np.flatnonzero(product == NO_SEQ)
+    waiting = lines["product_id"].gather(places).to_list()
+    purchases.put_arrays(
+        HeldArrays(
+            seq=order_load.column(orders, "seq"),
+            customer=order_load.column(orders, "customer", NO_SEQ),
+            placed_at=order_load.column(orders, "placed_at"),
+            total=order_load.column(orders, "total"),
+            counted=orders["counted"].to_numpy().astype(np.bool_),
+            line_order=order_load.column(lines, "order"),
+            line_product=product,
+            line_quantity=order_load.column(lines, "quantity"),
+            line_price=order_load.column(lines, "price"),
+            waiting=list(zip(places.tolist(), waiting, strict=True)),
         )
+    )
     return purchases

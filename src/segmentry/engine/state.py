@@ -17,9 +17,10 @@ from pyroaring import BitMap
 from sqlalchemy.engine import Connection
 
 from segmentry.engine import purchasing
+from segmentry.engine.prefetch import ahead
 from segmentry.engine.types import SegmentType, Status
 from segmentry.match.columnar import ColumnarTable
-from segmentry.match.columnar_load import put_json
+from segmentry.match.columnar_load import put_chunks
 from segmentry.match.index_parts import moves_with_time
 from segmentry.match.purchases import OrderView, Purchases
 from segmentry.model.schema import Kind, Schema
@@ -317,8 +318,9 @@ def load(conn: Connection, tenant: TenantRow) -> TenantState:
     for kind, table in state.tables.items():
         last = entity_store.max_seq(conn, tenant_id=tenant_id, kind=kind)
         table.reserve(last + 1)
-        for lines in entity_store.records(conn, tenant_id=tenant_id, kind=kind, up_to=last):
-            put_json(table, lines, entity_store.SEQ_KEY)
+        chunks = entity_store.records(conn, tenant_id=tenant_id, kind=kind, up_to=last)
+        with ahead(chunks) as read:
+            put_chunks(table, read, entity_store.SEQ_KEY)
     state.purchases = purchasing.load(conn, tenant_id=tenant_id, schema=schemas[Kind.ORDER])
     state.committed = state.mutations
     return state

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import array
 import math
-from collections.abc import Callable, Iterable, Mapping
-from itertools import repeat
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import islice, repeat
 from typing import Any
 
 import numpy as np
@@ -41,19 +41,33 @@ class TextColumn:
     def __init__(self, capacity: int) -> None:
         self.codes = np.zeros(capacity, dtype=np.uint32)
         self.values: list[str] = [""]  # code 0 is "missing"
-        self.index: dict[str, int] = {}
+        self._index: dict[str, int] | None = {}
         self._series: pl.Series | None = None
 
+    @property
+    def index(self) -> dict[str, int]:
+        """The code of each value. A load codes a new column's values in bulk without
+        it (most loaded tenants are read, not written); it is built when first needed."""
+        if self._index is None:
+            values = self.values
+            self._index = dict(zip(islice(values, 1, None), range(1, len(values)), strict=True))
+        return self._index
+
     def code(self, value: str) -> int:
-        found = self.index.get(value)
+        index = self.index
+        found = index.get(value)
         if found is None:
-            found = self.index[value] = len(self.values)
+            found = index[value] = len(self.values)
             self.values.append(value)
             self._series = None
         return found
 
-    def code_all(self, distinct: list[str]) -> list[int]:
+    def code_all(self, distinct: list[str]) -> Sequence[int]:
         """The codes of distinct values, coding the new ones (a load's bulk :meth:`code`)."""
+        if len(self.values) == 1:  # nothing coded yet: the values take codes 1, 2, ...
+            self.values.extend(distinct)
+            self._index, self._series = None, None
+            return range(1, len(self.values))
         index = self.index
         new = [v for v in distinct if v not in index]
         if new:

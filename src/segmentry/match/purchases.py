@@ -28,6 +28,7 @@ import numpy as np
 from pyroaring import BitMap
 
 from segmentry.match.columnar import ColumnarTable
+from segmentry.model.bitmaps import ascending_bitmap
 from segmentry.model.schema import Kind, Schema
 
 NO_SEQ = -1
@@ -42,6 +43,26 @@ class PurchaseLine:
     """The product's seq, or ``NO_SEQ`` while it does not exist."""
     quantity: int
     price_micros: int
+
+
+@dataclass(frozen=True, slots=True)
+class HeldArrays:
+    """Orders as :meth:`Purchases.put_arrays` takes them: per order (ascending seqs) its
+    customer's seq (``NO_SEQ``: a guest or no such customer), time, total and whether it
+    counts; per line, ordered by order, the order's seq, product's seq (``NO_SEQ``: no
+    such product yet), quantity and price, and ``waiting``: the place and product id of
+    each line whose product does not exist."""
+
+    seq: np.ndarray
+    customer: np.ndarray
+    placed_at: np.ndarray
+    total: np.ndarray
+    counted: np.ndarray
+    line_order: np.ndarray
+    line_product: np.ndarray
+    line_quantity: np.ndarray
+    line_price: np.ndarray
+    waiting: list[tuple[int, str]]
 
 
 def _grown(array: np.ndarray, capacity: int, fill: Any) -> np.ndarray:
@@ -108,53 +129,46 @@ class Purchases:
             self._of_customer.setdefault(customer_seq, BitMap()).add(seq)
         self._append_lines(seq, lines)
 
-    def put_many(
-        self,
-        seqs: Sequence[int],
-        *,
-        records: Sequence[Mapping[str, Any]],
-        customer_seqs: Sequence[int],
-        placed_at: Sequence[int],
-        total_micros: Sequence[int],
-        counted: Sequence[bool],
-        lines: Sequence[Sequence[PurchaseLine]],
-    ) -> None:
-        """:meth:`put` for many distinct orders none of which is held (a tenant's
-        orders loading), a column at a time."""
-        if not seqs:
-            return
-        self.orders.put_many(list(seqs), list(records), [None] * len(seqs))
+    def put_arrays(self, orders: HeldArrays) -> None:
+        """Set the orders' numbers and lines, their records already put in
+        :attr:`orders` (a tenant's orders loading into an empty state), a column at a
+        time."""
         self._fit_orders()
-        rows = np.asarray(seqs, dtype=np.int64)
-        customers = np.asarray(customer_seqs, dtype=np.int64)
-        self.customer[rows] = customers
-        self.placed_at[rows] = np.asarray(placed_at, dtype=np.int64)
-        self.total[rows] = np.asarray(total_micros, dtype=np.int64)
-        self.counted[rows] = np.asarray(counted, dtype=np.bool_)
-        for seq, customer in zip(seqs, customer_seqs, strict=True):
-            if customer != NO_SEQ:
-                self._of_customer.setdefault(customer, BitMap()).add(seq)
-        self._append_many(rows, lines)
+        seqs = orders.seq
+        self.customer[seqs] = orders.customer
+        self.placed_at[seqs] = orders.placed_at
+        self.total[seqs] = orders.total
+        self.counted[seqs] = orders.counted
+        self._index_customers(seqs, orders.customer)
+        self._append_arrays(orders)
 
-    def _append_many(self, seqs: np.ndarray, lines: Sequence[Sequence[PurchaseLine]]) -> None:
-        counts = np.fromiter((len(ls) for ls in lines), dtype=np.int64, count=len(lines))
-        start, total = self.lines, int(counts.sum())
-        self._fit_lines(start + total)
-        self.line_start[seqs] = start + np.cumsum(counts) - counts
-        self.line_count[seqs] = counts
-        flat = [line for ls in lines for line in ls]
-        end = start + total
-        self.line_order[start:end] = np.repeat(seqs, counts)
-        product = np.fromiter((ln.product_seq for ln in flat), dtype=np.int64, count=total)
-        self.line_product[start:end] = product
-        self.line_quantity[start:end] = [ln.quantity for ln in flat]
-        self.line_price[start:end] = [ln.price_micros for ln in flat]
+    def _index_customers(self, seqs: np.ndarray, customers: np.ndarray) -> None:
+        """Index orders ``seqs`` (ascending) by their ``customers`` (guests aside)."""
+        by_customer = np.argsort(customers, kind="stable")
+        by_customer = by_customer[customers[by_customer] != NO_SEQ]
+        if not len(by_customer):
+            return
+        names, firsts = np.unique(customers[by_customer], return_index=True)
+        parts = np.split(seqs[by_customer], firsts[1:])
+        for customer, part in zip(names.tolist(), parts, strict=True):
+            self._of_customer[customer] = ascending_bitmap(part)
+
+    def _append_arrays(self, orders: HeldArrays) -> None:
+        start, count = self.lines, len(orders.line_order)
+        end = start + count
+        self._fit_lines(end)
+        owners, firsts, counts = np.unique(orders.line_order, return_index=True, return_counts=True)
+        self.line_start[owners] = start + firsts
+        self.line_count[owners] = counts
+        self.line_order[start:end] = orders.line_order
+        self.line_product[start:end] = orders.line_product
+        self.line_quantity[start:end] = orders.line_quantity
+        self.line_price[start:end] = orders.line_price
         self.line_alive[start:end] = True
-        for offset in np.flatnonzero(product == NO_SEQ).tolist():
-            row, product_id = start + offset, flat[offset].product_id
-            self._waiting.setdefault(product_id, BitMap()).add(row)
-            self._line_ids[row] = product_id
-        self._index_products(start, product)
+        for offset, product_id in orders.waiting:
+            self._waiting.setdefault(product_id, BitMap()).add(start + offset)
+            self._line_ids[start + offset] = product_id
+        self._index_products(start, orders.line_product)
         self.lines = end
 
     def _index_products(self, start: int, product: np.ndarray) -> None:

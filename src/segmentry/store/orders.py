@@ -7,14 +7,14 @@ product" and "sales of a product in a window" read the lines' index alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from segmentry.store.tables import entities, order_lines, orders, tenants
+from segmentry.store.tables import order_lines, orders, tenants
 
 PLACED = "placed"
 ID_BATCH = 500
@@ -277,8 +277,6 @@ def delete_lines(conn: Connection, *, tenant_id: int, seqs: Sequence[int]) -> No
 
 # -- the tenant's orders for memory -------------------------------------------------------------
 
-LOAD_BATCH = 5_000
-
 
 @dataclass(frozen=True, slots=True)
 class HeldOrder:
@@ -288,59 +286,3 @@ class HeldOrder:
     row: OrderRow
     customer_seq: int | None
     lines: list[tuple[LineRow, int | None]]
-
-
-def held_orders(conn: Connection, *, tenant_id: int) -> Iterator[list[HeldOrder]]:
-    """Every order of the tenant with its lines, a batch of orders at a time (by seq),
-    the customer's and products' seqs joined in by the database."""
-    customer = entities.alias("customer")
-    product = entities.alias("product")
-    order_query = (
-        sa.select(*ORDER_COLUMNS, customer.c.seq)
-        .select_from(
-            orders.outerjoin(
-                customer,
-                sa.and_(
-                    customer.c.tenant_id == orders.c.tenant_id,
-                    customer.c.kind == "customer",
-                    customer.c.id == orders.c.customer_id,
-                ),
-            )
-        )
-        .where(orders.c.tenant_id == tenant_id)
-    )
-    line_query = sa.select(
-        order_lines.c.order_seq,
-        order_lines.c.line,
-        order_lines.c.product_id,
-        order_lines.c.quantity,
-        order_lines.c.unit_price_micros,
-        product.c.seq,
-    ).select_from(
-        order_lines.outerjoin(
-            product,
-            sa.and_(
-                product.c.tenant_id == order_lines.c.tenant_id,
-                product.c.kind == "product",
-                product.c.id == order_lines.c.product_id,
-            ),
-        )
-    )
-    after = 0
-    while True:
-        batch = conn.execute(
-            order_query.where(orders.c.seq > after).order_by(orders.c.seq).limit(LOAD_BATCH)
-        ).all()
-        if not batch:
-            return
-        first, last = int(batch[0][0]), int(batch[-1][0])
-        lines: dict[int, list[tuple[LineRow, int | None]]] = {}
-        for *line, product_seq in conn.execute(
-            line_query.where(
-                order_lines.c.tenant_id == tenant_id,
-                order_lines.c.order_seq.between(first, last),
-            ).order_by(order_lines.c.order_seq, order_lines.c.line)
-        ):
-            lines.setdefault(int(line[0]), []).append((LineRow(*line), product_seq))
-        yield [HeldOrder(_order(row[:-1]), row[-1], lines.get(int(row[0]), [])) for row in batch]
-        after = last
