@@ -170,8 +170,10 @@ class ColumnarCompiler:
     def by_code(self, column: TextColumn, lookup: np.ndarray) -> Mask:
         """Rows whose code is marked in ``lookup`` (a mask over the dictionary)."""
         lookup[0] = False
-        codes = column.codes
-        return lambda start, stop: lookup[codes[start:stop]]
+        codes, scratch = column.codes, scan.Scratch()
+        return lambda start, stop: np.take(
+            lookup, codes[start:stop], out=scratch.get(stop - start), mode="clip"
+        )
 
     # -- primitives ---------------------------------------------------------------------
 
@@ -269,8 +271,7 @@ class ColumnarCompiler:
             case TextColumn():
                 return compared(column.codes, operator.ne, 0)
             case NumberColumn():
-                values = column.values
-                return lambda start, stop: ~np.isnan(values[start:stop])
+                return negated(_nan(column.values))
             case TimeColumn():
                 return compared(column.values, operator.ne, MISSING_TIME)
             case BoolColumn():
@@ -284,6 +285,12 @@ def _array(column: Column) -> np.ndarray:
     assert not isinstance(column, ListColumn)
     array: np.ndarray = column.codes if isinstance(column, TextColumn) else column.values
     return array
+
+
+def _nan(values: np.ndarray) -> Mask:
+    """Rows whose number is missing (NaN)."""
+    scratch = scan.Scratch()
+    return lambda start, stop: np.isnan(values[start:stop], out=scratch.get(stop - start))
 
 
 def _strings(column: Column, size: int) -> pl.Series:
@@ -350,14 +357,12 @@ def anniversary_mask(values: np.ndarray, test: Anniversary) -> np.ndarray:
 
 def _missing_may_pass(test: Range, column: Column) -> bool:
     """Whether a missing value could pass the range's comparisons, so the range must
-    test presence too (two more passes over the column when it need not). A missing
+    test presence too (two more passes over the chunk when it need not). A missing
     time is the least int64, below every lower bound; a missing number is NaN,
-    which Polars orders above every number, so above every upper bound."""
+    which fails every numpy comparison."""
     if isinstance(column, TimeColumn):
         return test.low is None
-    if isinstance(column, NumberColumn):
-        return test.high is None
-    return True
+    return not isinstance(column, NumberColumn)
 
 
 NODE_HANDLERS: dict[type, Callable[[ColumnarCompiler, Any], Mask]] = {

@@ -12,6 +12,7 @@ they run at once).
 from __future__ import annotations
 
 import itertools
+import operator
 import os
 import threading
 from collections.abc import Callable
@@ -27,7 +28,9 @@ from segmentry.model.bitmaps import ascending_bitmap
 
 Mask = Callable[[int, int], np.ndarray]
 """Which rows of ``[start, stop)`` pass: a boolean array of ``stop - start`` values. It
-may be a view of an array the rule holds, so callers never change it in place."""
+may be a view of an array the rule holds (a buffer the mask writes each answer into, one
+per thread), so callers never change it in place, and read it before they ask the same
+mask again in the same thread."""
 
 CHUNK = 1 << 16
 """Rows per chunk: a few columns of 65,536 values fit a core's cache."""
@@ -40,36 +43,59 @@ _pools: dict[int, ThreadPoolExecutor] = {}
 _pool_lock = threading.Lock()
 
 
+class Scratch:
+    """A boolean buffer per thread that a mask writes its answers into, so a chunk's
+    intermediate masks reuse memory already in the core's cache instead of new arrays."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def get(self, size: int) -> np.ndarray:
+        """The calling thread's buffer, ``size`` values long."""
+        buffer: np.ndarray | None = getattr(self._local, "buffer", None)
+        if buffer is None or len(buffer) < size:
+            buffer = self._local.buffer = np.empty(max(size, CHUNK), dtype=np.bool_)
+        return buffer[:size]
+
+
 def count(table: ColumnarTable, test: Mask) -> int:
     """How many live rows pass."""
-    alive = table.alive
-
-    def chunk(start: int, stop: int) -> int:
-        return int(np.count_nonzero(np.logical_and(test(start, stop), alive[start:stop])))
-
-    return sum(_each_chunk(table.size, chunk))
+    live = _live(table, test)
+    return sum(
+        _each_chunk(table.size, lambda start, stop: int(np.count_nonzero(live(start, stop))))
+    )
 
 
 def select(table: ColumnarTable, test: Mask) -> BitMap:
     """The live rows that pass."""
-    alive = table.alive
+    live = _live(table, test)
 
     def chunk(start: int, stop: int) -> np.ndarray:
-        found = np.flatnonzero(np.logical_and(test(start, stop), alive[start:stop]))
-        return found + start if start else found
+        found = np.flatnonzero(live(start, stop)).astype(np.uint32)
+        found += start
+        return found
 
     parts = _each_chunk(table.size, chunk)
     return ascending_bitmap(parts[0] if len(parts) == 1 else np.concatenate(parts))
+
+
+def _live(table: ColumnarTable, test: Mask) -> Mask:
+    """The rows that pass and are alive."""
+    alive, scratch = table.alive, Scratch()
+    return lambda start, stop: np.logical_and(
+        test(start, stop), alive[start:stop], out=scratch.get(stop - start)
+    )
 
 
 def first_rows(table: ColumnarTable, test: Mask, after: int, limit: int) -> list[int]:
     """The first ``limit`` live rows above ``after`` that pass, ascending: chunk after
     chunk, stopping once the page is full."""
     found: list[int] = []
+    live = _live(table, test)
     start = max(0, after + 1)
     while start < table.size and len(found) < limit:
         stop = min(start + CHUNK, table.size)
-        hits = np.flatnonzero(np.logical_and(test(start, stop), table.alive[start:stop]))
+        hits = np.flatnonzero(live(start, stop))
         found.extend((hits[: limit - len(found)] + start).tolist())
         start = stop
     return found
@@ -88,39 +114,52 @@ def every(*tests: Mask) -> Mask:
     """Rows that pass every test (a new array: the first test's may be a view)."""
     if len(tests) == 1:
         return tests[0]
-    first, *rest = tests
-
-    def both(start: int, stop: int) -> np.ndarray:
-        out = np.logical_and(first(start, stop), rest[0](start, stop))
-        for test in rest[1:]:
-            out &= test(start, stop)
-        return out
-
-    return both
+    return _joined(np.logical_and, tests)
 
 
 def either(*tests: Mask) -> Mask:
     """Rows that pass any of the tests."""
     if len(tests) == 1:
         return tests[0]
-    first, *rest = tests
+    return _joined(np.logical_or, tests)
 
-    def any_(start: int, stop: int) -> np.ndarray:
-        out = np.logical_or(first(start, stop), rest[0](start, stop))
+
+def _joined(join: np.ufunc, tests: tuple[Mask, ...]) -> Mask:
+    """The tests' masks joined by ``join`` into this mask's buffer."""
+    first, *rest = tests
+    scratch = Scratch()
+
+    def joined(start: int, stop: int) -> np.ndarray:
+        out: np.ndarray = join(
+            first(start, stop), rest[0](start, stop), out=scratch.get(stop - start)
+        )
         for test in rest[1:]:
-            out |= test(start, stop)
+            join(out, test(start, stop), out=out)
         return out
 
-    return any_
+    return joined
 
 
 def negated(test: Mask) -> Mask:
-    return lambda start, stop: ~test(start, stop)
+    scratch = Scratch()
+    return lambda start, stop: np.logical_not(test(start, stop), out=scratch.get(stop - start))
+
+
+UFUNCS: dict[Callable[[Any, Any], Any], np.ufunc] = {
+    operator.lt: np.less,
+    operator.le: np.less_equal,
+    operator.gt: np.greater,
+    operator.ge: np.greater_equal,
+    operator.eq: np.equal,
+    operator.ne: np.not_equal,
+}
+"""The comparison operators as numpy's, which write into a given buffer."""
 
 
 def compared(values: np.ndarray, op: Callable[[Any, Any], Any], bound: Any) -> Mask:
     """Rows whose value stands in ``op`` to ``bound``."""
-    return lambda start, stop: op(values[start:stop], bound)
+    compare, scratch = UFUNCS[op], Scratch()
+    return lambda start, stop: compare(values[start:stop], bound, out=scratch.get(stop - start))
 
 
 def _each_chunk(size: int, work: Callable[[int, int], T]) -> list[T]:
