@@ -19,7 +19,7 @@ SCHEMAS = {kind: Schema(kind) for kind in Kind}
 def segment(seg_id: int, code: str, kind: Kind, rule: str) -> SegmentDef:
     tree = prepare(rule, SCHEMAS[kind], schemas=SCHEMAS, segments=None).tree
     row = SegmentRow(seg_id, code, code, "", kind.value, SegmentType.DYNAMIC, Status.ACTIVE,
-                     None, 1, 0, 0, 0)  # fmt: skip
+                     None, 1, 0, 0)  # fmt: skip
     return SegmentDef(row, tree)
 
 

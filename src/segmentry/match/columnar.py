@@ -89,6 +89,7 @@ class TextColumn:
             new = [v for v, code in zip(values, codes, strict=True) if not code and v is not None]
             if new:
                 self.code_all(list(dict.fromkeys(new)))
+                get = self.index.get  # coding the first values replaces the index
                 codes = list(map(get, values, repeat(0)))
         self.codes[rows] = codes
 

@@ -129,6 +129,56 @@ class Purchases:
             self._of_customer.setdefault(customer_seq, BitMap()).add(seq)
         self._append_lines(seq, lines)
 
+    def put_many(
+        self,
+        seqs: Sequence[int],
+        *,
+        records: Sequence[Mapping[str, Any]],
+        customer_seqs: Sequence[int],
+        placed_at: Sequence[int],
+        total_micros: Sequence[int],
+        counted: Sequence[bool],
+        lines: Sequence[Sequence[PurchaseLine]],
+    ) -> None:
+        """:meth:`put` for many distinct orders none of which is held (a batch of new
+        orders), a column at a time; unlike :meth:`put_arrays`, into a state that holds
+        others."""
+        if not seqs:
+            return
+        self.orders.put_many(list(seqs), list(records), [None] * len(seqs))
+        self._fit_orders()
+        rows = np.asarray(seqs, dtype=np.int64)
+        customers = np.asarray(customer_seqs, dtype=np.int64)
+        self.customer[rows] = customers
+        self.placed_at[rows] = np.asarray(placed_at, dtype=np.int64)
+        self.total[rows] = np.asarray(total_micros, dtype=np.int64)
+        self.counted[rows] = np.asarray(counted, dtype=np.bool_)
+        for seq, customer in zip(seqs, customer_seqs, strict=True):
+            if customer != NO_SEQ:
+                self._of_customer.setdefault(customer, BitMap()).add(seq)
+        self._append_many(rows, lines)
+
+    def _append_many(self, seqs: np.ndarray, lines: Sequence[Sequence[PurchaseLine]]) -> None:
+        counts = np.fromiter((len(ls) for ls in lines), dtype=np.int64, count=len(lines))
+        start, total = self.lines, int(counts.sum())
+        self._fit_lines(start + total)
+        self.line_start[seqs] = start + np.cumsum(counts) - counts
+        self.line_count[seqs] = counts
+        flat = [line for ls in lines for line in ls]
+        end = start + total
+        self.line_order[start:end] = np.repeat(seqs, counts)
+        product = np.fromiter((ln.product_seq for ln in flat), dtype=np.int64, count=total)
+        self.line_product[start:end] = product
+        self.line_quantity[start:end] = [ln.quantity for ln in flat]
+        self.line_price[start:end] = [ln.price_micros for ln in flat]
+        self.line_alive[start:end] = True
+        for offset in np.flatnonzero(product == NO_SEQ).tolist():
+            row, product_id = start + offset, flat[offset].product_id
+            self._waiting.setdefault(product_id, BitMap()).add(row)
+            self._line_ids[row] = product_id
+        self._index_products(start, product)
+        self.lines = end
+
     def put_arrays(self, orders: HeldArrays) -> None:
         """Set the orders' numbers and lines, their records already put in
         :attr:`orders` (a tenant's orders loading into an empty state), a column at a
