@@ -88,7 +88,7 @@ def ingest(count: int, segment_count: int, top: int) -> None:
     ):
         write = orders._shop_writer(
             segmentry, customers, products, docs[:1], segment_count=segment_count,
-            behavioural=segment_count // 5, functions=True,
+            behavioural=segment_count // 5,
         )  # fmt: skip
         profile = cProfile.Profile()
         start = time.perf_counter()

@@ -2,8 +2,8 @@
 
 ``order_ingest_rate``: orders written through ``Shop.put_orders`` in batches into
 an SQLite file holding 1,000 active segments, 200 of them on purchase behaviour
-(:mod:`bench.order_rules`: behaviour functions once the language reads them,
-their stand-ins on the order-derived values before; the figure says which), so
+(:mod:`bench.order_rules`: rules with behaviour functions such as
+``amount_spent(since: -1y) > 500`` and ``purchased(IN SEGMENT ...)``), so
 every batch validates, stores the orders and lines, keeps the derived values and
 re-checks the segments the orders can move. The peer inserts the same order
 lines, plain, with SQLAlchemy Core into equivalent tables (orders and lines,
@@ -60,7 +60,8 @@ class OrderIngestResult:
     segments: int
     behavioural: int
     behaviour_functions: bool
-    """True: the behavioural segments use behaviour functions; False: their stand-ins."""
+    """Always True: the behavioural segments run their behaviour-function rules (their
+    attribute stand-ins, from before the language read the functions, are not used)."""
     segmentry_per_s: float
     plain_per_s: float
     no_segments_per_s: float
@@ -83,7 +84,6 @@ def run_ingest(count: int, segment_count: int = SEGMENTS) -> OrderIngestResult:
     first, rest = docs[:1], docs[1:]
     batches = [rest[i : i + BATCH] for i in range(0, len(rest), BATCH)]
     behavioural = max(1, segment_count * BEHAVIOURAL // SEGMENTS)
-    functions = order_rules.behaviour_parses()
     with tempfile.TemporaryDirectory(prefix="segmentry-bench-") as folder:
         path = Path(folder) / "orders.db"
         with (
@@ -92,11 +92,10 @@ def run_ingest(count: int, segment_count: int = SEGMENTS) -> OrderIngestResult:
         ):
             writers = {
                 "ours": _shop_writer(ours, customers, products, first,
-                                     segment_count=segment_count, behavioural=behavioural,
-                                     functions=functions),
+                                     segment_count=segment_count, behavioural=behavioural),
                 "plain": _plain_writer(plain_engine(path)),
                 "bare": _shop_writer(bare, customers, products, first,
-                                     segment_count=0, behavioural=0, functions=functions),
+                                     segment_count=0, behavioural=0),
             }  # fmt: skip
             seconds = _taking_turns(writers, batches)
     return OrderIngestResult(
@@ -104,7 +103,7 @@ def run_ingest(count: int, segment_count: int = SEGMENTS) -> OrderIngestResult:
         lines=made.lines - int(made.line_start[1]),
         segments=segment_count,
         behavioural=behavioural,
-        behaviour_functions=functions,
+        behaviour_functions=True,
         segmentry_per_s=len(rest) / seconds["ours"],
         plain_per_s=len(rest) / seconds["plain"],
         no_segments_per_s=len(rest) / seconds["bare"],
@@ -138,13 +137,12 @@ def _shop_writer(
     *,
     segment_count: int,
     behavioural: int,
-    functions: bool,
 ) -> Writer:
     """``Shop.put_orders`` on a shop holding the customers, products and
     ``segment_count`` segments, after its first order."""
     shop = segmentry.default_shop()
     _catalog(shop, customers, products)
-    _segments(shop, segment_count, behavioural, functions=functions)
+    _segments(shop, segment_count, behavioural)
     shop.put_orders(first)  # the switch to derived values, once per tenant
     return shop.put_orders
 
@@ -162,7 +160,7 @@ def _catalog(shop: Shop, customers: int, products: int) -> None:
             shop.upsert_many(columns.kind, docs[start : start + 5_000])
 
 
-def _segments(shop: Shop, count: int, behavioural: int, *, functions: bool) -> None:
+def _segments(shop: Shop, count: int, behavioural: int) -> None:
     """``count`` active segments: the product segments the behaviour rules name, product
     and customer attribute segments, and ``behavioural`` on purchase behaviour."""
     specs = [SegmentSpec(kind="product", code=c, name=c, rule=r)
@@ -174,10 +172,7 @@ def _segments(shop: Shop, count: int, behavioural: int, *, functions: bool) -> N
     for number, rule in enumerate(segments.rules(Kind.CUSTOMER, customer_rules, seed=5)):
         specs.append(SegmentSpec(kind="customer", code=f"c{number}", name=f"C {number}", rule=rule))
     for number, order_rule in enumerate(order_rules.rules(behavioural)):
-        # Where the behavioural segments become behaviour rules: the stand-in (an
-        # attribute rule on the order-derived values) runs until the language reads them.
-        rule = order_rule.behaviour if functions else order_rule.stand_in
-        kind = order_rule.kind.value
+        kind, rule = order_rule.kind.value, order_rule.behaviour
         specs.append(SegmentSpec(kind=kind, code=f"b{number}", name=f"B {number}", rule=rule))
     for spec in specs:
         shop.create_segment(spec)

@@ -18,6 +18,9 @@ from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.engine.types import SegmentSpec
 from segmentry.errors import ValidationError
+from segmentry.model.schema import Kind
+from segmentry.model.values import encode
+from segmentry.store import entities as entity_store
 from segmentry.store import order_sums as sums_store
 from segmentry.store.tables import orders as orders_table
 from tests.orders_data import DATA, MAP, expected
@@ -111,6 +114,15 @@ def test_random_order_writes_equal_a_recomputation_from_scratch(shop: Shop) -> N
         assert sums_store.sales_of(conn, tenant_id=tenant_id, product_ids=None) == (
             sums_store.recount_products(conn, tenant_id=tenant_id)
         )
+    # Each stored record, the derived values re-encoded over the rest, is the encoding
+    # of the stored document, as the evaluators read it.
+    with shop.segmentry.transaction(shop.tenant_id) as tx:
+        for kind in (Kind.CUSTOMER, Kind.PRODUCT):
+            rows = list(entity_store.scan(tx.conn, tenant_id=tx.tenant_id, kind=kind))
+            assert len(rows) == (5 if kind is Kind.CUSTOMER else 6)
+            for row in rows:
+                assert row.doc is not None
+                assert row.record == encode(tx.state.schemas[kind], row.doc), row.id
 
 
 @pytest.mark.skipif(not DATA.exists(), reason=f"{DATA} is absent")

@@ -25,7 +25,7 @@ from segmentry.engine.matcher import matcher_for
 from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Cause
 from segmentry.model.orders import cents, from_micros, money_number
-from segmentry.model.schema import ORDER_DERIVED_KEYS, SALES_KEYS, Kind
+from segmentry.model.schema import ORDER_DERIVED_KEYS, SALES_KEYS, Kind, Schema
 from segmentry.model.values import Document, encode, format_instant
 from segmentry.store import entities as entity_store
 from segmentry.store import order_sums as sums_store
@@ -133,8 +133,23 @@ def refresh(tx: Transaction, kind: Kind, ids: Iterable[str] | None) -> int:
         doc.update(computed.get(row.id) or nothing(kind))
         if doc != row.doc:
             changed.append((row, doc))
-    _store(tx, kind, [(row, doc, encode(schema, doc)) for row, doc in changed])
+    if ids is None:  # the switch to derived values: records encoded afresh
+        records = [encode(schema, doc) for _, doc in changed]
+    else:
+        records = [_record(schema, keys, row, doc) for row, doc in changed]
+    stored = [(row, doc, rec) for (row, doc), rec in zip(changed, records, strict=True)]
+    _store(tx, kind, stored)
     return len(changed)
+
+
+def _record(schema: Schema, keys: tuple[str, ...], row: EntityRow, doc: Document) -> Any:
+    """The record of ``doc``, the entity's document with new derived values: its stored
+    record (the encoding of its stored document, key by key) with only those re-encoded."""
+    if row.record is None:
+        return encode(schema, doc)
+    record = {k: v for k, v in row.record.items() if k not in keys}
+    record.update(encode(schema, {k: doc[k] for k in keys if k in doc}))
+    return record
 
 
 def _store(tx: Transaction, kind: Kind, changed: list[tuple[EntityRow, Document, Any]]) -> None:

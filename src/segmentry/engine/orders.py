@@ -85,7 +85,7 @@ def _validated(
 ) -> list[Order]:
     """Every item checked; later items of one id build on earlier ones (patches)."""
     schema = tx.state.schemas[Kind.ORDER]
-    latest: dict[str, dict[str, Any]] = {}
+    latest: dict[str, Order] = {}  # its document made only when a patch builds on it
     problems: list[str] = []
     out: list[Order] = []
     patched = [existing[i.id] for i in items if i.mode is Mode.PATCH and i.id in existing]
@@ -94,7 +94,8 @@ def _validated(
         try:
             values = item.values
             if item.mode is Mode.PATCH:
-                before = latest.get(item.id) or stored_docs.get(item.id)
+                earlier = latest.get(item.id)
+                before = earlier.doc() if earlier is not None else stored_docs.get(item.id)
                 if before is None:
                     raise NotFoundError(
                         f"order {item.id!r} does not exist; PATCH needs an existing order"
@@ -104,7 +105,7 @@ def _validated(
         except ValidationError as exc:
             problems.extend(_where(number, batch) + p for p in exc.problems)
             continue
-        latest[item.id] = order.doc()
+        latest[item.id] = order
         out.append(order)
     if problems:
         reported = problems[:MAX_REPORTED]
@@ -214,10 +215,15 @@ def _hold(
         purchases.compact()  # reclaim replaced orders' lines rather than grow (amortised)
     for seq in deleted:
         purchases.remove(seq)
-    for row, lines in written:
-        customer = None if row.customer_id is None else customer_seqs.get(row.customer_id)
-        held = [(line, product_seqs.get(line.product_id)) for line in lines]
-        purchasing.hold(purchases, HeldOrder(row, customer, held))
+    held = [
+        HeldOrder(
+            row,
+            None if row.customer_id is None else customer_seqs.get(row.customer_id),
+            [(line, product_seqs.get(line.product_id)) for line in lines],
+        )
+        for row, lines in written
+    ]
+    purchasing.hold_many(purchases, held)
     after_customers, after_products = behaviour.touched_by(purchases, changed)
     return customers | after_customers, products | after_products
 

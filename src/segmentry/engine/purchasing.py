@@ -9,7 +9,7 @@ evaluator and the in-memory ones read the same values.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -44,15 +44,23 @@ def purchase_lines(lines: Iterable[tuple[LineRow, int | None]]) -> list[Purchase
 
 def hold(purchases: Purchases, order: HeldOrder) -> None:
     """Put one stored order (new or replaced) into ``purchases``."""
-    row = order.row
-    purchases.put(
-        row.seq,
-        record=order_record(row),
-        customer_seq=NO_SEQ if order.customer_seq is None else int(order.customer_seq),
-        placed_at=row.placed_at,
-        total_micros=row.total_micros,
-        counted=row.status == PLACED,
-        lines=purchase_lines(order.lines),
+    hold_many(purchases, [order])
+
+
+def hold_many(purchases: Purchases, orders: Sequence[HeldOrder]) -> None:
+    """Put stored orders of distinct seqs (new or replaced) into ``purchases``, a column
+    at a time: the replaced ones are forgotten first, as :meth:`Purchases.put` does."""
+    for order in orders:
+        purchases.remove(order.row.seq)
+    rows = [order.row for order in orders]
+    purchases.put_many(
+        [row.seq for row in rows],
+        records=[order_record(row) for row in rows],
+        customer_seqs=[NO_SEQ if o.customer_seq is None else int(o.customer_seq) for o in orders],
+        placed_at=[row.placed_at for row in rows],
+        total_micros=[row.total_micros for row in rows],
+        counted=[row.status == PLACED for row in rows],
+        lines=[purchase_lines(order.lines) for order in orders],
     )
 
 
