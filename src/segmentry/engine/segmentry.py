@@ -33,7 +33,7 @@ from segmentry.engine.state import TenantState, View
 from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import ApiKey, Member, Tenant
 from segmentry.errors import AuthenticationError, NotFoundError, ValidationError
-from segmentry.match.sql_dialects import register_sqlite_functions
+from segmentry.match.sqlite_functions import register_sqlite_functions
 from segmentry.model.temporal import EvalContext, from_micros, to_micros
 from segmentry.model.values import check_text
 from segmentry.store import migrate
