@@ -59,7 +59,7 @@ from segmentry.model.schema import Kind, Schema, declare
 from segmentry.model.temporal import EvalContext
 from segmentry.rules.check import SegmentInfo
 from segmentry.rules.load import prepare
-from segmentry.synthetic import generate
+from segmentry.synthetic import generate, vocabulary
 from segmentry.synthetic.orders import OrderColumns
 
 RULE = "purchased(IN SEGMENT 'x', since: -30d) AND amount_spent(since: -1y) > 500"
@@ -68,7 +68,7 @@ PRODUCTS = 20_000
 NOW = generate.NOW
 CUSTOMER_SCHEMA = Schema(
     Kind.CUSTOMER,
-    (declare(Kind.CUSTOMER, "loyalty_status", "enum", values=generate.LOYALTY),),
+    (declare(Kind.CUSTOMER, "loyalty_status", "enum", values=vocabulary.LOYALTY),),
 )
 
 

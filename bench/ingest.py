@@ -28,7 +28,7 @@ from typing import Any
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.types import SegmentSpec
 from segmentry.model.schema import Kind
-from segmentry.synthetic import generate, segments
+from segmentry.synthetic import generate, segments, vocabulary
 
 BATCH = 5_000
 
@@ -79,7 +79,7 @@ def import_seconds(
     ``segment_count`` segments; ``during`` surrounds the timed import only."""
     with Segmentry(f"sqlite:///{path}") as segmentry:
         shop = segmentry.default_shop()
-        shop.declare_attribute("customer", "loyalty_status", "enum", values=generate.LOYALTY)
+        shop.declare_attribute("customer", "loyalty_status", "enum", values=vocabulary.LOYALTY)
         for number, rule in enumerate(segments.rules(Kind.CUSTOMER, segment_count, seed=5)):
             spec = SegmentSpec(kind="customer", code=f"s{number}", name=f"S {number}", rule=rule)
             shop.create_segment(spec)

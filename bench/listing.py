@@ -36,7 +36,7 @@ from segmentry.engine import listings
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.model.schema import Kind
-from segmentry.synthetic import generate
+from segmentry.synthetic import generate, vocabulary
 
 PAGE = 50
 SELECTED = 25
@@ -64,7 +64,7 @@ class ListingResult:
 def _load(shop: Shop, customers: int) -> str:
     """Store the customers, a batch at a time; the rule that selects the ``SELECTED``
     most valuable."""
-    shop.declare_attribute("customer", "loyalty_status", "enum", values=generate.LOYALTY)
+    shop.declare_attribute("customer", "loyalty_status", "enum", values=vocabulary.LOYALTY)
     columns = generate.customers(customers)
     values: list[float] = []
     for start in range(0, customers, BATCH):

@@ -44,7 +44,7 @@ from segmentry.engine.shop import Shop
 from segmentry.engine.types import SegmentSpec
 from segmentry.match.purchases import NO_SEQ, PurchaseLine, Purchases
 from segmentry.model.schema import Kind, Schema
-from segmentry.synthetic import generate, segments
+from segmentry.synthetic import generate, segments, vocabulary
 from segmentry.synthetic.orders import CHANNELS, GUEST, STATUSES, OrderColumns, orders
 
 BATCH = 2_000
@@ -153,7 +153,7 @@ def _catalog_sizes(orders: int) -> tuple[int, int]:
 
 
 def _catalog(shop: Shop, customers: int, products: int) -> None:
-    shop.declare_attribute("customer", "loyalty_status", "enum", values=generate.LOYALTY)
+    shop.declare_attribute("customer", "loyalty_status", "enum", values=vocabulary.LOYALTY)
     for columns in (generate.products(products), generate.customers(customers)):
         docs = list(columns.documents())
         for start in range(0, len(docs), 5_000):

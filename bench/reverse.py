@@ -39,7 +39,7 @@ from segmentry.match.rule_index import RuleIndex
 from segmentry.model.temporal import EvalContext, to_micros
 from segmentry.rules.ast import Node
 from segmentry.rules.load import prepare
-from segmentry.synthetic import generate
+from segmentry.synthetic import generate, vocabulary
 
 Record = dict[str, Any]
 Answer = tuple[list[int], list[int]]  # positions of the segments entered, left
@@ -119,7 +119,7 @@ def _adjustment(rng: np.random.Generator, record: Record) -> Record:
 
 
 def _tag(rng: np.random.Generator, record: Record) -> Record:
-    tag = generate.CUSTOMER_TAGS[int(rng.integers(0, len(generate.CUSTOMER_TAGS)))].casefold()
+    tag = vocabulary.CUSTOMER_TAGS[int(rng.integers(0, len(vocabulary.CUSTOMER_TAGS)))].casefold()
     tags = set(record.get("tags", ()))
     tags ^= {tag}
     if tags:
@@ -131,12 +131,12 @@ def _tag(rng: np.random.Generator, record: Record) -> Record:
 
 def _category(rng: np.random.Generator, record: Record) -> Record:
     if rng.random() < 0.5:
-        record["loyalty_status"] = generate.LOYALTY[
-            int(rng.integers(0, len(generate.LOYALTY)))
+        record["loyalty_status"] = vocabulary.LOYALTY[
+            int(rng.integers(0, len(vocabulary.LOYALTY)))
         ].casefold()
     else:
-        record["country"] = generate.COUNTRIES[
-            int(rng.integers(0, len(generate.COUNTRIES)))
+        record["country"] = vocabulary.COUNTRIES[
+            int(rng.integers(0, len(vocabulary.COUNTRIES)))
         ].casefold()
     return record
 

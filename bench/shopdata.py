@@ -21,11 +21,11 @@ from segmentry.model.temporal import EvalContext
 from segmentry.model.values import encode, validate
 from segmentry.rules.ast import Condition, InSegment, Node
 from segmentry.rules.load import prepare
-from segmentry.synthetic import generate, segments
+from segmentry.synthetic import generate, segments, vocabulary
 
 SCHEMA = Schema(
     Kind.CUSTOMER,
-    (declare(Kind.CUSTOMER, "loyalty_status", "enum", values=generate.LOYALTY),),
+    (declare(Kind.CUSTOMER, "loyalty_status", "enum", values=vocabulary.LOYALTY),),
 )
 CTX = EvalContext(generate.NOW)
 

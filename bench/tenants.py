@@ -33,7 +33,7 @@ from segmentry.engine.types import SegmentSpec
 from segmentry.model.schema import Kind
 from segmentry.store import tenants as tenant_store
 from segmentry.store.database import read_transaction
-from segmentry.synthetic import generate, segments
+from segmentry.synthetic import segments, vocabulary
 
 SEGMENTS = 20
 
@@ -66,7 +66,7 @@ def run(customers: int) -> TenantLoadResult:
         path = Path(folder) / "tenant.db"
         with Segmentry(f"sqlite:///{path}") as segmentry:
             shop = segmentry.default_shop()
-            shop.declare_attribute("customer", "loyalty_status", "enum", values=generate.LOYALTY)
+            shop.declare_attribute("customer", "loyalty_status", "enum", values=vocabulary.LOYALTY)
             for batch in documents(customers):
                 shop.upsert_many("customer", batch)
             for number, rule in enumerate(segments.rules(Kind.CUSTOMER, SEGMENTS, seed=9)):

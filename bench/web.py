@@ -32,7 +32,7 @@ from segmentry.cli.server import LiveServer, build_app
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.engine.types import SegmentSpec, SegmentType
-from segmentry.synthetic import generate
+from segmentry.synthetic import generate, vocabulary
 
 MEMBERS = 20_000
 PAGE = 50
@@ -58,7 +58,7 @@ class WebResult:
 
 def _fill(shop: Shop, members: int) -> None:
     """Half again as many customers as members; the segment holds two in three."""
-    shop.declare_attribute("customer", "loyalty_status", "enum", values=generate.LOYALTY)
+    shop.declare_attribute("customer", "loyalty_status", "enum", values=vocabulary.LOYALTY)
     docs = list(generate.customers(members * 3 // 2, seed=31).documents())
     for start in range(0, len(docs), 5_000):
         shop.upsert_many("customer", docs[start : start + 5_000])

@@ -37,7 +37,7 @@ from segmentry.cli.server import LiveServer, build_app
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.types import SegmentSpec
 from segmentry.model.schema import Kind
-from segmentry.synthetic import generate, segments
+from segmentry.synthetic import segments, vocabulary
 
 CUSTOMERS = 5_000
 
@@ -70,7 +70,7 @@ def run(segment_count: int, writes: int) -> WriteResult:
         with Segmentry(f"sqlite:///{path}") as segmentry:
             shop = segmentry.default_shop()
             _, key = segmentry.issue_key(shop.tenant_id, "bench")
-            shop.declare_attribute("customer", "loyalty_status", "enum", values=generate.LOYALTY)
+            shop.declare_attribute("customer", "loyalty_status", "enum", values=vocabulary.LOYALTY)
             shop.upsert_many("customer", base)
             rules = segments.rules(Kind.CUSTOMER, segment_count, seed=5)
             for number, rule in enumerate(rules):

@@ -13,7 +13,7 @@ from segmentry.model.schema import Kind
 from segmentry.store import entities as entity_store
 from segmentry.store import tenants as tenant_store
 from segmentry.store.database import read_transaction
-from segmentry.synthetic import generate
+from segmentry.synthetic import generate, vocabulary
 
 
 def _same(loaded: dict[str, Any], stored: dict[str, Any]) -> bool:
@@ -23,7 +23,7 @@ def _same(loaded: dict[str, Any], stored: dict[str, Any]) -> bool:
 
 
 def test_the_loaded_snapshot_holds_every_stored_record(segmentry: Segmentry, shop: Shop) -> None:
-    shop.declare_attribute("customer", "loyalty_status", "enum", values=generate.LOYALTY)
+    shop.declare_attribute("customer", "loyalty_status", "enum", values=vocabulary.LOYALTY)
     docs = list(generate.customers(1_500, seed=3).documents())
     shop.upsert_many("customer", docs)
     shop.delete("customer", docs[10]["id"])  # a tombstone leaves its row empty
@@ -46,7 +46,7 @@ def test_a_snapshot_loaded_in_many_chunks_equals_one_put_a_row_at_a_time(
     segmentry: Segmentry, shop: Shop
 ) -> None:
     """Later chunks code their text against the values earlier chunks coded."""
-    shop.declare_attribute("customer", "loyalty_status", "enum", values=generate.LOYALTY)
+    shop.declare_attribute("customer", "loyalty_status", "enum", values=vocabulary.LOYALTY)
     shop.upsert_many("customer", list(generate.customers(1_200, seed=5).documents()))
     schema = shop.attributes_schema("customer")
     by_chunks, by_rows = ColumnarTable(schema), ColumnarTable(schema)

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.pool import StaticPool
 
 from segmentry.match.eval_sql import compile_sql
-from segmentry.match.sql_dialects import register_sqlite_functions
+from segmentry.match.sqlite_functions import register_sqlite_functions
 from segmentry.model.schema import Schema
 from segmentry.model.temporal import EvalContext
 from segmentry.rules.ast import Node

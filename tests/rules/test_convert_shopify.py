@@ -16,7 +16,7 @@ from segmentry.model.schema import Kind
 from segmentry.model.temporal import EvalContext
 from segmentry.rules.ast import And, Condition, Node, Not, Or
 from segmentry.rules.check import check
-from segmentry.rules.convert import convert, shopify
+from segmentry.rules.convert import convert, shopify, shopify_write
 from segmentry.rules.operators import Fn, Op
 from segmentry.rules.parser import parse
 from segmentry.rules.printer import format_rule
@@ -63,7 +63,7 @@ def sayable_cases(draw: st.DrawFn) -> dict[str, Any]:
     ctx = draw(moments())
     raw = draw(st.lists(entity_values(CUSTOMERS), min_size=2, max_size=10))
     rule = draw(st.recursive(sayable(), _groups, max_leaves=6))
-    negated = draw(st.booleans()) and isinstance(rule, Condition) and rule.op in shopify.TWINS
+    negated = draw(st.booleans()) and isinstance(rule, Condition) and rule.op in shopify_write.TWINS
     rule = check(Not(rule) if negated else rule, CUSTOMERS)
     return {"schema": CUSTOMERS, "ctx": ctx, "shop": build_shop(CUSTOMERS, raw, ctx), "rule": rule}
 
@@ -277,7 +277,7 @@ def test_what_shopify_cannot_say_is_refused(text: str) -> None:
 def test_a_rule_through_shopify_and_back_selects_the_same_members(case: dict[str, Any]) -> None:
     schema, ctx, shop, node = case["schema"], case["ctx"], case["shop"], case["rule"]
     try:
-        query = shopify.write(node, schema)
+        query = shopify_write.write(node, schema)
     except ConversionError:
         event("refused: Shopify cannot say it")
         return
@@ -371,7 +371,7 @@ def test_anniversaries_that_would_mean_something_else_are_refused_naming_them(
     ],
 )  # fmt: skip
 def test_our_anniversaries_are_written_as_shopifys(text: str, query: str) -> None:
-    assert shopify.write(check(parse(text), CUSTOMERS), CUSTOMERS) == query
+    assert shopify_write.write(check(parse(text), CUSTOMERS), CUSTOMERS) == query
 
 
 @pytest.mark.parametrize(
@@ -397,7 +397,7 @@ def test_anniversaries_shopify_cannot_say_are_refused_naming_them(
     text: str, construct: str, location: str
 ) -> None:
     with pytest.raises(ConversionError) as raised:
-        shopify.write(check(parse(text), CUSTOMERS), CUSTOMERS)
+        shopify_write.write(check(parse(text), CUSTOMERS), CUSTOMERS)
     assert (raised.value.construct, raised.value.location) == (construct, location)
 
 
@@ -491,7 +491,7 @@ def test_an_anniversary_through_shopify_and_back_selects_the_same_members(
     node = check(And((node, case["rule"])), schema)
     node = Not(node.items[0]) if negated and op is not Op.BETWEEN else node
     try:
-        query = shopify.write(node, schema)
+        query = shopify_write.write(node, schema)
     except ConversionError:
         event("refused: the rest of the rule")
         return

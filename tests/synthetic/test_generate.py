@@ -11,11 +11,12 @@ from segmentry.engine.entities import derive
 from segmentry.match.columnar import ColumnarTable, ListColumn, TextColumn
 from segmentry.model.schema import SEGMENTED_KINDS, Kind, Schema, declare
 from segmentry.model.values import encode, validate
-from segmentry.synthetic import generate
+from segmentry.synthetic import generate, vocabulary
 
 SCHEMAS = {
     Kind.CUSTOMER: Schema(
-        Kind.CUSTOMER, (declare(Kind.CUSTOMER, "loyalty_status", "enum", values=generate.LOYALTY),)
+        Kind.CUSTOMER,
+        (declare(Kind.CUSTOMER, "loyalty_status", "enum", values=vocabulary.LOYALTY),),
     ),
     Kind.PRODUCT: Schema(Kind.PRODUCT),
 }

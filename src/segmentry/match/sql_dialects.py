@@ -5,25 +5,20 @@ PostgreSQL) holding the *encoded* values of :mod:`segmentry.model.values`.
 Each construct here reads or tests one attribute of that column; SQLAlchemy
 renders it through the ``@compiles`` function of the connection's dialect.
 Any other dialect fails to compile with a clear error rather than guessing.
+The functions SQLite lacks are given to its connections in Python
+(:mod:`segmentry.match.sqlite_functions`).
 """
 
 from __future__ import annotations
 
-import functools
-import sqlite3
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Boolean, Float, Text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from segmentry.match import anniversaries
-from segmentry.rules import regex
-
-SQLITE_REGEXP = "segmentry_regexp"
-SQLITE_MONTH_DAY = "segmentry_month_day"
+from segmentry.match.sqlite_functions import SQLITE_MONTH_DAY, SQLITE_REGEXP
 
 
 class _Construct(FunctionElement[Any]):
@@ -274,39 +269,6 @@ def _sqlite_day_month_day(element: DayMonthDay, compiler: SQLCompiler, **kw: Any
 def _sqlite_moment_month_day(element: MomentMonthDay, compiler: SQLCompiler, **kw: Any) -> str:
     value, zone = element.args(compiler, **kw)
     return f"{SQLITE_MONTH_DAY}({value}, {zone})"
-
-
-def register_sqlite_functions(connection: sqlite3.Connection) -> None:
-    """Give a SQLite connection the functions the SQL evaluator calls.
-
-    SQLite has no regular expressions of its own; this one runs the same
-    linear-time RE2 search as the Python evaluator. Nor has it time zones: the
-    month-day of a moment in a zone is Python's.
-    """
-    connection.create_function(SQLITE_REGEXP, 2, _sqlite_regexp, deterministic=True)
-    connection.create_function(SQLITE_MONTH_DAY, 2, _sqlite_month_day, deterministic=True)
-
-
-def _sqlite_month_day(micros: int | None, zone: str | None) -> int | None:
-    if micros is None or zone is None:
-        return None
-    return anniversaries.of_moment(micros, _zone(zone))
-
-
-@functools.lru_cache(maxsize=64)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
-
-
-def _sqlite_regexp(pattern: str | None, value: str | None) -> int | None:
-    if pattern is None or value is None:
-        return None
-    return int(_search(pattern)(value))
-
-
-@functools.lru_cache(maxsize=512)
-def _search(pattern: str) -> Any:
-    return regex.compile_search(pattern)
 
 
 # -- PostgreSQL --------------------------------------------------------------------

@@ -22,7 +22,7 @@ from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
 from segmentry.engine.types import Segment, SegmentSpec, SegmentType, Use, UseType
 from segmentry.model.schema import Kind
-from segmentry.synthetic import generate
+from segmentry.synthetic import generate, vocabulary
 from segmentry.synthetic import orders as order_gen
 
 PRODUCTS = 20_000
@@ -108,7 +108,7 @@ def build_demo(
     step = progress or _quiet
     shop = segmentry.default_shop()
     shop.declare_attribute("customer", "loyalty_status", "enum", label="Loyalty Status",
-                           values=generate.LOYALTY)  # fmt: skip
+                           values=vocabulary.LOYALTY)  # fmt: skip
     now = segmentry.now()
     catalog = generate.products(products, now=now)
     _load(shop, catalog, step)

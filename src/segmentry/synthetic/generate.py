@@ -24,6 +24,21 @@ from segmentry.model.bitmaps import array_of
 from segmentry.model.schema import Kind
 from segmentry.model.temporal import to_micros
 from segmentry.model.values import fold
+from segmentry.synthetic.vocabulary import (
+    CATEGORIES,
+    CITY_ROOTS,
+    CITY_STEMS,
+    COUNTRIES,
+    CUSTOMER_TAGS,
+    DOMAINS,
+    FIRST_NAMES,
+    LANGUAGES,
+    LAST_NAMES,
+    LOYALTY,
+    NOUNS,
+    PLATFORMS,
+    PRODUCT_TAGS,
+)
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 DAY_US = 86_400_000_000
@@ -32,159 +47,6 @@ DERIVED = ("discount_percent", "average_order_value")  # computed by the engine,
 UNIQUE_TEXT_LIMIT = 2_000_000
 """Above this many entities, unique strings (emails, SKUs) are left out: each
 costs a dictionary entry per entity in the columnar snapshot."""
-
-PLATFORMS = ["ios", "android", "web"]
-COUNTRIES = [
-    "US",
-    "GB",
-    "DE",
-    "FR",
-    "ES",
-    "IT",
-    "NL",
-    "SE",
-    "PL",
-    "PT",
-    "BE",
-    "AT",
-    "CH",
-    "IE",
-    "DK",
-    "NO",
-    "FI",
-    "CZ",
-    "GR",
-    "HU",
-    "RO",
-    "CA",
-    "MX",
-    "BR",
-    "AR",
-    "AU",
-    "NZ",
-    "JP",
-    "KR",
-    "IN",
-    "SG",
-    "ZA",
-    "TR",
-    "IL",
-    "AE",
-    "CL",
-    "CO",
-    "PE",
-    "SK",
-    "SI",
-]
-LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "sv", "pl", "pt", "ja"]
-CITY_STEMS = ["North", "South", "East", "West", "New", "Old", "Port", "Lake", "Mount", "Fort"]
-CITY_ROOTS = ["field", "ton", "burg", "haven", "ville", "ford", "wick", "stad", "mouth", "bridge"]
-CUSTOMER_TAGS = [
-    "vip",
-    "newsletter",
-    "wholesale",
-    "returning",
-    "first_order",
-    "birthday_club",
-    "sale_hunter",
-    "app_user",
-    "reviewer",
-    "referrer",
-    "churn_risk",
-    "b2b",
-    "student",
-    "staff",
-    "influencer",
-    "gift_buyer",
-    "eco",
-    "premium",
-    "blocked",
-    "beta",
-] + [f"interest_{i}" for i in range(40)]
-FIRST_NAMES = [
-    "Ana",
-    "Ben",
-    "Chloé",
-    "Dmitri",
-    "Eva",
-    "Farid",
-    "Greta",
-    "Hugo",
-    "Inés",
-    "Jon",
-    "Kai",
-    "Lena",
-    "Mateo",
-    "Nora",
-    "Omar",
-    "Pia",
-    "Quinn",
-    "Rosa",
-    "Sven",
-    "Tara",
-]
-LAST_NAMES = [
-    "García",
-    "Müller",
-    "Smith",
-    "Rossi",
-    "Dubois",
-    "Nowak",
-    "Silva",
-    "Jansen",
-    "Larsen",
-    "Kowalski",
-    "Novak",
-    "Horvat",
-    "Popescu",
-    "Murphy",
-    "Sato",
-]
-DOMAINS = ["example.com", "mail.test", "shop.example", "inbox.test", "corp.example"]
-LOYALTY = ["Bronze", "Silver", "Gold"]
-CATEGORIES = {
-    "Shoes": ["Running", "Trail", "Sneakers", "Boots", "Sandals"],
-    "Apparel": ["T-Shirts", "Hoodies", "Jackets", "Shorts", "Socks"],
-    "Home": ["Kitchen", "Bath", "Bedding", "Decor", "Storage"],
-    "Beauty": ["Skin Care", "Hair Care", "Make-up", "Fragrance"],
-    "Grocery": ["Coffee", "Tea", "Snacks", "Pasta", "Spices"],
-    "Electronics": ["Audio", "Phones", "Cameras", "Wearables"],
-    "Sports": ["Cycling", "Yoga", "Fitness", "Swimming"],
-    "Toys": ["Puzzles", "Board Games", "Dolls", "Blocks"],
-}
-PRODUCT_TAGS = [
-    "new",
-    "sale",
-    "bestseller",
-    "limited",
-    "eco",
-    "gift",
-    "clearance",
-    "bundle",
-    "exclusive",
-    "vegan",
-    "handmade",
-    "imported",
-    "seasonal",
-    "refurbished",
-]
-NOUNS = [
-    "Runner",
-    "Classic",
-    "Pro",
-    "Lite",
-    "Max",
-    "Air",
-    "Ultra",
-    "Trail",
-    "Street",
-    "Studio",
-    "Everyday",
-    "Travel",
-    "Comfort",
-    "Sport",
-    "Urban",
-]
 
 
 def zipf_choice(rng: np.random.Generator, n: int, size: int, a: float = 1.1) -> np.ndarray:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from segmentry.model.schema import Kind
-from segmentry.synthetic import generate
+from segmentry.synthetic import generate, vocabulary
 
 
 def _quote(text: str) -> str:
@@ -27,10 +27,10 @@ def _pick(rng: np.random.Generator, vocab: list[str], skew: float = 1.0) -> str:
 
 
 Template = Callable[[np.random.Generator], str]
-CITIES = [f"{s}{r}" for s in generate.CITY_STEMS for r in generate.CITY_ROOTS]
+CITIES = [f"{s}{r}" for s in vocabulary.CITY_STEMS for r in vocabulary.CITY_ROOTS]
 BRANDS = [f"{a}{b}" for a in ["Nor", "Vel", "Ast", "Bri", "Cal"] for b in ["ka", "ra", "tex", "mo"]]
-CATEGORY_WORDS = list(generate.CATEGORIES) + [
-    s for t in generate.CATEGORIES for s in generate.CATEGORIES[t]
+CATEGORY_WORDS = list(vocabulary.CATEGORIES) + [
+    s for t in vocabulary.CATEGORIES for s in vocabulary.CATEGORIES[t]
 ]
 
 
@@ -44,17 +44,17 @@ def _band(rng: np.random.Generator, attr: str, low_max: int, width: tuple[int, i
 
 
 CUSTOMER_TEMPLATES: list[Template] = [
-    lambda r: f"platform = {_quote(_pick(r, generate.PLATFORMS))}",
-    lambda r: f"country = {_quote(_pick(r, generate.COUNTRIES))}",
-    lambda r: f"country IN ({_some(r, generate.COUNTRIES)})",
+    lambda r: f"platform = {_quote(_pick(r, vocabulary.PLATFORMS))}",
+    lambda r: f"country = {_quote(_pick(r, vocabulary.COUNTRIES))}",
+    lambda r: f"country IN ({_some(r, vocabulary.COUNTRIES)})",
     lambda r: f"lifetime_value > {int(r.choice([0, 50, 100, 250, 500, 1000]) + r.integers(0, 50))}",
     lambda r: _band(r, "lifetime_value", 400, (50, 600)),
     lambda r: f"orders_count >= {int(r.integers(1, 12))}",
-    lambda r: f"tags CONTAINS {_quote(_pick(r, generate.CUSTOMER_TAGS))}",
-    lambda r: f"tags CONTAINS ANY ({_some(r, generate.CUSTOMER_TAGS)})",
+    lambda r: f"tags CONTAINS {_quote(_pick(r, vocabulary.CUSTOMER_TAGS))}",
+    lambda r: f"tags CONTAINS ANY ({_some(r, vocabulary.CUSTOMER_TAGS)})",
     lambda r: f"last_order_at > -{int(r.choice([7, 14, 30, 60, 90, 180, 365]))}d",
     lambda r: f"last_order_at < -{int(r.choice([30, 90, 180, 365]))}d",
-    lambda r: f"loyalty_status = {_quote(_pick(r, generate.LOYALTY, 0.5))}",
+    lambda r: f"loyalty_status = {_quote(_pick(r, vocabulary.LOYALTY, 0.5))}",
     lambda r: f"app_installed = {'true' if r.random() < 0.8 else 'false'}",
     lambda r: f"city = {_quote(_pick(r, CITIES))}",
     lambda r: f"created_at > -{int(r.choice([30, 90, 365, 730]))}d",
@@ -68,7 +68,7 @@ PRODUCT_TEMPLATES: list[Template] = [
     lambda r: f"discount_percent > {int(r.choice([10, 20, 30, 50]))}",
     lambda r: "available = true",
     lambda r: f"rating_value >= {float(r.choice([3.0, 3.5, 4.0, 4.5]))}",
-    lambda r: f"tags CONTAINS {_quote(_pick(r, generate.PRODUCT_TAGS))}",
+    lambda r: f"tags CONTAINS {_quote(_pick(r, vocabulary.PRODUCT_TAGS))}",
     lambda r: f"stock < {int(r.choice([1, 5, 10]))}",
     lambda r: f"created_at > -{int(r.choice([7, 30, 90]))}d",
 ]

@@ -25,7 +25,7 @@ from segmentry.errors import ConversionError
 from segmentry.model.schema import Kind, Schema
 from segmentry.rules.ast import Node, behaviours, segment_refs
 from segmentry.rules.check import SegmentInfo, check
-from segmentry.rules.convert import jsonlogic, querybuilder, shopify, sql
+from segmentry.rules.convert import jsonlogic, querybuilder, shopify, shopify_write, sql
 from segmentry.rules.convert.common import refuse
 from segmentry.rules.jsonform import to_json
 from segmentry.rules.load import read as read_ours
@@ -42,7 +42,7 @@ WRITERS: dict[str, Callable[[Node, Schema], Any]] = {
     "json": lambda node, schema: to_json(node),
     "jsonlogic": jsonlogic.write,
     "querybuilder": querybuilder.write,
-    "shopify": shopify.write,
+    "shopify": shopify_write.write,
 }
 INPUT_FORMATS = ("text", "json", *READERS)
 OUTPUT_FORMATS = (*WRITERS, "sql")
