@@ -11,7 +11,16 @@ from segmentry.model.values import MAX_SUGGESTED, validate
 from segmentry.rules.ast import Condition
 from segmentry.rules.check import check
 from segmentry.rules.jsonform import from_json, to_json
-from segmentry.rules.operators import BY_TYPE, NEGATION, OPERATORS, Arity, Op, Operator
+from segmentry.rules.operators import (
+    BY_TYPE,
+    EACH_OPS,
+    NEGATION,
+    OPERATORS,
+    Arity,
+    Each,
+    Op,
+    Operator,
+)
 from segmentry.rules.parser import KEYWORDS, LITERAL_WORDS, parse
 from segmentry.rules.printer import format_rule
 from segmentry.web.editor import dates
@@ -105,9 +114,17 @@ def test_the_rule_builder_offers_and_labels_what_the_registry_says() -> None:
         attribute = ONE_OF_EACH_TYPE.get(f"x_{type_.value}")
         # Dates also offer the spoken forms ("in the last 30 days"), written with > and <.
         spoken = list(dates.RELATIVE_OPS) if type_.is_temporal else []
-        assert operators(attribute, f"x_{type_.value}") == spoken + [
-            row.op.value for row in OPERATORS if type_ in row.types
+        # Lists also offer each string test under each quantifier ("any item starts with").
+        quantified = [
+            f"{each.value} {row.op.value}"
+            for each in Each
+            for row in OPERATORS
+            if row.op in EACH_OPS and type_ is AttrType.STRING_LIST
         ]
+        assert (
+            operators(attribute, f"x_{type_.value}")
+            == spoken + [row.op.value for row in OPERATORS if type_ in row.types] + quantified
+        )
 
 
 def test_suggestions_stop_after_the_first_few_unknown_names_of_a_rule() -> None:
