@@ -278,8 +278,9 @@ def _sums(entity: np.ndarray, weights: np.ndarray | None, size: int) -> np.ndarr
     """Per entity seq below ``size``: how many ``entity`` entries name it, or the sum
     of their ``weights``, exactly in int64 (``NO_SEQ`` and seqs beyond are left out).
     ``bincount`` sums weights in float64, exact while no partial sum can pass 2**53:
-    at once when the entries are small enough, else as two sums of the weights' high
-    and low bits; beyond even those (weights near int64's ends), ``np.add.at``."""
+    at once when the entries (or the busiest entity's) are few or small enough, else as
+    two sums of the weights' high and low bits; beyond even those (weights near int64's
+    ends), ``np.add.at``."""
     shifted = entity + 1  # NO_SEQ counts in place 0, cut off with those beyond size
     if weights is None:
         return _counted(shifted, None, size)
@@ -288,6 +289,12 @@ def _sums(entity: np.ndarray, weights: np.ndarray | None, size: int) -> np.ndarr
         return np.zeros(size, dtype=np.int64)
     largest, entries = max(-int(weighed.min()), int(weighed.max())), len(weighed)
     if largest * entries <= EXACT:
+        return _counted(shifted, weighed, size)
+    # No partial sum of an entity passes its entries times the largest weight: when
+    # the busiest entity's bound stays exact, one pass does (its count is cheap; the
+    # places of guests and seqs beyond ``size`` are cut off, so they may be inexact).
+    busiest = np.bincount(shifted, minlength=size + 1)[1 : size + 1]
+    if size and largest * int(busiest.max()) <= EXACT:
         return _counted(shifted, weighed, size)
     low_bits = (EXACT // entries).bit_length() - 1  # entries * 2**low_bits <= 2**53
     if low_bits > 0 and ((largest >> low_bits) + 1) * entries <= EXACT:
