@@ -9,7 +9,6 @@ With ``nested``, values come in the outside shape (custom attributes under
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import AbstractContextManager
 from typing import IO, TYPE_CHECKING, Any
 
 from segmentry.engine import entities as entity_ops
@@ -17,7 +16,7 @@ from segmentry.engine import idempotency, imports, listings, reads
 from segmentry.engine.entities import Mode, Write, Written
 from segmentry.engine.idempotency import Done, Once
 from segmentry.engine.import_readers import ImportFormat
-from segmentry.engine.state import View
+from segmentry.engine.shop_calls import ShopCalls
 from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Entity, Membership, Page, choice
 from segmentry.model.nesting import flatten
@@ -25,21 +24,12 @@ from segmentry.model.schema import Kind, Schema, segmented
 from segmentry.rules.load import RuleSource
 
 if TYPE_CHECKING:
-    from segmentry.engine.segmentry import Segmentry
+    pass
 
 
-class EntityCalls:
+class EntityCalls(ShopCalls):
     """Customers and products of one tenant: write, patch, read, list, delete,
     batches, imports."""
-
-    segmentry: Segmentry
-    tenant_id: int
-
-    def _write(self) -> AbstractContextManager[Transaction]:
-        raise NotImplementedError  # pragma: no cover - Shop's
-
-    def _read(self) -> AbstractContextManager[View]:
-        raise NotImplementedError  # pragma: no cover - Shop's
 
     def attributes_schema(self, kind: Kind | str) -> Schema:
         raise NotImplementedError  # pragma: no cover - Shop's
@@ -55,11 +45,7 @@ class EntityCalls:
         """Write all of an entity's attributes (those not given are removed). With
         ``nested``, ``values`` is in the outside shape (custom attributes under
         ``attributes``), flattened with the schema the write itself holds."""
-        kind = segmented(kind)
-        with self._write() as tx:
-            flat = _flat(tx, kind, values, nested=nested)
-            (doc,) = entity_ops.write(tx, kind, [Write(entity_id, flat)])
-            return reads.entity_of(tx.state, kind, entity_id, doc)
+        return self._write_one(kind, entity_id, values, nested, Mode.REPLACE)
 
     def patch(
         self,
@@ -71,10 +57,15 @@ class EntityCalls:
     ) -> Entity:
         """Change some attributes; ``None`` removes one (a JSON merge patch); ``nested``
         as for :meth:`upsert`."""
+        return self._write_one(kind, entity_id, patch, nested, Mode.PATCH)
+
+    def _write_one(
+        self, kind: Kind | str, entity_id: str, values: Mapping[str, Any], nested: bool, mode: Mode
+    ) -> Entity:
         kind = segmented(kind)
         with self._write() as tx:
-            flat = _flat(tx, kind, patch, nested=nested)
-            (doc,) = entity_ops.write(tx, kind, [Write(entity_id, flat, Mode.PATCH)])
+            flat = _flat(tx, kind, values, nested=nested)
+            (doc,) = entity_ops.write(tx, kind, [Write(entity_id, flat, mode)])
             return reads.entity_of(tx.state, kind, entity_id, doc)
 
     def upsert_many(

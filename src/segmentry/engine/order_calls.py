@@ -8,7 +8,6 @@ declared order attributes under ``attributes``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import AbstractContextManager
 from typing import IO, TYPE_CHECKING, Any
 
 from segmentry.engine import idempotency, imports
@@ -18,28 +17,19 @@ from segmentry.engine.idempotency import Done, Once
 from segmentry.engine.import_readers import ImportFormat
 from segmentry.engine.order_imports import OrderRecords, check_date_format
 from segmentry.engine.orders import OrderWrite
-from segmentry.engine.state import View
+from segmentry.engine.shop_calls import ShopCalls
 from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Page, choice
 from segmentry.model.schema import Kind, Schema
 
 if TYPE_CHECKING:
-    from segmentry.engine.segmentry import Segmentry
+    pass
 
 Order = dict[str, Any]
 
 
-class OrderCalls:
+class OrderCalls(ShopCalls):
     """Orders of one tenant: write, patch, read, delete, batches, imports."""
-
-    segmentry: Segmentry
-    tenant_id: int
-
-    def _write(self) -> AbstractContextManager[Transaction]:
-        raise NotImplementedError  # pragma: no cover - Shop's
-
-    def _read(self) -> AbstractContextManager[View]:
-        raise NotImplementedError  # pragma: no cover - Shop's
 
     def put_order(self, order_id: str, values: Mapping[str, Any]) -> Order:
         """Write a whole order (what it does not give is removed); returns it as stored.
