@@ -141,48 +141,37 @@ class Purchases:
         lines: Sequence[Sequence[PurchaseLine]],
     ) -> None:
         """:meth:`put` for many distinct orders none of which is held (a batch of new
-        orders), a column at a time; unlike :meth:`put_arrays`, into a state that holds
-        others."""
+        orders), as :meth:`put_arrays` takes them."""
         if not seqs:
             return
         self.orders.put_many(list(seqs), list(records), [None] * len(seqs))
-        self._fit_orders()
-        rows = np.asarray(seqs, dtype=np.int64)
-        customers = np.asarray(customer_seqs, dtype=np.int64)
-        self.customer[rows] = customers
-        self.placed_at[rows] = np.asarray(placed_at, dtype=np.int64)
-        self.total[rows] = np.asarray(total_micros, dtype=np.int64)
-        self.counted[rows] = np.asarray(counted, dtype=np.bool_)
-        for seq, customer in zip(seqs, customer_seqs, strict=True):
-            if customer != NO_SEQ:
-                self._of_customer.setdefault(customer, BitMap()).add(seq)
-        self._append_many(rows, lines)
-
-    def _append_many(self, seqs: np.ndarray, lines: Sequence[Sequence[PurchaseLine]]) -> None:
-        counts = np.fromiter((len(ls) for ls in lines), dtype=np.int64, count=len(lines))
-        start, total = self.lines, int(counts.sum())
-        self._fit_lines(start + total)
-        self.line_start[seqs] = start + np.cumsum(counts) - counts
-        self.line_count[seqs] = counts
-        flat = [line for ls in lines for line in ls]
-        end = start + total
-        self.line_order[start:end] = np.repeat(seqs, counts)
-        product = np.fromiter((ln.product_seq for ln in flat), dtype=np.int64, count=total)
-        self.line_product[start:end] = product
-        self.line_quantity[start:end] = [ln.quantity for ln in flat]
-        self.line_price[start:end] = [ln.price_micros for ln in flat]
-        self.line_alive[start:end] = True
-        for offset in np.flatnonzero(product == NO_SEQ).tolist():
-            row, product_id = start + offset, flat[offset].product_id
-            self._waiting.setdefault(product_id, BitMap()).add(row)
-            self._line_ids[row] = product_id
-        self._index_products(start, product)
-        self.lines = end
+        rank = np.argsort(np.asarray(seqs, dtype=np.int64), kind="stable")
+        ranked = [lines[i] for i in rank.tolist()]
+        flat = [line for ls in ranked for line in ls]
+        counts = np.fromiter((len(ls) for ls in ranked), dtype=np.int64, count=len(ranked))
+        ordered = np.asarray(seqs, dtype=np.int64)[rank]
+        product = np.fromiter((ln.product_seq for ln in flat), dtype=np.int64, count=len(flat))
+        self.put_arrays(
+            HeldArrays(
+                seq=ordered,
+                customer=np.asarray(customer_seqs, dtype=np.int64)[rank],
+                placed_at=np.asarray(placed_at, dtype=np.int64)[rank],
+                total=np.asarray(total_micros, dtype=np.int64)[rank],
+                counted=np.asarray(counted, dtype=np.bool_)[rank],
+                line_order=np.repeat(ordered, counts),
+                line_product=product,
+                line_quantity=np.fromiter((ln.quantity for ln in flat), dtype=np.int64),
+                line_price=np.fromiter((ln.price_micros for ln in flat), dtype=np.int64),
+                waiting=[
+                    (i, flat[i].product_id) for i in np.flatnonzero(product == NO_SEQ).tolist()
+                ],
+            )
+        )
 
     def put_arrays(self, orders: HeldArrays) -> None:
         """Set the orders' numbers and lines, their records already put in
-        :attr:`orders` (a tenant's orders loading into an empty state), a column at a
-        time."""
+        :attr:`orders` (a tenant's orders loading, or a batch of new ones), a column at
+        a time."""
         self._fit_orders()
         seqs = orders.seq
         self.customer[seqs] = orders.customer
@@ -201,7 +190,11 @@ class Purchases:
         names, firsts = np.unique(customers[by_customer], return_index=True)
         parts = np.split(seqs[by_customer], firsts[1:])
         for customer, part in zip(names.tolist(), parts, strict=True):
-            self._of_customer[customer] = ascending_bitmap(part)
+            held = self._of_customer.get(customer)
+            if held is None:
+                self._of_customer[customer] = ascending_bitmap(part)
+            else:
+                held |= ascending_bitmap(part)
 
     def _append_arrays(self, orders: HeldArrays) -> None:
         start, count = self.lines, len(orders.line_order)
