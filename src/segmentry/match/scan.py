@@ -2,11 +2,12 @@
 
 A compiled rule is a :data:`Mask`: given a range of rows it answers which pass,
 reading only that range of each column it needs. The scan walks the table in
-chunks small enough that a chunk's columns and the intermediate masks stay in
-the core's cache, so every column is read from memory once and the
-intermediates never are; the chunks are shared among :data:`THREADS` threads,
-the caller's and the pool's (numpy lets go of the GIL while it compares, so
-they run at once).
+chunks small enough that a chunk's intermediate masks stay in the core's cache,
+so every column is read from memory once, streaming, and the intermediates
+never are; an ``and`` or ``or`` of comparisons writes them into two buffers
+however many comparisons it joins. The chunks are shared among :data:`THREADS`
+threads, the caller's and the pool's (numpy lets go of the GIL while it
+compares, so they run at once).
 """
 
 from __future__ import annotations
