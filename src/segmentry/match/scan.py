@@ -51,17 +51,20 @@ _pool_lock = threading.Lock()
 
 
 class Scratch:
-    """A boolean buffer per thread that a mask writes its answers into, so a chunk's
-    intermediate masks reuse memory already in the core's cache instead of new arrays."""
+    """Boolean buffers per thread that a mask writes its answers into, so a chunk's
+    intermediate masks reuse memory already in the core's cache instead of new arrays.
+    They are kept by thread id, not in a ``threading.local`` (ten times dearer to make,
+    and a rule makes several per query); a thread's id is only reused once it has ended."""
 
     def __init__(self) -> None:
-        self._local = threading.local()
+        self._buffers: dict[tuple[int, int], np.ndarray] = {}
 
-    def get(self, size: int) -> np.ndarray:
-        """The calling thread's buffer, ``size`` values long."""
-        buffer: np.ndarray | None = getattr(self._local, "buffer", None)
+    def get(self, size: int, slot: int = 0) -> np.ndarray:
+        """The calling thread's buffer ``slot``, ``size`` values long."""
+        key = (threading.get_ident(), slot)
+        buffer = self._buffers.get(key)
         if buffer is None or len(buffer) < size:
-            buffer = self._local.buffer = np.empty(max(size, CHUNK), dtype=np.bool_)
+            buffer = self._buffers[key] = np.empty(size, dtype=np.bool_)
         return buffer[:size]
 
 
@@ -155,17 +158,16 @@ class Compared:
 @dataclass(frozen=True, slots=True, eq=False)
 class Joined:
     """Two or more tests joined by ``join`` (``and``, ``or``) into this mask's buffer; a
-    comparison writes straight into it, or into a second buffer (``spare``) joined in
+    comparison writes straight into it, or into a second buffer (the spare) joined in
     after, so a chunk's whole join touches two buffers however many tests it has."""
 
     join: np.ufunc
     tests: tuple[Mask, ...]
     scratch: Scratch = field(default_factory=Scratch)
-    spare: Scratch = field(default_factory=Scratch)
 
     def __call__(self, start: int, stop: int) -> np.ndarray:
         join, (first, second, *rest) = self.join, self.tests
-        out, spare = self.scratch.get(stop - start), self.spare.get(stop - start)
+        out, spare = self.scratch.get(stop - start), self.scratch.get(stop - start, 1)
         if isinstance(first, Compared):
             first.into(start, stop, out)
             join(out, _answer(second, start, stop, spare), out=out)
