@@ -53,7 +53,7 @@ _pool_lock = threading.Lock()
 class Scratch:
     """Boolean buffers per thread that a mask writes its answers into, so a chunk's
     intermediate masks reuse memory already in the core's cache instead of new arrays.
-    They are kept by thread id, not in a ``threading.local`` (ten times dearer to make,
+    They are kept by thread id, not in a ``threading.local`` (dearer to make,
     and a rule makes several per query); a thread's id is only reused once it has ended."""
 
     def __init__(self) -> None:
