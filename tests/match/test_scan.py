@@ -37,6 +37,7 @@ def test_chunked_scans_select_what_the_python_predicate_selects(
     members = {code: BitMap(int(i[1:]) for i in ids) for code, ids in case["members"].items()}
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(scan, "CHUNK", chunk)
+        patch.setattr(scan, "PAGE_CHUNK", chunk)
         for node in (rule, Not(rule)):
             expected = {int(i[1:]) for i in python_select({**case, "records": kept}, node)}
             test = compile_columnar(node, table, case["ctx"], members.__getitem__)

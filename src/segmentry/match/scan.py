@@ -2,11 +2,12 @@
 
 A compiled rule is a :data:`Mask`: given a range of rows it answers which pass,
 reading only that range of each column it needs. The scan walks the table in
-chunks small enough that a chunk's columns and the intermediate masks stay in
-the core's cache, so every column is read from memory once and the
-intermediates never are; the chunks are shared among :data:`THREADS` threads,
-the caller's and the pool's (numpy lets go of the GIL while it compares, so
-they run at once).
+chunks small enough that a chunk's intermediate masks stay in the core's cache,
+so every column is read from memory once, streaming, and the intermediates
+never are; an ``and`` or ``or`` of comparisons writes them into two buffers
+however many comparisons it joins. The chunks are shared among :data:`THREADS`
+threads, the caller's and the pool's (numpy lets go of the GIL while it
+compares, so they run at once).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
@@ -32,8 +34,13 @@ may be a view of an array the rule holds (a buffer the mask writes each answer i
 per thread), so callers never change it in place, and read it before they ask the same
 mask again in the same thread."""
 
-CHUNK = 1 << 16
-"""Rows per chunk: a few columns of 65,536 values fit a core's cache."""
+CHUNK = 1 << 18
+"""Rows per chunk of a count or a selection: the two masks of 262,144 flags a chunk's
+``and`` of comparisons writes fit a core's cache (columns need not: each is read once,
+streaming). Smaller chunks cost more than their overhead in Python calls: every numpy
+call hands the GIL from thread to thread, and the handoffs add up."""
+PAGE_CHUNK = 1 << 16
+"""Rows per chunk of a listing's page, which stops once full: a first page reads one."""
 THREADS = max(1, min(pl.thread_pool_size(), os.cpu_count() or 1))
 """Threads a scan uses, the caller's among them (as many as Polars would)."""
 
@@ -44,17 +51,20 @@ _pool_lock = threading.Lock()
 
 
 class Scratch:
-    """A boolean buffer per thread that a mask writes its answers into, so a chunk's
-    intermediate masks reuse memory already in the core's cache instead of new arrays."""
+    """Boolean buffers per thread that a mask writes its answers into, so a chunk's
+    intermediate masks reuse memory already in the core's cache instead of new arrays.
+    They are kept by thread id, not in a ``threading.local`` (dearer to make,
+    and a rule makes several per query); a thread's id is only reused once it has ended."""
 
     def __init__(self) -> None:
-        self._local = threading.local()
+        self._buffers: dict[tuple[int, int], np.ndarray] = {}
 
-    def get(self, size: int) -> np.ndarray:
-        """The calling thread's buffer, ``size`` values long."""
-        buffer: np.ndarray | None = getattr(self._local, "buffer", None)
+    def get(self, size: int, slot: int = 0) -> np.ndarray:
+        """The calling thread's buffer ``slot``, ``size`` values long."""
+        key = (threading.get_ident(), slot)
+        buffer = self._buffers.get(key)
         if buffer is None or len(buffer) < size:
-            buffer = self._local.buffer = np.empty(max(size, CHUNK), dtype=np.bool_)
+            buffer = self._buffers[key] = np.empty(size, dtype=np.bool_)
         return buffer[:size]
 
 
@@ -80,11 +90,9 @@ def select(table: ColumnarTable, test: Mask) -> BitMap:
 
 
 def _live(table: ColumnarTable, test: Mask) -> Mask:
-    """The rows that pass and are alive."""
-    alive, scratch = table.alive, Scratch()
-    return lambda start, stop: np.logical_and(
-        test(start, stop), alive[start:stop], out=scratch.get(stop - start)
-    )
+    """The rows that pass and are alive: the live flags one more part of the rule's
+    ``and`` (into its buffer), not an ``and`` of their own."""
+    return every(test, sliced(table.alive))
 
 
 def first_rows(table: ColumnarTable, test: Mask, after: int, limit: int) -> list[int]:
@@ -94,7 +102,7 @@ def first_rows(table: ColumnarTable, test: Mask, after: int, limit: int) -> list
     live = _live(table, test)
     start = max(0, after + 1)
     while start < table.size and len(found) < limit:
-        stop = min(start + CHUNK, table.size)
+        stop = min(start + PAGE_CHUNK, table.size)
         hits = np.flatnonzero(live(start, stop))
         found.extend((hits[: limit - len(found)] + start).tolist())
         start = stop
@@ -112,32 +120,67 @@ def nothing(start: int, stop: int) -> np.ndarray:
 
 def every(*tests: Mask) -> Mask:
     """Rows that pass every test (a new array: the first test's may be a view)."""
-    if len(tests) == 1:
-        return tests[0]
     return _joined(np.logical_and, tests)
 
 
 def either(*tests: Mask) -> Mask:
     """Rows that pass any of the tests."""
-    if len(tests) == 1:
-        return tests[0]
     return _joined(np.logical_or, tests)
 
 
 def _joined(join: np.ufunc, tests: tuple[Mask, ...]) -> Mask:
-    """The tests' masks joined by ``join`` into this mask's buffer."""
-    first, *rest = tests
-    scratch = Scratch()
+    """The tests joined by ``join``: a join among them is flattened into this one, and
+    comparisons are put first, so they write into the join's buffers."""
+    flat = [t.tests if isinstance(t, Joined) and t.join is join else (t,) for t in tests]
+    parts = sorted(itertools.chain.from_iterable(flat), key=lambda t: not isinstance(t, Compared))
+    return parts[0] if len(parts) == 1 else Joined(join, tuple(parts))
 
-    def joined(start: int, stop: int) -> np.ndarray:
-        out: np.ndarray = join(
-            first(start, stop), rest[0](start, stop), out=scratch.get(stop - start)
-        )
-        for test in rest[1:]:
-            join(out, test(start, stop), out=out)
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Compared:
+    """Rows whose value stands in ``compare`` to ``bound``, written into this mask's
+    buffer or into one it is given (:meth:`into`): a join of comparisons needs no
+    buffer for each."""
+
+    values: np.ndarray
+    compare: np.ufunc
+    bound: Any
+    scratch: Scratch = field(default_factory=Scratch)
+
+    def __call__(self, start: int, stop: int) -> np.ndarray:
+        return self.into(start, stop, self.scratch.get(stop - start))
+
+    def into(self, start: int, stop: int, out: np.ndarray) -> np.ndarray:
+        answer: np.ndarray = self.compare(self.values[start:stop], self.bound, out=out)
+        return answer
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Joined:
+    """Two or more tests joined by ``join`` (``and``, ``or``) into this mask's buffer; a
+    comparison writes straight into it, or into a second buffer (the spare) joined in
+    after, so a chunk's whole join touches two buffers however many tests it has."""
+
+    join: np.ufunc
+    tests: tuple[Mask, ...]
+    scratch: Scratch = field(default_factory=Scratch)
+
+    def __call__(self, start: int, stop: int) -> np.ndarray:
+        join, (first, second, *rest) = self.join, self.tests
+        out, spare = self.scratch.get(stop - start), self.scratch.get(stop - start, 1)
+        if isinstance(first, Compared):
+            first.into(start, stop, out)
+            join(out, _answer(second, start, stop, spare), out=out)
+        else:  # no comparison among the tests: their answers are their own buffers
+            join(first(start, stop), second(start, stop), out=out)
+        for test in rest:
+            join(out, _answer(test, start, stop, spare), out=out)
         return out
 
-    return joined
+
+def _answer(test: Mask, start: int, stop: int, spare: np.ndarray) -> np.ndarray:
+    """A test's answer: a comparison's written into ``spare``."""
+    return test.into(start, stop, spare) if isinstance(test, Compared) else test(start, stop)
 
 
 def negated(test: Mask) -> Mask:
@@ -158,8 +201,7 @@ UFUNCS: dict[Callable[[Any, Any], Any], np.ufunc] = {
 
 def compared(values: np.ndarray, op: Callable[[Any, Any], Any], bound: Any) -> Mask:
     """Rows whose value stands in ``op`` to ``bound``."""
-    compare, scratch = UFUNCS[op], Scratch()
-    return lambda start, stop: compare(values[start:stop], bound, out=scratch.get(stop - start))
+    return Compared(values, UFUNCS[op], bound)
 
 
 def _each_chunk(size: int, work: Callable[[int, int], T]) -> list[T]:
