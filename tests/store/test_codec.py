@@ -138,3 +138,23 @@ def test_one_entry_time_read_from_the_stored_chunk_is_the_decoded_ones(edit: tup
 def test_an_import_stores_one_run_per_moment() -> None:
     since = np.repeat(np.array([10, 20], dtype=np.int64), [4_000, 96])
     assert len(encode_since(since)) == 1 + 2 * 16
+
+
+@settings(max_examples=examples(400, 100))
+@given(edit=edits())
+def test_a_chunk_edit_keeps_members_and_their_entry_times_as_a_plain_record_would(
+    edit: tuple,
+) -> None:
+    """Leaving members go; entering ones already there keep their entry time, new ones
+    enter at the moment; the members stay sorted."""
+    old, entered, exited, at = edit
+    chunk = Chunk(old.members.copy(), old.since.copy()) if old is not None else Chunk()
+    plain = dict(zip(chunk.members.tolist(), chunk.since.tolist(), strict=True))
+    for seq in exited.tolist():
+        plain.pop(seq, None)
+    for seq in entered.tolist():
+        plain.setdefault(seq, at)
+    chunk.apply(entered, exited, at)
+    assert list(zip(chunk.members.tolist(), chunk.since.tolist(), strict=True)) == sorted(
+        plain.items()
+    )

@@ -57,13 +57,23 @@ class _Delta:
             self.removed.add(at)
 
 
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """The sums an order write moved, as they now stand (``None``: no placed order or
+    line of the customer or product is left): what its derived values are made from,
+    without reading the sums back."""
+
+    customers: dict[str, CustomerTotals | None]
+    products: dict[str, ProductSales | None]
+
+
 def apply(
     tx: Transaction,
     removed: Sequence[Contribution | None],
     added: Sequence[Contribution | None],
-) -> tuple[set[str], set[str]]:
+) -> Moved:
     """Move the sums by the orders' change (call after the order tables hold the new
-    state); returns the customers and products whose sums moved."""
+    state); returns the customers' and products' sums that moved."""
     customers: dict[str, _Delta] = {}
     products: dict[str, _Delta] = {}
     for sign, found in ((-1, removed), (1, added)):
@@ -75,14 +85,12 @@ def apply(
                 delta.take(sign, 1, part.total_micros, part.placed_at)
             for product_id, units, amount in part.lines:
                 products.setdefault(product_id, _Delta()).take(sign, units, amount, part.placed_at)
-    _customers(tx, customers)
-    _products(tx, products)
-    return set(customers), set(products)
+    return Moved(_customers(tx, customers), _products(tx, products))
 
 
-def _customers(tx: Transaction, deltas: dict[str, _Delta]) -> None:
+def _customers(tx: Transaction, deltas: dict[str, _Delta]) -> dict[str, CustomerTotals | None]:
     if not deltas:
-        return
+        return {}
     conn, tenant_id = tx.conn, tx.tenant_id
     current = sums_store.totals_of(conn, tenant_id=tenant_id, customer_ids=deltas)
     totals: dict[str, CustomerTotals | None] = {}
@@ -97,6 +105,7 @@ def _customers(tx: Transaction, deltas: dict[str, _Delta]) -> None:
         last_at = _bound(tx, cid, now.last_at if now else None, delta, last=True)
         totals[cid] = CustomerTotals(count, money, first, last_at)
     sums_store.put_totals(conn, tenant_id=tenant_id, totals=totals)
+    return totals
 
 
 def _bound(tx: Transaction, cid: str, held: int | None, delta: _Delta, *, last: bool) -> int:
@@ -110,9 +119,9 @@ def _bound(tx: Transaction, cid: str, held: int | None, delta: _Delta, *, last: 
     return pick([*([held] if held is not None else []), *delta.added])
 
 
-def _products(tx: Transaction, deltas: dict[str, _Delta]) -> None:
+def _products(tx: Transaction, deltas: dict[str, _Delta]) -> dict[str, ProductSales | None]:
     if not deltas:
-        return
+        return {}
     conn, tenant_id = tx.conn, tx.tenant_id
     current = sums_store.sales_of(conn, tenant_id=tenant_id, product_ids=deltas)
     sales: dict[str, ProductSales | None] = {}
@@ -132,3 +141,4 @@ def _products(tx: Transaction, deltas: dict[str, _Delta]) -> None:
             last_at = max([*([held] if held is not None else []), *delta.added])
         sales[pid] = ProductSales(units, revenue, last_at)
     sums_store.put_sales(conn, tenant_id=tenant_id, sales=sales)
+    return sales

@@ -81,6 +81,14 @@ def sums(tx: Transaction, kind: Kind, ids: Iterable[str] | None) -> dict[str, Do
     return {pid: product_values(s) for pid, s in sales.items()}
 
 
+def _values(kind: Kind, now: CustomerTotals | ProductSales | None) -> Document:
+    if kind is Kind.CUSTOMER:
+        assert now is None or isinstance(now, CustomerTotals)
+        return customer_values(now)
+    assert now is None or isinstance(now, ProductSales)
+    return product_values(now)
+
+
 def nothing(kind: Kind) -> Document:
     return customer_values(None) if kind is Kind.CUSTOMER else product_values(None)
 
@@ -110,21 +118,23 @@ def _alive(row: EntityRow | None) -> bool:
     return row is not None and row.doc is not None
 
 
-def refresh(tx: Transaction, kind: Kind, ids: Iterable[str] | None) -> int:
-    """Recompute the derived values of the entities named (``None``: every entity of
-    the kind) and re-check the segments of those whose values changed; returns how
-    many changed. Entities that do not exist are left alone (matched once they do)."""
+def refresh(
+    tx: Transaction, kind: Kind, moved: Mapping[str, CustomerTotals | ProductSales | None] | None
+) -> int:
+    """Bring the derived values of the entities whose sums ``moved`` (by id, as they now
+    stand; ``None``: every entity of the kind, from the stored sums) up to date and
+    re-check the segments of those whose values changed; returns how many changed.
+    Entities that do not exist are left alone (matched once they do)."""
     conn, tenant_id = tx.conn, tx.tenant_id
-    if ids is None:
+    if moved is None:
         rows = list(entity_store.scan(conn, tenant_id=tenant_id, kind=kind))
         computed = sums(tx, kind, None)
     else:
-        wanted = list(dict.fromkeys(ids))
-        if not wanted:
+        if not moved:
             return 0
-        found = entity_store.rows_by_ids(conn, tenant_id=tenant_id, kind=kind, ids=wanted)
+        found = entity_store.rows_by_ids(conn, tenant_id=tenant_id, kind=kind, ids=list(moved))
         rows = [r for r in found.values() if r.doc is not None]
-        computed = sums(tx, kind, [r.id for r in rows])
+        computed = {r.id: _values(kind, moved[r.id]) for r in rows}
     keys, schema = KEYS[kind], tx.state.schemas[kind]
     changed: list[tuple[EntityRow, Document]] = []
     for row in rows:
@@ -133,7 +143,7 @@ def refresh(tx: Transaction, kind: Kind, ids: Iterable[str] | None) -> int:
         doc.update(computed.get(row.id) or nothing(kind))
         if doc != row.doc:
             changed.append((row, doc))
-    if ids is None:  # the switch to derived values: records encoded afresh
+    if moved is None:  # the switch to derived values: records encoded afresh
         records = [encode(schema, doc) for _, doc in changed]
     else:
         records = [_record(schema, keys, row, doc) for row, doc in changed]

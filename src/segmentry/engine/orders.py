@@ -27,6 +27,7 @@ from segmentry.engine.entities import MAX_BATCH, MAX_REPORTED, Mode, Write
 from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Cause, Page
 from segmentry.errors import NotFoundError, ValidationError
+from segmentry.match.columnar import ColumnarTable
 from segmentry.model.orders import (
     Order,
     OrderLine,
@@ -165,14 +166,13 @@ def _store(tx: Transaction, orders: list[Order], existing: Mapping[str, OrderRow
     )
     removed = [order_sums.contribution(r, old_lines[r.seq]) for r in old_rows]
     added = [order_sums.contribution(r, lines) for r, lines in written]
-    customers, products = order_sums.apply(tx, removed, added)
-    _settle(tx, customers, products, named=named, written=written, deleted=[])
+    moved = order_sums.apply(tx, removed, added)
+    _settle(tx, moved, named=named, written=written, deleted=[])
 
 
 def _settle(
     tx: Transaction,
-    customers: set[str],
-    products: set[str],
+    moved: order_sums.Moved,
     *,
     named: set[str],
     written: Sequence[tuple[OrderRow, Sequence[LineRow]]],
@@ -194,8 +194,8 @@ def _settle(
         order_values.refresh(tx, Kind.CUSTOMER, None)
         order_values.refresh(tx, Kind.PRODUCT, None)
     else:
-        order_values.refresh(tx, Kind.CUSTOMER, customers)
-        order_values.refresh(tx, Kind.PRODUCT, products)
+        order_values.refresh(tx, Kind.CUSTOMER, moved.customers)
+        order_values.refresh(tx, Kind.PRODUCT, moved.products)
     behaviour.orders_changed(tx, touched_customers, touched_products)
 
 
@@ -243,14 +243,17 @@ def _seqs(tx: Transaction, kind: Kind, ids: set[Any]) -> dict[str, int]:
 def _create_customers(tx: Transaction, customers: set[str]) -> None:
     """The customers orders name that do not exist: created with only their id, through
     the entity write (their segments update; their order values are computed there)."""
-    found = entity_store.rows_by_ids(
-        tx.conn, tenant_id=tx.tenant_id, kind=Kind.CUSTOMER, ids=sorted(customers)
-    )
-    missing = [c for c in sorted(customers) if c not in found or found[c].doc is None]
+    seqs, table = _seqs(tx, Kind.CUSTOMER, customers), tx.state.tables[Kind.CUSTOMER]
+    # the tenant's state holds every live customer: only seqs are looked up, not rows
+    missing = [c for c in sorted(customers) if c not in seqs or not _alive(table, seqs[c])]
     for start in range(0, len(missing), MAX_BATCH):
         part = missing[start : start + MAX_BATCH]
         writes = [Write(c, {}) for c in part]
         entity_ops.write(tx, Kind.CUSTOMER, writes, cause=Cause.ORDER_CHANGED)
+
+
+def _alive(table: ColumnarTable, seq: int) -> bool:
+    return seq < table.size and bool(table.alive[seq])
 
 
 def _row(tx: Transaction, order: Order, seq: int, before: OrderRow | None) -> OrderRow:
@@ -286,8 +289,8 @@ def delete(tx: Transaction, order_id: str) -> None:
     lines = order_store.lines_of(tx.conn, tenant_id=tx.tenant_id, seqs=[found.seq])[found.seq]
     order_store.delete_lines(tx.conn, tenant_id=tx.tenant_id, seqs=[found.seq])
     order_store.delete_orders(tx.conn, tenant_id=tx.tenant_id, seqs=[found.seq])
-    customers, products = order_sums.apply(tx, [order_sums.contribution(found, lines)], [])
-    _settle(tx, customers, products, named=set(), written=[], deleted=[found.seq])
+    moved = order_sums.apply(tx, [order_sums.contribution(found, lines)], [])
+    _settle(tx, moved, named=set(), written=[], deleted=[found.seq])
 
 
 # -- reads --------------------------------------------------------------------------------------

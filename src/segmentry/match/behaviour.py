@@ -22,6 +22,7 @@ from decimal import Decimal
 
 import numpy as np
 
+from segmentry.match.behaviour_sums import per_order_sums, sums
 from segmentry.match.columnar import ColumnarTable
 from segmentry.match.purchases import NO_SEQ, OrderView, Purchases
 from segmentry.model.bitmaps import array_of
@@ -214,14 +215,14 @@ def values_of_all(
     ``purchased``). ``where`` is the condition as a mask over the seqs of the kind it is
     over (orders, products or customers; a seq beyond it meets nothing), or ``None``.
 
-    Only the counted orders in the window are read further, and only their lines (an
-    order's lines are one stretch, so they are gathered, not searched for)."""
-    picked = _counted_in(purchases, window_)
+    Per order (``orders_placed``, ``amount_spent``) the stretches of orders the window
+    may hold are summed whole (:func:`per_order_sums`); per line only the counted
+    orders in the window are read further, and only their lines (an order's lines are
+    one stretch, so they are gathered, not searched for)."""
     if node.act in PER_ORDER:
-        if where is not None:
-            picked = picked[_within(where, picked)]
-        weights = purchases.total[picked] if node.act is Act.AMOUNT_SPENT else None
-        return _sums(purchases.customer[picked], weights, size)
+        money = node.act is Act.AMOUNT_SPENT
+        return per_order_sums(purchases, window_, where, size, money=money)
+    picked = purchases.counted_within(*window_)
     rows, order = _lines_of(purchases, picked)
     by_product = node.act in BY_PRODUCT
     if where is not None:
@@ -232,22 +233,10 @@ def values_of_all(
     if node.act is Act.REVENUE:
         quantity = quantity * purchases.line_price[rows]
     entity = purchases.line_product[rows] if by_product else purchases.customer[order]
-    out = _sums(entity, quantity, size)
+    out = sums(entity, quantity, size)
     if node.act is Act.PURCHASED:
         out = (out > 0).astype(np.int64)
     return out
-
-
-def _counted_in(purchases: Purchases, window_: tuple[int, int]) -> np.ndarray:
-    """The seqs of the counted orders placed in the window, ascending."""
-    n, (low, high) = purchases.size, window_
-    counted = purchases.counted[:n]
-    placed = purchases.placed_at[:n]
-    if low > INT64_MIN:
-        counted = counted & (placed >= low)
-    if high < INT64_MAX:
-        counted = counted & (placed <= high)
-    return np.flatnonzero(counted)
 
 
 def _lines_of(purchases: Purchases, orders: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -268,48 +257,3 @@ def _within(mask: np.ndarray, seqs: np.ndarray) -> np.ndarray:
     padded[: len(mask)] = mask
     out: np.ndarray = padded[np.minimum(seqs, len(mask))]
     return out
-
-
-EXACT = 2**53
-"""Below this, float64 holds every whole number exactly."""
-
-
-def _sums(entity: np.ndarray, weights: np.ndarray | None, size: int) -> np.ndarray:
-    """Per entity seq below ``size``: how many ``entity`` entries name it, or the sum
-    of their ``weights``, exactly in int64 (``NO_SEQ`` and seqs beyond are left out).
-    ``bincount`` sums weights in float64, exact while no partial sum can pass 2**53:
-    at once when the entries (or the busiest entity's) are few or small enough, else as
-    two sums of the weights' high and low bits; beyond even those (weights near int64's
-    ends), ``np.add.at``."""
-    shifted = entity + 1  # NO_SEQ counts in place 0, cut off with those beyond size
-    if weights is None:
-        return _counted(shifted, None, size)
-    weighed = weights.astype(np.int64, copy=False)
-    if not len(weighed):
-        return np.zeros(size, dtype=np.int64)
-    largest, entries = max(-int(weighed.min()), int(weighed.max())), len(weighed)
-    if largest * entries <= EXACT:
-        return _counted(shifted, weighed, size)
-    # No partial sum of an entity passes its entries times the largest weight: when
-    # the busiest entity's bound stays exact, one pass does (its count is cheap; the
-    # places of guests and seqs beyond ``size`` are cut off, so they may be inexact).
-    busiest = np.bincount(shifted, minlength=size + 1)[1 : size + 1]
-    if size and largest * int(busiest.max()) <= EXACT:
-        return _counted(shifted, weighed, size)
-    low_bits = (EXACT // entries).bit_length() - 1  # entries * 2**low_bits <= 2**53
-    if low_bits > 0 and ((largest >> low_bits) + 1) * entries <= EXACT:
-        high, low = weighed >> low_bits, weighed & ((1 << low_bits) - 1)
-        both: np.ndarray = (_counted(shifted, high, size) << low_bits) + _counted(
-            shifted, low, size
-        )
-        return both
-    kept = (entity >= 0) & (entity < size)
-    out = np.zeros(size, dtype=np.int64)
-    np.add.at(out, entity[kept], weighed[kept])
-    return out
-
-
-def _counted(shifted: np.ndarray, weights: np.ndarray | None, size: int) -> np.ndarray:
-    """``bincount`` of seqs shifted up by one, back to seqs ``0 .. size - 1``."""
-    summed = np.bincount(shifted, weights=weights, minlength=size + 1)[1 : size + 1]
-    return summed.astype(np.int64)

@@ -28,6 +28,7 @@ import numpy as np
 from pyroaring import BitMap
 
 from segmentry.match.columnar import ColumnarTable
+from segmentry.match.time_zones import ZONE_BITS, TimeZones, seqs_of
 from segmentry.model.bitmaps import ascending_bitmap
 from segmentry.model.schema import Kind, Schema
 
@@ -74,7 +75,9 @@ def _grown(array: np.ndarray, capacity: int, fill: Any) -> np.ndarray:
 class Purchases:
     """The orders of one tenant, by order seq, and their lines."""
 
-    def __init__(self, order_schema: Schema, capacity: int = 1024) -> None:
+    def __init__(
+        self, order_schema: Schema, capacity: int = 1024, zone_bits: int = ZONE_BITS
+    ) -> None:
         self.orders = ColumnarTable(order_schema, capacity)
         self.capacity = self.orders.capacity
         self.customer = np.full(self.capacity, NO_SEQ, dtype=np.int64)
@@ -83,6 +86,7 @@ class Purchases:
         self.counted = np.zeros(self.capacity, dtype=np.bool_)
         self.line_start = np.zeros(self.capacity, dtype=np.int64)
         self.line_count = np.zeros(self.capacity, dtype=np.int64)
+        self.zones = TimeZones(self.capacity, zone_bits)
         self.lines = 0
         self.line_capacity = 1024
         self.line_order = np.zeros(self.line_capacity, dtype=np.int64)
@@ -123,6 +127,7 @@ class Purchases:
         self._fit_orders()
         self.customer[seq] = customer_seq
         self.placed_at[seq] = placed_at
+        self.zones.widen_one(seq, placed_at)
         self.total[seq] = total_micros
         self.counted[seq] = counted
         if customer_seq != NO_SEQ:
@@ -176,6 +181,7 @@ class Purchases:
         seqs = orders.seq
         self.customer[seqs] = orders.customer
         self.placed_at[seqs] = orders.placed_at
+        self.zones.widen(seqs, orders.placed_at)
         self.total[seqs] = orders.total
         self.counted[seqs] = orders.counted
         self._index_customers(seqs, orders.customer)
@@ -342,9 +348,18 @@ class Purchases:
     def placed_between(self, low: int, high: int) -> np.ndarray:
         """The counted orders placed in ``(low, high]``: those a window bound moving from
         ``low`` to ``high`` passed."""
-        size = self.size
-        placed = self.placed_at[:size]
-        return np.flatnonzero((placed > low) & (placed <= high) & self.counted[:size])
+        if low >= high:
+            return np.zeros(0, dtype=np.int64)
+        return self.counted_within(low + 1, high)
+
+    def counted_within(self, low: int, high: int) -> np.ndarray:
+        """The seqs of the counted orders placed in ``[low, high]``, ascending."""
+        return seqs_of(self.counted_masks(low, high))
+
+    def counted_masks(self, low: int, high: int) -> list[tuple[int, np.ndarray]]:
+        """The counted orders placed in ``[low, high]`` as masks over stretches of seqs
+        (:meth:`TimeZones.masks`)."""
+        return self.zones.masks(self.counted, self.placed_at, self.size, (low, high))
 
     def compact(self) -> None:
         """Drop dead lines (left by replaced and deleted orders), renumbering line rows."""
@@ -374,7 +389,7 @@ class Purchases:
         arrays = (
             self.customer, self.placed_at, self.total, self.counted, self.line_start,
             self.line_count, self.line_order, self.line_product, self.line_quantity,
-            self.line_price, self.line_alive,
+            self.line_price, self.line_alive, self.zones.low, self.zones.high,
         )  # fmt: skip
         indexes = [*self._of_customer.values(), *self._of_product.values()]
         indexes += self._waiting.values()

@@ -89,6 +89,14 @@ class Order:
     def doc(self) -> dict[str, Any]:
         """The order as the API shows it: built-ins at the top, custom ones under
         ``attributes``, numbers as sent."""
+        out = self.head()
+        out["lines"] = [line.doc() for line in self.lines]
+        out["attributes"] = dict(self.attributes)
+        return out
+
+    def head(self) -> dict[str, Any]:
+        """The built-in attributes of :meth:`doc`, without the lines (what the order's
+        record is made of, with the custom ones)."""
         out: dict[str, Any] = {"id": self.id}
         if self.customer_id is not None:
             out["customer_id"] = self.customer_id
@@ -97,8 +105,6 @@ class Order:
         if self.channel is not None:
             out["channel"] = self.channel
         out["total"] = money_number(self.total)
-        out["lines"] = [line.doc() for line in self.lines]
-        out["attributes"] = dict(self.attributes)
         return out
 
 
@@ -282,7 +288,9 @@ def read_money(where: str, key: str, raw: Any, *, limit: Decimal = MAX_TOTAL) ->
         raise ValidationError(f"{where}: {key} must be at least 0, got {raw!r}", field=key)
     if value > limit:
         raise ValidationError(f"{where}: {key} must be at most {limit:,}", field=key)
-    exponent = value.normalize().as_tuple().exponent
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MONEY_PLACES:  # trailing zeros do not count
+        exponent = value.normalize().as_tuple().exponent
     if isinstance(exponent, int) and exponent < -MONEY_PLACES:
         raise ValidationError(
             f"{where}: {key} has more than {MONEY_PLACES} decimal places, got {raw!r}", field=key
@@ -318,10 +326,7 @@ def order_record(schema: Schema, order: Order) -> Record:
     """The evaluation record of an order (what the conditions of ``orders_placed`` and
     ``amount_spent`` read): its built-in and custom attributes, not its lines, encoded
     as an entity's are (:func:`~segmentry.model.values.encode`)."""
-    doc = order.doc()
-    del doc["lines"]
-    custom = doc.pop("attributes")
-    return encode(schema, {**custom, **doc})
+    return encode(schema, {**order.attributes, **order.head()})
 
 
 def placed_micros(order: Order) -> int:
