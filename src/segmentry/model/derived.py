@@ -153,7 +153,7 @@ def average_order_values(values: list[Any], orders: list[Any]) -> list[float | N
         return [_one_average(v, o) for v, o in zip(values, orders, strict=True)]
     value = np.array(values, dtype=np.float64)  # None is NaN
     count = np.array(orders, dtype=np.float64)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN for None; huge values are not quick
         cents = np.rint(value * 100)  # as ``round`` (half to even), as in ``_cents``
         size = np.abs(value)
         quick = (
