@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from segmentry.engine.entities import derive
+from segmentry.engine.derivation import derive
 from segmentry.match.columnar import ColumnarTable, ListColumn, TextColumn
 from segmentry.model.schema import Kind, Schema, declare
 from segmentry.model.temporal import EvalContext

@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from segmentry.model.derived import average_order_value, discount_percent
+from segmentry.model.derived import average_order_value, average_order_values, discount_percent
 
 HUNDREDTH = Decimal("0.01")
 cents = st.integers(min_value=1, max_value=10**9).map(lambda n: Decimal(n) / 100)
@@ -131,3 +131,23 @@ def test_discounts_of_three_decimals_at_and_beside_halves(j: int, k: int, beside
     price = original - Decimal(j * (2 * k + 1) + beside) / 1000
     found = discount_percent(float(price), float(original))
     assert str(found) == str(by_decimal(100 * (original - price), original))
+
+
+@settings(max_examples=300)
+@given(
+    pairs=st.lists(
+        st.tuples(
+            st.one_of(st.none(), numbers, st.just(0.0), st.just(-0.0)),
+            st.one_of(st.none(), st.integers(min_value=-(2**60), max_value=2**60), st.just(0)),
+        ),
+        max_size=40,
+    )
+)
+def test_averages_of_a_column_are_those_of_each_pair(
+    pairs: list[tuple[float | None, int | None]],
+) -> None:
+    """An import derives its customers' averages a column at a time: each equals the
+    average of its pair alone, zeros' signs included, ``None`` without a value or orders."""
+    found = average_order_values([v for v, _ in pairs], [o for _, o in pairs])
+    expected = [None if v is None else average_order_value(v, o or 0) for v, o in pairs]
+    assert list(map(str, found)) == list(map(str, expected))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from pyroaring import BitMap
 
-from segmentry.engine.entities import derive
+from segmentry.engine.derivation import derive
 from segmentry.match.columnar import ColumnarTable, ListColumn, TextColumn
 from segmentry.model.schema import SEGMENTED_KINDS, Kind, Schema, declare
 from segmentry.model.values import encode, validate

@@ -13,16 +13,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from operator import attrgetter
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
-from segmentry.engine import behaviour, order_values
+from segmentry.engine import behaviour, entity_rows, order_values
+from segmentry.engine.derivation import DERIVED, derive, stamp_and_derive
 from segmentry.engine.matcher import matcher_for
 from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Cause
 from segmentry.errors import NotFoundError, ValidationError
-from segmentry.model import derived
 from segmentry.model.batch_encoder import Encoder
 from segmentry.model.batch_values import validate_many
 from segmentry.model.schema import Kind, Schema, segmented
@@ -37,7 +37,6 @@ from segmentry.model.values import (
 from segmentry.store import entities as entity_store
 from segmentry.store import members as member_store
 from segmentry.store.entities import EntityRow
-from segmentry.store.tenants import seq_counter
 
 MAX_BATCH = 10_000
 MAX_REPORTED = 20
@@ -131,28 +130,31 @@ def _apply(
     *,
     cause: Cause,
 ) -> list[Document]:
-    rows = _store(tx, kind, docs, existing, encoder)
+    stored = entity_rows.store(tx, kind, docs, existing, encoder)
     before = {r.seq: r.record for r in existing.values()}
     table, match = tx.state.tables[kind], matcher_for(tx, kind)
-    records = [(seq, row["record"]) for seq, row in rows.items()]
-    crossing = behaviour.watch(tx, kind, rows)
+    records: list[tuple[int, Mapping[str, Any]]] = list(
+        zip(stored.seqs, stored.records, strict=True)
+    )
+    crossing = behaviour.watch(tx, kind, stored.seqs)
     tx.state.mutations += 1  # the snapshot changes: undone by a reload if the write fails
     befores: list[Mapping[str, Any] | None] = (
-        [before.get(seq) for seq in rows] if before else [None] * len(rows)
+        [before.get(seq) for seq in stored.seqs] if before else [None] * len(records)
     )
-    table.put_many(list(rows), [r for _, r in records], befores)
+    table.put_many(stored.seqs, stored.records, befores)
     if kind is Kind.PRODUCT:  # lines that named a new product by id now count it
-        for seq in rows.keys() - before.keys():
-            tx.state.purchases.product_appeared(rows[seq]["id"], seq)
+        for seq, entity_id in zip(stored.seqs, stored.ids, strict=True):
+            if seq not in before:
+                tx.state.purchases.product_appeared(entity_id, seq)
     if len(records) == 1:
         seq, record = records[0]
         match.update(tx, seq, before.get(seq), record, cause)
     else:
         fresh = all(r is None for r in before.values())  # new, or written again after a delete
-        seqs = np.array(list(rows), dtype=np.int64)
+        seqs = np.array(stored.seqs, dtype=np.int64)
         match.update_many(tx, seqs, records, cause, fresh=fresh)
     crossing.settle(tx, [(seq, before.get(seq), record) for seq, record in records], cause)
-    return [rows[seq]["doc"] for seq in rows]  # built for this write, shared with no one
+    return stored.docs  # built for this write, shared with no one
 
 
 def _ids(items: Sequence[Write], rejected: dict[int, tuple[str, ...]] | None) -> list[str]:
@@ -200,10 +202,14 @@ def _documents(
     outcomes, encoder = validate_many(
         schema, [(i.id, i.values) for _, i in replaced], tz=tx.state.tz, ids_checked=True
     )
-    checked = {n: outcome for (n, _), outcome in zip(replaced, outcomes, strict=True)}
-    docs: list[Document] = []
-    latest: dict[str, Document | None] = {i: r.doc for i, r in existing.items()}
     stamp = format_instant(tx.now)
+    if len(replaced) == len(items) and _all_new_docs(outcomes, ids := [i.id for _, i in items]):
+        docs = cast(list[Document], outcomes)
+        stamp_and_derive(schema.kind, docs, _created(ids, existing), stamp)
+        return docs, encoder
+    checked = {n: outcome for (n, _), outcome in zip(replaced, outcomes, strict=True)}
+    docs = []
+    latest: dict[str, Document | None] = {i: r.doc for i, r in existing.items()}
     kind = schema.kind
     for number, item in items:
         before, found = latest.get(item.id), checked.get(number)
@@ -221,6 +227,25 @@ def _documents(
         latest[item.id] = doc
         docs.append(doc)
     return docs, encoder
+
+
+def _all_new_docs(outcomes: list[Any], ids: list[str]) -> bool:
+    """Whether every item was validated whole, and no two share an id (none builds on
+    another): the batch's documents are then stamped and derived a column at a time."""
+    return set(map(type, outcomes)) == {dict} and len(set(ids)) == len(ids)
+
+
+def _created(ids: list[str], existing: dict[str, EntityRow]) -> dict[int, Any]:
+    """The creation stamp each item written again keeps, by item number."""
+    if not existing:
+        return {}
+    where = dict(zip(ids, range(len(ids)), strict=True))
+    kept = {}
+    for entity_id in existing.keys() & where.keys():
+        before = existing[entity_id].doc
+        if before and before.get("created_at"):
+            kept[where[entity_id]] = before["created_at"]
+    return kept
 
 
 def _refuse(rejected: dict[int, tuple[str, ...]], *, batch: bool) -> None:
@@ -269,69 +294,6 @@ def _patched(tx: Transaction, schema: Schema, item: Write, before: Document) -> 
         doc.pop(attribute.key if attribute else key, None)
     doc.update(checked)
     return doc
-
-
-DERIVED = ("discount_percent", "average_order_value")
-
-
-def derive(kind: Kind, doc: Document) -> None:
-    """The attributes segmentry computes from others, exact to the hundredth
-    (``model.derived``)."""
-    for key in DERIVED:
-        doc.pop(key, None)
-    if kind is Kind.PRODUCT:
-        price, original = doc.get("price"), doc.get("original_price")
-        found = None if price is None else derived.discount_percent(price, original or 0)
-        if found is not None:
-            doc["discount_percent"] = found
-    else:
-        value, orders = doc.get("lifetime_value"), doc.get("orders_count")
-        found = None if value is None else derived.average_order_value(value, orders or 0)
-        if found is not None:
-            doc["average_order_value"] = found
-
-
-def _store(
-    tx: Transaction,
-    kind: Kind,
-    docs: list[Document],
-    existing: dict[str, EntityRow],
-    encoder: Encoder,
-) -> dict[int, dict[str, Any]]:
-    """Insert or update rows; returns the final row of each written seq, in write order."""
-    seqs: dict[str, int] = {i: r.seq for i, r in existing.items()}
-    new_ids = {doc["id"] for doc in docs if doc["id"] not in seqs}
-    next_seq = tx.take(seq_counter(kind), len(new_ids)) if new_ids else 0
-    rows: dict[int, dict[str, Any]] = {}
-    now, revision, record = tx.now_us, tx.revision, encoder.record
-    for doc in docs:
-        entity_id = doc["id"]
-        seq = seqs.get(entity_id)
-        if seq is None:
-            seq = seqs[entity_id] = next_seq
-            next_seq += 1
-        rows[seq] = {
-            "seq": seq,
-            "id": entity_id,
-            "doc": doc,
-            "record": record(doc),
-            "created_at": now,
-            "updated_at": now,
-            "revision": revision,
-        }
-    old = {r.seq for r in existing.values()}
-    if old:
-        for seq, row in rows.items():
-            if seq in old:
-                row["created_at"] = existing[row["id"]].created_at
-        inserted = [r for s, r in rows.items() if s not in old]
-        updated = [r for s, r in rows.items() if s in old]
-    else:  # an import of new entities
-        inserted, updated = list(rows.values()), []
-    entity_store.insert_rows(tx.conn, tenant_id=tx.tenant_id, kind=kind, rows=inserted)
-    tx.inserted_entities += len(inserted)
-    entity_store.update_rows(tx.conn, tenant_id=tx.tenant_id, kind=kind, rows=updated)
-    return rows
 
 
 def delete(tx: Transaction, kind: Kind, entity_id: str) -> None:

@@ -65,16 +65,10 @@ class TextColumn:
     def code_all(self, distinct: list[str]) -> Sequence[int]:
         """The codes of distinct values, coding the new ones (a load's bulk :meth:`code`)."""
         if len(self.values) == 1:  # nothing coded yet: the values take codes 1, 2, ...
-            self.values.extend(distinct)
-            self._index, self._series = None, None
+            self._code_new(distinct)
             return range(1, len(self.values))
         index = self.index
-        new = [v for v in distinct if v not in index]
-        if new:
-            start = len(self.values)
-            self.values.extend(new)
-            index.update(zip(new, range(start, start + len(new)), strict=True))
-            self._series = None
+        self._code_new([v for v in distinct if v not in index])
         return [index[v] for v in distinct]
 
     def set(self, row: int, value: Any) -> None:
@@ -83,15 +77,30 @@ class TextColumn:
     def set_many(self, rows: np.ndarray, values: list[Any]) -> None:
         """Rows' values; the new ones coded together, in order of first appearance (a
         batch of new customers brings thousands of distinct emails and names)."""
-        get = self.index.get
-        codes = list(map(get, values, repeat(0)))  # 0: missing, or a value not coded yet
+        codes = list(map(self.index.get, values, repeat(0)))  # 0: missing, or not coded yet
         if 0 in codes:
-            new = [v for v, code in zip(values, codes, strict=True) if not code and v is not None]
-            if new:
-                self.code_all(list(dict.fromkeys(new)))
-                get = self.index.get  # coding the first values replaces the index
-                codes = list(map(get, values, repeat(0)))
+            distinct = dict.fromkeys(values)  # in order of first appearance, with no Python step
+            distinct.pop(None, None)
+            index = self.index
+            if index.keys().isdisjoint(distinct):  # all new, as ids and emails of an import
+                self._code_new(list(distinct))
+            else:
+                self._code_new([v for v in distinct if v not in index])
+            codes = list(map(self.index.get, values, repeat(0)))
         self.codes[rows] = codes
+
+    def _code_new(self, new: list[str]) -> None:
+        """Code values none of which is coded yet."""
+        if not new:
+            return
+        if len(self.values) == 1:  # as in :meth:`code_all`: the index is built when needed
+            self.values.extend(new)
+            self._index, self._series = None, None
+            return
+        start = len(self.values)
+        self.values.extend(new)
+        self.index.update(zip(new, range(start, start + len(new)), strict=True))
+        self._series = None
 
     def dictionary(self) -> pl.Series:
         """The distinct values by code, for tests that run once per value."""
@@ -240,7 +249,7 @@ class ColumnarTable:
     def put_many(
         self,
         seqs: list[int],
-        records: list[Mapping[str, Any]],
+        records: Sequence[Mapping[str, Any]],
         olds: list[Mapping[str, Any] | None],
     ) -> None:
         """:meth:`put` for many distinct rows (all present), a column at a time."""
@@ -250,10 +259,13 @@ class ColumnarTable:
         rows = np.array(seqs, dtype=np.int64)
         self.alive[rows] = True
         fresh = not any(olds)
+        plain = all(type(r) is dict for r in records)  # read a column with no Python step
         for key, column in self.columns.items():
             if isinstance(column, ListColumn) and not fresh:
                 for seq, record, old in zip(seqs, records, olds, strict=True):
                     column.set(seq, record.get(key), (old or {}).get(key))
+            elif plain:
+                column.set_many(rows, list(map(dict.get, records, repeat(key))))  # type: ignore[arg-type]
             else:
                 column.set_many(rows, [record.get(key) for record in records])
 

@@ -22,7 +22,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
-from itertools import repeat
+from itertools import compress, repeat
 from typing import Any
 
 import polars as pl
@@ -233,13 +233,10 @@ def _canonical(
         series.str.contains(pattern)
         & parsed.dt.year().is_between(temporal.MIN_YEAR, temporal.MAX_YEAR)
     ).fill_null(False)
-    found = dict(
-        zip(
-            series.filter(plain).to_list(),
-            parsed.filter(plain).cast(pl.Int64).to_list(),
-            strict=True,
-        )
-    )
+    # Keyed by the items' own strings, not copies out of Polars: their hashes are kept,
+    # and the records' lookups find them by identity.
+    strings = compress(texts, plain.to_list())
+    found = dict(zip(strings, parsed.filter(plain).cast(pl.Int64).to_list(), strict=True))
     encoder.seed(attribute.key, found)
     return found, int(plain.sum())
 

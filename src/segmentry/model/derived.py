@@ -27,6 +27,9 @@ from __future__ import annotations
 
 import math
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from typing import Any
+
+import numpy as np
 
 PRECISION = 40
 EXACT = Context(prec=PRECISION, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
@@ -139,3 +142,45 @@ def _hundredths(ratio: Decimal) -> float | None:
         rounded = ratio  # so large that its hundredths are beyond a float anyway
     value = float(rounded)
     return value if value not in (float("inf"), float("-inf")) else None
+
+
+def average_order_values(values: list[Any], orders: list[Any]) -> list[float | None]:
+    """:func:`average_order_value` of each pair (``None`` where either is missing),
+    equal to it pair by pair. An import computes thousands: the pairs in whole cents
+    with a whole count (as shops send them) are divided in integers for the whole
+    column at once, the others one by one."""
+    if not _plain_columns(values, orders):
+        return [_one_average(v, o) for v, o in zip(values, orders, strict=True)]
+    value = np.array(values, dtype=np.float64)  # None is NaN
+    count = np.array(orders, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN for None; huge values are not quick
+        cents = np.rint(value * 100)  # as ``round`` (half to even), as in ``_cents``
+        size = np.abs(value)
+        quick = (
+            (size > 0) & (size < WHOLE_CENTS // 100) & (cents / 100 == value)
+            & (count != 0) & (np.abs(count) < LARGE)
+        )  # fmt: skip
+    numerator, denominator = cents[quick].astype(np.int64), count[quick].astype(np.int64)
+    whole, rest = np.divmod(np.abs(numerator), np.abs(denominator))
+    whole += 2 * rest >= np.abs(denominator)
+    found = whole / 100  # int64 below 2**53 over 100: the float nearest the decimal, as int / int
+    found[(numerator < 0) != (denominator < 0)] *= -1
+    out: list[float | None] = [None] * len(values)
+    for at, average in zip(np.flatnonzero(quick).tolist(), found.tolist(), strict=True):
+        out[at] = average
+    for at in np.flatnonzero(~quick & ~np.isnan(count) & (count != 0)).tolist():
+        out[at] = _one_average(values[at], orders[at])
+    return out
+
+
+def _plain_columns(values: list[Any], orders: list[Any]) -> bool:
+    """Whether the values are numbers and the counts whole ones (or missing), asked of
+    the whole columns with no Python step per item."""
+    return set(map(type, values)) <= {float, int, type(None)} and set(map(type, orders)) <= {
+        int,
+        type(None),
+    }
+
+
+def _one_average(value: Any, orders: Any) -> float | None:
+    return None if value is None else average_order_value(value, orders or 0)
