@@ -166,6 +166,7 @@ def test_sqlite_server_defaults_are_the_declared_ones(empty_sqlite_url: str) -> 
         ("tenants", "swept_at"): "'0'",
         ("tenants", "next_product_seq"): "'1'",
         ("tenants", "next_customer_seq"): "'1'",
+        ("tenants", "member_log_rows"): "'0'",
         ("segments", "description"): "''",
     }
 

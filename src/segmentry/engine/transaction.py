@@ -21,6 +21,7 @@ from segmentry.engine.types import Cause, Change
 from segmentry.model.temporal import EvalContext, from_micros, to_micros
 from segmentry.store import events as event_store
 from segmentry.store import history as history_store
+from segmentry.store import member_log
 from segmentry.store import members as member_store
 from segmentry.store import tenants as tenant_store
 from segmentry.store.codec import CHUNK_BITS, Stored, edit_chunk, encode_members, one_run
@@ -186,7 +187,15 @@ class Transaction:
         changed = {c: v for c, v in self.counters.items() if v != self.tenant.counters[c]}
         tenant_store.set_counters(self.conn, tenant_id=self.tenant_id, values=changed)
 
+    def fold(self) -> None:
+        """Fold the member log into the chunks (before chunks are edited directly)."""
+        if self.counters["member_log_rows"]:
+            member_store.fold(self.conn, tenant_id=self.tenant_id)
+            self.counters["member_log_rows"] = 0
+
     def _write_chunks(self) -> None:
+        if self._logged():
+            return
         edits: dict[tuple[int, int], tuple[BitMap, BitMap]] = {}
         for seg_id, change, _, seqs in self.flips.changes():
             if seg_id in self.dropped:
@@ -196,6 +205,7 @@ class Transaction:
                 (entered if change is Change.ENTERED else exited).update(part)
         if not edits:
             return
+        self.fold()  # the chunks read and edited below must hold the logged changes
         chunks, appended, edited = self._unread(edits)
         existing = member_store.read_stored_chunks(self.conn, tenant_id=self.tenant_id, keys=edited)
         for key, (entered, exited) in edited.items():
@@ -204,6 +214,25 @@ class Transaction:
             self.conn, tenant_id=self.tenant_id, chunks=chunks, existing=set(existing)
         )
         member_store.append_chunks(self.conn, tenant_id=self.tenant_id, chunks=appended)
+
+    def _logged(self) -> bool:
+        """Append this write's membership changes to the member log as one row when they
+        are one entity's (a single write's, whatever the segments it flips); folds the
+        log once it is long enough. False: the chunks are to be edited instead."""
+        seqs, entered, exited = BitMap(), BitMap(), BitMap()
+        for seg_id, change, _, members in self.flips.changes():
+            if seg_id not in self.dropped:
+                seqs |= members
+                (entered if change is Change.ENTERED else exited).add(seg_id)
+        if len(seqs) != 1:
+            return False
+        log_id = self.counters["next_event_id"]  # the write's first event, taken next
+        entry = member_log.Entry(log_id, seqs.min(), self.now_us, entered, exited)
+        member_log.append(self.conn, tenant_id=self.tenant_id, entry=entry)
+        self.counters["member_log_rows"] += 1
+        if self.counters["member_log_rows"] >= member_log.FOLD_ROWS:
+            self.fold()
+        return True
 
     def _unread(
         self, edits: dict[ChunkKey, Edit]
