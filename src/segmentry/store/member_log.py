@@ -1,20 +1,26 @@
-"""The member log: one entity's membership changes of one write, as one row.
+"""The member log: what one write did to one entity, as one row.
 
-A single-entity write that flips dozens of segments would otherwise read and
-rewrite a member chunk per segment, each on pages of its own; it appends one
-row here instead (the entity, the moment, the seg_ids it entered and those it
-left), so the pages it commits no longer grow with the segments it flips. The
-kept memberships are the chunks with the log's rows applied in ``log_id``
-order: every reader in ``store.members`` applies them. ``members.fold``
-moves the rows into the chunks, editing each chunk once for all its rows.
+A single-entity write that flips dozens of segments would otherwise rewrite a
+member chunk, insert an event block and a history point per segment, each
+landing on pages of its own (the chunks' rows and the per-segment indexes);
+it appends one row here instead: the entity, the moment, the seg_ids it
+entered and those it left, the write's event blocks (one member each) and its
+history points. So the pages it commits no longer grow with the segments it
+flips. What the member chunks, the feed and the history hold is their tables
+with the log's rows applied in ``log_id`` order: their readers in ``store``
+apply them. ``members.fold`` moves the rows into those tables (each chunk
+edited once for all its rows) and empties the log; a write that writes to
+those tables itself folds first, so the log's events are always the newest.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
+import orjson
 from pyroaring import BitMap
 from sqlalchemy.engine import Connection
 
@@ -23,42 +29,86 @@ from segmentry.store.codec import CHUNK_BITS, decode_members, encode_members
 
 FOLD_ROWS = 256
 """The log is folded by the write that brings it to this many rows: readers apply every
-row of the entities they read, and a fold edits each chunk once for all its rows."""
+row of the entities (or events) they read, and a fold edits each chunk once for all
+its rows."""
 
-COLUMNS = ("tenant_id", "log_id", "seq", "at", "entered", "exited")
+COLUMNS = (
+    "tenant_id",
+    "log_id",
+    "last_id",
+    "seq",
+    "kind",
+    "at",
+    "entered",
+    "exited",
+    "blocks",
+    "counts",
+)
+
+LoggedBlock = tuple[int, str, str, str]
+"""An event block of a logged write: (seg_id, segment code, change, cause); its one
+member is the row's entity, its id the row's ``log_id`` plus its place."""
 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One row: ``seq`` entered the segments ``entered`` and left ``exited`` at ``at``."""
+    """One row: entity ``seq`` of ``kind`` entered the segments ``entered`` and left
+    ``exited`` at ``at``; events ``log_id`` onwards are ``blocks``; ``counts`` are the
+    member counts of the segments the write touched, (seg_id, count) each."""
 
     log_id: int
     seq: int
+    kind: str
     at: int
     entered: BitMap
     exited: BitMap
+    blocks: list[LoggedBlock]
+    counts: list[tuple[int, int]]
+
+    @property
+    def last_id(self) -> int:
+        return self.log_id + len(self.blocks) - 1
 
 
 def append(conn: Connection, *, tenant_id: int, entry: Entry) -> None:
-    row = (tenant_id, entry.log_id, entry.seq, entry.at)
-    blobs = (encode_members(entry.entered), encode_members(entry.exited))
-    driver.insert(conn, "member_log", COLUMNS, [(*row, *blobs)])
+    e = entry
+    row = (tenant_id, e.log_id, e.last_id, e.seq, e.kind, e.at)
+    blobs = (encode_members(e.entered), encode_members(e.exited))
+    texts = (json.dumps(e.blocks, separators=(",", ":")), json.dumps(e.counts))
+    driver.insert(conn, "member_log", COLUMNS, [(*row, *blobs, *texts)])
 
 
 def entries(
-    conn: Connection, *, tenant_id: int, seqs: tuple[int, int] | None = None
+    conn: Connection,
+    *,
+    tenant_id: int,
+    seqs: tuple[int, int] | None = None,
+    after: int | None = None,
 ) -> list[Entry]:
-    """The rows in log order; ``seqs``: only those of entities ``lo <= seq < hi``."""
+    """The rows in log order; ``seqs``: only those of entities ``lo <= seq < hi``;
+    ``after``: only those with events after that event id."""
     mark = driver.mark(conn)
-    sql = f"SELECT log_id, seq, at, entered, exited FROM member_log WHERE tenant_id = {mark}"
+    sql = f"SELECT {', '.join(COLUMNS[1:])} FROM member_log WHERE tenant_id = {mark}"
     params: tuple[int, ...] = (tenant_id,)
     if seqs is not None:
         sql += f" AND seq >= {mark} AND seq < {mark}"
         params += seqs
+    if after is not None:
+        sql += f" AND last_id > {mark}"
+        params += (after,)
     found = conn.exec_driver_sql(sql + " ORDER BY log_id", params).all()
     return [
-        Entry(int(i), int(s), int(a), decode_members(bytes(e)), decode_members(bytes(x)))
-        for i, s, a, e, x in found
+        Entry(
+            int(log_id),
+            int(seq),
+            kind,
+            int(at),
+            decode_members(bytes(entered)),
+            decode_members(bytes(exited)),
+            [tuple(b) for b in orjson.loads(blocks)],
+            [tuple(c) for c in orjson.loads(counts)],
+        )
+        for log_id, _, seq, kind, at, entered, exited, blocks, counts in found
     ]
 
 

@@ -7,13 +7,13 @@ Every reader here answers with the member log's rows applied to the chunks
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import sqlalchemy as sa
 from pyroaring import BitMap
 from sqlalchemy.engine import Connection
 
-from segmentry.store import driver, member_log
+from segmentry.store import driver, events, history, member_log
 from segmentry.store.codec import (
     CHUNK_BITS,
     Chunk,
@@ -170,11 +170,33 @@ def append_chunks(conn: Connection, *, tenant_id: int, chunks: Sequence[Appended
 
 
 def fold(conn: Connection, *, tenant_id: int) -> int:
-    """Move the member log's rows into the chunks, each chunk edited once for all of its
-    rows, and empty the log; returns how many rows there were."""
+    """Move the member log's rows into the chunks (each edited once for all of its rows),
+    the event blocks and the history, and empty the log; returns how many rows there
+    were."""
     rows = member_log.entries(conn, tenant_id=tenant_id)
     if not rows:
         return 0
+    _fold_chunks(conn, tenant_id, rows)
+    blocks = [block for row in rows for block in _blocks(row)]
+    events.append(conn, tenant_id=tenant_id, blocks=blocks)
+    points: dict[int, dict[int, int]] = {}  # at -> seg_id -> count; a later row replaces
+    for row in rows:
+        points.setdefault(row.at, {}).update(row.counts)
+    for at, counts in points.items():
+        history.record(conn, tenant_id=tenant_id, counts=counts, at=at)
+    member_log.clear(conn, tenant_id=tenant_id)
+    return len(rows)
+
+
+def _blocks(row: member_log.Entry) -> Iterator[events.Block]:
+    members = BitMap([row.seq])
+    for place, (seg_id, code, change, cause) in enumerate(row.blocks):
+        yield events.Block(
+            row.log_id + place, seg_id, code, row.kind, change, cause, row.at, members
+        )
+
+
+def _fold_chunks(conn: Connection, tenant_id: int, rows: list[member_log.Entry]) -> None:
     pending = member_log.settled(rows)
     stored = read_stored_chunks(conn, tenant_id=tenant_id, keys=pending)
     edited: dict[ChunkKey, Stored | None] = {}
@@ -183,8 +205,6 @@ def fold(conn: Connection, *, tenant_id: int) -> int:
         chunk.settle(*member_log.split(changes))
         edited[key] = chunk.encode() if len(chunk) else None
     write_chunks(conn, tenant_id=tenant_id, chunks=edited, existing=set(stored))
-    member_log.clear(conn, tenant_id=tenant_id)
-    return len(rows)
 
 
 def drop_segment(conn: Connection, *, tenant_id: int, seg_id: int) -> None:

@@ -134,19 +134,26 @@ member_chunks = sa.Table(
     sa.Column("since", Blob, nullable=False),
 )
 
-# One entity's membership changes of one write, not yet folded into member_chunks:
-# the kept memberships are the chunks with these rows applied in log_id order.
+# One entity's membership changes of one write, with the write's events and history
+# points, not yet folded into member_chunks, event_blocks and segment_history: what
+# those hold is the tables with these rows applied in log_id order.
 member_log = sa.Table(
     "member_log",
     metadata,
     sa.Column("tenant_id", sa.Integer, primary_key=True),
-    # The first event id of the write: orders the rows as the writes went.
+    # The write's first event id (its events are log_id .. last_id, one block each).
     sa.Column("log_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("last_id", sa.BigInteger, nullable=False),
     sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
     sa.Column("at", Micros, nullable=False),
     # Roaring bitmaps of the seg_ids the entity entered and those it left.
     sa.Column("entered", Blob, nullable=False),
     sa.Column("exited", Blob, nullable=False),
+    # JSON: the events' blocks in id order, [seg_id, code, change, cause] each, and the
+    # history points, [seg_id, member_count] each.
+    sa.Column("blocks", sa.Text, nullable=False),
+    sa.Column("counts", sa.Text, nullable=False),
     sa.Index(None, "tenant_id", "seq"),
 )
 

@@ -1,6 +1,7 @@
-"""The member log: a single-entity write appends its membership changes as one row
-instead of rewriting a member chunk per segment it flips, and the tenant row counts
-the rows not yet folded into the chunks. Going back folds the log first.
+"""The member log: a single-entity write appends its membership changes, events and
+history points as one row instead of a member chunk, an event block and a history
+point per segment it flips, and the tenant row counts the rows not yet folded into
+those tables. Going back folds the log first.
 
 Revision ID: 0010
 Revises: 0009
@@ -22,10 +23,14 @@ def upgrade() -> None:
         "member_log",
         sa.Column("tenant_id", sa.Integer(), nullable=False),
         sa.Column("log_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("last_id", sa.BigInteger(), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
+        sa.Column("kind", sa.Text(), nullable=False),
         sa.Column("at", sa.BigInteger(), nullable=False),
         sa.Column("entered", sa.LargeBinary(), nullable=False),
         sa.Column("exited", sa.LargeBinary(), nullable=False),
+        sa.Column("blocks", sa.Text(), nullable=False),
+        sa.Column("counts", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "log_id", name=op.f("pk_member_log")),
     )
     op.create_index(op.f("ix_member_log_tenant_id_seq"), "member_log", ["tenant_id", "seq"])
