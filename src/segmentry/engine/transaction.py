@@ -208,15 +208,17 @@ class Transaction:
             seqs |= members
         if len(seqs) != 1 or len({segments[c[0]].kind for c in changes}) != 1:
             return False  # several entities (seqs count per kind: one seq, two kinds)
-        entry = member_log.Entry(
-            self.take("next_event_id", len(changes)),
-            seqs.min(),
-            segments[changes[0][0]].kind.value,
-            self.now_us,
-            BitMap([seg_id for seg_id, change, _, _ in changes if change is Change.ENTERED]),
-            BitMap([seg_id for seg_id, change, _, _ in changes if change is Change.EXITED]),
-            [(s, segments[s].code, change.value, cause.value) for s, change, cause, _ in changes],
-            sorted(self._counts().items()),
+        entry = member_log.Entry.of(
+            log_id=self.take("next_event_id", len(changes)),
+            seq=seqs.min(),
+            kind=segments[changes[0][0]].kind.value,
+            at=self.now_us,
+            changed=(
+                BitMap([seg_id for seg_id, change, _, _ in changes if change is Change.ENTERED]),
+                BitMap([seg_id for seg_id, change, _, _ in changes if change is Change.EXITED]),
+            ),
+            blocks=[(s, segments[s].code, c.value, cause.value) for s, c, cause, _ in changes],
+            counts=sorted(self._counts().items()),
         )
         member_log.append(self.conn, tenant_id=self.tenant_id, entry=entry)
         self.counters["member_log_rows"] += 1

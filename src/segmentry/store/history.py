@@ -25,6 +25,12 @@ def record(conn: Connection, *, tenant_id: int, counts: dict[int, int], at: int)
     driver.upsert(conn, "segment_history", COLUMNS, COLUMNS[:3], rows)
 
 
+def record_points(conn: Connection, *, tenant_id: int, points: dict[tuple[int, int], int]) -> None:
+    """Points at several moments: ``(seg_id, at) -> count``."""
+    rows = [(tenant_id, seg_id, at, n) for (seg_id, at), n in points.items()]
+    driver.upsert(conn, "segment_history", COLUMNS, COLUMNS[:3], rows)
+
+
 def points(conn: Connection, *, tenant_id: int, seg_id: int) -> list[tuple[int, int]]:
     """The segment's points in time order, the member log's among them."""
     query = sa.select(segment_history.c.at, segment_history.c.member_count).where(

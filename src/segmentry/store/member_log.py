@@ -53,8 +53,8 @@ member is the row's entity, its id the row's ``log_id`` plus its place."""
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One row: entity ``seq`` of ``kind`` entered the segments ``entered`` and left
-    ``exited`` at ``at``; events ``log_id`` onwards are ``blocks``; ``counts`` are the
-    member counts of the segments the write touched, (seg_id, count) each."""
+    ``exited`` at ``at``; its events, from ``log_id`` on, and its history points are
+    kept as stored (JSON) until asked for: most readers want only the memberships."""
 
     log_id: int
     seq: int
@@ -62,20 +62,44 @@ class Entry:
     at: int
     entered: BitMap
     exited: BitMap
-    blocks: list[LoggedBlock]
-    counts: list[tuple[int, int]]
+    blocks_json: str
+    counts_json: str
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        log_id: int,
+        seq: int,
+        kind: str,
+        at: int,
+        changed: tuple[BitMap, BitMap],
+        blocks: list[LoggedBlock],
+        counts: list[tuple[int, int]],
+    ) -> Entry:
+        """A row to append: ``changed`` is (entered, exited); ``counts`` the member counts
+        of the segments the write touched, (seg_id, count) each."""
+        text = (json.dumps(blocks, separators=(",", ":")), json.dumps(counts))
+        return cls(log_id, seq, kind, at, changed[0], changed[1], *text)
+
+    @property
+    def blocks(self) -> list[LoggedBlock]:
+        return [tuple(b) for b in orjson.loads(self.blocks_json)]
+
+    @property
+    def counts(self) -> list[tuple[int, int]]:
+        return [tuple(c) for c in orjson.loads(self.counts_json)]
 
     @property
     def last_id(self) -> int:
-        return self.log_id + len(self.blocks) - 1
+        return self.log_id + len(self.entered) + len(self.exited) - 1  # a block per flip
 
 
 def append(conn: Connection, *, tenant_id: int, entry: Entry) -> None:
     e = entry
     row = (tenant_id, e.log_id, e.last_id, e.seq, e.kind, e.at)
     blobs = (encode_members(e.entered), encode_members(e.exited))
-    texts = (json.dumps(e.blocks, separators=(",", ":")), json.dumps(e.counts))
-    driver.insert(conn, "member_log", COLUMNS, [(*row, *blobs, *texts)])
+    driver.insert(conn, "member_log", COLUMNS, [(*row, *blobs, e.blocks_json, e.counts_json)])
 
 
 def entries(
@@ -105,8 +129,8 @@ def entries(
             int(at),
             decode_members(bytes(entered)),
             decode_members(bytes(exited)),
-            [tuple(b) for b in orjson.loads(blocks)],
-            [tuple(c) for c in orjson.loads(counts)],
+            blocks,
+            counts,
         )
         for log_id, _, seq, kind, at, entered, exited, blocks, counts in found
     ]
