@@ -71,12 +71,16 @@ _SINCE = sa.select(member_chunks.c.members, member_chunks.c.since).where(
 )
 
 
-def since_of(conn: Connection, *, tenant_id: int, seg_id: int, seq: int) -> int | None:
-    """When ``seq`` entered the segment, or ``None`` if it is not a member."""
-    for logged in reversed(member_log.of_seq(conn, tenant_id=tenant_id, seq=seq)):
-        if seg_id in logged.entered:
-            return logged.at
-        if seg_id in logged.exited:
+def since_of(
+    conn: Connection, *, tenant_id: int, seg_id: int, seq: int, logged: bool = True
+) -> int | None:
+    """When ``seq`` entered the segment, or ``None`` if it is not a member; ``logged``
+    False: the caller knows the member log empty (its state is current)."""
+    entries = member_log.of_seq(conn, tenant_id=tenant_id, seq=seq) if logged else []
+    for entry in reversed(entries):
+        if seg_id in entry.entered:
+            return entry.at
+        if seg_id in entry.exited:
             return None
     params = {"tenant_id": tenant_id, "seg_id": seg_id, "chunk": chunk_of(seq)}
     row = conn.execute(_SINCE, params).one_or_none()
