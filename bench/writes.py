@@ -6,8 +6,9 @@ An SQLite file holds 5,000 customers and 1,000 active dynamic customer segments
 an existing customer's document with the one after an order (order count,
 lifetime value, average order value and last order date move, the update
 that flips most segments in the reverse stream): validation, the columnar snapshot,
-the rule index's re-check of the 1,000 segments, member chunks, events and
-history, one transaction, committed before the answer. The peer writes the
+the rule index's re-check of the 1,000 segments, the memberships, events and
+history points (one member-log row; the write that fills the log folds it into
+their tables), one transaction, committed before the answer. The peer writes the
 same documents, as JSON, with ``INSERT OR REPLACE`` and a commit each into a
 plain table of its own SQLite file in the same folder with the same durability
 (WAL, ``synchronous=FULL``, SQLite's own checkpoints), taking turns with the PUTs

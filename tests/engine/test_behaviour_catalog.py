@@ -24,7 +24,8 @@ def segment(seg_id: int, code: str, kind: Kind, rule: str) -> SegmentDef:
 
 
 def state() -> TenantState:
-    return TenantState(TenantRow(1, "shop", "UTC", 0, {"revision": 0}), dict(SCHEMAS))
+    row = TenantRow(1, "shop", "UTC", 0, {"revision": 0, "member_log_rows": 0})
+    return TenantState(row, dict(SCHEMAS))
 
 
 def test_same_kind_references_and_cross_references_are_kept_apart() -> None:

@@ -166,6 +166,7 @@ def test_sqlite_server_defaults_are_the_declared_ones(empty_sqlite_url: str) -> 
         ("tenants", "swept_at"): "'0'",
         ("tenants", "next_product_seq"): "'1'",
         ("tenants", "next_customer_seq"): "'1'",
+        ("tenants", "member_log_rows"): "'0'",
         ("segments", "description"): "''",
     }
 
@@ -326,3 +327,43 @@ def test_order_records_are_filled_from_the_orders_already_stored(empty_engine: E
         (2, 1): {"id": "o-1", "customer_id": "bob", "placed_at": at + 1, "status": "refunded",
                  "channel": "web", "total": 7},
     }  # fmt: skip
+
+
+def test_downgrading_the_member_log_folds_it_first(empty_engine: Engine) -> None:
+    """0010's downgrade moves the member log's rows (single writes' memberships, events
+    and history points) into the tables that held them before, losing none."""
+    from datetime import timedelta
+
+    from segmentry.engine.segmentry import Segmentry
+    from segmentry.engine.types import SegmentSpec
+    from tests.engine.conftest import ManualClock
+
+    clock = ManualClock()
+    url = empty_engine.url.render_as_string(hide_password=False)
+    segmentry = Segmentry(url, clock=clock)
+    try:
+        shop = segmentry.shop(segmentry.create_tenant("shop").tenant_id)
+        spec = SegmentSpec(kind="customer", code="big", name="Big", rule="lifetime_value > 100")
+        shop.create_segment(spec)
+        for n, value in enumerate((500, 600, 20)):
+            clock.advance(timedelta(minutes=1))
+            shop.upsert("customer", f"c{n}", {"lifetime_value": value})
+        before = [(m.id, m.since) for m in shop.members("big").items]
+        feed, history = shop.events().items, shop.history("big")
+    finally:
+        segmentry.close()
+    with empty_engine.begin() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(tables.member_log)).scalar()
+        command.downgrade(migrate.alembic_config(conn), "0009")
+    with empty_engine.connect() as conn:
+        assert "member_log" not in sa.inspect(conn).get_table_names()
+        blocks = conn.execute(sa.text("select count(*) from event_blocks")).scalar()
+        points = conn.execute(sa.text("select count(*) from segment_history")).scalar()
+    assert (blocks, points) == (len(feed), len(history))
+    again = Segmentry(url, clock=clock)  # upgrades to head again, the log empty
+    try:
+        shop = again.shop(shop.tenant_id)
+        assert [(m.id, m.since) for m in shop.members("big").items] == before
+        assert (shop.events().items, shop.history("big")) == (feed, history)
+    finally:
+        again.close()

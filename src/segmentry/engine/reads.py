@@ -186,7 +186,9 @@ def kept_member(
         return Kept.STALE
     if seq is None or not is_member:
         return None
-    since = member_store.since_of(conn, tenant_id=state.tenant_id, seg_id=segment.seg_id, seq=seq)
+    since = member_store.since_of(
+        conn, tenant_id=state.tenant_id, seg_id=segment.seg_id, seq=seq, logged=state.logged > 0
+    )
     if since is None:  # it left since (a later write, of this process or another)
         return Kept.STALE
     return Member(entity_id, from_micros(since))

@@ -186,6 +186,7 @@ class Segmentry(TenantCalls):
                     self.residency.discard(tenant_id)  # changed in memory, not in the database
                 raise
             state.revision = tx.revision
+            state.logged = tx.counters["member_log_rows"]
             state.committed = state.mutations
         self.statistics.inserted(tx.inserted_entities)  # after the commit, unlocked
 

@@ -281,6 +281,7 @@ def delete(
         tx.conn, tenant_id=tx.tenant_id, seg_id=segment.seg_id, now=tx.now_us
     )
     tx.replace_members(segment, BitMap(), Cause.SEGMENT_CHANGED)
+    tx.fold()  # the member log names the segment; its chunks are deleted next
     for drop in (
         segment_store.delete,
         member_store.drop_segment,

@@ -144,6 +144,9 @@ class TenantState:
     def __init__(self, tenant: TenantRow, schemas: dict[Kind, Schema]) -> None:
         self.tenant_id = tenant.tenant_id
         self.revision = tenant.revision
+        self.logged = tenant.counters["member_log_rows"]
+        """Rows of the member log as of ``revision`` (a member check with none pending
+        reads the chunk alone)."""
         self.tz = ZoneInfo(tenant.time_zone)
         self.schemas = schemas
         self.segments: dict[int, SegmentDef] = {}

@@ -21,6 +21,7 @@ from segmentry.engine.types import Cause, Change
 from segmentry.model.temporal import EvalContext, from_micros, to_micros
 from segmentry.store import events as event_store
 from segmentry.store import history as history_store
+from segmentry.store import member_log
 from segmentry.store import members as member_store
 from segmentry.store import tenants as tenant_store
 from segmentry.store.codec import CHUNK_BITS, Stored, edit_chunk, encode_members, one_run
@@ -176,15 +177,54 @@ class Transaction:
     def flush(self, *, bump: bool = True) -> None:
         """Write memberships, events, counts and history; bump the tenant's revision
         (other processes then reload their state) unless nothing they hold changed."""
-        self._write_chunks()
-        self._write_events()
-        self._write_counts()
+        if not self._logged():
+            self._write_chunks()
+            self._write_events()
+            self._write_counts()
         if bump or self.flips.touched():
             self.counters["revision"] = self.revision
         else:
             self.revision = self.state.revision
         changed = {c: v for c, v in self.counters.items() if v != self.tenant.counters[c]}
         tenant_store.set_counters(self.conn, tenant_id=self.tenant_id, values=changed)
+
+    def fold(self) -> None:
+        """Fold the member log into the chunks, the feed and the history (before this
+        write writes to them itself: the log's rows must come first)."""
+        if self.counters["member_log_rows"]:
+            member_store.fold(self.conn, tenant_id=self.tenant_id)
+            self.counters["member_log_rows"] = 0
+
+    def _logged(self) -> bool:
+        """Append this write's membership changes, events and history points to the
+        member log as one row when they are one entity's (a single write's, whatever
+        the segments it flips); folds the log once it is long enough. False: they are
+        to be written to their tables instead (several entities, a rename, a drop)."""
+        if self.renames or self.dropped:
+            return False
+        changes = sorted(self.flips.changes(), key=_block_order)
+        segments, seqs = self.flips.segments, BitMap()
+        for *_, members in changes:
+            seqs |= members
+        if len(seqs) != 1 or len({segments[c[0]].kind for c in changes}) != 1:
+            return False  # several entities (seqs count per kind: one seq, two kinds)
+        entry = member_log.Entry.of(
+            log_id=self.take("next_event_id", len(changes)),
+            seq=seqs.min(),
+            kind=segments[changes[0][0]].kind.value,
+            at=self.now_us,
+            changed=(
+                BitMap([seg_id for seg_id, change, _, _ in changes if change is Change.ENTERED]),
+                BitMap([seg_id for seg_id, change, _, _ in changes if change is Change.EXITED]),
+            ),
+            blocks=[(s, segments[s].code, c.value, cause.value) for s, c, cause, _ in changes],
+            counts=sorted(self._counts().items()),
+        )
+        member_log.append(self.conn, tenant_id=self.tenant_id, entry=entry)
+        self.counters["member_log_rows"] += 1
+        if self.counters["member_log_rows"] >= member_log.FOLD_ROWS:
+            self.fold()
+        return True
 
     def _write_chunks(self) -> None:
         edits: dict[tuple[int, int], tuple[BitMap, BitMap]] = {}
@@ -196,6 +236,7 @@ class Transaction:
                 (entered if change is Change.ENTERED else exited).update(part)
         if not edits:
             return
+        self.fold()  # the chunks read and edited below must hold the logged changes
         chunks, appended, edited = self._unread(edits)
         existing = member_store.read_stored_chunks(self.conn, tenant_id=self.tenant_id, keys=edited)
         for key, (entered, exited) in edited.items():
@@ -235,6 +276,7 @@ class Transaction:
         total = sum(len(m) for *_, m in self.renames) * 2 + sum(len(c[3]) for c in changes)
         if not total:
             return
+        self.fold()
         next_id = self.take("next_event_id", total)
         blocks = self._rename_blocks(next_id)
         next_id += sum(len(b.members) for b in blocks)
@@ -276,11 +318,16 @@ class Transaction:
         return blocks
 
     def _write_counts(self) -> None:
+        counts = self._counts()
+        if counts:
+            self.fold()
+            history_store.record(self.conn, tenant_id=self.tenant_id, counts=counts, at=self.now_us)
+
+    def _counts(self) -> dict[int, int]:
+        """The member counts of the segments this write touched: its history points."""
         touched = (self.counted | self.flips.touched()) - self.dropped
-        counts = {
-            s: len(self.state.members.get(s, BitMap())) for s in touched if s in self.state.segments
-        }
-        history_store.record(self.conn, tenant_id=self.tenant_id, counts=counts, at=self.now_us)
+        kept = self.state.members
+        return {s: len(kept.get(s, BitMap())) for s in touched if s in self.state.segments}
 
 
 def _by_chunk(seqs: BitMap) -> Iterator[tuple[int, BitMap]]:

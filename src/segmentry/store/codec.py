@@ -152,6 +152,15 @@ class Chunk:
             self.members = np.insert(self.members, place[fresh], entered[fresh])
             self.since = np.insert(self.since, place[fresh], at)
 
+    def settle(self, touched: np.ndarray, entered: np.ndarray, since: np.ndarray) -> None:
+        """Take ``touched`` seqs out, then put ``entered`` (a subset) back with their own
+        entry times ``since`` (the member log's rows, folded at once)."""
+        keep = ~np.isin(self.members, touched)
+        members = np.concatenate([self.members[keep], entered.astype(np.uint32)])
+        times = np.concatenate([self.since[keep], since.astype(np.int64)])
+        order = np.argsort(members, kind="stable")
+        self.members, self.since = members[order], times[order]
+
     def __len__(self) -> int:
         return len(self.members)
 

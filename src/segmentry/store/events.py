@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from pyroaring import BitMap
 from sqlalchemy.engine import Connection
 
-from segmentry.store import driver
+from segmentry.store import driver, member_log
 from segmentry.store.codec import decode_members, encode_members
 from segmentry.store.tables import event_blocks
 
@@ -68,7 +68,8 @@ def blocks_after(
     conn: Connection, *, tenant_id: int, after: int, seg_id: int | None = None, page: int = 64
 ) -> Iterator[Block]:
     """Blocks holding events with ids above ``after``, in id order (blocks never overlap,
-    so ordering by last id orders by first id too)."""
+    so ordering by last id orders by first id too), then the member log's, which are
+    newer than any stored block."""
     cursor = after
     while True:
         query = sa.select(
@@ -100,5 +101,24 @@ def blocks_after(
                 decode_members(row.members),
             )
         if len(rows) < page:
-            return
+            break
         cursor = rows[-1].last_id
+    yield from logged(conn, tenant_id=tenant_id, after=after, seg_id=seg_id)
+
+
+def logged(
+    conn: Connection, *, tenant_id: int, after: int, seg_id: int | None = None
+) -> Iterator[Block]:
+    """The member log's blocks holding events above ``after`` (one member each)."""
+    for row in member_log.entries(conn, tenant_id=tenant_id, after=after):
+        for block in logged_blocks(row, after=after):
+            if seg_id is None or block.seg_id == seg_id:
+                yield block
+
+
+def logged_blocks(row: member_log.Entry, *, after: int) -> Iterator[Block]:
+    """A logged row's blocks holding events above ``after``."""
+    members = BitMap([row.seq])
+    for place, (seg_id, code, change, cause) in enumerate(row.blocks):
+        if row.log_id + place > after:
+            yield Block(row.log_id + place, seg_id, code, row.kind, change, cause, row.at, members)

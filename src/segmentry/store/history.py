@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from segmentry.store import driver
+from segmentry.store import driver, member_log
 from segmentry.store.tables import segment_history
 
 HOUR = 3_600_000_000
@@ -25,13 +25,21 @@ def record(conn: Connection, *, tenant_id: int, counts: dict[int, int], at: int)
     driver.upsert(conn, "segment_history", COLUMNS, COLUMNS[:3], rows)
 
 
+def record_points(conn: Connection, *, tenant_id: int, points: dict[tuple[int, int], int]) -> None:
+    """Points at several moments: ``(seg_id, at) -> count``."""
+    rows = [(tenant_id, seg_id, at, n) for (seg_id, at), n in points.items()]
+    driver.upsert(conn, "segment_history", COLUMNS, COLUMNS[:3], rows)
+
+
 def points(conn: Connection, *, tenant_id: int, seg_id: int) -> list[tuple[int, int]]:
-    query = (
-        sa.select(segment_history.c.at, segment_history.c.member_count)
-        .where(segment_history.c.tenant_id == tenant_id, segment_history.c.seg_id == seg_id)
-        .order_by(segment_history.c.at)
+    """The segment's points in time order, the member log's among them."""
+    query = sa.select(segment_history.c.at, segment_history.c.member_count).where(
+        segment_history.c.tenant_id == tenant_id, segment_history.c.seg_id == seg_id
     )
-    return [(int(at), int(n)) for at, n in conn.execute(query)]
+    found = {int(at): int(n) for at, n in conn.execute(query)}
+    for row in member_log.entries(conn, tenant_id=tenant_id):
+        found.update((row.at, n) for s, n in row.counts if s == seg_id)
+    return sorted(found.items())
 
 
 def thin(conn: Connection, *, tenant_id: int, now: int) -> int:

@@ -1,19 +1,26 @@
-"""Kept memberships (chunked bitmaps) and the hand-managed lists of fixed segments."""
+"""Kept memberships (chunked bitmaps, and the member log on top of them) and the
+hand-managed lists of fixed segments.
+
+Every reader here answers with the member log's rows applied to the chunks
+(``store.member_log``); the chunk writers expect the log folded first (:func:`fold`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import sqlalchemy as sa
 from pyroaring import BitMap
 from sqlalchemy.engine import Connection
 
-from segmentry.store import driver
+from segmentry.store import driver, events, history, member_log
 from segmentry.store.codec import (
+    CHUNK_BITS,
     Chunk,
     Stored,
     chunk_of,
     decode_members,
+    encode_members,
     entered_at,
     plain,
     run,
@@ -32,15 +39,29 @@ def load_members(conn: Connection, *, tenant_id: int) -> dict[int, BitMap]:
     )
     for seg_id, data in conn.execute(query):
         out.setdefault(seg_id, BitMap()).update(decode_members(data))
+    for row in member_log.entries(conn, tenant_id=tenant_id):
+        for seg_id in row.exited:
+            out.setdefault(seg_id, BitMap()).discard(row.seq)
+        for seg_id in row.entered:
+            out.setdefault(seg_id, BitMap()).add(row.seq)
     return out
 
 
 def read_chunks(
     conn: Connection, *, tenant_id: int, keys: Iterable[ChunkKey]
 ) -> dict[ChunkKey, Chunk]:
-    """The chunks with these keys that exist, with their entry times."""
-    stored = read_stored_chunks(conn, tenant_id=tenant_id, keys=keys)
-    return {key: Chunk.decode(members, since) for key, (members, since) in stored.items()}
+    """The chunks with these keys that hold members, with their entry times (the member
+    log's rows applied)."""
+    wanted = set(keys)
+    stored = read_stored_chunks(conn, tenant_id=tenant_id, keys=wanted)
+    out = {key: Chunk.decode(members, since) for key, (members, since) in stored.items()}
+    for chunk in {c for _, c in wanted}:
+        span = (chunk << CHUNK_BITS, (chunk + 1) << CHUNK_BITS)
+        rows = member_log.entries(conn, tenant_id=tenant_id, seqs=span)
+        segs = {s for s, c in wanted if c == chunk}
+        for key, changes in member_log.settled(rows, segs).items():
+            out.setdefault(key, Chunk()).settle(*member_log.split(changes))
+    return {key: found for key, found in out.items() if len(found)}
 
 
 _SINCE = sa.select(member_chunks.c.members, member_chunks.c.since).where(
@@ -50,8 +71,17 @@ _SINCE = sa.select(member_chunks.c.members, member_chunks.c.since).where(
 )
 
 
-def since_of(conn: Connection, *, tenant_id: int, seg_id: int, seq: int) -> int | None:
-    """When ``seq`` entered the segment, or ``None`` if it is not a member."""
+def since_of(
+    conn: Connection, *, tenant_id: int, seg_id: int, seq: int, logged: bool = True
+) -> int | None:
+    """When ``seq`` entered the segment, or ``None`` if it is not a member; ``logged``
+    False: the caller knows the member log empty (its state is current)."""
+    entries = member_log.of_seq(conn, tenant_id=tenant_id, seq=seq) if logged else []
+    for entry in reversed(entries):
+        if seg_id in entry.entered:
+            return entry.at
+        if seg_id in entry.exited:
+            return None
     params = {"tenant_id": tenant_id, "seg_id": seg_id, "chunk": chunk_of(seq)}
     row = conn.execute(_SINCE, params).one_or_none()
     return entered_at(bytes(row.members), bytes(row.since), seq) if row is not None else None
@@ -60,7 +90,7 @@ def since_of(conn: Connection, *, tenant_id: int, seg_id: int, seq: int) -> int 
 def read_stored_chunks(
     conn: Connection, *, tenant_id: int, keys: Iterable[ChunkKey]
 ) -> dict[ChunkKey, Stored]:
-    """The chunks with these keys that exist, as stored.
+    """The chunks with these keys that exist, as stored (without the member log).
 
     Segments wanting the same chunks are read together (a batch write touches
     the same few chunks of many segments), a few hundred segments per query.
@@ -144,7 +174,46 @@ def append_chunks(conn: Connection, *, tenant_id: int, chunks: Sequence[Appended
     conn.exec_driver_sql(sql, rows)
 
 
+def fold(conn: Connection, *, tenant_id: int) -> int:
+    """Move the member log's rows into the chunks (each edited once for all of its rows),
+    the event blocks and the history, and empty the log; returns how many rows there
+    were."""
+    rows = member_log.entries(conn, tenant_id=tenant_id)
+    if not rows:
+        return 0
+    _fold_chunks(conn, tenant_id, rows)
+    driver.insert(conn, "event_blocks", events.COLUMNS, list(_block_rows(tenant_id, rows)))
+    points: dict[tuple[int, int], int] = {}  # (seg_id, at) -> count; a later row replaces
+    for row in rows:
+        points.update(((seg_id, row.at), count) for seg_id, count in row.counts)
+    history.record_points(conn, tenant_id=tenant_id, points=points)
+    member_log.clear(conn, tenant_id=tenant_id)
+    return len(rows)
+
+
+def _block_rows(tenant_id: int, rows: list[member_log.Entry]) -> Iterator[tuple[object, ...]]:
+    """The logged rows' event blocks as ``event_blocks`` rows (one member each)."""
+    for row in rows:
+        members = encode_members(BitMap([row.seq]))
+        for place, (seg_id, code, change, cause) in enumerate(row.blocks):
+            at = row.log_id + place
+            yield (tenant_id, at, at, seg_id, code, row.kind, change, cause, row.at, members)
+
+
+def _fold_chunks(conn: Connection, tenant_id: int, rows: list[member_log.Entry]) -> None:
+    pending = member_log.settled(rows)
+    stored = read_stored_chunks(conn, tenant_id=tenant_id, keys=pending)
+    edited: dict[ChunkKey, Stored | None] = {}
+    for key, changes in pending.items():
+        chunk = Chunk.decode(*stored[key]) if key in stored else Chunk()
+        chunk.settle(*member_log.split(changes))
+        edited[key] = chunk.encode() if len(chunk) else None
+    write_chunks(conn, tenant_id=tenant_id, chunks=edited, existing=set(stored))
+
+
 def drop_segment(conn: Connection, *, tenant_id: int, seg_id: int) -> None:
+    """Forget a segment's members; the member log must be folded first (a logged row
+    names the segment as a seg_id, which is never reused)."""
     for table in (member_chunks, fixed_members):
         conn.execute(table.delete().where(table.c.tenant_id == tenant_id, table.c.seg_id == seg_id))
 

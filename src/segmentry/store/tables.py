@@ -44,6 +44,8 @@ tenants = sa.Table(
     sa.Column("next_customer_seq", sa.BigInteger, nullable=False, server_default="1"),
     # Time-based memberships are exact as of this moment (the last sweep).
     sa.Column("swept_at", Micros, nullable=False, server_default="0"),
+    # Rows of the member log not yet folded into the member chunks.
+    sa.Column("member_log_rows", sa.BigInteger, nullable=False, server_default="0"),
     # Set by the tenant's first order: from then on customers' order values are
     # derived from orders (NULL: never had an order).
     sa.Column("orders_since", Micros),
@@ -130,6 +132,29 @@ member_chunks = sa.Table(
     # then, aligned with them in ascending order, when each entered (int64).
     sa.Column("members", Blob, nullable=False),
     sa.Column("since", Blob, nullable=False),
+)
+
+# One entity's membership changes of one write, with the write's events and history
+# points, not yet folded into member_chunks, event_blocks and segment_history: what
+# those hold is the tables with these rows applied in log_id order.
+member_log = sa.Table(
+    "member_log",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, primary_key=True),
+    # The write's first event id (its events are log_id .. last_id, one block each).
+    sa.Column("log_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("last_id", sa.BigInteger, nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("at", Micros, nullable=False),
+    # Roaring bitmaps of the seg_ids the entity entered and those it left.
+    sa.Column("entered", Blob, nullable=False),
+    sa.Column("exited", Blob, nullable=False),
+    # JSON: the events' blocks in id order, [seg_id, code, change, cause] each, and the
+    # history points, [seg_id, member_count] each.
+    sa.Column("blocks", sa.Text, nullable=False),
+    sa.Column("counts", sa.Text, nullable=False),
+    sa.Index(None, "tenant_id", "seq"),
 )
 
 fixed_members = sa.Table(

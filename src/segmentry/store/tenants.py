@@ -25,6 +25,7 @@ COUNTERS = (
     "next_seg_id",
     "next_product_seq",
     "next_customer_seq",
+    "member_log_rows",
 )
 """The tenant row's counters: a write transaction reads them once, with the row's lock,
 takes from them in memory and writes the changed ones back with one ``UPDATE``."""
