@@ -64,7 +64,7 @@ class DeliverySettings:
 
     allow_private: bool = False
     concurrency: int = 64
-    poll_interval: float = 0.2
+    poll_interval: float = 0.4  # also the tick that spaces the batches of a webhook
     hold: float = 1.0  # a webhook with nothing to send keeps its lease this long
     timeout: float = 10.0
     retry_base: float = 5.0  # the first retry's delay, doubled at each failure
