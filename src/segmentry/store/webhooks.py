@@ -210,11 +210,15 @@ def record_delivery(conn: Connection, *, tenant_id: int, webhook_id: str, row: D
     conn.execute(
         webhook_deliveries.insert().values(tenant_id=tenant_id, webhook_id=webhook_id, **values)
     )
+
+
+def prune_deliveries(conn: Connection, *, tenant_id: int, webhook_id: str, now: int) -> None:
+    """Forget the attempts older than the week that is kept."""
     conn.execute(
         webhook_deliveries.delete().where(
             webhook_deliveries.c.tenant_id == tenant_id,
             webhook_deliveries.c.webhook_id == webhook_id,
-            webhook_deliveries.c.at < row.at - KEPT_DELIVERIES_US,
+            webhook_deliveries.c.at < now - KEPT_DELIVERIES_US,
         )
     )
 

@@ -8,6 +8,7 @@ a position moved past events that did not match skips nothing.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,10 +46,12 @@ EVERYTHING = Filter(None, frozenset(k.value for k in Kind), frozenset({"entered"
 @dataclass(slots=True)
 class Batch:
     """Matching events after a position, and how far the feed was read (``through``:
-    the position to store once the events are delivered)."""
+    the position to store once the events are delivered); ``more``: the read stopped
+    at its limit, not at the end of the feed."""
 
     events: list[dict[str, Any]] = field(default_factory=list)
     through: int = 0
+    more: bool = False
     _body: bytes | None = None
 
     def body(self) -> bytes:
@@ -58,23 +61,37 @@ class Batch:
         return self._body
 
 
-def read(conn: Connection, *, tenant_id: int, after: int, wanted: Filter, limit: int) -> Batch:
+def read(
+    conn: Connection,
+    *,
+    tenant_id: int,
+    after: int,
+    wanted: Filter,
+    limit: int,
+    upto: int | None = None,
+) -> Batch:
+    """The batch after ``after``; with ``upto``, events past it are left for a later read
+    (it must be an id committed before ``conn``'s snapshot was taken)."""
     batch = Batch(through=after)
     picked: list[tuple[event_store.Block, int, int]] = []  # (block, event id, seq)
     scanned = 0
+    last = upto if upto is not None else math.inf
     for block in event_store.blocks_after(conn, tenant_id=tenant_id, after=after):
+        if block.first_id > last or after >= last:
+            break
         skip = max(0, after - block.first_id + 1)
-        count = len(block.members)
+        end = int(min(len(block.members), last - block.first_id + 1))
         if not wanted.matches(block):
-            batch.through = block.first_id + count - 1
-            scanned += count - skip
+            batch.through = block.first_id + end - 1
+            scanned += end - skip
         else:
-            for rank in range(skip, count):
+            for rank in range(skip, end):
                 picked.append((block, block.first_id + rank, block.members[rank]))
                 batch.through = block.first_id + rank
                 if len(picked) == limit:
                     break
         if len(picked) == limit or scanned >= SCAN_LIMIT:
+            batch.more = True
             break
     batch.events = _named(conn, tenant_id, picked)
     return batch

@@ -9,6 +9,7 @@ bytes of an answer are read; the rest is dropped with the connection.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -30,13 +31,30 @@ class Outcome:
         return self.status is not None and 200 <= self.status < 300
 
 
-def client(timeout: float) -> httpx.AsyncClient:
+KEEPALIVE_S = 5.0
+"""How long an idle connection to a receiver is kept for the next delivery."""
+
+
+def tls_context() -> ssl.SSLContext:
+    """Certificates to check https receivers against, loaded once for all clients."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
+def client(timeout: float, tls: ssl.SSLContext) -> httpx.AsyncClient:
+    """A client for one webhook while its lease is held, with one connection kept
+    between its deliveries: a new connection per delivery (connecting, closing, and
+    the receiver's accepting) cost more CPU than the delivery itself, and a pool
+    shared by all webhooks looks at every connection it holds at each request. A
+    connection whose answer was not read to its end (cut off at the cap, timed out,
+    or broken) is closed by httpcore, never reused, so a receiver that misbehaved
+    leaves nothing behind for the next delivery."""
     return httpx.AsyncClient(
         follow_redirects=False,
         timeout=httpx.Timeout(timeout),
-        # One connection per delivery: a receiver that misbehaved must not leave a
-        # half-read connection behind for the next one.
-        limits=httpx.Limits(max_keepalive_connections=0),
+        verify=tls,
+        limits=httpx.Limits(
+            max_connections=1, max_keepalive_connections=1, keepalive_expiry=KEEPALIVE_S
+        ),
         trust_env=False,
     )
 
@@ -96,10 +114,12 @@ async def _exchange(
 
 async def _check_address(url: str, allow_private: bool) -> None:
     parts = urlsplit(url)
+    host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    await asyncio.to_thread(
-        urls.check_host, parts.hostname or "", port, allow_private=allow_private
-    )
+    if urls.is_address(host):  # nothing to resolve: no thread needed
+        urls.check_host(host, port, allow_private=allow_private)
+    else:
+        await asyncio.to_thread(urls.check_host, host, port, allow_private=allow_private)
 
 
 async def _head_of(answer: httpx.Response, cap: int) -> str:

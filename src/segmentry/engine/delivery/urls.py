@@ -58,11 +58,22 @@ def check_host(host: str, port: int, *, allow_private: bool) -> None:
 
 
 def resolve(host: str, port: int) -> list[str]:
+    if is_address(host):  # an address is its own answer: no lookup, no thread
+        return [host]
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise UnsafeAddressError(f"url host {host!r} does not resolve", field="url") from None
     return sorted({str(info[4][0]) for info in found})
+
+
+def is_address(host: str) -> bool:
+    """Whether the host is an IP address rather than a name (resolving it asks no one)."""
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
 
 
 def is_public(address: str) -> bool:

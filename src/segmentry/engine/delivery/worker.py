@@ -19,7 +19,7 @@ import logging
 import math
 import random
 import secrets
-import threading
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,39 +30,15 @@ from sqlalchemy.engine import Engine
 from segmentry.engine.delivery import feed, sender, signing
 from segmentry.engine.delivery.feed import Filter
 from segmentry.engine.delivery.loop import Service, now_us, pause
+from segmentry.engine.delivery.recent import RecentBatches, TickHeads
 from segmentry.engine.delivery.sender import Outcome
 from segmentry.store import webhooks as store
 from segmentry.store.database import read_transaction, write_transaction
 from segmentry.store.webhooks import DeliveryRow, WebhookRow
 
 log = logging.getLogger("segmentry.delivery")
+SETTLE_GATHER_S = 0.005
 Key = tuple[int, str]
-
-
-class RecentBatches:
-    """Batches read a moment ago, by tenant, position and filter: the webhooks told of
-    the same write usually stand at the same position with the same filter, and read
-    (and serialise) the same batch. An entry serves only for ``ttl`` seconds, so a
-    batch read before newer events committed is soon read again."""
-
-    def __init__(self, ttl: float, size: int = 256) -> None:
-        self.ttl = ttl
-        self.size = size
-        self._kept: dict[tuple[int, int, Filter], tuple[float, feed.Batch]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[int, int, Filter]) -> feed.Batch | None:
-        with self._lock:
-            found = self._kept.get(key)
-        if found is None or time.monotonic() - found[0] > self.ttl:
-            return None
-        return found[1]
-
-    def put(self, key: tuple[int, int, Filter], batch: feed.Batch) -> None:
-        with self._lock:
-            if len(self._kept) >= self.size:
-                self._kept.clear()
-            self._kept[key] = (time.monotonic(), batch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +52,7 @@ class Settlement:
 
 
 class Step(enum.Enum):
+    MORE = "the feed was read as far as one batch goes: more may be waiting"
     SENT = "a batch was delivered"
     IDLE = "nothing to send"
     STOP = "a failure, or the webhook is no longer ours to send"
@@ -87,7 +64,7 @@ class DeliverySettings:
 
     allow_private: bool = False
     concurrency: int = 64
-    poll_interval: float = 0.2
+    poll_interval: float = 0.4  # also the tick that spaces the batches of a webhook
     hold: float = 1.0  # a webhook with nothing to send keeps its lease this long
     timeout: float = 10.0
     retry_base: float = 5.0  # the first retry's delay, doubled at each failure
@@ -133,26 +110,27 @@ class WebhookWorker(Service):
         self.owner = "w_" + secrets.token_hex(8)
         self.sent: Callable[[WebhookRow, list[dict[str, object]], Outcome], None] | None = None
         self._settling: list[tuple[Settlement, asyncio.Future[bool]]] = []
-        self._recent = RecentBatches(self.settings.poll_interval / 4)
+        self._recent = RecentBatches()
+        self._heads = TickHeads(database, self.settings.poll_interval)
         self._settler_running = False
 
     async def run(self, stopping: asyncio.Event) -> None:
         active: dict[Key, asyncio.Task[None]] = {}
         wake = asyncio.Event()
-        async with sender.client(self.settings.timeout) as http:
-            while not stopping.is_set():
-                free = self.settings.concurrency - len(active)
-                if free > 0:
-                    for row in await self._claim(free, set(active)):
-                        key = (row.tenant_id, row.webhook_id)
-                        task = asyncio.create_task(self._serve(http, row))
-                        active[key] = task
-                        task.add_done_callback(self._forget(active, key, wake))
-                wake.clear()
-                await pause(stopping, self.settings.poll_interval, wake)
-            for task in active.values():
-                task.cancel()
-            await asyncio.gather(*active.values(), return_exceptions=True)
+        tls = sender.tls_context()
+        while not stopping.is_set():
+            free = self.settings.concurrency - len(active)
+            if free > 0:
+                for row in await self._claim(free, set(active)):
+                    key = (row.tenant_id, row.webhook_id)
+                    task = asyncio.create_task(self._serve(tls, row))
+                    active[key] = task
+                    task.add_done_callback(self._forget(active, key, wake))
+            wake.clear()
+            await pause(stopping, self.settings.poll_interval, wake)
+        for task in active.values():
+            task.cancel()
+        await asyncio.gather(*active.values(), return_exceptions=True)
 
     @staticmethod
     def _forget(
@@ -187,34 +165,47 @@ class WebhookWorker(Service):
             log.exception("claiming webhooks failed")
             return []
 
-    async def _serve(self, http: httpx.AsyncClient, row: WebhookRow) -> None:
+    async def _serve(self, tls: ssl.SSLContext, row: WebhookRow) -> None:
         """Deliver while there is something to send; a webhook that has nothing keeps its
         lease a moment (``hold``), so a steady trickle of events is not a claim and a
         release, two more write transactions, per batch."""
         try:
-            lease_until = time.monotonic() + self.settings.lease
-            sent, idle_since = 0, time.monotonic()
-            while sent < self.settings.batches_per_claim:
-                step = await self._deliver_one(http, row)
-                now = time.monotonic()
-                if step is Step.STOP:
-                    break
-                if step is Step.SENT:
-                    sent, idle_since, lease_until = sent + 1, now, now + self.settings.lease
-                    continue
-                if now - idle_since >= self.settings.hold:
-                    break
-                if lease_until - now < self.settings.lease / 2:
-                    if not await asyncio.to_thread(self._renew, row):
-                        break
-                    lease_until = now + self.settings.lease
-                await asyncio.sleep(self.settings.poll_interval)
+            async with sender.client(self.settings.timeout, tls) as http:
+                await self._deliver_while_held(http, row)
         except asyncio.CancelledError:
             raise
         except Exception:  # one webhook's failure must not stop the others
             log.exception("delivering webhook %s failed", row.webhook_id)
         finally:
             await asyncio.shield(asyncio.to_thread(self._release, row))
+
+    async def _deliver_while_held(self, http: httpx.AsyncClient, row: WebhookRow) -> None:
+        lease_until = time.monotonic() + self.settings.lease
+        sent, idle_since = 0, time.monotonic()
+        while sent < self.settings.batches_per_claim:
+            step = await self._deliver_one(http, row)
+            now = time.monotonic()
+            if step is Step.STOP:
+                break
+            if step is not Step.IDLE:
+                sent, idle_since, lease_until = sent + 1, now, now + self.settings.lease
+                if step is Step.MORE:
+                    continue
+            elif now - idle_since >= self.settings.hold:
+                break
+            elif lease_until - now < self.settings.lease / 2:
+                if not await asyncio.to_thread(self._renew, row):
+                    break
+                lease_until = now + self.settings.lease
+            await asyncio.sleep(self._until_tick())
+
+    def _until_tick(self) -> float:
+        """Seconds to the next tick of a clock all webhooks share. A webhook that sent
+        what there was waits for it rather than reading again at once: the events of
+        the writes meanwhile go out together, one batch instead of many, and webhooks
+        at the same position read and serialise it once (``RecentBatches``)."""
+        interval = self.settings.poll_interval
+        return interval - time.monotonic() % interval
 
     def _renew(self, row: WebhookRow) -> bool:
         with write_transaction(self.database) as conn:
@@ -227,9 +218,14 @@ class WebhookWorker(Service):
             )
 
     def _release(self, row: WebhookRow) -> None:
+        # Old attempts are pruned here, once a lease (at most ``batches_per_claim``
+        # attempts), rather than by another statement in every attempt's transaction.
         with write_transaction(self.database) as conn:
             store.release(
                 conn, tenant_id=row.tenant_id, webhook_id=row.webhook_id, owner=self.owner
+            )
+            store.prune_deliveries(
+                conn, tenant_id=row.tenant_id, webhook_id=row.webhook_id, now=now_us()
             )
 
     async def _deliver_one(self, http: httpx.AsyncClient, claimed: WebhookRow) -> Step:
@@ -241,7 +237,7 @@ class WebhookWorker(Service):
         if not batch.events:
             if batch.through > row.position:
                 await asyncio.to_thread(self._settle_skipped, row, batch.through)
-            return Step.IDLE
+            return Step.MORE if batch.more else Step.IDLE
         body = batch.body()
         first, last = batch.events[0]["id"], batch.events[-1]["id"]
         message_id = f"msg_{row.webhook_id}_{first}_{last}"
@@ -279,24 +275,28 @@ class WebhookWorker(Service):
         kept = await self._settle(Settlement(row, batch.through, attempt, outcome))
         if self.sent is not None:
             self.sent(row, batch.events, outcome)
-        return Step.SENT if kept and outcome.ok else Step.STOP
+        if not (kept and outcome.ok):
+            return Step.STOP
+        return Step.MORE if batch.more else Step.SENT
 
     def _next_batch(self, claimed: WebhookRow) -> tuple[WebhookRow, feed.Batch] | None:
+        head = self._heads.head(claimed.tenant_id)
         with read_transaction(self.database) as conn:
             row = store.get(conn, tenant_id=claimed.tenant_id, webhook_id=claimed.webhook_id)
             if row is None or not row.enabled or row.lease_owner != self.owner:
                 return None
-            key = (row.tenant_id, row.position, wanted(row))
-            batch = self._recent.get(key)
-            if batch is None:
-                batch = feed.read(
+            key = (row.tenant_id, row.position, wanted(row), head)
+            batch = self._recent.read_once(
+                key,
+                lambda: feed.read(
                     conn,
                     tenant_id=row.tenant_id,
                     after=row.position,
                     wanted=key[2],
                     limit=self.settings.batch_size,
-                )
-                self._recent.put(key, batch)
+                    upto=head,
+                ),
+            )
         return row, batch
 
     def _settle_skipped(self, row: WebhookRow, through: int) -> None:
@@ -326,6 +326,9 @@ class WebhookWorker(Service):
 
     async def _settle_waiting(self) -> None:
         try:
+            # The webhooks of one tick post to their receivers at once and finish within
+            # moments of each other: a short wait writes them in one transaction.
+            await asyncio.sleep(SETTLE_GATHER_S)
             while self._settling:
                 group, self._settling = self._settling, []
                 try:
