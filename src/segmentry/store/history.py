@@ -21,8 +21,8 @@ COLUMNS = ("tenant_id", "seg_id", "at", "member_count")
 
 def record(conn: Connection, *, tenant_id: int, counts: dict[int, int], at: int) -> None:
     """A point per segment at ``at`` (replacing a point already there)."""
-    rows = [(tenant_id, s, at, n) for s, n in counts.items()]
-    driver.upsert(conn, "segment_history", COLUMNS, COLUMNS[:3], rows)
+    points = {(seg_id, at): n for seg_id, n in counts.items()}
+    record_points(conn, tenant_id=tenant_id, points=points)
 
 
 def record_points(conn: Connection, *, tenant_id: int, points: dict[tuple[int, int], int]) -> None:

@@ -7,7 +7,7 @@ Every reader here answers with the member log's rows applied to the chunks
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
 from pyroaring import BitMap
@@ -20,7 +20,6 @@ from segmentry.store.codec import (
     Stored,
     chunk_of,
     decode_members,
-    encode_members,
     entered_at,
     plain,
     run,
@@ -182,22 +181,14 @@ def fold(conn: Connection, *, tenant_id: int) -> int:
     if not rows:
         return 0
     _fold_chunks(conn, tenant_id, rows)
-    driver.insert(conn, "event_blocks", events.COLUMNS, list(_block_rows(tenant_id, rows)))
+    blocks = [block for row in rows for block in events.logged_blocks(row, after=row.log_id - 1)]
+    events.append(conn, tenant_id=tenant_id, blocks=blocks)
     points: dict[tuple[int, int], int] = {}  # (seg_id, at) -> count; a later row replaces
     for row in rows:
         points.update(((seg_id, row.at), count) for seg_id, count in row.counts)
     history.record_points(conn, tenant_id=tenant_id, points=points)
     member_log.clear(conn, tenant_id=tenant_id)
     return len(rows)
-
-
-def _block_rows(tenant_id: int, rows: list[member_log.Entry]) -> Iterator[tuple[object, ...]]:
-    """The logged rows' event blocks as ``event_blocks`` rows (one member each)."""
-    for row in rows:
-        members = encode_members(BitMap([row.seq]))
-        for place, (seg_id, code, change, cause) in enumerate(row.blocks):
-            at = row.log_id + place
-            yield (tenant_id, at, at, seg_id, code, row.kind, change, cause, row.at, members)
 
 
 def _fold_chunks(conn: Connection, tenant_id: int, rows: list[member_log.Entry]) -> None:

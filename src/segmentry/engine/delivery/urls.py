@@ -70,14 +70,19 @@ def resolve(host: str, port: int) -> list[str]:
 def is_address(host: str) -> bool:
     """Whether the host is an IP address rather than a name (resolving it asks no one)."""
     try:
-        ipaddress.ip_address(host.split("%", 1)[0])
+        _ip(host)
     except ValueError:
         return False
     return True
 
 
 def is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    ip = _ip(address)
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     return ip.is_global and not ip.is_multicast
+
+
+def _ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """The address without its IPv6 zone (``fe80::1%eth0``); ValueError if not one."""
+    return ipaddress.ip_address(address.split("%", 1)[0])
