@@ -7,6 +7,7 @@ multi-character case folds, decimals, day boundaries in the tenant's zone.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -94,8 +95,10 @@ def moments(draw: st.DrawFn) -> EvalContext:
     return EvalContext(now=now, tz=tz)
 
 
+@functools.cache
 def raw_values(attribute: Attribute) -> st.SearchStrategy[Any]:
-    """Valid raw values of an attribute (as a shop would send them)."""
+    """Valid raw values of an attribute (as a shop would send them). One strategy per
+    attribute: Hypothesis validates every new strategy, which cost more than the draws."""
     kind = attribute.type
     if kind is AttrType.ENUM:
         return st.sampled_from(attribute.values).flatmap(
@@ -261,10 +264,12 @@ def second_round_conditions(draw: st.DrawFn, schema: Schema) -> Condition:
     return Condition(attribute.key, op, draw(operand(attribute, op)))
 
 
+@functools.cache
 def typed_rules(
     schema: Schema, *, segments: bool = True, second_round: bool = False
 ) -> st.SearchStrategy[Node]:
-    """Typed rules; ``second_round``: of the second round's constructs only."""
+    """Typed rules; ``second_round``: of the second round's constructs only. One strategy
+    per schema and flags, as a new one is validated (its repr formatted) at its first draw."""
     leaf: st.SearchStrategy[Node] = (
         second_round_conditions(schema) if second_round else conditions(schema)
     )
