@@ -58,11 +58,15 @@ def _groups(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
     return st.one_of(pairs.map(And), pairs.map(Or))
 
 
+SAYABLE_RULES = st.recursive(sayable(), _groups, max_leaves=6)
+"""Built once: Hypothesis validates a new strategy by formatting its repr."""
+
+
 @st.composite
 def sayable_cases(draw: st.DrawFn) -> dict[str, Any]:
     ctx = draw(moments())
     raw = draw(st.lists(entity_values(CUSTOMERS), min_size=2, max_size=10))
-    rule = draw(st.recursive(sayable(), _groups, max_leaves=6))
+    rule = draw(SAYABLE_RULES)
     negated = draw(st.booleans()) and isinstance(rule, Condition) and rule.op in shopify_write.TWINS
     rule = check(Not(rule) if negated else rule, CUSTOMERS)
     return {"schema": CUSTOMERS, "ctx": ctx, "shop": build_shop(CUSTOMERS, raw, ctx), "rule": rule}
