@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from segmentry.engine import behaviour
+from segmentry.engine import behaviour, derived_patches
 from segmentry.engine.matcher import matcher_for
 from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Cause
@@ -133,6 +133,9 @@ def refresh(
         rows = list(entity_store.scan(conn, tenant_id=tenant_id, kind=kind))
         computed = sums(tx, kind, None)
     else:
+        if len(moved) > 1 and not matcher_for(tx, kind).nested:
+            values = lambda now: _values(kind, now)  # noqa: E731
+            return derived_patches.refresh(tx, kind, KEYS[kind], moved, values)
         if not moved:
             return 0
         found = entity_store.rows_by_ids(conn, tenant_id=tenant_id, kind=kind, ids=list(moved))

@@ -269,6 +269,14 @@ class ColumnarTable:
             else:
                 column.set_many(rows, [record.get(key) for record in records])
 
+    def set_keys(
+        self, rows: np.ndarray, records: Sequence[Mapping[str, Any]], keys: Iterable[str]
+    ) -> None:
+        """Set the scalar columns ``keys`` of living ``rows`` from (partial) records; the
+        other columns keep their values."""
+        for key in keys:
+            self.columns[key].set_many(rows, [record.get(key) for record in records])
+
     def put_rows(self, rows: np.ndarray) -> None:
         """Mark ``rows`` (ascending) live, making room; their values are set by the caller."""
         if len(rows):
