@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from segmentry.store import driver
 from segmentry.store.tables import customer_order_sums, order_lines, orders, product_sales
 
 PLACED = "placed"
@@ -75,50 +76,34 @@ def put_totals(
     conn: Connection, *, tenant_id: int, totals: Mapping[str, CustomerTotals | None]
 ) -> None:
     """Replace the sums of these customers (``None``: no placed order any more)."""
-    t = customer_order_sums
-    _delete(conn, t, t.c.customer_id, tenant_id, list(totals))
     rows = [
-        {
-            "tenant_id": tenant_id,
-            "customer_id": cid,
-            "orders_count": v.count,
-            "total_micros": v.total_micros,
-            "first_at": v.first_at,
-            "last_at": v.last_at,
-        }
+        (tenant_id, cid, v.count, v.total_micros, v.first_at, v.last_at)
         for cid, v in totals.items()
         if v is not None
     ]
-    if rows:
-        conn.execute(t.insert(), rows)
+    gone = [(tenant_id, cid) for cid, v in totals.items() if v is None]
+    driver.delete(conn, "customer_order_sums", _CUSTOMER_KEY, gone)
+    driver.upsert(conn, "customer_order_sums", _CUSTOMER_COLUMNS, _CUSTOMER_KEY, rows)
 
 
 def put_sales(
     conn: Connection, *, tenant_id: int, sales: Mapping[str, ProductSales | None]
 ) -> None:
-    t = product_sales
-    _delete(conn, t, t.c.product_id, tenant_id, list(sales))
+    """Replace the sums of these products (``None``: no placed line any more)."""
     rows = [
-        {
-            "tenant_id": tenant_id,
-            "product_id": pid,
-            "units": v.units,
-            "revenue_micros": v.revenue_micros,
-            "last_at": v.last_at,
-        }
+        (tenant_id, pid, v.units, v.revenue_micros, v.last_at)
         for pid, v in sales.items()
         if v is not None
     ]
-    if rows:
-        conn.execute(t.insert(), rows)
+    gone = [(tenant_id, pid) for pid, v in sales.items() if v is None]
+    driver.delete(conn, "product_sales", _PRODUCT_KEY, gone)
+    driver.upsert(conn, "product_sales", _PRODUCT_COLUMNS, _PRODUCT_KEY, rows)
 
 
-def _delete(
-    conn: Connection, table: sa.Table, column: sa.Column[Any], tenant_id: int, ids: list[str]
-) -> None:
-    for start in range(0, len(ids), ID_BATCH):
-        part = ids[start : start + ID_BATCH]
-        conn.execute(table.delete().where(table.c.tenant_id == tenant_id, column.in_(part)))
+_CUSTOMER_KEY = ("tenant_id", "customer_id")
+_CUSTOMER_COLUMNS = (*_CUSTOMER_KEY, "orders_count", "total_micros", "first_at", "last_at")
+_PRODUCT_KEY = ("tenant_id", "product_id")
+_PRODUCT_COLUMNS = (*_PRODUCT_KEY, "units", "revenue_micros", "last_at")
 
 
 # -- one bound, found by index ------------------------------------------------------------------
