@@ -50,6 +50,13 @@ def totals_of(
 ) -> dict[str, CustomerTotals]:
     """The running sums of the customers named (of every customer: ``None``)."""
     t = customer_order_sums.c
+    if customer_ids is not None:
+        sql = (
+            "SELECT customer_id, orders_count, total_micros, first_at, last_at "
+            f"FROM customer_order_sums WHERE tenant_id = {driver.mark(conn)} AND customer_id IN"
+        )
+        found = driver.select_in(conn, sql, (tenant_id,), sorted(set(customer_ids)))
+        return {row[0]: CustomerTotals(*map(int, row[1:])) for row in found}
     query = sa.select(t.customer_id, t.orders_count, t.total_micros, t.first_at, t.last_at).where(
         t.tenant_id == tenant_id
     )
@@ -63,6 +70,13 @@ def sales_of(
     conn: Connection, *, tenant_id: int, product_ids: Iterable[str] | None
 ) -> dict[str, ProductSales]:
     t = product_sales.c
+    if product_ids is not None:
+        sql = (
+            "SELECT product_id, units, revenue_micros, last_at "
+            f"FROM product_sales WHERE tenant_id = {driver.mark(conn)} AND product_id IN"
+        )
+        found = driver.select_in(conn, sql, (tenant_id,), sorted(set(product_ids)))
+        return {row[0]: ProductSales(*map(int, row[1:])) for row in found}
     query = sa.select(t.product_id, t.units, t.revenue_micros, t.last_at).where(
         t.tenant_id == tenant_id
     )
