@@ -52,14 +52,14 @@ def refresh(
     ``values_of`` their sums, re-checking the segments of those whose values changed;
     returns how many changed. Entities that do not exist are left alone."""
     table, schema = tx.state.tables[kind], tx.state.schemas[kind]
+    found = sorted(seqs_of(tx, kind, moved).items(), key=lambda item: item[1])
+    living = [(i, seq) for i, seq in found if seq < table.size and table.alive[seq]]
+    before = table.records([seq for _, seq in living], keys)
     patches: list[Patch] = []
     olds: list[dict[str, Any]] = []
-    for entity_id, seq in sorted(seqs_of(tx, kind, moved).items(), key=lambda item: item[1]):
-        if seq >= table.size or not table.alive[seq]:
-            continue
+    for (entity_id, seq), old in zip(living, before, strict=True):
         values = values_of(moved[entity_id])
         record = encode(schema, values)
-        old = table.record(seq, keys)
         if old != record:  # the stored spellings are canonical: equal records, equal values
             patches.append(Patch(seq, values, record, tuple(k for k in keys if k not in values)))
             olds.append(old)
