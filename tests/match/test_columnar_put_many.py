@@ -63,3 +63,20 @@ def test_rewritten_rows_leave_their_old_items() -> None:
     assert _view(many) == _view(one)
     assert "vip" not in _view(many)["tags"][0]
     assert np.array_equal(many.columns["tags"].counts[1:4], [1, 0, 1])  # type: ignore[union-attr]
+
+
+def test_records_read_a_column_at_a_time_are_those_read_one_by_one() -> None:
+    table = ColumnarTable(Schema(Kind.CUSTOMER).with_orders())
+    rows = [
+        {"orders_count": 3, "lifetime_value": 12.5, "last_order_at": 1_700_000_000_000_000},
+        {"orders_count": 0, "lifetime_value": 0, "city": "lyon", "tags": ("vip",)},
+        {"accepts_marketing": False, "first_order_at": -5},
+        {},
+    ]
+    for seq, record in enumerate(rows, start=1):
+        table.put(seq, record)
+    keys = [a.key for a in table.schema] + ["unknown"]
+    seqs = [4, 1, 3, 2, 1]
+    one_by_one = [table.record(seq, keys) for seq in seqs]
+    assert repr(table.records(seqs, keys)) == repr(one_by_one)  # the same types too
+    assert table.records([], keys) == []

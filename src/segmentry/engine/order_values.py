@@ -14,25 +14,25 @@ entities' segments with the cause ``order_changed``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
-from segmentry.engine import behaviour
+from segmentry.engine import behaviour, derived_patches
 from segmentry.engine.matcher import matcher_for
 from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Cause
 from segmentry.model.orders import cents, from_micros, money_number
 from segmentry.model.schema import ORDER_DERIVED_KEYS, SALES_KEYS, Kind, Schema
-from segmentry.model.values import Document, encode, format_instant
+from segmentry.model.values import Document, encode
 from segmentry.store import entities as entity_store
 from segmentry.store import order_sums as sums_store
 from segmentry.store.entities import EntityRow
 from segmentry.store.order_sums import CustomerTotals, ProductSales
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+NAIVE_EPOCH = datetime(1970, 1, 1)
 KEYS: dict[Kind, tuple[str, ...]] = {Kind.CUSTOMER: ORDER_DERIVED_KEYS, Kind.PRODUCT: SALES_KEYS}
 
 
@@ -42,7 +42,10 @@ def orders_written(tx: Transaction) -> bool:
 
 
 def instant(micros: int) -> str:
-    return format_instant(EPOCH + timedelta(microseconds=micros))
+    """``format_instant`` of the moment ``micros`` after the epoch, reckoned without
+    a zone (UTC throughout, so no conversion to make)."""
+    moment = NAIVE_EPOCH + timedelta(microseconds=micros)
+    return moment.isoformat(timespec="microseconds" if moment.microsecond else "seconds") + "Z"
 
 
 def customer_values(totals: CustomerTotals | None) -> Document:
@@ -130,6 +133,9 @@ def refresh(
         rows = list(entity_store.scan(conn, tenant_id=tenant_id, kind=kind))
         computed = sums(tx, kind, None)
     else:
+        if len(moved) > 1 and not matcher_for(tx, kind).nested:
+            values = lambda now: _values(kind, now)  # noqa: E731
+            return derived_patches.refresh(tx, kind, KEYS[kind], moved, values)
         if not moved:
             return 0
         found = entity_store.rows_by_ids(conn, tenant_id=tenant_id, kind=kind, ids=list(moved))

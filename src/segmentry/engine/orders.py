@@ -23,6 +23,7 @@ from pyroaring import BitMap
 
 from segmentry.engine import behaviour, order_sums, order_values, purchasing
 from segmentry.engine import entities as entity_ops
+from segmentry.engine.derived_patches import seqs_of
 from segmentry.engine.entities import MAX_BATCH, MAX_REPORTED, Mode, Write
 from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Cause, Page
@@ -48,8 +49,6 @@ from segmentry.store import orders as order_store
 from segmentry.store.orders import HeldOrder, LineRow, OrderRow
 
 MAX_PAGE = 1_000
-KEPT_SEQS = 100_000
-"""Ids whose seq a tenant's state keeps per kind (``engine/reads.py`` keeps as many)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,8 +206,10 @@ def _hold(
     purchases = tx.state.purchases
     changed = [row.seq for row, _ in written] + list(deleted)
     customers, products = behaviour.touched_by(purchases, changed)
-    customer_seqs = _seqs(tx, Kind.CUSTOMER, {r.customer_id for r, _ in written} - {None})
-    product_seqs = _seqs(tx, Kind.PRODUCT, {ln.product_id for _, lines in written for ln in lines})
+    customer_seqs = seqs_of(tx, Kind.CUSTOMER, {r.customer_id for r, _ in written} - {None})
+    product_seqs = seqs_of(
+        tx, Kind.PRODUCT, {ln.product_id for _, lines in written for ln in lines}
+    )
     tx.state.mutations += 1  # undone by a reload if the write fails
     needed = purchases.lines + sum(len(lines) for _, lines in written)
     if needed > purchases.line_capacity and purchases.dead_lines() * 4 > purchases.lines:
@@ -228,22 +229,10 @@ def _hold(
     return customers | after_customers, products | after_products
 
 
-def _seqs(tx: Transaction, kind: Kind, ids: set[Any]) -> dict[str, int]:
-    """The seqs of ids (an id keeps its seq for good, so they are remembered)."""
-    known = tx.state.seqs[kind]
-    wanted = [i for i in ids if i not in known]
-    if wanted:
-        found = entity_store.seqs_by_ids(tx.conn, tenant_id=tx.tenant_id, kind=kind, ids=wanted)
-        if len(known) + len(found) > KEPT_SEQS:
-            known.clear()  # as the member check does: forget them all at once
-        known.update(found)
-    return {i: known[i] for i in ids if i in known}
-
-
 def _create_customers(tx: Transaction, customers: set[str]) -> None:
     """The customers orders name that do not exist: created with only their id, through
     the entity write (their segments update; their order values are computed there)."""
-    seqs, table = _seqs(tx, Kind.CUSTOMER, customers), tx.state.tables[Kind.CUSTOMER]
+    seqs, table = seqs_of(tx, Kind.CUSTOMER, customers), tx.state.tables[Kind.CUSTOMER]
     # the tenant's state holds every live customer: only seqs are looked up, not rows
     missing = [c for c in sorted(customers) if c not in seqs or not _alive(table, seqs[c])]
     for start in range(0, len(missing), MAX_BATCH):

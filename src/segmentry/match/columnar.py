@@ -269,6 +269,14 @@ class ColumnarTable:
             else:
                 column.set_many(rows, [record.get(key) for record in records])
 
+    def set_keys(
+        self, rows: np.ndarray, records: Sequence[Mapping[str, Any]], keys: Iterable[str]
+    ) -> None:
+        """Set the scalar columns ``keys`` of living ``rows`` from (partial) records; the
+        other columns keep their values."""
+        for key in keys:
+            self.columns[key].set_many(rows, [record.get(key) for record in records])
+
     def put_rows(self, rows: np.ndarray) -> None:
         """Mark ``rows`` (ascending) live, making room; their values are set by the caller."""
         if len(rows):
@@ -347,6 +355,16 @@ class ColumnarTable:
                 out[attribute.key] = int(value) if integral else value
         return out
 
+    def records(self, rows: Sequence[int], keys: Iterable[str]) -> list[dict[str, Any]]:
+        """:meth:`record` of each of ``rows`` with only ``keys``, read a column at a time."""
+        out: list[dict[str, Any]] = [{} for _ in rows]
+        for attribute in _attributes(self.schema, keys):
+            key, integral = attribute.key, attribute.type is AttrType.INTEGER
+            for record, value in zip(out, _read_rows(self.columns[key], rows), strict=True):
+                if value is not None:
+                    record[key] = int(value) if integral else value
+        return out
+
     def rows_between(self, key: str, low: float, high: float) -> BitMap:
         """The live rows whose date or date-time ``key`` lies in ``[low, high]``
         (encoded: day numbers or microseconds); a missing value lies nowhere."""
@@ -388,6 +406,15 @@ class ColumnarTable:
 
 def _attributes(schema: Schema, keys: Iterable[str]) -> list[Attribute]:
     return [found for key in keys if (found := schema.get(key)) is not None]
+
+
+def _read_rows(column: Column, rows: Sequence[int]) -> list[Any]:
+    """:func:`_read` of each of ``rows``; numbers and moments straight from their array."""
+    if isinstance(column, NumberColumn):
+        return [None if math.isnan(n) else n for n in column.values[rows].tolist()]
+    if isinstance(column, TimeColumn):
+        return [None if t == MISSING_TIME else t for t in column.values[rows].tolist()]
+    return [_read(column, seq) for seq in rows]
 
 
 def _read(column: Column, seq: int) -> Any:

@@ -22,8 +22,18 @@ from enum import StrEnum
 from typing import Any
 
 from segmentry.errors import ValidationError
+from segmentry.model import temporal
 from segmentry.model.schema import Schema
-from segmentry.model.values import Document, Record, check_id, coerce, encode, validate
+from segmentry.model.values import (
+    CONTROL_OR_SURROGATE,
+    MAX_ID_LENGTH,
+    Document,
+    Record,
+    check_id,
+    coerce,
+    encode,
+    validate,
+)
 
 MAX_LINES = 10_000
 """Lines in one order: more than the 5,000 the contract asks for, and bounded so that
@@ -137,6 +147,15 @@ def validate_order(
     Built-in keys at the top level; declared order attributes under ``attributes``
     (or at the top level). Every problem is collected and each names the order,
     the line and the field."""
+    plain = _plain_order(schema, order_id, values, tz)
+    return plain if plain is not None else checked_order(schema, order_id, values, tz=tz)
+
+
+def checked_order(
+    schema: Schema, order_id: object, values: Mapping[str, Any], *, tz: tzinfo = UTC
+) -> Order:
+    """:func:`validate_order` without its shortcut for the usual shape: every check
+    made one by one (the reference the shortcut must equal)."""
     oid = check_id(order_id, what="order id")
     where = f"order {oid}"
     problems: list[str] = []
@@ -161,6 +180,108 @@ def validate_order(
     if problems:
         raise ValidationError(problems[0], field=where, problems=problems)
     return Order(oid, customer_id, placed_at, status, channel, total, lines, custom)
+
+
+def _plain_order(
+    schema: Schema, order_id: object, values: Mapping[str, Any], tz: tzinfo
+) -> Order | None:
+    """The order of the usual shape (built-in keys only, lines of plain JSON values)
+    when it is valid, exactly as the checks below would make it; ``None`` for any
+    other shape or any problem (the checks below then say what is wrong)."""
+    if not _plain_id(order_id) or not BUILTIN_KEYS.issuperset(values):
+        return None
+    assert isinstance(order_id, str)
+    given = values.get("id")
+    if given is not None and given != order_id:
+        return None
+    raw_lines = values.get("lines")
+    if type(raw_lines) is not list or not 0 < len(raw_lines) <= MAX_LINES:
+        return None
+    lines = tuple(map(_plain_line, raw_lines))
+    if None in lines:
+        return None
+    where = f"order {order_id}"
+    try:
+        customer_id = _customer(where, values.get("customer_id"))
+        placed_at = _utc_seconds(values.get("placed_at"))
+        if placed_at is None:
+            placed_at = _placed_at(schema, where, values.get("placed_at"), tz)
+        status = _status(where, values.get("status"))
+        channel = _channel(schema, where, values.get("channel"))
+        total = _total(where, values.get("total"), lines)  # type: ignore[arg-type]
+    except ValidationError:
+        return None
+    return Order(order_id, customer_id, placed_at, status, channel, total, lines, {})  # type: ignore[arg-type]
+
+
+_UTC_SECONDS = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z")
+
+
+def _utc_seconds(raw: Any) -> str | None:
+    """``raw`` when it is already the stored spelling of a whole-second UTC instant
+    (``_placed_at`` would give it back unchanged), else ``None``."""
+    if type(raw) is not str or len(raw) != 20 or _UTC_SECONDS.fullmatch(raw) is None:
+        return None
+    try:
+        year = datetime.fromisoformat(raw).year
+    except ValueError:
+        return None
+    return raw if temporal.MIN_YEAR <= year <= temporal.MAX_YEAR else None
+
+
+def _plain_id(raw: object) -> bool:
+    """Whether ``check_id`` takes ``raw`` as it is."""
+    return (
+        type(raw) is str
+        and 0 < len(raw) <= MAX_ID_LENGTH
+        and raw == raw.strip()
+        and CONTROL_OR_SURROGATE.search(raw) is None
+    )
+
+
+def _plain_line(raw: Any) -> OrderLine | None:
+    """A line of the usual shape (a JSON object of a string id, an integer quantity and
+    a JSON number price) as ``validate_line`` makes it when valid, else ``None``."""
+    if type(raw) is not dict or not LINE_KEYS.issuperset(raw):
+        return None
+    product_id, quantity, price = raw.get("product_id"), raw.get("quantity"), raw.get("unit_price")
+    if not _plain_id(product_id) or type(quantity) is not int or not 1 <= quantity <= MAX_QUANTITY:
+        return None
+    unit_price = _PRICES.get(price) if type(price) is float else None
+    if unit_price is None:
+        unit_price = _plain_price(price)
+        if unit_price is None:
+            return None
+    return OrderLine(product_id, quantity, unit_price)  # type: ignore[arg-type]
+
+
+_PRICES: dict[float, Decimal] = {}
+"""Valid positive float prices already read (catalogues repeat them), bounded."""
+
+
+def _plain_price(price: Any) -> Decimal | None:
+    """A JSON number unit price as ``read_money`` reads it when valid, else ``None``."""
+    if type(price) is int:
+        value = Decimal(price)
+    elif type(price) is float and math.isfinite(price):
+        value = Decimal(repr(price))
+    else:
+        return None
+    if not 0 <= value <= MAX_UNIT_PRICE or not _places_ok(value):
+        return None
+    if type(price) is float and price > 0:  # not -0.0, whose Decimal keeps its sign
+        if len(_PRICES) >= 10_000:
+            _PRICES.clear()
+        _PRICES[price] = value
+    return value
+
+
+def _places_ok(value: Decimal) -> bool:
+    """At most :data:`MONEY_PLACES` decimals (trailing zeros do not count)."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MONEY_PLACES:
+        exponent = value.normalize().as_tuple().exponent
+    return not (isinstance(exponent, int) and exponent < -MONEY_PLACES)
 
 
 def _customer(where: str, raw: Any) -> str | None:
@@ -288,10 +409,7 @@ def read_money(where: str, key: str, raw: Any, *, limit: Decimal = MAX_TOTAL) ->
         raise ValidationError(f"{where}: {key} must be at least 0, got {raw!r}", field=key)
     if value > limit:
         raise ValidationError(f"{where}: {key} must be at most {limit:,}", field=key)
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -MONEY_PLACES:  # trailing zeros do not count
-        exponent = value.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -MONEY_PLACES:
+    if not _places_ok(value):
         raise ValidationError(
             f"{where}: {key} has more than {MONEY_PLACES} decimal places, got {raw!r}", field=key
         )

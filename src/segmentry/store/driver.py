@@ -10,7 +10,7 @@ column names come from this package, never from input.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -85,3 +85,15 @@ def delete(conn: Connection, table: str, keys: Sequence[str], rows: Sequence[Row
 
 def _where(conn: Connection, keys: Sequence[str]) -> str:
     return " AND ".join(f"{k} = {mark(conn)}" for k in keys)
+
+
+def select_in(
+    conn: Connection, sql: str, params: Sequence[Any], ids: Sequence[Any], *, batch: int = 500
+) -> Iterator[Row]:
+    """The rows of ``sql``, which ends in ``IN``, for ``ids`` a batch at a time: each
+    statement is ``sql`` and the batch's placeholders, its values ``params`` then the batch."""
+    one = mark(conn)
+    for start in range(0, len(ids), batch):
+        part = ids[start : start + batch]
+        marks = ", ".join([one] * len(part))
+        yield from conn.exec_driver_sql(f"{sql} ({marks})", (*params, *part))

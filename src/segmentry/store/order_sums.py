@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from segmentry.store import driver
 from segmentry.store.tables import customer_order_sums, order_lines, orders, product_sales
 
 PLACED = "placed"
@@ -49,6 +50,13 @@ def totals_of(
 ) -> dict[str, CustomerTotals]:
     """The running sums of the customers named (of every customer: ``None``)."""
     t = customer_order_sums.c
+    if customer_ids is not None:
+        sql = (
+            "SELECT customer_id, orders_count, total_micros, first_at, last_at "
+            f"FROM customer_order_sums WHERE tenant_id = {driver.mark(conn)} AND customer_id IN"
+        )
+        found = driver.select_in(conn, sql, (tenant_id,), sorted(set(customer_ids)))
+        return {row[0]: CustomerTotals(*map(int, row[1:])) for row in found}
     query = sa.select(t.customer_id, t.orders_count, t.total_micros, t.first_at, t.last_at).where(
         t.tenant_id == tenant_id
     )
@@ -62,6 +70,13 @@ def sales_of(
     conn: Connection, *, tenant_id: int, product_ids: Iterable[str] | None
 ) -> dict[str, ProductSales]:
     t = product_sales.c
+    if product_ids is not None:
+        sql = (
+            "SELECT product_id, units, revenue_micros, last_at "
+            f"FROM product_sales WHERE tenant_id = {driver.mark(conn)} AND product_id IN"
+        )
+        found = driver.select_in(conn, sql, (tenant_id,), sorted(set(product_ids)))
+        return {row[0]: ProductSales(*map(int, row[1:])) for row in found}
     query = sa.select(t.product_id, t.units, t.revenue_micros, t.last_at).where(
         t.tenant_id == tenant_id
     )
@@ -75,50 +90,34 @@ def put_totals(
     conn: Connection, *, tenant_id: int, totals: Mapping[str, CustomerTotals | None]
 ) -> None:
     """Replace the sums of these customers (``None``: no placed order any more)."""
-    t = customer_order_sums
-    _delete(conn, t, t.c.customer_id, tenant_id, list(totals))
     rows = [
-        {
-            "tenant_id": tenant_id,
-            "customer_id": cid,
-            "orders_count": v.count,
-            "total_micros": v.total_micros,
-            "first_at": v.first_at,
-            "last_at": v.last_at,
-        }
+        (tenant_id, cid, v.count, v.total_micros, v.first_at, v.last_at)
         for cid, v in totals.items()
         if v is not None
     ]
-    if rows:
-        conn.execute(t.insert(), rows)
+    gone = [(tenant_id, cid) for cid, v in totals.items() if v is None]
+    driver.delete(conn, "customer_order_sums", _CUSTOMER_KEY, gone)
+    driver.upsert(conn, "customer_order_sums", _CUSTOMER_COLUMNS, _CUSTOMER_KEY, rows)
 
 
 def put_sales(
     conn: Connection, *, tenant_id: int, sales: Mapping[str, ProductSales | None]
 ) -> None:
-    t = product_sales
-    _delete(conn, t, t.c.product_id, tenant_id, list(sales))
+    """Replace the sums of these products (``None``: no placed line any more)."""
     rows = [
-        {
-            "tenant_id": tenant_id,
-            "product_id": pid,
-            "units": v.units,
-            "revenue_micros": v.revenue_micros,
-            "last_at": v.last_at,
-        }
+        (tenant_id, pid, v.units, v.revenue_micros, v.last_at)
         for pid, v in sales.items()
         if v is not None
     ]
-    if rows:
-        conn.execute(t.insert(), rows)
+    gone = [(tenant_id, pid) for pid, v in sales.items() if v is None]
+    driver.delete(conn, "product_sales", _PRODUCT_KEY, gone)
+    driver.upsert(conn, "product_sales", _PRODUCT_COLUMNS, _PRODUCT_KEY, rows)
 
 
-def _delete(
-    conn: Connection, table: sa.Table, column: sa.Column[Any], tenant_id: int, ids: list[str]
-) -> None:
-    for start in range(0, len(ids), ID_BATCH):
-        part = ids[start : start + ID_BATCH]
-        conn.execute(table.delete().where(table.c.tenant_id == tenant_id, column.in_(part)))
+_CUSTOMER_KEY = ("tenant_id", "customer_id")
+_CUSTOMER_COLUMNS = (*_CUSTOMER_KEY, "orders_count", "total_micros", "first_at", "last_at")
+_PRODUCT_KEY = ("tenant_id", "product_id")
+_PRODUCT_COLUMNS = (*_PRODUCT_KEY, "units", "revenue_micros", "last_at")
 
 
 # -- one bound, found by index ------------------------------------------------------------------
