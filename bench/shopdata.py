@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from segmentry.engine.derivation import derive
-from segmentry.match.columnar import ColumnarTable, ListColumn, TextColumn
+from segmentry.match.columnar import ColumnarTable
+from segmentry.match.columns import ListColumn, TextColumn
 from segmentry.model.schema import Kind, Schema, declare
 from segmentry.model.temporal import EvalContext
 from segmentry.model.values import encode, validate

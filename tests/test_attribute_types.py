@@ -19,7 +19,7 @@ import pytest
 from segmentry.api.entity_bodies import JSON_TYPES
 from segmentry.engine.csv_cells import restored
 from segmentry.engine.import_readers import cell_value
-from segmentry.match.columnar import COLUMN_TYPES
+from segmentry.match.columns import COLUMN_TYPES
 from segmentry.match.eval_sql import ACCESSORS
 from segmentry.match.lowering import LOWERERS
 from segmentry.model.batch_values import FEW, validate_many

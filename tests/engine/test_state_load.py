@@ -7,8 +7,9 @@ from typing import Any
 from segmentry.engine import state as state_module
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
-from segmentry.match.columnar import ColumnarTable, ListColumn
+from segmentry.match.columnar import ColumnarTable
 from segmentry.match.columnar_load import put_chunks, put_json
+from segmentry.match.columns import ListColumn
 from segmentry.model.schema import Kind
 from segmentry.store import entities as entity_store
 from segmentry.store import tenants as tenant_store

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 from pyroaring import BitMap
 
-from segmentry.match.columnar import ColumnarTable, ListColumn, TextColumn
+from segmentry.match.columnar import ColumnarTable
+from segmentry.match.columns import ListColumn, TextColumn
 from segmentry.model.schema import Kind, Schema
 
 SCHEMA = Schema(Kind.CUSTOMER)

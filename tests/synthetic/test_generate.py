@@ -8,7 +8,8 @@ import pytest
 from pyroaring import BitMap
 
 from segmentry.engine.derivation import derive
-from segmentry.match.columnar import ColumnarTable, ListColumn, TextColumn
+from segmentry.match.columnar import ColumnarTable
+from segmentry.match.columns import ListColumn, TextColumn
 from segmentry.model.schema import SEGMENTED_KINDS, Kind, Schema, declare
 from segmentry.model.values import encode, validate
 from segmentry.synthetic import generate, vocabulary

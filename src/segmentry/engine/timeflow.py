@@ -37,7 +37,8 @@ from segmentry.engine import behaviour
 from segmentry.engine.state import SegmentDef
 from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Cause
-from segmentry.match.columnar import ColumnarTable, TimeColumn
+from segmentry.match.columnar import ColumnarTable
+from segmentry.match.columns import TimeColumn
 from segmentry.match.eval_columnar import anniversary_mask
 from segmentry.match.index_parts import moves_with_time
 from segmentry.match.lowering import Anniversary, Range, lower

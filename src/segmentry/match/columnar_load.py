@@ -18,10 +18,10 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 import polars as pl
 
-from segmentry.match.columnar import (
+from segmentry.match.columnar import ColumnarTable
+from segmentry.match.columns import (
     MISSING_TIME,
     BoolColumn,
-    ColumnarTable,
     ListColumn,
     NumberColumn,
     TextColumn,

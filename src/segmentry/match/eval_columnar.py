@@ -34,11 +34,11 @@ from segmentry.match.behaviour import (
     threshold,
     values_of_all,
 )
-from segmentry.match.columnar import (
+from segmentry.match.columnar import ColumnarTable
+from segmentry.match.columns import (
     MISSING_TIME,
     BoolColumn,
     Column,
-    ColumnarTable,
     ListColumn,
     NumberColumn,
     TextColumn,

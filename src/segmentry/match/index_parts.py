@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from pyroaring import BitMap
 
-from segmentry.match.columnar import MISSING_TIME, BoolColumn, TextColumn
+from segmentry.match.columns import MISSING_TIME, BoolColumn, TextColumn
 from segmentry.match.eval_columnar import anniversary_mask
 from segmentry.match.eval_python import primitive_test
 from segmentry.match.lowering import Anniversary, Items, ListHas, ListHasAny, Range, lower

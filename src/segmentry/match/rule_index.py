@@ -38,7 +38,8 @@ from typing import Any
 
 import numpy as np
 
-from segmentry.match.columnar import ColumnarTable, TimeColumn
+from segmentry.match.columnar import ColumnarTable
+from segmentry.match.columns import TimeColumn
 from segmentry.match.compiled_rules import CompiledRules
 from segmentry.match.eval_columnar import Rows
 from segmentry.match.eval_columnar import no_segments as no_member_rows

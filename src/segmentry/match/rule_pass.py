@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 from pyroaring import BitMap
 
-from segmentry.match.columnar import ColumnarTable, ListColumn, TextColumn
+from segmentry.match.columnar import ColumnarTable
+from segmentry.match.columns import ListColumn, TextColumn
 from segmentry.match.eval_columnar import Rows, behaviour_rows, item_rows
 from segmentry.match.eval_python import COMPARISONS, Compiler, Terms, Windows
 from segmentry.match.index_parts import (

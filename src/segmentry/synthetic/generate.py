@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 from pyroaring import BitMap
 
-from segmentry.match.columnar import ColumnarTable, ListColumn, TextColumn
+from segmentry.match.columnar import ColumnarTable
+from segmentry.match.columns import ListColumn, TextColumn
 from segmentry.model import derived
 from segmentry.model.bitmaps import array_of
 from segmentry.model.schema import Kind
