@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from pyroaring import BitMap
 
+from segmentry.match import columns
 from segmentry.match.columnar import ColumnarTable
 from segmentry.match.time_zones import ZONE_BITS, TimeZones, seqs_of
 from segmentry.model.bitmaps import ascending_bitmap
@@ -64,12 +65,6 @@ class HeldArrays:
     line_quantity: np.ndarray
     line_price: np.ndarray
     waiting: list[tuple[int, str]]
-
-
-def _grown(array: np.ndarray, capacity: int, fill: Any) -> np.ndarray:
-    out = np.full(capacity, fill, dtype=array.dtype)
-    out[: len(array)] = array
-    return out
 
 
 class Purchases:
@@ -289,23 +284,23 @@ class Purchases:
         capacity = self.orders.capacity
         if capacity == self.capacity:
             return
-        self.customer = _grown(self.customer, capacity, NO_SEQ)
-        self.placed_at = _grown(self.placed_at, capacity, 0)
-        self.total = _grown(self.total, capacity, 0)
-        self.counted = _grown(self.counted, capacity, False)
-        self.line_start = _grown(self.line_start, capacity, 0)
-        self.line_count = _grown(self.line_count, capacity, 0)
+        self.customer = columns.grown(self.customer, capacity, NO_SEQ)
+        self.placed_at = columns.grown(self.placed_at, capacity, 0)
+        self.total = columns.grown(self.total, capacity, 0)
+        self.counted = columns.grown(self.counted, capacity, False)
+        self.line_start = columns.grown(self.line_start, capacity, 0)
+        self.line_count = columns.grown(self.line_count, capacity, 0)
         self.capacity = capacity
 
     def _fit_lines(self, needed: int) -> None:
         if needed <= self.line_capacity:
             return
         capacity = max(needed, self.line_capacity * 2)
-        self.line_order = _grown(self.line_order, capacity, 0)
-        self.line_product = _grown(self.line_product, capacity, NO_SEQ)
-        self.line_quantity = _grown(self.line_quantity, capacity, 0)
-        self.line_price = _grown(self.line_price, capacity, 0)
-        self.line_alive = _grown(self.line_alive, capacity, False)
+        self.line_order = columns.grown(self.line_order, capacity, 0)
+        self.line_product = columns.grown(self.line_product, capacity, NO_SEQ)
+        self.line_quantity = columns.grown(self.line_quantity, capacity, 0)
+        self.line_price = columns.grown(self.line_price, capacity, 0)
+        self.line_alive = columns.grown(self.line_alive, capacity, False)
         self.line_capacity = capacity
 
     # -- reads for one entity -----------------------------------------------------------------

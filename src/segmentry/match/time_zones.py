@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from segmentry.match import columns
+
 ZONE_BITS = 12
 """A zone is 4,096 consecutive seqs: 1,221 zones over five million orders."""
 MOST_STRETCHES = 64
@@ -105,8 +107,8 @@ class TimeZones:
         if zones <= len(self.low):
             return
         grown = max(zones, 2 * len(self.low))
-        self.low = _grown(self.low, grown, INT64_MAX)
-        self.high = _grown(self.high, grown, INT64_MIN)
+        self.low = columns.grown(self.low, grown, INT64_MAX)
+        self.high = columns.grown(self.high, grown, INT64_MIN)
 
 
 def seqs_of(masks: list[tuple[int, np.ndarray]]) -> np.ndarray:
@@ -119,9 +121,3 @@ def seqs_of(masks: list[tuple[int, np.ndarray]]) -> np.ndarray:
     if len(parts) == 1:
         return parts[0]
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-
-
-def _grown(array: np.ndarray, size: int, fill: int) -> np.ndarray:
-    out = np.full(size, fill, dtype=array.dtype)
-    out[: len(array)] = array
-    return out
