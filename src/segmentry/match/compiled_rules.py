@@ -84,7 +84,7 @@ class CompiledRules:
         self.row_of: list[int] = []  # each leaf's row in the pass (rules share conditions)
         self.pass_keys: dict[str, KeyIndex] = {}  # the distinct conditions, by attribute
         self.row_count = 0
-        self._rows: dict[Condition, int] = {}
+        self._rows: dict[int, int] = {}  # by the id of a distinct condition's lowering
         self.leaf_sign: list[bool | None] = []  # negated in its conjunction; None: not in one
         self.ops: list[tuple[str, list[int]]] = []
         self.tests = LeafTests()
@@ -193,17 +193,18 @@ class CompiledRules:
         self.row_count += 1
         return self.row_count - 1
 
-    def _pass_row(self, node: Condition, key: str, test: Any) -> int:
+    def _pass_row(self, node: Condition, lowered: Lowered, timed: bool) -> int:
         """The pass's row of a condition answered by attribute (the first leaf of an
-        equal condition makes it, indexed under the pass's own keys)."""
-        row = self._rows.get(node)
+        equal condition makes it, indexed under the pass's own keys). Equal conditions
+        share one lowering (kept for the build), told apart by its id."""
+        row = self._rows.get(id(lowered))
         if row is None:
-            row = self._rows[node] = self._new_row()
-            index = self._key(key, pass_keys=True)
-            if test is None:
+            row = self._rows[id(lowered)] = self._new_row()
+            index = self._key(lowered.key, pass_keys=True)
+            if timed:
                 index.timed.add(row, node)
             else:
-                index_test(index, row, test)
+                index_test(index, row, lowered.test)
         return row
 
     def _leaf(
@@ -240,10 +241,10 @@ class CompiledRules:
             group = list(index.timed.groups).index((node.op.value, node.value))
             self.tests.timed_group(leaf, index.key, index.timed, group)
             self.moving[rule] = True
-            self.row_of[leaf] = self._pass_row(node, index.key, None)
+            self.row_of[leaf] = self._pass_row(node, lowered, True)
         else:
             self._index(index, leaf, lowered.test)
-            self.row_of[leaf] = self._pass_row(node, index.key, lowered.test)
+            self.row_of[leaf] = self._pass_row(node, lowered, False)
         sign = None if negated is None else negated is not lowered.negated
         self.leaf_sign.append(sign)
         if sign is False:
