@@ -141,3 +141,43 @@ def test_flips_since_the_last_sweep_leave_no_stale_answer(
     for rule in set(range(len(now_tests))) - set(named.tolist()):
         kept = then_tests[rule](old, "e")
         assert kept in (now_tests[rule](new, "e"), then_tests[rule](new, "e"))
+
+
+@st.composite
+def shared_cases(draw: st.DrawFn) -> dict[str, Any]:
+    """Rules made of a few rules' conditions again and again (within a rule too, and
+    negated), as a thousand segments share some six hundred conditions; and records."""
+    case = draw(cases())
+    pool = [format_rule(r) for r in case["rules"][:4]]
+    texts = []
+    for _ in range(draw(st.integers(2, 10))):
+        parts = [f"({draw(st.sampled_from(pool))})" for _ in range(draw(st.integers(1, 3)))]
+        parts = [f"NOT {p}" if draw(st.booleans()) else p for p in parts]
+        texts.append(f" {draw(st.sampled_from(['AND', 'OR']))} ".join(parts))
+    catalog = {code: SegmentInfo(case["schema"].kind) for code in SEGMENT_CODES}
+    case["rules"] = [check(parse(t), case["schema"], segments=catalog) for t in texts]
+    schema, tz = case["schema"], case["ctx"].tz
+    case["records"] += [
+        encode(schema, validate(schema, "e", draw(entity_values(schema)), tz=tz))
+        for _ in range(draw(st.integers(0, 4)))
+    ]
+    return case
+
+
+@settings(max_examples=examples(300, 100))
+@given(case=shared_cases())
+def test_a_pass_over_shared_conditions_equals_every_predicate(case: dict[str, Any]) -> None:
+    """The pass fills one row per distinct condition, which every rule holding it reads:
+    its answers are still each rule's own, row by row."""
+    schema, ctx, member_of = case["schema"], case["ctx"], case["member_of"]
+    index = RuleIndex(dict(enumerate(case["rules"])), schema, ctx)
+    assert index.row_count <= index.leaf_count
+    members = {code: {"e"} if inside else set() for code, inside in member_of.items()}
+    predicates = [compile_predicate(r, schema, ctx, members.__getitem__) for r in case["rules"]]
+    table = ColumnarTable(schema)
+    for seq, record in enumerate(case["records"]):
+        table.put(seq, record)
+    rows = np.arange(len(case["records"]))
+    holds = index.holds(table, rows, lambda code: np.full(len(rows), member_of[code]))
+    for row, record in enumerate(case["records"]):
+        assert holds[row].tolist() == [p(record, "e") for p in predicates]

@@ -231,9 +231,17 @@ class Transaction:
         for seg_id, change, _, seqs in self.flips.changes():
             if seg_id in self.dropped:
                 continue
+            entering = change is Change.ENTERED
             for chunk, part in _by_chunk(seqs):
-                entered, exited = edits.setdefault((seg_id, chunk), (BitMap(), BitMap()))
-                (entered if change is Change.ENTERED else exited).update(part)
+                # Most chunks have one change (a bulk write's): its part is kept as it is
+                # (never edited in place below), unions made only for the others.
+                found = edits.get((seg_id, chunk))
+                if found is None:
+                    edits[seg_id, chunk] = (part, BitMap()) if entering else (BitMap(), part)
+                elif entering:
+                    edits[seg_id, chunk] = (found[0] | part, found[1])
+                else:
+                    edits[seg_id, chunk] = (found[0], found[1] | part)
         if not edits:
             return
         self.fold()  # the chunks read and edited below must hold the logged changes

@@ -5,9 +5,12 @@ Each rule's conditions are lowered (:mod:`segmentry.match.lowering`) to leaves,
 grouped per attribute (:mod:`segmentry.match.index_parts`: sorted ranges, value maps,
 time groups, anniversaries) and per test for the one-record reading
 (:mod:`segmentry.match.one_record`); the inner nodes (``AND``, ``OR``, ``NOT``) are
-numbered after the leaves and put in levels (:mod:`segmentry.match.rule_pass`). Each
-rule keeps a *guard* (a condition of its top-level ``AND`` it cannot hold without)
-and what re-checking it costs against one vectorised pass. The queries live in
+numbered after the leaves and put in levels (:mod:`segmentry.match.rule_pass`). The
+pass fills one row per distinct condition (rules share most of theirs), indexed
+under keys of its own (``pass_keys``); every leaf reads its condition's row
+(``row_of``), and the levels read rows. Each rule keeps a *guard* (a condition of
+its top-level ``AND`` it cannot hold without) and what re-checking it costs against
+one vectorised pass. The queries live in
 :mod:`segmentry.match.rule_index`.
 """
 
@@ -78,6 +81,10 @@ class CompiledRules:
         self.pairs: list[tuple[int, str, Compare]] = []  # leaf, key, comparison
         self.yearly: dict[str, list[tuple[int, Yearly]]] = {}  # anniversaries by attribute
         self.leaf_rule: list[int] = []
+        self.row_of: list[int] = []  # each leaf's row in the pass (rules share conditions)
+        self.pass_keys: dict[str, KeyIndex] = {}  # the distinct conditions, by attribute
+        self.row_count = 0
+        self._rows: dict[int, int] = {}  # by the id of a distinct condition's lowering
         self.leaf_sign: list[bool | None] = []  # negated in its conjunction; None: not in one
         self.ops: list[tuple[str, list[int]]] = []
         self.tests = LeafTests()
@@ -98,10 +105,15 @@ class CompiledRules:
         for index in self.keys.values():
             index.freeze()
             index.timed.own(self.leaf_owner)
+        for index in self.pass_keys.values():
+            index.freeze()
         self.tests.freeze(self.leaf_count)
-        ops = [(kind, [self._real(c) for c in children]) for kind, children in self.ops]
-        self.levels = levelise(ops, self.leaf_count)
-        self.roots = np.array([self._real(r) for r in provisional], dtype=np.int64)
+        # The pass's matrix: a row per distinct condition (and per other leaf), then the
+        # inner nodes; its levels read a leaf's row where the rules read the leaf.
+        del self._rows
+        ops = [(kind, [self._row(c) for c in children]) for kind, children in self.ops]
+        self.levels = levelise(ops, self.row_count)
+        self.roots = np.array([self._row(r) for r in provisional], dtype=np.int64)
         rules = len(self.rule_ids)
         # A rule's leaves are numbered consecutively: [first_leaf, first_leaf + leaves).
         self.leaves = np.bincount(self.leaf_owner, minlength=rules).astype(np.int64)
@@ -141,9 +153,10 @@ class CompiledRules:
             + PREDICATE_CALL * self.by_predicate
         )
 
-    def _real(self, node: int) -> int:
-        """Provisional inner ids -1, -2, ... are numbered after the leaves."""
-        return self.leaf_count - node - 1 if node < 0 else node
+    def _row(self, node: int) -> int:
+        """A node's row in the pass: a leaf's own (shared by equal conditions); provisional
+        inner ids -1, -2, ... are numbered after the leaves' rows."""
+        return self.row_count - node - 1 if node < 0 else self.row_of[node]
 
     def __len__(self) -> int:
         return len(self.rule_ids)
@@ -169,18 +182,39 @@ class CompiledRules:
         self.ops.append((kind, children))
         return -len(self.ops)
 
-    def _key(self, key: str) -> KeyIndex:
-        if key not in self.keys:
+    def _key(self, key: str, pass_keys: bool = False) -> KeyIndex:
+        keys = self.pass_keys if pass_keys else self.keys
+        if key not in keys:
             integer = self.schema.by_key[key].type in INT_TYPES
-            self.keys[key] = KeyIndex(key, Ranges(integer), Timed(key, integer))
-        return self.keys[key]
+            keys[key] = KeyIndex(key, Ranges(integer), Timed(key, integer))
+        return keys[key]
+
+    def _new_row(self) -> int:
+        self.row_count += 1
+        return self.row_count - 1
+
+    def _pass_row(self, node: Condition, lowered: Lowered, timed: bool) -> int:
+        """The pass's row of a condition answered by attribute (the first leaf of an
+        equal condition makes it, indexed under the pass's own keys). Equal conditions
+        share one lowering (kept for the build), told apart by its id."""
+        row = self._rows.get(id(lowered))
+        if row is None:
+            row = self._rows[id(lowered)] = self._new_row()
+            index = self._key(lowered.key, pass_keys=True)
+            if timed:
+                index.timed.add(row, node)
+            else:
+                index_test(index, row, lowered.test)
+        return row
 
     def _leaf(
         self, node: Condition | InSegment | Behaviour, rule: int, negated: bool | None
     ) -> int:
         leaf = len(self.leaf_rule)
         self.leaf_rule.append(rule)
+        self.row_of.append(-1)
         if isinstance(node, InSegment | Behaviour):
+            self.row_of[leaf] = self._new_row()
             if isinstance(node, InSegment):
                 self.segments.append((leaf, node.code))
             else:
@@ -197,16 +231,20 @@ class CompiledRules:
             self._key(lowered.test.other).paired.append(leaf)
             self.pairs.append((leaf, lowered.key, lowered.test))
             self.tests.whole(leaf, compare_records(lowered.key, lowered.test))
+            self.row_of[leaf] = self._new_row()
         elif isinstance(lowered.test, Anniversary):
             self._anniversary(leaf, index.key, node)
             self.moving[rule] = True
+            self.row_of[leaf] = self._new_row()
         elif moves_with_time(node):
             index.timed.add(leaf, node)
             group = list(index.timed.groups).index((node.op.value, node.value))
             self.tests.timed_group(leaf, index.key, index.timed, group)
             self.moving[rule] = True
+            self.row_of[leaf] = self._pass_row(node, lowered, True)
         else:
             self._index(index, leaf, lowered.test)
+            self.row_of[leaf] = self._pass_row(node, lowered, False)
         sign = None if negated is None else negated is not lowered.negated
         self.leaf_sign.append(sign)
         if sign is False:
@@ -228,33 +266,47 @@ class CompiledRules:
             self.guard[rule], self.guard_rank[rule] = leaf, rank
 
     def _index(self, index: KeyIndex, leaf: int, test: Any) -> None:
+        """Index a leaf under its attribute, and give the one-record reading its test."""
         key = index.key
+        tested = index_test(index, leaf, test)
         if isinstance(test, Range):
-            index.ranges.add(leaf, test)
             self.tests.range(leaf, key, index.ranges.integer, test)
         elif isinstance(test, OneOf):
-            for value in test.values:
-                index.equal[value].append(leaf)
             self.tests.values(leaf, key, test.values, 1, primitive_test(test))
         elif isinstance(test, ListHas | ListHasAny | ListHasAll):
             items = {test.item} if isinstance(test, ListHas) else set(test.items)
-            for item in items:
-                index.items[item].append(leaf)
-            index.need[leaf] = len(items) if isinstance(test, ListHasAll) else 1
             self.tests.values(leaf, key, items, index.need[leaf], primitive_test(test))
-        elif isinstance(test, Items):
-            index.item_tests.append((leaf, test))
-            index.tested.append((leaf, primitive_test(test)))  # names it when items move
-            self.tests.test(leaf, key, index.tested[-1][1])
-        elif isinstance(test, ListCount):
-            index.counts.add(leaf, test.range)
-            self.tests.test(leaf, key, primitive_test(test))
         elif isinstance(test, Present):
-            index.present.append(leaf)
             self.tests.present(leaf, key)
         else:
-            index.tested.append((leaf, primitive_test(test)))
-            self.tests.test(leaf, key, index.tested[-1][1])
+            self.tests.test(leaf, key, tested or primitive_test(test))
+
+
+def index_test(index: KeyIndex, leaf: int, test: Any) -> Any:
+    """Index a leaf's test under its attribute (for the pass, and for the changes that
+    can flip it); returns the Python test kept in ``index.tested``, if one is."""
+    if isinstance(test, Range):
+        index.ranges.add(leaf, test)
+    elif isinstance(test, OneOf):
+        for value in test.values:
+            index.equal[value].append(leaf)
+    elif isinstance(test, ListHas | ListHasAny | ListHasAll):
+        items = {test.item} if isinstance(test, ListHas) else set(test.items)
+        for item in items:
+            index.items[item].append(leaf)
+        index.need[leaf] = len(items) if isinstance(test, ListHasAll) else 1
+    elif isinstance(test, Items):
+        index.item_tests.append((leaf, test))
+        index.tested.append((leaf, primitive_test(test)))  # names it when items move
+        return index.tested[-1][1]
+    elif isinstance(test, ListCount):
+        index.counts.add(leaf, test.range)
+    elif isinstance(test, Present):
+        index.present.append(leaf)
+    else:
+        index.tested.append((leaf, primitive_test(test)))
+        return index.tested[-1][1]
+    return None
 
 
 GUARD_RANKS: tuple[tuple[type, ...], ...] = (VALUE_TESTS, (Range,))

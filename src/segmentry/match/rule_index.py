@@ -88,21 +88,22 @@ class RuleIndex(CompiledRules):
         ``rows`` of ``table`` (a view of a rules x rows one: each rule's answers for the
         rows are contiguous). Behaviour functions read ``orders``, and the ``IN SEGMENT``
         inside their conditions ``members`` (the member seqs of a code of any kind)."""
-        truth = np.zeros((self.leaf_count + len(self.ops), len(rows)), dtype=np.bool_)
-        for index in self.keys.values():
+        truth = np.zeros((self.row_count + len(self.ops), len(rows)), dtype=np.bool_)
+        for index in self.pass_keys.values():
             timed = self._moment(index.timed) if index.timed.groups else None
             fill(truth, index, table, rows, timed)
+        row = self.row_of
         for leaf, key, test in self.pairs:
-            truth[leaf] = compared_rows(table, rows, key, test)
+            truth[row[leaf]] = compared_rows(table, rows, key, test)
         for key, yearly in self.yearly.items():
             column = table.columns[key]
             assert isinstance(column, TimeColumn)
             for leaf, condition in yearly:
-                truth[leaf] = condition.rows(self.ctx, column.values[rows])
+                truth[row[leaf]] = condition.rows(self.ctx, column.values[rows])
         for leaf, code in self.segments:
-            truth[leaf] = member_rows(code)
+            truth[row[leaf]] = member_rows(code)
         for leaf, node in self.behaviours:
-            truth[leaf] = behaviour_held(
+            truth[row[leaf]] = behaviour_held(
                 node, self.schema, self.ctx, table, rows, members=members, orders=orders,
                 shared=self.shared,
             )  # fmt: skip

@@ -30,6 +30,7 @@ import polars as pl
 from segmentry.errors import ValidationError
 from segmentry.model import temporal
 from segmentry.model.batch_encoder import Encoder
+from segmentry.model.batch_lists import string_lists
 from segmentry.model.limits import MAX_SAFE_INTEGER
 from segmentry.model.schema import Attribute, AttrType, Schema
 from segmentry.model.values import (
@@ -303,8 +304,9 @@ def _kept_as_sent(texts: set[str]) -> bool:
 
 def _distinct_lists(attribute: Attribute, raws: list[Any], tz: tzinfo) -> _Column | None:
     """A column of lists only: each distinct list of strings coerced once, told apart by
-    its items; ``None`` if an item is not a string (left to :func:`_distinct_any`, which
-    sends it to ``validate``). Every list is stored anew, as documents do not share them."""
+    its items, each distinct item cleaned once (:mod:`batch_lists`); ``None`` if an item
+    is not a string (left to :func:`_distinct_any`, which sends it to ``validate``). Every list is
+    stored anew, as documents do not share them."""
     keys = [raw if raw is MISSING else tuple(raw) for raw in raws]
     try:
         distinct = set(keys)
@@ -313,13 +315,7 @@ def _distinct_lists(attribute: Attribute, raws: list[Any], tz: tzinfo) -> _Colum
     distinct.discard(MISSING)
     if not all(type(item) is str for key in distinct for item in key):
         return None
-    coercer = COERCERS[attribute.type]
-    stored: dict[Any, Any] = {}
-    for key in distinct:
-        try:
-            stored[key] = coercer(attribute, list(key), tz)
-        except InvalidValueError:
-            stored[key] = InvalidValueError
+    stored = string_lists(attribute, distinct, tz)
     column = _Column()
     bad, fixes = column.bad.append, column.fixes.append
     for at, key in enumerate(keys):
