@@ -46,7 +46,7 @@ def stamp_and_derive(kind: Kind, docs: list[Document], created: dict[int, Any], 
             docs[at]["created_at"] = when
     _each(dict.setdefault, docs, "created_at", stamp)
     _each(dict.__setitem__, docs, "updated_at", stamp)
-    if kind is not Kind.CUSTOMER:
+    if kind is not Kind.CUSTOMER or len(docs) == 1:  # one: setting up the columns costs more
         for doc in docs:
             derive(kind, doc)
         return

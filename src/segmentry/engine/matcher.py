@@ -16,7 +16,7 @@ the entity (an order, a product bought, time) is re-checked by
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -60,15 +60,15 @@ class Matcher:
             rows = np.array([seq], dtype=np.int64)
             self.update_many(tx, rows, [(seq, new)], cause, fresh=old is None)
             return
-        for position, member in self._changed(found, old):
-            tx.set_member(self.indexed[position], seq, member, cause)
+        tx.set_one(seq, self.indexed, *self._changed(found, old), cause)
         for position in found.others.tolist():
             segment = self.indexed[position]
             tx.set_member(segment, seq, self.predicate(tx, segment)(new, seq), cause)
         self._nested(tx, [(seq, new)], cause)
 
-    def _changed(self, found: Recheck, old: Record | None) -> Iterator[tuple[int, bool]]:
-        """The answered candidates whose membership may differ from the kept one.
+    def _changed(self, found: Recheck, old: Record | None) -> tuple[list[int], list[bool]]:
+        """The answered candidates whose membership may differ from the kept one, and
+        their answers.
 
         The kept memberships of rules that do not move with time equal their answer
         for the old record (they are kept exact on every write), so of the
@@ -84,7 +84,7 @@ class Matcher:
             before = ~holds  # "changed" for the rules compared with the kept membership
             before[simple] = self.index.answers(answered[simple], old)
             touch = (before != holds) | self.index.moving[answered]
-        return zip(answered[touch].tolist(), holds[touch].tolist(), strict=True)
+        return answered[touch].tolist(), holds[touch].tolist()
 
     def update_many(
         self,

@@ -56,6 +56,19 @@ class Flips:
         if rest:
             gain.setdefault(segment.seg_id, {}).setdefault(cause, BitMap()).update(rest)
 
+    def record_one(self, segment: SegmentDef, seq: int, member: bool, cause: Cause) -> None:
+        """:meth:`record` of one seq, without building a bitmap of it."""
+        seg_id = segment.row.seg_id
+        self.segments[seg_id] = segment
+        gain, lose = (self.entered, self.exited) if member else (self.exited, self.entered)
+        returning = False
+        for earlier in lose.get(seg_id, {}).values():
+            if seq in earlier:
+                earlier.discard(seq)
+                returning = True
+        if not returning:
+            gain.setdefault(seg_id, {}).setdefault(cause, BitMap()).add(seq)
+
     def changes(self) -> Iterator[tuple[int, Change, Cause, BitMap]]:
         for change, table in ((Change.EXITED, self.exited), (Change.ENTERED, self.entered)):
             for seg_id, by_cause in table.items():
@@ -131,8 +144,38 @@ class Transaction:
             members.add(seq)
         else:
             members.discard(seq)
-        self.flips.record(segment, BitMap([seq]), member, cause)
+        self.flips.record_one(segment, seq, member, cause)
         return True
+
+    def set_one(
+        self,
+        seq: int,
+        segments: list[SegmentDef],
+        positions: list[int],
+        members: list[bool],
+        cause: Cause,
+    ) -> None:
+        """:meth:`set_member` of one ``seq`` in ``segments[p]`` for each ``p`` of
+        ``positions``, as the matching ``members`` says: a single write's candidates,
+        most of which change nothing, in one loop."""
+        kept, flips, changed = self.state.members, self.flips, 0
+        for position, member in zip(positions, members, strict=True):
+            segment = segments[position]
+            bitmap = kept.get(segment.row.seg_id)
+            if bitmap is None:
+                if not member:
+                    continue
+                bitmap = kept[segment.row.seg_id] = BitMap()
+            if (seq in bitmap) == member:
+                continue
+            if member:
+                bitmap.add(seq)
+            else:
+                bitmap.discard(seq)
+            flips.record_one(segment, seq, member, cause)
+            changed += 1
+        self.state.mutations += changed
+        self.state.memberships += changed
 
     def set_members(self, segment: SegmentDef, among: BitMap, target: BitMap, cause: Cause) -> None:
         """Among the seqs ``among``, make exactly ``target`` members."""
@@ -203,20 +246,21 @@ class Transaction:
         if self.renames or self.dropped:
             return False
         changes = sorted(self.flips.changes(), key=_block_order)
-        segments, seqs = self.flips.segments, BitMap()
-        for *_, members in changes:
-            seqs |= members
-        if len(seqs) != 1 or len({segments[c[0]].kind for c in changes}) != 1:
-            return False  # several entities (seqs count per kind: one seq, two kinds)
+        if not changes:
+            return False
+        segments, seq = self.flips.segments, changes[0][3].min()
+        if any(len(m) != 1 or seq not in m for *_, m in changes):
+            return False  # several entities
+        if len({segments[c[0]].row.kind for c in changes}) != 1:
+            return False  # seqs count per kind: one seq, two kinds
+        entered = [seg_id for seg_id, change, _, _ in changes if change is Change.ENTERED]
+        exited = [seg_id for seg_id, change, _, _ in changes if change is Change.EXITED]
         entry = member_log.Entry.of(
             log_id=self.take("next_event_id", len(changes)),
-            seq=seqs.min(),
-            kind=segments[changes[0][0]].kind.value,
+            seq=seq,
+            kind=segments[changes[0][0]].row.kind,
             at=self.now_us,
-            changed=(
-                BitMap([seg_id for seg_id, change, _, _ in changes if change is Change.ENTERED]),
-                BitMap([seg_id for seg_id, change, _, _ in changes if change is Change.EXITED]),
-            ),
+            changed=(BitMap(entered), BitMap(exited)),
             blocks=[(s, segments[s].code, c.value, cause.value) for s, c, cause, _ in changes],
             counts=sorted(self._counts().items()),
         )
@@ -334,8 +378,9 @@ class Transaction:
     def _counts(self) -> dict[int, int]:
         """The member counts of the segments this write touched: its history points."""
         touched = (self.counted | self.flips.touched()) - self.dropped
-        kept = self.state.members
-        return {s: len(kept.get(s, BitMap())) for s in touched if s in self.state.segments}
+        kept, segments = self.state.members, self.state.segments
+        sizes = {s: len(m) for s in touched if (m := kept.get(s)) is not None}
+        return {s: sizes.get(s, 0) for s in touched if s in segments}
 
 
 def _by_chunk(seqs: BitMap) -> Iterator[tuple[int, BitMap]]:
@@ -357,6 +402,7 @@ def _span(chunk: int) -> BitMap:
     return BitMap(range(chunk << CHUNK_BITS, (chunk + 1) << CHUNK_BITS))
 
 
-def _block_order(item: tuple[int, Change, Cause, BitMap]) -> tuple[int, int, str]:
+def _block_order(item: tuple[int, Change, Cause, BitMap]) -> tuple[int, bool, str]:
+    """Blocks by segment, the exits first, then by cause (a ``StrEnum``: its value)."""
     seg_id, change, cause, _ = item
-    return seg_id, 0 if change is Change.EXITED else 1, cause.value
+    return seg_id, change is Change.ENTERED, cause

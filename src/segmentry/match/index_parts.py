@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timezone, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from pyroaring import BitMap
@@ -23,7 +25,7 @@ from segmentry.match.eval_python import primitive_test
 from segmentry.match.lowering import Anniversary, Items, ListHas, ListHasAny, Range, lower
 from segmentry.model import temporal
 from segmentry.model.bitmaps import array_of
-from segmentry.model.schema import Schema
+from segmentry.model.schema import AttrType, Schema
 from segmentry.model.temporal import EvalContext
 from segmentry.rules.ast import Condition
 from segmentry.rules.operators import Fn, Op
@@ -174,6 +176,9 @@ class Timed:
         self.leaves: np.ndarray = np.empty(0, dtype=np.int64)
         self.owners: list[np.ndarray] = []  # each group's rules
         self._at: dict[EvalContext, Ranges] = {}
+        self._lowered: tuple[EvalContext, list[Range]] | None = None
+        """The groups' bounds at the moment they were last lowered (see :meth:`_shifted`)."""
+        self._relative: bool | None = None
 
     def add(self, leaf: int, cond: Condition) -> None:
         self.groups[(cond.op.value, cond.value)].append(leaf)
@@ -190,16 +195,50 @@ class Timed:
         last sweep's, which must not be pushed out by the writes' ever-new moments."""
         ranges = self._at.pop(ctx, None)
         if ranges is None:
+            tests = self._shifted(schema, ctx)
+            if tests is None:
+                tests = [self._lower(schema, ctx, op, value) for op, value in self.groups]
+                self._lowered = (ctx, tests)
             ranges = Ranges(self.integer)
-            for group, (op, value) in enumerate(self.groups):
-                test = lower(Condition(self.key, Op(op), value), schema, ctx).test
-                assert isinstance(test, Range)
+            for group, test in enumerate(tests):
                 ranges.add(group, test)
             ranges.freeze()
             if len(self._at) >= MOMENTS_KEPT:
                 del self._at[next(iter(self._at))]  # the one used longest ago
         self._at[ctx] = ranges
         return ranges
+
+    def _lower(self, schema: Schema, ctx: EvalContext, op: str, value: Any) -> Range:
+        test = lower(Condition(self.key, Op(op), value), schema, ctx).test
+        assert isinstance(test, Range)
+        return test
+
+    def _shifted(self, schema: Schema, ctx: EvalContext) -> list[Range] | None:
+        """The bounds at ``ctx`` moved from those last lowered, when that is exact: every
+        literal a relative time (``-30d``, ``-2h``, ``-1M``) of a date-time attribute, a
+        zone of fixed offset, the same local day. Such a literal is the moment shifted on
+        its wall clock (hours on the UTC one), and the shifted wall clocks of two moments
+        of one day differ by the time between them, the day's date alone deciding the
+        calendar's part. ``None``: lower them instead."""
+        if self._lowered is None or not self._relative_only(schema):
+            return None
+        then, tests = self._lowered
+        tz = ctx.tz
+        if then.tz != tz or not _fixed(tz):
+            return None
+        if temporal.local_now(then).date() != temporal.local_now(ctx).date():
+            return None
+        delta = temporal.to_micros(ctx.now) - temporal.to_micros(then.now)
+        return [_moved(test, delta) for test in tests]
+
+    def _relative_only(self, schema: Schema) -> bool:
+        if self._relative is None:
+            literals = (v if isinstance(v, tuple) else (v,) for _, v in self.groups)
+            values = [value for group in literals for value in group]
+            self._relative = schema.by_key[self.key].type is AttrType.DATETIME and all(
+                isinstance(_temporal(v), temporal.Relative) for v in values
+            )
+        return self._relative
 
     @staticmethod
     def passed(then: Ranges, now: Ranges, value: Any) -> np.ndarray:
@@ -215,6 +254,41 @@ class Timed:
     def own(self, leaf_owner: np.ndarray) -> None:
         """Learn each group's rules from the rule of every leaf."""
         self.owners = [leaf_owner[m] for m in self.members]
+
+
+UNIVERSAL = frozenset(
+    {"UTC", "UCT", "GMT", "GMT0", "GMT+0", "GMT-0", "Greenwich", "Universal", "Zulu"}
+)
+
+
+def _fixed(tz: tzinfo) -> bool:
+    """Whether a zone's offset never changes: a ``timezone``, UTC by any of its names, or
+    an IANA ``Etc/`` zone (fixed offsets by definition)."""
+    if isinstance(tz, timezone):
+        return True
+    key = getattr(tz, "key", None)
+    return (
+        isinstance(tz, ZoneInfo)
+        and isinstance(key, str)
+        and (key in UNIVERSAL or key.startswith("Etc/"))
+    )
+
+
+def _moved(test: Range, delta: int) -> Range:
+    low, high = test.low, test.high
+    return Range(
+        None if low is None else low + delta,
+        test.low_inclusive,
+        None if high is None else high + delta,
+        test.high_inclusive,
+    )
+
+
+def _temporal(value: object) -> temporal.Temporal | None:
+    try:
+        return temporal.read_temporal(str(value))
+    except temporal.TemporalError:
+        return None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ those tables itself folds first, so the log's events are always the newest.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -79,7 +78,7 @@ class Entry:
     ) -> Entry:
         """A row to append: ``changed`` is (entered, exited); ``counts`` the member counts
         of the segments the write touched, (seg_id, count) each."""
-        text = (json.dumps(blocks, separators=(",", ":")), json.dumps(counts))
+        text = (orjson.dumps(blocks).decode(), orjson.dumps(counts).decode())
         return cls(log_id, seq, kind, at, changed[0], changed[1], *text)
 
     @property
