@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from segmentry.engine.delivery import feed, sender, signing
 from segmentry.engine.delivery.feed import Filter
@@ -345,39 +345,52 @@ class WebhookWorker(Service):
             self._settler_running = False
 
     def _settle_group(self, group: list[Settlement]) -> list[bool]:
+        """Each attempt recorded and its outcome written, in one transaction: a tenant's
+        attempts in one statement, and its delivered batches in one more (failures,
+        rarer and each with values of its own, one at a time)."""
         now = now_us()
         lease_until = now + int(self.settings.lease * 1e6)
-        kept = []
+        kept: dict[int, bool] = {}
+        by_tenant: dict[int, list[int]] = {}
+        for n, s in enumerate(group):
+            by_tenant.setdefault(s.row.tenant_id, []).append(n)
         with write_transaction(self.database) as conn:
-            for s in group:
-                row = s.row
-                store.record_delivery(
-                    conn, tenant_id=row.tenant_id, webhook_id=row.webhook_id, row=s.attempt
+            for tenant_id, members in by_tenant.items():
+                store.record_deliveries(
+                    conn,
+                    tenant_id=tenant_id,
+                    attempts=[(group[n].row.webhook_id, group[n].attempt) for n in members],
                 )
-                kept.append(
-                    store.settle(
-                        conn,
-                        tenant_id=row.tenant_id,
-                        webhook_id=row.webhook_id,
-                        owner=self.owner,
-                        generation=row.generation,
-                        lease_until=lease_until,
-                        updated_at=now,
-                        **self._outcome(s, now),
-                    )
+                done = [n for n in members if group[n].outcome.ok]
+                successes = [self._success(group[n], now, lease_until) for n in done]
+                settled = store.settle_successes(
+                    conn, tenant_id=tenant_id, owner=self.owner, successes=successes
                 )
-        return kept
+                kept.update(zip(done, settled, strict=True))
+                for n in members:
+                    if n not in kept:
+                        kept[n] = self._settle_failure(conn, group[n], now, lease_until)
+        return [kept[n] for n in range(len(group))]
 
-    def _outcome(self, settlement: Settlement, now: int) -> dict[str, object]:
-        if not settlement.outcome.ok:
-            return self._failed(settlement.row, settlement.outcome, settlement.attempt.at, now)
-        return {
-            "position": settlement.through,
-            "failures": 0,
-            "failing_since": None,
-            "last_success_at": now,
-            "next_attempt_at": 0,
-        }
+    def _success(self, settlement: Settlement, now: int, lease_until: int) -> store.Success:
+        row = settlement.row
+        values = (settlement.through, 0, None, now, 0, lease_until, now)
+        return store.Success(row.webhook_id, row.generation, values)
+
+    def _settle_failure(
+        self, conn: Connection, settlement: Settlement, now: int, lease_until: int
+    ) -> bool:
+        row = settlement.row
+        return store.settle(
+            conn,
+            tenant_id=row.tenant_id,
+            webhook_id=row.webhook_id,
+            owner=self.owner,
+            generation=row.generation,
+            lease_until=lease_until,
+            updated_at=now,
+            **self._failed(row, settlement.outcome, settlement.attempt.at, now),
+        )
 
     def _failed(
         self, row: WebhookRow, outcome: Outcome, started: int, now: int
