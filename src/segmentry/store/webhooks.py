@@ -73,13 +73,18 @@ def insert(conn: Connection, *, tenant_id: int, row: WebhookRow) -> None:
     conn.execute(webhooks.insert().values(**{**values, "tenant_id": tenant_id}))
 
 
+_GET = sa.select(*COLUMNS).where(
+    webhooks.c.tenant_id == sa.bindparam("k_tenant"),
+    webhooks.c.webhook_id == sa.bindparam("k_webhook"),
+)
+_GET_LOCKED = _GET.with_for_update()
+
+
 def get(
     conn: Connection, *, tenant_id: int, webhook_id: str, lock: bool = False
 ) -> WebhookRow | None:
-    query = sa.select(*COLUMNS).where(*_key(tenant_id, webhook_id))
-    if lock and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    found = conn.execute(query).first()
+    query = _GET_LOCKED if lock and conn.dialect.name == "postgresql" else _GET
+    found = conn.execute(query, {"k_tenant": tenant_id, "k_webhook": webhook_id}).first()
     return WebhookRow(*found) if found is not None else None
 
 

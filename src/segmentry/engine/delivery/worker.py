@@ -33,7 +33,7 @@ from segmentry.engine.delivery.loop import Service, now_us, pause
 from segmentry.engine.delivery.recent import RecentBatches, TickHeads
 from segmentry.engine.delivery.sender import Outcome
 from segmentry.store import webhooks as store
-from segmentry.store.database import read_transaction, write_transaction
+from segmentry.store.database import read_transaction, single_reads, write_transaction
 from segmentry.store.webhooks import DeliveryRow, WebhookRow
 
 log = logging.getLogger("segmentry.delivery")
@@ -280,24 +280,30 @@ class WebhookWorker(Service):
         return Step.MORE if batch.more else Step.SENT
 
     def _next_batch(self, claimed: WebhookRow) -> tuple[WebhookRow, feed.Batch] | None:
+        """The webhook's row as it is now, and the batch after its position. The two need
+        no common snapshot: the read stops at the tick's head, and the feed up to a
+        committed head never changes; so the row is one read of its own, and the feed,
+        most often already read for another webhook at this position, is read in a
+        transaction only when it is not."""
         head = self._heads.head(claimed.tenant_id)
-        with read_transaction(self.database) as conn:
+        with single_reads(self.database) as conn:
             row = store.get(conn, tenant_id=claimed.tenant_id, webhook_id=claimed.webhook_id)
-            if row is None or not row.enabled or row.lease_owner != self.owner:
-                return None
-            key = (row.tenant_id, row.position, wanted(row), head)
-            batch = self._recent.read_once(
-                key,
-                lambda: feed.read(
+        if row is None or not row.enabled or row.lease_owner != self.owner:
+            return None
+        key = (row.tenant_id, row.position, wanted(row), head)
+
+        def read() -> feed.Batch:
+            with read_transaction(self.database) as conn:
+                return feed.read(
                     conn,
                     tenant_id=row.tenant_id,
                     after=row.position,
                     wanted=key[2],
                     limit=self.settings.batch_size,
                     upto=head,
-                ),
-            )
-        return row, batch
+                )
+
+        return row, self._recent.read_once(key, read)
 
     def _settle_skipped(self, row: WebhookRow, through: int) -> None:
         if through > row.position:
