@@ -71,15 +71,17 @@ async def post(
 ) -> Outcome:
     started = time.monotonic()
     try:
-        async with asyncio.timeout(timeout):  # on the caller's task: no task of its own
-            status, error = await _exchange(
+        status, error = await asyncio.wait_for(
+            _exchange(
                 http,
                 url=url,
                 body=body,
                 headers=headers,
                 body_cap=body_cap,
                 allow_private=allow_private,
-            )
+            ),
+            timeout,
+        )
     except TimeoutError:
         status, error = None, f"no complete answer within {timeout:g} s"
     return Outcome(status, error, int((time.monotonic() - started) * 1_000_000))
