@@ -73,13 +73,18 @@ def insert(conn: Connection, *, tenant_id: int, row: WebhookRow) -> None:
     conn.execute(webhooks.insert().values(**{**values, "tenant_id": tenant_id}))
 
 
+_GET = sa.select(*COLUMNS).where(
+    webhooks.c.tenant_id == sa.bindparam("k_tenant"),
+    webhooks.c.webhook_id == sa.bindparam("k_webhook"),
+)
+_GET_LOCKED = _GET.with_for_update()
+
+
 def get(
     conn: Connection, *, tenant_id: int, webhook_id: str, lock: bool = False
 ) -> WebhookRow | None:
-    query = sa.select(*COLUMNS).where(*_key(tenant_id, webhook_id))
-    if lock and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    found = conn.execute(query).first()
+    query = _GET_LOCKED if lock and conn.dialect.name == "postgresql" else _GET
+    found = conn.execute(query, {"k_tenant": tenant_id, "k_webhook": webhook_id}).first()
     return WebhookRow(*found) if found is not None else None
 
 
@@ -202,14 +207,85 @@ def settle(
     return done == 1
 
 
+SUCCESS_COLUMNS = (
+    "position",
+    "failures",
+    "failing_since",
+    "last_success_at",
+    "next_attempt_at",
+    "lease_until",
+    "updated_at",
+)
+_SETTLED = (
+    webhooks.update()
+    .where(
+        webhooks.c.tenant_id == sa.bindparam("k_tenant"),
+        webhooks.c.webhook_id == sa.bindparam("k_webhook"),
+        webhooks.c.lease_owner == sa.bindparam("k_owner"),
+        webhooks.c.generation == sa.bindparam("k_generation"),
+    )
+    .values({name: sa.bindparam("v_" + name) for name in SUCCESS_COLUMNS})
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Success:
+    """A delivered batch to settle: the webhook, the lease and generation it was sent
+    under, and its new ``SUCCESS_COLUMNS`` values, in that order."""
+
+    webhook_id: str
+    generation: int
+    values: tuple[object, ...]
+
+
+def settle_successes(
+    conn: Connection, *, tenant_id: int, owner: str, successes: list[Success]
+) -> list[bool]:
+    """``settle`` of many delivered batches of one tenant's webhooks in one statement
+    executed for each; which ones still held their lease, in order. When some did not,
+    each is settled again alone to learn which (the same values: those that were
+    written change nothing)."""
+    if not successes:
+        return []
+    params = [
+        {
+            "k_tenant": tenant_id,
+            "k_webhook": s.webhook_id,
+            "k_owner": owner,
+            "k_generation": s.generation,
+            **{"v_" + name: value for name, value in zip(SUCCESS_COLUMNS, s.values, strict=True)},
+        }
+        for s in successes
+    ]
+    many = len(params) > 1 and conn.dialect.supports_sane_multi_rowcount
+    if many and conn.execute(_SETTLED, params).rowcount == len(params):
+        return [True] * len(params)
+    return [conn.execute(_SETTLED, p).rowcount == 1 for p in params]
+
+
 # -- delivery attempts ---------------------------------------------------------------------
 
 
 def record_delivery(conn: Connection, *, tenant_id: int, webhook_id: str, row: DeliveryRow) -> None:
-    values = {name: getattr(row, name) for name in DeliveryRow.__slots__}
-    conn.execute(
-        webhook_deliveries.insert().values(tenant_id=tenant_id, webhook_id=webhook_id, **values)
-    )
+    record_deliveries(conn, tenant_id=tenant_id, attempts=[(webhook_id, row)])
+
+
+def record_deliveries(
+    conn: Connection, *, tenant_id: int, attempts: list[tuple[str, DeliveryRow]]
+) -> None:
+    """Attempts of one tenant's webhooks, (webhook id, attempt), in one statement."""
+    if attempts:
+        conn.execute(
+            webhook_deliveries.insert(),
+            [
+                {
+                    "tenant_id": tenant_id,
+                    "webhook_id": webhook_id,
+                    **{name: getattr(row, name) for name in DeliveryRow.__slots__},
+                }
+                for webhook_id, row in attempts
+            ],
+        )
 
 
 def prune_deliveries(conn: Connection, *, tenant_id: int, webhook_id: str, now: int) -> None:

@@ -16,8 +16,6 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-import math
-import random
 import secrets
 import ssl
 import time
@@ -27,28 +25,19 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy.engine import Engine
 
-from segmentry.engine.delivery import feed, sender, signing
+from segmentry.engine.delivery import feed, sender, settling, signing
 from segmentry.engine.delivery.feed import Filter
 from segmentry.engine.delivery.loop import Service, now_us, pause
 from segmentry.engine.delivery.recent import RecentBatches, TickHeads
 from segmentry.engine.delivery.sender import Outcome
+from segmentry.engine.delivery.settling import Settlement
 from segmentry.store import webhooks as store
-from segmentry.store.database import read_transaction, write_transaction
+from segmentry.store.database import read_transaction, single_reads, write_transaction
 from segmentry.store.webhooks import DeliveryRow, WebhookRow
 
 log = logging.getLogger("segmentry.delivery")
 SETTLE_GATHER_S = 0.005
 Key = tuple[int, str]
-
-
-@dataclass(frozen=True, slots=True)
-class Settlement:
-    """A finished attempt, to be recorded with what it means for its webhook."""
-
-    row: WebhookRow
-    through: int
-    attempt: DeliveryRow
-    outcome: Outcome
 
 
 class Step(enum.Enum):
@@ -74,13 +63,6 @@ class DeliverySettings:
     batch_size: int = 100
     batches_per_claim: int = 50  # then the lease is given back, for fairness
     body_cap: int = 4_096
-
-
-def retry_delay(failures: int, settings: DeliverySettings) -> float:
-    """Exponential backoff with jitter: half the doubled delay, plus up to as much again."""
-    delay = min(settings.retry_cap, math.ldexp(settings.retry_base, min(failures - 1, 30)))
-    jitter: float = random.uniform(0, delay / 2)  # spreads retries; not a secret
-    return delay / 2 + jitter
 
 
 def wanted(row: WebhookRow) -> Filter:
@@ -112,7 +94,9 @@ class WebhookWorker(Service):
         self._settling: list[tuple[Settlement, asyncio.Future[bool]]] = []
         self._recent = RecentBatches()
         self._heads = TickHeads(database, self.settings.poll_interval)
-        self._settler_running = False
+        self._settler: asyncio.Task[None] | None = None
+        self._posting: set[Key] = set()  # webhooks whose batch is being sent or recorded
+        self._winding_down = False
 
     async def run(self, stopping: asyncio.Event) -> None:
         active: dict[Key, asyncio.Task[None]] = {}
@@ -128,6 +112,17 @@ class WebhookWorker(Service):
                     task.add_done_callback(self._forget(active, key, wake))
             wake.clear()
             await pause(stopping, self.settings.poll_interval, wake)
+        await self._wind_down(dict(active))
+
+    async def _wind_down(self, active: dict[Key, asyncio.Task[None]]) -> None:
+        """Stop serving: a delivery in flight is let finish (within its timeout) and is
+        recorded, since its receiver may already have it; the others stop at once."""
+        self._winding_down = True
+        for key, task in active.items():
+            if key not in self._posting:
+                task.cancel()
+        if active:
+            await asyncio.wait(active.values(), timeout=self.settings.timeout + 1)
         for task in active.values():
             task.cancel()
         await asyncio.gather(*active.values(), return_exceptions=True)
@@ -177,6 +172,11 @@ class WebhookWorker(Service):
         except Exception:  # one webhook's failure must not stop the others
             log.exception("delivering webhook %s failed", row.webhook_id)
         finally:
+            # What was delivered is recorded before the lease goes back, also when the
+            # worker is stopping: else the position stays behind and the batch is sent
+            # again by the next holder.
+            if self._settler is not None:
+                await asyncio.wait([self._settler])
             await asyncio.shield(asyncio.to_thread(self._release, row))
 
     async def _deliver_while_held(self, http: httpx.AsyncClient, row: WebhookRow) -> None:
@@ -185,7 +185,7 @@ class WebhookWorker(Service):
         while sent < self.settings.batches_per_claim:
             step = await self._deliver_one(http, row)
             now = time.monotonic()
-            if step is Step.STOP:
+            if step is Step.STOP or self._winding_down:
                 break
             if step is not Step.IDLE:
                 sent, idle_since, lease_until = sent + 1, now, now + self.settings.lease
@@ -251,6 +251,23 @@ class WebhookWorker(Service):
                 signing_secrets(row, now_us()), message_id, stamp, body
             ),
         }
+        key = (row.tenant_id, row.webhook_id)
+        self._posting.add(key)
+        try:
+            return await self._post(http, row, batch, body, headers)
+        finally:
+            self._posting.discard(key)
+
+    async def _post(
+        self,
+        http: httpx.AsyncClient,
+        row: WebhookRow,
+        batch: feed.Batch,
+        body: bytes,
+        headers: dict[str, str],
+    ) -> Step:
+        """Send the batch and record the attempt."""
+        first, last = batch.events[0]["id"], batch.events[-1]["id"]
         started = now_us()
         outcome = await sender.post(
             http,
@@ -264,7 +281,7 @@ class WebhookWorker(Service):
         attempt = DeliveryRow(
             "d_" + secrets.token_hex(10),
             started,
-            message_id,
+            headers["webhook-id"],
             int(str(first)),
             int(str(last)),
             len(batch.events),
@@ -280,24 +297,30 @@ class WebhookWorker(Service):
         return Step.MORE if batch.more else Step.SENT
 
     def _next_batch(self, claimed: WebhookRow) -> tuple[WebhookRow, feed.Batch] | None:
+        """The webhook's row as it is now, and the batch after its position. The two need
+        no common snapshot: the read stops at the tick's head, and the feed up to a
+        committed head never changes; so the row is one read of its own, and the feed,
+        most often already read for another webhook at this position, is read in a
+        transaction only when it is not."""
         head = self._heads.head(claimed.tenant_id)
-        with read_transaction(self.database) as conn:
+        with single_reads(self.database) as conn:
             row = store.get(conn, tenant_id=claimed.tenant_id, webhook_id=claimed.webhook_id)
-            if row is None or not row.enabled or row.lease_owner != self.owner:
-                return None
-            key = (row.tenant_id, row.position, wanted(row), head)
-            batch = self._recent.read_once(
-                key,
-                lambda: feed.read(
+        if row is None or not row.enabled or row.lease_owner != self.owner:
+            return None
+        key = (row.tenant_id, row.position, wanted(row), head)
+
+        def read() -> feed.Batch:
+            with read_transaction(self.database) as conn:
+                return feed.read(
                     conn,
                     tenant_id=row.tenant_id,
                     after=row.position,
                     wanted=key[2],
                     limit=self.settings.batch_size,
                     upto=head,
-                ),
-            )
-        return row, batch
+                )
+
+        return row, self._recent.read_once(key, read)
 
     def _settle_skipped(self, row: WebhookRow, through: int) -> None:
         if through > row.position:
@@ -319,9 +342,8 @@ class WebhookWorker(Service):
         the database's write lock twenty times, beside the shop's own writes."""
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._settling.append((settlement, done))
-        if not self._settler_running:
-            self._settler_running = True
-            asyncio.create_task(self._settle_waiting())  # noqa: RUF006 - it ends by itself
+        if self._settler is None:
+            self._settler = asyncio.create_task(self._settle_waiting())
         return await done
 
     async def _settle_waiting(self) -> None:
@@ -342,56 +364,10 @@ class WebhookWorker(Service):
                     if not done.done():
                         done.set_result(result)
         finally:
-            self._settler_running = False
+            self._settler = None
 
     def _settle_group(self, group: list[Settlement]) -> list[bool]:
-        now = now_us()
-        lease_until = now + int(self.settings.lease * 1e6)
-        kept = []
         with write_transaction(self.database) as conn:
-            for s in group:
-                row = s.row
-                store.record_delivery(
-                    conn, tenant_id=row.tenant_id, webhook_id=row.webhook_id, row=s.attempt
-                )
-                kept.append(
-                    store.settle(
-                        conn,
-                        tenant_id=row.tenant_id,
-                        webhook_id=row.webhook_id,
-                        owner=self.owner,
-                        generation=row.generation,
-                        lease_until=lease_until,
-                        updated_at=now,
-                        **self._outcome(s, now),
-                    )
-                )
-        return kept
-
-    def _outcome(self, settlement: Settlement, now: int) -> dict[str, object]:
-        if not settlement.outcome.ok:
-            return self._failed(settlement.row, settlement.outcome, settlement.attempt.at, now)
-        return {
-            "position": settlement.through,
-            "failures": 0,
-            "failing_since": None,
-            "last_success_at": now,
-            "next_attempt_at": 0,
-        }
-
-    def _failed(
-        self, row: WebhookRow, outcome: Outcome, started: int, now: int
-    ) -> dict[str, object]:
-        failures = row.failures + 1
-        since = row.failing_since or started
-        values: dict[str, object] = {"failures": failures, "failing_since": since}
-        if now - since >= self.settings.retry_window * 1e6:
-            hours = self.settings.retry_window / 3_600
-            values["enabled"] = False
-            values["disabled_reason"] = (
-                f"failed for {hours:g} hours since {feed.iso(since)}; last error: {outcome.error}"
+            return settling.write(
+                conn, group, owner=self.owner, settings=self.settings, now=now_us()
             )
-        else:
-            delay = retry_delay(failures, self.settings)
-            values["next_attempt_at"] = now + int(delay * 1e6)
-        return values
