@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timezone, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from pyroaring import BitMap
@@ -224,12 +222,12 @@ class Timed:
             return None
         then, tests = self._lowered
         tz = ctx.tz
-        if then.tz != tz or not _fixed(tz):
+        if then.tz != tz or not temporal.fixed_offset(tz):
             return None
         if temporal.local_now(then).date() != temporal.local_now(ctx).date():
             return None
         delta = temporal.to_micros(ctx.now) - temporal.to_micros(then.now)
-        return [_moved(test, delta) for test in tests]
+        return [test.shifted(delta) for test in tests]
 
     def _relative_only(self, schema: Schema) -> bool:
         if self._relative is None:
@@ -254,34 +252,6 @@ class Timed:
     def own(self, leaf_owner: np.ndarray) -> None:
         """Learn each group's rules from the rule of every leaf."""
         self.owners = [leaf_owner[m] for m in self.members]
-
-
-UNIVERSAL = frozenset(
-    {"UTC", "UCT", "GMT", "GMT0", "GMT+0", "GMT-0", "Greenwich", "Universal", "Zulu"}
-)
-
-
-def _fixed(tz: tzinfo) -> bool:
-    """Whether a zone's offset never changes: a ``timezone``, UTC by any of its names, or
-    an IANA ``Etc/`` zone (fixed offsets by definition)."""
-    if isinstance(tz, timezone):
-        return True
-    key = getattr(tz, "key", None)
-    return (
-        isinstance(tz, ZoneInfo)
-        and isinstance(key, str)
-        and (key in UNIVERSAL or key.startswith("Etc/"))
-    )
-
-
-def _moved(test: Range, delta: int) -> Range:
-    low, high = test.low, test.high
-    return Range(
-        None if low is None else low + delta,
-        test.low_inclusive,
-        None if high is None else high + delta,
-        test.high_inclusive,
-    )
 
 
 def _temporal(value: object) -> temporal.Temporal | None:

@@ -39,6 +39,16 @@ class Range:
     high: Number | None
     high_inclusive: bool
 
+    def shifted(self, delta: int) -> Range:
+        """The range with both ends moved by ``delta`` (an unbounded end stays so)."""
+        low, high = self.low, self.high
+        return Range(
+            None if low is None else low + delta,
+            self.low_inclusive,
+            None if high is None else high + delta,
+            self.high_inclusive,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class OneOf:

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -278,3 +279,21 @@ def _read_checked(text: str) -> Temporal:
     if value is None:
         raise TemporalError(f"{text!r} is not a date, a date-time or a relative time")
     return value
+
+
+UTC_NAMES = frozenset(
+    {"UTC", "UCT", "GMT", "GMT0", "GMT+0", "GMT-0", "Greenwich", "Universal", "Zulu"}
+)
+
+
+def fixed_offset(tz: tzinfo) -> bool:
+    """Whether a zone's offset never changes: a ``timezone``, UTC by any of its names, or
+    an IANA ``Etc/`` zone (fixed offsets by definition)."""
+    if isinstance(tz, timezone):
+        return True
+    key = getattr(tz, "key", None)
+    return (
+        isinstance(tz, ZoneInfo)
+        and isinstance(key, str)
+        and (key in UTC_NAMES or key.startswith("Etc/"))
+    )
