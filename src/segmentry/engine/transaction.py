@@ -79,25 +79,8 @@ class Transaction:
         return first
 
     def set_member(self, segment: SegmentDef, seq: int, member: bool, cause: Cause) -> bool:
-        """Make ``seq`` a member or not; returns whether that changed anything. Most calls
-        change nothing (a single write asks about every candidate segment), so those
-        return before anything is built."""
-        seg_id = segment.row.seg_id
-        members = self.state.members.get(seg_id)
-        if members is None:
-            if not member:
-                return False
-            members = self.state.members[seg_id] = BitMap()
-        if (seq in members) == member:
-            return False
-        self.state.mutations += 1
-        self.state.memberships += 1
-        if member:
-            members.add(seq)
-        else:
-            members.discard(seq)
-        self.flips.record_one(segment, seq, member, cause)
-        return True
+        """Make ``seq`` a member or not; returns whether that changed anything."""
+        return self.set_one(seq, [segment], [0], [member], cause) == 1
 
     def set_one(
         self,
@@ -106,10 +89,11 @@ class Transaction:
         positions: list[int],
         members: list[bool],
         cause: Cause,
-    ) -> None:
-        """:meth:`set_member` of one ``seq`` in ``segments[p]`` for each ``p`` of
-        ``positions``, as the matching ``members`` says: a single write's candidates,
-        most of which change nothing, in one loop."""
+    ) -> int:
+        """Make one ``seq`` a member or not of ``segments[p]`` for each ``p`` of
+        ``positions``, as the matching ``members`` says; returns how many changed. Most
+        asks change nothing (a single write asks about every candidate segment), so
+        those go on before anything is built, in one loop."""
         kept, flips, changed = self.state.members, self.flips, 0
         for position, member in zip(positions, members, strict=True):
             segment = segments[position]
@@ -128,6 +112,7 @@ class Transaction:
             changed += 1
         self.state.mutations += changed
         self.state.memberships += changed
+        return changed
 
     def set_members(self, segment: SegmentDef, among: BitMap, target: BitMap, cause: Cause) -> None:
         """Among the seqs ``among``, make exactly ``target`` members."""
