@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from segmentry.store import driver
-from segmentry.store.tables import customer_order_sums, order_lines, orders, product_sales
+from segmentry.store.tables import order_lines, orders
 
 PLACED = "placed"
 ID_BATCH = 500
@@ -49,41 +49,31 @@ def totals_of(
     conn: Connection, *, tenant_id: int, customer_ids: Iterable[str] | None
 ) -> dict[str, CustomerTotals]:
     """The running sums of the customers named (of every customer: ``None``)."""
-    t = customer_order_sums.c
-    if customer_ids is not None:
-        sql = (
-            "SELECT customer_id, orders_count, total_micros, first_at, last_at "
-            f"FROM customer_order_sums WHERE tenant_id = {driver.mark(conn)} AND customer_id IN"
-        )
-        found = driver.select_in(conn, sql, (tenant_id,), sorted(set(customer_ids)))
-        return {row[0]: CustomerTotals(*map(int, row[1:])) for row in found}
-    query = sa.select(t.customer_id, t.orders_count, t.total_micros, t.first_at, t.last_at).where(
-        t.tenant_id == tenant_id
+    sql = (
+        "SELECT customer_id, orders_count, total_micros, first_at, last_at FROM customer_order_sums"
     )
-    return {
-        row[0]: CustomerTotals(*map(int, row[1:]))
-        for row in _rows(conn, query, t.customer_id, customer_ids)
-    }
+    found = _sums(conn, sql, "customer_id", tenant_id, customer_ids)
+    return {row[0]: CustomerTotals(*map(int, row[1:])) for row in found}
 
 
 def sales_of(
     conn: Connection, *, tenant_id: int, product_ids: Iterable[str] | None
 ) -> dict[str, ProductSales]:
-    t = product_sales.c
-    if product_ids is not None:
-        sql = (
-            "SELECT product_id, units, revenue_micros, last_at "
-            f"FROM product_sales WHERE tenant_id = {driver.mark(conn)} AND product_id IN"
-        )
-        found = driver.select_in(conn, sql, (tenant_id,), sorted(set(product_ids)))
-        return {row[0]: ProductSales(*map(int, row[1:])) for row in found}
-    query = sa.select(t.product_id, t.units, t.revenue_micros, t.last_at).where(
-        t.tenant_id == tenant_id
-    )
-    return {
-        row[0]: ProductSales(*map(int, row[1:]))
-        for row in _rows(conn, query, t.product_id, product_ids)
-    }
+    """The running sums of the products named (of every product: ``None``)."""
+    sql = "SELECT product_id, units, revenue_micros, last_at FROM product_sales"
+    found = _sums(conn, sql, "product_id", tenant_id, product_ids)
+    return {row[0]: ProductSales(*map(int, row[1:])) for row in found}
+
+
+def _sums(
+    conn: Connection, select: str, key: str, tenant_id: int, ids: Iterable[str] | None
+) -> Iterable[Any]:
+    """The rows of a sums table's ``select`` for the tenant, of ``ids`` by ``key`` if
+    given, one plain statement per batch of them."""
+    sql = f"{select} WHERE tenant_id = {driver.mark(conn)}"
+    if ids is None:
+        return conn.exec_driver_sql(sql, (tenant_id,))
+    return driver.select_in(conn, f"{sql} AND {key} IN", (tenant_id,), sorted(set(ids)))
 
 
 def put_totals(
