@@ -107,9 +107,28 @@ def test_segmentry_demo_serves_until_interrupted(tmp_path: Path) -> None:
                 assert segmentry.authenticate(lines[-1])[0] == 1
             status, body = _long_rule_listing(port, lines[-1])
             assert status == 200, body[:300]  # the server's head limit fits the rule's
+            (delivery,) = _delivery_children(server.pid)  # delivers as serve does
         finally:
             server.send_signal(signal.SIGINT)
         assert server.wait(timeout=30) == 0  # Ctrl+C stops it cleanly
+    assert not Path(f"/proc/{delivery}").exists() or _zombie(delivery)
+
+
+def _delivery_children(pid: int) -> list[int]:
+    """The child processes of ``pid`` running ``segmentry deliver``."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [
+        int(child)
+        for child in children
+        if b"deliver" in Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+    ]
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
 
 
 def _long_rule_listing(port: int, key: str) -> tuple[int, bytes]:

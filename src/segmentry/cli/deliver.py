@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import threading
 from typing import Annotated
 
@@ -38,11 +40,21 @@ def deliver(
     concurrency: Annotated[
         int, typer.Option(min=1, max=1_000, help="Webhooks served at once.")
     ] = 64,
+    until_stdin_closes: Annotated[
+        bool,
+        typer.Option(
+            "--until-stdin-closes",
+            hidden=True,
+            help="Also stop when stdin reaches its end (serve's child: its server is gone).",
+        ),
+    ] = False,
 ) -> None:
     """Deliver webhooks (and publish to NATS) until stopped with Ctrl-C or SIGTERM."""
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
+    if until_stdin_closes:
+        threading.Thread(target=_stop_at_end_of_stdin, args=(stop,), daemon=True).start()
     with opened(db) as segmentry:
         delivery = running.start(
             segmentry.database,
@@ -50,8 +62,21 @@ def deliver(
             nats_url=nats,
             concurrency=concurrency,
         )
-        typer.echo("delivering; stop with Ctrl-C", err=True)
+        if until_stdin_closes:
+            typer.echo(f"delivery process {os.getpid()} started", err=True)
+        else:
+            typer.echo("delivering; stop with Ctrl-C", err=True)
         try:
             stop.wait()
         finally:
             delivery.stop()
+
+
+def _stop_at_end_of_stdin(stop: threading.Event) -> None:
+    """The server that started this process holds the other end of stdin and writes
+    nothing: the end comes when it closes it, or when it is gone, even killed. Read
+    from the descriptor: sys.stdin's buffer holds a lock while it waits, and Python,
+    ending, aborts when a daemon thread holds it."""
+    while os.read(sys.stdin.fileno(), 4096):
+        pass
+    stop.set()

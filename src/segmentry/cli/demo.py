@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from segmentry.cli.http_head import serve as serve_app
 from segmentry.cli.options import opened
 from segmentry.cli.output import err, line, table
-from segmentry.cli.server import build_app
+from segmentry.cli.server import build_app, delivering
 from segmentry.engine.segmentry import Segmentry
 from segmentry.synthetic.demo import CUSTOMERS, PRODUCTS, DemoShop, build_demo
 
@@ -123,7 +123,10 @@ def _serve(segmentry: Segmentry, built: DemoShop, host: str, port: int) -> None:
     line("Serving until stopped (Ctrl+C).")
     _key(built)
     segmentry.start_scheduler()
-    serve_app(build_app(segmentry), host=host, port=port, log_level="warning")
+    app = build_app(segmentry)
+    # Webhooks made in the demo are delivered as by `segmentry serve`: by a child process.
+    delivering(app, segmentry, allow_private_webhooks=False, nats_url=None)
+    serve_app(app, host=host, port=port, log_level="warning")
 
 
 def _key(built: DemoShop) -> None:

@@ -7,12 +7,15 @@ from typing import Annotated
 
 import typer
 
+from segmentry.cli import delivery_process
 from segmentry.cli.deliver import AllowPrivateOption, NatsOption
+from segmentry.cli.delivery_process import DeliveryMode
 from segmentry.cli.http_head import serve as serve_app
 from segmentry.cli.options import DEFAULT_DB, DbOption, opened, reported
 from segmentry.cli.server import (
     BUDGET_VARIABLE,
     DB_VARIABLE,
+    DELIVERY_VARIABLE,
     FACTORY,
     NATS_VARIABLE,
     PRIVATE_VARIABLE,
@@ -31,6 +34,16 @@ BudgetOption = Annotated[
         show_default=False,
     ),
 ]
+DeliveryOption = Annotated[
+    DeliveryMode,
+    typer.Option(
+        "--delivery",
+        envvar="SEGMENTRY_DELIVERY",
+        help="Where webhooks (and NATS) are delivered: a child process (one for all "
+        "--workers), threads of each server process, or none (a separate segmentry "
+        "deliver does it).",
+    ),
+]
 
 
 def serve(
@@ -39,6 +52,7 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     allow_private_webhooks: AllowPrivateOption = False,
     nats: NatsOption = None,
+    delivery: DeliveryOption = DeliveryMode.PROCESS,
     workers: Annotated[
         int, typer.Option(min=1, help="Worker processes sharing the database and the port.")
     ] = 1,
@@ -46,7 +60,7 @@ def serve(
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
 ) -> None:
     """Serve the API (/v1, docs at /docs) and the web page (/) until stopped; webhooks
-    (and NATS with --nats) are delivered in the background."""
+    (and NATS with --nats) are delivered in the background, by default in a child process."""
     with reported():
         budget = parse_size(memory_budget) if memory_budget else None
     with opened(db, memory_budget=budget) as segmentry:
@@ -54,7 +68,8 @@ def serve(
         if workers == 1:
             segmentry.start_scheduler()
             app = build_app(segmentry, allow_private_webhooks=allow_private_webhooks)
-            delivering(app, segmentry, allow_private_webhooks=allow_private_webhooks, nats_url=nats)
+            delivering(app, segmentry, mode=delivery,
+                       allow_private_webhooks=allow_private_webhooks, nats_url=nats)  # fmt: skip
             serve_app(app, host=host, port=port, log_level="info", access_log=access_log)
             return
     # Each worker opens the database itself (a Segmentry is not shared across processes).
@@ -64,7 +79,26 @@ def serve(
     os.environ[PRIVATE_VARIABLE] = "1" if allow_private_webhooks else "0"
     if nats:
         os.environ[NATS_VARIABLE] = nats
-    serve_app(
-        FACTORY, host=host, port=port, log_level="info", access_log=access_log,
-        factory=True, workers=workers,
-    )  # fmt: skip
+    # One delivery process for the whole server, not one per worker: the workers
+    # deliver nothing themselves. uvicorn's parent process returns when stopped.
+    child = None
+    if delivery is DeliveryMode.PROCESS and not delivery_process.shared(db):
+        delivery_process.log.warning(delivery_process.NOT_SHARED)
+    elif delivery is DeliveryMode.PROCESS:
+        child = delivery_process.DeliveryProcess(
+            db, allow_private_webhooks=allow_private_webhooks, nats_url=nats
+        )
+        child.start()
+        os.environ[DELIVERY_VARIABLE] = DeliveryMode.NONE
+    else:
+        os.environ[DELIVERY_VARIABLE] = (
+            DeliveryMode.NONE if delivery is DeliveryMode.NONE else DeliveryMode.THREAD
+        )
+    try:
+        serve_app(
+            FACTORY, host=host, port=port, log_level="info", access_log=access_log,
+            factory=True, workers=workers,
+        )  # fmt: skip
+    finally:
+        if child is not None:
+            child.stop()

@@ -18,8 +18,9 @@ import uvicorn
 from fastapi import FastAPI
 
 from segmentry.api.app import create_app
+from segmentry.cli import delivery_process
+from segmentry.cli.delivery_process import DeliveryMode
 from segmentry.cli.http_head import server_config
-from segmentry.engine.delivery import running
 from segmentry.engine.residency import parse_size
 from segmentry.engine.segmentry import Segmentry
 from segmentry.store.database import DEFAULT_URL
@@ -27,6 +28,9 @@ from segmentry.web.app import create_web_app
 
 DB_VARIABLE, BUDGET_VARIABLE = "SEGMENTRY_DB", "SEGMENTRY_MEMORY_BUDGET"
 PRIVATE_VARIABLE, NATS_VARIABLE = "SEGMENTRY_ALLOW_PRIVATE_WEBHOOKS", "SEGMENTRY_NATS"
+DELIVERY_VARIABLE = "SEGMENTRY_WORKER_DELIVERY"
+"""How each worker process delivers: ``thread`` (the default), or ``none`` when
+``serve --workers N`` runs one delivery process for them all."""
 FACTORY = "segmentry.cli.server:app_from_environment"
 """What each worker process of ``serve --workers N`` imports and calls."""
 
@@ -43,9 +47,10 @@ def build_app(segmentry: Segmentry, *, allow_private_webhooks: bool = False) -> 
 def app_from_environment() -> FastAPI:
     """The served application of one worker process of ``serve --workers N``: its own
     Segmentry over the database named by ``SEGMENTRY_DB`` (budget
-    ``SEGMENTRY_MEMORY_BUDGET``), with its sweeper and delivery workers, closed when the
-    worker stops. Workers share nothing but the database: each reloads a tenant another
-    one changed, as separate processes always have, and webhooks are leased per webhook."""
+    ``SEGMENTRY_MEMORY_BUDGET``), with its sweeper and, unless ``SEGMENTRY_WORKER_DELIVERY``
+    is ``none``, delivery threads, closed when the worker stops. Workers share nothing
+    but the database: each reloads a tenant another one changed, as separate processes
+    always have, and webhooks are leased per webhook."""
     budget = os.environ.get(BUDGET_VARIABLE)
     segmentry = Segmentry(
         os.environ.get(DB_VARIABLE, DEFAULT_URL),
@@ -63,24 +68,38 @@ def app_from_environment() -> FastAPI:
             segmentry.close()
 
     app.router.lifespan_context = lifespan
+    mode = DeliveryMode(os.environ.get(DELIVERY_VARIABLE, DeliveryMode.THREAD))
     delivering(
-        app, segmentry, allow_private_webhooks=private, nats_url=os.environ.get(NATS_VARIABLE)
+        app,
+        segmentry,
+        mode=mode,
+        allow_private_webhooks=private,
+        nats_url=os.environ.get(NATS_VARIABLE),
     )
     return app
 
 
 def delivering(
-    app: FastAPI, segmentry: Segmentry, *, allow_private_webhooks: bool, nats_url: str | None
+    app: FastAPI,
+    segmentry: Segmentry,
+    *,
+    mode: DeliveryMode = DeliveryMode.PROCESS,
+    allow_private_webhooks: bool,
+    nats_url: str | None,
 ) -> None:
-    """Run the delivery workers for as long as the application: started and stopped in
-    its lifespan, since uvicorn ends the process with the signal that stopped it (code
-    after ``uvicorn.run`` never runs) and a worker stopped there gives its leases back."""
+    """Deliver (in a child process, in threads or not at all: ``delivery_process``) for
+    as long as the application: started and stopped in its lifespan, since uvicorn ends
+    the process with the signal that stopped it (code after ``uvicorn.run`` never runs)
+    and deliveries stopped there give their leases back."""
     inner = app.router.lifespan_context
 
     @asynccontextmanager
     async def lifespan(served: FastAPI) -> AsyncIterator[Any]:
-        delivery = running.start(
-            segmentry.database, allow_private_webhooks=allow_private_webhooks, nats_url=nats_url
+        delivery = delivery_process.start(
+            mode,
+            segmentry.database,
+            allow_private_webhooks=allow_private_webhooks,
+            nats_url=nats_url,
         )
         try:
             async with inner(served) as state:
