@@ -351,6 +351,31 @@ def test_a_batch_of_orders_for_many_customers_settles_them_all(shop: Shop) -> No
     assert ids(shop, "sellers") == {"p1"}
 
 
+def test_segments_counting_the_same_thing_in_one_batch_each_keep_their_threshold(
+    shop: Shop,
+) -> None:
+    # A batch's pass counts each function once for all the segments that count it: the
+    # thresholds stay each segment's own, and a function whose condition names a
+    # segment the same pass moves is counted after that segment settled.
+    many = behaviour.AT_ONCE_LEAST + 16
+    shop.upsert_many(Kind.PRODUCT, [{"id": "p1", "name": "Mug"}, {"id": "p2", "name": "Pen"}])
+    segment(shop, Kind.PRODUCT, "sellers", "units_sold(since: -30d) >= 40")
+    segment(shop, Kind.CUSTOMER, "over_40", "amount_spent(since: -30d) > 40")
+    segment(shop, Kind.CUSTOMER, "over_60", "amount_spent(since: -30d) > 60")
+    segment(shop, Kind.CUSTOMER, "mug_buyers", "purchased(name = 'Mug', since: -30d)")
+    segment(shop, Kind.CUSTOMER, "bestseller_buyers", "purchased(IN SEGMENT 'sellers')")
+    shop.put_orders([
+        {"id": f"o{n}", **order(f"c{n}", "2024-03-10T10:00:00Z", ("p1" if n % 2 else "p2", 1,
+                                                                   str(n)))}
+        for n in range(many)
+    ])  # fmt: skip
+    assert ids(shop, "over_40") == {f"c{n}" for n in range(41, many)}
+    assert ids(shop, "over_60") == {f"c{n}" for n in range(61, many)}
+    assert ids(shop, "mug_buyers") == {f"c{n}" for n in range(1, many, 2)}
+    assert ids(shop, "sellers") == {"p1", "p2"}
+    assert ids(shop, "bestseller_buyers") == {f"c{n}" for n in range(many)}
+
+
 def test_a_relative_time_inside_a_condition_moves_with_the_clock_in_every_segment(
     shop: Shop, clock: ManualClock
 ) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from segmentry.engine.segmentry import Segmentry
 from segmentry.engine.shop import Shop
-from segmentry.engine.types import SegmentSpec
+from segmentry.engine.types import Cause, Change, SegmentSpec
 from segmentry.model.schema import ORDER_DERIVED_KEYS, SALES_KEYS, Kind
 from segmentry.model.values import encode
 from segmentry.store import entities as entity_store
@@ -98,3 +98,50 @@ def test_batches_of_orders_equal_a_recomputation(shop: Shop, database_url: str) 
             assert kept == again, code
             assert other.preview(kind, rule).count == len(kept), code
         assert shop.members("big").items  # the rules hold for some
+
+
+BEHAVIOUR_RULES = {
+    "spent": ("customer", "amount_spent() > 40 AND country = 'FR'"),
+    "sold": ("product", "units_sold >= 5"),
+    "buyers_of_sold": ("customer", "purchased(IN SEGMENT 'sold')"),
+    "popular": ("product", "units_sold() >= 6"),
+}
+
+
+def _all_members(shop: Shop) -> dict[str, set[str]]:
+    return {code: {m.id for m in shop.members(code, limit=1_000).items} for code in BEHAVIOUR_RULES}
+
+
+def test_a_batch_tells_each_behaviour_segment_flip_once_as_order_changed(
+    shop: Shop, database_url: str
+) -> None:
+    """A batch re-checks its customers and products in these segments once both kinds'
+    derived values are set (one names a product segment the same batch moves): the
+    feed holds, per segment, exactly who entered and who left, once each, and the
+    members are those a fresh process computes."""
+    _written(shop)
+    for code, (kind, rule) in BEHAVIOUR_RULES.items():
+        shop.create_segment(SegmentSpec(kind=kind, code=code, name=code, rule=rule))
+    rng = random.Random(31)
+    last = max((int(e.id) for e in shop.events(limit=1_000).items), default=0)
+    for step in range(10):
+        before = _all_members(shop)
+        shop.put_orders([_order(rng, rng.randrange(20), step) for _ in range(rng.randrange(2, 9))])
+        after = _all_members(shop)
+        told = shop.events(after=str(last), limit=1_000).items
+        last = max([last, *(int(e.id) for e in told)])
+        assert {e.cause for e in told} <= {Cause.ORDER_CHANGED}
+        pairs = [(e.segment, e.entity_id) for e in told]
+        assert len(pairs) == len(set(pairs))  # nobody enters and leaves, or enters twice
+        for code in BEHAVIOUR_RULES:
+            entered = {
+                e.entity_id for e in told if e.segment == code and e.change is Change.ENTERED
+            }
+            exited = {e.entity_id for e in told if e.segment == code and e.change is Change.EXITED}
+            assert entered == after[code] - before[code], (step, code)
+            assert exited == before[code] - after[code], (step, code)
+    with Segmentry(database_url) as fresh:
+        other = fresh.shop(shop.tenant_id)
+        for code, (kind, rule) in BEHAVIOUR_RULES.items():
+            assert other.preview(kind, rule).count == len(after[code]), code
+    assert all(after.values())  # every rule holds for some

@@ -34,7 +34,7 @@ from segmentry.engine import evaluation
 from segmentry.engine.state import SegmentDef, TenantState
 from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Cause
-from segmentry.match.purchases import NO_SEQ, Purchases
+from segmentry.match.purchases import NO_SEQ, OrderView, Purchases
 from segmentry.model.bitmaps import array_of, bitmap_of
 from segmentry.model.schema import Kind
 from segmentry.rules.ast import attributes_of, behaviours, conditions, segment_refs
@@ -184,11 +184,14 @@ def across(purchases: Purchases, kind: Kind, seqs: BitMap) -> BitMap:
 
 class Records:
     """The stored records of the entities one pass re-checks, each read once (an order's
-    customer is re-checked in every segment that counts orders)."""
+    customer is re-checked in every segment that counts orders), and the orders as the
+    pass's columnar evaluations read them, each behaviour function's values counted once
+    (the pass changes no order, record or moment; many segments count the same thing)."""
 
     def __init__(self, tx: Transaction) -> None:
         self.tx = tx
         self.held: dict[Kind, dict[int, Record | None]] = {kind: {} for kind in Kind}
+        self.orders = OrderView(tx.state.purchases, tx.state.tables, counted={})
 
     def of(self, kind: Kind, seqs: BitMap) -> list[tuple[int, Record]]:
         """The living ones among ``seqs``, in seq order."""
@@ -214,7 +217,7 @@ def recheck_in(
     batch of orders, a long pause's sweep), with that evaluation."""
     rows = tx.state.tables[segment.kind].size + tx.state.purchases.lines
     if len(seqs) >= AT_ONCE_LEAST and len(seqs) * PER_ENTITY >= rows:
-        return _recheck_at_once(tx, segment, seqs, cause)
+        return _recheck_at_once(tx, segment, seqs, cause, records.orders)
     test = evaluation.predicate(tx.state, segment, tx.ctx)
     flipped = BitMap()
     for seq, record in records.of(segment.kind, seqs):
@@ -230,13 +233,16 @@ PER_ENTITY = 500
 time one entity is re-checked with a predicate."""
 
 
-def _recheck_at_once(tx: Transaction, segment: SegmentDef, seqs: BitMap, cause: Cause) -> BitMap:
+def _recheck_at_once(
+    tx: Transaction, segment: SegmentDef, seqs: BitMap, cause: Cause, orders: OrderView
+) -> BitMap:
     assert segment.tree is not None
     table = tx.state.tables[segment.kind]
     wanted = array_of(seqs)
     wanted = wanted[wanted < table.size]
     living = bitmap_of(wanted[table.alive[wanted]])
-    target = evaluation.members_of_rule(tx.state, segment.kind, segment.tree, tx.ctx) & living
+    target = evaluation.members_of_rule(tx.state, segment.kind, segment.tree, tx.ctx, orders)
+    target &= living
     before = tx.state.members.get(segment.seg_id, BitMap()) & living
     tx.set_members(segment, living, target, cause)
     flipped: BitMap = before ^ target

@@ -27,6 +27,7 @@ from segmentry.match.behaviour import bounds
 from segmentry.match.eval_python import Predicate, Terms, Windows, compile_predicate
 from segmentry.match.eval_sql import compile_sql
 from segmentry.match.index_parts import moves_with_time
+from segmentry.match.purchases import OrderView
 from segmentry.match.sql_behaviour import OrderTables
 from segmentry.model.schema import Kind
 from segmentry.model.temporal import EvalContext
@@ -160,10 +161,14 @@ def rule_clause(
     )
 
 
-def members_of_rule(state: TenantState, kind: Kind, tree: Node, ctx: EvalContext) -> BitMap:
-    """Every living entity of ``kind`` the rule selects, evaluated on the columnar snapshot."""
+def members_of_rule(
+    state: TenantState, kind: Kind, tree: Node, ctx: EvalContext, orders: OrderView | None = None
+) -> BitMap:
+    """Every living entity of ``kind`` the rule selects, evaluated on the columnar snapshot
+    (with ``orders`` for its behaviour functions, by default the tenant's)."""
     table = state.tables[kind]
-    expr = columnar.compile_columnar(tree, table, ctx, state.member_set, orders=state.order_view())
+    orders = orders if orders is not None else state.order_view()
+    expr = columnar.compile_columnar(tree, table, ctx, state.member_set, orders=orders)
     return columnar.select(table, expr)
 
 

@@ -32,6 +32,7 @@ from segmentry.match.rule_index import Recheck, RuleIndex
 from segmentry.model.bitmaps import ascending_bitmap, bitmap_of
 from segmentry.model.schema import Kind
 from segmentry.model.temporal import EvalContext
+from segmentry.rules.ast import behaviours
 
 Record = Mapping[str, Any]
 
@@ -45,6 +46,8 @@ class Matcher:
         self.indexed = [s for s in segments if not s.refs]
         self.nested = [s for s in segments if s.refs]
         self.seg_ids = [s.seg_id for s in self.indexed]
+        self.plain = [p for p, s in enumerate(self.indexed) if not _behavioural(s)]
+        """Positions of the indexed segments whose rules have no behaviour function."""
         self.index = RuleIndex(
             {s.seg_id: s.tree for s in self.indexed if s.tree}, state.schemas[kind], ctx
         )
@@ -94,10 +97,14 @@ class Matcher:
         cause: Cause,
         *,
         fresh: bool = False,
+        behaviour: bool = True,
     ) -> None:
         """Set the memberships of written entities with one vectorised pass over their
         rows; ``fresh``: none of them is in any dynamic segment yet (new entities), so
-        only the segments some of them enter are touched."""
+        only the segments some of them enter are touched. ``behaviour=False``: the
+        segments whose rules have behaviour functions are left alone, for a caller
+        that re-checks the same entities in them right after (a batch of orders: see
+        ``derived_patches``)."""
         self.index.ctx = tx.ctx
         self.index.shared = evaluation.predicates(tx.state).shared(tx.state, tx.ctx)
         table = tx.state.tables[self.kind]
@@ -107,13 +114,16 @@ class Matcher:
             lambda code: rows_in(seqs, tx.state.member_set(code)),
             orders=tx.state.order_view(),
             members=tx.state.member_set,
+            behaviour=behaviour,
         )
         by_rule = holds.T  # each rule's answers for the rows, contiguous
-        if len(seqs) == 1 and not fresh:
+        if not behaviour:
+            self._many(tx, seqs, by_rule, cause, fresh=fresh, positions=self.plain)
+        elif len(seqs) == 1 and not fresh:
             self._one(tx, int(seqs[0]), by_rule[:, 0].tolist(), cause)
         else:
             self._many(tx, seqs, by_rule, cause, fresh=fresh)
-        self._nested(tx, records, cause)
+        self._nested(tx, records, cause, behaviour=behaviour)
 
     def _one(self, tx: Transaction, seq: int, holds: list[bool], cause: Cause) -> None:
         """One row's answers: only the segments whose kept membership differs change
@@ -126,19 +136,40 @@ class Matcher:
                 tx.set_member(self.indexed[position], seq, holds[position], cause)
 
     def _many(
-        self, tx: Transaction, seqs: np.ndarray, by_rule: np.ndarray, cause: Cause, *, fresh: bool
+        self,
+        tx: Transaction,
+        seqs: np.ndarray,
+        by_rule: np.ndarray,
+        cause: Cause,
+        *,
+        fresh: bool,
+        positions: list[int] | None = None,
     ) -> None:
+        """The rows' answers set in the segments at ``positions`` (all: ``None``)."""
         members_of = _bitmaps_of(seqs)
         if fresh:
-            for position in np.flatnonzero(by_rule.any(axis=1)).tolist():
+            entering = np.flatnonzero(by_rule.any(axis=1))
+            if positions is not None:
+                entering = np.intersect1d(entering, positions)
+            for position in entering.tolist():
                 tx.enter(self.indexed[position], members_of(by_rule[position]), cause)
             return
         batch = bitmap_of(seqs)
-        for position, segment in enumerate(self.indexed):
+        for position in range(len(self.indexed)) if positions is None else positions:
+            segment = self.indexed[position]
             tx.set_members(segment, batch, members_of(by_rule[position]), cause)
 
-    def _nested(self, tx: Transaction, records: list[tuple[int, Record]], cause: Cause) -> None:
+    def _nested(
+        self,
+        tx: Transaction,
+        records: list[tuple[int, Record]],
+        cause: Cause,
+        *,
+        behaviour: bool = True,
+    ) -> None:
         for segment in self.nested:
+            if not behaviour and _behavioural(segment):
+                continue
             test = self.predicate(tx, segment)
             for seq, record in records:
                 tx.set_member(segment, seq, test(record, seq), cause)
@@ -147,6 +178,10 @@ class Matcher:
         """A segment's Python predicate at the write's moment (kept compiled by the
         tenant's state)."""
         return evaluation.predicate(tx.state, segment, tx.ctx)
+
+
+def _behavioural(segment: SegmentDef) -> bool:
+    return segment.tree is not None and bool(behaviours(segment.tree))
 
 
 def _bitmaps_of(seqs: np.ndarray) -> Callable[[np.ndarray], BitMap]:

@@ -68,7 +68,7 @@ from segmentry.match.purchases import OrderView
 from segmentry.match.scan import Mask, compared, either, every, negated, nothing, sliced
 from segmentry.model.temporal import EvalContext
 from segmentry.rules import regex
-from segmentry.rules.ast import And, Behaviour, Condition, InSegment, Node, Not, Or
+from segmentry.rules.ast import And, Behaviour, Condition, InSegment, Node, Not, Or, segment_refs
 from segmentry.rules.operators import Act, Op
 
 Rows = Callable[[str], BitMap]
@@ -98,16 +98,29 @@ def behaviour_rows(
     """Whether a behaviour function holds, for every entity seq below ``size``."""
     if orders is None:
         raise no_orders(node)
+    kept, key = orders.counted, (node.act, node.where, node.since, node.until, size)
+    if kept is not None and node.where is not None and segment_refs(node.where):
+        kept = None  # memberships move within a pass
+    values = kept.get(key) if kept is not None else None
+    if values is None:
+        values = _values_of_all(node, size, ctx, members, orders)
+        if kept is not None:
+            kept[key] = values
+    if node.act is Act.PURCHASED:
+        held: np.ndarray = values > 0
+        return held
+    return threshold(node).mask(values)
+
+
+def _values_of_all(
+    node: Behaviour, size: int, ctx: EvalContext, members: Rows, orders: OrderView
+) -> np.ndarray:
     where = None
     if node.where is not None:
         other = condition_table(node, orders)
         selected = select(other, ColumnarCompiler(other, ctx, members).node(node.where))
         where = other.mask(selected)
-    values = values_of_all(node, orders.purchases, bounds(node, ctx), where, size)
-    if node.act is Act.PURCHASED:
-        held: np.ndarray = values > 0
-        return held
-    return threshold(node).mask(values)
+    return values_of_all(node, orders.purchases, bounds(node, ctx), where, size)
 
 
 def select(table: ColumnarTable, test: Mask) -> BitMap:

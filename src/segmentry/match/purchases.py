@@ -414,3 +414,9 @@ class OrderView:
     order_ids: Callable[[Sequence[int]], list[str]] | None = None
     """The ids of orders by seq, as the shop wrote them, for explain (the records hold
     them case-folded, as the language compares text); without it, the records' ids."""
+    counted: dict[tuple[Any, ...], np.ndarray] | None = None
+    """Where given: the values of behaviour functions over every entity, kept by function
+    (without its comparison) for a caller under which the orders, the records and the
+    moment stand still, such as one re-checking pass over many segments, whose rules
+    often count the same thing. Functions whose condition names a segment are not
+    kept (the pass moves memberships)."""

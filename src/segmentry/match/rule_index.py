@@ -83,11 +83,15 @@ class RuleIndex(CompiledRules):
         *,
         orders: OrderView | None = None,
         members: Rows = no_member_rows,
+        behaviour: bool = True,
     ) -> np.ndarray:
         """A rows x rules boolean matrix: which rules hold for each of the distinct
         ``rows`` of ``table`` (a view of a rules x rows one: each rule's answers for the
         rows are contiguous). Behaviour functions read ``orders``, and the ``IN SEGMENT``
-        inside their conditions ``members`` (the member seqs of a code of any kind)."""
+        inside their conditions ``members`` (the member seqs of a code of any kind).
+        ``behaviour=False`` leaves behaviour functions unevaluated (false), so the
+        answers of the rules holding one mean nothing: for a caller that re-checks
+        those rules itself."""
         truth = np.zeros((self.row_count + len(self.ops), len(rows)), dtype=np.bool_)
         for index in self.pass_keys.values():
             timed = self._moment(index.timed) if index.timed.groups else None
@@ -102,7 +106,7 @@ class RuleIndex(CompiledRules):
                 truth[row[leaf]] = condition.rows(self.ctx, column.values[rows])
         for leaf, code in self.segments:
             truth[row[leaf]] = member_rows(code)
-        for leaf, node in self.behaviours:
+        for leaf, node in self.behaviours if behaviour else ():
             truth[row[leaf]] = behaviour_held(
                 node, self.schema, self.ctx, table, rows, members=members, orders=orders,
                 shared=self.shared,
