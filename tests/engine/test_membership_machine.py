@@ -39,7 +39,7 @@ from segmentry.errors import InUseError, RuleError
 from segmentry.match.columnar import ColumnarTable
 from segmentry.match.eval_columnar import compile_columnar, select
 from segmentry.match.purchases import NO_SEQ, OrderView, PurchaseLine, Purchases
-from segmentry.model.orders import to_micros
+from segmentry.model.money import to_micros
 from segmentry.model.schema import ORDER_DERIVED_KEYS, SEGMENTED_KINDS, Kind, Schema
 from segmentry.model.temporal import EvalContext
 from segmentry.model.values import encode

@@ -24,7 +24,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 from segmentry.match.eval_python import compile_predicate
-from segmentry.model.orders import order_record, placed_micros, to_micros, validate_order
+from segmentry.model.money import to_micros
+from segmentry.model.orders import order_record, placed_micros, validate_order
 from segmentry.model.schema import Kind, Schema
 from segmentry.model.temporal import EvalContext, read_temporal, window, window_end, window_start
 from segmentry.model.values import Record, encode, format_instant, validate

@@ -15,7 +15,7 @@ from segmentry.match.columnar import ColumnarTable
 from segmentry.match.eval_columnar import compile_columnar, select
 from segmentry.match.eval_python import compile_predicate
 from segmentry.match.purchases import NO_SEQ, OrderView, PurchaseLine, Purchases
-from segmentry.model.orders import to_micros
+from segmentry.model.money import to_micros
 from segmentry.model.schema import Kind, Schema
 from segmentry.model.temporal import EvalContext
 from segmentry.model.values import encode, validate

@@ -24,7 +24,7 @@ from segmentry.engine import behaviour, derived_patches
 from segmentry.engine.matcher import matcher_for
 from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Cause
-from segmentry.model.orders import cents, from_micros, money_number
+from segmentry.model.money import cents, from_micros, money_number
 from segmentry.model.schema import ORDER_DERIVED_KEYS, SALES_KEYS, Kind, Schema
 from segmentry.model.values import Document, encode
 from segmentry.store import entities as entity_store

@@ -29,16 +29,13 @@ from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Cause, Page
 from segmentry.errors import NotFoundError, ValidationError
 from segmentry.match.columnar import ColumnarTable
+from segmentry.model.money import cents, from_micros, read_money, to_micros
 from segmentry.model.orders import (
     Order,
     OrderLine,
     OrderStatus,
-    cents,
-    from_micros,
     order_record,
     placed_micros,
-    read_money,
-    to_micros,
     validate_line,
     validate_order,
 )

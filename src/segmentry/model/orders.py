@@ -2,9 +2,8 @@
 
 An order is the third kind of record (:attr:`Kind.ORDER`): it has built-in and
 declared attributes like products and customers, but it is never segmented;
-it feeds customers' and products' derived values. Money is exact: amounts are
-:class:`~decimal.Decimal` here and whole micro-units (millionths) in storage,
-so sums are exact in Python and in SQL alike.
+it feeds customers' and products' derived values. Its money is exact
+(:mod:`segmentry.model.money`).
 
 Every problem names the order, the line (numbered from 0) and the field,
 e.g. ``order o-17: line 3: quantity must be an integer of at least 1, got 0``.
@@ -17,12 +16,19 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from segmentry.errors import ValidationError
 from segmentry.model import temporal
+from segmentry.model.money import (
+    MAX_UNIT_PRICE,
+    cents,
+    money_number,
+    places_ok,
+    read_money,
+)
 from segmentry.model.schema import Schema
 from segmentry.model.values import (
     CONTROL_OR_SURROGATE,
@@ -38,19 +44,12 @@ from segmentry.model.values import (
 MAX_LINES = 10_000
 """Lines in one order: more than the 5,000 the contract asks for, and bounded so that
 one order's write stays one reasonable transaction."""
-MONEY_PLACES = 6
-"""Decimal places a unit price or total may have (stored as whole millionths)."""
 MAX_QUANTITY = 1_000_000
-MAX_UNIT_PRICE = Decimal(10) ** 6
-MAX_TOTAL = Decimal(10) ** 12
-"""Largest quantity, unit price and total: far above any real order, and small enough
-that a line's amount and a total in millionths fit a 64-bit integer."""
-MICROS = Decimal(10) ** MONEY_PLACES
-CENT = Decimal("0.01")
+"""Largest quantity of a line: far above any real order, and small enough that a line's
+amount in millionths fits a 64-bit integer (see :data:`~segmentry.model.money.MAX_UNIT_PRICE`)."""
 
 BUILTIN_KEYS = frozenset({"id", "customer_id", "placed_at", "status", "channel", "total", "lines"})
 LINE_KEYS = frozenset({"product_id", "quantity", "unit_price"})
-_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 
 class OrderStatus(StrEnum):
@@ -116,27 +115,6 @@ class Order:
             out["channel"] = self.channel
         out["total"] = money_number(self.total)
         return out
-
-
-def money_number(value: Decimal) -> int | float:
-    """A JSON number for an exact amount: an integer when whole, else the float whose
-    shortest spelling is the amount (exact for amounts of at most 15 digits)."""
-    if value == value.to_integral_value():
-        return int(value)
-    return float(value)
-
-
-def to_micros(value: Decimal) -> int:
-    return int(value * MICROS)
-
-
-def from_micros(value: int) -> Decimal:
-    return Decimal(value) / MICROS
-
-
-def cents(value: Decimal) -> Decimal:
-    """Rounded to the cent, half up, as a person rounds."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def validate_order(
@@ -267,21 +245,13 @@ def _plain_price(price: Any) -> Decimal | None:
         value = Decimal(repr(price))
     else:
         return None
-    if not 0 <= value <= MAX_UNIT_PRICE or not _places_ok(value):
+    if not 0 <= value <= MAX_UNIT_PRICE or not places_ok(value):
         return None
     if type(price) is float and price > 0:  # not -0.0, whose Decimal keeps its sign
         if len(_PRICES) >= 10_000:
             _PRICES.clear()
         _PRICES[price] = value
     return value
-
-
-def _places_ok(value: Decimal) -> bool:
-    """At most :data:`MONEY_PLACES` decimals (trailing zeros do not count)."""
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -MONEY_PLACES:
-        exponent = value.normalize().as_tuple().exponent
-    return not (isinstance(exponent, int) and exponent < -MONEY_PLACES)
 
 
 def _customer(where: str, raw: Any) -> str | None:
@@ -384,38 +354,6 @@ def _quantity(where: str, raw: Any) -> int:
     return value
 
 
-def read_money(where: str, key: str, raw: Any, *, limit: Decimal = MAX_TOTAL) -> Decimal | None:
-    """An amount of money (a number, or a decimal number in a string, as CSV gives it):
-    at least 0, at most ``limit``, with at most :data:`MONEY_PLACES` decimals."""
-    if raw is None or raw == "":
-        return None
-    value: Decimal | None = None
-    if isinstance(raw, bool):
-        value = None
-    elif isinstance(raw, int):
-        value = Decimal(raw)
-    elif isinstance(raw, float):
-        value = Decimal(repr(raw)) if math.isfinite(raw) else None
-    elif isinstance(raw, Decimal):
-        value = raw if raw.is_finite() else None
-    elif isinstance(raw, str) and _DECIMAL_TEXT.fullmatch(raw.strip()):
-        try:
-            value = Decimal(raw.strip())
-        except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
-            value = None
-    if value is None:
-        raise ValidationError(f"{where}: {key} must be a number, got {raw!r}", field=key)
-    if value < 0:
-        raise ValidationError(f"{where}: {key} must be at least 0, got {raw!r}", field=key)
-    if value > limit:
-        raise ValidationError(f"{where}: {key} must be at most {limit:,}", field=key)
-    if not _places_ok(value):
-        raise ValidationError(
-            f"{where}: {key} has more than {MONEY_PLACES} decimal places, got {raw!r}", field=key
-        )
-    return value
-
-
 def _total(where: str, raw: Any, lines: tuple[OrderLine, ...]) -> Decimal:
     given = read_money(where, "total", raw)
     if given is not None:
@@ -459,13 +397,8 @@ __all__ = [
     "Order",
     "OrderLine",
     "OrderStatus",
-    "cents",
-    "from_micros",
-    "money_number",
     "order_record",
     "placed_micros",
-    "read_money",
-    "to_micros",
     "validate_line",
     "validate_order",
 ]

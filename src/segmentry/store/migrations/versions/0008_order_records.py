@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from segmentry.model.orders import Order, OrderStatus, from_micros, order_record
+from segmentry.model.money import from_micros
+from segmentry.model.orders import Order, OrderStatus, order_record
 from segmentry.model.schema import Attribute, AttrType, Kind, Schema
 from segmentry.model.temporal import from_micros as moment_of
 from segmentry.model.values import format_instant
