@@ -130,3 +130,27 @@ def test_conjunctions_are_recognised_through_negations() -> None:
     rules = [check(rule, schema) for rule in shapes]
     index = RuleIndex(dict(enumerate(rules)), schema, EvalContext(datetime(2025, 3, 1, tzinfo=UTC)))
     assert index.conjunctive.tolist() == list(shapes.values())
+
+
+def test_long_and_short_conjunctions_answer_alike_in_one_index() -> None:
+    """A conjunction answered by its row of literals (up to eight conditions) and a
+    longer one answered literal by literal, side by side, agree with their predicates
+    for records that pass or fail each condition in turn."""
+    schema = SCHEMAS[Kind.PRODUCT]
+    ctx = EvalContext(datetime(2025, 3, 1, tzinfo=UTC))
+    bounds = [Condition("price", Op.GT, n) for n in range(9)]
+    rules = [
+        check(And(tuple(bounds[:8])), schema),
+        check(And(tuple(bounds)), schema),
+        check(And((bounds[0], Not(Condition("brand", Op.EQ, "x")))), schema),
+        check(bounds[3], schema),
+    ]
+    index = RuleIndex(dict(enumerate(rules)), schema, ctx)
+    assert index.plain.tolist() == [True, False, True, True]
+    predicates = [compile_predicate(r, schema, ctx) for r in rules]
+    everything = np.arange(len(rules))
+    for price in (-1, 0.5, 3.5, 7.5, 8.5, 20):
+        for brand in ("x", "y"):
+            record = encode(schema, validate(schema, "e", {"price": price, "brand": brand}))
+            expected = [p(record, "e") for p in predicates]
+            assert index.answers(everything, record).tolist() == expected

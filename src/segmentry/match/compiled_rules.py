@@ -57,6 +57,8 @@ VALUE_TESTS = (OneOf, ListHas, ListHasAny, ListHasAll)
 PASS_FIXED, PASS_LEAF, PASS_NODE = 40_000, 8, 45
 RECHECK_FIXED, RECHECK_CODE, RECHECK_CANDIDATE, RECHECK_LITERAL = 60_000, 6, 20, 10
 ONE_BY_ONE_CALL, PREDICATE_CALL = 1_000, 2_500
+MAX_WIDTH = 8
+"""The most conditions of a conjunction answered by its row of literal codes."""
 
 
 class CompiledRules:
@@ -130,6 +132,10 @@ class CompiledRules:
         # A condition is found at most twice (both bounds of a range crossed): past this
         # many, the candidates alone would cost more than the pass.
         self.candidate_limit = 2 * max(0, self.pass_cost - self.read_cost) // RECHECK_CANDIDATE
+        # Up to this many candidates, the re-check costs less than the pass whichever
+        # they are: their weights need not be summed.
+        heaviest = int(self.weight.max()) if len(self.weight) else 1
+        self.surely_cheaper = max(0, self.pass_cost - self.read_cost) // heaviest
 
     def _freeze_guards(self) -> None:
         guarded = self.guard >= 0
@@ -152,6 +158,36 @@ class CompiledRules:
             + RECHECK_LITERAL * self.leaves * self.by_literals
             + PREDICATE_CALL * self.by_predicate
         )
+        self._freeze_rows()
+
+    def _freeze_rows(self) -> None:
+        """Each rule's literal codes as one row of a rules x width matrix, so that one
+        gather of rows and one of flags answer any set of them (its leaves' spans and
+        per-leaf gathers cost several numpy calls a set). *Plain* rules (conjunctions
+        of at most ``MAX_WIDTH`` conditions, each one code) hold their literals, padded
+        with "always"; the row of any other rule holds its guard's code (or "always"),
+        so that the row answers whether its guard holds, and the rest is left to the
+        slower way. The width is 1, 2, 4 or 8 flags: a row of them reads as one integer.
+        Codes are kept in 16 bits where they fit: the rows of many candidates are read
+        from all over the matrix, and a smaller one stays in the cache."""
+        kind = self.tests.kind
+        rules = len(self.rule_ids)
+        odd = np.bincount(self.leaf_owner[kind != CODE], minlength=rules) > 0
+        self.plain = self.conjunctive & ~odd & (self.leaves <= MAX_WIDTH)
+        self.all_plain = bool(self.plain.all())
+        longest = int(self.leaves[self.plain].max()) if self.plain.any() else 1
+        width = next(w for w in (1, 2, 4, MAX_WIDTH) if w >= longest)
+        self.row_word = np.dtype(f"u{width}")
+        self.row_all = int.from_bytes(b"\x01" * width, "little")
+        rows = np.ones((rules, width), dtype=np.int32)
+        leaf_plain = self.plain[self.leaf_owner]
+        owners = self.leaf_owner[leaf_plain]
+        column = np.arange(self.leaf_count, dtype=np.int64)[leaf_plain] - self.first_leaf[owners]
+        rows[owners, column] = self.literal_code[leaf_plain]
+        apart = ~self.plain
+        rows[apart, 0] = np.where(self.guard_tested[apart], 1, self.guard_code[apart])
+        small = 2 * self.tests.total <= np.iinfo(np.uint16).max
+        self.literal_rows = rows.astype(np.uint16) if small else rows
 
     def _row(self, node: int) -> int:
         """A node's row in the pass: a leaf's own (shared by equal conditions); provisional

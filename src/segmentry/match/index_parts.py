@@ -177,6 +177,10 @@ class Timed:
         self._lowered: tuple[EvalContext, list[Range]] | None = None
         """The groups' bounds at the moment they were last lowered (see :meth:`_shifted`)."""
         self._relative: bool | None = None
+        self._recent: list[tuple[EvalContext, Ranges]] = []
+        """The last two moments asked for and their bounds, found by identity: a write
+        asks for its moment and the last sweep's several times, and hashing a moment
+        (an aware datetime: its offset is looked up) costs more than the rest."""
 
     def add(self, leaf: int, cond: Condition) -> None:
         self.groups[(cond.op.value, cond.value)].append(leaf)
@@ -191,6 +195,9 @@ class Timed:
         """The groups' bounds at ``ctx`` (each distinct literal lowered once). The
         moments used last are kept: every write asks for its own moment and for the
         last sweep's, which must not be pushed out by the writes' ever-new moments."""
+        for moment, known in self._recent:
+            if moment is ctx:
+                return known
         ranges = self._at.pop(ctx, None)
         if ranges is None:
             tests = self._shifted(schema, ctx)
@@ -204,6 +211,7 @@ class Timed:
             if len(self._at) >= MOMENTS_KEPT:
                 del self._at[next(iter(self._at))]  # the one used longest ago
         self._at[ctx] = ranges
+        self._recent = [(ctx, ranges), *self._recent[:1]]
         return ranges
 
     def _lower(self, schema: Schema, ctx: EvalContext, op: str, value: Any) -> Range:

@@ -172,9 +172,8 @@ class LeafTests:
         for key, timed, group_codes in self.timed_codes:
             value = record.get(key)
             if value is not None:
-                _, low, low_inc, high, high_inc = moment(timed).frozen
-                above = np.where(low_inc, value >= low, value > low)
-                flags[group_codes] = above & np.where(high_inc, value <= high, value < high)
+                low, high = moment(timed).closed
+                flags[group_codes] = (low <= value) & (value <= high)
         for block in self.blocks:
             value = record.get(block.key)
             if value is not None:

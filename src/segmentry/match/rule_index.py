@@ -131,10 +131,10 @@ class RuleIndex(CompiledRules):
             if limit is not None and total > limit:
                 return None
         if leaves:
-            owners.append(self.leaf_owner[np.concatenate(leaves)])
+            owners.append(np.take(self.leaf_owner, np.concatenate(leaves)))
         found = np.concatenate(owners) if owners else np.empty(0, dtype=np.int64)
-        if len(found) * 16 < len(self.rule_ids):  # sorting a few beats a mask of them all
-            return np.unique(found)
+        if len(found) * 8 < len(self.rule_ids):  # sorting a few beats a mask of them all
+            return _distinct(found)
         mask = np.zeros(len(self.rule_ids), dtype=np.bool_)
         mask[found] = True
         return np.flatnonzero(mask)
@@ -151,12 +151,12 @@ class RuleIndex(CompiledRules):
             return None
         if not len(candidates):
             return Recheck(candidates, np.zeros(0, dtype=np.bool_), candidates)
-        if self.read_cost + self.weight[candidates].sum() > self.pass_cost:
+        if (
+            len(candidates) > self.surely_cheaper
+            and self.read_cost + self.weight[candidates].sum() > self.pass_cost
+        ):
             return None
-        reading = self.tests.read(new, self._moment)
-        possible = self._guards_hold(candidates, reading)
-        whole = possible & self.by_literals[candidates]
-        possible[whole] = self._all_hold(candidates[whole], reading)
+        possible = self._hold(candidates, self.tests.read(new, self._moment))
         if not self.predicates:
             return Recheck(candidates, possible, candidates[:0])
         other = self.by_predicate[candidates] & possible
@@ -167,11 +167,7 @@ class RuleIndex(CompiledRules):
         """Whether each of ``rules`` holds for ``record``, all at once: conjunctions only
         (see ``conjunctive``); for other rules the answer is exact only where it is
         ``False`` (their guard fails)."""
-        reading = self.tests.read(record, self._moment)
-        out = self._guards_hold(rules, reading)
-        whole = out & self.by_literals[rules]
-        out[whole] = self._all_hold(rules[whole], reading)
-        return out
+        return self._hold(rules, self.tests.read(record, self._moment))
 
     def triage(self, candidates: np.ndarray, new: Record) -> tuple[np.ndarray, np.ndarray]:
         """Split candidate rules into those to re-check and those that cannot hold for
@@ -179,6 +175,25 @@ class RuleIndex(CompiledRules):
         reading = self.tests.read(new, self._moment)
         holds = self._guards_hold(candidates, reading)
         return candidates[holds], candidates[~holds]
+
+    def _hold(self, rules: np.ndarray, reading: Reading) -> np.ndarray:
+        """Whether each of ``rules`` holds for the record read: exact for conjunctions,
+        for other rules whether their guard holds. A rule's row of literal codes
+        answers it (``literal_rows``): the flags of a row read as one integer are all
+        set or not; ``take`` gathers faster than indexing."""
+        codes = np.take(self.literal_rows, rules, axis=0).astype(np.intp)  # take's cast: slower
+        literals = np.take(reading.flags, codes)
+        out: np.ndarray = literals.view(self.row_word)[:, 0] == self.row_all
+        if self.all_plain:
+            return out
+        apart = np.flatnonzero(out & ~np.take(self.plain, rules))  # their guard held
+        if len(apart):  # their guard again if tested, the literals of conjunctions
+            rest = rules[apart]
+            possible = self._guards_hold(rest, reading)
+            whole = possible & self.by_literals[rest]
+            possible[whole] = self._all_hold(rest[whole], reading)
+            out[apart] = possible
+        return out
 
     def _guards_hold(
         self, rules: np.ndarray, reading: Reading, tested: np.ndarray | None = None
@@ -266,3 +281,14 @@ def _found(ranges: Ranges, before: Any, after: Any) -> np.ndarray:
     value = np.array([after if before is None else before], dtype=ranges.frozen[1].dtype)
     found: np.ndarray = ranges.frozen[0][ranges.holding(value)[:, 0]]
     return found
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct ``values``, sorted (``np.unique`` hashes them first: many times
+    slower for a few thousand)."""
+    ordered = np.sort(values)
+    keep = np.empty(len(ordered), dtype=np.bool_)
+    keep[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    out: np.ndarray = ordered[keep]
+    return out
