@@ -28,8 +28,6 @@ from bench import (
     web,
     writes,
 )
-from bench.timing import bandwidth_bytes_per_second
-from segmentry.match import scan
 
 QUICK = {
     "customers": 1_000_000,
@@ -97,15 +95,14 @@ def run(
     sizes: dict[str, int], log: report.Log, ingest_segments: int = INGEST_SEGMENTS
 ) -> dict[str, object]:
     started = time.perf_counter()
-    threads = scan.THREADS  # the floor reads with as many threads as the scan
-    bandwidth = bandwidth_bytes_per_second(threads=threads)
-    log(
-        f"memory bandwidth {bandwidth / 1e9:.1f} GB/s with {threads} threads; "
-        f"generating {sizes['customers']:,} customers"
-    )
+    log(f"generating {sizes['customers']:,} customers")
     data = shopdata.customers(sizes["customers"])
-    log("forward: columnar vs SQLite")
+    log("forward: columnar vs SQLite, and the bus reading as many bytes in turns")
     ahead = forward.run(data, repeat=7)
+    log(
+        f"forward: memory bandwidth {ahead.bandwidth / 1e9:.1f} GB/s with "
+        f"{ahead.floor_threads} threads"
+    )
     log(f"reverse: {sizes['segments']:,} segments, {sizes['events']:,} mixed updates")
     mixed = reverse.run(data, shopdata.rules(sizes["segments"]), sizes["events"], reverse.MIXED)
     log("reverse: worst-case schema (every segment on the changed attribute)")
@@ -130,12 +127,10 @@ def run(
     listed = listing.run(stored)
     log(f"listing: {listed.listing_s * 1e3:.2f} ms, preview {listed.preview_s * 1e3:.2f} ms")
     serving = _serving(sizes, log, ingest_segments)
-    figures = report.figures(
-        sizes, bandwidth, ahead, mixed, worst, imported, time.perf_counter() - started
-    )
+    figures = report.figures(sizes, ahead, mixed, worst, imported, time.perf_counter() - started)
     figures |= report.web_figures(page) | delivery.figures(delivered)
     figures |= report.listing_figures(listed) | serving | ordered
-    return figures | {"floor_threads": threads}
+    return figures | {"floor_threads": ahead.floor_threads}
 
 
 def _serving(sizes: dict[str, int], log: report.Log, ingest_segments: int) -> dict[str, object]:

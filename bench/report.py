@@ -51,7 +51,6 @@ def _ms(seconds: float) -> float:
 
 def figures(  # noqa: PLR0917 -- one argument per measurement of the run
     sizes: dict[str, int],
-    bandwidth: float,
     ahead: ForwardResult,
     mixed: ReverseResult,
     worst: ReverseResult,
@@ -60,7 +59,7 @@ def figures(  # noqa: PLR0917 -- one argument per measurement of the run
 ) -> dict[str, Any]:
     return {
         "forward_vs_sqlite": round(ahead.vs_sqlite(), 2),
-        "forward_vs_floor": round(ahead.vs_floor(bandwidth), 2),
+        "forward_vs_floor": round(ahead.vs_floor(), 2),
         "reverse_vs_naive": {k: round(v, 2) for k, v in mixed.vs_naive().items()},
         "reverse_vs_vectorised": {
             "mean": round(mixed.vs_vectorised(), 2),
@@ -82,7 +81,7 @@ def figures(  # noqa: PLR0917 -- one argument per measurement of the run
             "forward_list": _ms(ahead.list_s),
             "sqlite_count": _ms(ahead.sqlite_count_s),
             "sqlite_list": _ms(ahead.sqlite_list_s),
-            "floor_count": _ms(ahead.scan_bytes / bandwidth),
+            "floor_count": _ms(ahead.floor_s),
             "recount": _ms(ahead.recount_s),
             "reverse_ours": _ms(float(np.median(mixed.ours_s))),
             "reverse_naive": _ms(float(np.median(mixed.naive_s))),
@@ -102,7 +101,7 @@ def figures(  # noqa: PLR0917 -- one argument per measurement of the run
             "plain_inserts": round(imported.plain_per_s),
             "segmentry_no_segments": round(imported.no_segments_per_s),
         },
-        "bandwidth_gb_s": round(bandwidth / 1e9, 2),
+        "bandwidth_gb_s": round(ahead.bandwidth / 1e9, 2),
         "seconds": round(elapsed, 1),
     }
 

@@ -1,4 +1,5 @@
-"""Timing helpers: medians of warm runs, and the machine's memory bandwidth."""
+"""Timing helpers: medians of warm runs, alone or in turns, and a read at the memory
+bus's pace."""
 
 from __future__ import annotations
 
@@ -27,6 +28,33 @@ def median_seconds(run: Callable[[], Any], *, repeat: int = 7, warmup: int = 2) 
     return statistics.median(times)
 
 
+def medians_in_turns(
+    runs: list[Callable[[], Any]], *, repeat: int = 7, warmup: int = 2
+) -> list[float]:
+    """The median wall time of each of ``runs`` over ``repeat`` turns in which each runs
+    once, after ``warmup`` untimed turns: a way and its peer measured side by side, so a
+    minute when the machine is busy weighs on both alike."""
+    for _ in range(warmup):
+        for run in runs:
+            run()
+    times: list[list[float]] = [[] for _ in runs]
+    for _ in range(repeat):
+        for run, taken in zip(runs, times, strict=True):
+            start = time.perf_counter()
+            run()
+            taken.append(time.perf_counter() - start)
+    return [statistics.median(taken) for taken in times]
+
+
+def bus_read(size_bytes: int, pool: ThreadPoolExecutor, threads: int) -> Callable[[], float]:
+    """A read of ``size_bytes`` from memory at the bus's pace: numpy sums over an array
+    far larger than the caches, cut into ``threads`` parts summed at once on ``pool``
+    (numpy sums with one core and lets go of the GIL while it does; the columnar scan
+    shares its chunks among a pool of threads as large)."""
+    parts = np.array_split(np.ones(max(1, size_bytes // 8), dtype=np.float64), threads)
+    return lambda: float(sum(pool.map(np.sum, parts)))
+
+
 def collector_paused() -> AbstractContextManager[None]:
     """No cyclic garbage collection while timing, as ``timeit`` does: a full collection
     (milliseconds over the rules and predicates held) would be charged to whichever
@@ -40,16 +68,3 @@ def once(run: Callable[[], Any]) -> tuple[float, Any]:
     start = time.perf_counter()
     result = run()
     return time.perf_counter() - start, result
-
-
-def bandwidth_bytes_per_second(size_bytes: int = 512 * 2**20, threads: int = 1) -> float:
-    """Read bandwidth: numpy sums over an array far larger than the caches, cut into
-    ``threads`` parts summed at once (numpy sums with one core and lets go of the GIL
-    while it does; the columnar scan shares its chunks among a pool of threads)."""
-    array = np.ones(size_bytes // 8, dtype=np.float64)
-    if threads <= 1:
-        return array.nbytes / median_seconds(array.sum, repeat=9, warmup=2)
-    parts = np.array_split(array, threads)
-    with ThreadPoolExecutor(threads) as pool:
-        seconds = median_seconds(lambda: sum(pool.map(np.sum, parts)), repeat=9, warmup=2)
-    return array.nbytes / seconds
