@@ -229,7 +229,8 @@ def _delivery_lines(fig: dict[str, Any]) -> list[str]:
         return []
     sizes, rates, lag = fig["delivery_sizes"], fig["delivery_per_s"], fig["delivery_lag_ms"]
     lines = [
-        f"Delivery (demo shop, {sizes['webhooks']} webhooks): `writes_with_delivery_vs_without` "
+        f"Delivery (demo shop, {sizes['webhooks']} webhooks, delivered from a child process as "
+        "`segmentry serve` does by default): `writes_with_delivery_vs_without` "
         f"{fig['writes_with_delivery_vs_without']} (target ≥ 0.9; "
         f"{rates['writes_with_delivery']:,} against {rates['writes_without_delivery']:,} "
         f"single-customer writes/s over {sizes['writes']:,} writes); `delivery_lag_ms` p50 "
@@ -271,7 +272,8 @@ def markdown(fig: dict[str, Any]) -> str:
         f"N = {sizes['customers']:,} customers, M = {sizes['segments']:,} segments, "
         f"{sizes['events']:,} updates in the mixed stream, {sizes['ingest']:,} customers "
         f"imported; memory bandwidth {fig['bandwidth_gb_s']} GB/s read with "
-        f"{fig.get('floor_threads', 1)} threads, as many as the scan's; {fig['seconds']} s in all.",
+        f"{fig.get('floor_threads', 1)} threads, as many as the scan's, in turns with the "
+        f"counts; {fig['seconds']} s in all.",
         f"The forward rule is `{RULE}` ({sizes['forward_members']:,} members).",
         "",
         "| figure | ratio | target |",
