@@ -54,7 +54,8 @@ from segmentry.engine.shop import Shop
 from segmentry.engine.types import SegmentSpec
 from segmentry.match import eval_columnar
 from segmentry.match.columnar import ColumnarTable
-from segmentry.match.purchases import OrderView, Purchases
+from segmentry.match.order_view import OrderView
+from segmentry.match.purchases import Purchases
 from segmentry.model.schema import Kind, Schema, declare
 from segmentry.model.temporal import EvalContext
 from segmentry.rules.check import SegmentInfo

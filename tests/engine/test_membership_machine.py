@@ -38,7 +38,8 @@ from segmentry.engine.types import SegmentEdit, SegmentSpec, SegmentType, Status
 from segmentry.errors import InUseError, RuleError
 from segmentry.match.columnar import ColumnarTable
 from segmentry.match.eval_columnar import compile_columnar, select
-from segmentry.match.purchases import NO_SEQ, OrderView, PurchaseLine, Purchases
+from segmentry.match.order_view import OrderView
+from segmentry.match.purchases import NO_SEQ, PurchaseLine, Purchases
 from segmentry.model.money import to_micros
 from segmentry.model.schema import ORDER_DERIVED_KEYS, SEGMENTED_KINDS, Kind, Schema
 from segmentry.model.temporal import EvalContext

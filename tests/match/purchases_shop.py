@@ -14,7 +14,8 @@ from pyroaring import BitMap
 from segmentry.match.columnar import ColumnarTable
 from segmentry.match.eval_columnar import compile_columnar, select
 from segmentry.match.eval_python import compile_predicate
-from segmentry.match.purchases import NO_SEQ, OrderView, PurchaseLine, Purchases
+from segmentry.match.order_view import OrderView
+from segmentry.match.purchases import NO_SEQ, PurchaseLine, Purchases
 from segmentry.model.money import to_micros
 from segmentry.model.schema import Kind, Schema
 from segmentry.model.temporal import EvalContext

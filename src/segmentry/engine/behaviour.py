@@ -34,7 +34,8 @@ from segmentry.engine import evaluation
 from segmentry.engine.state import SegmentDef, TenantState
 from segmentry.engine.transaction import Transaction
 from segmentry.engine.types import Cause
-from segmentry.match.purchases import NO_SEQ, OrderView, Purchases
+from segmentry.match.order_view import OrderView
+from segmentry.match.purchases import NO_SEQ, Purchases
 from segmentry.model.bitmaps import array_of, bitmap_of
 from segmentry.model.schema import Kind
 from segmentry.rules.ast import attributes_of, behaviours, conditions, segment_refs

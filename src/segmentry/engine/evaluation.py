@@ -27,7 +27,7 @@ from segmentry.match.behaviour import bounds
 from segmentry.match.eval_python import Predicate, Terms, Windows, compile_predicate
 from segmentry.match.eval_sql import compile_sql
 from segmentry.match.index_parts import moves_with_time
-from segmentry.match.purchases import OrderView
+from segmentry.match.order_view import OrderView
 from segmentry.match.sql_behaviour import OrderTables
 from segmentry.model.schema import Kind
 from segmentry.model.temporal import EvalContext

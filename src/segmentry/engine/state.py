@@ -22,7 +22,8 @@ from segmentry.engine.types import SegmentType, Status
 from segmentry.match.columnar import ColumnarTable
 from segmentry.match.columnar_load import put_chunks
 from segmentry.match.index_parts import moves_with_time
-from segmentry.match.purchases import OrderView, Purchases
+from segmentry.match.order_view import OrderView
+from segmentry.match.purchases import Purchases
 from segmentry.model.schema import Kind, Schema
 from segmentry.model.temporal import EvalContext, to_micros
 from segmentry.rules.ast import (

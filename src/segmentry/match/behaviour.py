@@ -24,7 +24,8 @@ import numpy as np
 
 from segmentry.match.behaviour_sums import per_order_sums, sums
 from segmentry.match.columnar import ColumnarTable
-from segmentry.match.purchases import NO_SEQ, OrderView, Purchases
+from segmentry.match.order_view import OrderView
+from segmentry.match.purchases import NO_SEQ, Purchases
 from segmentry.model.bitmaps import array_of
 from segmentry.model.schema import Kind
 from segmentry.model.temporal import EvalContext, window

@@ -64,7 +64,7 @@ from segmentry.match.lowering import (
     Suffix,
     lower,
 )
-from segmentry.match.purchases import OrderView
+from segmentry.match.order_view import OrderView
 from segmentry.match.scan import Mask, compared, either, every, negated, nothing, sliced
 from segmentry.model.temporal import EvalContext
 from segmentry.rules import regex

@@ -47,7 +47,7 @@ from segmentry.match.lowering import (
     Suffix,
     lower,
 )
-from segmentry.match.purchases import OrderView
+from segmentry.match.order_view import OrderView
 from segmentry.model.schema import Schema
 from segmentry.model.temporal import EvalContext
 from segmentry.rules import regex

@@ -20,7 +20,7 @@ from typing import Any
 from segmentry.match import anniversaries
 from segmentry.match.behaviour import MONEY, MONEY_DIGITS
 from segmentry.match.eval_python import Compiler, Members, Record, no_segments
-from segmentry.match.purchases import OrderView
+from segmentry.match.order_view import OrderView
 from segmentry.model.schema import AttrType, Schema
 from segmentry.model.temporal import EvalContext, local_now
 from segmentry.rules.ast import And, AttrRef, Behaviour, Condition, InSegment, Node, Not, Or

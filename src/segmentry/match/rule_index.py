@@ -45,7 +45,7 @@ from segmentry.match.eval_columnar import Rows
 from segmentry.match.eval_columnar import no_segments as no_member_rows
 from segmentry.match.index_parts import KeyIndex, Ranges, Timed, safe_test
 from segmentry.match.one_record import Reading, all_of, spans
-from segmentry.match.purchases import OrderView
+from segmentry.match.order_view import OrderView
 from segmentry.match.rule_pass import behaviour_held, compared_rows, fill, run_levels
 
 Record = Mapping[str, Any]

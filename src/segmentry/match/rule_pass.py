@@ -29,7 +29,7 @@ from segmentry.match.index_parts import (
     stored_value,
 )
 from segmentry.match.lowering import Compare
-from segmentry.match.purchases import OrderView
+from segmentry.match.order_view import OrderView
 from segmentry.model.bitmaps import array_of, bitmap_of
 from segmentry.model.schema import Schema
 from segmentry.model.temporal import EvalContext
