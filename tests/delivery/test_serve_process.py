@@ -97,17 +97,10 @@ def _gone(pid: int, timeout: float = 30) -> bool:
     return False
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'shop.db'}"
-    url: str = request.getfixturevalue("pg_url")
-    return url
-
-
 def test_the_child_delivers_is_started_again_when_killed_and_ends_with_the_server(
-    db: str, tmp_path: Path
+    database_url: str, tmp_path: Path
 ) -> None:
+    db = database_url  # the package's: a SQLite file of this module, or PostgreSQL
     auth = _shop(db)
     log = tmp_path / "serve.log"
     port = free_port()

@@ -158,6 +158,19 @@ def _close(process: subprocess.Popen[bytes]) -> None:
             process.stdin.close()
 
 
+def started_child(
+    url: str, *, allow_private_webhooks: bool = False, nats_url: str | None = None
+) -> DeliveryProcess | None:
+    """A started child process delivering from ``url``, or ``None`` (said in the log)
+    where another process would not see the database."""
+    if not shared(url):
+        log.warning(NOT_SHARED)
+        return None
+    child = DeliveryProcess(url, allow_private_webhooks=allow_private_webhooks, nats_url=nats_url)
+    child.start()
+    return child
+
+
 def start(
     mode: DeliveryMode,
     database: Engine,
@@ -166,16 +179,15 @@ def start(
     nats_url: str | None = None,
 ) -> Stoppable:
     """Start delivering from ``database`` the way ``mode`` says; ``stop()`` ends it."""
-    url = database.url.render_as_string(hide_password=False)
-    if mode is DeliveryMode.PROCESS and not shared(url):
-        log.warning(NOT_SHARED)
-        mode = DeliveryMode.THREAD
     if mode is DeliveryMode.PROCESS:
-        child = DeliveryProcess(
-            url, allow_private_webhooks=allow_private_webhooks, nats_url=nats_url
+        child = started_child(
+            database.url.render_as_string(hide_password=False),
+            allow_private_webhooks=allow_private_webhooks,
+            nats_url=nats_url,
         )
-        child.start()
-        return child
+        if child is not None:
+            return child
+        mode = DeliveryMode.THREAD
     if mode is DeliveryMode.THREAD:
         return running.start(
             database, allow_private_webhooks=allow_private_webhooks, nats_url=nats_url

@@ -81,19 +81,17 @@ def serve(
         os.environ[NATS_VARIABLE] = nats
     # One delivery process for the whole server, not one per worker: the workers
     # deliver nothing themselves. uvicorn's parent process returns when stopped.
+    # Where the child cannot see the database, the workers deliver in threads instead.
     child = None
-    if delivery is DeliveryMode.PROCESS and not delivery_process.shared(db):
-        delivery_process.log.warning(delivery_process.NOT_SHARED)
-    elif delivery is DeliveryMode.PROCESS:
-        child = delivery_process.DeliveryProcess(
+    if delivery is DeliveryMode.PROCESS:
+        child = delivery_process.started_child(
             db, allow_private_webhooks=allow_private_webhooks, nats_url=nats
         )
-        child.start()
-        os.environ[DELIVERY_VARIABLE] = DeliveryMode.NONE
-    else:
-        os.environ[DELIVERY_VARIABLE] = (
-            DeliveryMode.NONE if delivery is DeliveryMode.NONE else DeliveryMode.THREAD
-        )
+    os.environ[DELIVERY_VARIABLE] = (
+        DeliveryMode.NONE
+        if child is not None or delivery is DeliveryMode.NONE
+        else DeliveryMode.THREAD
+    )
     try:
         serve_app(
             FACTORY, host=host, port=port, log_level="info", access_log=access_log,
